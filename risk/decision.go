@@ -1,0 +1,100 @@
+package risk
+
+import (
+	"net/netip"
+	"time"
+)
+
+// Action is what Tollgate does with a request.
+type Action string
+
+// The three actions a Decision can carry.
+const (
+	// Allow lets the request through: the callback is queued.
+	Allow Action = "allow"
+	// Deflect offers the visitor another channel instead of a call.
+	Deflect Action = "deflect"
+	// Block refuses the request silently: the visitor sees what Allow shows.
+	Block Action = "block"
+)
+
+// Request is everything the engine knows about one callback request.
+type Request struct {
+	// Phone is the number exactly as the visitor typed it.
+	Phone string
+	// Region is the ISO 3166-1 alpha-2 region for numbers typed without
+	// +country; empty means the engine's default region.
+	Region string
+	// IP is the visitor's address as the server determined it.
+	IP netip.Addr
+	// UserAgent is the visitor's User-Agent header.
+	UserAgent string
+	// Flow names the form or flow the request came from; it selects the
+	// country policy for that flow. Empty means the account default.
+	Flow string
+	// Authenticated is true when the host site vouched for the visitor.
+	Authenticated bool
+	// Extra holds reasons found outside the engine (form friction, tokens);
+	// they are scored with the engine's own.
+	Extra []Reason
+}
+
+// Reason is one thing that contributed to a Decision.
+type Reason struct {
+	// Code is stable and machine-readable, e.g. "deny_number".
+	Code string `json:"code"`
+	// Weight is the points the reason added to the score (negative for trust).
+	Weight int `json:"weight"`
+	// Hard is true when the reason blocks whatever the score.
+	Hard bool `json:"hard,omitempty"`
+	// Detail is a short human explanation.
+	Detail string `json:"detail,omitempty"`
+}
+
+// Decision is the engine's answer for one Request.
+type Decision struct {
+	// ID identifies the decision; it doubles as the callback id and is the
+	// holder of the number's outstanding-callback lock when Action is Allow.
+	ID string `json:"id"`
+	// Action is allow, deflect or block.
+	Action Action `json:"action"`
+	// Score is the sum of the reasons' weights, never below zero.
+	Score int `json:"score"`
+	// Number is the normalised E.164 number, e.g. "+442071838750".
+	Number string `json:"number"`
+	// NumberCountry is the ISO region of the number, e.g. "GB".
+	NumberCountry string `json:"number_country,omitempty"`
+	// NumberType is the phonenumbers type in lower case, e.g. "mobile", "voip".
+	NumberType string `json:"number_type,omitempty"`
+	// IP is the client address the decision was made for.
+	IP netip.Addr `json:"ip"`
+	// IPCountry is the ISO country of the IP, empty when unknown.
+	IPCountry string `json:"ip_country,omitempty"`
+	// ASN is the autonomous system of the IP, 0 when unknown.
+	ASN uint `json:"asn,omitempty"`
+	// Flow is the flow the request came from.
+	Flow string `json:"flow,omitempty"`
+	// Reasons lists every reason that contributed, in the order found.
+	Reasons []Reason `json:"reasons"`
+	// At is when the decision was made.
+	At time.Time `json:"at"`
+}
+
+// Codes returns the decision's reason codes in order.
+func (d Decision) Codes() []string {
+	codes := make([]string, len(d.Reasons))
+	for i, r := range d.Reasons {
+		codes[i] = r.Code
+	}
+	return codes
+}
+
+// Has reports whether the decision carries the reason code.
+func (d Decision) Has(code string) bool {
+	for _, r := range d.Reasons {
+		if r.Code == code {
+			return true
+		}
+	}
+	return false
+}
