@@ -1,0 +1,546 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/netip"
+	"net/url"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/nyaruka/phonenumbers"
+)
+
+// envPrefix starts the name of every environment variable Tollgate reads.
+const envPrefix = "TOLLGATE_"
+
+// Config is Tollgate's configuration, read once from the environment by
+// LoadConfig and passed down to whatever needs it.
+type Config struct {
+	// Addr is the HTTP listen address, host:port.
+	Addr string
+	// RedisURL is the Redis or Redis Cluster URL, in any form parseRedisURL
+	// accepts; empty means the embedded in-process store. It may carry a
+	// password: never log it.
+	RedisURL string
+	// DemoData asks for demonstration entries to be written to the store at start.
+	DemoData bool
+	// TrustedProxies are the masked networks whose forwarding headers are
+	// believed; empty means forwarding headers are never believed.
+	TrustedProxies []netip.Prefix
+	// GeoIPCountryDB is the path of a MaxMind Country or City database, or empty.
+	GeoIPCountryDB string
+	// GeoIPASNDB is the path of a MaxMind ASN database, or empty.
+	GeoIPASNDB string
+	// GeoIPAnonymousDB is the path of a MaxMind Anonymous IP database, or empty.
+	GeoIPAnonymousDB string
+	// DefaultRegion is the upper-case region code assumed for phone numbers
+	// written without a country code; phonenumbers supports it.
+	DefaultRegion string
+	// LogLevel is the minimum level logged.
+	LogLevel slog.Level
+	// LogFormat is "auto", "json" or "text"; see Config.LogJSON.
+	LogFormat string
+	// DeflectChatURL is an absolute http(s) URL of a chat offered to deflected visitors, or empty.
+	DeflectChatURL string
+	// DeflectPhone is a phone number shown to deflected visitors, as free text, or empty.
+	DeflectPhone string
+	// DeflectHours are the opening hours shown with the deflection channels, as free text, or empty.
+	DeflectHours string
+	// ShutdownTimeout is how long in-flight requests get to finish on shutdown.
+	ShutdownTimeout time.Duration
+	// DuplicateTTL is the longest an outstanding-callback lock lives.
+	DuplicateTTL time.Duration
+
+	// unknown holds the warnings about unknown TOLLGATE_ variables.
+	unknown []string
+}
+
+// configKey is one environment variable: its name, its default, its help
+// text and how its value is stored in a Config.
+type configKey struct {
+	name string
+	// def is the value parsed when the variable is unset or empty.
+	def string
+	// defaultDoc, when set, is shown instead of def.
+	defaultDoc  string
+	description string
+	// secret keys may be read from the file named by name+"_FILE" and never
+	// have their value in a message.
+	secret bool
+	parse  func(c *Config, value string) error
+}
+
+// configKeys returns the table of every variable Tollgate reads, in the
+// order they are parsed and documented. TOLLGATE_DEMO_DATA's default depends
+// on TOLLGATE_REDIS_URL, so it comes after it.
+func configKeys() []configKey {
+	return []configKey{
+		{
+			name: "TOLLGATE_ADDR", def: ":8080",
+			description: "HTTP listen address, host:port.",
+			parse: func(c *Config, v string) (err error) {
+				c.Addr, err = parseAddr(v)
+				return err
+			},
+		},
+		{
+			name: "TOLLGATE_REDIS_URL", defaultDoc: "(in-process store)", secret: true,
+			description: "Redis to keep state in: redis://[user:pass@]host:6379/0, rediss:// for TLS, unix:///path/redis.sock, " +
+				"or a cluster as redis+cluster://[user:pass@]host1:6379,host2:6379 (rediss+cluster:// for TLS) " +
+				"or as comma-separated redis:// URLs. go-redis options such as dial_timeout=2s go in the query. " +
+				"Empty keeps state in process memory, lost on restart.",
+			parse: func(c *Config, v string) error {
+				if v != "" {
+					if _, _, err := parseRedisURL(v); err != nil {
+						return err
+					}
+				}
+				c.RedisURL = v
+				return nil
+			},
+		},
+		{
+			name: "TOLLGATE_DEMO_DATA", defaultDoc: "true without Redis, else false",
+			description: "Write demonstration entries into the store at start.",
+			parse: func(c *Config, v string) error {
+				if v == "" {
+					c.DemoData = c.RedisURL == ""
+					return nil
+				}
+				b, err := strconv.ParseBool(v)
+				if err != nil {
+					return fmt.Errorf("%q is not a boolean; use true or false", v)
+				}
+				c.DemoData = b
+				return nil
+			},
+		},
+		{
+			name: "TOLLGATE_TRUSTED_PROXIES",
+			description: "Comma-separated CIDRs or IPs of the reverse proxies whose X-Forwarded-For is believed. " +
+				"Empty: forwarding headers are ignored and the connection's peer is the client.",
+			parse: func(c *Config, v string) (err error) {
+				c.TrustedProxies, err = parsePrefixes(v)
+				return err
+			},
+		},
+		{
+			name:        "TOLLGATE_GEOIP_COUNTRY_DB",
+			description: "Path of a MaxMind GeoIP2 or GeoLite2 Country (or City) .mmdb file. Empty: no country signals.",
+			parse:       func(c *Config, v string) (err error) { c.GeoIPCountryDB, err = parseFilePath(v); return err },
+		},
+		{
+			name:        "TOLLGATE_GEOIP_ASN_DB",
+			description: "Path of a MaxMind GeoLite2 ASN .mmdb file. Empty: no network (ASN) signals.",
+			parse:       func(c *Config, v string) (err error) { c.GeoIPASNDB, err = parseFilePath(v); return err },
+		},
+		{
+			name:        "TOLLGATE_GEOIP_ANONYMOUS_DB",
+			description: "Path of a MaxMind GeoIP2 Anonymous IP .mmdb file. Empty: no VPN, proxy or hosting signals.",
+			parse:       func(c *Config, v string) (err error) { c.GeoIPAnonymousDB, err = parseFilePath(v); return err },
+		},
+		{
+			name: "TOLLGATE_DEFAULT_REGION", def: "US",
+			description: "Region (ISO 3166-1 alpha-2) assumed for phone numbers written without a + country code.",
+			parse: func(c *Config, v string) error {
+				r := strings.ToUpper(v)
+				if !phonenumbers.GetSupportedRegions()[r] {
+					return fmt.Errorf("%q is not a region phonenumbers supports; use a two-letter country code such as US, GB or DE", v)
+				}
+				c.DefaultRegion = r
+				return nil
+			},
+		},
+		{
+			name: "TOLLGATE_LOG_LEVEL", def: "info",
+			description: "Minimum level logged: debug, info, warn or error.",
+			parse: func(c *Config, v string) error {
+				levels := map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError}
+				l, ok := levels[strings.ToLower(v)]
+				if !ok {
+					return fmt.Errorf("%q is not a log level; use debug, info, warn or error", v)
+				}
+				c.LogLevel = l
+				return nil
+			},
+		},
+		{
+			name: "TOLLGATE_LOG_FORMAT", def: "auto",
+			description: "Log format: json, text, or auto for JSON unless standard output is a terminal.",
+			parse: func(c *Config, v string) error {
+				f := strings.ToLower(v)
+				if f != "auto" && f != "json" && f != "text" {
+					return fmt.Errorf("%q is not a log format; use auto, json or text", v)
+				}
+				c.LogFormat = f
+				return nil
+			},
+		},
+		{
+			name:        "TOLLGATE_DEFLECT_CHAT_URL",
+			description: "Absolute http(s) URL of a chat offered to deflected visitors.",
+			parse: func(c *Config, v string) error {
+				if v != "" {
+					u, err := url.Parse(v)
+					if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+						return fmt.Errorf("%q is not an absolute http(s) URL; use e.g. https://example.com/chat", v)
+					}
+				}
+				c.DeflectChatURL = v
+				return nil
+			},
+		},
+		{
+			name:        "TOLLGATE_DEFLECT_PHONE",
+			description: "Phone number deflected visitors can call, shown as written.",
+			parse:       func(c *Config, v string) error { c.DeflectPhone = v; return nil },
+		},
+		{
+			name:        "TOLLGATE_DEFLECT_HOURS",
+			description: "Opening hours shown with the deflection channels, as written, e.g. Mon-Fri 9:00-17:00.",
+			parse:       func(c *Config, v string) error { c.DeflectHours = v; return nil },
+		},
+		{
+			name: "TOLLGATE_SHUTDOWN_TIMEOUT", def: "10s",
+			description: "How long in-flight requests get to finish after SIGINT or SIGTERM.",
+			parse: func(c *Config, v string) (err error) {
+				c.ShutdownTimeout, err = parseDuration(v, time.Millisecond)
+				return err
+			},
+		},
+		{
+			name: "TOLLGATE_DUPLICATE_TTL", def: "15m",
+			description: "Longest time an outstanding-callback lock lives, keeping a number from asking for a second callback meanwhile.",
+			parse: func(c *Config, v string) (err error) {
+				c.DuplicateTTL, err = parseDuration(v, time.Second)
+				return err
+			},
+		},
+	}
+}
+
+// LoadConfig reads the configuration through getenv (os.Getenv in
+// production, a map lookup in tests) and validates it. Secrets may come from
+// the file named by their _FILE variant. Every problem found is in the
+// returned error, one per line. LoadConfig cannot list the environment, so
+// it gives no warnings about unknown variables; LoadConfigEnviron does.
+func LoadConfig(getenv func(string) string) (Config, error) {
+	var c Config
+	var errs []error
+	for _, k := range configKeys() {
+		value, source, err := lookupKey(getenv, k)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if value == "" {
+			value = k.def
+		}
+		if err := k.parse(&c, value); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", source, err))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}
+
+// LoadConfigEnviron is LoadConfig reading environ, a list of "NAME=value"
+// entries such as os.Environ returns. Its Config also warns about TOLLGATE_
+// variables that are not settings, suggesting the closest known name.
+func LoadConfigEnviron(environ []string) (Config, error) {
+	env := make(map[string]string, len(environ))
+	for _, kv := range environ {
+		name, value, _ := strings.Cut(kv, "=")
+		env[name] = value
+	}
+	c, err := LoadConfig(func(name string) string { return env[name] })
+	if err != nil {
+		return Config{}, err
+	}
+	c.unknown = unknownVariableWarnings(environ)
+	return c, nil
+}
+
+// lookupKey returns k's value and the name to blame for it, reading the
+// _FILE variant of a secret.
+func lookupKey(getenv func(string) string, k configKey) (value, source string, err error) {
+	value = getenv(k.name)
+	if !k.secret {
+		return value, k.name, nil
+	}
+	fileVar := k.name + "_FILE"
+	path := getenv(fileVar)
+	switch {
+	case path == "":
+		return value, k.name, nil
+	case value != "":
+		return "", "", fmt.Errorf("%s and %s are both set; unset one of them", k.name, fileVar)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		if pe, ok := errors.AsType[*fs.PathError](err); ok {
+			err = pe.Err
+		}
+		return "", "", fmt.Errorf("%s: cannot read %q: %v; point it at a readable file or unset it", fileVar, path, err)
+	}
+	value = strings.TrimRight(string(b), "\r\n")
+	if value == "" {
+		return "", "", fmt.Errorf("%s: %q is empty; write the value into it or unset %s", fileVar, path, fileVar)
+	}
+	return value, fmt.Sprintf("%s (read from %s)", k.name, fileVar), nil
+}
+
+// Warnings returns the problems that do not stop Tollgate but deserve a line
+// in the log at start.
+func (c Config) Warnings() []string {
+	w := slices.Clone(c.unknown)
+	if c.DeflectChatURL == "" && c.DeflectPhone == "" {
+		w = append(w, "no deflection channel configured (TOLLGATE_DEFLECT_CHAT_URL, TOLLGATE_DEFLECT_PHONE): "+
+			"deflected visitors will only see a generic message")
+	}
+	if c.DemoData && c.RedisURL != "" {
+		w = append(w, "TOLLGATE_DEMO_DATA=true with a real Redis writes demo entries into it")
+	}
+	for _, p := range c.TrustedProxies {
+		if p.Bits() == 0 {
+			w = append(w, fmt.Sprintf("TOLLGATE_TRUSTED_PROXIES contains %s: every client's X-Forwarded-For is believed, "+
+				"so per-IP limits can be dodged; list only your proxies", p))
+		}
+	}
+	return w
+}
+
+// LogJSON reports whether logs should be JSON, given whether standard output
+// is a terminal.
+func (c Config) LogJSON(stdoutIsTerminal bool) bool {
+	switch c.LogFormat {
+	case "json":
+		return true
+	case "text":
+		return false
+	default:
+		return !stdoutIsTerminal
+	}
+}
+
+// ConfigHelp returns the table of environment variables, with defaults and
+// descriptions, for tollgate -h.
+func ConfigHelp() string {
+	var b strings.Builder
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "VARIABLE\tDEFAULT\tDESCRIPTION")
+	for _, k := range configKeys() {
+		lines := wrap(keyDescription(k), 56)
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", k.name, keyDefault(k), lines[0])
+		for _, l := range lines[1:] {
+			fmt.Fprintf(tw, "\t\t%s\n", l)
+		}
+	}
+	tw.Flush()
+	return b.String()
+}
+
+// ConfigMarkdown returns the table of environment variables as a Markdown
+// table, as README.md shows it between <!-- config:start --> and
+// <!-- config:end -->.
+func ConfigMarkdown() string {
+	var b strings.Builder
+	b.WriteString("| Variable | Default | Description |\n| --- | --- | --- |\n")
+	esc := strings.NewReplacer("|", `\|`)
+	for _, k := range configKeys() {
+		def := keyDefault(k)
+		if k.defaultDoc == "" && k.def != "" {
+			def = "`" + def + "`"
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", k.name, esc.Replace(def), esc.Replace(keyDescription(k)))
+	}
+	return b.String()
+}
+
+func keyDefault(k configKey) string {
+	switch {
+	case k.defaultDoc != "":
+		return k.defaultDoc
+	case k.def != "":
+		return k.def
+	default:
+		return "(none)"
+	}
+}
+
+func keyDescription(k configKey) string {
+	if k.secret {
+		return k.description + " Secret: may instead be read from the file named by " + k.name + "_FILE."
+	}
+	return k.description
+}
+
+// wrap splits s into lines of at most width bytes, breaking at spaces.
+func wrap(s string, width int) []string {
+	var lines []string
+	line := ""
+	for _, word := range strings.Fields(s) {
+		if line != "" && len(line)+1+len(word) > width {
+			lines = append(lines, line)
+			line = ""
+		}
+		if line != "" {
+			line += " "
+		}
+		line += word
+	}
+	return append(lines, line)
+}
+
+func parseAddr(v string) (string, error) {
+	_, port, err := net.SplitHostPort(v)
+	if err != nil {
+		return "", fmt.Errorf("%q is not host:port; use :8080 for every interface or 127.0.0.1:8080 for loopback only", v)
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		return "", fmt.Errorf("port %q is not a number from 0 to 65535; use e.g. :8080", port)
+	}
+	return v, nil
+}
+
+// parsePrefixes parses a comma-separated list of CIDRs and bare IPs, a bare
+// IP standing for itself alone, into masked prefixes.
+func parsePrefixes(v string) ([]netip.Prefix, error) {
+	var prefixes []netip.Prefix
+	var bad []string
+	for entry := range strings.SplitSeq(v, ",") {
+		entry = strings.TrimSpace(entry)
+		if entry == "" {
+			continue
+		}
+		var p netip.Prefix
+		var err error
+		if strings.Contains(entry, "/") {
+			p, err = netip.ParsePrefix(entry)
+		} else {
+			var a netip.Addr
+			if a, err = netip.ParseAddr(entry); err == nil && a.Zone() != "" {
+				err = errors.New("zone")
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		if err != nil {
+			bad = append(bad, strconv.Quote(entry))
+			continue
+		}
+		prefixes = append(prefixes, p.Masked())
+	}
+	if len(bad) > 0 {
+		return nil, fmt.Errorf("%s: not an IP address or CIDR; use e.g. 10.0.0.0/8, 192.0.2.10 or fd00::/8", strings.Join(bad, ", "))
+	}
+	return prefixes, nil
+}
+
+// parseFilePath accepts an empty path or the path of an existing regular file.
+func parseFilePath(v string) (string, error) {
+	if v == "" {
+		return "", nil
+	}
+	fi, err := os.Stat(v)
+	if err != nil {
+		if pe, ok := errors.AsType[*fs.PathError](err); ok {
+			err = pe.Err
+		}
+		return "", fmt.Errorf("cannot use %q: %v; give the path of the .mmdb file or leave it empty", v, err)
+	}
+	if fi.IsDir() {
+		return "", fmt.Errorf("%q is a directory; give the path of the .mmdb file inside it", v)
+	}
+	return v, nil
+}
+
+// parseDuration parses a Go duration of at least least.
+func parseDuration(v string, least time.Duration) (time.Duration, error) {
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a duration; use a number with a unit, e.g. 10s, 15m or 1h30m", v)
+	}
+	if d < least {
+		return 0, fmt.Errorf("%s is too short; use at least %s", d, least)
+	}
+	return d, nil
+}
+
+// unknownVariableWarnings warns about each TOLLGATE_ variable in environ
+// that Tollgate does not read, suggesting the closest known name.
+func unknownVariableWarnings(environ []string) []string {
+	known := map[string]bool{}
+	var names []string
+	for _, k := range configKeys() {
+		names = append(names, k.name)
+		if k.secret {
+			names = append(names, k.name+"_FILE")
+		}
+	}
+	for _, n := range names {
+		known[n] = true
+	}
+	var warnings []string
+	seen := map[string]bool{}
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		upper := strings.ToUpper(name)
+		if !strings.HasPrefix(upper, envPrefix) || known[name] || seen[name] {
+			continue
+		}
+		seen[name] = true
+		if base, ok := strings.CutSuffix(upper, "_FILE"); ok && known[base] {
+			warnings = append(warnings, fmt.Sprintf("%s is ignored: only secrets have a _FILE variant; set %s instead", name, base))
+			continue
+		}
+		w := name + " is not a Tollgate setting and is ignored"
+		if s := closest(upper, names); s != "" {
+			w += "; did you mean " + s + "?"
+		}
+		warnings = append(warnings, w)
+	}
+	return warnings
+}
+
+// closest returns the name in names nearest to s, if it is a few edits away.
+func closest(s string, names []string) string {
+	const maxEdits = 3
+	best, bestDist := "", maxEdits+1
+	for _, n := range names {
+		if d := editDistance(s, n); d < bestDist {
+			best, bestDist = n, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b, in bytes.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

@@ -1,0 +1,516 @@
+package main
+
+import (
+	"log/slog"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// envOf returns a getenv reading m.
+func envOf(m map[string]string) func(string) string {
+	return func(name string) string { return m[name] }
+}
+
+// writeFile writes content to a new file in a temporary directory and returns its path.
+func writeFile(t *testing.T, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestLoadConfigDefaults(t *testing.T) {
+	got, err := LoadConfig(envOf(nil))
+	if err != nil {
+		t.Fatalf("LoadConfig: %v", err)
+	}
+	want := Config{
+		Addr:            ":8080",
+		DemoData:        true,
+		DefaultRegion:   "US",
+		LogLevel:        slog.LevelInfo,
+		LogFormat:       "auto",
+		ShutdownTimeout: 10 * time.Second,
+		DuplicateTTL:    15 * time.Minute,
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %+v, want %+v", got, want)
+	}
+}
+
+func TestLoadConfigValues(t *testing.T) {
+	mmdb := writeFile(t, "not really a database")
+	got, err := LoadConfig(envOf(map[string]string{
+		"TOLLGATE_ADDR":               "127.0.0.1:9000",
+		"TOLLGATE_REDIS_URL":          "redis://:pw@redis:6379/1",
+		"TOLLGATE_TRUSTED_PROXIES":    "10.0.0.0/8",
+		"TOLLGATE_GEOIP_COUNTRY_DB":   mmdb,
+		"TOLLGATE_GEOIP_ASN_DB":       mmdb,
+		"TOLLGATE_GEOIP_ANONYMOUS_DB": mmdb,
+		"TOLLGATE_DEFAULT_REGION":     "gb",
+		"TOLLGATE_LOG_LEVEL":          "DEBUG",
+		"TOLLGATE_LOG_FORMAT":         "text",
+		"TOLLGATE_DEFLECT_CHAT_URL":   "https://example.com/chat",
+		"TOLLGATE_DEFLECT_PHONE":      "+44 20 7946 0000",
+		"TOLLGATE_DEFLECT_HOURS":      "Mon-Fri 9:00-17:00",
+		"TOLLGATE_SHUTDOWN_TIMEOUT":   "30s",
+		"TOLLGATE_DUPLICATE_TTL":      "1h",
+	}))
+	if err != nil {
+		t.Fatalf("LoadConfig: %v", err)
+	}
+	want := Config{
+		Addr:             "127.0.0.1:9000",
+		RedisURL:         "redis://:pw@redis:6379/1",
+		DemoData:         false,
+		TrustedProxies:   []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")},
+		GeoIPCountryDB:   mmdb,
+		GeoIPASNDB:       mmdb,
+		GeoIPAnonymousDB: mmdb,
+		DefaultRegion:    "GB",
+		LogLevel:         slog.LevelDebug,
+		LogFormat:        "text",
+		DeflectChatURL:   "https://example.com/chat",
+		DeflectPhone:     "+44 20 7946 0000",
+		DeflectHours:     "Mon-Fri 9:00-17:00",
+		ShutdownTimeout:  30 * time.Second,
+		DuplicateTTL:     time.Hour,
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %+v, want %+v", got, want)
+	}
+}
+
+func TestLoadConfigDemoData(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want bool
+	}{
+		{"embedded store", nil, true},
+		{"embedded store, turned off", map[string]string{"TOLLGATE_DEMO_DATA": "false"}, false},
+		{"real Redis", map[string]string{"TOLLGATE_REDIS_URL": "redis://redis:6379"}, false},
+		{"real Redis, asked for", map[string]string{"TOLLGATE_REDIS_URL": "redis://redis:6379", "TOLLGATE_DEMO_DATA": "1"}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := LoadConfig(envOf(tt.env))
+			if err != nil {
+				t.Fatalf("LoadConfig: %v", err)
+			}
+			if got := c.DemoData; got != tt.want {
+				t.Errorf("got DemoData %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestLoadConfigBadValues(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name, value string
+		want        string // in the error, besides the variable's name
+	}{
+		{"TOLLGATE_ADDR", "8080", "use :8080"},
+		{"TOLLGATE_ADDR", ":99999", "0 to 65535"},
+		{"TOLLGATE_ADDR", "localhost:http", "0 to 65535"},
+		{"TOLLGATE_REDIS_URL", "http://redis:6379", `scheme "http" is not supported; use redis://host:6379/0`},
+		{"TOLLGATE_REDIS_URL", "localhost:6379", "has no scheme"},
+		{"TOLLGATE_REDIS_URL", "redis://redis:6379/0?nonsense=1", "unexpected option: nonsense"},
+		{"TOLLGATE_REDIS_URL", "redis+cluster://a:6379,b:6379/3", "only database 0"},
+		{"TOLLGATE_DEMO_DATA", "maybe", "use true or false"},
+		{"TOLLGATE_TRUSTED_PROXIES", "10.0.0.0/8,10.0.0.300", `"10.0.0.300": not an IP address or CIDR`},
+		{"TOLLGATE_GEOIP_COUNTRY_DB", filepath.Join(dir, "missing.mmdb"), "no such file"},
+		{"TOLLGATE_GEOIP_ASN_DB", filepath.Join(dir, "missing.mmdb"), "no such file"},
+		{"TOLLGATE_GEOIP_ANONYMOUS_DB", dir, "is a directory"},
+		{"TOLLGATE_DEFAULT_REGION", "XX", `"XX" is not a region`},
+		{"TOLLGATE_DEFAULT_REGION", "USA", `"USA" is not a region`},
+		{"TOLLGATE_LOG_LEVEL", "verbose", "use debug, info, warn or error"},
+		{"TOLLGATE_LOG_FORMAT", "xml", "use auto, json or text"},
+		{"TOLLGATE_DEFLECT_CHAT_URL", "example.com/chat", "not an absolute http(s) URL"},
+		{"TOLLGATE_DEFLECT_CHAT_URL", "ftp://example.com/chat", "not an absolute http(s) URL"},
+		{"TOLLGATE_SHUTDOWN_TIMEOUT", "10", "not a duration"},
+		{"TOLLGATE_SHUTDOWN_TIMEOUT", "-1s", "too short"},
+		{"TOLLGATE_DUPLICATE_TTL", "15", "not a duration"},
+		{"TOLLGATE_DUPLICATE_TTL", "500ms", "use at least 1s"},
+	}
+	freeText := []string{"TOLLGATE_DEFLECT_PHONE", "TOLLGATE_DEFLECT_HOURS"}
+	for _, k := range configKeys() {
+		covered := slices.ContainsFunc(tests, func(tt struct{ name, value, want string }) bool { return tt.name == k.name })
+		if !covered && !slices.Contains(freeText, k.name) {
+			t.Errorf("%s has no bad-value case", k.name)
+		}
+	}
+	for _, tt := range tests {
+		t.Run(tt.name+"="+tt.value, func(t *testing.T) {
+			_, err := LoadConfig(envOf(map[string]string{tt.name: tt.value}))
+			if err == nil {
+				t.Fatalf("got no error, want one mentioning %s", tt.name)
+			}
+			if got := err.Error(); !strings.HasPrefix(got, tt.name+": ") || !strings.Contains(got, tt.want) {
+				t.Errorf("got error %q, want it to start with %q and contain %q", got, tt.name+": ", tt.want)
+			}
+		})
+	}
+}
+
+func TestLoadConfigReportsEveryError(t *testing.T) {
+	_, err := LoadConfig(envOf(map[string]string{
+		"TOLLGATE_ADDR":       "nope",
+		"TOLLGATE_LOG_LEVEL":  "loud",
+		"TOLLGATE_DEMO_DATA":  "perhaps",
+		"TOLLGATE_LOG_FORMAT": "xml",
+	}))
+	if err == nil {
+		t.Fatal("got no error, want four")
+	}
+	for _, want := range []string{"TOLLGATE_ADDR:", "TOLLGATE_LOG_LEVEL:", "TOLLGATE_DEMO_DATA:", "TOLLGATE_LOG_FORMAT:"} {
+		if got := err.Error(); !strings.Contains(got, want) {
+			t.Errorf("got error %q, want it to contain %q", got, want)
+		}
+	}
+}
+
+func TestLoadConfigSecretFile(t *testing.T) {
+	const url = "redis://:s3cr3tpw@redis:6379/0"
+	missing := filepath.Join(t.TempDir(), "missing")
+	tests := []struct {
+		name    string
+		env     map[string]string
+		want    string // RedisURL, when wantErr is empty
+		wantErr []string
+	}{
+		{
+			name: "trailing newline trimmed",
+			env:  map[string]string{"TOLLGATE_REDIS_URL_FILE": writeFile(t, url+"\n")},
+			want: url,
+		},
+		{
+			name: "trailing CRLF trimmed",
+			env:  map[string]string{"TOLLGATE_REDIS_URL_FILE": writeFile(t, url+"\r\n")},
+			want: url,
+		},
+		{
+			name: "no newline",
+			env:  map[string]string{"TOLLGATE_REDIS_URL_FILE": writeFile(t, url)},
+			want: url,
+		},
+		{
+			name:    "both set",
+			env:     map[string]string{"TOLLGATE_REDIS_URL": url, "TOLLGATE_REDIS_URL_FILE": writeFile(t, url)},
+			wantErr: []string{"TOLLGATE_REDIS_URL and TOLLGATE_REDIS_URL_FILE are both set"},
+		},
+		{
+			name:    "missing file",
+			env:     map[string]string{"TOLLGATE_REDIS_URL_FILE": missing},
+			wantErr: []string{"TOLLGATE_REDIS_URL_FILE: cannot read", missing, "no such file"},
+		},
+		{
+			name:    "empty file",
+			env:     map[string]string{"TOLLGATE_REDIS_URL_FILE": writeFile(t, "\n")},
+			wantErr: []string{"TOLLGATE_REDIS_URL_FILE:", "is empty"},
+		},
+		{
+			name:    "bad value in file",
+			env:     map[string]string{"TOLLGATE_REDIS_URL_FILE": writeFile(t, "http://:s3cr3tpw@redis\n")},
+			wantErr: []string{"TOLLGATE_REDIS_URL (read from TOLLGATE_REDIS_URL_FILE):", `scheme "http"`},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := LoadConfig(envOf(tt.env))
+			if len(tt.wantErr) == 0 {
+				if err != nil {
+					t.Fatalf("LoadConfig: %v", err)
+				}
+				if got := c.RedisURL; got != tt.want {
+					t.Errorf("got RedisURL %q, want %q", got, tt.want)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("got no error, want one containing %q", tt.wantErr)
+			}
+			got := err.Error()
+			for _, want := range tt.wantErr {
+				if !strings.Contains(got, want) {
+					t.Errorf("got error %q, want it to contain %q", got, want)
+				}
+			}
+			if strings.Contains(got, "s3cr3tpw") {
+				t.Errorf("got error %q, which contains the password", got)
+			}
+		})
+	}
+}
+
+func TestLoadConfigTrustedProxies(t *testing.T) {
+	tests := []struct {
+		value   string
+		want    []string
+		wantErr []string // bad entries the error must name
+	}{
+		{value: "", want: nil},
+		{value: " , ", want: nil},
+		{value: "10.0.0.0/8", want: []string{"10.0.0.0/8"}},
+		{
+			value: "10.1.2.3/16, 192.168.1.10,2001:db8::1 ,fd00::1/8",
+			want:  []string{"10.1.0.0/16", "192.168.1.10/32", "2001:db8::1/128", "fd00::/8"},
+		},
+		{value: "10.0.0.0/8,10.0.0.300,proxy.internal", wantErr: []string{`"10.0.0.300"`, `"proxy.internal"`}},
+		{value: "10.0.0.0/33", wantErr: []string{`"10.0.0.0/33"`}},
+		{value: "fe80::1%eth0", wantErr: []string{`"fe80::1%eth0"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.value, func(t *testing.T) {
+			c, err := LoadConfig(envOf(map[string]string{"TOLLGATE_TRUSTED_PROXIES": tt.value}))
+			if len(tt.wantErr) > 0 {
+				if err == nil {
+					t.Fatalf("got no error, want one naming %q", tt.wantErr)
+				}
+				for _, want := range tt.wantErr {
+					if got := err.Error(); !strings.Contains(got, want) {
+						t.Errorf("got error %q, want it to contain %q", got, want)
+					}
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("LoadConfig: %v", err)
+			}
+			var got []string
+			for _, p := range c.TrustedProxies {
+				got = append(got, p.String())
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestLoadConfigDefaultRegion(t *testing.T) {
+	tests := []struct{ value, want string }{
+		{"", "US"},
+		{"gb", "GB"},
+		{"De", "DE"},
+		{"NZ", "NZ"},
+	}
+	for _, tt := range tests {
+		c, err := LoadConfig(envOf(map[string]string{"TOLLGATE_DEFAULT_REGION": tt.value}))
+		if err != nil {
+			t.Fatalf("LoadConfig with %q: %v", tt.value, err)
+		}
+		if got := c.DefaultRegion; got != tt.want {
+			t.Errorf("with %q got %q, want %q", tt.value, got, tt.want)
+		}
+	}
+}
+
+func TestLoadConfigEnvironWarnings(t *testing.T) {
+	tests := []struct {
+		name    string
+		environ []string
+		want    []string // unknown-variable warnings, in order
+	}{
+		{"known only", []string{"TOLLGATE_ADDR=:1", "TOLLGATE_REDIS_URL_FILE=", "HOME=/root"}, nil},
+		{"typo", []string{"TOLLGATE_REDIS_ULR=redis://x"}, []string{
+			"TOLLGATE_REDIS_ULR is not a Tollgate setting and is ignored; did you mean TOLLGATE_REDIS_URL?",
+		}},
+		{"missing underscore", []string{"TOLLGATE_LOGLEVEL=debug", "TOLLGATE_LOGLEVEL=info"}, []string{
+			"TOLLGATE_LOGLEVEL is not a Tollgate setting and is ignored; did you mean TOLLGATE_LOG_LEVEL?",
+		}},
+		{"lower case", []string{"tollgate_addr=:1"}, []string{
+			"tollgate_addr is not a Tollgate setting and is ignored; did you mean TOLLGATE_ADDR?",
+		}},
+		{"plural", []string{"TOLLGATE_TRUSTED_PROXY=10.0.0.1"}, []string{
+			"TOLLGATE_TRUSTED_PROXY is not a Tollgate setting and is ignored; did you mean TOLLGATE_TRUSTED_PROXIES?",
+		}},
+		{"far from everything", []string{"TOLLGATE_SOMETHING_ELSE=1"}, []string{
+			"TOLLGATE_SOMETHING_ELSE is not a Tollgate setting and is ignored",
+		}},
+		{"file of a non-secret", []string{"TOLLGATE_ADDR_FILE=/run/addr"}, []string{
+			"TOLLGATE_ADDR_FILE is ignored: only secrets have a _FILE variant; set TOLLGATE_ADDR instead",
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			environ := append([]string{"TOLLGATE_DEFLECT_PHONE=+1 555 0100"}, tt.environ...)
+			c, err := LoadConfigEnviron(environ)
+			if err != nil {
+				t.Fatalf("LoadConfigEnviron: %v", err)
+			}
+			if got := c.Warnings(); !slices.Equal(got, tt.want) {
+				t.Errorf("got warnings %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestLoadConfigEnvironReadsValues(t *testing.T) {
+	c, err := LoadConfigEnviron([]string{"TOLLGATE_ADDR=:1", "TOLLGATE_DEFLECT_HOURS=a=b", "TOLLGATE_ADDR=:2"})
+	if err != nil {
+		t.Fatalf("LoadConfigEnviron: %v", err)
+	}
+	if got, want := c.Addr, ":2"; got != want {
+		t.Errorf("got Addr %q, want %q (the last of repeated entries, as os.Getenv)", got, want)
+	}
+	if got, want := c.DeflectHours, "a=b"; got != want {
+		t.Errorf("got DeflectHours %q, want %q", got, want)
+	}
+}
+
+func TestConfigWarnings(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want []string // substrings, one per warning, in order
+	}{
+		{"defaults", nil, []string{"no deflection channel configured"}},
+		{"chat only", map[string]string{"TOLLGATE_DEFLECT_CHAT_URL": "https://example.com/chat"}, nil},
+		{"phone only", map[string]string{"TOLLGATE_DEFLECT_PHONE": "+1 555 0100"}, nil},
+		{
+			"demo data in real Redis",
+			map[string]string{"TOLLGATE_DEFLECT_PHONE": "1", "TOLLGATE_REDIS_URL": "redis://r", "TOLLGATE_DEMO_DATA": "true"},
+			[]string{"TOLLGATE_DEMO_DATA=true with a real Redis writes demo entries into it"},
+		},
+		{
+			"trusting everyone",
+			map[string]string{"TOLLGATE_DEFLECT_PHONE": "1", "TOLLGATE_TRUSTED_PROXIES": "0.0.0.0/0,::/0,10.0.0.0/8"},
+			[]string{"contains 0.0.0.0/0", "contains ::/0"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := LoadConfig(envOf(tt.env))
+			if err != nil {
+				t.Fatalf("LoadConfig: %v", err)
+			}
+			got := c.Warnings()
+			if len(got) != len(tt.want) {
+				t.Fatalf("got warnings %q, want %d of them containing %q", got, len(tt.want), tt.want)
+			}
+			for i, want := range tt.want {
+				if !strings.Contains(got[i], want) {
+					t.Errorf("got warning %q, want it to contain %q", got[i], want)
+				}
+			}
+		})
+	}
+}
+
+func TestConfigLogJSON(t *testing.T) {
+	tests := []struct {
+		format   string
+		terminal bool
+		want     bool
+	}{
+		{"auto", true, false},
+		{"auto", false, true},
+		{"json", true, true},
+		{"text", false, false},
+	}
+	for _, tt := range tests {
+		if got := (Config{LogFormat: tt.format}).LogJSON(tt.terminal); got != tt.want {
+			t.Errorf("LogJSON(%v) with format %q: got %v, want %v", tt.terminal, tt.format, got, tt.want)
+		}
+	}
+}
+
+func TestConfigHelp(t *testing.T) {
+	got := ConfigHelp()
+	for _, want := range []string{"VARIABLE", "DEFAULT", "DESCRIPTION", "TOLLGATE_REDIS_URL_FILE"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("got help without %q:\n%s", want, got)
+		}
+	}
+	for _, k := range configKeys() {
+		line := lineStarting(got, k.name+" ")
+		if line == "" {
+			t.Errorf("got help without a line for %s:\n%s", k.name, got)
+			continue
+		}
+		if want := keyDefault(k); !strings.Contains(line, " "+want+" ") {
+			t.Errorf("got line %q for %s, want it to show the default %q", line, k.name, want)
+		}
+	}
+}
+
+// lineStarting returns the first line of s starting with prefix, or "".
+func lineStarting(s, prefix string) string {
+	for line := range strings.Lines(s) {
+		if strings.HasPrefix(line, prefix) {
+			return line
+		}
+	}
+	return ""
+}
+
+func TestConfigMarkdown(t *testing.T) {
+	got := ConfigMarkdown()
+	lines := strings.Split(strings.TrimSuffix(got, "\n"), "\n")
+	if want := len(configKeys()) + 2; len(lines) != want {
+		t.Fatalf("got %d lines, want %d:\n%s", len(lines), want, got)
+	}
+	if got, want := lines[0], "| Variable | Default | Description |"; got != want {
+		t.Errorf("got header %q, want %q", got, want)
+	}
+	if got, want := lineStarting(got, "| `TOLLGATE_ADDR` |"), "| `TOLLGATE_ADDR` | `:8080` | HTTP listen address, host:port. |\n"; got != want {
+		t.Errorf("got row %q, want %q", got, want)
+	}
+	for _, l := range lines[2:] {
+		if n := strings.Count(strings.ReplaceAll(l, `\|`, ""), "|"); n != 4 {
+			t.Errorf("got %d unescaped | in row %q, want 4", n, l)
+		}
+	}
+}
+
+// The configuration table in README.md is generated by ConfigMarkdown.
+const (
+	readmeConfigStart = "<!-- config:start -->"
+	readmeConfigEnd   = "<!-- config:end -->"
+)
+
+func TestREADMEConfigTable(t *testing.T) {
+	want := ConfigMarkdown()
+	fix := "put this between " + readmeConfigStart + " and " + readmeConfigEnd + " in README.md:\n\n" +
+		readmeConfigStart + "\n" + want + readmeConfigEnd
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatalf("%v; %s", err, fix)
+	}
+	_, rest, okStart := strings.Cut(string(b), readmeConfigStart)
+	got, _, okEnd := strings.Cut(rest, readmeConfigEnd)
+	if !okStart || !okEnd {
+		t.Fatalf("README.md has no configuration table markers; %s", fix)
+	}
+	if strings.TrimSpace(got) != strings.TrimSpace(want) {
+		t.Errorf("README.md's configuration table is out of date:\ngot:\n%s\nwant: %s", strings.TrimSpace(got), fix)
+	}
+}
+
+func TestEditDistance(t *testing.T) {
+	tests := []struct {
+		a, b string
+		want int
+	}{
+		{"", "", 0},
+		{"abc", "", 3},
+		{"kitten", "sitting", 3},
+		{"TOLLGATE_ADDR", "TOLLGATE_ADDR", 0},
+		{"TOLLGATE_ADR", "TOLLGATE_ADDR", 1},
+	}
+	for _, tt := range tests {
+		if got := editDistance(tt.a, tt.b); got != tt.want {
+			t.Errorf("editDistance(%q, %q): got %d, want %d", tt.a, tt.b, got, tt.want)
+		}
+	}
+}

@@ -1,0 +1,183 @@
+// Command tollgate runs the Tollgate service: the callback form and API, the
+// risk engine and the call dispatcher. It is configured by TOLLGATE_*
+// environment variables; tollgate -h lists them.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/handlers"
+	"github.com/tollgate/tollgate/risk"
+	"github.com/tollgate/tollgate/risk/geo"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Environ(), os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "tollgate:", err)
+		os.Exit(1)
+	}
+}
+
+// run starts Tollgate and serves until ctx ends.
+func run(ctx context.Context, args, environ []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("tollgate", flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	fs.Usage = func() {
+		fmt.Fprintf(stdout, "Usage: tollgate\n\nTollgate is configured by environment variables:\n\n%s", ConfigHelp())
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	cfg, err := LoadConfigEnviron(environ)
+	if err != nil {
+		return fmt.Errorf("configuration:\n%w", err)
+	}
+	log := newLogger(cfg, stdout)
+	for _, w := range cfg.Warnings() {
+		log.Warn(w)
+	}
+
+	rdb, closeStore, err := openStore(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+
+	gdb, err := openGeoIP(cfg)
+	if err != nil {
+		return err
+	}
+	defer gdb.Close()
+	for src, why := range gdb.Disabled() {
+		log.Warn("GeoIP "+string(src)+" signals disabled", "reason", why, "fix", "set TOLLGATE_GEOIP_"+geoVar[src]+"_DB to a MaxMind database")
+	}
+
+	engine, err := risk.NewEngine(risk.Options{
+		Redis: rdb, GeoIP: gdb, DefaultRegion: cfg.DefaultRegion,
+		DuplicateTTL: cfg.DuplicateTTL, Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	defer engine.Close()
+	startCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := engine.Ping(startCtx); err != nil {
+		return fmt.Errorf("redis does not answer: %w; check TOLLGATE_REDIS_URL", err)
+	}
+	if err := engine.LoadSettings(startCtx); err != nil {
+		return err
+	}
+	if cfg.DemoData {
+		if err := loadDemoData(startCtx, engine); err != nil {
+			return fmt.Errorf("demo data: %w", err)
+		}
+		log.Info("demo data loaded: GeoIP networks " + demoNetworkSummary() + "; a few deny-list entries")
+	}
+	go engine.Watch(ctx, 2*time.Second)
+
+	sim := &contactflows.Simulator{Outcome: contactflows.OutcomeAnswered, Duration: 2 * time.Second, Logger: log}
+	dispatcher := contactflows.NewDispatcher(sim, engine.Release, log, 4)
+	dispatched := make(chan struct{})
+	go func() { dispatcher.Run(ctx); close(dispatched) }()
+
+	e := handlers.NewServer(handlers.Deps{
+		Engine: engine, Dispatcher: dispatcher, Ready: engine.Ping, Logger: log,
+		TrustedProxies: cfg.TrustedProxies,
+		Deflect:        handlers.Deflection{ChatURL: cfg.DeflectChatURL, Phone: cfg.DeflectPhone, Hours: cfg.DeflectHours},
+	})
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w; set TOLLGATE_ADDR to a free address", cfg.Addr, err)
+	}
+	srv := &http.Server{
+		Handler:           e,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      15 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	log.Info("listening", "addr", ln.Addr().String())
+
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutCtx, cancelShut := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancelShut()
+	err = srv.Shutdown(shutCtx)
+	<-dispatched
+	return err
+}
+
+var geoVar = map[geo.Source]string{geo.SourceCountry: "COUNTRY", geo.SourceASN: "ASN", geo.SourceAnonymous: "ANONYMOUS"}
+
+func newLogger(cfg Config, stdout io.Writer) *slog.Logger {
+	terminal := false
+	if f, ok := stdout.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil {
+			terminal = fi.Mode()&os.ModeCharDevice != 0
+		}
+	}
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogJSON(terminal) {
+		return slog.New(slog.NewJSONHandler(stdout, opts))
+	}
+	return slog.New(slog.NewTextHandler(stdout, opts))
+}
+
+// openStore connects to the configured Redis, or starts the embedded store.
+func openStore(cfg Config, log *slog.Logger) (redis.UniversalClient, func(), error) {
+	if cfg.RedisURL != "" {
+		rdb, mode, err := newRedisClient(cfg)
+		if err != nil {
+			return nil, nil, err
+		}
+		log.Info("using Redis", "mode", mode)
+		return rdb, func() { rdb.Close() }, nil
+	}
+	m := miniredis.NewMiniRedis()
+	if err := m.StartAddr("127.0.0.1:0"); err != nil {
+		return nil, nil, fmt.Errorf("embedded store: %w", err)
+	}
+	log.Warn("EMBEDDED STORE: lists, settings and counters live in this process's memory and are LOST when it stops; " +
+		"set TOLLGATE_REDIS_URL=redis://host:6379/0 (or redis+cluster://host1:6379,host2:6379) for a durable Redis")
+	rdb := redis.NewClient(&redis.Options{Addr: m.Addr()})
+	return rdb, func() { rdb.Close(); m.Close() }, nil
+}
+
+// openGeoIP opens the configured databases; with none configured and demo
+// data asked for, it builds the demo databases.
+func openGeoIP(cfg Config) (*geo.DB, error) {
+	paths := geo.Paths{Country: cfg.GeoIPCountryDB, ASN: cfg.GeoIPASNDB, Anonymous: cfg.GeoIPAnonymousDB}
+	if paths == (geo.Paths{}) && cfg.DemoData {
+		return geo.Demo()
+	}
+	return geo.Open(paths)
+}

@@ -1,0 +1,325 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/risk"
+)
+
+// decodeError parses an error response body.
+func decodeError(t *testing.T, body string) errorBody {
+	t.Helper()
+	var resp errorResponse
+	dec := json.NewDecoder(strings.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&resp); err != nil {
+		t.Fatalf("error body %q is not {\"error\":{...}}: %v", body, err)
+	}
+	if resp.Error.Message == "" {
+		t.Errorf("error body %q has no message", body)
+	}
+	return resp.Error
+}
+
+func TestCallbackCreateAllow(t *testing.T) {
+	h := newHarness(t, risk.Allow)
+	rec := h.postJSON(t, `{"phone":"`+testPhone+`","name":"Ann","flow":"sales"}`)
+
+	if got, want := rec.Code, http.StatusAccepted; got != want {
+		t.Fatalf("status = %d, want %d; body %s", got, want, rec.Body)
+	}
+	if got, want := rec.Body.String(), `{"status":"accepted","id":"`+testID+`"}`+"\n"; got != want {
+		t.Errorf("body = %s, want %s", got, want)
+	}
+	if got, want := rec.Header().Get("Content-Type"), "application/json"; got != want {
+		t.Errorf("Content-Type = %q, want %q", got, want)
+	}
+	if got, want := len(h.requests), 1; got != want {
+		t.Fatalf("engine calls = %d, want %d", got, want)
+	}
+	req := h.requests[0]
+	if got, want := req.Phone, testPhone; got != want {
+		t.Errorf("engine phone = %q, want %q", got, want)
+	}
+	if got, want := req.Flow, "sales"; got != want {
+		t.Errorf("engine flow = %q, want %q", got, want)
+	}
+	if got, want := len(h.calls), 1; got != want {
+		t.Fatalf("calls submitted = %d, want %d", got, want)
+	}
+	wantCall := contactflows.Call{
+		ID:     testID,
+		Number: testNumber,
+		Name:   "Ann",
+		Flow:   "sales",
+		Attributes: map[string]string{
+			"score":          "35",
+			"reasons":        "ip_country_mismatch,mobile_number",
+			"number_country": "GB",
+			"number_type":    "mobile",
+			"ip_country":     "FR",
+		},
+		RequestedAt: testDecision(risk.Allow, risk.Request{}).At,
+	}
+	if got := h.calls[0]; !reflect.DeepEqual(got, wantCall) {
+		t.Errorf("call = %+v, want %+v", got, wantCall)
+	}
+}
+
+func TestCallbackCreateBlockSubmitsNothing(t *testing.T) {
+	h := newHarness(t, risk.Block)
+	rec := h.postJSON(t, `{"phone":"`+testPhone+`"}`)
+	if got, want := rec.Code, http.StatusAccepted; got != want {
+		t.Fatalf("status = %d, want %d", got, want)
+	}
+	if got, want := rec.Body.String(), `{"status":"accepted","id":"`+testID+`"}`+"\n"; got != want {
+		t.Errorf("body = %s, want %s", got, want)
+	}
+	if got, want := len(h.calls), 0; got != want {
+		t.Errorf("calls submitted = %d, want %d", got, want)
+	}
+}
+
+func TestCallbackCreateAllowAndBlockLookAlike(t *testing.T) {
+	const body = `{"phone":"` + testPhone + `","name":"Ann"}`
+	allow := newHarness(t, risk.Allow).postJSON(t, body)
+	block := newHarness(t, risk.Block).postJSON(t, body)
+
+	if got, want := block.Code, allow.Code; got != want {
+		t.Errorf("block status = %d, allow status = %d", got, want)
+	}
+	if got, want := block.Body.String(), allow.Body.String(); got != want {
+		t.Errorf("block body = %s, allow body = %s", got, want)
+	}
+	if got, want := withoutDate(block.Header()), withoutDate(allow.Header()); !reflect.DeepEqual(got, want) {
+		t.Errorf("block headers = %v, allow headers = %v", got, want)
+	}
+}
+
+func TestCallbackCreateDeflect(t *testing.T) {
+	tests := []struct {
+		name    string
+		deflect Deflection
+		want    string
+	}{
+		{
+			name:    "all alternatives",
+			deflect: Deflection{ChatURL: "https://example.com/chat", Phone: "+44 20 7946 0000", Hours: "Mon-Fri 9-17"},
+			want:    `{"status":"deflected","alternatives":{"chat_url":"https://example.com/chat","phone":"+44 20 7946 0000","hours":"Mon-Fri 9-17"}}`,
+		},
+		{
+			name:    "chat only",
+			deflect: Deflection{ChatURL: "https://example.com/chat"},
+			want:    `{"status":"deflected","alternatives":{"chat_url":"https://example.com/chat"}}`,
+		},
+		{
+			name: "none configured",
+			want: `{"status":"deflected","alternatives":{}}`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, risk.Deflect, func(h *harness) { h.deps.Deflect = tt.deflect })
+			rec := h.postJSON(t, `{"phone":"`+testPhone+`"}`)
+			if got, want := rec.Code, http.StatusOK; got != want {
+				t.Fatalf("status = %d, want %d", got, want)
+			}
+			if got, want := rec.Body.String(), tt.want+"\n"; got != want {
+				t.Errorf("body = %s, want %s", got, want)
+			}
+			if got, want := len(h.calls), 0; got != want {
+				t.Errorf("calls submitted = %d, want %d", got, want)
+			}
+			if strings.Contains(strings.ToLower(rec.Body.String()), "risk") {
+				t.Errorf("body %s mentions risk", rec.Body)
+			}
+		})
+	}
+}
+
+func TestCallbackCreateRejectsBadInput(t *testing.T) {
+	long := func(n int) string { return strings.Repeat("7", n) }
+	tests := []struct {
+		name        string
+		contentType string // "-" for none
+		body        string
+		chunked     bool
+		wantStatus  int
+		wantCode    string
+		wantField   string
+	}{
+		{"no content type", "-", `{"phone":"1"}`, false, 415, "unsupported_media_type", ""},
+		{"text/plain", "text/plain", `{"phone":"1"}`, false, 415, "unsupported_media_type", ""},
+		{"form content type", "application/x-www-form-urlencoded", `phone=1`, false, 415, "unsupported_media_type", ""},
+		{"bad media type", "application/json; =", `{"phone":"1"}`, false, 415, "unsupported_media_type", ""},
+		{"latin1 charset", "application/json; charset=iso-8859-1", `{"phone":"1"}`, false, 415, "unsupported_media_type", ""},
+		{"empty body", "", ``, false, 400, "malformed_json", ""},
+		{"whitespace body", "", "  \n", false, 400, "malformed_json", ""},
+		{"truncated", "", `{"phone":"1"`, false, 400, "malformed_json", ""},
+		{"truncated string", "", `{"phone":"1`, false, 400, "malformed_json", ""},
+		{"syntax", "", `{phone:"1"}`, false, 400, "malformed_json", ""},
+		{"not json", "", `phone=1`, false, 400, "malformed_json", ""},
+		{"unknown field", "", `{"phone":"1","email":"a@b.c"}`, false, 400, "unknown_field", ""},
+		{"phone number type", "", `{"phone":447700900123}`, false, 400, "wrong_type", "phone"},
+		{"name object", "", `{"phone":"1","name":{"first":"Ann"}}`, false, 400, "wrong_type", "name"},
+		{"flow bool", "", `{"phone":"1","flow":true}`, false, 400, "wrong_type", "flow"},
+		{"top-level array", "", `[{"phone":"1"}]`, false, 400, "wrong_type", ""},
+		{"top-level string", "", `"+447700900123"`, false, 400, "wrong_type", ""},
+		{"second object", "", `{"phone":"1"} {"phone":"2"}`, false, 400, "trailing_data", ""},
+		{"trailing garbage", "", `{"phone":"1"}x`, false, 400, "trailing_data", ""},
+		{"trailing brace", "", `{"phone":"1"}}`, false, 400, "trailing_data", ""},
+		{"invalid utf-8 in name", "", "{\"phone\":\"1\",\"name\":\"Ann\xff\"}", false, 400, "invalid_utf8", ""},
+		{"invalid utf-8 in phone", "", "{\"phone\":\"\xc3\x28\"}", false, 400, "invalid_utf8", ""},
+		{"missing phone", "", `{"name":"Ann"}`, false, 422, "missing_phone", "phone"},
+		{"null phone", "", `{"phone":null}`, false, 422, "missing_phone", "phone"},
+		{"blank phone", "", `{"phone":"   "}`, false, 422, "missing_phone", "phone"},
+		{"empty object", "", `{}`, false, 422, "missing_phone", "phone"},
+		{"null body", "", `null`, false, 422, "missing_phone", "phone"},
+		{"phone too long", "", `{"phone":"` + long(65) + `"}`, false, 422, "phone_too_long", "phone"},
+		{"name too long", "", `{"phone":"1","name":"` + strings.Repeat("é", 101) + `"}`, false, 422, "name_too_long", "name"},
+		{"name with control", "", `{"phone":"1","name":"Ann\u0000"}`, false, 422, "invalid_name", "name"},
+		{"bad flow", "", `{"phone":"1","flow":"../etc"}`, false, 422, "invalid_flow", "flow"},
+		{"oversized", "", `{"phone":"1","name":"` + strings.Repeat("a", 70<<10) + `"}`, false, 413, "body_too_large", ""},
+		{"oversized chunked", "", `{"phone":"1","name":"` + strings.Repeat("a", 70<<10) + `"}`, true, 413, "body_too_large", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, risk.Allow)
+			header := http.Header{"Content-Type": {"application/json"}}
+			switch tt.contentType {
+			case "-":
+				header = http.Header{}
+			case "":
+			default:
+				header.Set("Content-Type", tt.contentType)
+			}
+			var body = strings.NewReader(tt.body)
+			r := request{method: http.MethodPost, path: "/api/v1/callbacks", body: body, header: header}
+			if tt.chunked {
+				r.body = struct{ *strings.Reader }{body} // hides the length, as a chunked body would
+			}
+			rec := h.do(t, r)
+			if got, want := rec.Code, tt.wantStatus; got != want {
+				t.Fatalf("status = %d, want %d; body %s", got, want, rec.Body)
+			}
+			if got, want := rec.Header().Get("Content-Type"), "application/json"; got != want {
+				t.Errorf("Content-Type = %q, want %q", got, want)
+			}
+			e := decodeError(t, rec.Body.String())
+			if got, want := e.Code, tt.wantCode; got != want {
+				t.Errorf("code = %q, want %q (message %q)", got, want, e.Message)
+			}
+			if got, want := e.Field, tt.wantField; got != want {
+				t.Errorf("field = %q, want %q", got, want)
+			}
+			if got, want := len(h.requests), 0; got != want {
+				t.Errorf("engine calls = %d, want %d", got, want)
+			}
+		})
+	}
+}
+
+func TestCallbackCreateUnknownFieldMessage(t *testing.T) {
+	h := newHarness(t, risk.Allow)
+	rec := h.postJSON(t, `{"phone":"1","`+strings.Repeat("x", 500)+`":1}`)
+	e := decodeError(t, rec.Body.String())
+	if got, want := e.Code, "unknown_field"; got != want {
+		t.Errorf("code = %q, want %q", got, want)
+	}
+	if got := len(e.Message); got > 200 {
+		t.Errorf("message is %d bytes long, want the field name cut short", got)
+	}
+}
+
+func TestCallbackCreateInvalidNumber(t *testing.T) {
+	h := newHarness(t, risk.Allow, evaluateWith(func(ctx context.Context, req risk.Request) (risk.Decision, error) {
+		return risk.Decision{}, fmt.Errorf("parsing: %w", &risk.NumberError{Problem: "The number is too short."})
+	}))
+	rec := h.postJSON(t, `{"phone":"+44 12"}`)
+	if got, want := rec.Code, http.StatusUnprocessableEntity; got != want {
+		t.Fatalf("status = %d, want %d", got, want)
+	}
+	if got, want := rec.Body.String(), `{"error":{"code":"invalid_phone","message":"The number is too short.","field":"phone"}}`+"\n"; got != want {
+		t.Errorf("body = %s, want %s", got, want)
+	}
+	if got, want := len(h.calls), 0; got != want {
+		t.Errorf("calls submitted = %d, want %d", got, want)
+	}
+}
+
+func TestCallbackCreateEngineFailure(t *testing.T) {
+	h := newHarness(t, risk.Allow, evaluateWith(func(ctx context.Context, req risk.Request) (risk.Decision, error) {
+		return risk.Decision{}, errors.New("dial tcp 10.0.0.7:6379: connection refused")
+	}))
+	rec := h.postJSON(t, `{"phone":"`+testPhone+`"}`)
+	if got, want := rec.Code, http.StatusServiceUnavailable; got != want {
+		t.Fatalf("status = %d, want %d", got, want)
+	}
+	if got, want := decodeError(t, rec.Body.String()).Code, "unavailable"; got != want {
+		t.Errorf("code = %q, want %q", got, want)
+	}
+	if strings.Contains(rec.Body.String(), "10.0.0.7") || strings.Contains(rec.Body.String(), "refused") {
+		t.Errorf("body %s leaks the internal error", rec.Body)
+	}
+	if !strings.Contains(h.logs.String(), "connection refused") {
+		t.Errorf("log does not hold the internal error:\n%s", h.logs)
+	}
+}
+
+func TestCallbackCreateUnknownAction(t *testing.T) {
+	h := newHarness(t, risk.Action("maybe"))
+	rec := h.postJSON(t, `{"phone":"`+testPhone+`"}`)
+	if got, want := rec.Code, http.StatusInternalServerError; got != want {
+		t.Fatalf("status = %d, want %d", got, want)
+	}
+	if got, want := len(h.calls), 0; got != want {
+		t.Errorf("calls submitted = %d, want %d", got, want)
+	}
+}
+
+func TestCallbackCreateQueueFullReleasesLock(t *testing.T) {
+	h := newHarness(t, risk.Allow, func(h *harness) {
+		h.deps.Dispatcher = &fakeSubmitter{SubmitFunc: func(contactflows.Call) error { return contactflows.ErrQueueFull }}
+	})
+	rec := h.postJSON(t, `{"phone":"`+testPhone+`"}`)
+	if got, want := rec.Code, http.StatusAccepted; got != want {
+		t.Fatalf("status = %d, want %d", got, want)
+	}
+	if got, want := rec.Body.String(), `{"status":"accepted","id":"`+testID+`"}`+"\n"; got != want {
+		t.Errorf("body = %s, want %s", got, want)
+	}
+	if got, want := h.released, []string{testNumber + "/" + testID}; !reflect.DeepEqual(got, want) {
+		t.Errorf("released = %v, want %v", got, want)
+	}
+	if !strings.Contains(h.logs.String(), "callback not queued") {
+		t.Errorf("log does not warn about the unqueued call:\n%s", h.logs)
+	}
+}
+
+func TestPanicBecomesLogged500(t *testing.T) {
+	h := newHarness(t, risk.Allow, evaluateWith(func(ctx context.Context, req risk.Request) (risk.Decision, error) {
+		panic("engine exploded")
+	}))
+	rec := h.postJSON(t, `{"phone":"`+testPhone+`"}`)
+	if got, want := rec.Code, http.StatusInternalServerError; got != want {
+		t.Fatalf("status = %d, want %d", got, want)
+	}
+	if got, want := decodeError(t, rec.Body.String()).Code, "internal"; got != want {
+		t.Errorf("code = %q, want %q", got, want)
+	}
+	if strings.Contains(rec.Body.String(), "exploded") {
+		t.Errorf("body %s leaks the panic", rec.Body)
+	}
+	logs := h.logs.String()
+	if !strings.Contains(logs, "engine exploded") || !strings.Contains(logs, `"stack":`) {
+		t.Errorf("log does not hold the panic and its stack:\n%s", logs)
+	}
+}

@@ -1,0 +1,184 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/risk"
+	"github.com/tollgate/tollgate/web"
+)
+
+// Input limits, in characters.
+const (
+	maxPhoneLen = 64
+	maxNameLen  = 100
+	maxFlowLen  = 64
+)
+
+// callbackInput is a callback request as the visitor sent it, from the
+// JSON API or the form.
+type callbackInput struct {
+	Phone string
+	Name  string
+	Flow  string
+}
+
+// validationError holds every field error found in one request. It
+// unwraps to the first, which is what the JSON API reports.
+type validationError struct {
+	errs []*appError
+}
+
+func (e *validationError) Error() string {
+	msgs := make([]string, len(e.errs))
+	for i, fe := range e.errs {
+		msgs[i] = fe.Error()
+	}
+	return strings.Join(msgs, "; ")
+}
+
+func (e *validationError) Unwrap() error { return e.errs[0] }
+
+// validate checks encoding, presence and length of each field and returns
+// a *validationError listing every problem, or nil.
+func (in callbackInput) validate() error {
+	var errs []*appError
+	switch phone := strings.TrimSpace(in.Phone); {
+	case !utf8.ValidString(in.Phone):
+		errs = append(errs, fieldError(codeInvalidUTF8, web.FieldPhone, "The phone number contains invalid characters."))
+	case phone == "":
+		errs = append(errs, fieldError(codeMissingPhone, web.FieldPhone, "Enter your phone number."))
+	case utf8.RuneCountInString(in.Phone) > maxPhoneLen:
+		errs = append(errs, fieldError(codePhoneTooLong, web.FieldPhone, fmt.Sprintf("The phone number must be at most %d characters.", maxPhoneLen)))
+	}
+	switch {
+	case !utf8.ValidString(in.Name):
+		errs = append(errs, fieldError(codeInvalidUTF8, web.FieldName, "The name contains invalid characters."))
+	case utf8.RuneCountInString(in.Name) > maxNameLen:
+		errs = append(errs, fieldError(codeNameTooLong, web.FieldName, fmt.Sprintf("The name must be at most %d characters.", maxNameLen)))
+	case strings.ContainsFunc(in.Name, unicode.IsControl):
+		errs = append(errs, fieldError(codeInvalidName, web.FieldName, "The name must not contain control characters."))
+	}
+	if !validFlow(in.Flow) {
+		errs = append(errs, fieldError(codeInvalidFlow, web.FieldFlow, fmt.Sprintf("The flow may hold only letters, digits, '.', '_' and '-', at most %d of them.", maxFlowLen)))
+	}
+	if len(errs) > 0 {
+		return &validationError{errs: errs}
+	}
+	return nil
+}
+
+// validFlow reports whether flow is empty or a short name of ASCII letters,
+// digits, '.', '_' and '-'.
+func validFlow(flow string) bool {
+	if len(flow) > maxFlowLen {
+		return false
+	}
+	for _, r := range flow {
+		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-'
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// decide is the one decision flow behind the API and the form: it
+// validates in, asks the engine, logs the decision and, on allow, queues
+// the call. Validation errors, including a number the engine finds
+// invalid, come back as a *validationError; a failing engine as
+// codeUnavailable.
+//
+// When the queue refuses an allowed call, the number's lock is released
+// at once so the visitor can ask again, and the call is still reported as
+// accepted: the answer then matches a blocked request's, and the warning
+// in the log is what operators act on.
+func (s *server) decide(c echo.Context, in callbackInput) (risk.Decision, error) {
+	if err := in.validate(); err != nil {
+		return risk.Decision{}, err
+	}
+	ctx := c.Request().Context()
+	d, err := s.engine.Evaluate(ctx, risk.Request{
+		Phone:     strings.TrimSpace(in.Phone),
+		IP:        clientIP(c),
+		UserAgent: c.Request().UserAgent(),
+		Flow:      in.Flow,
+	})
+	var ne *risk.NumberError
+	switch {
+	case errors.As(err, &ne):
+		return risk.Decision{}, &validationError{errs: []*appError{
+			{Code: codeInvalidPhone, Field: web.FieldPhone, Message: ne.Problem, Err: err},
+		}}
+	case err != nil:
+		return risk.Decision{}, &appError{Code: codeUnavailable, Err: fmt.Errorf("evaluating callback: %w", err)}
+	}
+	s.logDecision(ctx, d)
+
+	switch d.Action {
+	case risk.Allow:
+		s.queueCall(ctx, d, strings.TrimSpace(in.Name))
+	case risk.Block, risk.Deflect:
+	default:
+		return risk.Decision{}, &appError{Code: codeInternal, Err: fmt.Errorf("engine returned unknown action %q", d.Action)}
+	}
+	return d, nil
+}
+
+// queueCall submits the allowed decision d's call, releasing the number's
+// lock when the queue refuses it.
+func (s *server) queueCall(ctx context.Context, d risk.Decision, name string) {
+	call := contactflows.Call{
+		ID:          d.ID,
+		Number:      d.Number,
+		Name:        name,
+		Flow:        d.Flow,
+		Attributes:  callAttributes(d),
+		RequestedAt: d.At,
+	}
+	err := s.dispatcher.Submit(call)
+	if err == nil {
+		return
+	}
+	log := s.log.With(slog.String("id", d.ID), slog.String("number", risk.MaskNumber(d.Number)))
+	log.Warn("callback not queued; releasing its lock", slog.Any("err", err))
+	if err := s.engine.Release(context.WithoutCancel(ctx), d.Number, d.ID); err != nil {
+		log.Error("releasing lock of unqueued callback", slog.Any("err", err))
+	}
+}
+
+// callAttributes are the contact attributes passed with an allowed call.
+func callAttributes(d risk.Decision) map[string]string {
+	return map[string]string{
+		"score":          strconv.Itoa(d.Score),
+		"reasons":        strings.Join(d.Codes(), ","),
+		"number_country": d.NumberCountry,
+		"number_type":    d.NumberType,
+		"ip_country":     d.IPCountry,
+	}
+}
+
+// logDecision writes the one log line of a decision. The number is masked.
+func (s *server) logDecision(ctx context.Context, d risk.Decision) {
+	s.log.LogAttrs(ctx, slog.LevelInfo, "decision",
+		slog.String("id", d.ID),
+		slog.String("action", string(d.Action)),
+		slog.Int("score", d.Score),
+		slog.Any("reasons", d.Codes()),
+		slog.String("number", risk.MaskNumber(d.Number)),
+		slog.String("number_country", d.NumberCountry),
+		slog.String("number_type", d.NumberType),
+		slog.String("ip_country", d.IPCountry),
+		slog.Uint64("asn", uint64(d.ASN)),
+		slog.String("flow", d.Flow),
+	)
+}

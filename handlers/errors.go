@@ -1,0 +1,207 @@
+package handlers
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/tollgate/tollgate/web"
+)
+
+// Error codes sent to clients. Each maps to one status in statusByCode.
+const (
+	codeBadRequest       = "bad_request"
+	codeNotFound         = "not_found"
+	codeMethodNotAllowed = "method_not_allowed"
+	codeBodyTooLarge     = "body_too_large"
+	codeUnsupportedMedia = "unsupported_media_type"
+	codeMalformedJSON    = "malformed_json"
+	codeUnknownField     = "unknown_field"
+	codeWrongType        = "wrong_type"
+	codeTrailingData     = "trailing_data"
+	codeInvalidUTF8      = "invalid_utf8"
+	codeMissingPhone     = "missing_phone"
+	codePhoneTooLong     = "phone_too_long"
+	codeInvalidPhone     = "invalid_phone"
+	codeNameTooLong      = "name_too_long"
+	codeInvalidName      = "invalid_name"
+	codeInvalidFlow      = "invalid_flow"
+	codeUnavailable      = "unavailable"
+	codeInternal         = "internal"
+)
+
+// statusByCode is the one place an error code becomes an HTTP status.
+var statusByCode = map[string]int{
+	codeBadRequest:       http.StatusBadRequest,
+	codeNotFound:         http.StatusNotFound,
+	codeMethodNotAllowed: http.StatusMethodNotAllowed,
+	codeBodyTooLarge:     http.StatusRequestEntityTooLarge,
+	codeUnsupportedMedia: http.StatusUnsupportedMediaType,
+	codeMalformedJSON:    http.StatusBadRequest,
+	codeUnknownField:     http.StatusBadRequest,
+	codeWrongType:        http.StatusBadRequest,
+	codeTrailingData:     http.StatusBadRequest,
+	codeInvalidUTF8:      http.StatusBadRequest,
+	codeMissingPhone:     http.StatusUnprocessableEntity,
+	codePhoneTooLong:     http.StatusUnprocessableEntity,
+	codeInvalidPhone:     http.StatusUnprocessableEntity,
+	codeNameTooLong:      http.StatusUnprocessableEntity,
+	codeInvalidName:      http.StatusUnprocessableEntity,
+	codeInvalidFlow:      http.StatusUnprocessableEntity,
+	codeUnavailable:      http.StatusServiceUnavailable,
+	codeInternal:         http.StatusInternalServerError,
+}
+
+// defaultMessages are the messages of errors that carry none of their own.
+var defaultMessages = map[string]string{
+	codeBadRequest:       "The request could not be understood.",
+	codeNotFound:         "There is nothing at this address.",
+	codeMethodNotAllowed: "This method is not allowed here.",
+	codeBodyTooLarge:     "The request body is larger than " + bodyLimit + ".",
+	codeUnsupportedMedia: "Content-Type must be application/json.",
+	codeUnavailable:      "The service is temporarily unavailable. Please try again shortly.",
+	codeInternal:         "Something went wrong on our side. Please try again later.",
+}
+
+// appError is an error a client may see: a stable code, a message safe to
+// show and, for validation errors, the field concerned. Err is the
+// internal cause; it is logged, never sent.
+type appError struct {
+	Code    string
+	Message string
+	Field   string
+	Err     error
+}
+
+func (e *appError) Error() string {
+	msg := e.Code
+	if e.Message != "" {
+		msg += ": " + e.Message
+	}
+	if e.Err != nil {
+		msg += ": " + e.Err.Error()
+	}
+	return msg
+}
+
+func (e *appError) Unwrap() error { return e.Err }
+
+// status returns the HTTP status for e's code.
+func (e *appError) status() int {
+	if st, ok := statusByCode[e.Code]; ok {
+		return st
+	}
+	return http.StatusInternalServerError
+}
+
+// message returns e's message or its code's default one.
+func (e *appError) message() string {
+	if e.Message != "" {
+		return e.Message
+	}
+	if m, ok := defaultMessages[e.Code]; ok {
+		return m
+	}
+	return defaultMessages[codeInternal]
+}
+
+// fieldError is a validation error on one input field.
+func fieldError(code, field, message string) *appError {
+	return &appError{Code: code, Field: field, Message: message}
+}
+
+// asAppError converts any error a handler or middleware returns into an
+// appError, keeping err as the internal cause.
+func asAppError(err error) *appError {
+	var ae *appError
+	if errors.As(err, &ae) {
+		return ae
+	}
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		code := codeInternal
+		switch he.Code {
+		case http.StatusNotFound:
+			code = codeNotFound
+		case http.StatusMethodNotAllowed:
+			code = codeMethodNotAllowed
+		case http.StatusRequestEntityTooLarge:
+			code = codeBodyTooLarge
+		case http.StatusUnsupportedMediaType:
+			code = codeUnsupportedMedia
+		case http.StatusServiceUnavailable:
+			code = codeUnavailable
+		default:
+			if he.Code >= 400 && he.Code < 500 {
+				code = codeBadRequest
+			}
+		}
+		return &appError{Code: code, Err: err}
+	}
+	return &appError{Code: codeInternal, Err: err}
+}
+
+// errorResponse is the JSON body of every error.
+type errorResponse struct {
+	Error errorBody `json:"error"`
+}
+
+// errorBody is the error object inside errorResponse.
+type errorBody struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Field   string `json:"field,omitempty"`
+}
+
+// handleError is echo's HTTPErrorHandler: it maps err to a status and a safe
+// message, logs server-side failures with their detail and answers HTML or
+// JSON.
+func (s *server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	ae := asAppError(err)
+	status := ae.status()
+	if status >= http.StatusInternalServerError {
+		attrs := []slog.Attr{
+			slog.String("code", ae.Code),
+			slog.String("method", c.Request().Method),
+			slog.String("path", c.Request().URL.Path),
+			slog.Any("err", err),
+		}
+		var pe *panicError
+		if errors.As(err, &pe) {
+			attrs = append(attrs, slog.String("stack", string(pe.stack)))
+		}
+		s.log.LogAttrs(c.Request().Context(), slog.LevelError, "request failed", attrs...)
+	}
+
+	var werr error
+	switch {
+	case c.Request().Method == http.MethodHead:
+		werr = c.NoContent(status)
+	case wantsHTML(c):
+		werr = s.render(c, status, web.ErrorPage(status, ae.message()))
+	default:
+		werr = c.JSON(status, errorResponse{Error: errorBody{Code: ae.Code, Message: ae.message(), Field: ae.Field}})
+	}
+	if werr != nil {
+		s.log.Error("writing error response", slog.Any("err", werr))
+		if !c.Response().Committed {
+			_ = c.String(status, ae.message())
+		}
+	}
+}
+
+// wantsHTML reports whether an error should be answered as a page: never
+// under /api/, otherwise when the Accept header names HTML.
+func wantsHTML(c echo.Context) bool {
+	if strings.HasPrefix(c.Request().URL.Path, "/api/") {
+		return false
+	}
+	accept := c.Request().Header.Get(echo.HeaderAccept)
+	return strings.Contains(accept, echo.MIMETextHTML) || strings.Contains(accept, "application/xhtml+xml")
+}

@@ -1,0 +1,181 @@
+package handlers
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/risk"
+)
+
+// fakeEngine is an Evaluator whose methods are set per test.
+type fakeEngine struct {
+	EvaluateFunc func(ctx context.Context, req risk.Request) (risk.Decision, error)
+	ReleaseFunc  func(ctx context.Context, number, id string) error
+}
+
+var _ Evaluator = (*fakeEngine)(nil)
+
+func (f *fakeEngine) Evaluate(ctx context.Context, req risk.Request) (risk.Decision, error) {
+	return f.EvaluateFunc(ctx, req)
+}
+
+func (f *fakeEngine) Release(ctx context.Context, number, id string) error {
+	return f.ReleaseFunc(ctx, number, id)
+}
+
+// fakeSubmitter is a CallSubmitter whose Submit is set per test.
+type fakeSubmitter struct {
+	SubmitFunc func(c contactflows.Call) error
+}
+
+var _ CallSubmitter = (*fakeSubmitter)(nil)
+
+func (f *fakeSubmitter) Submit(c contactflows.Call) error { return f.SubmitFunc(c) }
+
+// Test data: one raw number, as typed and normalised, and a fixed-length id.
+const (
+	testPhone   = "+44 7700 900123"
+	testNumber  = "+447700900123"
+	testID      = "01JDQ6Z3V8R2M4K7N9P0S1T2W3"
+	testIDOther = "01JDQ6Z3V8R2M4K7N9P0S1T2XX"
+)
+
+// testDecision is what the fake engine answers with for action.
+func testDecision(action risk.Action, req risk.Request) risk.Decision {
+	return risk.Decision{
+		ID:            testID,
+		Action:        action,
+		Score:         35,
+		Number:        testNumber,
+		NumberCountry: "GB",
+		NumberType:    "mobile",
+		IP:            req.IP,
+		IPCountry:     "FR",
+		ASN:           64500,
+		Flow:          req.Flow,
+		Reasons: []risk.Reason{
+			{Code: "ip_country_mismatch", Weight: 20},
+			{Code: "mobile_number", Weight: 15},
+		},
+		At: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC),
+	}
+}
+
+// harness is a server with a fake engine and dispatcher that record what
+// they were given.
+type harness struct {
+	e        *echo.Echo
+	logs     *bytes.Buffer
+	deps     Deps
+	requests []risk.Request
+	calls    []contactflows.Call
+	released []string // "number/id"
+}
+
+// newHarness returns a harness whose engine decides action; mods adjust the
+// Deps before the server is built.
+func newHarness(t *testing.T, action risk.Action, mods ...func(*harness)) *harness {
+	t.Helper()
+	h := &harness{logs: &bytes.Buffer{}}
+	engine := &fakeEngine{
+		EvaluateFunc: func(ctx context.Context, req risk.Request) (risk.Decision, error) {
+			h.requests = append(h.requests, req)
+			return testDecision(action, req), nil
+		},
+		ReleaseFunc: func(ctx context.Context, number, id string) error {
+			h.released = append(h.released, number+"/"+id)
+			return nil
+		},
+	}
+	h.deps = Deps{
+		Engine: engine,
+		Dispatcher: &fakeSubmitter{SubmitFunc: func(c contactflows.Call) error {
+			h.calls = append(h.calls, c)
+			return nil
+		}},
+		Logger: slog.New(slog.NewJSONHandler(h.logs, nil)),
+		Deflect: Deflection{
+			ChatURL: "https://example.com/chat",
+			Phone:   "+44 20 7946 0000",
+			Hours:   "Mon–Fri 9:00–17:00",
+		},
+	}
+	for _, mod := range mods {
+		mod(h)
+	}
+	h.e = NewServer(h.deps)
+	return h
+}
+
+// evaluateWith replaces the engine's Evaluate.
+func evaluateWith(f func(ctx context.Context, req risk.Request) (risk.Decision, error)) func(*harness) {
+	return func(h *harness) {
+		h.deps.Engine.(*fakeEngine).EvaluateFunc = func(ctx context.Context, req risk.Request) (risk.Decision, error) {
+			h.requests = append(h.requests, req)
+			return f(ctx, req)
+		}
+	}
+}
+
+// request describes one test request.
+type request struct {
+	method     string
+	path       string
+	body       io.Reader
+	header     http.Header
+	remoteAddr string
+}
+
+// do serves r and returns the response.
+func (h *harness) do(t *testing.T, r request) *httptest.ResponseRecorder {
+	t.Helper()
+	req := httptest.NewRequest(r.method, r.path, r.body)
+	for k, vs := range r.header {
+		req.Header[http.CanonicalHeaderKey(k)] = vs
+	}
+	if r.remoteAddr != "" {
+		req.RemoteAddr = r.remoteAddr
+	}
+	rec := httptest.NewRecorder()
+	h.e.ServeHTTP(rec, req)
+	return rec
+}
+
+// postJSON posts body to the callback API.
+func (h *harness) postJSON(t *testing.T, body string) *httptest.ResponseRecorder {
+	t.Helper()
+	return h.do(t, request{
+		method: http.MethodPost,
+		path:   "/api/v1/callbacks",
+		body:   strings.NewReader(body),
+		header: http.Header{"Content-Type": {"application/json"}},
+	})
+}
+
+// engineIP is the IP the engine was last asked about.
+func (h *harness) engineIP(t *testing.T) netip.Addr {
+	t.Helper()
+	if len(h.requests) == 0 {
+		t.Fatal("engine was not called")
+	}
+	return h.requests[len(h.requests)-1].IP
+}
+
+// withoutDate returns a copy of hdr without the Date header, which differs
+// from one response to the next.
+func withoutDate(hdr http.Header) http.Header {
+	out := hdr.Clone()
+	out.Del("Date")
+	return out
+}

@@ -1,0 +1,290 @@
+package handlers
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/tollgate/tollgate/risk"
+)
+
+// postForm posts form values to "/" as a browser would.
+func (h *harness) postForm(t *testing.T, v url.Values) *httptest.ResponseRecorder {
+	t.Helper()
+	return h.do(t, request{
+		method: http.MethodPost,
+		path:   "/",
+		body:   strings.NewReader(v.Encode()),
+		header: http.Header{
+			"Content-Type": {"application/x-www-form-urlencoded"},
+			"Accept":       {"text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"},
+		},
+	})
+}
+
+func assertHTML(t *testing.T, rec *httptest.ResponseRecorder, wantStatus int, wants ...string) {
+	t.Helper()
+	if got, want := rec.Code, wantStatus; got != want {
+		t.Fatalf("status = %d, want %d; body %s", got, want, rec.Body)
+	}
+	if got, want := rec.Header().Get("Content-Type"), "text/html; charset=UTF-8"; got != want {
+		t.Errorf("Content-Type = %q, want %q", got, want)
+	}
+	for _, want := range wants {
+		if !strings.Contains(rec.Body.String(), want) {
+			t.Errorf("page does not contain %s\npage: %s", want, rec.Body)
+		}
+	}
+}
+
+func assertSecurityHeaders(t *testing.T, hdr http.Header) {
+	t.Helper()
+	want := map[string]string{
+		"X-Content-Type-Options":  "nosniff",
+		"Referrer-Policy":         "no-referrer",
+		"Content-Security-Policy": "default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+		"X-Frame-Options":         "DENY",
+	}
+	for k, w := range want {
+		if got := hdr.Get(k); got != w {
+			t.Errorf("%s = %q, want %q", k, got, w)
+		}
+	}
+}
+
+func TestFormShow(t *testing.T) {
+	h := newHarness(t, risk.Allow)
+	rec := h.do(t, request{method: http.MethodGet, path: "/"})
+	assertHTML(t, rec, http.StatusOK, `data-testid="callback-form"`, `name="phone"`, `type="tel"`)
+	assertSecurityHeaders(t, rec.Header())
+	if strings.Contains(rec.Body.String(), "<script") {
+		t.Errorf("page has a script")
+	}
+}
+
+func TestFormSubmitOutcomes(t *testing.T) {
+	tests := []struct {
+		action    risk.Action
+		wantCalls int
+		wants     []string
+	}{
+		{risk.Allow, 1, []string{`data-testid="callback-accepted"`, `<span data-testid="callback-id">` + testID + `</span>`}},
+		{risk.Block, 0, []string{`data-testid="callback-accepted"`, `<span data-testid="callback-id">` + testID + `</span>`}},
+		{risk.Deflect, 0, []string{`data-testid="callback-deflected"`, `href="https://example.com/chat"`, `href="tel:+442079460000"`, `Mon–Fri 9:00–17:00`}},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.action), func(t *testing.T) {
+			h := newHarness(t, tt.action)
+			rec := h.postForm(t, url.Values{"phone": {testPhone}, "name": {"Ann"}})
+			assertHTML(t, rec, http.StatusOK, tt.wants...)
+			assertSecurityHeaders(t, rec.Header())
+			if got, want := len(h.calls), tt.wantCalls; got != want {
+				t.Errorf("calls submitted = %d, want %d", got, want)
+			}
+			if got, want := h.requests[0].Phone, testPhone; got != want {
+				t.Errorf("engine phone = %q, want %q", got, want)
+			}
+			for _, word := range []string{"risk", "fraud", "block", "score", "deflect"} {
+				if strings.Contains(strings.ToLower(visibleText(rec.Body.String())), word) {
+					t.Errorf("page text mentions %q", word)
+				}
+			}
+		})
+	}
+}
+
+// visibleText drops tags, so attribute values such as data-testid are not
+// taken for page text.
+func visibleText(html string) string {
+	var b strings.Builder
+	inTag := false
+	for _, r := range html {
+		switch {
+		case r == '<':
+			inTag = true
+		case r == '>':
+			inTag = false
+		case !inTag:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func TestFormSubmitAllowAndBlockLookAlike(t *testing.T) {
+	v := url.Values{"phone": {testPhone}, "name": {"Ann"}}
+	allow := newHarness(t, risk.Allow).postForm(t, v)
+	block := newHarness(t, risk.Block).postForm(t, v)
+	if got, want := block.Code, allow.Code; got != want {
+		t.Errorf("block status = %d, allow status = %d", got, want)
+	}
+	if got, want := block.Body.String(), allow.Body.String(); got != want {
+		t.Errorf("block page differs from allow page:\n%s\n%s", got, want)
+	}
+	if got, want := withoutDate(block.Header()), withoutDate(allow.Header()); !reflect.DeepEqual(got, want) {
+		t.Errorf("block headers = %v, allow headers = %v", got, want)
+	}
+}
+
+func TestFormSubmitDeflectWithoutAlternatives(t *testing.T) {
+	h := newHarness(t, risk.Deflect, func(h *harness) { h.deps.Deflect = Deflection{} })
+	rec := h.postForm(t, url.Values{"phone": {testPhone}})
+	assertHTML(t, rec, http.StatusOK, `data-testid="callback-deflected"`, `data-testid="deflect-generic"`)
+}
+
+func TestFormSubmitMissingPhoneKeepsInput(t *testing.T) {
+	h := newHarness(t, risk.Allow)
+	rec := h.postForm(t, url.Values{"phone": {"  "}, "name": {`Ann "<b>"`}, "flow": {"sales"}})
+	assertHTML(t, rec, http.StatusUnprocessableEntity,
+		`data-testid="callback-form"`,
+		`value="Ann &#34;&lt;b&gt;&#34;"`,
+		`<input type="hidden" name="flow" value="sales">`,
+		`aria-describedby="phone-hint phone-error"`,
+		`aria-invalid="true"`,
+		`<p id="phone-error" class="field-error" data-testid="phone-error">Enter your phone number.</p>`,
+	)
+	if got, want := len(h.requests), 0; got != want {
+		t.Errorf("engine calls = %d, want %d", got, want)
+	}
+}
+
+func TestFormSubmitInvalidNumber(t *testing.T) {
+	h := newHarness(t, risk.Allow, evaluateWith(func(ctx context.Context, req risk.Request) (risk.Decision, error) {
+		return risk.Decision{}, &risk.NumberError{Problem: "This is not a valid phone number."}
+	}))
+	rec := h.postForm(t, url.Values{"phone": {"+44 12"}, "name": {"Ann"}})
+	assertHTML(t, rec, http.StatusUnprocessableEntity,
+		`value="+44 12"`,
+		`value="Ann"`,
+		`data-testid="phone-error">This is not a valid phone number.</p>`,
+	)
+	if got, want := len(h.calls), 0; got != want {
+		t.Errorf("calls submitted = %d, want %d", got, want)
+	}
+}
+
+func TestFormSubmitShowsEveryFieldError(t *testing.T) {
+	h := newHarness(t, risk.Allow)
+	rec := h.postForm(t, url.Values{"phone": {strings.Repeat("1", 65)}, "name": {strings.Repeat("a", 101)}})
+	assertHTML(t, rec, http.StatusUnprocessableEntity,
+		`data-testid="phone-error">The phone number must be at most 64 characters.</p>`,
+		`aria-describedby="name-error"`,
+		`data-testid="name-error">The name must be at most 100 characters.</p>`,
+	)
+}
+
+func TestFormSubmitInvalidUTF8IsReplacedOnRerender(t *testing.T) {
+	h := newHarness(t, risk.Allow)
+	rec := h.do(t, request{
+		method: http.MethodPost,
+		path:   "/",
+		body:   strings.NewReader("phone=&name=Ann%FF"),
+		header: http.Header{"Content-Type": {"application/x-www-form-urlencoded"}, "Accept": {"text/html"}},
+	})
+	assertHTML(t, rec, http.StatusUnprocessableEntity, `value="Ann`+"\uFFFD"+`"`, `data-testid="name-error"`)
+}
+
+func TestFormSubmitMultipart(t *testing.T) {
+	h := newHarness(t, risk.Allow)
+	var body bytes.Buffer
+	w := multipart.NewWriter(&body)
+	_ = w.WriteField("phone", testPhone)
+	_ = w.WriteField("name", "Ann")
+	_ = w.Close()
+	rec := h.do(t, request{
+		method: http.MethodPost,
+		path:   "/",
+		body:   &body,
+		header: http.Header{"Content-Type": {w.FormDataContentType()}},
+	})
+	assertHTML(t, rec, http.StatusOK, `data-testid="callback-accepted"`)
+	if got, want := len(h.calls), 1; got != want {
+		t.Fatalf("calls submitted = %d, want %d", got, want)
+	}
+	if got, want := h.calls[0].Name, "Ann"; got != want {
+		t.Errorf("call name = %q, want %q", got, want)
+	}
+}
+
+func TestFormSubmitIgnoresQueryString(t *testing.T) {
+	h := newHarness(t, risk.Allow)
+	rec := h.do(t, request{
+		method: http.MethodPost,
+		path:   "/?phone=" + url.QueryEscape(testPhone),
+		body:   strings.NewReader(""),
+		header: http.Header{"Content-Type": {"application/x-www-form-urlencoded"}, "Accept": {"text/html"}},
+	})
+	assertHTML(t, rec, http.StatusUnprocessableEntity, `data-testid="phone-error"`)
+}
+
+func TestFormSubmitErrorPages(t *testing.T) {
+	tests := []struct {
+		name       string
+		evaluate   func(context.Context, risk.Request) (risk.Decision, error)
+		values     url.Values
+		body       string
+		wantStatus int
+		wantText   string
+		unwanted   string
+	}{
+		{
+			name: "engine down",
+			evaluate: func(context.Context, risk.Request) (risk.Decision, error) {
+				return risk.Decision{}, errors.New("redis: i/o timeout")
+			},
+			values:     url.Values{"phone": {testPhone}},
+			wantStatus: http.StatusServiceUnavailable,
+			wantText:   "temporarily unavailable",
+			unwanted:   "redis",
+		},
+		{
+			name:       "bad flow",
+			values:     url.Values{"phone": {testPhone}, "flow": {"no spaces allowed"}},
+			wantStatus: http.StatusUnprocessableEntity,
+			wantText:   "The flow may hold only",
+		},
+		{
+			name:       "oversized",
+			body:       "phone=1&name=" + strings.Repeat("a", 70<<10),
+			wantStatus: http.StatusRequestEntityTooLarge,
+			wantText:   "larger than 64KB",
+		},
+		{
+			name:       "malformed encoding",
+			body:       "phone=%zz",
+			wantStatus: http.StatusBadRequest,
+			wantText:   "could not be read",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var mods []func(*harness)
+			if tt.evaluate != nil {
+				mods = append(mods, evaluateWith(tt.evaluate))
+			}
+			h := newHarness(t, risk.Allow, mods...)
+			body := tt.body
+			if body == "" {
+				body = tt.values.Encode()
+			}
+			rec := h.do(t, request{
+				method: http.MethodPost,
+				path:   "/",
+				body:   struct{ *strings.Reader }{strings.NewReader(body)},
+				header: http.Header{"Content-Type": {"application/x-www-form-urlencoded"}, "Accept": {"text/html"}},
+			})
+			assertHTML(t, rec, tt.wantStatus, `data-testid="error-page"`, tt.wantText)
+			assertSecurityHeaders(t, rec.Header())
+			if tt.unwanted != "" && strings.Contains(rec.Body.String(), tt.unwanted) {
+				t.Errorf("page leaks %q", tt.unwanted)
+			}
+		})
+	}
+}

@@ -1,0 +1,124 @@
+package risk_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+	"os"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/nyaruka/phonenumbers"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/tollgate/tollgate/risk"
+	"github.com/tollgate/tollgate/risk/redistest"
+)
+
+// benchCallers are the concurrency levels the README reports.
+var benchCallers = []int{1, 16, 64}
+
+// BenchmarkEvaluate measures whole decisions on a real Redis, beside
+// BenchmarkBareEvalSha, the cost of one EVALSHA round trip on the same
+// Redis, which bounds what any design with one round trip can reach.
+//
+//	go test ./risk -run '^$' -bench 'Evaluate|BareEvalSha' -benchtime 20000x
+func BenchmarkEvaluate(b *testing.B) {
+	rdb := benchRedis(b)
+	e := newEngine(&testing.T{}, rdb, nil)
+	phones, ips := benchInputs(4096)
+	ctx := context.Background()
+	for _, callers := range benchCallers {
+		b.Run(fmt.Sprintf("callers=%d", callers), func(b *testing.B) {
+			runCallers(b, callers, func(i int) error {
+				_, err := e.Evaluate(ctx, risk.Request{Phone: phones[i%len(phones)], IP: ips[(i*7)%len(ips)], UserAgent: "bench"})
+				return err
+			})
+		})
+	}
+}
+
+// BenchmarkBareEvalSha is the limit: one trivial script call per request.
+func BenchmarkBareEvalSha(b *testing.B) {
+	rdb := benchRedis(b)
+	script := redis.NewScript(`return redis.call('INCR', KEYS[1])`)
+	ctx := context.Background()
+	for _, callers := range benchCallers {
+		b.Run(fmt.Sprintf("callers=%d", callers), func(b *testing.B) {
+			runCallers(b, callers, func(i int) error {
+				return script.Run(ctx, rdb, []string{fmt.Sprintf("bench:%d", i%4096)}).Err()
+			})
+		})
+	}
+}
+
+func benchRedis(b *testing.B) *redis.Client {
+	addr := os.Getenv("BENCH_REDIS")
+	if addr == "" {
+		addr = redistest.NewServer(b).Addr
+	}
+	rdb := redis.NewClient(&redis.Options{Addr: addr, PoolSize: 128})
+	b.Cleanup(func() { rdb.Close() })
+	return rdb
+}
+
+// runCallers spreads b.N calls over callers goroutines and reports throughput.
+func runCallers(b *testing.B, callers int, call func(i int) error) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range callers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= b.N {
+					return
+				}
+				if err := call(i); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+}
+
+// benchInputs returns valid numbers across a few countries and client
+// addresses across the demo networks and unknown space.
+func benchInputs(n int) ([]string, []netip.Addr) {
+	r := rand.New(rand.NewPCG(1, 2))
+	var phones []string
+	for len(phones) < n {
+		var s string
+		switch r.IntN(3) {
+		case 0:
+			s = fmt.Sprintf("+1212%07d", 2000000+r.IntN(7999999))
+		case 1:
+			s = fmt.Sprintf("+447400%06d", r.IntN(999999))
+		default:
+			s = fmt.Sprintf("+4930%08d", r.IntN(99999999))
+		}
+		if num, err := phonenumbers.Parse(s, "US"); err == nil && phonenumbers.IsValidNumber(num) {
+			phones = append(phones, s)
+		}
+	}
+	ips := make([]netip.Addr, n)
+	for i := range ips {
+		switch i % 3 {
+		case 0:
+			ips[i] = netip.AddrFrom4([4]byte{192, 0, 2, byte(r.IntN(256))})
+		case 1:
+			ips[i] = netip.AddrFrom4([4]byte{198, 51, 100, byte(r.IntN(256))})
+		default:
+			ips[i] = netip.AddrFrom4([4]byte{10, byte(r.IntN(256)), byte(r.IntN(256)), byte(r.IntN(256))})
+		}
+	}
+	return phones, ips
+}

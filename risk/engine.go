@@ -1,0 +1,231 @@
+package risk
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nyaruka/phonenumbers"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/tollgate/tollgate/risk/geo"
+)
+
+// Options configures an Engine.
+type Options struct {
+	// Redis is a *redis.Client or *redis.ClusterClient; Cluster mode is
+	// detected from the type.
+	Redis redis.Cmdable
+	// GeoIP feeds the IP signals; nil disables them (each decision says so).
+	GeoIP *geo.DB
+	// DefaultRegion reads numbers typed without +country, e.g. "US".
+	DefaultRegion string
+	// DuplicateTTL bounds how long an outstanding-callback lock lives when
+	// nobody releases it. Default 15 minutes.
+	DuplicateTTL time.Duration
+	// Settings are used until settings are saved in Redis; nil means
+	// DefaultSettings.
+	Settings *Settings
+	// Logger receives warnings; nil discards them.
+	Logger *slog.Logger
+	// Now is the clock for decision times and list expiry; nil is time.Now.
+	Now func() time.Time
+}
+
+// Engine scores callback requests against the lists, the policy and the
+// counters kept in Redis. It is safe for concurrent use.
+type Engine struct {
+	rdb      redis.Cmdable
+	cluster  bool
+	geo      *geo.DB
+	region   string
+	dupTTL   time.Duration
+	log      *slog.Logger
+	now      func() time.Time
+	geoGaps  []Reason
+	numbers  *numberCache
+	active   atomic.Pointer[compiled]
+	lastRaw  atomic.Pointer[[]byte]
+	releases sync.WaitGroup
+}
+
+// compiled is a validated Settings with lookups prepared.
+type compiled struct {
+	Settings
+	hosting map[uint]bool
+}
+
+// NewEngine returns an engine. It does not contact Redis; call
+// LoadSettings to pick up settings saved there.
+func NewEngine(o Options) (*Engine, error) {
+	if o.Redis == nil {
+		return nil, errors.New("risk: Options.Redis is required")
+	}
+	region := strings.ToUpper(o.DefaultRegion)
+	if region == "" {
+		region = "US"
+	}
+	if !phonenumbers.GetSupportedRegions()[region] {
+		return nil, fmt.Errorf("risk: default region %q is not a supported ISO region", o.DefaultRegion)
+	}
+	e := &Engine{
+		rdb:     o.Redis,
+		geo:     o.GeoIP,
+		region:  region,
+		dupTTL:  o.DuplicateTTL,
+		log:     o.Logger,
+		now:     o.Now,
+		numbers: newNumberCache(20000),
+	}
+	_, e.cluster = o.Redis.(*redis.ClusterClient)
+	if e.dupTTL <= 0 {
+		e.dupTTL = 15 * time.Minute
+	}
+	if e.log == nil {
+		e.log = slog.New(slog.DiscardHandler)
+	}
+	if e.now == nil {
+		e.now = time.Now
+	}
+	for src, why := range o.GeoIP.Disabled() {
+		code := map[geo.Source]string{
+			geo.SourceCountry:   CodeCountryDBUnavailable,
+			geo.SourceASN:       CodeASNDBUnavailable,
+			geo.SourceAnonymous: CodeAnonymousDBUnavailable,
+		}[src]
+		e.geoGaps = append(e.geoGaps, Reason{Code: code, Detail: "signals skipped: " + why})
+	}
+	slices.SortFunc(e.geoGaps, func(a, b Reason) int { return strings.Compare(a.Code, b.Code) })
+	s := DefaultSettings()
+	if o.Settings != nil {
+		s = *o.Settings
+	}
+	if err := e.apply(s); err != nil {
+		return nil, fmt.Errorf("risk: settings: %w", err)
+	}
+	return e, nil
+}
+
+const settingsKey = "tg:settings"
+
+// Settings returns a copy of the settings in force.
+func (e *Engine) Settings() Settings {
+	s := e.active.Load().Settings
+	s.Weights = maps.Clone(s.Weights)
+	return s
+}
+
+// apply validates s, fills weights missing from it with their defaults and
+// puts it in force.
+func (e *Engine) apply(s Settings) error {
+	if err := s.Validate(); err != nil {
+		return err
+	}
+	w := DefaultWeights()
+	maps.Copy(w, s.Weights)
+	s.Weights = w
+	c := &compiled{Settings: s, hosting: make(map[uint]bool, len(s.HostingASNs))}
+	for _, a := range s.HostingASNs {
+		c.hosting[a] = true
+	}
+	e.active.Store(c)
+	return nil
+}
+
+// SaveSettings validates s, stores it in Redis for every instance and puts
+// it in force here.
+func (e *Engine) SaveSettings(ctx context.Context, s Settings) error {
+	if err := e.apply(s); err != nil {
+		return err
+	}
+	b, err := json.Marshal(e.active.Load().Settings)
+	if err != nil {
+		return err
+	}
+	if err := e.rdb.Set(ctx, settingsKey, b, 0).Err(); err != nil {
+		return fmt.Errorf("save settings: %w", err)
+	}
+	e.lastRaw.Store(&b)
+	return nil
+}
+
+// LoadSettings reads the settings saved in Redis and puts them in force;
+// with none saved, the settings in force stay.
+func (e *Engine) LoadSettings(ctx context.Context) error {
+	b, err := e.rdb.Get(ctx, settingsKey).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("load settings: %w", err)
+	}
+	if last := e.lastRaw.Load(); last != nil && bytes.Equal(*last, b) {
+		return nil
+	}
+	var s Settings
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("load settings: stored settings are not valid JSON: %w", err)
+	}
+	if err := e.apply(s); err != nil {
+		return fmt.Errorf("load settings: stored settings are invalid: %w", err)
+	}
+	e.lastRaw.Store(&b)
+	return nil
+}
+
+// Watch reloads the settings every interval and sweeps expired list
+// entries until ctx ends, so changes made by any instance take effect here.
+func (e *Engine) Watch(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if err := e.LoadSettings(ctx); err != nil && ctx.Err() == nil {
+			e.log.Warn("settings not reloaded", "err", err)
+		}
+		if _, err := e.SweepExpired(ctx); err != nil && ctx.Err() == nil {
+			e.log.Warn("expired list entries not swept", "err", err)
+		}
+	}
+}
+
+// Release frees the number's outstanding-callback lock if id still holds
+// it. Call it when the callback completed, whatever its outcome.
+func (e *Engine) Release(ctx context.Context, number, id string) error {
+	return releaseScript.Run(ctx, e.rdb, []string{lockKey(number)}, id).Err()
+}
+
+// Close waits for background lock releases to finish.
+func (e *Engine) Close() { e.releases.Wait() }
+
+// Ping reports whether Redis answers.
+func (e *Engine) Ping(ctx context.Context) error {
+	if c, ok := e.rdb.(*redis.ClusterClient); ok {
+		return c.ForEachShard(ctx, func(ctx context.Context, n *redis.Client) error { return n.Ping(ctx).Err() })
+	}
+	return e.rdb.Ping(ctx).Err()
+}
+
+var idEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+
+// newID returns 128 random bits as 26 lower-case letters and digits.
+func newID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return idEncoding.EncodeToString(b[:])
+}

@@ -1,0 +1,387 @@
+package risk_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/tollgate/tollgate/risk"
+	"github.com/tollgate/tollgate/risk/geo"
+	"github.com/tollgate/tollgate/risk/redistest"
+)
+
+// store gives each test a Redis with no data in it.
+type store func(t *testing.T) redis.UniversalClient
+
+func miniStore(t *testing.T) redis.UniversalClient {
+	m := miniredis.RunT(t)
+	c := redis.NewClient(&redis.Options{Addr: m.Addr()})
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func TestEngineMiniredis(t *testing.T) { runSuite(t, miniStore) }
+
+func TestEngineRedis(t *testing.T) {
+	srv := redistest.NewServer(t)
+	c := srv.Client()
+	runSuite(t, func(t *testing.T) redis.UniversalClient { redistest.Flush(t, c); return c })
+}
+
+func TestEngineCluster(t *testing.T) {
+	cl := redistest.ClusterOf(t, 3)
+	c := cl.Client()
+	runSuite(t, func(t *testing.T) redis.UniversalClient { redistest.Flush(t, c); return c })
+}
+
+var (
+	usIP   = netip.MustParseAddr("192.0.2.10")
+	gbIP   = netip.MustParseAddr("198.51.100.20")
+	torIP  = netip.MustParseAddr("203.0.113.7")
+	deIP6  = netip.MustParseAddr("2001:db8::1")
+	usNum  = "+12015550123"
+	gbMob  = "+447400123456"
+	gbPrem = "+449012345678"
+	gbVoIP = "+445612345678"
+)
+
+func newEngine(t *testing.T, rdb redis.UniversalClient, mutate func(*risk.Settings)) *risk.Engine {
+	t.Helper()
+	db, err := geo.Demo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := risk.DefaultSettings()
+	if mutate != nil {
+		mutate(&s)
+	}
+	e, err := risk.NewEngine(risk.Options{Redis: rdb, GeoIP: db, DefaultRegion: "US", Settings: &s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.Close)
+	return e
+}
+
+func eval(t *testing.T, e *risk.Engine, phone string, ip netip.Addr) risk.Decision {
+	t.Helper()
+	d, err := e.Evaluate(context.Background(), risk.Request{Phone: phone, IP: ip, UserAgent: "test"})
+	if err != nil {
+		t.Fatalf("Evaluate(%q, %s): %v", phone, ip, err)
+	}
+	return d
+}
+
+func wantAction(t *testing.T, d risk.Decision, want risk.Action, codes ...string) {
+	t.Helper()
+	if d.Action != want {
+		t.Errorf("action: got %s, want %s (score %d, reasons %v)", d.Action, want, d.Score, d.Codes())
+	}
+	for _, c := range codes {
+		if !d.Has(c) {
+			t.Errorf("reasons: got %v, want %s among them", d.Codes(), c)
+		}
+	}
+}
+
+func add(t *testing.T, e *risk.Engine, l risk.List, value string) {
+	t.Helper()
+	if _, err := e.AddEntry(context.Background(), l, risk.Entry{Value: value, Reason: "test", Author: "tester"}); err != nil {
+		t.Fatalf("AddEntry(%s, %q): %v", l, value, err)
+	}
+}
+
+func runSuite(t *testing.T, st store) {
+	ctx := context.Background()
+
+	t.Run("clean request is allowed with its facts", func(t *testing.T) {
+		e := newEngine(t, st(t), nil)
+		d := eval(t, e, "(201) 555-0123", usIP)
+		wantAction(t, d, risk.Allow)
+		if d.Number != usNum || d.NumberCountry != "US" || d.IPCountry != "US" || d.Score != 0 {
+			t.Errorf("got number %s/%s ip country %s score %d, want %s/US US 0", d.Number, d.NumberCountry, d.IPCountry, d.Score, usNum)
+		}
+		if d.NumberType != "fixed_line_or_mobile" || len(d.ID) != 26 {
+			t.Errorf("got type %q id %q, want fixed_line_or_mobile and a 26-character id", d.NumberType, d.ID)
+		}
+	})
+
+	t.Run("impossible number is a validation error counted against the IP", func(t *testing.T) {
+		e := newEngine(t, st(t), func(s *risk.Settings) { s.Velocity.IP[0].Warning, s.Velocity.IP[0].Critical = 2, 3 })
+		for i := 0; i < 2; i++ {
+			_, err := e.Evaluate(ctx, risk.Request{Phone: "12", IP: gbIP})
+			var ne *risk.NumberError
+			if !errors.As(err, &ne) || ne.Problem == "" {
+				t.Fatalf("got %v, want a *NumberError with a problem", err)
+			}
+		}
+		wantAction(t, eval(t, e, gbMob, gbIP), risk.Block, risk.CodeVelocityIPCritical)
+	})
+
+	t.Run("deny lists block whatever the score", func(t *testing.T) {
+		e := newEngine(t, st(t), nil)
+		add(t, e, risk.DenyNumber, "+1 201 555 0123")
+		add(t, e, risk.DenyPrefix, "+4474")
+		add(t, e, risk.DenyPrefix, "+447400")
+		add(t, e, risk.DenyIP, "198.51.100.0/24")
+		add(t, e, risk.DenyIP, "2001:db8::/48")
+		add(t, e, risk.DenyCountry, "nl")
+		d := eval(t, e, usNum, usIP)
+		wantAction(t, d, risk.Block, risk.CodeDenyNumber)
+		d = eval(t, e, gbMob, usIP)
+		wantAction(t, d, risk.Block, risk.CodeDenyPrefix)
+		if r := reason(d, risk.CodeDenyPrefix); !strings.Contains(r.Detail, "+447400") || !r.Hard {
+			t.Errorf("deny_prefix: got %+v, want the longest prefix +447400, hard", r)
+		}
+		wantAction(t, eval(t, e, "+12015550124", gbIP), risk.Block, risk.CodeDenyIP)
+		wantAction(t, eval(t, e, "+12015550125", deIP6), risk.Block, risk.CodeDenyIP)
+		wantAction(t, eval(t, e, "+12015550126", torIP), risk.Block, risk.CodeDenyCountry)
+		e2 := newEngine(t, st(t), nil)
+		add(t, e2, risk.DenyASN, "AS64500")
+		wantAction(t, eval(t, e2, usNum, usIP), risk.Block, risk.CodeDenyASN)
+	})
+
+	t.Run("expired and removed entries no longer count", func(t *testing.T) {
+		e := newEngine(t, st(t), nil)
+		if _, err := e.AddEntry(ctx, risk.DenyNumber, risk.Entry{Value: usNum, Expires: time.Now().Add(-time.Minute)}); err != nil {
+			t.Fatal(err)
+		}
+		wantAction(t, eval(t, e, usNum, usIP), risk.Allow)
+		add(t, e, risk.DenyIP, "192.0.2.10")
+		wantAction(t, eval(t, e, "+12015550199", usIP), risk.Block, risk.CodeDenyIP)
+		if err := e.RemoveEntry(ctx, risk.DenyIP, "192.0.2.10/32"); err != nil {
+			t.Fatal(err)
+		}
+		wantAction(t, eval(t, e, "+12015550198", usIP), risk.Allow)
+		n, err := e.SweepExpired(ctx)
+		if err != nil || n != 1 {
+			t.Errorf("SweepExpired: got %d, %v, want 1, nil", n, err)
+		}
+	})
+
+	t.Run("country policy with flow override and monitor", func(t *testing.T) {
+		e := newEngine(t, st(t), func(s *risk.Settings) {
+			s.Account = risk.Policy{Default: risk.ModeAllow, Countries: map[string]risk.Mode{"GB": risk.ModeBlock}}
+			s.Flows = map[string]risk.Policy{
+				"uk-sales": {Countries: map[string]risk.Mode{"GB": risk.ModeAllow}},
+				"us-only":  {Default: risk.ModeBlock, Countries: map[string]risk.Mode{"US": risk.ModeMonitor}},
+			}
+		})
+		wantAction(t, eval(t, e, gbMob, gbIP), risk.Block, risk.CodeCountryBlocked)
+		d, err := e.Evaluate(ctx, risk.Request{Phone: "+447400123457", IP: gbIP, Flow: "uk-sales"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantAction(t, d, risk.Allow)
+		d, err = e.Evaluate(ctx, risk.Request{Phone: usNum, IP: usIP, Flow: "us-only"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantAction(t, d, risk.Allow, risk.CodeCountryMonitor)
+		d, err = e.Evaluate(ctx, risk.Request{Phone: "+447400123458", IP: gbIP, Flow: "us-only"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantAction(t, d, risk.Block, risk.CodeCountryBlocked)
+	})
+
+	t.Run("number types carry their weights", func(t *testing.T) {
+		e := newEngine(t, st(t), nil)
+		d := eval(t, e, gbPrem, gbIP)
+		wantAction(t, d, risk.Block, risk.CodeTypePremiumRate)
+		if d.NumberType != "premium_rate" {
+			t.Errorf("type: got %q, want premium_rate", d.NumberType)
+		}
+		d = eval(t, e, gbVoIP, gbIP)
+		wantAction(t, d, risk.Allow, risk.CodeTypeVoIP)
+		if d.Score != 35 {
+			t.Errorf("score: got %d, want 35", d.Score)
+		}
+	})
+
+	t.Run("IP signals: anonymous, hosting and geo mismatch", func(t *testing.T) {
+		e := newEngine(t, st(t), nil)
+		d := eval(t, e, usNum, torIP)
+		wantAction(t, d, risk.Block, risk.CodeTorExit, risk.CodeHostingProvider, risk.CodeHostingASN, risk.CodeGeoMismatch)
+		if d.ASN != 16509 || d.IPCountry != "NL" {
+			t.Errorf("got ASN %d country %s, want 16509 NL", d.ASN, d.IPCountry)
+		}
+		d = eval(t, e, "+12015550111", gbIP)
+		wantAction(t, d, risk.Allow, risk.CodeGeoMismatch)
+		vpn := netip.MustParseAddr("2001:db8:1::9")
+		d = eval(t, e, "+447400123459", vpn)
+		wantAction(t, d, risk.Block, risk.CodeAnonymousVPN, risk.CodeHostingASN, risk.CodeGeoMismatch)
+	})
+
+	t.Run("allow-listed network skips IP signals", func(t *testing.T) {
+		e := newEngine(t, st(t), nil)
+		add(t, e, risk.AllowIP, "203.0.113.0/24")
+		d := eval(t, e, "+31201234567", torIP)
+		wantAction(t, d, risk.Allow, risk.CodeAllowIP)
+		if d.Has(risk.CodeTorExit) {
+			t.Errorf("reasons: got %v, want no ip_tor_exit for an allow-listed network", d.Codes())
+		}
+	})
+
+	t.Run("velocity per IP, network, number and prefix", func(t *testing.T) {
+		e := newEngine(t, st(t), func(s *risk.Settings) {
+			s.Velocity.IP = []risk.Limit{{Window: risk.Duration(time.Minute), Warning: 3, Critical: 5}}
+			s.Velocity.Prefix = []risk.Limit{{Window: risk.Duration(time.Hour), Warning: 5, Critical: 50}}
+			s.Velocity.NumbersPerIP = risk.Limit{Window: risk.Duration(time.Hour), Warning: 50, Critical: 90}
+		})
+		var got []risk.Decision
+		for i := 0; i < 5; i++ {
+			got = append(got, eval(t, e, fmt.Sprintf("+1201555%04d", 100+i), usIP))
+		}
+		wantAction(t, got[1], risk.Allow)
+		wantAction(t, got[2], risk.Allow, risk.CodeVelocityIPWarning)
+		wantAction(t, got[3], risk.Allow, risk.CodeVelocityIPWarning)
+		wantAction(t, got[4], risk.Block, risk.CodeVelocityIPCritical, risk.CodeVelocityPrefixWarning)
+		if r := reason(got[4], risk.CodeVelocityIPCritical); !strings.Contains(r.Detail, "5 requests") {
+			t.Errorf("detail: got %q, want it to say 5 requests", r.Detail)
+		}
+	})
+
+	t.Run("distinct numbers per IP and IPs per number", func(t *testing.T) {
+		e := newEngine(t, st(t), func(s *risk.Settings) {
+			s.Velocity.NumbersPerIP = risk.Limit{Window: risk.Duration(time.Hour), Warning: 2, Critical: 3}
+			s.Velocity.IPsPerNumber = risk.Limit{Window: risk.Duration(time.Hour), Warning: 2, Critical: 3}
+		})
+		eval(t, e, "+12015550131", usIP)
+		eval(t, e, "+12015550132", usIP)
+		wantAction(t, eval(t, e, "+12015550133", usIP), risk.Block, risk.CodeNumbersPerIPCritical)
+		for i := 0; i < 3; i++ {
+			d := eval(t, e, "+447400123400", netip.MustParseAddr(fmt.Sprintf("198.51.100.%d", 50+i)))
+			if i == 2 && !d.Has(risk.CodeIPsPerNumberCritical) {
+				t.Errorf("reasons: got %v, want %s", d.Codes(), risk.CodeIPsPerNumberCritical)
+			}
+		}
+	})
+
+	t.Run("one outstanding callback per number", func(t *testing.T) {
+		e := newEngine(t, st(t), nil)
+		first := eval(t, e, gbMob, gbIP)
+		wantAction(t, first, risk.Allow)
+		wantAction(t, eval(t, e, gbMob, usIP), risk.Block, risk.CodeDuplicate)
+		if err := e.Release(ctx, first.Number, "someone-else"); err != nil {
+			t.Fatal(err)
+		}
+		wantAction(t, eval(t, e, gbMob, gbIP), risk.Block, risk.CodeDuplicate)
+		if err := e.Release(ctx, first.Number, first.ID); err != nil {
+			t.Fatal(err)
+		}
+		wantAction(t, eval(t, e, gbMob, gbIP), risk.Allow)
+	})
+
+	t.Run("a refused request does not hold the number's lock", func(t *testing.T) {
+		e := newEngine(t, st(t), nil)
+		add(t, e, risk.DenyIP, torIP.String())
+		wantAction(t, eval(t, e, gbMob, torIP), risk.Block, risk.CodeDenyIP)
+		e.Close()
+		d := eval(t, e, gbMob, gbIP)
+		wantAction(t, d, risk.Allow)
+	})
+
+	t.Run("allow-listed number skips duplicate and velocity checks but not country policy", func(t *testing.T) {
+		e := newEngine(t, st(t), func(s *risk.Settings) {
+			s.Velocity.Number = []risk.Limit{{Window: risk.Duration(time.Minute), Warning: 1, Critical: 2}}
+		})
+		add(t, e, risk.AllowNumber, gbMob)
+		for i := 0; i < 3; i++ {
+			wantAction(t, eval(t, e, gbMob, gbIP), risk.Allow, risk.CodeAllowNumber)
+		}
+		blocked := risk.DefaultSettings()
+		blocked.Account.Countries = map[string]risk.Mode{"GB": risk.ModeBlock}
+		if err := e.SaveSettings(ctx, blocked); err != nil {
+			t.Fatal(err)
+		}
+		wantAction(t, eval(t, e, gbMob, gbIP), risk.Block, risk.CodeCountryBlocked)
+	})
+
+	t.Run("authentication and extra reasons count", func(t *testing.T) {
+		e := newEngine(t, st(t), nil)
+		d, err := e.Evaluate(ctx, risk.Request{Phone: gbVoIP, IP: torIP, Authenticated: true,
+			Extra: []risk.Reason{{Code: "form_too_fast", Weight: 15, Detail: "submitted in 1s"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantAction(t, d, risk.Block, risk.CodeAuthenticated, "form_too_fast")
+		if r := reason(d, risk.CodeAuthenticated); r.Weight != -30 {
+			t.Errorf("authenticated weight: got %d, want -30", r.Weight)
+		}
+	})
+
+	t.Run("thresholds decide deflect", func(t *testing.T) {
+		e := newEngine(t, st(t), func(s *risk.Settings) { s.DeflectAt, s.BlockAt = 20, 90 })
+		wantAction(t, eval(t, e, gbVoIP, gbIP), risk.Deflect, risk.CodeTypeVoIP)
+	})
+
+	t.Run("settings saved by one instance reach another", func(t *testing.T) {
+		rdb := st(t)
+		a, b := newEngine(t, rdb, nil), newEngine(t, rdb, nil)
+		s := a.Settings()
+		s.DeflectAt, s.BlockAt = 10, 30
+		if err := a.SaveSettings(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.LoadSettings(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := b.Settings(); got.DeflectAt != 10 || got.BlockAt != 30 {
+			t.Errorf("got deflect_at %d block_at %d, want 10 30", got.DeflectAt, got.BlockAt)
+		}
+		bad := s
+		bad.BlockAt = 5
+		if err := a.SaveSettings(ctx, bad); err == nil || !strings.Contains(err.Error(), "block_at") {
+			t.Errorf("SaveSettings(block_at below deflect_at): got %v, want an error naming block_at", err)
+		}
+	})
+
+	t.Run("every counter key expires", func(t *testing.T) {
+		rdb := st(t)
+		e := newEngine(t, rdb, nil)
+		eval(t, e, gbMob, gbIP)
+		eval(t, e, usNum, deIP6)
+		add(t, e, risk.DenyCountry, "CU")
+		var keys []string
+		scan := func(ctx context.Context, c *redis.Client) error {
+			ks, err := c.Keys(ctx, "*").Result()
+			keys = append(keys, ks...)
+			return err
+		}
+		if cc, ok := rdb.(*redis.ClusterClient); ok {
+			if err := cc.ForEachMaster(ctx, scan); err != nil {
+				t.Fatal(err)
+			}
+		} else if err := scan(ctx, rdb.(*redis.Client)); err != nil {
+			t.Fatal(err)
+		}
+		if len(keys) < 10 {
+			t.Fatalf("got %d keys %v, want the decision's counters", len(keys), keys)
+		}
+		for _, k := range keys {
+			if strings.HasPrefix(k, "tg:{lists}:") || k == "tg:settings" {
+				continue
+			}
+			if ttl := rdb.PTTL(ctx, k).Val(); ttl <= 0 {
+				t.Errorf("key %s: got TTL %v, want an expiry", k, ttl)
+			}
+		}
+	})
+}
+
+func reason(d risk.Decision, code string) risk.Reason {
+	i := slices.IndexFunc(d.Reasons, func(r risk.Reason) bool { return r.Code == code })
+	if i < 0 {
+		return risk.Reason{}
+	}
+	return d.Reasons[i]
+}

@@ -1,0 +1,284 @@
+package risk
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Keys. Each counted thing has its own hash tag, so in Cluster mode its keys
+// share a slot and one script call covers them.
+func ipTag(ip netip.Addr) string       { return "{ip:" + ip.String() + "}" }
+func netTag(n netip.Prefix) string     { return "{net:" + n.String() + "}" }
+func numberTag(e164 string) string     { return "{n:" + e164 + "}" }
+func prefixTag(prefix string) string   { return "{p:" + prefix + "}" }
+func countryTag(country string) string { return "{cc:" + country + "}" }
+func lockKey(e164 string) string       { return "tg:" + numberTag(e164) + ":lock" }
+func key(tag, suffix string) string    { return "tg:" + tag + ":" + suffix }
+func ipNetwork(ip netip.Addr) netip.Prefix {
+	if ip.Is4() {
+		return netip.PrefixFrom(ip, 24).Masked()
+	}
+	return netip.PrefixFrom(ip, 48).Masked()
+}
+
+// distinctCap bounds a distinct-count set: enough to see the critical
+// threshold, never unbounded.
+func distinctCap(l Limit) int { return max(2*l.Critical, 64) }
+
+// plan holds the commands of one decision, all sent in one pipeline.
+type plan struct {
+	ip, net, number, prefix, country      *counter
+	numbersPerIP, ipsPerNumber            *redis.IntCmd
+	lock                                  *redis.BoolCmd
+	denyNumber, allowNumber, denyPrefix   *redis.SliceCmd
+	denyIP, allowIP, denyCountry, denyASN *redis.SliceCmd
+}
+
+// exec sends what queue adds in one pipeline; go-redis splits it per node,
+// concurrently, on a Cluster.
+func (e *Engine) exec(ctx context.Context, queue func(redis.Pipeliner)) error {
+	_, err := e.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		queue(p)
+		return nil
+	})
+	return err
+}
+
+// queueDistinct counts distinct members seen in the window l, keeping at
+// most distinctCap(l) of the newest.
+func queueDistinct(ctx context.Context, p redis.Pipeliner, key, member string, l Limit, now time.Time) *redis.IntCmd {
+	ms := now.UnixMilli()
+	p.ZAdd(ctx, key, redis.Z{Score: float64(ms), Member: member})
+	p.ZRemRangeByScore(ctx, key, "-inf", "("+strconv.FormatInt(ms-time.Duration(l.Window).Milliseconds(), 10))
+	p.ZRemRangeByRank(ctx, key, 0, int64(-distinctCap(l)-1))
+	card := p.ZCard(ctx, key)
+	p.PExpire(ctx, key, time.Duration(l.Window))
+	return card
+}
+
+// Evaluate decides one request in a single Redis round trip (one per node,
+// concurrently, on a Cluster). A number that cannot be valid returns a
+// *NumberError after the attempt is counted against the client IP.
+func (e *Engine) Evaluate(ctx context.Context, req Request) (Decision, error) {
+	s := e.active.Load()
+	now := e.now()
+	ip := req.IP.Unmap()
+	d := Decision{ID: newID(), IP: ip, Flow: req.Flow, At: now}
+
+	region := req.Region
+	if region == "" {
+		region = e.region
+	}
+	num, numErr := e.numbers.parse(req.Phone, region)
+
+	var pl plan
+	countIP := func(p redis.Pipeliner) {
+		if ip.IsValid() {
+			pl.ip = queueCounter(ctx, p, ipTag(ip), s.Velocity.IP, now)
+			pl.net = queueCounter(ctx, p, netTag(ipNetwork(ip)), s.Velocity.Network, now)
+		}
+	}
+	if numErr != nil {
+		if err := e.exec(ctx, countIP); err != nil {
+			e.log.Warn("invalid-number attempt not counted", "err", err)
+		}
+		return Decision{}, numErr
+	}
+	d.Number, d.NumberCountry, d.NumberType = num.e164, num.country, typeNames[num.kind]
+	info := e.geo.Lookup(ip)
+	d.IPCountry, d.ASN = info.Country, info.ASN
+
+	nt := numberTag(num.e164)
+	err := e.exec(ctx, func(p redis.Pipeliner) {
+		countIP(p)
+		pl.number = queueCounter(ctx, p, nt, s.Velocity.Number, now)
+		pl.prefix = queueCounter(ctx, p, prefixTag(numberPrefix(num.e164)), s.Velocity.Prefix, now)
+		if num.country != "" {
+			pl.country = queueCounter(ctx, p, countryTag(num.country), s.Velocity.Country, now)
+		}
+		pl.lock = p.SetNX(ctx, lockKey(num.e164), d.ID, e.dupTTL)
+		pl.ipsPerNumber = queueDistinct(ctx, p, key(nt, "ips"), ip.String(), s.Velocity.IPsPerNumber, now)
+		pl.denyNumber = p.HMGet(ctx, listKey(DenyNumber), num.e164)
+		pl.allowNumber = p.HMGet(ctx, listKey(AllowNumber), num.e164)
+		pl.denyPrefix = p.HMGet(ctx, listKey(DenyPrefix), prefixCandidates(num.e164)...)
+		if ip.IsValid() {
+			it := ipTag(ip)
+			pl.numbersPerIP = queueDistinct(ctx, p, key(it, "numbers"), num.e164, s.Velocity.NumbersPerIP, now)
+			nets := networkCandidates(ip)
+			pl.denyIP = p.HMGet(ctx, listKey(DenyIP), nets...)
+			pl.allowIP = p.HMGet(ctx, listKey(AllowIP), nets...)
+		}
+		if info.Country != "" {
+			pl.denyCountry = p.HMGet(ctx, listKey(DenyCountry), info.Country)
+		}
+		if info.ASN != 0 {
+			pl.denyASN = p.HMGet(ctx, listKey(DenyASN), strconv.FormatUint(uint64(info.ASN), 10))
+		}
+	})
+	if err != nil {
+		return Decision{}, fmt.Errorf("risk: evaluate: %w", err)
+	}
+
+	for _, c := range []*counter{pl.ip, pl.net, pl.number, pl.prefix, pl.country} {
+		c.estimate(now)
+	}
+	sc := scorer{s: s, d: &d, now: now}
+	sc.reasons(e.geoGaps)
+	allowNumber := sc.entry(pl.allowNumber, CodeAllowNumber, "number on the allow list")
+	allowIP := sc.entry(pl.allowIP, CodeAllowIP, "network on the allow list")
+	sc.entry(pl.denyNumber, CodeDenyNumber, "number on the deny list")
+	sc.entry(pl.denyPrefix, CodeDenyPrefix, "prefix on the deny list")
+	sc.entry(pl.denyIP, CodeDenyIP, "address on the deny list")
+	sc.entry(pl.denyCountry, CodeDenyCountry, "visitor country on the deny list")
+	sc.entry(pl.denyASN, CodeDenyASN, "network operator on the deny list")
+
+	switch mode, rule := s.CountryMode(req.Flow, num.country); mode {
+	case ModeBlock:
+		sc.add(CodeCountryBlocked, "calls to "+num.country+" blocked by "+rule)
+	case ModeMonitor:
+		sc.add(CodeCountryMonitor, "calls to "+num.country+" monitored by "+rule+"; would be blocked")
+	}
+	if code, ok := riskyTypes[num.kind]; ok {
+		sc.add(code, "number type "+d.NumberType)
+	}
+	if info.Country != "" && num.country != "" && info.Country != num.country {
+		sc.add(CodeGeoMismatch, "visitor in "+info.Country+", number in "+num.country)
+	}
+	if !allowIP {
+		a := info.Anonymous
+		sc.addIf(a.VPN, CodeAnonymousVPN, "anonymous VPN")
+		sc.addIf(a.Tor, CodeTorExit, "Tor exit node")
+		sc.addIf(a.PublicProxy, CodePublicProxy, "public proxy")
+		sc.addIf(a.ResidentialProxy, CodeResidentialProxy, "residential proxy")
+		sc.addIf(a.Hosting, CodeHostingProvider, "hosting provider network")
+		sc.addIf(s.hosting[info.ASN], CodeHostingASN, fmt.Sprintf("AS%d is a hosting network", info.ASN))
+		sc.velocity(pl.ip, CodeVelocityIPWarning, CodeVelocityIPCritical, "from this IP")
+		sc.velocity(pl.net, CodeVelocityNetworkWarning, CodeVelocityNetworkCritical, "from this network")
+		sc.distinct(pl.numbersPerIP, s.Velocity.NumbersPerIP, CodeNumbersPerIPWarning, CodeNumbersPerIPCritical, "numbers from this IP")
+	}
+	if !allowNumber {
+		sc.velocity(pl.number, CodeVelocityNumberWarning, CodeVelocityNumberCritical, "for this number")
+		sc.velocity(pl.prefix, CodeVelocityPrefixWarning, CodeVelocityPrefixCritical, "for this number block")
+		sc.distinct(pl.ipsPerNumber, s.Velocity.IPsPerNumber, CodeIPsPerNumberWarning, CodeIPsPerNumberCritical, "IPs for this number")
+	}
+	sc.velocity(pl.country, CodeVelocityCountryWarning, CodeVelocityCountryCritical, "to "+num.country)
+	locked := pl.lock.Val()
+	if !locked && !allowNumber {
+		sc.add(CodeDuplicate, "a callback to this number is already outstanding")
+	}
+	if req.Authenticated {
+		sc.add(CodeAuthenticated, "visitor authenticated by the host site")
+	}
+	sc.reasons(req.Extra)
+	d.Action = sc.action()
+
+	if locked && d.Action != Allow {
+		e.releaseLater(num.e164, d.ID)
+	}
+	return d, nil
+}
+
+// releaseLater frees a lock a non-allowed decision took, off the request path.
+func (e *Engine) releaseLater(number, id string) {
+	e.releases.Add(1)
+	go func() {
+		defer e.releases.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		if err := e.Release(ctx, number, id); err != nil {
+			e.log.Warn("lock of a refused request not released; it expires on its own", "err", err)
+		}
+	}()
+}
+
+// scorer turns script results into reasons.
+type scorer struct {
+	s   *compiled
+	d   *Decision
+	now time.Time
+}
+
+func (sc scorer) add(code, detail string) {
+	sc.d.Reasons = append(sc.d.Reasons, Reason{Code: code, Weight: sc.s.Weights[code], Hard: hardCodes[code], Detail: detail})
+}
+
+func (sc scorer) addIf(cond bool, code, detail string) {
+	if cond {
+		sc.add(code, detail)
+	}
+}
+
+func (sc scorer) reasons(rs []Reason) { sc.d.Reasons = append(sc.d.Reasons, rs...) }
+
+// entry adds code when the lookup found an active entry.
+func (sc scorer) entry(cmd *redis.SliceCmd, code, what string) bool {
+	if cmd == nil {
+		return false
+	}
+	en, ok := bestEntry(cmd.Val(), sc.now)
+	if !ok {
+		return false
+	}
+	detail := what + ": " + en.Value
+	if en.Reason != "" {
+		detail += " (" + en.Reason + ")"
+	}
+	sc.add(code, detail)
+	return true
+}
+
+// velocity adds the most severe threshold any window reached.
+func (sc scorer) velocity(c *counter, warn, crit, what string) {
+	if c == nil {
+		return
+	}
+	code, detail := "", ""
+	for j, l := range c.limits {
+		n := int(c.counts[j])
+		switch {
+		case n >= l.Critical:
+			code, detail = crit, fmt.Sprintf("%d requests %s in %s (critical at %d)", n, what, time.Duration(l.Window), l.Critical)
+		case n >= l.Warning && code != crit:
+			code, detail = warn, fmt.Sprintf("%d requests %s in %s (warning at %d)", n, what, time.Duration(l.Window), l.Warning)
+		}
+	}
+	if code != "" {
+		sc.add(code, detail)
+	}
+}
+
+func (sc scorer) distinct(cmd *redis.IntCmd, l Limit, warn, crit, what string) {
+	if cmd == nil {
+		return
+	}
+	n := int(cmd.Val())
+	switch {
+	case n >= l.Critical:
+		sc.add(crit, fmt.Sprintf("%d distinct %s in %s (critical at %d)", n, what, time.Duration(l.Window), l.Critical))
+	case n >= l.Warning:
+		sc.add(warn, fmt.Sprintf("%d distinct %s in %s (warning at %d)", n, what, time.Duration(l.Window), l.Warning))
+	}
+}
+
+// action sums the score and applies the hard rules and thresholds.
+func (sc scorer) action() Action {
+	hard := false
+	score := 0
+	for _, r := range sc.d.Reasons {
+		score += r.Weight
+		hard = hard || r.Hard
+	}
+	sc.d.Score = max(score, 0)
+	switch {
+	case hard || sc.d.Score >= sc.s.BlockAt:
+		return Block
+	case sc.d.Score >= sc.s.DeflectAt:
+		return Deflect
+	}
+	return Allow
+}

@@ -1,0 +1,260 @@
+package risk
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nyaruka/phonenumbers"
+	"github.com/redis/go-redis/v9"
+)
+
+// List names a deny or allow list the engine reads.
+type List string
+
+// The lists. Deny entries block whatever the score; allow entries are trust.
+const (
+	// DenyNumber holds exact E.164 numbers.
+	DenyNumber List = "deny_number"
+	// DenyPrefix holds number prefixes such as "+88213"; the longest match wins.
+	DenyPrefix List = "deny_prefix"
+	// DenyIP holds client addresses and networks (IPv4 /8 to /32, IPv6 /16 to /64 or /128).
+	DenyIP List = "deny_ip"
+	// DenyCountry holds ISO countries whose visitors (by IP) are refused.
+	DenyCountry List = "deny_country"
+	// DenyASN holds autonomous system numbers whose visitors are refused.
+	DenyASN List = "deny_asn"
+	// AllowNumber holds numbers exempt from velocity, distinct-count and
+	// duplicate checks; the country policy still applies.
+	AllowNumber List = "allow_number"
+	// AllowIP holds trusted networks (offices, partners): their requests skip
+	// anonymous-network, hosting and per-IP velocity signals.
+	AllowIP List = "allow_ip"
+)
+
+// Lists returns every list in a stable order.
+func Lists() []List {
+	return []List{DenyNumber, DenyPrefix, DenyIP, DenyCountry, DenyASN, AllowNumber, AllowIP}
+}
+
+// Entry is one list entry.
+type Entry struct {
+	// Value is the normalised number, prefix, network, country or ASN.
+	Value string `json:"value"`
+	// Reason says why the entry exists.
+	Reason string `json:"reason,omitempty"`
+	// Author is who added it.
+	Author string `json:"author,omitempty"`
+	// Created is when it was added.
+	Created time.Time `json:"created"`
+	// Expires is when it stops counting; zero means never.
+	Expires time.Time `json:"expires,omitzero"`
+}
+
+// Active reports whether the entry counts at time now.
+func (e Entry) Active(now time.Time) bool { return e.Expires.IsZero() || now.Before(e.Expires) }
+
+const listsTag = "{lists}"
+
+func listKey(l List) string { return "tg:" + listsTag + ":" + string(l) }
+
+const expiryIndexKey = "tg:" + listsTag + ":expiry"
+
+// NormalizeEntry checks a list value and returns its canonical form, with
+// an error that says what is wrong. Numbers without +country are read in
+// region.
+func NormalizeEntry(l List, value, region string) (string, error) {
+	v := strings.TrimSpace(value)
+	switch l {
+	case DenyNumber, AllowNumber:
+		num, err := phonenumbers.Parse(v, region)
+		if err != nil || !phonenumbers.IsPossibleNumber(num) {
+			return "", fmt.Errorf("%q is not a phone number", value)
+		}
+		return phonenumbers.Format(num, phonenumbers.E164), nil
+	case DenyPrefix:
+		digits := strings.TrimPrefix(strings.Map(func(r rune) rune {
+			if r == ' ' || r == '-' || r == '(' || r == ')' || r == '.' {
+				return -1
+			}
+			return r
+		}, v), "+")
+		if digits == "" || len(digits) > 15 || strings.Trim(digits, "0123456789") != "" {
+			return "", fmt.Errorf("%q is not a number prefix: use + and 1 to 15 digits, e.g. +88213", value)
+		}
+		return "+" + digits, nil
+	case DenyIP, AllowIP:
+		p, err := parseNetwork(v)
+		if err != nil {
+			return "", err
+		}
+		return p.String(), nil
+	case DenyCountry:
+		cc := strings.ToUpper(v)
+		if len(cc) != 2 || strings.Trim(cc, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
+			return "", fmt.Errorf("%q is not an ISO 3166-1 alpha-2 country code such as GB", value)
+		}
+		return cc, nil
+	case DenyASN:
+		n, err := strconv.ParseUint(strings.TrimPrefix(strings.ToUpper(v), "AS"), 10, 32)
+		if err != nil || n == 0 {
+			return "", fmt.Errorf("%q is not an AS number such as AS16509", value)
+		}
+		return strconv.FormatUint(n, 10), nil
+	}
+	return "", fmt.Errorf("unknown list %q", l)
+}
+
+func parseNetwork(v string) (netip.Prefix, error) {
+	var p netip.Prefix
+	if strings.Contains(v, "/") {
+		var err error
+		if p, err = netip.ParsePrefix(v); err != nil {
+			return p, fmt.Errorf("%q is not an IP address or CIDR network", v)
+		}
+	} else {
+		a, err := netip.ParseAddr(v)
+		if err != nil {
+			return p, fmt.Errorf("%q is not an IP address or CIDR network", v)
+		}
+		p = netip.PrefixFrom(a, a.BitLen())
+	}
+	if a, bits := p.Addr(), p.Bits(); a.Is4In6() {
+		p = netip.PrefixFrom(a.Unmap(), bits-96)
+	}
+	if !p.IsValid() {
+		return p, fmt.Errorf("%q is not an IP address or CIDR network", v)
+	}
+	p = p.Masked()
+	bits := p.Bits()
+	if p.Addr().Is4() && (bits < minBits4) {
+		return p, fmt.Errorf("%q: IPv4 networks must be /%d or narrower", v, minBits4)
+	}
+	if p.Addr().Is6() && (bits < minBits6 || (bits > maxBits6 && bits != 128)) {
+		return p, fmt.Errorf("%q: IPv6 networks must be /%d to /%d, or a single /128 address", v, minBits6, maxBits6)
+	}
+	return p, nil
+}
+
+const (
+	minBits4 = 8
+	minBits6 = 16
+	maxBits6 = 64
+)
+
+// networkCandidates lists every list value that can contain ip, narrowest last.
+func networkCandidates(ip netip.Addr) []string {
+	if ip.Is4() {
+		out := make([]string, 0, 33-minBits4)
+		for b := minBits4; b <= 32; b++ {
+			out = append(out, netip.PrefixFrom(ip, b).Masked().String())
+		}
+		return out
+	}
+	out := make([]string, 0, maxBits6-minBits6+2)
+	for b := minBits6; b <= maxBits6; b++ {
+		out = append(out, netip.PrefixFrom(ip, b).Masked().String())
+	}
+	return append(out, netip.PrefixFrom(ip, 128).String())
+}
+
+// prefixCandidates lists every prefix of an E.164 number, shortest first.
+func prefixCandidates(e164 string) []string {
+	out := make([]string, 0, len(e164))
+	for i := 2; i <= len(e164); i++ {
+		out = append(out, e164[:i])
+	}
+	return out
+}
+
+// bestEntry decodes the raw values of a candidate lookup and returns the
+// active entry that comes last (the longest prefix or narrowest network).
+func bestEntry(raw []any, now time.Time) (Entry, bool) {
+	for i := len(raw) - 1; i >= 0; i-- {
+		v, ok := raw[i].(string)
+		if !ok {
+			continue
+		}
+		var e Entry
+		if json.Unmarshal([]byte(v), &e) == nil && e.Active(now) {
+			return e, true
+		}
+	}
+	return Entry{}, false
+}
+
+// AddEntry stores an entry after normalising its value, replacing any entry
+// with the same value. It returns the stored entry.
+func (e *Engine) AddEntry(ctx context.Context, l List, en Entry) (Entry, error) {
+	v, err := NormalizeEntry(l, en.Value, e.region)
+	if err != nil {
+		return Entry{}, err
+	}
+	en.Value = v
+	if en.Created.IsZero() {
+		en.Created = e.now()
+	}
+	b, err := json.Marshal(en)
+	if err != nil {
+		return Entry{}, err
+	}
+	member := string(l) + " " + v
+	_, err = e.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.HSet(ctx, listKey(l), v, b)
+		if en.Expires.IsZero() {
+			p.ZRem(ctx, expiryIndexKey, member)
+		} else {
+			p.ZAdd(ctx, expiryIndexKey, redis.Z{Score: float64(en.Expires.Unix()), Member: member})
+		}
+		return nil
+	})
+	if err != nil {
+		return Entry{}, fmt.Errorf("add %s entry: %w", l, err)
+	}
+	return en, nil
+}
+
+// RemoveEntry deletes an entry; removing a value that is not listed is not an error.
+func (e *Engine) RemoveEntry(ctx context.Context, l List, value string) error {
+	v, err := NormalizeEntry(l, value, e.region)
+	if err != nil {
+		return err
+	}
+	_, err = e.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.HDel(ctx, listKey(l), v)
+		p.ZRem(ctx, expiryIndexKey, string(l)+" "+v)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("remove %s entry: %w", l, err)
+	}
+	return nil
+}
+
+// SweepExpired deletes entries whose expiry has passed and returns how many
+// it removed. Expired entries are already ignored by decisions; sweeping
+// keeps the lists from growing.
+func (e *Engine) SweepExpired(ctx context.Context) (int, error) {
+	members, err := e.rdb.ZRangeByScore(ctx, expiryIndexKey, &redis.ZRangeBy{
+		Min: "-inf", Max: strconv.FormatInt(e.now().Unix(), 10), Count: 1000,
+	}).Result()
+	if err != nil || len(members) == 0 {
+		return 0, err
+	}
+	_, err = e.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		for _, m := range members {
+			l, v, _ := strings.Cut(m, " ")
+			p.HDel(ctx, listKey(List(l)), v)
+			p.ZRem(ctx, expiryIndexKey, m)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("sweep expired entries: %w", err)
+	}
+	return len(members), nil
+}

@@ -1,0 +1,120 @@
+package risk
+
+// Reason codes. They are stable: logs, dashboards and settings refer to them.
+const (
+	CodeTypeVoIP           = "number_type_voip"
+	CodeTypePremiumRate    = "number_type_premium_rate"
+	CodeTypeSharedCost     = "number_type_shared_cost"
+	CodeTypeUAN            = "number_type_uan"
+	CodeTypePersonalNumber = "number_type_personal_number"
+	CodeTypePager          = "number_type_pager"
+	CodeTypeTollFree       = "number_type_toll_free"
+
+	CodeDenyNumber  = "deny_number"
+	CodeDenyPrefix  = "deny_prefix"
+	CodeDenyIP      = "deny_ip"
+	CodeDenyCountry = "deny_country"
+	CodeDenyASN     = "deny_asn"
+	CodeAllowNumber = "allow_number"
+	CodeAllowIP     = "allow_ip"
+
+	CodeCountryBlocked = "country_blocked"
+	CodeCountryMonitor = "country_monitor"
+
+	CodeGeoMismatch      = "ip_geo_mismatch"
+	CodeAnonymousVPN     = "ip_anonymous_vpn"
+	CodeTorExit          = "ip_tor_exit"
+	CodePublicProxy      = "ip_public_proxy"
+	CodeResidentialProxy = "ip_residential_proxy"
+	CodeHostingProvider  = "ip_hosting_provider"
+	CodeHostingASN       = "ip_hosting_asn"
+
+	CodeVelocityIPWarning       = "velocity_ip_warning"
+	CodeVelocityIPCritical      = "velocity_ip_critical"
+	CodeVelocityNetworkWarning  = "velocity_ip_network_warning"
+	CodeVelocityNetworkCritical = "velocity_ip_network_critical"
+	CodeVelocityNumberWarning   = "velocity_number_warning"
+	CodeVelocityNumberCritical  = "velocity_number_critical"
+	CodeVelocityPrefixWarning   = "velocity_prefix_warning"
+	CodeVelocityPrefixCritical  = "velocity_prefix_critical"
+	CodeVelocityCountryWarning  = "velocity_country_warning"
+	CodeVelocityCountryCritical = "velocity_country_critical"
+	CodeNumbersPerIPWarning     = "distinct_numbers_per_ip_warning"
+	CodeNumbersPerIPCritical    = "distinct_numbers_per_ip_critical"
+	CodeIPsPerNumberWarning     = "distinct_ips_per_number_warning"
+	CodeIPsPerNumberCritical    = "distinct_ips_per_number_critical"
+	CodeDuplicate               = "duplicate_callback"
+	CodeAuthenticated           = "authenticated"
+	CodeCountryDBUnavailable    = "geoip_country_unavailable"
+	CodeASNDBUnavailable        = "geoip_asn_unavailable"
+	CodeAnonymousDBUnavailable  = "geoip_anonymous_unavailable"
+)
+
+// hardCodes block whatever the score.
+var hardCodes = map[string]bool{
+	CodeDenyNumber:     true,
+	CodeDenyPrefix:     true,
+	CodeDenyIP:         true,
+	CodeDenyCountry:    true,
+	CodeDenyASN:        true,
+	CodeCountryBlocked: true,
+	CodeDuplicate:      true,
+}
+
+// IsHard reports whether a reason code blocks a request whatever its score.
+func IsHard(code string) bool { return hardCodes[code] }
+
+// DefaultWeights returns the shipped weight of every reason code. A reason
+// not listed here (such as one a handler adds through Request.Extra) carries
+// the weight it was given.
+func DefaultWeights() map[string]int {
+	return map[string]int{
+		CodeTypeVoIP:           35,
+		CodeTypePremiumRate:    80,
+		CodeTypeSharedCost:     40,
+		CodeTypeUAN:            25,
+		CodeTypePersonalNumber: 40,
+		CodeTypePager:          50,
+		CodeTypeTollFree:       25,
+
+		CodeDenyNumber:  100,
+		CodeDenyPrefix:  100,
+		CodeDenyIP:      100,
+		CodeDenyCountry: 100,
+		CodeDenyASN:     100,
+		CodeAllowNumber: -20,
+		CodeAllowIP:     -20,
+
+		CodeCountryBlocked: 100,
+		CodeCountryMonitor: 0,
+
+		CodeGeoMismatch:      20,
+		CodeAnonymousVPN:     35,
+		CodeTorExit:          60,
+		CodePublicProxy:      45,
+		CodeResidentialProxy: 30,
+		CodeHostingProvider:  30,
+		CodeHostingASN:       30,
+
+		CodeVelocityIPWarning:       20,
+		CodeVelocityIPCritical:      80,
+		CodeVelocityNetworkWarning:  15,
+		CodeVelocityNetworkCritical: 60,
+		CodeVelocityNumberWarning:   20,
+		CodeVelocityNumberCritical:  80,
+		CodeVelocityPrefixWarning:   20,
+		CodeVelocityPrefixCritical:  80,
+		CodeVelocityCountryWarning:  10,
+		CodeVelocityCountryCritical: 40,
+		CodeNumbersPerIPWarning:     25,
+		CodeNumbersPerIPCritical:    80,
+		CodeIPsPerNumberWarning:     25,
+		CodeIPsPerNumberCritical:    80,
+		CodeDuplicate:               100,
+		CodeAuthenticated:           -30,
+
+		CodeCountryDBUnavailable:   0,
+		CodeASNDBUnavailable:       0,
+		CodeAnonymousDBUnavailable: 0,
+	}
+}

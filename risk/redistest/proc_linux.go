@@ -1,0 +1,19 @@
+package redistest
+
+import (
+	"os"
+	"syscall"
+)
+
+// sysProcAttr puts redis-server in its own process group, so killGroup also
+// reaches any child it forks, and has the kernel kill it if the test binary dies.
+func sysProcAttr() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+}
+
+func killGroup(p *os.Process) error {
+	if err := syscall.Kill(-p.Pid, syscall.SIGKILL); err != nil && err != syscall.ESRCH {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,249 @@
+package risk
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// Duration is a time.Duration that reads and writes as "1m30s" in JSON.
+type Duration time.Duration
+
+// MarshalJSON writes the duration in time.Duration's string form.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+
+// UnmarshalJSON reads a string such as "1h".
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("duration must be a string such as \"1h\": %w", err)
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// Limit is a count threshold over a sliding window. Counts include the
+// request being decided; reaching Warning or Critical adds the matching reason.
+type Limit struct {
+	Window   Duration `json:"window"`
+	Warning  int      `json:"warning"`
+	Critical int      `json:"critical"`
+}
+
+// Velocity holds the limits of every counted dimension, each with up to
+// three windows.
+type Velocity struct {
+	// IP counts requests per client address.
+	IP []Limit `json:"ip"`
+	// Network counts requests per /24 (IPv4) or /48 (IPv6).
+	Network []Limit `json:"ip_network"`
+	// Number counts requests per destination number.
+	Number []Limit `json:"number"`
+	// Prefix counts requests per block of 1000 numbers.
+	Prefix []Limit `json:"prefix"`
+	// Country counts requests per destination country.
+	Country []Limit `json:"country"`
+	// NumbersPerIP counts distinct numbers asked for from one IP.
+	NumbersPerIP Limit `json:"distinct_numbers_per_ip"`
+	// IPsPerNumber counts distinct IPs asking for one number.
+	IPsPerNumber Limit `json:"distinct_ips_per_number"`
+}
+
+// Mode is a country policy verdict.
+type Mode string
+
+// Country policy modes.
+const (
+	// ModeAllow lets calls to the country through.
+	ModeAllow Mode = "ALLOW"
+	// ModeBlock blocks calls to the country.
+	ModeBlock Mode = "BLOCK"
+	// ModeMonitor lets calls through and records that they would have been blocked.
+	ModeMonitor Mode = "MONITOR"
+)
+
+// Policy decides per destination country. Countries maps ISO alpha-2 codes
+// to a mode; Default applies to every other country (empty: defer to the
+// account policy, for flow policies only).
+type Policy struct {
+	Default   Mode            `json:"default,omitempty"`
+	Countries map[string]Mode `json:"countries,omitempty"`
+}
+
+// Settings is everything an admin can tune without a restart.
+type Settings struct {
+	// Weights maps reason codes to points; see DefaultWeights.
+	Weights map[string]int `json:"weights"`
+	// DeflectAt is the score from which a request is deflected.
+	DeflectAt int `json:"deflect_at"`
+	// BlockAt is the score from which a request is blocked.
+	BlockAt int `json:"block_at"`
+	// Velocity holds the counting limits.
+	Velocity Velocity `json:"velocity"`
+	// HostingASNs lists autonomous systems of hosting and cloud providers.
+	HostingASNs []uint `json:"hosting_asns"`
+	// Account is the default country policy.
+	Account Policy `json:"account_policy"`
+	// Flows holds named per-flow policies that override Account.
+	Flows map[string]Policy `json:"flow_policies,omitempty"`
+}
+
+// DefaultHostingASNs lists major hosting and cloud networks: requests from
+// them are rarely a person at a browser.
+func DefaultHostingASNs() []uint {
+	return []uint{
+		16509, 14618, // Amazon
+		15169, 396982, // Google
+		8075,   // Microsoft
+		14061,  // DigitalOcean
+		16276,  // OVH
+		24940,  // Hetzner
+		63949,  // Akamai Linode
+		20473,  // Vultr (Choopa)
+		12876,  // Scaleway
+		51167,  // Contabo
+		31898,  // Oracle Cloud
+		45102,  // Alibaba
+		132203, // Tencent
+		9009,   // M247
+		60068,  // Datacamp (CDN77)
+		212238, // Datacamp
+		13335,  // Cloudflare
+		36352,  // ColoCrossing
+		53667,  // FranTech (BuyVM)
+		40021,  // Contabo US
+		8100,   // QuadraNet
+		46606,  // Unified Layer
+		398101, // GoDaddy
+		26496,  // GoDaddy
+	}
+}
+
+func limits(w1 time.Duration, warn1, crit1 int, w2 time.Duration, warn2, crit2 int, w3 time.Duration, warn3, crit3 int) []Limit {
+	return []Limit{
+		{Duration(w1), warn1, crit1},
+		{Duration(w2), warn2, crit2},
+		{Duration(w3), warn3, crit3},
+	}
+}
+
+// DefaultSettings returns the shipped settings: the weights of
+// DefaultWeights, deflect at 40, block at 80, every country allowed.
+func DefaultSettings() Settings {
+	return Settings{
+		Weights:   DefaultWeights(),
+		DeflectAt: 40,
+		BlockAt:   80,
+		Velocity: Velocity{
+			IP:           limits(time.Minute, 4, 8, time.Hour, 10, 20, 24*time.Hour, 30, 60),
+			Network:      limits(time.Minute, 10, 20, time.Hour, 40, 80, 24*time.Hour, 150, 300),
+			Number:       limits(time.Minute, 3, 5, time.Hour, 5, 10, 24*time.Hour, 10, 20),
+			Prefix:       limits(time.Minute, 5, 10, time.Hour, 20, 40, 24*time.Hour, 60, 120),
+			Country:      limits(time.Minute, 100, 300, time.Hour, 1000, 3000, 24*time.Hour, 10000, 30000),
+			NumbersPerIP: Limit{Duration(24 * time.Hour), 4, 8},
+			IPsPerNumber: Limit{Duration(24 * time.Hour), 4, 8},
+		},
+		HostingASNs: DefaultHostingASNs(),
+		Account:     Policy{Default: ModeAllow},
+	}
+}
+
+// Validate reports every problem with the settings at once.
+func (s Settings) Validate() error {
+	var errs []error
+	known := DefaultWeights()
+	for code := range s.Weights {
+		if _, ok := known[code]; !ok {
+			errs = append(errs, fmt.Errorf("weights: unknown reason code %q", code))
+		}
+	}
+	if s.DeflectAt <= 0 {
+		errs = append(errs, errors.New("deflect_at must be above 0"))
+	}
+	if s.BlockAt < s.DeflectAt {
+		errs = append(errs, fmt.Errorf("block_at (%d) must not be below deflect_at (%d)", s.BlockAt, s.DeflectAt))
+	}
+	v := s.Velocity
+	for name, ls := range map[string][]Limit{"ip": v.IP, "ip_network": v.Network, "number": v.Number, "prefix": v.Prefix, "country": v.Country} {
+		if len(ls) > 3 {
+			errs = append(errs, fmt.Errorf("velocity.%s: at most 3 windows, got %d", name, len(ls)))
+		}
+		for i, l := range ls {
+			errs = append(errs, l.validate(fmt.Sprintf("velocity.%s[%d]", name, i))...)
+		}
+	}
+	errs = append(errs, v.NumbersPerIP.validate("velocity.distinct_numbers_per_ip")...)
+	errs = append(errs, v.IPsPerNumber.validate("velocity.distinct_ips_per_number")...)
+	errs = append(errs, s.Account.validate("account_policy", true)...)
+	for name, p := range s.Flows {
+		if name == "" {
+			errs = append(errs, errors.New("flow_policies: a flow needs a name"))
+		}
+		errs = append(errs, p.validate("flow_policies."+name, false)...)
+	}
+	return errors.Join(errs...)
+}
+
+func (l Limit) validate(where string) []error {
+	var errs []error
+	if time.Duration(l.Window) < time.Second || time.Duration(l.Window) > 31*24*time.Hour {
+		errs = append(errs, fmt.Errorf("%s.window must be between 1s and 31 days, got %s", where, time.Duration(l.Window)))
+	}
+	if l.Warning < 1 || l.Critical < l.Warning {
+		errs = append(errs, fmt.Errorf("%s: need 1 <= warning <= critical, got warning %d, critical %d", where, l.Warning, l.Critical))
+	}
+	return errs
+}
+
+func (p Policy) validate(where string, needDefault bool) []error {
+	var errs []error
+	if p.Default == "" && needDefault {
+		errs = append(errs, fmt.Errorf("%s.default must be ALLOW, BLOCK or MONITOR", where))
+	}
+	if p.Default != "" && !validMode(p.Default) {
+		errs = append(errs, fmt.Errorf("%s.default: %q is not ALLOW, BLOCK or MONITOR", where, p.Default))
+	}
+	for cc, m := range p.Countries {
+		if len(cc) != 2 || cc[0] < 'A' || cc[0] > 'Z' || cc[1] < 'A' || cc[1] > 'Z' {
+			errs = append(errs, fmt.Errorf("%s.countries: %q is not an upper-case ISO 3166-1 alpha-2 code", where, cc))
+		}
+		if !validMode(m) {
+			errs = append(errs, fmt.Errorf("%s.countries.%s: %q is not ALLOW, BLOCK or MONITOR", where, cc, m))
+		}
+	}
+	return errs
+}
+
+func validMode(m Mode) bool { return slices.Contains([]Mode{ModeAllow, ModeBlock, ModeMonitor}, m) }
+
+// CountryMode resolves the mode for a destination country in a flow: the
+// flow's entry for the country, then the flow's default, then the account's
+// entry, then the account default. It also says which rule decided.
+func (s Settings) CountryMode(flow, country string) (Mode, string) {
+	if p, ok := s.Flows[flow]; ok && flow != "" {
+		if m, ok := p.Countries[country]; ok {
+			return m, "flow " + flow + " rule for " + country
+		}
+		if p.Default != "" {
+			return p.Default, "flow " + flow + " default"
+		}
+	}
+	if m, ok := s.Account.Countries[country]; ok {
+		return m, "account rule for " + country
+	}
+	return s.Account.Default, "account default"
+}
+
+// weight returns the configured weight of a code, or fallback when unset.
+func (s Settings) weight(code string, fallback int) int {
+	if w, ok := s.Weights[code]; ok {
+		return w
+	}
+	return fallback
+}
