@@ -25,9 +25,16 @@ var benchCallers = []int{1, 16, 64}
 // Redis, which bounds what any design with one round trip can reach.
 //
 //	go test ./risk -run '^$' -bench 'Evaluate|BareEvalSha' -benchtime 20000x
+//
+// BENCH_LARGE_LISTS=1 fills the deny lists of numbers, prefixes and
+// networks with 100,000 entries each first; BENCH_REDIS=host:port uses a
+// running Redis instead of starting one.
 func BenchmarkEvaluate(b *testing.B) {
 	rdb := benchRedis(b)
 	e := newEngine(&testing.T{}, rdb, nil)
+	if os.Getenv("BENCH_LARGE_LISTS") != "" {
+		fillLists(b, e, 100_000)
+	}
 	phones, ips := benchInputs(4096)
 	ctx := context.Background()
 	for _, callers := range benchCallers {

@@ -345,6 +345,19 @@ func runSuite(t *testing.T, st store) {
 		}
 	})
 
+	t.Run("lists of 100,000 entries", func(t *testing.T) {
+		e := newEngine(t, st(t), nil)
+		fillLists(t, e, 100_000)
+		wantAction(t, eval(t, e, "+12015550123", usIP), risk.Allow)
+		wantAction(t, eval(t, e, "+12122050123", usIP), risk.Block, risk.CodeDenyPrefix)
+		wantAction(t, eval(t, e, "+12015550124", netip.MustParseAddr("10.1.134.160")), risk.Block, risk.CodeDenyIP)
+		_, err := e.AddEntries(ctx, risk.DenyIP, []risk.Entry{{Value: "10.0.0.0/30"}, {Value: "not-an-ip"}, {Value: "::1/3"}})
+		var ee risk.EntryErrors
+		if !errors.As(err, &ee) || len(ee) != 2 || ee[0].Index != 1 || ee[1].Index != 2 {
+			t.Errorf("bulk add with bad lines: got %v, want errors for entries 2 and 3 only", err)
+		}
+	})
+
 	t.Run("every counter key expires", func(t *testing.T) {
 		rdb := st(t)
 		e := newEngine(t, rdb, nil)
@@ -384,4 +397,24 @@ func reason(d risk.Decision, code string) risk.Reason {
 		return risk.Reason{}
 	}
 	return d.Reasons[i]
+}
+
+// fillLists adds n deny numbers, n deny prefixes and n deny networks (n at
+// most 100,000). The prefixes run from +1212200000 on, the networks are /30s
+// in 10.0.0.0/8.
+func fillLists(tb testing.TB, e *risk.Engine, n int) {
+	tb.Helper()
+	numbers := make([]risk.Entry, n)
+	prefixes := make([]risk.Entry, n)
+	nets := make([]risk.Entry, n)
+	for i := range n {
+		numbers[i] = risk.Entry{Value: fmt.Sprintf("+4420%08d", i), Reason: "bulk"}
+		prefixes[i] = risk.Entry{Value: fmt.Sprintf("+1212%03d%03d", 200+i/1000, i%1000), Reason: "bulk"}
+		nets[i] = risk.Entry{Value: fmt.Sprintf("10.%d.%d.%d/30", i>>14&255, i>>6&255, (i&63)<<2), Reason: "bulk"}
+	}
+	for l, entries := range map[risk.List][]risk.Entry{risk.DenyNumber: numbers, risk.DenyPrefix: prefixes, risk.DenyIP: nets} {
+		if _, err := e.AddEntries(context.Background(), l, entries); err != nil {
+			tb.Fatalf("AddEntries(%s): %v", l, err)
+		}
+	}
 }

@@ -3,6 +3,7 @@ package risk
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/netip"
 	"strconv"
@@ -190,32 +191,89 @@ func bestEntry(raw []any, now time.Time) (Entry, bool) {
 // AddEntry stores an entry after normalising its value, replacing any entry
 // with the same value. It returns the stored entry.
 func (e *Engine) AddEntry(ctx context.Context, l List, en Entry) (Entry, error) {
-	v, err := NormalizeEntry(l, en.Value, e.region)
+	out, err := e.AddEntries(ctx, l, []Entry{en})
 	if err != nil {
+		var ee EntryErrors
+		if errors.As(err, &ee) {
+			return Entry{}, ee[0].Err
+		}
 		return Entry{}, err
 	}
-	en.Value = v
-	if en.Created.IsZero() {
-		en.Created = e.now()
+	return out[0], nil
+}
+
+// EntryError is a list value that was refused, with its position in the input.
+type EntryError struct {
+	Index int
+	Value string
+	Err   error
+}
+
+// EntryErrors lists every refused value of a bulk add.
+type EntryErrors []EntryError
+
+func (ee EntryErrors) Error() string {
+	msgs := make([]string, len(ee))
+	for i, e := range ee {
+		msgs[i] = fmt.Sprintf("entry %d: %v", e.Index+1, e.Err)
 	}
-	b, err := json.Marshal(en)
-	if err != nil {
-		return Entry{}, err
+	return strings.Join(msgs, "; ")
+}
+
+// AddEntries validates every entry first and stores them all in one
+// transaction, or none: a refused value returns EntryErrors naming each.
+func (e *Engine) AddEntries(ctx context.Context, l List, entries []Entry) ([]Entry, error) {
+	out := make([]Entry, len(entries))
+	values := make([]any, 0, 2*len(entries))
+	var bad EntryErrors
+	now := e.now()
+	for i, en := range entries {
+		v, err := NormalizeEntry(l, en.Value, e.region)
+		if err != nil {
+			bad = append(bad, EntryError{Index: i, Value: en.Value, Err: err})
+			continue
+		}
+		en.Value = v
+		if en.Created.IsZero() {
+			en.Created = now
+		}
+		b, err := json.Marshal(en)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = en
+		values = append(values, v, b)
 	}
-	member := string(l) + " " + v
-	_, err = e.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.HSet(ctx, listKey(l), v, b)
-		if en.Expires.IsZero() {
-			p.ZRem(ctx, expiryIndexKey, member)
-		} else {
-			p.ZAdd(ctx, expiryIndexKey, redis.Z{Score: float64(en.Expires.Unix()), Member: member})
+	if len(bad) > 0 {
+		return nil, bad
+	}
+	if len(entries) == 0 {
+		return out, nil
+	}
+	_, err := e.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.HSet(ctx, listKey(l), values...)
+		var expiring []redis.Z
+		var lasting []any
+		for _, en := range out {
+			member := string(l) + " " + en.Value
+			if en.Expires.IsZero() {
+				lasting = append(lasting, member)
+			} else {
+				expiring = append(expiring, redis.Z{Score: float64(en.Expires.Unix()), Member: member})
+			}
+		}
+		if len(expiring) > 0 {
+			p.ZAdd(ctx, expiryIndexKey, expiring...)
+		}
+		if len(lasting) > 0 {
+			p.ZRem(ctx, expiryIndexKey, lasting...)
 		}
 		return nil
 	})
 	if err != nil {
-		return Entry{}, fmt.Errorf("add %s entry: %w", l, err)
+		return nil, fmt.Errorf("add %s entries: %w", l, err)
 	}
-	return en, nil
+	return out, nil
 }
 
 // RemoveEntry deletes an entry; removing a value that is not listed is not an error.
