@@ -446,12 +446,17 @@ func parsePrefixes(v string) ([]netip.Prefix, error) {
 	return prefixes, nil
 }
 
-// parseFilePath accepts an empty path or the path of an existing regular file.
+// parseFilePath accepts an empty path, a path that does not exist (the
+// database is then missing: its signals are disabled with a warning at
+// start) or the path of a readable regular file.
 func parseFilePath(v string) (string, error) {
 	if v == "" {
 		return "", nil
 	}
 	fi, err := os.Stat(v)
+	if errors.Is(err, fs.ErrNotExist) {
+		return v, nil
+	}
 	if err != nil {
 		if pe, ok := errors.AsType[*fs.PathError](err); ok {
 			err = pe.Err

@@ -5,8 +5,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -155,5 +158,33 @@ func TestRunHelp(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "TOLLGATE_REDIS_URL") {
 		t.Errorf("help: got %q, want the variables table", out.String())
+	}
+}
+
+func TestRunMissingGeoIPDisablesItsSignals(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "GeoLite2-Country.mmdb")
+	base, logs := startTollgate(t, "TOLLGATE_GEOIP_COUNTRY_DB="+missing)
+	logs.waitFor(t, "GeoIP country signals disabled", nil)
+	status, body := postJSON(t, base+"/api/v1/callbacks", `{"phone":"+12015550123"}`)
+	if status != http.StatusAccepted {
+		t.Fatalf("got %d %s, want 202", status, body)
+	}
+	d := logs.waitFor(t, "decision", nil)
+	reasons := fmt.Sprint(d["reasons"])
+	for _, code := range []string{"geoip_country_unavailable", "geoip_asn_unavailable", "geoip_anonymous_unavailable"} {
+		if !strings.Contains(reasons, code) {
+			t.Errorf("decision reasons: got %s, want %s", reasons, code)
+		}
+	}
+}
+
+func TestRunRefusesCorruptGeoIP(t *testing.T) {
+	corrupt := filepath.Join(t.TempDir(), "GeoLite2-ASN.mmdb")
+	if err := os.WriteFile(corrupt, []byte("not a MaxMind database"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err := run(context.Background(), nil, []string{"TOLLGATE_ADDR=127.0.0.1:0", "TOLLGATE_GEOIP_ASN_DB=" + corrupt}, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), corrupt) {
+		t.Errorf("got %v, want a start-up error naming %s", err, corrupt)
 	}
 }
