@@ -102,12 +102,12 @@ func (e *Engine) Evaluate(ctx context.Context, req Request) (Decision, error) {
 			pl.country = queueCounter(ctx, p, countryTag(num.country), s.Velocity.Country, now)
 		}
 		pl.lock = p.SetNX(ctx, lockKey(num.e164), d.ID, e.dupTTL)
-		pl.ipsPerNumber = queueDistinct(ctx, p, key(nt, "ips"), ip.String(), s.Velocity.IPsPerNumber, now)
 		pl.denyNumber = p.HMGet(ctx, listKey(DenyNumber), num.e164)
 		pl.allowNumber = p.HMGet(ctx, listKey(AllowNumber), num.e164)
 		pl.denyPrefix = p.HMGet(ctx, listKey(DenyPrefix), prefixCandidates(num.e164)...)
 		if ip.IsValid() {
 			it := ipTag(ip)
+			pl.ipsPerNumber = queueDistinct(ctx, p, key(nt, "ips"), ip.String(), s.Velocity.IPsPerNumber, now)
 			pl.numbersPerIP = queueDistinct(ctx, p, key(it, "numbers"), num.e164, s.Velocity.NumbersPerIP, now)
 			nets := networkCandidates(ip)
 			pl.denyIP = p.HMGet(ctx, listKey(DenyIP), nets...)

@@ -293,26 +293,28 @@ func (e *Engine) RemoveEntry(ctx context.Context, l List, value string) error {
 	return nil
 }
 
-// SweepExpired deletes entries whose expiry has passed and returns how many
-// it removed. Expired entries are already ignored by decisions; sweeping
-// keeps the lists from growing.
+// sweepScript deletes up to ARGV[2] entries whose expiry (in the index
+// KEYS[1]) is at or before ARGV[1]. It re-reads each expiry as it deletes,
+// so an entry renewed meanwhile stays. KEYS[2] is the key prefix of the
+// lists; all keys share the {lists} hash tag.
+var sweepScript = redis.NewScript(`
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+for _, m in ipairs(due) do
+  local sp = string.find(m, ' ', 1, true)
+  redis.call('HDEL', KEYS[2] .. string.sub(m, 1, sp - 1), string.sub(m, sp + 1))
+  redis.call('ZREM', KEYS[1], m)
+end
+return #due
+`)
+
+// SweepExpired deletes up to 1000 entries whose expiry has passed and
+// returns how many it removed. Expired entries are already ignored by
+// decisions; sweeping keeps the lists from growing.
 func (e *Engine) SweepExpired(ctx context.Context) (int, error) {
-	members, err := e.rdb.ZRangeByScore(ctx, expiryIndexKey, &redis.ZRangeBy{
-		Min: "-inf", Max: strconv.FormatInt(e.now().Unix(), 10), Count: 1000,
-	}).Result()
-	if err != nil || len(members) == 0 {
-		return 0, err
-	}
-	_, err = e.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		for _, m := range members {
-			l, v, _ := strings.Cut(m, " ")
-			p.HDel(ctx, listKey(List(l)), v)
-			p.ZRem(ctx, expiryIndexKey, m)
-		}
-		return nil
-	})
+	n, err := sweepScript.Run(ctx, e.rdb, []string{expiryIndexKey, listKey("")},
+		e.now().Unix(), 1000).Int()
 	if err != nil {
 		return 0, fmt.Errorf("sweep expired entries: %w", err)
 	}
-	return len(members), nil
+	return n, nil
 }
