@@ -204,6 +204,14 @@ func (e *Engine) Watch(ctx context.Context, interval time.Duration) {
 	}
 }
 
+// releaseScript deletes a lock only while the caller still holds it.
+var releaseScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+`)
+
 // Release frees the number's outstanding-callback lock if id still holds
 // it. Call it when the callback completed, whatever its outcome.
 func (e *Engine) Release(ctx context.Context, number, id string) error {

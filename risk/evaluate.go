@@ -3,28 +3,11 @@ package risk
 import (
 	"context"
 	"fmt"
-	"net/netip"
 	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 )
-
-// Keys. Each counted thing has its own hash tag, so in Cluster mode its keys
-// share a slot and one script call covers them.
-func ipTag(ip netip.Addr) string       { return "{ip:" + ip.String() + "}" }
-func netTag(n netip.Prefix) string     { return "{net:" + n.String() + "}" }
-func numberTag(e164 string) string     { return "{n:" + e164 + "}" }
-func prefixTag(prefix string) string   { return "{p:" + prefix + "}" }
-func countryTag(country string) string { return "{cc:" + country + "}" }
-func lockKey(e164 string) string       { return "tg:" + numberTag(e164) + ":lock" }
-func key(tag, suffix string) string    { return "tg:" + tag + ":" + suffix }
-func ipNetwork(ip netip.Addr) netip.Prefix {
-	if ip.Is4() {
-		return netip.PrefixFrom(ip, 24).Masked()
-	}
-	return netip.PrefixFrom(ip, 48).Masked()
-}
 
 // distinctCap bounds a distinct-count set: enough to see the critical
 // threshold, never unbounded.

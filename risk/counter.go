@@ -8,14 +8,6 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// releaseScript deletes a lock only while the caller still holds it.
-var releaseScript = redis.NewScript(`
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('DEL', KEYS[1])
-end
-return 0
-`)
-
 // counter is one sliding-window counter of a decision. Each window keeps
 // a count per bucket of its own length, in a key that expires after two
 // buckets; the estimate is the current bucket plus the previous one weighted
