@@ -49,5 +49,7 @@ type Result struct {
 // Dialer places one call and returns when the call is over. A Dialer must
 // be safe for concurrent use and should return promptly once ctx is done.
 type Dialer interface {
+	// Dial places c and reports how it ended; an error means the call could
+	// not be placed or completed.
 	Dial(ctx context.Context, c Call) (Result, error)
 }

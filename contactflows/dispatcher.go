@@ -3,7 +3,9 @@ package contactflows
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -14,7 +16,8 @@ import (
 // Submit reports ErrQueueFull.
 const QueuePerWorker = 64
 
-// releaseTimeout bounds each release call, which runs even during shutdown.
+// releaseTimeout bounds each release call, which runs even during shutdown,
+// and also all the releases of the calls dropped at shutdown together.
 const releaseTimeout = 5 * time.Second
 
 // Errors Submit returns.
@@ -38,6 +41,8 @@ type Dispatcher struct {
 	log     *slog.Logger
 	workers int
 	queue   chan Call
+	// releaseTimeout is the releaseTimeout constant, shortened by tests.
+	releaseTimeout time.Duration
 
 	mu     sync.RWMutex
 	closed bool
@@ -57,11 +62,12 @@ func NewDispatcher(d Dialer, release func(ctx context.Context, number, id string
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Dispatcher{
-		dialer:  d,
-		release: release,
-		log:     log,
-		workers: workers,
-		queue:   make(chan Call, workers*QueuePerWorker),
+		dialer:         d,
+		release:        release,
+		log:            log,
+		workers:        workers,
+		queue:          make(chan Call, workers*QueuePerWorker),
+		releaseTimeout: releaseTimeout,
 	}
 }
 
@@ -84,7 +90,9 @@ func (d *Dispatcher) Submit(c Call) error {
 // Run dials queued calls until ctx is done, then waits for the workers'
 // calls in progress (which see ctx cancelled), closes the Dispatcher and
 // releases the locks of calls still queued, which are dropped without
-// being dialed. Call Run once.
+// being dialed. Those releases share one release timeout, so a Redis that
+// does not answer cannot hold shutdown up for a timeout per queued call;
+// locks not released by then expire on their own. Call Run once.
 func (d *Dispatcher) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	for range d.workers {
@@ -95,10 +103,12 @@ func (d *Dispatcher) Run(ctx context.Context) {
 	d.mu.Lock()
 	d.closed = true
 	d.mu.Unlock()
+	drainCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.releaseTimeout)
+	defer cancel()
 	for {
 		select {
 		case c := <-d.queue:
-			d.drop(ctx, c)
+			d.drop(drainCtx, c)
 		default:
 			return
 		}
@@ -113,7 +123,7 @@ func (d *Dispatcher) work(ctx context.Context) {
 			return
 		case c := <-d.queue:
 			if ctx.Err() != nil {
-				d.drop(ctx, c)
+				d.drop(context.WithoutCancel(ctx), c)
 				return
 			}
 			d.place(ctx, c)
@@ -121,9 +131,10 @@ func (d *Dispatcher) work(ctx context.Context) {
 	}
 }
 
-// place dials c and releases its lock whatever happened.
+// place dials c and releases its lock whatever happened, a panicking
+// Dialer included: the panic is logged and the worker carries on.
 func (d *Dispatcher) place(ctx context.Context, c Call) {
-	res, err := d.dialer.Dial(ctx, c)
+	res, err := d.dial(ctx, c)
 	log := d.log.With(
 		slog.String("id", c.ID),
 		slog.String("number", risk.MaskNumber(c.Number)),
@@ -134,7 +145,17 @@ func (d *Dispatcher) place(ctx context.Context, c Call) {
 	} else {
 		log.Info("call completed", slog.String("outcome", res.Outcome))
 	}
-	d.releaseLock(ctx, c)
+	d.releaseLock(context.WithoutCancel(ctx), c)
+}
+
+// dial calls the Dialer, turning a panic into an error carrying its stack.
+func (d *Dispatcher) dial(ctx context.Context, c Call) (res Result, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("contactflows: dialer panicked: %v\n%s", v, debug.Stack())
+		}
+	}()
+	return d.dialer.Dial(ctx, c)
 }
 
 // drop releases the lock of a call that will not be dialed.
@@ -146,9 +167,10 @@ func (d *Dispatcher) drop(ctx context.Context, c Call) {
 	d.releaseLock(ctx, c)
 }
 
-// releaseLock frees c's number lock, even when ctx is already cancelled.
+// releaseLock frees c's number lock within the release timeout and ctx's
+// own deadline. Callers pass a ctx that is not cancelled by shutdown.
 func (d *Dispatcher) releaseLock(ctx context.Context, c Call) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
+	ctx, cancel := context.WithTimeout(ctx, d.releaseTimeout)
 	defer cancel()
 	if err := d.release(ctx, c.Number, c.ID); err != nil {
 		d.log.Error("release failed",

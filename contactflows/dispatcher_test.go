@@ -27,6 +27,18 @@ func (r *releases) release(ctx context.Context, number, id string) error {
 	return nil
 }
 
+// wait waits for n more releases.
+func (r *releases) wait(t *testing.T, n int) {
+	t.Helper()
+	for range n {
+		select {
+		case <-r.all:
+		case <-time.After(5 * time.Second):
+			t.Fatal("timed out waiting for releases")
+		}
+	}
+}
+
 func (r *releases) got() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -52,13 +64,7 @@ func TestDispatcherDialsAndReleases(t *testing.T) {
 			t.Fatalf("Submit: %v", err)
 		}
 	}
-	for range 4 {
-		select {
-		case <-rel.all:
-		case <-time.After(5 * time.Second):
-			t.Fatal("timed out waiting for releases")
-		}
-	}
+	rel.wait(t, 4)
 	cancel()
 	<-done
 
@@ -130,4 +136,61 @@ func TestDispatcherCancelsCallInProgress(t *testing.T) {
 	if got, want := rel.got(), []string{"+15005550006/long"}; !slices.Equal(got, want) {
 		t.Errorf("released = %v, want %v", got, want)
 	}
+}
+
+// A Dialer that panics must neither take the process down nor keep the
+// number locked: the call is released and the worker dials the next one.
+func TestDispatcherSurvivesPanickingDialer(t *testing.T) {
+	sim := &Simulator{OutcomeFunc: func(c Call) (string, error) {
+		if c.ID == "boom" {
+			panic("provider SDK bug")
+		}
+		return OutcomeAnswered, nil
+	}}
+	rel := newReleases()
+	d := NewDispatcher(sim, rel.release, nil, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { d.Run(ctx); close(done) }()
+	for _, id := range []string{"boom", "next"} {
+		if err := d.Submit(Call{ID: id, Number: "+15005550006"}); err != nil {
+			t.Fatalf("Submit(%s): %v", id, err)
+		}
+	}
+	rel.wait(t, 2)
+	cancel()
+	<-done
+	if got, want := rel.got(), []string{"+15005550006/boom", "+15005550006/next"}; !slices.Equal(got, want) {
+		t.Errorf("released = %v, want %v", got, want)
+	}
+	if got, want := sim.Count(), 2; got != want {
+		t.Errorf("calls dialed = %d, want %d", got, want)
+	}
+}
+
+// The releases of calls dropped at shutdown share one timeout: a Redis that
+// does not answer must not hold shutdown up for a timeout per queued call.
+func TestDispatcherShutdownReleasesShareOneTimeout(t *testing.T) {
+	var tried sync.WaitGroup
+	release := func(ctx context.Context, number, id string) error {
+		defer tried.Done()
+		<-ctx.Done() // Redis does not answer
+		return ctx.Err()
+	}
+	d := NewDispatcher(&Simulator{}, release, nil, 1)
+	d.releaseTimeout = 50 * time.Millisecond
+	for i := range QueuePerWorker {
+		if err := d.Submit(Call{ID: fmt.Sprint(i), Number: "+15005550006"}); err != nil {
+			t.Fatalf("Submit: %v", err)
+		}
+	}
+	tried.Add(QueuePerWorker)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	start := time.Now()
+	d.Run(ctx)
+	if got, limit := time.Since(start), time.Second; got > limit {
+		t.Errorf("Run took %v to drop %d calls with a %v release timeout, want under %v", got, QueuePerWorker, d.releaseTimeout, limit)
+	}
+	tried.Wait() // every dropped call was still offered for release
 }

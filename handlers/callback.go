@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -99,7 +100,7 @@ func validFlow(flow string) bool {
 // codeUnavailable.
 //
 // When the queue refuses an allowed call, the number's lock is released
-// at once so the visitor can ask again, and the call is still reported as
+// so the visitor can ask again, and the call is still reported as
 // accepted: the answer then matches a blocked request's, and the warning
 // in the log is what operators act on.
 func (s *server) decide(c echo.Context, in callbackInput) (risk.Decision, error) {
@@ -134,8 +135,13 @@ func (s *server) decide(c echo.Context, in callbackInput) (risk.Decision, error)
 	return d, nil
 }
 
-// queueCall submits the allowed decision d's call, releasing the number's
-// lock when the queue refuses it.
+// releaseTimeout bounds the release of an unqueued call's lock.
+const releaseTimeout = 5 * time.Second
+
+// queueCall submits the allowed decision d's call. When the queue refuses
+// it, the number's lock is released off the request path, as the engine
+// does for a blocked request's, so that an allowed request takes no Redis
+// round trip a blocked one does not.
 func (s *server) queueCall(ctx context.Context, d risk.Decision, name string) {
 	call := contactflows.Call{
 		ID:          d.ID,
@@ -151,9 +157,13 @@ func (s *server) queueCall(ctx context.Context, d risk.Decision, name string) {
 	}
 	log := s.log.With(slog.String("id", d.ID), slog.String("number", risk.MaskNumber(d.Number)))
 	log.Warn("callback not queued; releasing its lock", slog.Any("err", err))
-	if err := s.engine.Release(context.WithoutCancel(ctx), d.Number, d.ID); err != nil {
-		log.Error("releasing lock of unqueued callback", slog.Any("err", err))
-	}
+	go func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
+		defer cancel()
+		if err := s.engine.Release(ctx, d.Number, d.ID); err != nil {
+			log.Error("releasing lock of unqueued callback", slog.Any("err", err))
+		}
+	}()
 }
 
 // callAttributes are the contact attributes passed with an allowed call.

@@ -156,20 +156,28 @@ type errorBody struct {
 	Field   string `json:"field,omitempty"`
 }
 
+// errorHandledKey marks a request whose error handleError has dealt with.
+const errorHandledKey = "tollgate.error_handled"
+
 // handleError is echo's HTTPErrorHandler: it maps err to a status and a safe
 // message, logs server-side failures with their detail and answers HTML or
-// JSON.
+// JSON. Echo calls it twice for one error (from the request logger, then
+// from ServeHTTP); only the first call counts. An error after the response
+// was committed is logged, and nothing more is written.
 func (s *server) handleError(err error, c echo.Context) {
-	if c.Response().Committed {
+	if c.Get(errorHandledKey) != nil {
 		return
 	}
+	c.Set(errorHandledKey, true)
 	ae := asAppError(err)
 	status := ae.status()
+	committed := c.Response().Committed
 	if status >= http.StatusInternalServerError {
 		attrs := []slog.Attr{
 			slog.String("code", ae.Code),
 			slog.String("method", c.Request().Method),
 			slog.String("path", c.Request().URL.Path),
+			slog.Bool("committed", committed),
 			slog.Any("err", err),
 		}
 		var pe *panicError
@@ -177,6 +185,9 @@ func (s *server) handleError(err error, c echo.Context) {
 			attrs = append(attrs, slog.String("stack", string(pe.stack)))
 		}
 		s.log.LogAttrs(c.Request().Context(), slog.LevelError, "request failed", attrs...)
+	}
+	if committed {
+		return
 	}
 
 	var werr error

@@ -1,9 +1,13 @@
 package handlers
 
 import (
+	"context"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/labstack/echo/v4"
 
 	"github.com/tollgate/tollgate/risk"
 	"github.com/tollgate/tollgate/static"
@@ -57,19 +61,70 @@ func TestHeadErrorHasNoBody(t *testing.T) {
 	}
 }
 
+// The static route answers GET and HEAD, as static.Handler does.
 func TestStaticRoute(t *testing.T) {
+	for _, method := range []string{http.MethodGet, http.MethodHead} {
+		t.Run(method, func(t *testing.T) {
+			h := newHarness(t, risk.Allow)
+			rec := h.do(t, request{method: method, path: static.Path("app.css")})
+			if got, want := rec.Code, http.StatusOK; got != want {
+				t.Fatalf("status = %d, want %d", got, want)
+			}
+			if got, want := rec.Header().Get("Cache-Control"), "public, max-age=31536000, immutable"; got != want {
+				t.Errorf("Cache-Control = %q, want %q", got, want)
+			}
+			if got, want := rec.Header().Get("Content-Type"), "text/css; charset=utf-8"; got != want {
+				t.Errorf("Content-Type = %q, want %q", got, want)
+			}
+			if got, want := strings.Contains(rec.Body.String(), "focus-visible"), method == http.MethodGet; got != want {
+				t.Errorf("stylesheet body served = %v, want %v (%d bytes)", got, want, rec.Body.Len())
+			}
+		})
+	}
+}
+
+// A failure after the response was sent cannot change the response, but it
+// must still reach the log, once, and nothing may be written after it.
+func TestErrorAfterCommitIsLoggedNotWritten(t *testing.T) {
 	h := newHarness(t, risk.Allow)
-	rec := h.do(t, request{method: http.MethodGet, path: static.Path("app.css")})
+	h.e.GET("/test/commit-then-panic", func(c echo.Context) error {
+		if err := c.String(http.StatusOK, "partial"); err != nil {
+			return err
+		}
+		panic("exploded after commit")
+	})
+	rec := h.do(t, request{method: http.MethodGet, path: "/test/commit-then-panic"})
 	if got, want := rec.Code, http.StatusOK; got != want {
+		t.Errorf("status = %d, want %d", got, want)
+	}
+	if got, want := rec.Body.String(), "partial"; got != want {
+		t.Errorf("body = %q, want %q (nothing written after the commit)", got, want)
+	}
+	lines := logLines(t, h.logs.String(), "request failed")
+	if got, want := len(lines), 1; got != want {
+		t.Fatalf("request failed lines = %d, want %d:\n%s", got, want, h.logs)
+	}
+	if got, want := lines[0]["committed"], true; got != want {
+		t.Errorf("log committed = %v, want %v", got, want)
+	}
+	if err, _ := lines[0]["err"].(string); !strings.Contains(err, "exploded after commit") {
+		t.Errorf("log err = %q, want the panic", err)
+	}
+	if _, ok := lines[0]["stack"]; !ok {
+		t.Errorf("log has no stack:\n%s", h.logs)
+	}
+}
+
+// Echo hands one error to the error handler twice; it must be logged once.
+func TestServerErrorLoggedOnce(t *testing.T) {
+	h := newHarness(t, risk.Allow, evaluateWith(func(context.Context, risk.Request) (risk.Decision, error) {
+		return risk.Decision{}, errors.New("redis: i/o timeout")
+	}))
+	rec := h.postJSON(t, `{"phone":"`+testPhone+`"}`)
+	if got, want := rec.Code, http.StatusServiceUnavailable; got != want {
 		t.Fatalf("status = %d, want %d", got, want)
 	}
-	if got, want := rec.Header().Get("Cache-Control"), "public, max-age=31536000, immutable"; got != want {
-		t.Errorf("Cache-Control = %q, want %q", got, want)
-	}
-	if got, want := rec.Header().Get("Content-Type"), "text/css; charset=utf-8"; got != want {
-		t.Errorf("Content-Type = %q, want %q", got, want)
-	}
-	if !strings.Contains(rec.Body.String(), "focus-visible") {
-		t.Errorf("stylesheet body not served")
+	if got, want := len(logLines(t, h.logs.String(), "request failed")), 1; got != want {
+		t.Errorf("request failed lines = %d, want %d:\n%s", got, want, h.logs)
 	}
 }

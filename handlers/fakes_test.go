@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -80,21 +81,21 @@ type harness struct {
 	deps     Deps
 	requests []risk.Request
 	calls    []contactflows.Call
-	released []string // "number/id"
+	released chan string // "number/id", sent from whichever goroutine releases
 }
 
 // newHarness returns a harness whose engine decides action; mods adjust the
 // Deps before the server is built.
 func newHarness(t *testing.T, action risk.Action, mods ...func(*harness)) *harness {
 	t.Helper()
-	h := &harness{logs: &bytes.Buffer{}}
+	h := &harness{logs: &bytes.Buffer{}, released: make(chan string, 16)}
 	engine := &fakeEngine{
 		EvaluateFunc: func(ctx context.Context, req risk.Request) (risk.Decision, error) {
 			h.requests = append(h.requests, req)
 			return testDecision(action, req), nil
 		},
 		ReleaseFunc: func(ctx context.Context, number, id string) error {
-			h.released = append(h.released, number+"/"+id)
+			h.released <- number + "/" + id
 			return nil
 		},
 	}
@@ -116,6 +117,19 @@ func newHarness(t *testing.T, action risk.Action, mods ...func(*harness)) *harne
 	}
 	h.e = NewServer(h.deps)
 	return h
+}
+
+// nextRelease waits for the next lock release and returns it as
+// "number/id".
+func (h *harness) nextRelease(t *testing.T) string {
+	t.Helper()
+	select {
+	case r := <-h.released:
+		return r
+	case <-time.After(5 * time.Second):
+		t.Fatal("timed out waiting for a lock release")
+		return ""
+	}
 }
 
 // evaluateWith replaces the engine's Evaluate.
@@ -170,6 +184,21 @@ func (h *harness) engineIP(t *testing.T) netip.Addr {
 		t.Fatal("engine was not called")
 	}
 	return h.requests[len(h.requests)-1].IP
+}
+
+// assertLookAlike fails unless the allow and block answers have the same
+// status, body and headers (Date aside).
+func assertLookAlike(t *testing.T, allow, block *httptest.ResponseRecorder) {
+	t.Helper()
+	if got, want := block.Code, allow.Code; got != want {
+		t.Errorf("block status = %d, allow status = %d", got, want)
+	}
+	if got, want := block.Body.String(), allow.Body.String(); got != want {
+		t.Errorf("block body differs from allow body:\n%s\n%s", got, want)
+	}
+	if got, want := withoutDate(block.Header()), withoutDate(allow.Header()); !reflect.DeepEqual(got, want) {
+		t.Errorf("block headers = %v, allow headers = %v", got, want)
+	}
 }
 
 // withoutDate returns a copy of hdr without the Date header, which differs

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"errors"
+	"mime"
 	"net/http"
 	"strings"
 
@@ -26,7 +27,8 @@ func (s *server) handleFormShow(c echo.Context) error {
 func (s *server) handleFormSubmit(c echo.Context) error {
 	r := c.Request()
 	var err error
-	if strings.HasPrefix(r.Header.Get(echo.HeaderContentType), echo.MIMEMultipartForm) {
+	// Media types are case-insensitive: "Multipart/Form-Data" is multipart.
+	if mediaType, _, _ := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType)); mediaType == echo.MIMEMultipartForm {
 		err = r.ParseMultipartForm(maxFormMemory)
 	} else {
 		err = r.ParseForm()

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"reflect"
 	"strings"
 	"testing"
 
@@ -120,17 +119,7 @@ func visibleText(html string) string {
 
 func TestFormSubmitAllowAndBlockLookAlike(t *testing.T) {
 	v := url.Values{"phone": {testPhone}, "name": {"Ann"}}
-	allow := newHarness(t, risk.Allow).postForm(t, v)
-	block := newHarness(t, risk.Block).postForm(t, v)
-	if got, want := block.Code, allow.Code; got != want {
-		t.Errorf("block status = %d, allow status = %d", got, want)
-	}
-	if got, want := block.Body.String(), allow.Body.String(); got != want {
-		t.Errorf("block page differs from allow page:\n%s\n%s", got, want)
-	}
-	if got, want := withoutDate(block.Header()), withoutDate(allow.Header()); !reflect.DeepEqual(got, want) {
-		t.Errorf("block headers = %v, allow headers = %v", got, want)
-	}
+	assertLookAlike(t, newHarness(t, risk.Allow).postForm(t, v), newHarness(t, risk.Block).postForm(t, v))
 }
 
 func TestFormSubmitDeflectWithoutAlternatives(t *testing.T) {
@@ -210,6 +199,26 @@ func TestFormSubmitMultipart(t *testing.T) {
 	}
 	if got, want := h.calls[0].Name, "Ann"; got != want {
 		t.Errorf("call name = %q, want %q", got, want)
+	}
+}
+
+// Media types are case-insensitive (RFC 9110 8.3.1), so a multipart body
+// whose Content-Type is written in capitals is still read.
+func TestFormSubmitMultipartMediaTypeCase(t *testing.T) {
+	h := newHarness(t, risk.Allow)
+	var body bytes.Buffer
+	w := multipart.NewWriter(&body)
+	_ = w.WriteField("phone", testPhone)
+	_ = w.Close()
+	rec := h.do(t, request{
+		method: http.MethodPost,
+		path:   "/",
+		body:   &body,
+		header: http.Header{"Content-Type": {"Multipart/Form-Data; boundary=" + w.Boundary()}},
+	})
+	assertHTML(t, rec, http.StatusOK, `data-testid="callback-accepted"`)
+	if got, want := len(h.calls), 1; got != want {
+		t.Errorf("calls submitted = %d, want %d", got, want)
 	}
 }
 

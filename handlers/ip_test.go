@@ -37,6 +37,12 @@ func TestClientIPReachesEngine(t *testing.T) {
 			want:       "192.168.1.9",
 		},
 		{
+			name:       "direct: Forwarded ignored",
+			remoteAddr: "203.0.113.7:5555",
+			header:     http.Header{"Forwarded": {"for=198.51.100.1;proto=https"}},
+			want:       "203.0.113.7",
+		},
+		{
 			name:       "direct: IPv6",
 			remoteAddr: "[2001:db8::7]:5555",
 			want:       "2001:db8::7",
@@ -82,6 +88,20 @@ func TestClientIPReachesEngine(t *testing.T) {
 			remoteAddr: "203.0.113.7:5555",
 			header:     http.Header{"X-Forwarded-For": {"198.51.100.1"}, "X-Real-Ip": {"198.51.100.2"}},
 			want:       "203.0.113.7",
+		},
+		{
+			name:       "untrusted client with Forwarded",
+			trusted:    trusted,
+			remoteAddr: "203.0.113.7:5555",
+			header:     http.Header{"Forwarded": {`for="[2001:db8::9]"`}},
+			want:       "203.0.113.7",
+		},
+		{
+			name:       "trusted proxy: Forwarded not used",
+			trusted:    trusted,
+			remoteAddr: "10.1.2.3:5555",
+			header:     http.Header{"Forwarded": {"for=198.51.100.1"}},
+			want:       "10.1.2.3",
 		},
 		{
 			name:       "loopback not trusted unless configured",

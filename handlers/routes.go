@@ -21,8 +21,9 @@ func (s *server) registerRoutes(e *echo.Echo) {
 	e.POST("/", s.handleFormSubmit, limitBody())
 	// The JSON callback API.
 	e.POST("/api/v1/callbacks", s.handleCallbackCreate, limitBody())
-	// Stylesheet and icons, content-hashed and cached.
-	e.GET(static.Prefix+"*", handleStatic(static.Handler()))
+	// Stylesheet and icons, content-hashed and cached; HEAD too, as the
+	// static handler answers it.
+	e.Match([]string{http.MethodGet, http.MethodHead}, static.Prefix+"*", handleStatic(static.Handler()))
 }
 
 // handleStatic serves embedded assets with h, leaving unknown names to the

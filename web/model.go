@@ -6,9 +6,12 @@ import "strings"
 
 // Form field names, shared by the form markup and the handlers reading it.
 const (
-	FieldName  = "name"
+	// FieldName is the visitor's name, optional.
+	FieldName = "name"
+	// FieldPhone is the number to call back, as typed.
 	FieldPhone = "phone"
-	FieldFlow  = "flow"
+	// FieldFlow names the flow a form posts for, carried in a hidden field.
+	FieldFlow = "flow"
 )
 
 // CallbackFormModel is what the callback form shows: the visitor's input,

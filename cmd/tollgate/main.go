@@ -98,8 +98,12 @@ func run(ctx context.Context, args, environ []string, stdout io.Writer) error {
 
 	sim := &contactflows.Simulator{Outcome: contactflows.OutcomeAnswered, Duration: 2 * time.Second, Logger: log}
 	dispatcher := contactflows.NewDispatcher(sim, engine.Release, log, 4)
+	// The dispatcher outlives the signal: requests still finishing during
+	// shutdown may queue calls, and it stops only after the server did.
+	dispatchCtx, stopDispatch := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopDispatch()
 	dispatched := make(chan struct{})
-	go func() { dispatcher.Run(ctx); close(dispatched) }()
+	go func() { dispatcher.Run(dispatchCtx); close(dispatched) }()
 
 	e := handlers.NewServer(handlers.Deps{
 		Engine: engine, Dispatcher: dispatcher, Ready: engine.Ping, Logger: log,
@@ -132,6 +136,7 @@ func run(ctx context.Context, args, environ []string, stdout io.Writer) error {
 	shutCtx, cancelShut := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancelShut()
 	err = srv.Shutdown(shutCtx)
+	stopDispatch()
 	<-dispatched
 	return err
 }
