@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/tollgate/tollgate/risk"
+	"github.com/tollgate/tollgate/web"
 )
 
 // callbackRequest is the JSON body of POST /api/v1/callbacks.
@@ -33,14 +34,7 @@ type acceptedResponse struct {
 // deflectedResponse answers a deflected callback with the alternatives.
 type deflectedResponse struct {
 	Status       string       `json:"status"`
-	Alternatives alternatives `json:"alternatives"`
-}
-
-// alternatives are the configured other channels; empty ones are left out.
-type alternatives struct {
-	ChatURL string `json:"chat_url,omitempty"`
-	Phone   string `json:"phone,omitempty"`
-	Hours   string `json:"hours,omitempty"`
+	Alternatives web.Channels `json:"alternatives"`
 }
 
 // handleCallbackCreate takes a callback request as JSON. Allow and block
@@ -56,12 +50,8 @@ func (s *server) handleCallbackCreate(c echo.Context) error {
 	}
 	if d.Action == risk.Deflect {
 		return c.JSON(http.StatusOK, deflectedResponse{
-			Status: "deflected",
-			Alternatives: alternatives{
-				ChatURL: s.deflect.ChatURL,
-				Phone:   s.deflect.Phone,
-				Hours:   s.deflect.Hours,
-			},
+			Status:       "deflected",
+			Alternatives: s.deflect,
 		})
 	}
 	return c.JSON(http.StatusAccepted, acceptedResponse{Status: "accepted", ID: d.ID})

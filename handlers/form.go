@@ -50,11 +50,7 @@ func (s *server) handleFormSubmit(c echo.Context) error {
 		return err
 	}
 	if d.Action == risk.Deflect {
-		return s.render(c, http.StatusOK, web.CallbackDeflected(web.Channels{
-			ChatURL: s.deflect.ChatURL,
-			Phone:   s.deflect.Phone,
-			Hours:   s.deflect.Hours,
-		}))
+		return s.render(c, http.StatusOK, web.CallbackDeflected(s.deflect))
 	}
 	return s.render(c, http.StatusOK, web.CallbackAccepted(d.ID))
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/tollgate/tollgate/contactflows"
 	"github.com/tollgate/tollgate/risk"
+	"github.com/tollgate/tollgate/web"
 )
 
 // Evaluator decides callback requests and frees a number's
@@ -34,15 +35,8 @@ type CallSubmitter interface {
 var _ CallSubmitter = (*contactflows.Dispatcher)(nil)
 
 // Deflection lists the other channels offered when a callback is
-// deflected. Empty fields are left out.
-type Deflection struct {
-	// ChatURL links to a web chat.
-	ChatURL string
-	// Phone is a number the visitor can call, as displayed.
-	Phone string
-	// Hours says when the business can be reached.
-	Hours string
-}
+// deflected; the form and the JSON API show the same ones.
+type Deflection = web.Channels
 
 // Deps is everything the server needs.
 type Deps struct {

@@ -46,14 +46,15 @@ func (m CallbackFormModel) describedBy(field string, hint bool) string {
 }
 
 // Channels are the other ways to reach the business offered when a
-// callback is deflected. Empty fields are not shown.
+// callback is deflected, on the page and in the JSON API. Empty fields are
+// not shown.
 type Channels struct {
 	// ChatURL links to a web chat.
-	ChatURL string
+	ChatURL string `json:"chat_url,omitempty"`
 	// Phone is a number the visitor can call, as it should be displayed.
-	Phone string
+	Phone string `json:"phone,omitempty"`
 	// Hours describes when the phone line or chat is staffed.
-	Hours string
+	Hours string `json:"hours,omitempty"`
 }
 
 // empty reports whether no channel is configured.

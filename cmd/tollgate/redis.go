@@ -82,18 +82,8 @@ func parseRedisURL(raw string) (*redis.Options, *redis.ClusterOptions, error) {
 		return nil, nil, fmt.Errorf("%q has no scheme; %s", raw, redisURLForms)
 	}
 	switch scheme = strings.ToLower(scheme); scheme {
-	case "unix":
-		u, err := parseURL(raw)
-		if err != nil {
-			return nil, nil, err
-		}
-		o, err := redis.ParseURL(raw)
-		if err != nil {
-			return nil, nil, redact(err, u.User)
-		}
-		return o, nil, nil
-	case "redis", "rediss":
-		if strings.Contains(rest, ",") {
+	case "unix", "redis", "rediss":
+		if scheme != "unix" && strings.Contains(rest, ",") {
 			o, err := parseClusterURLList(raw)
 			return nil, o, err
 		}

@@ -67,20 +67,29 @@ func Open(p Paths) (*DB, error) {
 			d.disabled[s] = fmt.Sprintf("%s database %s not found", s, path)
 			continue
 		}
-		r, err := geoip2.Open(path)
-		if err == nil {
-			err = checkType(s, r)
-		}
-		if err != nil {
-			if r != nil {
-				_ = r.Close()
-			}
-			_ = d.Close()
+		if err := d.open(s, func() (*geoip2.Reader, error) { return geoip2.Open(path) }); err != nil {
 			return nil, fmt.Errorf("geo: %s database %s: %w", s, path, err)
 		}
-		d.set(s, r)
 	}
 	return d, nil
+}
+
+// open opens source s with open and checks its type; on failure it closes
+// everything the DB opened so far.
+func (d *DB) open(s Source, open func() (*geoip2.Reader, error)) error {
+	r, err := open()
+	if err == nil {
+		err = checkType(s, r)
+	}
+	if err != nil {
+		if r != nil {
+			_ = r.Close()
+		}
+		_ = d.Close()
+		return err
+	}
+	d.set(s, r)
+	return nil
 }
 
 // OpenBytes opens databases held in memory; a nil slice disables its source.
@@ -93,18 +102,9 @@ func OpenBytes(country, asn, anonymous []byte) (*DB, error) {
 			d.disabled[s] = fmt.Sprintf("no %s database configured", s)
 			continue
 		}
-		r, err := geoip2.OpenBytes(b)
-		if err == nil {
-			err = checkType(s, r)
-		}
-		if err != nil {
-			if r != nil {
-				_ = r.Close()
-			}
-			_ = d.Close()
+		if err := d.open(s, func() (*geoip2.Reader, error) { return geoip2.OpenBytes(b) }); err != nil {
 			return nil, fmt.Errorf("geo: %s database: %w", s, err)
 		}
-		d.set(s, r)
 	}
 	return d, nil
 }
