@@ -85,7 +85,7 @@ func decodeCallbackRequest(r *http.Request) (callbackInput, error) {
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return callbackInput{}, &appError{Code: codeTrailingData, Message: "The request body must hold a single JSON object and nothing after it."}
 	}
-	return callbackInput(req), nil
+	return callbackInput{Phone: req.Phone, Name: req.Name, Flow: req.Flow}, nil
 }
 
 // bodyReadError turns a failure reading a request body into an appError.

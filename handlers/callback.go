@@ -31,6 +31,15 @@ type callbackInput struct {
 	Phone string
 	Name  string
 	Flow  string
+	// Region is the country the visitor picked for a number typed without
+	// +country; empty means the engine's default.
+	Region string
+	// Authenticated is true when a valid visitor token came with the
+	// request.
+	Authenticated bool
+	// Extra are reasons the handler found itself: form friction, a bad
+	// visitor token.
+	Extra []risk.Reason
 }
 
 // validationError holds every field error found in one request. It
@@ -109,10 +118,13 @@ func (s *server) decide(c echo.Context, in callbackInput) (risk.Decision, error)
 	}
 	ctx := c.Request().Context()
 	d, err := s.engine.Evaluate(ctx, risk.Request{
-		Phone:     strings.TrimSpace(in.Phone),
-		IP:        clientIP(c),
-		UserAgent: c.Request().UserAgent(),
-		Flow:      in.Flow,
+		Phone:         strings.TrimSpace(in.Phone),
+		Region:        in.Region,
+		IP:            clientIP(c),
+		UserAgent:     c.Request().UserAgent(),
+		Flow:          in.Flow,
+		Authenticated: in.Authenticated,
+		Extra:         in.Extra,
 	})
 	var ne *risk.NumberError
 	switch {

@@ -196,7 +196,17 @@ func (sc scorer) addIf(cond bool, code, detail string) {
 	}
 }
 
-func (sc scorer) reasons(rs []Reason) { sc.d.Reasons = append(sc.d.Reasons, rs...) }
+// reasons adds reasons found outside the engine, scored with their code's
+// configured weight when it has one.
+func (sc scorer) reasons(rs []Reason) {
+	for _, r := range rs {
+		if w, ok := sc.s.Weights[r.Code]; ok {
+			r.Weight = w
+		}
+		r.Hard = r.Hard || hardCodes[r.Code]
+		sc.d.Reasons = append(sc.d.Reasons, r)
+	}
+}
 
 // entry adds code when the lookup found an active entry.
 func (sc scorer) entry(cmd *redis.SliceCmd, code, what string) bool {
@@ -250,17 +260,18 @@ func (sc scorer) distinct(cmd *redis.IntCmd, l Limit, warn, crit, what string) {
 
 // action sums the score and applies the hard rules and thresholds.
 func (sc scorer) action() Action {
-	hard := false
+	hard, deflect := false, false
 	score := 0
 	for _, r := range sc.d.Reasons {
 		score += r.Weight
 		hard = hard || r.Hard
+		deflect = deflect || deflectCodes[r.Code]
 	}
 	sc.d.Score = max(score, 0)
 	switch {
 	case hard || sc.d.Score >= sc.s.BlockAt:
 		return Block
-	case sc.d.Score >= sc.s.DeflectAt:
+	case deflect || sc.d.Score >= sc.s.DeflectAt:
 		return Deflect
 	}
 	return Allow

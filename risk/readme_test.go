@@ -19,13 +19,16 @@ func weightsTable() string {
 	}
 	slices.Sort(codes)
 	var b strings.Builder
-	b.WriteString("| Reason code | Default weight | Blocks whatever the score |\n| --- | --- | --- |\n")
+	b.WriteString("| Reason code | Default weight | Whatever the score |\n| --- | --- | --- |\n")
 	for _, c := range codes {
-		hard := ""
-		if risk.IsHard(c) {
-			hard = "yes"
+		effect := ""
+		switch {
+		case risk.IsHard(c):
+			effect = "blocks"
+		case risk.IsDeflecting(c):
+			effect = "deflects at least"
 		}
-		fmt.Fprintf(&b, "| `%s` | %d | %s |\n", c, w[c], hard)
+		fmt.Fprintf(&b, "| `%s` | %d | %s |\n", c, w[c], effect)
 	}
 	return b.String()
 }

@@ -48,6 +48,21 @@ const (
 	CodeCountryDBUnavailable    = "geoip_country_unavailable"
 	CodeASNDBUnavailable        = "geoip_asn_unavailable"
 	CodeAnonymousDBUnavailable  = "geoip_anonymous_unavailable"
+
+	// Form friction, found by the form handler and passed in Request.Extra.
+	CodeFormHoneypot     = "form_honeypot"
+	CodeFormTooFast      = "form_too_fast"
+	CodeFormExpired      = "form_expired"
+	CodeFormTokenInvalid = "form_token_invalid"
+
+	// Visitor tokens a host site signs, checked by the handlers.
+	CodeVisitorTokenInvalid = "visitor_token_invalid"
+	CodeAuthRequired        = "authentication_required"
+
+	// Spend controls on placed calls.
+	CodeNumberCapHour   = "number_cap_hour"
+	CodeNumberCapDay    = "number_cap_day"
+	CodeBudgetExhausted = "budget_exhausted"
 )
 
 // hardCodes block whatever the score.
@@ -59,14 +74,28 @@ var hardCodes = map[string]bool{
 	CodeDenyASN:        true,
 	CodeCountryBlocked: true,
 	CodeDuplicate:      true,
+	CodeFormHoneypot:   true,
 }
+
+// deflectCodes deflect a request that would otherwise be allowed: the
+// visitor is offered another channel rather than a call.
+var deflectCodes = map[string]bool{
+	CodeAuthRequired:    true,
+	CodeNumberCapHour:   true,
+	CodeNumberCapDay:    true,
+	CodeBudgetExhausted: true,
+}
+
+// IsDeflecting reports whether a reason code deflects a request that its
+// score would allow.
+func IsDeflecting(code string) bool { return deflectCodes[code] }
 
 // IsHard reports whether a reason code blocks a request whatever its score.
 func IsHard(code string) bool { return hardCodes[code] }
 
 // DefaultWeights returns the shipped weight of every reason code. A reason
-// not listed here (such as one a handler adds through Request.Extra) carries
-// the weight it was given.
+// a handler adds through Request.Extra is scored with its code's configured
+// weight; a code with none keeps the weight it was given.
 func DefaultWeights() map[string]int {
 	return map[string]int{
 		CodeTypeVoIP:           35,
@@ -116,5 +145,17 @@ func DefaultWeights() map[string]int {
 		CodeCountryDBUnavailable:   0,
 		CodeASNDBUnavailable:       0,
 		CodeAnonymousDBUnavailable: 0,
+
+		CodeFormHoneypot:     100,
+		CodeFormTooFast:      40,
+		CodeFormExpired:      20,
+		CodeFormTokenInvalid: 60,
+
+		CodeVisitorTokenInvalid: 30,
+		CodeAuthRequired:        0,
+
+		CodeNumberCapHour:   0,
+		CodeNumberCapDay:    0,
+		CodeBudgetExhausted: 0,
 	}
 }
