@@ -5,6 +5,7 @@ package contactflows
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -37,19 +38,56 @@ type Call struct {
 	RequestedAt time.Time
 }
 
-// Result is what a Dialer reports once a call is over.
+// Result is what a Dialer reports once a call is placed.
 type Result struct {
 	// ProviderID is the telephony provider's id for the call.
 	ProviderID string
 	// Outcome is one of OutcomeAnswered, OutcomeNoAnswer, OutcomeBusy or
-	// OutcomeFailed.
+	// OutcomeFailed when the Dialer knows how the call ended, or empty when
+	// the provider reports the end later (a status callback or the call-end
+	// API), which is when the number's hold is released.
 	Outcome string
 }
 
-// Dialer places one call and returns when the call is over. A Dialer must
-// be safe for concurrent use and should return promptly once ctx is done.
+// Dialer places one call. A Dialer must be safe for concurrent use and
+// should return promptly once ctx is done. An error means the call was not
+// placed; wrap it with Permanent when trying again cannot help.
 type Dialer interface {
-	// Dial places c and reports how it ended; an error means the call could
-	// not be placed or completed.
+	// Dial places c and reports the provider's id and, when known, how the
+	// call ended.
 	Dial(ctx context.Context, c Call) (Result, error)
+}
+
+// IdempotentDialer is a Dialer for which dialing the same Call.ID twice
+// places one call (Amazon Connect's ClientToken). After a worker died
+// between dialing and recording the result, the dispatcher dials such a
+// call again to learn its id; any other Dialer's call is not dialed again.
+type IdempotentDialer interface {
+	Dialer
+	// Idempotent reports whether repeated dials of one Call.ID place one
+	// call.
+	Idempotent() bool
+}
+
+// permanentError marks a dial error that retrying cannot fix.
+type permanentError struct{ err error }
+
+func (e *permanentError) Error() string { return e.err.Error() }
+func (e *permanentError) Unwrap() error { return e.err }
+
+// Permanent marks err as one retrying cannot fix (a rejected number, bad
+// credentials, a missing contact flow): the call goes to the dead letters
+// at once. Nil stays nil.
+func Permanent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &permanentError{err: err}
+}
+
+// IsPermanent reports whether err, or an error it wraps, was marked with
+// Permanent.
+func IsPermanent(err error) bool {
+	var pe *permanentError
+	return errors.As(err, &pe)
 }
