@@ -25,17 +25,19 @@ const (
 type Call struct {
 	// ID is the callback id, which is also the risk decision id holding the
 	// number's outstanding-callback lock.
-	ID string
+	ID string `json:"id"`
 	// Number is the E.164 number to dial.
-	Number string
+	Number string `json:"number"`
+	// Country is the number's ISO 3166-1 region, e.g. "GB".
+	Country string `json:"country,omitempty"`
 	// Name is the name the visitor gave, possibly empty.
-	Name string
+	Name string `json:"name,omitempty"`
 	// Flow names the form or flow the request came from.
-	Flow string
+	Flow string `json:"flow,omitempty"`
 	// Attributes are passed to the contact flow as contact attributes.
-	Attributes map[string]string
+	Attributes map[string]string `json:"attributes,omitempty"`
 	// RequestedAt is when the visitor asked for the call.
-	RequestedAt time.Time
+	RequestedAt time.Time `json:"requested_at"`
 }
 
 // Result is what a Dialer reports once a call is placed.

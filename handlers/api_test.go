@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"strings"
 	"testing"
@@ -57,10 +58,11 @@ func TestCallbackCreateAllow(t *testing.T) {
 		t.Fatalf("calls submitted = %d, want %d", got, want)
 	}
 	wantCall := contactflows.Call{
-		ID:     testID,
-		Number: testNumber,
-		Name:   "Ann",
-		Flow:   "sales",
+		ID:      testID,
+		Number:  testNumber,
+		Country: "GB",
+		Name:    "Ann",
+		Flow:    "sales",
 		Attributes: map[string]string{
 			"score":          "35",
 			"reasons":        "ip_country_mismatch,mobile_number",
@@ -75,7 +77,7 @@ func TestCallbackCreateAllow(t *testing.T) {
 	}
 }
 
-func TestCallbackCreateBlockSubmitsNothing(t *testing.T) {
+func TestCallbackCreateBlockQueuesNoCall(t *testing.T) {
 	h := newHarness(t, risk.Block)
 	rec := h.postJSON(t, `{"phone":"`+testPhone+`"}`)
 	if got, want := rec.Code, http.StatusAccepted; got != want {
@@ -86,6 +88,9 @@ func TestCallbackCreateBlockSubmitsNothing(t *testing.T) {
 	}
 	if got, want := len(h.calls), 0; got != want {
 		t.Errorf("calls submitted = %d, want %d", got, want)
+	}
+	if got, want := h.recorded, []risk.Action{risk.Block}; !reflect.DeepEqual(got, want) {
+		t.Errorf("recorded %v, want %v: a blocked decision is recorded like an allowed one", got, want)
 	}
 }
 
@@ -275,56 +280,52 @@ func TestCallbackCreateUnknownAction(t *testing.T) {
 	}
 }
 
-func TestCallbackCreateQueueFullReleasesLock(t *testing.T) {
-	h := newHarness(t, risk.Allow, func(h *harness) {
-		h.deps.Dispatcher = &fakeSubmitter{SubmitFunc: func(contactflows.Call) error { return contactflows.ErrQueueFull }}
-	})
-	rec := h.postJSON(t, `{"phone":"`+testPhone+`"}`)
-	if got, want := rec.Code, http.StatusAccepted; got != want {
-		t.Fatalf("status = %d, want %d", got, want)
-	}
-	if got, want := rec.Body.String(), `{"status":"accepted","id":"`+testID+`"}`+"\n"; got != want {
-		t.Errorf("body = %s, want %s", got, want)
-	}
-	if got, want := h.nextRelease(t), testNumber+"/"+testID; got != want {
-		t.Errorf("released = %v, want %v", got, want)
-	}
-	if !strings.Contains(h.logs.String(), "callback not queued") {
-		t.Errorf("log does not warn about the unqueued call:\n%s", h.logs)
-	}
-}
-
-// An allowed request whose call the queue refuses must not wait for the
-// lock release: a blocked request's lock is released off the request path
-// by the engine, so waiting here would make allow measurably slower than
-// block exactly when the queue is full.
-func TestCallbackCreateQueueFullDoesNotWaitForRelease(t *testing.T) {
-	unblock := make(chan struct{})
-	released := make(chan struct{})
-	h := newHarness(t, risk.Allow, func(h *harness) {
-		h.deps.Dispatcher = &fakeSubmitter{SubmitFunc: func(contactflows.Call) error { return contactflows.ErrQueueFull }}
-		h.deps.Engine.(*fakeEngine).ReleaseFunc = func(ctx context.Context, number, id string) error {
-			defer close(released)
+// A store that cannot record fails allow and block alike, so the failure
+// tells nothing; an allowed request's lock is released, off the request
+// path, as the engine does for a blocked one.
+func TestCallbackCreateRecordFailure(t *testing.T) {
+	for _, action := range []risk.Action{risk.Allow, risk.Block} {
+		t.Run(string(action), func(t *testing.T) {
+			unblock := make(chan struct{})
+			released := make(chan string, 1)
+			h := newHarness(t, action, func(h *harness) {
+				h.deps.Calls.(*fakeQueue).RecordFunc = func(context.Context, risk.Decision, *contactflows.Call) error {
+					return errors.New("redis: connection refused")
+				}
+				h.deps.Engine.(*fakeEngine).ReleaseFunc = func(ctx context.Context, number, id string) error {
+					<-unblock
+					released <- number + "/" + id
+					return nil
+				}
+			})
+			answered := make(chan *httptest.ResponseRecorder, 1)
+			go func() { answered <- h.postJSON(t, `{"phone":"`+testPhone+`"}`) }()
+			var rec *httptest.ResponseRecorder
 			select {
-			case <-unblock:
-			case <-ctx.Done():
-				t.Errorf("release context ended before the release: %v", ctx.Err())
+			case rec = <-answered:
+			case <-time.After(2 * time.Second):
+				t.Fatal("the response waited for the lock release")
 			}
-			return nil
-		}
-	})
-	answered := make(chan int, 1)
-	go func() { answered <- h.postJSON(t, `{"phone":"`+testPhone+`"}`).Code }()
-	select {
-	case code := <-answered:
-		if got, want := code, http.StatusAccepted; got != want {
-			t.Errorf("status = %d, want %d", got, want)
-		}
-	case <-time.After(2 * time.Second):
-		t.Error("the response waited for the lock release")
+			close(unblock)
+			if got, want := rec.Code, http.StatusServiceUnavailable; got != want {
+				t.Errorf("status = %d, want %d", got, want)
+			}
+			if strings.Contains(rec.Body.String(), "connection refused") {
+				t.Errorf("body %s leaks the store error", rec.Body)
+			}
+			if action != risk.Allow {
+				return
+			}
+			select {
+			case got := <-released:
+				if want := testNumber + "/" + testID; got != want {
+					t.Errorf("released %s, want %s", got, want)
+				}
+			case <-time.After(2 * time.Second):
+				t.Error("the allowed request's lock was not released")
+			}
+		})
 	}
-	close(unblock)
-	<-released
 }
 
 func TestPanicBecomesLogged500(t *testing.T) {

@@ -103,15 +103,14 @@ func validFlow(flow string) bool {
 }
 
 // decide is the one decision flow behind the API and the form: it
-// validates in, asks the engine, logs the decision and, on allow, queues
-// the call. Validation errors, including a number the engine finds
-// invalid, come back as a *validationError; a failing engine as
-// codeUnavailable.
+// validates in, asks the engine, logs the decision and records it, with
+// the call to place when it is allowed. Validation errors, including a
+// number the engine finds invalid, come back as a *validationError; a
+// failing engine or store as codeUnavailable.
 //
-// When the queue refuses an allowed call, the number's lock is released
-// so the visitor can ask again, and the call is still reported as
-// accepted: the answer then matches a blocked request's, and the warning
-// in the log is what operators act on.
+// Every outcome costs the same: one engine round trip and one recording
+// round trip, so a blocked request cannot be told from an allowed one by
+// its timing. A store that fails to record fails every outcome alike.
 func (s *server) decide(c echo.Context, in callbackInput) (risk.Decision, error) {
 	if err := in.validate(); err != nil {
 		return risk.Decision{}, err
@@ -137,12 +136,27 @@ func (s *server) decide(c echo.Context, in callbackInput) (risk.Decision, error)
 	}
 	s.logDecision(ctx, d)
 
+	var call *contactflows.Call
 	switch d.Action {
 	case risk.Allow:
-		s.queueCall(ctx, d, strings.TrimSpace(in.Name))
+		call = &contactflows.Call{
+			ID:          d.ID,
+			Number:      d.Number,
+			Country:     d.NumberCountry,
+			Name:        strings.TrimSpace(in.Name),
+			Flow:        d.Flow,
+			Attributes:  callAttributes(d),
+			RequestedAt: d.At,
+		}
 	case risk.Block, risk.Deflect:
 	default:
 		return risk.Decision{}, &appError{Code: codeInternal, Err: fmt.Errorf("engine returned unknown action %q", d.Action)}
+	}
+	if err := s.calls.Record(ctx, d, call); err != nil {
+		if call != nil {
+			s.releaseLater(ctx, d)
+		}
+		return risk.Decision{}, &appError{Code: codeUnavailable, Err: fmt.Errorf("recording callback: %w", err)}
 	}
 	return d, nil
 }
@@ -150,25 +164,10 @@ func (s *server) decide(c echo.Context, in callbackInput) (risk.Decision, error)
 // releaseTimeout bounds the release of an unqueued call's lock.
 const releaseTimeout = 5 * time.Second
 
-// queueCall submits the allowed decision d's call. When the queue refuses
-// it, the number's lock is released off the request path, as the engine
-// does for a blocked request's, so that an allowed request takes no Redis
-// round trip a blocked one does not.
-func (s *server) queueCall(ctx context.Context, d risk.Decision, name string) {
-	call := contactflows.Call{
-		ID:          d.ID,
-		Number:      d.Number,
-		Name:        name,
-		Flow:        d.Flow,
-		Attributes:  callAttributes(d),
-		RequestedAt: d.At,
-	}
-	err := s.dispatcher.Submit(call)
-	if err == nil {
-		return
-	}
+// releaseLater frees the lock of an allowed decision whose call could not
+// be queued, off the request path as the engine does for a blocked one.
+func (s *server) releaseLater(ctx context.Context, d risk.Decision) {
 	log := s.log.With(slog.String("id", d.ID), slog.String("number", risk.MaskNumber(d.Number)))
-	log.Warn("callback not queued; releasing its lock", slog.Any("err", err))
 	go func() {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
 		defer cancel()

@@ -35,14 +35,21 @@ func (f *fakeEngine) Release(ctx context.Context, number, id string) error {
 	return f.ReleaseFunc(ctx, number, id)
 }
 
-// fakeSubmitter is a CallSubmitter whose Submit is set per test.
-type fakeSubmitter struct {
-	SubmitFunc func(c contactflows.Call) error
+// fakeQueue is a CallQueue whose methods are set per test.
+type fakeQueue struct {
+	RecordFunc func(ctx context.Context, d risk.Decision, call *contactflows.Call) error
+	EndFunc    func(ctx context.Context, id, outcome string) (contactflows.Call, error)
 }
 
-var _ CallSubmitter = (*fakeSubmitter)(nil)
+var _ CallQueue = (*fakeQueue)(nil)
 
-func (f *fakeSubmitter) Submit(c contactflows.Call) error { return f.SubmitFunc(c) }
+func (f *fakeQueue) Record(ctx context.Context, d risk.Decision, call *contactflows.Call) error {
+	return f.RecordFunc(ctx, d, call)
+}
+
+func (f *fakeQueue) End(ctx context.Context, id, outcome string) (contactflows.Call, error) {
+	return f.EndFunc(ctx, id, outcome)
+}
 
 // Test data: one raw number, as typed and normalised, and a fixed-length id.
 const (
@@ -81,6 +88,7 @@ type harness struct {
 	deps     Deps
 	requests []risk.Request
 	calls    []contactflows.Call
+	recorded []risk.Action
 	released chan string // "number/id", sent from whichever goroutine releases
 }
 
@@ -101,10 +109,18 @@ func newHarness(t *testing.T, action risk.Action, mods ...func(*harness)) *harne
 	}
 	h.deps = Deps{
 		Engine: engine,
-		Dispatcher: &fakeSubmitter{SubmitFunc: func(c contactflows.Call) error {
-			h.calls = append(h.calls, c)
-			return nil
-		}},
+		Calls: &fakeQueue{
+			RecordFunc: func(ctx context.Context, d risk.Decision, c *contactflows.Call) error {
+				h.recorded = append(h.recorded, d.Action)
+				if c != nil {
+					h.calls = append(h.calls, *c)
+				}
+				return nil
+			},
+			EndFunc: func(ctx context.Context, id, outcome string) (contactflows.Call, error) {
+				return contactflows.Call{}, contactflows.ErrUnknownCall
+			},
+		},
 		Logger: slog.New(slog.NewJSONHandler(h.logs, nil)),
 		Deflect: Deflection{
 			ChatURL: "https://example.com/chat",

@@ -25,14 +25,17 @@ type Evaluator interface {
 	Release(ctx context.Context, number, id string) error
 }
 
-// CallSubmitter queues an allowed callback for dialing without blocking;
-// *contactflows.Dispatcher satisfies it.
-type CallSubmitter interface {
-	// Submit queues c, or returns an error when it cannot.
-	Submit(c contactflows.Call) error
+// CallQueue records decisions and queues the calls of allowed ones;
+// *contactflows.Queue satisfies it.
+type CallQueue interface {
+	// Record writes d to the decision log and queues call when it is not
+	// nil, in one round trip.
+	Record(ctx context.Context, d risk.Decision, call *contactflows.Call) error
+	// End records how call id ended and releases its number's hold.
+	End(ctx context.Context, id, outcome string) (contactflows.Call, error)
 }
 
-var _ CallSubmitter = (*contactflows.Dispatcher)(nil)
+var _ CallQueue = (*contactflows.Queue)(nil)
 
 // Deflection lists the other channels offered when a callback is
 // deflected; the form and the JSON API show the same ones.
@@ -42,8 +45,8 @@ type Deflection = web.Channels
 type Deps struct {
 	// Engine decides each callback request. Required.
 	Engine Evaluator
-	// Dispatcher queues allowed callbacks. Required.
-	Dispatcher CallSubmitter
+	// Calls records decisions and queues allowed callbacks. Required.
+	Calls CallQueue
 	// Ready reports whether the backing services answer; nil means always
 	// ready.
 	Ready func(ctx context.Context) error
@@ -59,26 +62,26 @@ type Deps struct {
 
 // server holds the dependencies the handlers use.
 type server struct {
-	engine     Evaluator
-	dispatcher CallSubmitter
-	ready      func(ctx context.Context) error
-	log        *slog.Logger
-	deflect    Deflection
+	engine  Evaluator
+	calls   CallQueue
+	ready   func(ctx context.Context) error
+	log     *slog.Logger
+	deflect Deflection
 }
 
 // NewServer returns the HTTP server for d with every route registered.
 // It panics when a required dependency is missing or a trusted proxy
 // prefix is invalid, both wiring mistakes.
 func NewServer(d Deps) *echo.Echo {
-	if d.Engine == nil || d.Dispatcher == nil {
-		panic("handlers: Deps.Engine and Deps.Dispatcher are required")
+	if d.Engine == nil || d.Calls == nil {
+		panic("handlers: Deps.Engine and Deps.Calls are required")
 	}
 	s := &server{
-		engine:     d.Engine,
-		dispatcher: d.Dispatcher,
-		ready:      d.Ready,
-		log:        d.Logger,
-		deflect:    d.Deflect,
+		engine:  d.Engine,
+		calls:   d.Calls,
+		ready:   d.Ready,
+		log:     d.Logger,
+		deflect: d.Deflect,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

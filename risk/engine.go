@@ -58,6 +58,8 @@ type Engine struct {
 	active   atomic.Pointer[compiled]
 	lastRaw  atomic.Pointer[[]byte]
 	releases sync.WaitGroup
+	// budgetAlerted is the UTC day the budget alert was last logged.
+	budgetAlerted atomic.Int64
 }
 
 // compiled is a validated Settings with lookups prepared.

@@ -319,6 +319,47 @@ func runSuite(t *testing.T, st store) {
 		}
 	})
 
+	t.Run("require authentication deflects anonymous visitors", func(t *testing.T) {
+		e := newEngine(t, st(t), func(s *risk.Settings) { s.RequireAuth = true })
+		wantAction(t, eval(t, e, gbMob, gbIP), risk.Deflect, risk.CodeAuthRequired)
+		d, err := e.Evaluate(ctx, risk.Request{Phone: usNum, IP: usIP, Authenticated: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantAction(t, d, risk.Allow, risk.CodeAuthenticated)
+	})
+
+	t.Run("calls placed per number are capped", func(t *testing.T) {
+		e := newEngine(t, st(t), func(s *risk.Settings) { s.Spend.NumberPerHour, s.Spend.NumberPerDay = 1, 2 })
+		placeAndEnd := func() {
+			d := eval(t, e, gbMob, gbIP)
+			wantAction(t, d, risk.Allow)
+			if err := e.RecordPlaced(ctx, d.Number, d.NumberCountry); err != nil {
+				t.Fatal(err)
+			}
+			if err := e.Release(ctx, d.Number, d.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		placeAndEnd()
+		wantAction(t, eval(t, e, gbMob, gbIP), risk.Deflect, risk.CodeNumberCapHour)
+		wantAction(t, eval(t, e, usNum, usIP), risk.Allow)
+	})
+
+	t.Run("the daily budget deflects once spent", func(t *testing.T) {
+		e := newEngine(t, st(t), func(s *risk.Settings) {
+			s.Spend.DailyBudget, s.Spend.DefaultCost, s.Spend.Costs = 30, 10, map[string]int64{"GB": 20}
+		})
+		if err := e.RecordPlaced(ctx, "+447700900999", "GB"); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := e.SpentToday(ctx); err != nil || got != 20 {
+			t.Errorf("SpentToday = %d, %v; want 20", got, err)
+		}
+		wantAction(t, eval(t, e, gbMob, gbIP), risk.Deflect, risk.CodeBudgetExhausted)
+		wantAction(t, eval(t, e, usNum, usIP), risk.Allow)
+	})
+
 	t.Run("thresholds decide deflect", func(t *testing.T) {
 		e := newEngine(t, st(t), func(s *risk.Settings) { s.DeflectAt, s.BlockAt = 20, 90 })
 		wantAction(t, eval(t, e, gbVoIP, gbIP), risk.Deflect, risk.CodeTypeVoIP)
@@ -364,6 +405,9 @@ func runSuite(t *testing.T, st store) {
 		eval(t, e, gbMob, gbIP)
 		eval(t, e, usNum, deIP6)
 		add(t, e, risk.DenyCountry, "CU")
+		if err := e.RecordPlaced(ctx, usNum, "US"); err != nil {
+			t.Fatal(err)
+		}
 		var keys []string
 		scan := func(ctx context.Context, c *redis.Client) error {
 			ks, err := c.Keys(ctx, "*").Result()

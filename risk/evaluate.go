@@ -16,6 +16,7 @@ func distinctCap(l Limit) int { return max(2*l.Critical, 64) }
 // plan holds the commands of one decision, all sent in one pipeline.
 type plan struct {
 	ip, net, number, prefix, country      *counter
+	spend                                 spendReads
 	numbersPerIP, ipsPerNumber            *redis.IntCmd
 	lock                                  *redis.BoolCmd
 	denyNumber, allowNumber, denyPrefix   *redis.SliceCmd
@@ -85,6 +86,7 @@ func (e *Engine) Evaluate(ctx context.Context, req Request) (Decision, error) {
 			pl.country = queueCounter(ctx, p, countryTag(num.country), s.Velocity.Country, now)
 		}
 		pl.lock = p.SetNX(ctx, lockKey(num.e164), d.ID, e.dupTTL)
+		pl.spend = queueSpend(ctx, p, s.Spend, num.e164, now)
 		pl.denyNumber = p.HMGet(ctx, listKey(DenyNumber), num.e164)
 		pl.allowNumber = p.HMGet(ctx, listKey(AllowNumber), num.e164)
 		pl.denyPrefix = p.HMGet(ctx, listKey(DenyPrefix), prefixCandidates(num.e164)...)
@@ -156,6 +158,11 @@ func (e *Engine) Evaluate(ctx context.Context, req Request) (Decision, error) {
 	}
 	if req.Authenticated {
 		sc.add(CodeAuthenticated, "visitor authenticated by the host site")
+	} else if s.RequireAuth {
+		sc.add(CodeAuthRequired, "the visitor is not authenticated and authentication is required")
+	}
+	if sc.spend(pl.spend, num.country) {
+		e.alertBudget(now, sc.d.Reasons[len(sc.d.Reasons)-1].Detail)
 	}
 	sc.reasons(req.Extra)
 	d.Action = sc.action()

@@ -92,6 +92,39 @@ type Settings struct {
 	Account Policy `json:"account_policy"`
 	// Flows holds named per-flow policies that override Account.
 	Flows map[string]Policy `json:"flow_policies,omitempty"`
+	// RequireAuth deflects every request whose visitor the host site did
+	// not vouch for with a valid visitor token.
+	RequireAuth bool `json:"require_auth"`
+	// Spend caps the calls placed and their estimated cost.
+	Spend Spend `json:"spend"`
+}
+
+// Spend caps placed calls: per number, and a daily budget of their
+// estimated cost. A request that would go past a cap is deflected.
+type Spend struct {
+	// NumberPerHour caps the calls placed to one number in a clock hour;
+	// 0 means no cap.
+	NumberPerHour int `json:"number_per_hour"`
+	// NumberPerDay caps the calls placed to one number in a UTC day; 0
+	// means no cap.
+	NumberPerDay int `json:"number_per_day"`
+	// DailyBudget caps the estimated cost of the calls placed in a UTC day,
+	// in minor units of the account's currency (cents); 0 means no budget.
+	DailyBudget int64 `json:"daily_budget"`
+	// Costs is the estimated cost of one call per destination country
+	// (ISO 3166-1 alpha-2), in minor units.
+	Costs map[string]int64 `json:"costs,omitempty"`
+	// DefaultCost is the estimated cost of one call to a country not in
+	// Costs.
+	DefaultCost int64 `json:"default_cost"`
+}
+
+// cost returns the estimated cost of one call to country.
+func (s Spend) cost(country string) int64 {
+	if c, ok := s.Costs[country]; ok {
+		return c
+	}
+	return s.DefaultCost
 }
 
 // DefaultHostingASNs lists major hosting and cloud networks: requests from
@@ -151,6 +184,7 @@ func DefaultSettings() Settings {
 		},
 		HostingASNs: DefaultHostingASNs(),
 		Account:     Policy{Default: ModeAllow},
+		Spend:       Spend{NumberPerHour: 2, NumberPerDay: 4, DefaultCost: 10},
 	}
 }
 
@@ -181,6 +215,7 @@ func (s Settings) Validate() error {
 	errs = append(errs, v.NumbersPerIP.validate("velocity.distinct_numbers_per_ip")...)
 	errs = append(errs, v.IPsPerNumber.validate("velocity.distinct_ips_per_number")...)
 	errs = append(errs, s.Account.validate("account_policy", true)...)
+	errs = append(errs, s.Spend.validate()...)
 	for name, p := range s.Flows {
 		if name == "" {
 			errs = append(errs, errors.New("flow_policies: a flow needs a name"))
@@ -188,6 +223,29 @@ func (s Settings) Validate() error {
 		errs = append(errs, p.validate("flow_policies."+name, false)...)
 	}
 	return errors.Join(errs...)
+}
+
+func (sp Spend) validate() []error {
+	var errs []error
+	if sp.NumberPerHour < 0 || sp.NumberPerDay < 0 || sp.DailyBudget < 0 || sp.DefaultCost < 0 {
+		errs = append(errs, errors.New("spend: caps, budget and costs must not be negative"))
+	}
+	if sp.NumberPerHour > 0 && sp.NumberPerDay > 0 && sp.NumberPerDay < sp.NumberPerHour {
+		errs = append(errs, fmt.Errorf("spend.number_per_day (%d) must not be below number_per_hour (%d)", sp.NumberPerDay, sp.NumberPerHour))
+	}
+	for cc, c := range sp.Costs {
+		if !isRegion(cc) {
+			errs = append(errs, fmt.Errorf("spend.costs: %q is not an upper-case ISO 3166-1 alpha-2 code", cc))
+		}
+		if c < 0 {
+			errs = append(errs, fmt.Errorf("spend.costs.%s must not be negative", cc))
+		}
+	}
+	return errs
+}
+
+func isRegion(cc string) bool {
+	return len(cc) == 2 && cc[0] >= 'A' && cc[0] <= 'Z' && cc[1] >= 'A' && cc[1] <= 'Z'
 }
 
 func (l Limit) validate(where string) []error {
@@ -210,7 +268,7 @@ func (p Policy) validate(where string, needDefault bool) []error {
 		errs = append(errs, fmt.Errorf("%s.default: %q is not ALLOW, BLOCK or MONITOR", where, p.Default))
 	}
 	for cc, m := range p.Countries {
-		if len(cc) != 2 || cc[0] < 'A' || cc[0] > 'Z' || cc[1] < 'A' || cc[1] > 'Z' {
+		if !isRegion(cc) {
 			errs = append(errs, fmt.Errorf("%s.countries: %q is not an upper-case ISO 3166-1 alpha-2 code", where, cc))
 		}
 		if !validMode(m) {

@@ -57,6 +57,8 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// DuplicateTTL is the longest an outstanding-callback lock lives.
 	DuplicateTTL time.Duration
+	// Dial is how allowed callbacks become calls.
+	Dial DialConfig
 
 	// unknown holds the warnings about unknown TOLLGATE_ variables.
 	unknown []string
@@ -81,6 +83,11 @@ type configKey struct {
 // order they are parsed and documented. TOLLGATE_DEMO_DATA's default depends
 // on TOLLGATE_REDIS_URL, so it comes after it.
 func configKeys() []configKey {
+	return append(coreConfigKeys(), dialConfigKeys()...)
+}
+
+// coreConfigKeys are the variables of the server, the store and the engine.
+func coreConfigKeys() []configKey {
 	return []configKey{
 		{
 			name: "TOLLGATE_ADDR", def: ":8080",
@@ -246,6 +253,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		if err := k.parse(&c, value); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", source, err))
 		}
+	}
+	if len(errs) == 0 {
+		errs = c.Dial.validate()
 	}
 	if err := errors.Join(errs...); err != nil {
 		return Config{}, err

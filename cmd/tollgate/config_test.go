@@ -27,6 +27,9 @@ func writeFile(t *testing.T, content string) string {
 	return path
 }
 
+// defaultDial is the DialConfig of an empty environment.
+var defaultDial = DialConfig{Dialer: "simulator", Workers: 4, RatePerMinute: 60, CountryRatePerMinute: 20, MaxAttempts: 5, SimulatorOutcome: "answered"}
+
 func TestLoadConfigDefaults(t *testing.T) {
 	got, err := LoadConfig(envOf(nil))
 	if err != nil {
@@ -40,6 +43,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 		LogFormat:       "auto",
 		ShutdownTimeout: 10 * time.Second,
 		DuplicateTTL:    15 * time.Minute,
+		Dial:            defaultDial,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %+v, want %+v", got, want)
@@ -83,6 +87,7 @@ func TestLoadConfigValues(t *testing.T) {
 		DeflectHours:     "Mon-Fri 9:00-17:00",
 		ShutdownTimeout:  30 * time.Second,
 		DuplicateTTL:     time.Hour,
+		Dial:             defaultDial,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %+v, want %+v", got, want)
@@ -141,6 +146,22 @@ func TestLoadConfigBadValues(t *testing.T) {
 		{"TOLLGATE_SHUTDOWN_TIMEOUT", "-1s", "too short"},
 		{"TOLLGATE_DUPLICATE_TTL", "15", "not a duration"},
 		{"TOLLGATE_DUPLICATE_TTL", "500ms", "use at least 1s"},
+		{"TOLLGATE_DIALER", "asterisk", "use simulator, connect or twilio"},
+		{"TOLLGATE_PUBLIC_URL", "callbacks.example.com", "not an absolute http(s) base URL"},
+		{"TOLLGATE_FLOW_API_KEY", "short", "at least 24 random characters"},
+		{"TOLLGATE_DIAL_WORKERS", "0", "from 1 to 256"},
+		{"TOLLGATE_DIAL_RATE", "fast", "not a whole number"},
+		{"TOLLGATE_DIAL_COUNTRY_RATE", "-1", "from 0 to 100000"},
+		{"TOLLGATE_DIAL_MAX_ATTEMPTS", "50", "from 1 to 20"},
+		{"TOLLGATE_SIMULATOR_OUTCOME", "voicemail", "use one of answered, no-answer, busy, failed"},
+		{"TOLLGATE_CONNECT_REGION", "London", "an AWS region"},
+		{"TOLLGATE_CONNECT_INSTANCE_ID", "my-instance", "is not an id such as"},
+		{"TOLLGATE_CONNECT_CONTACT_FLOW_ID", "flow", "is not an id such as"},
+		{"TOLLGATE_CONNECT_SOURCE_PHONE", "020 7183 8750", "not an E.164 number"},
+		{"TOLLGATE_CONNECT_QUEUE_ID", "queue", "is not an id such as"},
+		{"TOLLGATE_TWILIO_ACCOUNT_SID", "AB123", "AC followed by 32 hexadecimal digits"},
+		{"TOLLGATE_TWILIO_AUTH_TOKEN", "secret-token", "is not 32 hexadecimal digits"},
+		{"TOLLGATE_TWILIO_FROM", "+44 20 7183 8750", "not an E.164 number"},
 	}
 	freeText := []string{"TOLLGATE_DEFLECT_PHONE", "TOLLGATE_DEFLECT_HOURS"}
 	for _, k := range configKeys() {
@@ -440,5 +461,38 @@ func TestEditDistance(t *testing.T) {
 		if got := editDistance(tt.a, tt.b); got != tt.want {
 			t.Errorf("editDistance(%q, %q): got %d, want %d", tt.a, tt.b, got, tt.want)
 		}
+	}
+}
+
+func TestLoadConfigDialerNeeds(t *testing.T) {
+	tests := []struct {
+		env  map[string]string
+		want []string
+	}{
+		{map[string]string{"TOLLGATE_DIALER": "connect"}, []string{"TOLLGATE_CONNECT_REGION", "TOLLGATE_CONNECT_INSTANCE_ID", "TOLLGATE_CONNECT_CONTACT_FLOW_ID", "TOLLGATE_CONNECT_SOURCE_PHONE or TOLLGATE_CONNECT_QUEUE_ID"}},
+		{map[string]string{"TOLLGATE_DIALER": "twilio", "TOLLGATE_TWILIO_FROM": "+442071838750"}, []string{"TOLLGATE_TWILIO_ACCOUNT_SID", "TOLLGATE_TWILIO_AUTH_TOKEN", "TOLLGATE_PUBLIC_URL"}},
+	}
+	for _, tt := range tests {
+		_, err := LoadConfig(envOf(tt.env))
+		if err == nil {
+			t.Fatalf("%v: got no error", tt.env)
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(err.Error(), "needs "+w) {
+				t.Errorf("%v: error %q does not say it needs %s", tt.env, err, w)
+			}
+		}
+		if strings.Contains(err.Error(), "TOLLGATE_TWILIO_FROM\n") {
+			t.Errorf("error %q names a variable that is set", err)
+		}
+	}
+	c, err := LoadConfig(envOf(map[string]string{
+		"TOLLGATE_DIALER": "connect", "TOLLGATE_CONNECT_REGION": "eu-west-2",
+		"TOLLGATE_CONNECT_INSTANCE_ID":     "12345678-aaaa-bbbb-cccc-0123456789ab",
+		"TOLLGATE_CONNECT_CONTACT_FLOW_ID": "87654321-aaaa-bbbb-cccc-0123456789ab",
+		"TOLLGATE_CONNECT_QUEUE_ID":        "11111111-aaaa-bbbb-cccc-0123456789ab",
+	}))
+	if err != nil || c.Dial.Dialer != "connect" || c.Dial.ConnectRegion != "eu-west-2" {
+		t.Errorf("complete connect settings: %+v, %v", c.Dial, err)
 	}
 }

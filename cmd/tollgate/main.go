@@ -96,17 +96,27 @@ func run(ctx context.Context, args, environ []string, stdout io.Writer) error {
 	}
 	go engine.Watch(ctx, 2*time.Second)
 
-	sim := &contactflows.Simulator{Outcome: contactflows.OutcomeAnswered, Duration: 2 * time.Second, Logger: log}
-	dispatcher := contactflows.NewDispatcher(sim, engine.Release, log, 4)
-	// The dispatcher outlives the signal: requests still finishing during
-	// shutdown may queue calls, and it stops only after the server did.
+	dialer, err := newDialer(cfg.Dial, log)
+	if err != nil {
+		return err
+	}
+	queue, err := contactflows.NewQueue(contactflows.QueueOptions{
+		Redis: rdb, Dialer: dialer, Release: engine.Release, Placed: engine.RecordPlaced, Logger: log,
+		Workers: cfg.Dial.Workers, RatePerMinute: cfg.Dial.RatePerMinute,
+		CountryRatePerMinute: cfg.Dial.CountryRatePerMinute, MaxAttempts: cfg.Dial.MaxAttempts,
+	})
+	if err != nil {
+		return err
+	}
+	// The dispatcher outlives the signal: it stops taking calls only after
+	// the server stopped, and lets dials in progress finish.
 	dispatchCtx, stopDispatch := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopDispatch()
-	dispatched := make(chan struct{})
-	go func() { dispatcher.Run(dispatchCtx); close(dispatched) }()
+	dispatched := make(chan error, 1)
+	go func() { dispatched <- queue.Run(dispatchCtx) }()
 
 	e := handlers.NewServer(handlers.Deps{
-		Engine: engine, Dispatcher: dispatcher, Ready: engine.Ping, Logger: log,
+		Engine: engine, Calls: queue, Ready: engine.Ping, Logger: log,
 		TrustedProxies: cfg.TrustedProxies,
 		Deflect:        handlers.Deflection{ChatURL: cfg.DeflectChatURL, Phone: cfg.DeflectPhone, Hours: cfg.DeflectHours},
 	})
@@ -130,6 +140,8 @@ func run(ctx context.Context, args, environ []string, stdout io.Writer) error {
 	select {
 	case err := <-served:
 		return err
+	case err := <-dispatched:
+		return err
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
@@ -137,7 +149,9 @@ func run(ctx context.Context, args, environ []string, stdout io.Writer) error {
 	defer cancelShut()
 	err = srv.Shutdown(shutCtx)
 	stopDispatch()
-	<-dispatched
+	if derr := <-dispatched; err == nil {
+		err = derr
+	}
 	return err
 }
 

@@ -1,0 +1,298 @@
+package contactflows
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/go-redis/redis_rate/v10"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/tollgate/tollgate/risk"
+)
+
+// Keys of the queue. They share the {calls} hash tag, so in Cluster mode
+// the stream, the retry schedule, the dead letters and the call records
+// live in one slot and the scripts touching them never cross slots.
+const (
+	queueKey       = "tg:{calls}:queue"
+	retryKey       = "tg:{calls}:retry"
+	deadKey        = "tg:{calls}:dead"
+	groupName      = "dispatch"
+	decisionLogKey = "tg:{decisions}:log"
+)
+
+func callKey(id string) string { return "tg:{calls}:c:" + id }
+
+// Call states kept in a call's record.
+const (
+	stateQueued  = "queued"
+	stateDialing = "dialing"
+	stateRetry   = "retry"
+	statePlaced  = "placed"
+	stateEnded   = "ended"
+	stateDead    = "dead"
+)
+
+// ErrUnknownCall means no call with that id is on record: it never was
+// queued, or its record expired.
+var ErrUnknownCall = errors.New("contactflows: unknown call")
+
+// QueueOptions configure a Queue. Zero values take the defaults named.
+type QueueOptions struct {
+	// Redis holds the queue. Required.
+	Redis redis.UniversalClient
+	// Dialer places the calls. Required.
+	Dialer Dialer
+	// Release frees a number's outstanding-callback hold once its call
+	// ended or was given up. Nil does nothing.
+	Release func(ctx context.Context, number, id string) error
+	// Placed is told of every call a provider accepted, for caps and spend.
+	// Nil does nothing.
+	Placed func(ctx context.Context, number, country string) error
+	// Logger receives a line per call event; nil discards.
+	Logger *slog.Logger
+
+	// Workers is how many calls are dialed at once by this process; 4.
+	Workers int
+	// RatePerMinute caps calls placed per minute across every process
+	// sharing the Redis; 0 means no cap.
+	RatePerMinute int
+	// CountryRatePerMinute caps calls placed per minute to each destination
+	// country; 0 means no cap.
+	CountryRatePerMinute int
+	// MaxAttempts is how many times a call is dialed before it goes to the
+	// dead letters; 5.
+	MaxAttempts int
+	// BackoffBase is the wait before the first retry, doubled for each
+	// later one; 2s.
+	BackoffBase time.Duration
+	// BackoffMax caps the wait between retries; 5m.
+	BackoffMax time.Duration
+	// DialTimeout bounds one Dial; 30s.
+	DialTimeout time.Duration
+	// ClaimIdle is how long a delivered call may stay unacknowledged before
+	// another worker takes it over, as after a crash; 1m. It must exceed
+	// DialTimeout.
+	ClaimIdle time.Duration
+	// RecordTTL is how long a call's record (state, attempts, last error)
+	// is kept; 7 days.
+	RecordTTL time.Duration
+	// DecisionLogLen is about how many decisions the decision log keeps;
+	// 100,000.
+	DecisionLogLen int64
+	// DeadLetterLen is about how many dead letters are kept; 10,000.
+	DeadLetterLen int64
+	// Consumer names this process in the consumer group; host name and
+	// process id.
+	Consumer string
+}
+
+// Queue is the durable call queue: allowed callbacks go into a Redis stream
+// read through a consumer group, and the workers Run starts place them
+// through the Dialer at the configured rates, retrying transient failures
+// with exponential backoff and moving calls that keep failing to a
+// dead-letter stream. Each call is placed at most once: its id is the
+// idempotency key, a worker's stale deliveries are reclaimed, and a call
+// whose worker died while dialing is dialed again only by an
+// IdempotentDialer.
+type Queue struct {
+	o          QueueOptions
+	limiter    *redis_rate.Limiter
+	idempotent bool
+	log        *slog.Logger
+	now        func() time.Time
+}
+
+// NewQueue returns a Queue for o.
+func NewQueue(o QueueOptions) (*Queue, error) {
+	if o.Redis == nil || o.Dialer == nil {
+		return nil, errors.New("contactflows: QueueOptions.Redis and Dialer are required")
+	}
+	setDefault(&o.Workers, 4)
+	setDefault(&o.MaxAttempts, 5)
+	setDefault(&o.BackoffBase, 2*time.Second)
+	setDefault(&o.BackoffMax, 5*time.Minute)
+	setDefault(&o.DialTimeout, 30*time.Second)
+	setDefault(&o.ClaimIdle, time.Minute)
+	setDefault(&o.RecordTTL, 7*24*time.Hour)
+	setDefault(&o.DecisionLogLen, 100_000)
+	setDefault(&o.DeadLetterLen, 10_000)
+	if o.Consumer == "" {
+		host, _ := os.Hostname()
+		o.Consumer = fmt.Sprintf("%s-%d", host, os.Getpid())
+	}
+	if o.ClaimIdle <= o.DialTimeout {
+		return nil, fmt.Errorf("contactflows: ClaimIdle (%s) must exceed DialTimeout (%s)", o.ClaimIdle, o.DialTimeout)
+	}
+	if o.RatePerMinute < 0 || o.CountryRatePerMinute < 0 {
+		return nil, errors.New("contactflows: dial rates must not be negative")
+	}
+	if o.Release == nil {
+		o.Release = func(context.Context, string, string) error { return nil }
+	}
+	if o.Placed == nil {
+		o.Placed = func(context.Context, string, string) error { return nil }
+	}
+	q := &Queue{o: o, limiter: redis_rate.NewLimiter(o.Redis), log: o.Logger, now: time.Now}
+	if q.log == nil {
+		q.log = slog.New(slog.DiscardHandler)
+	}
+	if d, ok := o.Dialer.(IdempotentDialer); ok {
+		q.idempotent = d.Idempotent()
+	}
+	return q, nil
+}
+
+func setDefault[T comparable](v *T, def T) {
+	var zero T
+	if *v == zero {
+		*v = def
+	}
+}
+
+// Record writes decision d to the decision log and, when call is not nil,
+// queues it, all in one round trip: an allowed request and a refused one
+// cost the same. The call's record and its stream entry are written
+// together or not at all.
+func (q *Queue) Record(ctx context.Context, d risk.Decision, call *Call) error {
+	dj, err := json.Marshal(d)
+	if err != nil {
+		return fmt.Errorf("contactflows: encoding decision: %w", err)
+	}
+	var cj []byte
+	if call != nil {
+		if cj, err = json.Marshal(call); err != nil {
+			return fmt.Errorf("contactflows: encoding call: %w", err)
+		}
+	}
+	_, err = q.o.Redis.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.XAdd(ctx, &redis.XAddArgs{
+			Stream: decisionLogKey, MaxLen: q.o.DecisionLogLen, Approx: true,
+			Values: []any{"id", d.ID, "action", string(d.Action), "decision", dj},
+		})
+		if call != nil {
+			k := callKey(call.ID)
+			p.HSet(ctx, k, "call", cj, "state", stateQueued, "attempts", 0)
+			p.PExpire(ctx, k, q.o.RecordTTL)
+			p.XAdd(ctx, &redis.XAddArgs{Stream: queueKey, Values: []any{"id", call.ID}})
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("contactflows: recording decision %s: %w", d.ID, err)
+	}
+	return nil
+}
+
+// End records that call id ended with outcome, as a provider's status
+// callback or the call-end API reports it, and releases the number's hold.
+// Ending a call twice is not an error; the second report changes nothing.
+func (q *Queue) End(ctx context.Context, id, outcome string) (Call, error) {
+	k := callKey(id)
+	vals, err := q.o.Redis.HMGet(ctx, k, "call", "state").Result()
+	if err != nil {
+		return Call{}, fmt.Errorf("contactflows: reading call %s: %w", id, err)
+	}
+	raw, _ := vals[0].(string)
+	if raw == "" {
+		return Call{}, ErrUnknownCall
+	}
+	var c Call
+	if err := json.Unmarshal([]byte(raw), &c); err != nil {
+		return Call{}, fmt.Errorf("contactflows: call %s record: %w", id, err)
+	}
+	if state, _ := vals[1].(string); state == stateEnded {
+		return c, nil
+	}
+	if err := q.o.Redis.HSet(ctx, k, "state", stateEnded, "outcome", outcome).Err(); err != nil {
+		return Call{}, fmt.Errorf("contactflows: ending call %s: %w", id, err)
+	}
+	q.log.Info("call ended", slog.String("id", id), slog.String("number", risk.MaskNumber(c.Number)), slog.String("outcome", outcome))
+	q.release(ctx, c)
+	return c, nil
+}
+
+// Status is a call's record as the queue keeps it.
+type Status struct {
+	// Call is the call as queued.
+	Call Call
+	// State is queued, dialing, retry, placed, ended or dead.
+	State string
+	// Attempts counts the dials so far.
+	Attempts int
+	// LastError is the last dial error, empty when there was none.
+	LastError string
+	// ProviderID is the provider's id once the call was placed.
+	ProviderID string
+	// Outcome is how the call ended, when known.
+	Outcome string
+}
+
+// Status returns the record of call id, or ErrUnknownCall.
+func (q *Queue) Status(ctx context.Context, id string) (Status, error) {
+	m, err := q.o.Redis.HGetAll(ctx, callKey(id)).Result()
+	if err != nil {
+		return Status{}, fmt.Errorf("contactflows: reading call %s: %w", id, err)
+	}
+	if m["call"] == "" {
+		return Status{}, ErrUnknownCall
+	}
+	s := Status{State: m["state"], LastError: m["last_error"], ProviderID: m["provider_id"], Outcome: m["outcome"]}
+	s.Attempts, _ = strconv.Atoi(m["attempts"])
+	if err := json.Unmarshal([]byte(m["call"]), &s.Call); err != nil {
+		return Status{}, fmt.Errorf("contactflows: call %s record: %w", id, err)
+	}
+	return s, nil
+}
+
+// DeadLetter is a call given up on.
+type DeadLetter struct {
+	// Call is the call as queued.
+	Call Call
+	// Attempts counts the dials made.
+	Attempts int
+	// Error is the last error.
+	Error string
+	// At is when the call was given up.
+	At time.Time
+}
+
+// DeadLetters returns up to n of the most recent dead letters, newest first.
+func (q *Queue) DeadLetters(ctx context.Context, n int64) ([]DeadLetter, error) {
+	msgs, err := q.o.Redis.XRevRangeN(ctx, deadKey, "+", "-", n).Result()
+	if err != nil {
+		return nil, fmt.Errorf("contactflows: reading dead letters: %w", err)
+	}
+	out := make([]DeadLetter, 0, len(msgs))
+	for _, m := range msgs {
+		var dl DeadLetter
+		raw, _ := m.Values["call"].(string)
+		if err := json.Unmarshal([]byte(raw), &dl.Call); err != nil {
+			continue
+		}
+		dl.Attempts, _ = strconv.Atoi(fmt.Sprint(m.Values["attempts"]))
+		dl.Error, _ = m.Values["error"].(string)
+		if ms, err := strconv.ParseInt(fmt.Sprint(m.Values["at"]), 10, 64); err == nil {
+			dl.At = time.UnixMilli(ms)
+		}
+		out = append(out, dl)
+	}
+	return out, nil
+}
+
+// release frees c's number hold, logging a failure: the hold's TTL is the
+// backstop.
+func (q *Queue) release(ctx context.Context, c Call) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := q.o.Release(ctx, c.Number, c.ID); err != nil {
+		q.log.Error("release failed; the hold expires on its own",
+			slog.String("id", c.ID), slog.String("number", risk.MaskNumber(c.Number)), slog.Any("err", err))
+	}
+}

@@ -1,0 +1,406 @@
+package contactflows
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/tollgate/tollgate/risk"
+	"github.com/tollgate/tollgate/risk/redistest"
+)
+
+// fakeDialer is a Dialer of function fields; it counts dials per call id.
+type fakeDialer struct {
+	dial       func(ctx context.Context, c Call) (Result, error)
+	idempotent bool
+
+	mu    sync.Mutex
+	dials map[string]int
+}
+
+var _ IdempotentDialer = (*fakeDialer)(nil)
+
+func (f *fakeDialer) Dial(ctx context.Context, c Call) (Result, error) {
+	f.mu.Lock()
+	if f.dials == nil {
+		f.dials = map[string]int{}
+	}
+	f.dials[c.ID]++
+	f.mu.Unlock()
+	if f.dial == nil {
+		return Result{ProviderID: "p-" + c.ID, Outcome: OutcomeAnswered}, nil
+	}
+	return f.dial(ctx, c)
+}
+
+func (f *fakeDialer) Idempotent() bool { return f.idempotent }
+
+// count returns how often id was dialed, and all dials.
+func (f *fakeDialer) count(id string) (n, total int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, v := range f.dials {
+		total += v
+	}
+	return f.dials[id], total
+}
+
+// harness runs a Queue on a real redis-server and records releases and
+// placed calls.
+type harness struct {
+	q        *Queue
+	rdb      *redis.Client
+	mu       sync.Mutex
+	released []string
+	placed   []string
+}
+
+func newHarness(t *testing.T, rdb *redis.Client, d Dialer, o QueueOptions) *harness {
+	t.Helper()
+	h := &harness{rdb: rdb}
+	o.Redis, o.Dialer = rdb, d
+	o.Release = func(_ context.Context, number, id string) error {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		h.released = append(h.released, id)
+		return nil
+	}
+	o.Placed = func(_ context.Context, number, country string) error {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		h.placed = append(h.placed, number)
+		return nil
+	}
+	setDefault(&o.BackoffBase, 20*time.Millisecond)
+	setDefault(&o.Consumer, "test")
+	q, err := NewQueue(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.q = q
+	return h
+}
+
+// run starts the queue's workers until the test ends.
+func (h *harness) run(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- h.q.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+}
+
+func (h *harness) releases() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Sorted(slices.Values(h.released))
+}
+
+// submit records an allowed decision with its call.
+func (h *harness) submit(t *testing.T, id, number, country string) {
+	t.Helper()
+	d := risk.Decision{ID: id, Action: risk.Allow, Number: number, NumberCountry: country}
+	c := &Call{ID: id, Number: number, Country: country, RequestedAt: time.Now()}
+	if err := h.q.Record(context.Background(), d, c); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// eventually polls cond every 10ms for up to 10s.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func state(t *testing.T, q *Queue, id string) Status {
+	t.Helper()
+	s, err := q.Status(context.Background(), id)
+	if err != nil {
+		t.Fatalf("Status(%s): %v", id, err)
+	}
+	return s
+}
+
+func TestQueuePlacesEachCallOnce(t *testing.T) {
+	rdb := redistest.NewServer(t).Client()
+	d := &fakeDialer{}
+	h := newHarness(t, rdb, d, QueueOptions{Workers: 4})
+	h.run(t)
+	var ids []string
+	for i := range 40 {
+		id := fmt.Sprintf("c%02d", i)
+		ids = append(ids, id)
+		h.submit(t, id, fmt.Sprintf("+44770090%04d", i), "GB")
+	}
+	eventually(t, "40 releases", func() bool { return len(h.releases()) == 40 })
+	for _, id := range ids {
+		if n, _ := d.count(id); n != 1 {
+			t.Errorf("%s dialed %d times, want 1", id, n)
+		}
+		if got, want := state(t, h.q, id).State, stateEnded; got != want {
+			t.Errorf("%s state = %q, want %q", id, got, want)
+		}
+	}
+	if got, want := h.releases(), ids; !slices.Equal(got, want) {
+		t.Errorf("released %v, want %v", got, want)
+	}
+	if n := rdb.XLen(context.Background(), queueKey).Val(); n != 0 {
+		t.Errorf("stream holds %d entries after every call settled, want 0", n)
+	}
+}
+
+func TestQueueRecordLogsEveryDecisionAndQueuesOnlyCalls(t *testing.T) {
+	rdb := redistest.NewServer(t).Client()
+	h := newHarness(t, rdb, &fakeDialer{}, QueueOptions{})
+	ctx := context.Background()
+	for _, a := range []risk.Action{risk.Block, risk.Deflect} {
+		if err := h.q.Record(ctx, risk.Decision{ID: string(a), Action: a}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.submit(t, "allowed", "+447700900001", "GB")
+	log := rdb.XRange(ctx, decisionLogKey, "-", "+").Val()
+	var got []string
+	for _, m := range log {
+		got = append(got, fmt.Sprint(m.Values["id"], "/", m.Values["action"]))
+	}
+	if want := []string{"block/block", "deflect/deflect", "allowed/allow"}; !slices.Equal(got, want) {
+		t.Errorf("decision log = %v, want %v", got, want)
+	}
+	if n := rdb.XLen(ctx, queueKey).Val(); n != 1 {
+		t.Errorf("queue holds %d calls, want 1", n)
+	}
+	if ttl := rdb.PTTL(ctx, callKey("allowed")).Val(); ttl <= 0 {
+		t.Errorf("call record TTL = %v, want one", ttl)
+	}
+}
+
+func TestQueueRateLimits(t *testing.T) {
+	rdb := redistest.NewServer(t).Client()
+	d := &fakeDialer{}
+	// 3 a minute per country, 5 a minute in all: of 4 GB and 4 US calls,
+	// 3 GB and 2 US, or 2 GB and 3 US, go out in the first minute.
+	h := newHarness(t, rdb, d, QueueOptions{Workers: 4, CountryRatePerMinute: 3, RatePerMinute: 5})
+	h.run(t)
+	for i := range 4 {
+		h.submit(t, fmt.Sprintf("gb%d", i), fmt.Sprintf("+44770090%04d", i), "GB")
+		h.submit(t, fmt.Sprintf("us%d", i), fmt.Sprintf("+1202555%04d", i), "US")
+	}
+	eventually(t, "5 calls placed", func() bool { _, n := d.count(""); return n == 5 })
+	time.Sleep(500 * time.Millisecond)
+	_, total := d.count("")
+	var gb, us int
+	for i := range 4 {
+		n, _ := d.count(fmt.Sprintf("gb%d", i))
+		gb += n
+		n, _ = d.count(fmt.Sprintf("us%d", i))
+		us += n
+	}
+	if total != 5 || gb > 3 || us > 3 {
+		t.Errorf("placed %d calls (%d GB, %d US) in the first minute; want 5, at most 3 per country", total, gb, us)
+	}
+}
+
+func TestQueueRetriesTransientFailures(t *testing.T) {
+	rdb := redistest.NewServer(t).Client()
+	var mu sync.Mutex
+	fails := 2
+	d := &fakeDialer{dial: func(ctx context.Context, c Call) (Result, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if fails > 0 {
+			fails--
+			return Result{}, errors.New("carrier busy")
+		}
+		return Result{ProviderID: "p1"}, nil
+	}}
+	h := newHarness(t, rdb, d, QueueOptions{MaxAttempts: 5})
+	h.run(t)
+	h.submit(t, "r1", "+447700900001", "GB")
+	eventually(t, "the call placed", func() bool { return state(t, h.q, "r1").State == statePlaced })
+	s := state(t, h.q, "r1")
+	if s.Attempts != 3 || s.ProviderID != "p1" || s.LastError != "carrier busy" {
+		t.Errorf("status = %+v, want 3 attempts, provider id p1, last error kept", s)
+	}
+	if got := h.releases(); len(got) != 0 {
+		t.Errorf("released %v while the provider has not reported the end", got)
+	}
+	if got, want := len(h.placed), 1; got != want {
+		t.Errorf("placed reported %d times, want %d", got, want)
+	}
+
+	c, err := h.q.End(context.Background(), "r1", "completed")
+	if err != nil || c.Number != "+447700900001" {
+		t.Fatalf("End = %+v, %v", c, err)
+	}
+	if _, err := h.q.End(context.Background(), "r1", "completed"); err != nil {
+		t.Errorf("second End: %v", err)
+	}
+	if got, want := h.releases(), []string{"r1"}; !slices.Equal(got, want) {
+		t.Errorf("released %v, want %v once", got, want)
+	}
+	if got, want := state(t, h.q, "r1").Outcome, "completed"; got != want {
+		t.Errorf("outcome = %q, want %q", got, want)
+	}
+	if _, err := h.q.End(context.Background(), "nope", "completed"); !errors.Is(err, ErrUnknownCall) {
+		t.Errorf("End of an unknown call: %v, want ErrUnknownCall", err)
+	}
+}
+
+func TestQueueDeadLetters(t *testing.T) {
+	rdb := redistest.NewServer(t).Client()
+	d := &fakeDialer{dial: func(ctx context.Context, c Call) (Result, error) {
+		if c.ID == "perm" {
+			return Result{}, Permanent(errors.New("number rejected"))
+		}
+		return Result{}, errors.New("timeout talking to carrier")
+	}}
+	h := newHarness(t, rdb, d, QueueOptions{MaxAttempts: 3})
+	h.run(t)
+	h.submit(t, "perm", "+447700900001", "GB")
+	h.submit(t, "flaky", "+447700900002", "GB")
+	eventually(t, "two dead letters", func() bool { return len(h.releases()) == 2 })
+
+	dead, err := h.q.DeadLetters(context.Background(), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]DeadLetter{}
+	for _, dl := range dead {
+		got[dl.Call.ID] = dl
+	}
+	if dl := got["perm"]; dl.Attempts != 1 || dl.Error != "number rejected" || dl.Call.Number != "+447700900001" {
+		t.Errorf("permanent failure dead letter = %+v, want 1 attempt and its error", dl)
+	}
+	if dl := got["flaky"]; dl.Attempts != 3 || dl.Error != "timeout talking to carrier" || dl.At.IsZero() {
+		t.Errorf("transient failure dead letter = %+v, want 3 attempts and the last error", dl)
+	}
+	for id, want := range map[string]int{"perm": 1, "flaky": 3} {
+		if n, _ := d.count(id); n != want {
+			t.Errorf("%s dialed %d times, want %d", id, n, want)
+		}
+		if s := state(t, h.q, id); s.State != stateDead {
+			t.Errorf("%s state = %q, want dead", id, s.State)
+		}
+	}
+}
+
+// strand leaves call id delivered to a consumer that never acknowledges
+// it, as a worker killed before it acknowledged would.
+func strand(t *testing.T, h *harness, id string) {
+	t.Helper()
+	ctx := context.Background()
+	if err := h.q.ensureGroup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	h.submit(t, id, "+447700900001", "GB")
+	msgs, err := h.rdb.XReadGroup(ctx, &redis.XReadGroupArgs{Group: groupName, Consumer: "killed", Streams: []string{queueKey, ">"}, Count: 10}).Result()
+	if err != nil || len(msgs[0].Messages) != 1 {
+		t.Fatalf("stranding the call: %v %v", msgs, err)
+	}
+}
+
+func TestQueueReclaimsKilledWorkersCalls(t *testing.T) {
+	reclaim := QueueOptions{ClaimIdle: 400 * time.Millisecond, DialTimeout: 100 * time.Millisecond}
+
+	t.Run("killed before dialing: dialed once", func(t *testing.T) {
+		rdb := redistest.NewServer(t).Client()
+		d := &fakeDialer{}
+		h := newHarness(t, rdb, d, reclaim)
+		strand(t, h, "k1")
+		h.run(t)
+		eventually(t, "the stranded call placed", func() bool { return state(t, h.q, "k1").State == stateEnded })
+		time.Sleep(2 * reclaim.ClaimIdle)
+		if n, _ := d.count("k1"); n != 1 {
+			t.Errorf("dialed %d times, want 1", n)
+		}
+	})
+
+	// A worker killed while dialing left the call in state dialing with an
+	// expired lease: the call may have been placed.
+	dialing := func(t *testing.T, d *fakeDialer) *harness {
+		rdb := redistest.NewServer(t).Client()
+		h := newHarness(t, rdb, d, reclaim)
+		strand(t, h, "k2")
+		rdb.HSet(context.Background(), callKey("k2"), "state", stateDialing, "owner", "killed", "lease", time.Now().UnixMilli()-1, "attempts", 1)
+		h.run(t)
+		return h
+	}
+	t.Run("killed while dialing: not dialed again", func(t *testing.T) {
+		d := &fakeDialer{}
+		h := dialing(t, d)
+		eventually(t, "the call given up", func() bool { return state(t, h.q, "k2").State == stateDead })
+		if n, _ := d.count("k2"); n != 0 {
+			t.Errorf("dialed %d times after the crash, want 0", n)
+		}
+		if got, want := h.releases(), []string{"k2"}; !slices.Equal(got, want) {
+			t.Errorf("released %v, want %v", got, want)
+		}
+	})
+	t.Run("killed while dialing, idempotent dialer: dialed again", func(t *testing.T) {
+		d := &fakeDialer{idempotent: true}
+		h := dialing(t, d)
+		eventually(t, "the call placed", func() bool { return state(t, h.q, "k2").State == stateEnded })
+		if n, _ := d.count("k2"); n != 1 {
+			t.Errorf("dialed %d times after the crash, want 1 (same idempotency key)", n)
+		}
+	})
+}
+
+func TestQueueLeavesALiveWorkersCallAlone(t *testing.T) {
+	rdb := redistest.NewServer(t).Client()
+	d := &fakeDialer{}
+	h := newHarness(t, rdb, d, QueueOptions{ClaimIdle: 300 * time.Millisecond, DialTimeout: 100 * time.Millisecond})
+	strand(t, h, "live")
+	// Another worker is dialing it now; its lease runs for a minute.
+	rdb.HSet(context.Background(), callKey("live"), "state", stateDialing, "owner", "other", "lease", time.Now().Add(time.Minute).UnixMilli())
+	h.run(t)
+	time.Sleep(time.Second)
+	if n, _ := d.count("live"); n != 0 {
+		t.Errorf("dialed %d times while another worker held it, want 0", n)
+	}
+	if s := state(t, h.q, "live"); s.State != stateDialing {
+		t.Errorf("state = %q, want dialing", s.State)
+	}
+}
+
+func TestNewQueueValidates(t *testing.T) {
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
+	defer rdb.Close()
+	for name, o := range map[string]QueueOptions{
+		"no redis":                 {Dialer: &fakeDialer{}},
+		"no dialer":                {Redis: rdb},
+		"claim idle below timeout": {Redis: rdb, Dialer: &fakeDialer{}, ClaimIdle: time.Second, DialTimeout: 2 * time.Second},
+		"negative rate":            {Redis: rdb, Dialer: &fakeDialer{}, RatePerMinute: -1},
+	} {
+		if _, err := NewQueue(o); err == nil {
+			t.Errorf("%s: NewQueue succeeded", name)
+		}
+	}
+}
+
+func TestBackoffDoublesWithinBounds(t *testing.T) {
+	q := &Queue{o: QueueOptions{BackoffBase: time.Second, BackoffMax: 10 * time.Second}}
+	for attempt, want := range map[int]time.Duration{1: time.Second, 2: 2 * time.Second, 3: 4 * time.Second, 4: 8 * time.Second, 5: 10 * time.Second, 30: 10 * time.Second} {
+		got := q.backoff(attempt)
+		if got < want*8/10 || got > want*12/10 {
+			t.Errorf("backoff(%d) = %v, want %v ±20%%", attempt, got, want)
+		}
+	}
+}

@@ -1,0 +1,345 @@
+package contactflows
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-redis/redis_rate/v10"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/tollgate/tollgate/risk"
+)
+
+// claimScript moves a call to dialing for its owner, atomically, and says
+// whether to dial: "go" (with the attempt number), "done" (already placed,
+// ended or given up), "gone" (no record), "busy" (another live worker is
+// dialing it) or "unknown" (a worker died while dialing and the Dialer is
+// not idempotent, so nobody knows whether the call was placed).
+//
+// KEYS[1] call record; ARGV: now ms, lease ms, owner, idempotent ("1"/"0").
+var claimScript = redis.NewScript(`
+local st = redis.call('HMGET', KEYS[1], 'state', 'owner', 'lease', 'attempts')
+local state = st[1]
+if not state then return {'gone', 0} end
+if state == 'placed' or state == 'ended' or state == 'dead' then return {'done', 0} end
+if state == 'dialing' then
+  if st[2] ~= ARGV[3] and tonumber(st[3] or '0') > tonumber(ARGV[1]) then return {'busy', 0} end
+  if ARGV[4] ~= '1' then return {'unknown', tonumber(st[4] or '0')} end
+end
+local n = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
+redis.call('HSET', KEYS[1], 'state', 'dialing', 'owner', ARGV[3], 'lease', tonumber(ARGV[1]) + tonumber(ARGV[2]))
+return {'go', n}
+`)
+
+// moveDueScript puts calls whose retry time has come back on the stream.
+//
+// KEYS[1] retry schedule, KEYS[2] stream; ARGV[1] now ms.
+var moveDueScript = redis.NewScript(`
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, 100)
+for _, id in ipairs(due) do
+  redis.call('ZREM', KEYS[1], id)
+  redis.call('XADD', KEYS[2], '*', 'id', id)
+end
+return #due
+`)
+
+// Run places queued calls until ctx is done: Workers workers read the
+// stream, one goroutine reclaims deliveries left unacknowledged longer
+// than ClaimIdle, and one puts retries back when they are due. Once ctx
+// is done, dials in progress finish (each within DialTimeout) before Run
+// returns. It returns an error only when the consumer group cannot be
+// created at start.
+func (q *Queue) Run(ctx context.Context) error {
+	if err := q.ensureGroup(ctx); err != nil {
+		return err
+	}
+	var wg sync.WaitGroup
+	for i := range q.o.Workers {
+		consumer := fmt.Sprintf("%s-%d", q.o.Consumer, i)
+		wg.Go(func() { q.work(ctx, consumer) })
+	}
+	wg.Go(func() { every(ctx, q.o.ClaimIdle/4, q.reclaim) })
+	wg.Go(func() { every(ctx, 250*time.Millisecond, q.moveDue) })
+	wg.Wait()
+	return nil
+}
+
+// ensureGroup creates the stream and its consumer group when missing.
+func (q *Queue) ensureGroup(ctx context.Context) error {
+	err := q.o.Redis.XGroupCreateMkStream(ctx, queueKey, groupName, "0").Err()
+	if err != nil && !strings.HasPrefix(err.Error(), "BUSYGROUP") {
+		return fmt.Errorf("contactflows: creating consumer group: %w", err)
+	}
+	return nil
+}
+
+// every runs f every d until ctx is done.
+func every(ctx context.Context, d time.Duration, f func(context.Context)) {
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			f(ctx)
+		}
+	}
+}
+
+// sleep waits d or until ctx is done, reporting whether it waited it all.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// work reads calls for consumer and places them until ctx is done.
+func (q *Queue) work(ctx context.Context, consumer string) {
+	for ctx.Err() == nil {
+		streams, err := q.o.Redis.XReadGroup(ctx, &redis.XReadGroupArgs{
+			Group: groupName, Consumer: consumer, Streams: []string{queueKey, ">"},
+			Count: 1, Block: time.Second,
+		}).Result()
+		switch {
+		case ctx.Err() != nil:
+			return
+		case errors.Is(err, redis.Nil):
+			continue
+		case err != nil:
+			if strings.HasPrefix(err.Error(), "NOGROUP") {
+				err = q.ensureGroup(ctx)
+			}
+			if err != nil {
+				q.log.Error("reading the call queue", slog.Any("err", err))
+			}
+			sleep(ctx, time.Second)
+			continue
+		}
+		for _, s := range streams {
+			for _, m := range s.Messages {
+				q.process(ctx, consumer, m)
+			}
+		}
+	}
+}
+
+// reclaim takes over deliveries idle longer than ClaimIdle, those of a
+// worker that died or lost Redis, and processes them.
+func (q *Queue) reclaim(ctx context.Context) {
+	consumer := q.o.Consumer + "-reclaim"
+	start := "0-0"
+	for ctx.Err() == nil {
+		msgs, next, err := q.o.Redis.XAutoClaim(ctx, &redis.XAutoClaimArgs{
+			Stream: queueKey, Group: groupName, Consumer: consumer,
+			MinIdle: q.o.ClaimIdle, Start: start, Count: 16,
+		}).Result()
+		if err != nil {
+			if ctx.Err() == nil && !strings.HasPrefix(err.Error(), "NOGROUP") {
+				q.log.Error("reclaiming stale calls", slog.Any("err", err))
+			}
+			return
+		}
+		for _, m := range msgs {
+			q.log.Warn("reclaimed a call left by a stopped worker", slog.String("entry", m.ID))
+			q.process(ctx, consumer, m)
+		}
+		if next == "0-0" || len(msgs) == 0 {
+			return
+		}
+		start = next
+	}
+}
+
+// moveDue puts due retries back on the stream.
+func (q *Queue) moveDue(ctx context.Context) {
+	err := moveDueScript.Run(ctx, q.o.Redis, []string{retryKey, queueKey}, q.now().UnixMilli()).Err()
+	if err != nil && ctx.Err() == nil {
+		q.log.Error("moving due retries", slog.Any("err", err))
+	}
+}
+
+// process places the call of stream entry m, read by consumer. Errors
+// talking to Redis leave the entry pending, to be reclaimed.
+func (q *Queue) process(ctx context.Context, consumer string, m redis.XMessage) {
+	id, _ := m.Values["id"].(string)
+	vals, err := q.o.Redis.HMGet(ctx, callKey(id), "call", "state").Result()
+	if err != nil {
+		q.log.Error("reading a queued call", slog.String("id", id), slog.Any("err", err))
+		return
+	}
+	raw, _ := vals[0].(string)
+	var c Call
+	if raw == "" || json.Unmarshal([]byte(raw), &c) != nil {
+		q.log.Error("queued call has no readable record; dropped", slog.String("id", id))
+		q.settle(ctx, m.ID, nil)
+		return
+	}
+	switch state, _ := vals[1].(string); state {
+	case statePlaced, stateEnded, stateDead:
+		q.settle(ctx, m.ID, nil)
+		return
+	}
+	if err := q.waitTurn(ctx, c.Country); err != nil {
+		if ctx.Err() == nil {
+			q.log.Error("dial rate limiter", slog.String("id", id), slog.Any("err", err))
+		}
+		return
+	}
+
+	lease := q.o.DialTimeout + 5*time.Second
+	idem := "0"
+	if q.idempotent {
+		idem = "1"
+	}
+	res, err := claimScript.Run(ctx, q.o.Redis, []string{callKey(id)}, q.now().UnixMilli(), lease.Milliseconds(), consumer, idem).Slice()
+	if err != nil || len(res) != 2 {
+		q.log.Error("claiming a queued call", slog.String("id", id), slog.Any("err", err))
+		return
+	}
+	verdict, _ := res[0].(string)
+	attempt, _ := res[1].(int64)
+	log := q.log.With(slog.String("id", c.ID), slog.String("number", risk.MaskNumber(c.Number)))
+	switch verdict {
+	case "go":
+	case "done", "gone":
+		q.settle(ctx, m.ID, nil)
+		return
+	case "busy":
+		return
+	case "unknown":
+		log.Error("a worker stopped while dialing this call; it may have been placed, so it is not dialed again")
+		q.giveUp(ctx, m.ID, c, int(attempt), errors.New("worker stopped while dialing; the call may have been placed and was not dialed again"))
+		return
+	}
+
+	// The dial outlives ctx: a call half-placed at shutdown would otherwise
+	// have an unknown outcome.
+	dialCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), q.o.DialTimeout)
+	r, err := q.dial(dialCtx, c)
+	cancel()
+	switch {
+	case err == nil:
+		state := statePlaced
+		if r.Outcome != "" {
+			state = stateEnded
+		}
+		q.settle(ctx, m.ID, func(p redis.Pipeliner) {
+			p.HSet(ctx, callKey(id), "state", state, "provider_id", r.ProviderID, "outcome", r.Outcome)
+		})
+		log.Info("call placed", slog.String("provider_id", r.ProviderID), slog.Int64("attempt", attempt), slog.String("outcome", r.Outcome))
+		if err := q.o.Placed(ctx, c.Number, c.Country); err != nil {
+			log.Error("recording a placed call for caps and spend", slog.Any("err", err))
+		}
+		if r.Outcome != "" {
+			q.release(ctx, c)
+		}
+	case IsPermanent(err) || int(attempt) >= q.o.MaxAttempts:
+		log.Error("call given up", slog.Int64("attempts", attempt), slog.Any("err", err))
+		q.giveUp(ctx, m.ID, c, int(attempt), err)
+	default:
+		wait := q.backoff(int(attempt))
+		log.Warn("call failed; will retry", slog.Int64("attempt", attempt), slog.Duration("in", wait), slog.Any("err", err))
+		due := q.now().Add(wait).UnixMilli()
+		q.settle(ctx, m.ID, func(p redis.Pipeliner) {
+			p.HSet(ctx, callKey(id), "state", stateRetry, "last_error", err.Error())
+			p.ZAdd(ctx, retryKey, redis.Z{Score: float64(due), Member: id})
+		})
+	}
+}
+
+// dial calls the Dialer, turning a panic into an error carrying its stack.
+func (q *Queue) dial(ctx context.Context, c Call) (r Result, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("contactflows: dialer panicked: %v\n%s", v, debug.Stack())
+		}
+	}()
+	return q.o.Dialer.Dial(ctx, c)
+}
+
+// giveUp moves c to the dead letters with err and releases its hold.
+func (q *Queue) giveUp(ctx context.Context, entry string, c Call, attempts int, err error) {
+	cj, _ := json.Marshal(c)
+	q.settle(ctx, entry, func(p redis.Pipeliner) {
+		p.HSet(ctx, callKey(c.ID), "state", stateDead, "last_error", err.Error())
+		p.XAdd(ctx, &redis.XAddArgs{
+			Stream: deadKey, MaxLen: q.o.DeadLetterLen, Approx: true,
+			Values: []any{"id", c.ID, "call", cj, "attempts", attempts, "error", err.Error(), "at", q.now().UnixMilli()},
+		})
+	})
+	q.release(ctx, c)
+}
+
+// settle acknowledges and deletes stream entry together with what also
+// adds, in one transaction, so a call's new state and the end of its
+// delivery are never seen apart.
+func (q *Queue) settle(ctx context.Context, entry string, also func(redis.Pipeliner)) {
+	ctx = context.WithoutCancel(ctx)
+	_, err := q.o.Redis.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		if also != nil {
+			also(p)
+		}
+		p.XAck(ctx, queueKey, groupName, entry)
+		p.XDel(ctx, queueKey, entry)
+		return nil
+	})
+	if err != nil {
+		q.log.Error("settling a call; its entry stays pending and is reclaimed", slog.String("entry", entry), slog.Any("err", err))
+	}
+}
+
+// backoff is the wait before the retry following attempt: BackoffBase
+// doubled per attempt, at most BackoffMax, with ±20% jitter so failed
+// calls do not retry in step.
+func (q *Queue) backoff(attempt int) time.Duration {
+	d := q.o.BackoffBase
+	for i := 1; i < attempt && d < q.o.BackoffMax; i++ {
+		d *= 2
+	}
+	d = min(d, q.o.BackoffMax)
+	return time.Duration(float64(d) * (0.8 + 0.4*rand.Float64()))
+}
+
+// waitTurn waits until the global and the country's dial rates allow one
+// more call.
+func (q *Queue) waitTurn(ctx context.Context, country string) error {
+	if q.o.CountryRatePerMinute > 0 && country != "" {
+		if err := q.take(ctx, "tg:dial:country:"+country, redis_rate.PerMinute(q.o.CountryRatePerMinute)); err != nil {
+			return err
+		}
+	}
+	if q.o.RatePerMinute > 0 {
+		return q.take(ctx, "tg:dial:all", redis_rate.PerMinute(q.o.RatePerMinute))
+	}
+	return nil
+}
+
+// take waits for one unit of limit under key.
+func (q *Queue) take(ctx context.Context, key string, limit redis_rate.Limit) error {
+	for {
+		res, err := q.limiter.Allow(ctx, key, limit)
+		if err != nil {
+			return err
+		}
+		if res.Allowed > 0 {
+			return nil
+		}
+		if !sleep(ctx, res.RetryAfter) {
+			return ctx.Err()
+		}
+	}
+}
