@@ -20,9 +20,11 @@ import (
 
 // callbackRequest is the JSON body of POST /api/v1/callbacks.
 type callbackRequest struct {
-	Phone string `json:"phone"`
-	Name  string `json:"name"`
-	Flow  string `json:"flow"`
+	Phone        string `json:"phone"`
+	Name         string `json:"name"`
+	Flow         string `json:"flow"`
+	Region       string `json:"region"`
+	VisitorToken string `json:"visitor_token"`
 }
 
 // acceptedResponse answers an allowed or blocked callback alike.
@@ -40,10 +42,12 @@ type deflectedResponse struct {
 // handleCallbackCreate takes a callback request as JSON. Allow and block
 // get the same 202 answer; deflect gets 200 with the alternatives.
 func (s *server) handleCallbackCreate(c echo.Context) error {
-	in, err := decodeCallbackRequest(c.Request())
+	req, err := decodeCallbackRequest(c.Request())
 	if err != nil {
 		return err
 	}
+	in := callbackInput{Phone: req.Phone, Name: req.Name, Flow: req.Flow, Region: req.Region}
+	s.visitor(&in, req.VisitorToken)
 	d, err := s.decide(c, in)
 	if err != nil {
 		return err
@@ -51,41 +55,48 @@ func (s *server) handleCallbackCreate(c echo.Context) error {
 	if d.Action == risk.Deflect {
 		return c.JSON(http.StatusOK, deflectedResponse{
 			Status:       "deflected",
-			Alternatives: s.deflect,
+			Alternatives: s.Deflect,
 		})
 	}
 	return c.JSON(http.StatusAccepted, acceptedResponse{Status: "accepted", ID: d.ID})
 }
 
-// decodeCallbackRequest reads r's body strictly: JSON media type, UTF-8,
-// one object of known string fields and nothing after it.
-func decodeCallbackRequest(r *http.Request) (callbackInput, error) {
+// decodeCallbackRequest reads r's body as a callbackRequest.
+func decodeCallbackRequest(r *http.Request) (callbackRequest, error) {
+	var req callbackRequest
+	err := decodeJSON(r, &req, "phone, name, flow, region and visitor_token")
+	return req, err
+}
+
+// decodeJSON reads r's body strictly into v: JSON media type, UTF-8, one
+// object of v's fields (named in fields for the error message) and nothing
+// after it.
+func decodeJSON(r *http.Request, v any, fields string) error {
 	mediaType, params, err := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType))
 	if err != nil || mediaType != echo.MIMEApplicationJSON {
-		return callbackInput{}, &appError{Code: codeUnsupportedMedia}
+		return &appError{Code: codeUnsupportedMedia}
 	}
 	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
-		return callbackInput{}, &appError{Code: codeUnsupportedMedia, Message: "The request body must be UTF-8 JSON."}
+		return &appError{Code: codeUnsupportedMedia, Message: "The request body must be UTF-8 JSON."}
 	}
 
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
-		return callbackInput{}, bodyReadError(err)
+		return bodyReadError(err)
 	}
 	if !utf8.Valid(body) {
-		return callbackInput{}, &appError{Code: codeInvalidUTF8, Message: "The request body is not valid UTF-8."}
+		return &appError{Code: codeInvalidUTF8, Message: "The request body is not valid UTF-8."}
 	}
 
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
-	var req callbackRequest
-	if err := dec.Decode(&req); err != nil {
-		return callbackInput{}, jsonError(err)
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err, fields)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return callbackInput{}, &appError{Code: codeTrailingData, Message: "The request body must hold a single JSON object and nothing after it."}
+		return &appError{Code: codeTrailingData, Message: "The request body must hold a single JSON object and nothing after it."}
 	}
-	return callbackInput{Phone: req.Phone, Name: req.Name, Flow: req.Flow}, nil
+	return nil
 }
 
 // bodyReadError turns a failure reading a request body into an appError.
@@ -98,8 +109,9 @@ func bodyReadError(err error) *appError {
 	return &appError{Code: codeBadRequest, Message: "The request body could not be read.", Err: err}
 }
 
-// jsonError explains a json.Decoder error in terms a client can act on.
-func jsonError(err error) *appError {
+// jsonError explains a json.Decoder error in terms a client can act on;
+// fields names the fields allowed.
+func jsonError(err error, fields string) *appError {
 	var syntaxErr *json.SyntaxError
 	var typeErr *json.UnmarshalTypeError
 	switch {
@@ -122,7 +134,7 @@ func jsonError(err error) *appError {
 		if utf8.RuneCountInString(name) > 40 {
 			name = string([]rune(name)[:40]) + "…"
 		}
-		return &appError{Code: codeUnknownField, Message: fmt.Sprintf("Unknown field %q; allowed fields are phone, name and flow.", name), Err: err}
+		return &appError{Code: codeUnknownField, Message: fmt.Sprintf("Unknown field %q; allowed fields are %s.", name, fields), Err: err}
 	default:
 		return &appError{Code: codeMalformedJSON, Message: "The request body is not valid JSON.", Err: err}
 	}

@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
+	"github.com/nyaruka/phonenumbers"
 
 	"github.com/tollgate/tollgate/contactflows"
 	"github.com/tollgate/tollgate/risk"
@@ -78,6 +79,9 @@ func (in callbackInput) validate() error {
 	case strings.ContainsFunc(in.Name, unicode.IsControl):
 		errs = append(errs, fieldError(codeInvalidName, web.FieldName, "The name must not contain control characters."))
 	}
+	if in.Region != "" && !phonenumbers.GetSupportedRegions()[in.Region] {
+		errs = append(errs, fieldError(codeInvalidRegion, web.FieldRegion, "The country must be an upper-case ISO 3166-1 code such as GB."))
+	}
 	if !validFlow(in.Flow) {
 		errs = append(errs, fieldError(codeInvalidFlow, web.FieldFlow, fmt.Sprintf("The flow may hold only letters, digits, '.', '_' and '-', at most %d of them.", maxFlowLen)))
 	}
@@ -116,7 +120,7 @@ func (s *server) decide(c echo.Context, in callbackInput) (risk.Decision, error)
 		return risk.Decision{}, err
 	}
 	ctx := c.Request().Context()
-	d, err := s.engine.Evaluate(ctx, risk.Request{
+	d, err := s.Engine.Evaluate(ctx, risk.Request{
 		Phone:         strings.TrimSpace(in.Phone),
 		Region:        in.Region,
 		IP:            clientIP(c),
@@ -152,7 +156,7 @@ func (s *server) decide(c echo.Context, in callbackInput) (risk.Decision, error)
 	default:
 		return risk.Decision{}, &appError{Code: codeInternal, Err: fmt.Errorf("engine returned unknown action %q", d.Action)}
 	}
-	if err := s.calls.Record(ctx, d, call); err != nil {
+	if err := s.Calls.Record(ctx, d, call); err != nil {
 		if call != nil {
 			s.releaseLater(ctx, d)
 		}
@@ -171,7 +175,7 @@ func (s *server) releaseLater(ctx context.Context, d risk.Decision) {
 	go func() {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
 		defer cancel()
-		if err := s.engine.Release(ctx, d.Number, d.ID); err != nil {
+		if err := s.Engine.Release(ctx, d.Number, d.ID); err != nil {
 			log.Error("releasing lock of unqueued callback", slog.Any("err", err))
 		}
 	}()

@@ -29,6 +29,11 @@ const (
 	codeNameTooLong      = "name_too_long"
 	codeInvalidName      = "invalid_name"
 	codeInvalidFlow      = "invalid_flow"
+	codeInvalidRegion    = "invalid_region"
+	codeInvalidOutcome   = "invalid_outcome"
+	codeUnauthorized     = "unauthorized"
+	codeForbidden        = "forbidden"
+	codeNotConfigured    = "not_configured"
 	codeUnavailable      = "unavailable"
 	codeInternal         = "internal"
 )
@@ -51,6 +56,11 @@ var statusByCode = map[string]int{
 	codeNameTooLong:      http.StatusUnprocessableEntity,
 	codeInvalidName:      http.StatusUnprocessableEntity,
 	codeInvalidFlow:      http.StatusUnprocessableEntity,
+	codeInvalidRegion:    http.StatusUnprocessableEntity,
+	codeInvalidOutcome:   http.StatusUnprocessableEntity,
+	codeUnauthorized:     http.StatusUnauthorized,
+	codeForbidden:        http.StatusForbidden,
+	codeNotConfigured:    http.StatusNotFound,
 	codeUnavailable:      http.StatusServiceUnavailable,
 	codeInternal:         http.StatusInternalServerError,
 }
@@ -63,6 +73,8 @@ var defaultMessages = map[string]string{
 	codeBodyTooLarge:     "The request body is larger than " + bodyLimit + ".",
 	codeUnsupportedMedia: "Content-Type must be application/json.",
 	codeUnavailable:      "The service is temporarily unavailable. Please try again shortly.",
+	codeUnauthorized:     "A valid API key is required: send Authorization: Bearer <key>.",
+	codeForbidden:        "The request's signature is not valid.",
 	codeInternal:         "Something went wrong on our side. Please try again later.",
 }
 

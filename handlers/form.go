@@ -50,7 +50,7 @@ func (s *server) handleFormSubmit(c echo.Context) error {
 		return err
 	}
 	if d.Action == risk.Deflect {
-		return s.render(c, http.StatusOK, web.CallbackDeflected(s.deflect))
+		return s.render(c, http.StatusOK, web.CallbackDeflected(s.Deflect))
 	}
 	return s.render(c, http.StatusOK, web.CallbackAccepted(d.ID))
 }

@@ -28,7 +28,7 @@ func (s *server) handleHealthz(c echo.Context) error {
 func (s *server) handleReadyz(c echo.Context) error {
 	ctx, cancel := context.WithTimeout(c.Request().Context(), readyTimeout)
 	defer cancel()
-	if err := s.ready(ctx); err != nil {
+	if err := s.Ready(ctx); err != nil {
 		s.log.Warn("not ready", slog.Any("err", err))
 		return c.JSON(http.StatusServiceUnavailable, healthResponse{Status: "unavailable", Error: "redis unreachable"})
 	}

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/tollgate/tollgate/static"
 )
@@ -19,12 +20,36 @@ func (s *server) registerRoutes(e *echo.Echo) {
 	e.GET("/", s.handleFormShow)
 	// The callback form's submission; answers with an outcome page.
 	e.POST("/", s.handleFormSubmit, limitBody())
-	// The JSON callback API.
-	e.POST("/api/v1/callbacks", s.handleCallbackCreate, limitBody())
+	// The JSON callback API, callable from the browsers of the configured
+	// origins; OPTIONS answers their CORS preflight.
+	cors := s.cors()
+	e.POST("/api/v1/callbacks", s.handleCallbackCreate, cors, limitBody())
+	e.OPTIONS("/api/v1/callbacks", handleNoContent, cors)
+	// A telephony flow reports that a call ended, with the flow API key.
+	e.POST("/api/v1/calls/:id/end", s.handleCallEnd, s.requireFlowKey, limitBody())
+	// The OpenAPI document of the public API.
+	e.GET("/api/v1/openapi.json", handleOpenAPI)
 	// Stylesheet and icons, content-hashed and cached; HEAD too, as the
 	// static handler answers it.
 	e.Match([]string{http.MethodGet, http.MethodHead}, static.Prefix+"*", handleStatic(static.Handler()))
 }
+
+// cors lets the configured origins call an API route from a browser.
+// Without origins, it sends no CORS headers: same origin only.
+func (s *server) cors() echo.MiddlewareFunc {
+	if len(s.CORSOrigins) == 0 {
+		return func(next echo.HandlerFunc) echo.HandlerFunc { return next }
+	}
+	return middleware.CORSWithConfig(middleware.CORSConfig{
+		AllowOrigins: s.CORSOrigins,
+		AllowMethods: []string{http.MethodPost},
+		AllowHeaders: []string{echo.HeaderContentType},
+		MaxAge:       600,
+	})
+}
+
+// handleNoContent answers 204, e.g. a preflight from an origin not allowed.
+func handleNoContent(c echo.Context) error { return c.NoContent(http.StatusNoContent) }
 
 // handleStatic serves embedded assets with h, leaving unknown names to the
 // error handler's 404.

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -58,15 +59,31 @@ type Deps struct {
 	TrustedProxies []netip.Prefix
 	// Deflect is what a deflected visitor is offered.
 	Deflect Deflection
+	// VisitorSecret verifies the visitor tokens host sites sign; empty
+	// means no token is believed.
+	VisitorSecret []byte
+	// CORSOrigins may call the callback API from a browser; empty allows
+	// none but the same origin.
+	CORSOrigins []string
+	// FlowAPIKey authenticates telephony flows and the call-end API; empty
+	// turns those endpoints off.
+	FlowAPIKey string
+	// TwilioAuthToken validates Twilio's request signatures; empty turns
+	// the Twilio webhooks off.
+	TwilioAuthToken string
+	// PublicURL is the absolute base URL providers reach the server at, as
+	// they sign it.
+	PublicURL string
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
 }
 
-// server holds the dependencies the handlers use.
+// server holds the dependencies the handlers use, as Deps gave them, with
+// defaults filled in.
 type server struct {
-	engine  Evaluator
-	calls   CallQueue
-	ready   func(ctx context.Context) error
-	log     *slog.Logger
-	deflect Deflection
+	Deps
+	log *slog.Logger
+	now func() time.Time
 }
 
 // NewServer returns the HTTP server for d with every route registered.
@@ -76,18 +93,15 @@ func NewServer(d Deps) *echo.Echo {
 	if d.Engine == nil || d.Calls == nil {
 		panic("handlers: Deps.Engine and Deps.Calls are required")
 	}
-	s := &server{
-		engine:  d.Engine,
-		calls:   d.Calls,
-		ready:   d.Ready,
-		log:     d.Logger,
-		deflect: d.Deflect,
-	}
+	s := &server{Deps: d, log: d.Logger, now: d.Now}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	if s.ready == nil {
-		s.ready = func(context.Context) error { return nil }
+	if s.Ready == nil {
+		s.Ready = func(context.Context) error { return nil }
+	}
+	if s.now == nil {
+		s.now = time.Now
 	}
 
 	e := echo.New()

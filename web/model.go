@@ -12,6 +12,8 @@ const (
 	FieldPhone = "phone"
 	// FieldFlow names the flow a form posts for, carried in a hidden field.
 	FieldFlow = "flow"
+	// FieldRegion is the country a number typed without +country is in.
+	FieldRegion = "region"
 )
 
 // CallbackFormModel is what the callback form shows: the visitor's input,

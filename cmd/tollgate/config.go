@@ -59,6 +59,8 @@ type Config struct {
 	DuplicateTTL time.Duration
 	// Dial is how allowed callbacks become calls.
 	Dial DialConfig
+	// API is who may call the public API.
+	API APIConfig
 
 	// unknown holds the warnings about unknown TOLLGATE_ variables.
 	unknown []string
@@ -83,7 +85,7 @@ type configKey struct {
 // order they are parsed and documented. TOLLGATE_DEMO_DATA's default depends
 // on TOLLGATE_REDIS_URL, so it comes after it.
 func configKeys() []configKey {
-	return append(coreConfigKeys(), dialConfigKeys()...)
+	return slices.Concat(coreConfigKeys(), dialConfigKeys(), apiConfigKeys())
 }
 
 // coreConfigKeys are the variables of the server, the store and the engine.

@@ -162,6 +162,8 @@ func TestLoadConfigBadValues(t *testing.T) {
 		{"TOLLGATE_TWILIO_ACCOUNT_SID", "AB123", "AC followed by 32 hexadecimal digits"},
 		{"TOLLGATE_TWILIO_AUTH_TOKEN", "secret-token", "is not 32 hexadecimal digits"},
 		{"TOLLGATE_TWILIO_FROM", "+44 20 7183 8750", "not an E.164 number"},
+		{"TOLLGATE_CORS_ORIGINS", "https://ok.example.com,https://shop.example.com/cart", `"https://shop.example.com/cart" is not an origin`},
+		{"TOLLGATE_VISITOR_TOKEN_SECRET", "secret", "at least 32 random characters"},
 	}
 	freeText := []string{"TOLLGATE_DEFLECT_PHONE", "TOLLGATE_DEFLECT_HOURS"}
 	for _, k := range configKeys() {

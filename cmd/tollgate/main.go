@@ -117,8 +117,13 @@ func run(ctx context.Context, args, environ []string, stdout io.Writer) error {
 
 	e := handlers.NewServer(handlers.Deps{
 		Engine: engine, Calls: queue, Ready: engine.Ping, Logger: log,
-		TrustedProxies: cfg.TrustedProxies,
-		Deflect:        handlers.Deflection{ChatURL: cfg.DeflectChatURL, Phone: cfg.DeflectPhone, Hours: cfg.DeflectHours},
+		TrustedProxies:  cfg.TrustedProxies,
+		Deflect:         handlers.Deflection{ChatURL: cfg.DeflectChatURL, Phone: cfg.DeflectPhone, Hours: cfg.DeflectHours},
+		VisitorSecret:   []byte(cfg.API.VisitorTokenSecret),
+		CORSOrigins:     cfg.API.CORSOrigins,
+		FlowAPIKey:      cfg.Dial.FlowAPIKey,
+		TwilioAuthToken: cfg.Dial.TwilioAuthToken,
+		PublicURL:       cfg.Dial.PublicURL,
 	})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

@@ -1,0 +1,59 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+)
+
+// APIConfig is who may call the public API and how host sites vouch for
+// their visitors.
+type APIConfig struct {
+	// CORSOrigins may call the callback API from a browser.
+	CORSOrigins []string
+	// VisitorTokenSecret verifies visitor tokens; empty believes none.
+	VisitorTokenSecret string
+}
+
+// apiConfigKeys are the variables of APIConfig.
+func apiConfigKeys() []configKey {
+	return []configKey{
+		{
+			name:        "TOLLGATE_CORS_ORIGINS",
+			description: "Comma-separated origins (scheme://host[:port]) whose pages may call the callback API from the browser. Empty: same origin only.",
+			parse: func(c *Config, v string) (err error) {
+				c.API.CORSOrigins, err = parseOrigins(v)
+				return err
+			},
+		},
+		{
+			name: "TOLLGATE_VISITOR_TOKEN_SECRET", secret: true,
+			description: "Shared secret host sites sign visitor tokens with (HMAC-SHA256), marking signed-in visitors as trusted. At least 32 characters. Empty: tokens are not believed.",
+			parse: func(c *Config, v string) error {
+				if v != "" && len(v) < 32 {
+					return errors.New("is too short; use at least 32 random characters, e.g. from openssl rand -hex 32")
+				}
+				c.API.VisitorTokenSecret = v
+				return nil
+			},
+		},
+	}
+}
+
+// parseOrigins parses a comma-separated list of web origins.
+func parseOrigins(v string) ([]string, error) {
+	var out []string
+	for o := range strings.SplitSeq(v, ",") {
+		o = strings.TrimSpace(o)
+		if o == "" {
+			continue
+		}
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil {
+			return nil, fmt.Errorf("%q is not an origin; write scheme://host[:port], e.g. https://www.example.com", o)
+		}
+		out = append(out, u.Scheme+"://"+u.Host)
+	}
+	return out, nil
+}

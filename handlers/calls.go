@@ -1,0 +1,80 @@
+package handlers
+
+import (
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/tollgate/tollgate/contactflows"
+)
+
+// maxCallIDLen bounds a callback id in a path.
+const maxCallIDLen = 64
+
+// callEndRequest is the JSON body of POST /api/v1/calls/{id}/end.
+type callEndRequest struct {
+	Outcome string `json:"outcome"`
+}
+
+// endedResponse answers a recorded call end.
+type endedResponse struct {
+	Status string `json:"status"`
+	ID     string `json:"id"`
+}
+
+// callOutcomes are the outcomes a call end may report.
+var callOutcomes = []string{contactflows.OutcomeAnswered, contactflows.OutcomeNoAnswer, contactflows.OutcomeBusy, contactflows.OutcomeFailed}
+
+// requireFlowKey admits requests bearing the flow API key. Without a
+// configured key the routes it guards do not exist.
+func (s *server) requireFlowKey(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if s.FlowAPIKey == "" {
+			return &appError{Code: codeNotConfigured, Message: "This endpoint is off: TOLLGATE_FLOW_API_KEY is not set."}
+		}
+		auth := c.Request().Header.Get(echo.HeaderAuthorization)
+		key, ok := strings.CutPrefix(auth, "Bearer ")
+		if !ok || subtle.ConstantTimeCompare([]byte(key), []byte(s.FlowAPIKey)) != 1 {
+			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="tollgate"`)
+			return &appError{Code: codeUnauthorized}
+		}
+		return next(c)
+	}
+}
+
+// handleCallEnd records that a call ended, from a telephony flow, and frees
+// its number's hold.
+func (s *server) handleCallEnd(c echo.Context) error {
+	id := c.Param("id")
+	if id == "" || len(id) > maxCallIDLen {
+		return &appError{Code: codeNotFound, Message: "No call has this id."}
+	}
+	var req callEndRequest
+	if err := decodeJSON(c.Request(), &req, "outcome"); err != nil {
+		return err
+	}
+	if !slices.Contains(callOutcomes, req.Outcome) {
+		return &appError{Code: codeInvalidOutcome, Field: "outcome", Message: fmt.Sprintf("The outcome must be one of %s.", strings.Join(callOutcomes, ", "))}
+	}
+	return s.endCall(c, id, req.Outcome, func() error {
+		return c.JSON(http.StatusOK, endedResponse{Status: "ended", ID: id})
+	})
+}
+
+// endCall ends call id and answers with ok, or with the error a client of
+// either webhook should see.
+func (s *server) endCall(c echo.Context, id, outcome string, ok func() error) error {
+	_, err := s.Calls.End(c.Request().Context(), id, outcome)
+	switch {
+	case errors.Is(err, contactflows.ErrUnknownCall):
+		return &appError{Code: codeNotFound, Message: "No call has this id.", Err: err}
+	case err != nil:
+		return &appError{Code: codeUnavailable, Err: err}
+	}
+	return ok()
+}

@@ -1,0 +1,145 @@
+package handlers
+
+import (
+	"encoding/json"
+	"net/http"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/tollgate/tollgate/web"
+)
+
+// apiDoc is the part of the OpenAPI document the tests read.
+type apiDoc struct {
+	Paths      map[string]map[string]json.RawMessage `json:"paths"`
+	Components struct {
+		Schemas map[string]struct {
+			Properties map[string]json.RawMessage `json:"properties"`
+			Required   []string                   `json:"required"`
+		} `json:"schemas"`
+	} `json:"components"`
+}
+
+func loadAPIDoc(t *testing.T) apiDoc {
+	t.Helper()
+	var doc apiDoc
+	if err := json.Unmarshal(openAPI, &doc); err != nil {
+		t.Fatalf("openapi.json: %v", err)
+	}
+	return doc
+}
+
+// TestOpenAPIMatchesRoutes checks that every /api/ route the server answers
+// is documented, and that nothing documented is missing from the server.
+func TestOpenAPIMatchesRoutes(t *testing.T) {
+	doc := loadAPIDoc(t)
+	var served []string
+	for _, r := range newHarness(t, "").e.Routes() {
+		if strings.HasPrefix(r.Path, "/api/") && r.Method != http.MethodOptions {
+			served = append(served, strings.ToLower(r.Method)+" "+regexp.MustCompile(`:(\w+)`).ReplaceAllString(r.Path, "{$1}"))
+		}
+	}
+	var documented []string
+	for path, ops := range doc.Paths {
+		for method := range ops {
+			documented = append(documented, method+" "+path)
+		}
+	}
+	slices.Sort(served)
+	slices.Sort(documented)
+	if !slices.Equal(served, documented) {
+		t.Errorf("served API routes %v, documented %v", served, documented)
+	}
+}
+
+// jsonFields lists the JSON names of a struct's fields.
+func jsonFields(v any) []string {
+	var names []string
+	rt := reflect.TypeOf(v)
+	for i := range rt.NumField() {
+		name, _, _ := strings.Cut(rt.Field(i).Tag.Get("json"), ",")
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// TestOpenAPISchemasMatchTypes checks each documented body against the Go
+// type the server reads or writes.
+func TestOpenAPISchemasMatchTypes(t *testing.T) {
+	doc := loadAPIDoc(t)
+	for schema, v := range map[string]any{
+		"CallbackRequest": callbackRequest{},
+		"Accepted":        acceptedResponse{},
+		"Deflected":       deflectedResponse{},
+		"Channels":        web.Channels{},
+		"CallEnd":         callEndRequest{},
+		"Ended":           endedResponse{},
+		"Error":           errorResponse{},
+	} {
+		s, ok := doc.Components.Schemas[schema]
+		if !ok {
+			t.Errorf("schema %s is not documented", schema)
+			continue
+		}
+		var got []string
+		for name := range s.Properties {
+			got = append(got, name)
+		}
+		slices.Sort(got)
+		if want := jsonFields(v); !slices.Equal(got, want) {
+			t.Errorf("schema %s documents %v, the server uses %v", schema, got, want)
+		}
+	}
+	var body struct {
+		Properties map[string]struct {
+			Properties map[string]json.RawMessage `json:"properties"`
+		} `json:"properties"`
+	}
+	raw, _ := json.Marshal(doc.Components.Schemas["Error"])
+	json.Unmarshal(raw, &body)
+	var got []string
+	for name := range body.Properties["error"].Properties {
+		got = append(got, name)
+	}
+	slices.Sort(got)
+	if want := jsonFields(errorBody{}); !slices.Equal(got, want) {
+		t.Errorf("error body documents %v, the server sends %v", got, want)
+	}
+}
+
+// TestOpenAPIExampleIsAccepted posts the documented example and checks the
+// documented answer comes back.
+func TestOpenAPIExampleIsAccepted(t *testing.T) {
+	var doc struct {
+		Paths map[string]map[string]struct {
+			RequestBody struct {
+				Content map[string]struct {
+					Example json.RawMessage `json:"example"`
+				} `json:"content"`
+			} `json:"requestBody"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal(openAPI, &doc); err != nil {
+		t.Fatal(err)
+	}
+	example := doc.Paths["/api/v1/callbacks"]["post"].RequestBody.Content["application/json"].Example
+	rec := newHarness(t, "allow").postJSON(t, string(example))
+	if rec.Code != http.StatusAccepted {
+		t.Fatalf("example %s answered %d: %s", example, rec.Code, rec.Body)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil || got["status"] != "accepted" || got["id"] == "" {
+		t.Errorf("answer %s does not match the Accepted schema", rec.Body)
+	}
+}
+
+func TestOpenAPIServed(t *testing.T) {
+	rec := newHarness(t, "").do(t, request{method: http.MethodGet, path: "/api/v1/openapi.json"})
+	if rec.Code != http.StatusOK || !json.Valid(rec.Body.Bytes()) || rec.Header().Get("Content-Type") != "application/json" {
+		t.Errorf("GET /api/v1/openapi.json = %d %q", rec.Code, rec.Header().Get("Content-Type"))
+	}
+}
