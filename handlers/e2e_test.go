@@ -1,0 +1,162 @@
+package handlers_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/handlers"
+	"github.com/tollgate/tollgate/risk"
+	"github.com/tollgate/tollgate/risk/geo"
+)
+
+// stack is the whole service over HTTP: a real engine and call queue on
+// an in-process store, the simulator dialer, and the server on loopback.
+type stack struct {
+	url    string
+	engine *risk.Engine
+	queue  *contactflows.Queue
+	sim    *contactflows.Simulator
+}
+
+func newStack(t *testing.T, settings func(*risk.Settings), sim *contactflows.Simulator) *stack {
+	t.Helper()
+	m := miniredis.RunT(t)
+	rdb := redis.NewClient(&redis.Options{Addr: m.Addr()})
+	t.Cleanup(func() { rdb.Close() })
+	db, err := geo.Demo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := risk.DefaultSettings()
+	s.Account.Countries = map[string]risk.Mode{"CU": risk.ModeBlock}
+	if settings != nil {
+		settings(&s)
+	}
+	engine, err := risk.NewEngine(risk.Options{Redis: rdb, GeoIP: db, DefaultRegion: "US", Settings: &s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(engine.Close)
+	if _, err := engine.AddEntry(context.Background(), risk.DenyNumber, risk.Entry{Value: "+12015550166", Reason: "fraud", Author: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	queue, err := contactflows.NewQueue(contactflows.QueueOptions{Redis: rdb, Dialer: sim, Release: engine.Release, Placed: engine.RecordPlaced})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- queue.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	srv := httptest.NewServer(handlers.NewServer(handlers.Deps{
+		Engine: engine, Calls: queue,
+		Deflect: handlers.Deflection{ChatURL: "https://example.com/chat", Phone: "+44 20 7946 0000"},
+	}))
+	t.Cleanup(srv.Close)
+	return &stack{url: srv.URL, engine: engine, queue: queue, sim: sim}
+}
+
+// post asks for a callback through the JSON API.
+func (st *stack) post(t *testing.T, body string) (int, map[string]any, http.Header) {
+	t.Helper()
+	resp, err := http.Post(st.url+"/api/v1/callbacks", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var got map[string]any
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatalf("answer %s: %v", b, err)
+	}
+	return resp.StatusCode, got, resp.Header
+}
+
+// settle waits until the queue has nothing left to dial.
+func (st *stack) settle(t *testing.T, id string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		s, err := st.queue.Status(context.Background(), id)
+		if err == nil && s.State == "ended" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("call %s not placed: %+v %v", id, s, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestEndToEndCallbacks(t *testing.T) {
+	st := newStack(t, nil, &contactflows.Simulator{})
+	status, legit, hdr := st.post(t, `{"phone":"+1 201 555 0123","name":"Ann"}`)
+	if status != http.StatusAccepted || legit["status"] != "accepted" {
+		t.Fatalf("legit request: %d %v", status, legit)
+	}
+	st.settle(t, legit["id"].(string))
+	calls := st.sim.Calls()
+	if len(calls) != 1 || calls[0].Number != "+12015550123" || calls[0].Name != "Ann" || calls[0].ID != legit["id"] {
+		t.Fatalf("simulated calls = %+v, want one to +12015550123", calls)
+	}
+
+	// Each refused request gets the answer an allowed one gets, and no call.
+	refused := func(t *testing.T, st *stack, body string) {
+		t.Helper()
+		before := st.sim.Count()
+		status, got, h := st.post(t, body)
+		if status != http.StatusAccepted || got["status"] != "accepted" || got["id"] == "" || len(got) != 2 {
+			t.Errorf("answer %d %v, want the allow-shaped 202", status, got)
+		}
+		if h.Get("Content-Type") != hdr.Get("Content-Type") || h.Get("Content-Length") != hdr.Get("Content-Length") {
+			t.Errorf("headers %v differ from an allowed answer's %v", h, hdr)
+		}
+		time.Sleep(100 * time.Millisecond)
+		if n := st.sim.Count(); n != before {
+			t.Errorf("%d calls placed for a refused request", n-before)
+		}
+	}
+	t.Run("deny-listed number", func(t *testing.T) {
+		refused(t, newStack(t, nil, &contactflows.Simulator{}), `{"phone":"+1 201 555 0166"}`)
+	})
+	t.Run("blocked country", func(t *testing.T) {
+		refused(t, newStack(t, nil, &contactflows.Simulator{}), `{"phone":"+53 5 123 4567"}`)
+	})
+	t.Run("duplicate while the first call is on", func(t *testing.T) {
+		st := newStack(t, nil, &contactflows.Simulator{Duration: time.Second})
+		_, first, _ := st.post(t, `{"phone":"+1 201 555 0124"}`)
+		for deadline := time.Now().Add(5 * time.Second); st.sim.Count() == 0; time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("the first call was not dialed")
+			}
+		}
+		refused(t, st, `{"phone":"(201) 555-0124"}`)
+		st.settle(t, first["id"].(string))
+		if n := st.sim.Count(); n != 1 {
+			t.Errorf("%d calls placed, want 1", n)
+		}
+	})
+
+	t.Run("deflect shows the channels", func(t *testing.T) {
+		st := newStack(t, func(s *risk.Settings) { s.RequireAuth = true }, &contactflows.Simulator{})
+		status, got, _ := st.post(t, `{"phone":"+1 201 555 0125"}`)
+		alt, _ := got["alternatives"].(map[string]any)
+		if status != http.StatusOK || got["status"] != "deflected" || alt["chat_url"] != "https://example.com/chat" || alt["phone"] != "+44 20 7946 0000" {
+			t.Errorf("answer %d %v, want the deflection channels", status, got)
+		}
+		time.Sleep(100 * time.Millisecond)
+		if n := st.sim.Count(); n != 0 {
+			t.Errorf("%d calls placed for a deflected request", n)
+		}
+	})
+}
