@@ -81,7 +81,7 @@ type QueueOptions struct {
 	// DialTimeout.
 	ClaimIdle time.Duration
 	// RecordTTL is how long a call's record (state, attempts, last error)
-	// is kept; 7 days.
+	// is kept from the first dial; 7 days.
 	RecordTTL time.Duration
 	// DecisionLogLen is about how many decisions the decision log keeps;
 	// 100,000.
@@ -157,9 +157,9 @@ func setDefault[T comparable](v *T, def T) {
 }
 
 // Record writes decision d to the decision log and, when call is not nil,
-// queues it, all in one round trip: an allowed request and a refused one
-// cost the same. The call's record and its stream entry are written
-// together or not at all.
+// queues it, in one round trip: an allowed request and a refused one cost
+// the same. Each write is one command, so a call is queued whole or not
+// at all; its record is created when a worker first takes it.
 func (q *Queue) Record(ctx context.Context, d risk.Decision, call *Call) error {
 	dj, err := json.Marshal(d)
 	if err != nil {
@@ -171,16 +171,13 @@ func (q *Queue) Record(ctx context.Context, d risk.Decision, call *Call) error {
 			return fmt.Errorf("contactflows: encoding call: %w", err)
 		}
 	}
-	_, err = q.o.Redis.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	_, err = q.o.Redis.Pipelined(ctx, func(p redis.Pipeliner) error {
 		p.XAdd(ctx, &redis.XAddArgs{
 			Stream: decisionLogKey, MaxLen: q.o.DecisionLogLen, Approx: true,
 			Values: []any{"id", d.ID, "action", string(d.Action), "decision", dj},
 		})
 		if call != nil {
-			k := callKey(call.ID)
-			p.HSet(ctx, k, "call", cj, "state", stateQueued, "attempts", 0)
-			p.PExpire(ctx, k, q.o.RecordTTL)
-			p.XAdd(ctx, &redis.XAddArgs{Stream: queueKey, Values: []any{"id", call.ID}})
+			p.XAdd(ctx, &redis.XAddArgs{Stream: queueKey, Values: []any{"id", call.ID, "call", cj}})
 		}
 		return nil
 	})

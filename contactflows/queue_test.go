@@ -128,10 +128,11 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	}
 }
 
+// state returns call id's record; a call no worker took yet has none.
 func state(t *testing.T, q *Queue, id string) Status {
 	t.Helper()
 	s, err := q.Status(context.Background(), id)
-	if err != nil {
+	if err != nil && !errors.Is(err, ErrUnknownCall) {
 		t.Fatalf("Status(%s): %v", id, err)
 	}
 	return s
@@ -186,6 +187,8 @@ func TestQueueRecordLogsEveryDecisionAndQueuesOnlyCalls(t *testing.T) {
 	if n := rdb.XLen(ctx, queueKey).Val(); n != 1 {
 		t.Errorf("queue holds %d calls, want 1", n)
 	}
+	h.run(t)
+	eventually(t, "the call placed", func() bool { return state(t, h.q, "allowed").State == stateEnded })
 	if ttl := rdb.PTTL(ctx, callKey("allowed")).Val(); ttl <= 0 {
 		t.Errorf("call record TTL = %v, want one", ttl)
 	}
@@ -338,7 +341,8 @@ func TestQueueReclaimsKilledWorkersCalls(t *testing.T) {
 		rdb := redistest.NewServer(t).Client()
 		h := newHarness(t, rdb, d, reclaim)
 		strand(t, h, "k2")
-		rdb.HSet(context.Background(), callKey("k2"), "state", stateDialing, "owner", "killed", "lease", time.Now().UnixMilli()-1, "attempts", 1)
+		rdb.HSet(context.Background(), callKey("k2"), "call", `{"id":"k2","number":"+447700900001"}`,
+			"state", stateDialing, "owner", "killed", "lease", time.Now().UnixMilli()-1, "attempts", 1)
 		h.run(t)
 		return h
 	}
@@ -369,7 +373,8 @@ func TestQueueLeavesALiveWorkersCallAlone(t *testing.T) {
 	h := newHarness(t, rdb, d, QueueOptions{ClaimIdle: 300 * time.Millisecond, DialTimeout: 100 * time.Millisecond})
 	strand(t, h, "live")
 	// Another worker is dialing it now; its lease runs for a minute.
-	rdb.HSet(context.Background(), callKey("live"), "state", stateDialing, "owner", "other", "lease", time.Now().Add(time.Minute).UnixMilli())
+	rdb.HSet(context.Background(), callKey("live"), "call", `{"id":"live","number":"+447700900001"}`,
+		"state", stateDialing, "owner", "other", "lease", time.Now().Add(time.Minute).UnixMilli())
 	h.run(t)
 	time.Sleep(time.Second)
 	if n, _ := d.count("live"); n != 0 {
@@ -401,6 +406,35 @@ func TestBackoffDoublesWithinBounds(t *testing.T) {
 		got := q.backoff(attempt)
 		if got < want*8/10 || got > want*12/10 {
 			t.Errorf("backoff(%d) = %v, want %v ±20%%", attempt, got, want)
+		}
+	}
+}
+
+// TestQueueOnCluster places calls through a 3-master Redis Cluster: the
+// queue's keys share one hash tag, the decision log and the rate limits
+// live in other slots.
+func TestQueueOnCluster(t *testing.T) {
+	cc := redistest.ClusterOf(t, 3).Client()
+	d := &fakeDialer{}
+	q, err := NewQueue(QueueOptions{Redis: cc, Dialer: d, RatePerMinute: 100, CountryRatePerMinute: 100, Consumer: "cluster"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- q.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	for i := range 10 {
+		id := fmt.Sprintf("cl%d", i)
+		c := &Call{ID: id, Number: fmt.Sprintf("+44770090%04d", i), Country: "GB"}
+		if err := q.Record(ctx, risk.Decision{ID: id, Action: risk.Allow}, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, "10 calls placed", func() bool { _, n := d.count(""); return n == 10 })
+	for i := range 10 {
+		if s := state(t, q, fmt.Sprintf("cl%d", i)); s.State != stateEnded || s.Attempts != 1 {
+			t.Errorf("cl%d: %+v, want ended after one attempt", i, s)
 		}
 	}
 }

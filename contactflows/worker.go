@@ -18,17 +18,22 @@ import (
 	"github.com/tollgate/tollgate/risk"
 )
 
-// claimScript moves a call to dialing for its owner, atomically, and says
-// whether to dial: "go" (with the attempt number), "done" (already placed,
-// ended or given up), "gone" (no record), "busy" (another live worker is
-// dialing it) or "unknown" (a worker died while dialing and the Dialer is
-// not idempotent, so nobody knows whether the call was placed).
+// claimScript moves a call to dialing for its owner, atomically, creating
+// its record on the first dial, and says whether to dial: "go" (with the
+// attempt number), "done" (already placed, ended or given up), "busy"
+// (another live worker is dialing it) or "unknown" (a worker died while
+// dialing and the Dialer is not idempotent, so nobody knows whether the
+// call was placed).
 //
-// KEYS[1] call record; ARGV: now ms, lease ms, owner, idempotent ("1"/"0").
+// KEYS[1] call record; ARGV: now ms, lease ms, owner, idempotent ("1"/"0"),
+// the call as JSON, the record's TTL in ms.
 var claimScript = redis.NewScript(`
 local st = redis.call('HMGET', KEYS[1], 'state', 'owner', 'lease', 'attempts')
 local state = st[1]
-if not state then return {'gone', 0} end
+if not state then
+  redis.call('HSET', KEYS[1], 'call', ARGV[5], 'state', 'queued', 'attempts', 0)
+  redis.call('PEXPIRE', KEYS[1], ARGV[6])
+end
 if state == 'placed' or state == 'ended' or state == 'dead' then return {'done', 0} end
 if state == 'dialing' then
   if st[2] ~= ARGV[3] and tonumber(st[3] or '0') > tonumber(ARGV[1]) then return {'busy', 0} end
@@ -39,14 +44,17 @@ redis.call('HSET', KEYS[1], 'state', 'dialing', 'owner', ARGV[3], 'lease', tonum
 return {'go', n}
 `)
 
-// moveDueScript puts calls whose retry time has come back on the stream.
+// moveDueScript puts calls whose retry time has come back on the stream,
+// with the call as their record keeps it.
 //
-// KEYS[1] retry schedule, KEYS[2] stream; ARGV[1] now ms.
+// KEYS[1] retry schedule, KEYS[2] stream; ARGV[1] now ms, ARGV[2] the
+// prefix of record keys.
 var moveDueScript = redis.NewScript(`
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, 100)
 for _, id in ipairs(due) do
   redis.call('ZREM', KEYS[1], id)
-  redis.call('XADD', KEYS[2], '*', 'id', id)
+  local call = redis.call('HGET', ARGV[2] .. id, 'call')
+  if call then redis.call('XADD', KEYS[2], '*', 'id', id, 'call', call) end
 end
 return #due
 `)
@@ -166,7 +174,7 @@ func (q *Queue) reclaim(ctx context.Context) {
 
 // moveDue puts due retries back on the stream.
 func (q *Queue) moveDue(ctx context.Context) {
-	err := moveDueScript.Run(ctx, q.o.Redis, []string{retryKey, queueKey}, q.now().UnixMilli()).Err()
+	err := moveDueScript.Run(ctx, q.o.Redis, []string{retryKey, queueKey}, q.now().UnixMilli(), callKey("")).Err()
 	if err != nil && ctx.Err() == nil {
 		q.log.Error("moving due retries", slog.Any("err", err))
 	}
@@ -176,20 +184,20 @@ func (q *Queue) moveDue(ctx context.Context) {
 // talking to Redis leave the entry pending, to be reclaimed.
 func (q *Queue) process(ctx context.Context, consumer string, m redis.XMessage) {
 	id, _ := m.Values["id"].(string)
-	vals, err := q.o.Redis.HMGet(ctx, callKey(id), "call", "state").Result()
-	if err != nil {
-		q.log.Error("reading a queued call", slog.String("id", id), slog.Any("err", err))
-		return
-	}
-	raw, _ := vals[0].(string)
+	raw, _ := m.Values["call"].(string)
 	var c Call
-	if raw == "" || json.Unmarshal([]byte(raw), &c) != nil {
-		q.log.Error("queued call has no readable record; dropped", slog.String("id", id))
+	if err := json.Unmarshal([]byte(raw), &c); err != nil || c.ID != id {
+		q.log.Error("queue entry holds no readable call; dropped", slog.String("entry", m.ID))
 		q.settle(ctx, m.ID, nil)
 		return
 	}
-	switch state, _ := vals[1].(string); state {
-	case statePlaced, stateEnded, stateDead:
+	state, err := q.o.Redis.HGet(ctx, callKey(id), "state").Result()
+	switch {
+	case errors.Is(err, redis.Nil):
+	case err != nil:
+		q.log.Error("reading a queued call", slog.String("id", id), slog.Any("err", err))
+		return
+	case state == statePlaced || state == stateEnded || state == stateDead:
 		q.settle(ctx, m.ID, nil)
 		return
 	}
@@ -205,7 +213,8 @@ func (q *Queue) process(ctx context.Context, consumer string, m redis.XMessage) 
 	if q.idempotent {
 		idem = "1"
 	}
-	res, err := claimScript.Run(ctx, q.o.Redis, []string{callKey(id)}, q.now().UnixMilli(), lease.Milliseconds(), consumer, idem).Slice()
+	res, err := claimScript.Run(ctx, q.o.Redis, []string{callKey(id)},
+		q.now().UnixMilli(), lease.Milliseconds(), consumer, idem, raw, q.o.RecordTTL.Milliseconds()).Slice()
 	if err != nil || len(res) != 2 {
 		q.log.Error("claiming a queued call", slog.String("id", id), slog.Any("err", err))
 		return
@@ -215,7 +224,7 @@ func (q *Queue) process(ctx context.Context, consumer string, m redis.XMessage) 
 	log := q.log.With(slog.String("id", c.ID), slog.String("number", risk.MaskNumber(c.Number)))
 	switch verdict {
 	case "go":
-	case "done", "gone":
+	case "done":
 		q.settle(ctx, m.ID, nil)
 		return
 	case "busy":
