@@ -23,6 +23,8 @@ import (
 type fakeEngine struct {
 	EvaluateFunc func(ctx context.Context, req risk.Request) (risk.Decision, error)
 	ReleaseFunc  func(ctx context.Context, number, id string) error
+	// IPCountryFunc answers IPCountry; nil places every IP nowhere.
+	IPCountryFunc func(ip netip.Addr) string
 }
 
 var _ Evaluator = (*fakeEngine)(nil)
@@ -33,6 +35,13 @@ func (f *fakeEngine) Evaluate(ctx context.Context, req risk.Request) (risk.Decis
 
 func (f *fakeEngine) Release(ctx context.Context, number, id string) error {
 	return f.ReleaseFunc(ctx, number, id)
+}
+
+func (f *fakeEngine) IPCountry(ip netip.Addr) string {
+	if f.IPCountryFunc == nil {
+		return ""
+	}
+	return f.IPCountryFunc(ip)
 }
 
 // fakeSubmitter is a CallSubmitter whose Submit is set per test.

@@ -15,15 +15,21 @@ import (
 	"github.com/tollgate/tollgate/web"
 )
 
-// Evaluator decides callback requests and frees a number's
-// outstanding-callback lock; *risk.Engine satisfies it.
+// Evaluator decides callback requests, frees a number's
+// outstanding-callback lock and places client IPs; *risk.Engine satisfies
+// it.
 type Evaluator interface {
 	// Evaluate decides one request; a *risk.NumberError means the number
 	// cannot be valid.
 	Evaluate(ctx context.Context, req risk.Request) (risk.Decision, error)
 	// Release frees the lock decision id holds on number.
 	Release(ctx context.Context, number, id string) error
+	// IPCountry returns the ISO code of the country ip is in, or "" when
+	// unknown; the form preselects it.
+	IPCountry(ip netip.Addr) string
 }
+
+var _ Evaluator = (*risk.Engine)(nil)
 
 // CallSubmitter queues an allowed callback for dialing without blocking;
 // *contactflows.Dispatcher satisfies it.
