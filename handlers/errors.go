@@ -29,6 +29,10 @@ const (
 	codeNameTooLong      = "name_too_long"
 	codeInvalidName      = "invalid_name"
 	codeInvalidFlow      = "invalid_flow"
+	codeReasonTooLong    = "reason_too_long"
+	codeInvalidReason    = "invalid_reason"
+	codeInvalidRegion    = "invalid_region"
+	codeMissingConsent   = "missing_consent"
 	codeUnavailable      = "unavailable"
 	codeInternal         = "internal"
 )
@@ -51,6 +55,10 @@ var statusByCode = map[string]int{
 	codeNameTooLong:      http.StatusUnprocessableEntity,
 	codeInvalidName:      http.StatusUnprocessableEntity,
 	codeInvalidFlow:      http.StatusUnprocessableEntity,
+	codeReasonTooLong:    http.StatusUnprocessableEntity,
+	codeInvalidReason:    http.StatusUnprocessableEntity,
+	codeInvalidRegion:    http.StatusUnprocessableEntity,
+	codeMissingConsent:   http.StatusUnprocessableEntity,
 	codeUnavailable:      http.StatusServiceUnavailable,
 	codeInternal:         http.StatusInternalServerError,
 }
@@ -195,7 +203,7 @@ func (s *server) handleError(err error, c echo.Context) {
 	case c.Request().Method == http.MethodHead:
 		werr = c.NoContent(status)
 	case wantsHTML(c):
-		werr = s.render(c, status, web.ErrorPage(status, ae.message()))
+		werr = s.render(c, status, web.ErrorPage(s.form.brand, status, ae.message()))
 	default:
 		werr = c.JSON(status, errorResponse{Error: errorBody{Code: ae.Code, Message: ae.message(), Field: ae.Field}})
 	}

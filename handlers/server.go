@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -61,7 +62,43 @@ type Deps struct {
 	TrustedProxies []netip.Prefix
 	// Deflect is what a deflected visitor is offered.
 	Deflect Deflection
+	// Form configures the public form: its country default, bot friction,
+	// embedding and branding.
+	Form FormConfig
+	// Now is the clock form tokens are issued and checked by; nil is
+	// time.Now.
+	Now func() time.Time
 }
+
+// Branding is the public pages' look and wording.
+type Branding = web.Branding
+
+// FormConfig configures the public callback form.
+type FormConfig struct {
+	// DefaultRegion is the country preselected when the visitor's IP has
+	// no known country, an ISO 3166-1 alpha-2 code; empty means "US".
+	DefaultRegion string
+	// Secret keys the form tokens' HMAC; every instance serving one site
+	// needs the same. Empty: a random key, good for this server's life.
+	Secret []byte
+	// MinFillTime is the least time a person takes to fill the form in; a
+	// faster submission is a signal. Zero: no minimum.
+	MinFillTime time.Duration
+	// TokenLifetime is how long a served form stays good; an older one
+	// is a signal. Zero means DefaultTokenLifetime.
+	TokenLifetime time.Duration
+	// FrameAncestors are the origins, scheme://host[:port] as ParseOrigin
+	// reads them, that may show the form pages in a frame besides
+	// Tollgate's own.
+	FrameAncestors []string
+	// Branding is the pages' look and wording; empty fields take
+	// web.DefaultBranding's.
+	Branding Branding
+}
+
+// DefaultTokenLifetime is how long a served form stays good when
+// FormConfig.TokenLifetime is zero.
+const DefaultTokenLifetime = 2 * time.Hour
 
 // server holds the dependencies the handlers use.
 type server struct {
@@ -70,11 +107,13 @@ type server struct {
 	ready      func(ctx context.Context) error
 	log        *slog.Logger
 	deflect    Deflection
+	form       *formSettings
 }
 
 // NewServer returns the HTTP server for d with every route registered.
-// It panics when a required dependency is missing or a trusted proxy
-// prefix is invalid, both wiring mistakes.
+// It panics when a required dependency is missing, or a trusted proxy
+// prefix, the default region or a frame ancestor is invalid: wiring
+// mistakes, as configuration is validated before.
 func NewServer(d Deps) *echo.Echo {
 	if d.Engine == nil || d.Dispatcher == nil {
 		panic("handlers: Deps.Engine and Deps.Dispatcher are required")
@@ -85,6 +124,7 @@ func NewServer(d Deps) *echo.Echo {
 		ready:      d.Ready,
 		log:        d.Logger,
 		deflect:    d.Deflect,
+		form:       newFormSettings(d.Form, d.TrustedProxies, d.Now),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -127,14 +167,19 @@ func ipNet(p netip.Prefix) *net.IPNet {
 	if !p.IsValid() {
 		panic("handlers: invalid trusted proxy prefix " + p.String())
 	}
-	if p.Addr().Is4In6() && p.Bits() >= 96 {
-		p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
-	}
-	p = p.Masked()
+	p = unmapPrefix(p)
 	return &net.IPNet{
 		IP:   net.IP(p.Addr().AsSlice()),
 		Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen()),
 	}
+}
+
+// unmapPrefix returns p masked, an IPv4-mapped IPv6 prefix as IPv4.
+func unmapPrefix(p netip.Prefix) netip.Prefix {
+	if p.Addr().Is4In6() && p.Bits() >= 96 {
+		p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+	}
+	return p.Masked()
 }
 
 // clientIP is the request's client address as the IPExtractor found it, or
