@@ -2,6 +2,7 @@ package main
 
 import (
 	"log/slog"
+	"maps"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -10,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tollgate/tollgate/web"
 )
 
 // envOf returns a getenv reading m.
@@ -33,13 +36,16 @@ func TestLoadConfigDefaults(t *testing.T) {
 		t.Fatalf("LoadConfig: %v", err)
 	}
 	want := Config{
-		Addr:            ":8080",
-		DemoData:        true,
-		DefaultRegion:   "US",
-		LogLevel:        slog.LevelInfo,
-		LogFormat:       "auto",
-		ShutdownTimeout: 10 * time.Second,
-		DuplicateTTL:    15 * time.Minute,
+		Addr:              ":8080",
+		DemoData:          true,
+		DefaultRegion:     "US",
+		LogLevel:          slog.LevelInfo,
+		LogFormat:         "auto",
+		ShutdownTimeout:   10 * time.Second,
+		DuplicateTTL:      15 * time.Minute,
+		FormMinTime:       3 * time.Second,
+		FormTokenLifetime: 2 * time.Hour,
+		Brand:             web.DefaultBranding(),
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %+v, want %+v", got, want)
@@ -68,21 +74,24 @@ func TestLoadConfigValues(t *testing.T) {
 		t.Fatalf("LoadConfig: %v", err)
 	}
 	want := Config{
-		Addr:             "127.0.0.1:9000",
-		RedisURL:         "redis://:pw@redis:6379/1",
-		DemoData:         false,
-		TrustedProxies:   []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")},
-		GeoIPCountryDB:   mmdb,
-		GeoIPASNDB:       mmdb,
-		GeoIPAnonymousDB: mmdb,
-		DefaultRegion:    "GB",
-		LogLevel:         slog.LevelDebug,
-		LogFormat:        "text",
-		DeflectChatURL:   "https://example.com/chat",
-		DeflectPhone:     "+44 20 7946 0000",
-		DeflectHours:     "Mon-Fri 9:00-17:00",
-		ShutdownTimeout:  30 * time.Second,
-		DuplicateTTL:     time.Hour,
+		Addr:              "127.0.0.1:9000",
+		RedisURL:          "redis://:pw@redis:6379/1",
+		DemoData:          false,
+		TrustedProxies:    []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")},
+		GeoIPCountryDB:    mmdb,
+		GeoIPASNDB:        mmdb,
+		GeoIPAnonymousDB:  mmdb,
+		DefaultRegion:     "GB",
+		LogLevel:          slog.LevelDebug,
+		LogFormat:         "text",
+		DeflectChatURL:    "https://example.com/chat",
+		DeflectPhone:      "+44 20 7946 0000",
+		DeflectHours:      "Mon-Fri 9:00-17:00",
+		ShutdownTimeout:   30 * time.Second,
+		DuplicateTTL:      time.Hour,
+		FormMinTime:       3 * time.Second,
+		FormTokenLifetime: 2 * time.Hour,
+		Brand:             web.DefaultBranding(),
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %+v, want %+v", got, want)
@@ -143,7 +152,7 @@ func TestLoadConfigBadValues(t *testing.T) {
 		{"TOLLGATE_DUPLICATE_TTL", "500ms", "use at least 1s"},
 	}
 	freeText := []string{"TOLLGATE_DEFLECT_PHONE", "TOLLGATE_DEFLECT_HOURS"}
-	for _, k := range configKeys() {
+	for _, k := range coreConfigKeys() { // the form's keys: TestLoadFormConfigBadValues
 		covered := slices.ContainsFunc(tests, func(tt struct{ name, value, want string }) bool { return tt.name == k.name })
 		if !covered && !slices.Contains(freeText, k.name) {
 			t.Errorf("%s has no bad-value case", k.name)
@@ -343,7 +352,7 @@ func TestLoadConfigEnvironWarnings(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			environ := append([]string{"TOLLGATE_DEFLECT_PHONE=+1 555 0100"}, tt.environ...)
+			environ := append([]string{"TOLLGATE_DEFLECT_PHONE=+1 555 0100", "TOLLGATE_FORM_SECRET=" + testFormSecret}, tt.environ...)
 			c, err := LoadConfigEnviron(environ)
 			if err != nil {
 				t.Fatalf("LoadConfigEnviron: %v", err)
@@ -390,7 +399,9 @@ func TestConfigWarnings(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := LoadConfig(envOf(tt.env))
+			env := map[string]string{"TOLLGATE_FORM_SECRET": testFormSecret} // its warning: TestFormConfigWarnings
+			maps.Copy(env, tt.env)
+			c, err := LoadConfig(envOf(env))
 			if err != nil {
 				t.Fatalf("LoadConfig: %v", err)
 			}

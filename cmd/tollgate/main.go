@@ -109,6 +109,7 @@ func run(ctx context.Context, args, environ []string, stdout io.Writer) error {
 		Engine: engine, Dispatcher: dispatcher, Ready: engine.Ping, Logger: log,
 		TrustedProxies: cfg.TrustedProxies,
 		Deflect:        handlers.Deflection{ChatURL: cfg.DeflectChatURL, Phone: cfg.DeflectPhone, Hours: cfg.DeflectHours},
+		Form:           cfg.formConfig(),
 	})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
