@@ -85,18 +85,12 @@ func TestFormFrameAncestors(t *testing.T) {
 				}
 			}
 			// Nothing else may be framed.
-			for _, path := range []string{"/healthz", "/nope", h.form().brandPath} {
+			for _, path := range []string{"/healthz", "/nope", web.DefaultBranding().StylesheetPath()} {
 				rec := h.do(t, request{method: http.MethodGet, path: path})
 				assertSecurityHeaders(t, rec.Header())
 			}
 		})
 	}
-}
-
-// form returns the harness server's form settings, built as NewServer
-// builds them.
-func (h *harness) form() *formSettings {
-	return newFormSettings(h.deps.Form, h.deps.TrustedProxies, h.deps.Now)
 }
 
 func TestFormFrameAncestorInvalidPanics(t *testing.T) {
