@@ -24,6 +24,7 @@ const (
 	maxPhoneLen = 64
 	maxNameLen  = 100
 	maxFlowLen  = 64
+	maxNoteLen  = 200
 )
 
 // callbackInput is a callback request as the visitor sent it, from the
@@ -32,6 +33,9 @@ type callbackInput struct {
 	Phone string
 	Name  string
 	Flow  string
+	// Note is the visitor's reason for the call, free text; only the form
+	// asks for it.
+	Note string
 	// Region is the country the visitor picked for a number typed without
 	// +country; empty means the engine's default.
 	Region string
@@ -80,7 +84,15 @@ func (in callbackInput) validate() error {
 		errs = append(errs, fieldError(codeInvalidName, web.FieldName, "The name must not contain control characters."))
 	}
 	if in.Region != "" && !phonenumbers.GetSupportedRegions()[in.Region] {
-		errs = append(errs, fieldError(codeInvalidRegion, web.FieldRegion, "The country must be an upper-case ISO 3166-1 code such as GB."))
+		errs = append(errs, fieldError(codeInvalidRegion, web.FieldRegion, "Choose a country from the list (an ISO 3166-1 code such as GB)."))
+	}
+	switch {
+	case !utf8.ValidString(in.Note):
+		errs = append(errs, fieldError(codeInvalidUTF8, web.FieldReason, "The reason contains invalid characters."))
+	case utf8.RuneCountInString(in.Note) > maxNoteLen:
+		errs = append(errs, fieldError(codeReasonTooLong, web.FieldReason, fmt.Sprintf("The reason must be at most %d characters.", maxNoteLen)))
+	case strings.ContainsFunc(in.Note, unicode.IsControl):
+		errs = append(errs, fieldError(codeInvalidReason, web.FieldReason, "The reason must not contain control characters."))
 	}
 	if !validFlow(in.Flow) {
 		errs = append(errs, fieldError(codeInvalidFlow, web.FieldFlow, fmt.Sprintf("The flow may hold only letters, digits, '.', '_' and '-', at most %d of them.", maxFlowLen)))

@@ -34,6 +34,9 @@ const (
 	codeUnauthorized     = "unauthorized"
 	codeForbidden        = "forbidden"
 	codeNotConfigured    = "not_configured"
+	codeReasonTooLong    = "reason_too_long"
+	codeInvalidReason    = "invalid_reason"
+	codeMissingConsent   = "missing_consent"
 	codeUnavailable      = "unavailable"
 	codeInternal         = "internal"
 )
@@ -61,6 +64,9 @@ var statusByCode = map[string]int{
 	codeUnauthorized:     http.StatusUnauthorized,
 	codeForbidden:        http.StatusForbidden,
 	codeNotConfigured:    http.StatusNotFound,
+	codeReasonTooLong:    http.StatusUnprocessableEntity,
+	codeInvalidReason:    http.StatusUnprocessableEntity,
+	codeMissingConsent:   http.StatusUnprocessableEntity,
 	codeUnavailable:      http.StatusServiceUnavailable,
 	codeInternal:         http.StatusInternalServerError,
 }
@@ -207,7 +213,7 @@ func (s *server) handleError(err error, c echo.Context) {
 	case c.Request().Method == http.MethodHead:
 		werr = c.NoContent(status)
 	case wantsHTML(c):
-		werr = s.render(c, status, web.ErrorPage(status, ae.message()))
+		werr = s.render(c, status, web.ErrorPage(s.form.brand, status, ae.message()))
 	default:
 		werr = c.JSON(status, errorResponse{Error: errorBody{Code: ae.Code, Message: ae.message(), Field: ae.Field}})
 	}

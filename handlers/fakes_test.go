@@ -23,6 +23,8 @@ import (
 type fakeEngine struct {
 	EvaluateFunc func(ctx context.Context, req risk.Request) (risk.Decision, error)
 	ReleaseFunc  func(ctx context.Context, number, id string) error
+	// IPCountryFunc answers IPCountry; nil places every IP nowhere.
+	IPCountryFunc func(ip netip.Addr) string
 }
 
 var _ Evaluator = (*fakeEngine)(nil)
@@ -33,6 +35,13 @@ func (f *fakeEngine) Evaluate(ctx context.Context, req risk.Request) (risk.Decis
 
 func (f *fakeEngine) Release(ctx context.Context, number, id string) error {
 	return f.ReleaseFunc(ctx, number, id)
+}
+
+func (f *fakeEngine) IPCountry(ip netip.Addr) string {
+	if f.IPCountryFunc == nil {
+		return ""
+	}
+	return f.IPCountryFunc(ip)
 }
 
 // fakeQueue is a CallQueue whose methods are set per test.
@@ -90,13 +99,24 @@ type harness struct {
 	calls    []contactflows.Call
 	recorded []risk.Action
 	released chan string // "number/id", sent from whichever goroutine releases
+	now      time.Time   // the server's clock; tests move it
 }
+
+// Form settings of every harness: the shipped minimum fill time and a
+// fixed key.
+const testMinFill = 3 * time.Second
+
+var testSecret = []byte("0123456789abcdef0123456789abcdef")
 
 // newHarness returns a harness whose engine decides action; mods adjust the
 // Deps before the server is built.
 func newHarness(t *testing.T, action risk.Action, mods ...func(*harness)) *harness {
 	t.Helper()
-	h := &harness{logs: &bytes.Buffer{}, released: make(chan string, 16)}
+	h := &harness{
+		logs:     &bytes.Buffer{},
+		released: make(chan string, 16),
+		now:      time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC),
+	}
 	engine := &fakeEngine{
 		EvaluateFunc: func(ctx context.Context, req risk.Request) (risk.Decision, error) {
 			h.requests = append(h.requests, req)
@@ -127,6 +147,8 @@ func newHarness(t *testing.T, action risk.Action, mods ...func(*harness)) *harne
 			Phone:   "+44 20 7946 0000",
 			Hours:   "Mon–Fri 9:00–17:00",
 		},
+		Form: FormConfig{Secret: testSecret, MinFillTime: testMinFill},
+		Now:  func() time.Time { return h.now },
 	}
 	for _, mod := range mods {
 		mod(h)

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"mime"
 	"net/http"
+	"net/netip"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -16,14 +18,72 @@ import (
 // the same size, so nothing spills to disk.
 const maxFormMemory = 64 << 10
 
-// handleFormShow shows the empty callback form.
+// formSettings is the form's configuration, prepared once at start.
+type formSettings struct {
+	regions       []web.Region
+	regionSet     map[string]bool
+	defaultRegion string
+	tokens        *formTokens
+	minFill       time.Duration
+	lifetime      time.Duration
+	now           func() time.Time
+	trusted       []netip.Prefix
+	brand         web.Branding
+	brandCSS      []byte
+	brandPath     string
+	policies      policies
+}
+
+// newFormSettings prepares fc; trusted are the proxies believed about the
+// scheme, now the clock (nil is time.Now).
+func newFormSettings(fc FormConfig, trusted []netip.Prefix, now func() time.Time) *formSettings {
+	f := &formSettings{
+		regions:       regionOptions(),
+		regionSet:     map[string]bool{},
+		defaultRegion: strings.ToUpper(fc.DefaultRegion),
+		tokens:        newFormTokens(fc.Secret),
+		minFill:       max(fc.MinFillTime, 0),
+		lifetime:      fc.TokenLifetime,
+		now:           now,
+		brand:         fc.Branding.WithDefaults(),
+		policies:      newPolicies(fc.FrameAncestors, fc.Branding.LogoURL),
+	}
+	for _, r := range f.regions {
+		f.regionSet[r.Code] = true
+	}
+	if f.defaultRegion == "" {
+		f.defaultRegion = "US"
+	}
+	if !f.regionSet[f.defaultRegion] {
+		panic("handlers: FormConfig.DefaultRegion " + fc.DefaultRegion + " is not a supported region")
+	}
+	if f.lifetime <= 0 {
+		f.lifetime = DefaultTokenLifetime
+	}
+	if f.now == nil {
+		f.now = time.Now
+	}
+	for _, p := range trusted {
+		f.trusted = append(f.trusted, unmapPrefix(p))
+	}
+	f.brandCSS, f.brandPath = f.brand.Stylesheet(), f.brand.StylesheetPath()
+	return f
+}
+
+// handleFormShow shows the empty callback form, the visitor's country
+// preselected and, from ?flow=, the flow it posts for.
 func (s *server) handleFormShow(c echo.Context) error {
-	return s.render(c, http.StatusOK, web.CallbackForm(web.CallbackFormModel{}))
+	m := web.CallbackFormModel{Region: s.visitorRegion(c)}
+	if flow := c.QueryParam(web.FieldFlow); validFlow(flow) {
+		m.Flow = flow
+	}
+	return s.renderForm(c, http.StatusOK, m, s.form.now())
 }
 
 // handleFormSubmit takes the callback form. Field errors re-render the form
 // with the input kept (422); allow and block both show the accepted page;
-// deflect shows the alternatives.
+// deflect shows the alternatives. What the friction checks find goes into
+// the decision and nowhere else.
 func (s *server) handleFormSubmit(c echo.Context) error {
 	r := c.Request()
 	var err error
@@ -36,44 +96,96 @@ func (s *server) handleFormSubmit(c echo.Context) error {
 	if err != nil {
 		return bodyReadError(err)
 	}
+	f := r.PostForm
 	in := callbackInput{
-		Phone: r.PostForm.Get(web.FieldPhone),
-		Name:  r.PostForm.Get(web.FieldName),
-		Flow:  r.PostForm.Get(web.FieldFlow),
+		Phone:  f.Get(web.FieldPhone),
+		Name:   f.Get(web.FieldName),
+		Flow:   f.Get(web.FieldFlow),
+		Note:   f.Get(web.FieldReason),
+		Region: strings.ToUpper(strings.TrimSpace(f.Get(web.FieldRegion))),
 	}
+	consent := f.Get(web.FieldConsent) != ""
+	fr := s.checkFriction(c, f)
+	in.Extra = fr.reasons
 
-	d, err := s.decide(c, in)
-	if m, ok := formModel(in, err); ok {
-		return s.render(c, http.StatusUnprocessableEntity, web.CallbackForm(m))
+	var d risk.Decision
+	err = s.checkForm(in, consent)
+	if err == nil {
+		d, err = s.decide(c, in)
+	}
+	if m, ok := formModel(in, consent, err); ok {
+		if m.Region == "" {
+			m.Region = s.visitorRegion(c)
+		}
+		return s.renderForm(c, http.StatusUnprocessableEntity, m, s.rerenderIssued(fr))
 	}
 	if err != nil {
 		return err
 	}
 	if d.Action == risk.Deflect {
-		return s.render(c, http.StatusOK, web.CallbackDeflected(s.Deflect))
+		return s.render(c, http.StatusOK, web.CallbackDeflected(s.form.brand, s.Deflect))
 	}
-	return s.render(c, http.StatusOK, web.CallbackAccepted(d.ID))
+	return s.render(c, http.StatusOK, web.CallbackAccepted(s.form.brand, d.ID))
+}
+
+// renderForm renders the form m with a token issued at issued, bound to
+// the visitor's form cookie.
+func (s *server) renderForm(c echo.Context, status int, m web.CallbackFormModel, issued time.Time) error {
+	m.Token = s.form.tokens.issue(s.ensureFormCookie(c), issued)
+	m.Regions = s.form.regions
+	return s.render(c, status, web.CallbackForm(s.form.brand, m))
+}
+
+// visitorRegion is the country of the visitor's IP when it has a known,
+// supported one, else the default region.
+func (s *server) visitorRegion(c echo.Context) string {
+	if r := s.Engine.IPCountry(clientIP(c)); s.form.regionSet[r] {
+		return r
+	}
+	return s.form.defaultRegion
+}
+
+// checkForm validates in as decide does, and the consent box, which must
+// be ticked. It returns a *validationError listing every problem, or nil.
+func (s *server) checkForm(in callbackInput, consent bool) error {
+	var errs []*appError
+	var ve *validationError
+	if errors.As(in.validate(), &ve) {
+		errs = ve.errs
+	}
+	if !consent {
+		errs = append(errs, fieldError(codeMissingConsent, web.FieldConsent, "Tick the box to agree to be called at this number."))
+	}
+	if len(errs) > 0 {
+		return &validationError{errs: errs}
+	}
+	return nil
 }
 
 // formModel builds the re-rendered form when err holds only errors on the
 // form's visible fields; ok is false otherwise, and err goes to the error
 // handler.
-func formModel(in callbackInput, err error) (m web.CallbackFormModel, ok bool) {
+func formModel(in callbackInput, consent bool, err error) (m web.CallbackFormModel, ok bool) {
 	var ve *validationError
 	if !errors.As(err, &ve) {
 		return m, false
 	}
 	m = web.CallbackFormModel{
-		Name:   strings.ToValidUTF8(in.Name, "\uFFFD"),
-		Phone:  strings.ToValidUTF8(in.Phone, "\uFFFD"),
-		Flow:   in.Flow,
-		Errors: map[string]string{},
+		Name:    strings.ToValidUTF8(in.Name, "\uFFFD"),
+		Region:  in.Region,
+		Phone:   strings.ToValidUTF8(in.Phone, "\uFFFD"),
+		Reason:  strings.ToValidUTF8(in.Note, "\uFFFD"),
+		Consent: consent,
+		Flow:    in.Flow,
+		Errors:  map[string]string{},
 	}
 	for _, fe := range ve.errs {
-		if fe.Field != web.FieldPhone && fe.Field != web.FieldName {
+		switch fe.Field {
+		case web.FieldName, web.FieldRegion, web.FieldPhone, web.FieldReason, web.FieldConsent:
+			m.Errors[fe.Field] = fe.message()
+		default:
 			return web.CallbackFormModel{}, false
 		}
-		m.Errors[fe.Field] = fe.message()
 	}
 	return m, true
 }

@@ -7,6 +7,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"strings"
 	"testing"
@@ -61,10 +62,50 @@ func assertSecurityHeaders(t *testing.T, hdr http.Header) {
 func TestFormShow(t *testing.T) {
 	h := newHarness(t, risk.Allow)
 	rec := h.do(t, request{method: http.MethodGet, path: "/"})
-	assertHTML(t, rec, http.StatusOK, `data-testid="callback-form"`, `name="phone"`, `type="tel"`)
-	assertSecurityHeaders(t, rec.Header())
+	assertHTML(t, rec, http.StatusOK,
+		`data-testid="callback-form"`, `name="phone"`, `type="tel"`, `name="region"`, `name="reason"`,
+		`name="consent"`, `name="website"`, `<option value="US" selected>United States (+1)</option>`,
+	)
+	assertFormPageHeaders(t, rec.Header())
 	if strings.Contains(rec.Body.String(), "<script") {
 		t.Errorf("page has a script")
+	}
+	if m := tokenField.FindStringSubmatch(rec.Body.String()); m == nil || m[1] == "" {
+		t.Errorf("page has no form token")
+	}
+}
+
+func TestFormShowPreselectsVisitorCountry(t *testing.T) {
+	countries := map[string]string{"198.51.100.7": "GB", "192.0.2.7": "AQ"}
+	tests := []struct {
+		name, remote, want string
+	}{
+		{"known country", "198.51.100.7:1234", "GB"},
+		{"country without phone numbers", "192.0.2.7:1234", "DE"},
+		{"unknown address", "127.0.0.1:1234", "DE"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, risk.Allow, func(h *harness) {
+				h.deps.Form.DefaultRegion = "de"
+				h.deps.Engine.(*fakeEngine).IPCountryFunc = func(ip netip.Addr) string { return countries[ip.String()] }
+			})
+			rec := h.do(t, request{method: http.MethodGet, path: "/", remoteAddr: tt.remote})
+			assertHTML(t, rec, http.StatusOK, `<option value="`+tt.want+`" selected>`)
+			if got := strings.Count(rec.Body.String(), " selected>"); got != 1 {
+				t.Errorf("%d options selected, want 1", got)
+			}
+		})
+	}
+}
+
+func TestFormShowCarriesFlow(t *testing.T) {
+	h := newHarness(t, risk.Allow)
+	rec := h.do(t, request{method: http.MethodGet, path: "/?flow=sales"})
+	assertHTML(t, rec, http.StatusOK, `<input type="hidden" name="flow" value="sales">`)
+	rec = h.do(t, request{method: http.MethodGet, path: "/?flow=" + url.QueryEscape("no spaces")})
+	if strings.Contains(rec.Body.String(), `name="flow"`) {
+		t.Errorf("an invalid flow was carried into the form")
 	}
 }
 
@@ -81,14 +122,18 @@ func TestFormSubmitOutcomes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(string(tt.action), func(t *testing.T) {
 			h := newHarness(t, tt.action)
-			rec := h.postForm(t, url.Values{"phone": {testPhone}, "name": {"Ann"}})
+			rec := h.submitClean(t, filledForm())
 			assertHTML(t, rec, http.StatusOK, tt.wants...)
-			assertSecurityHeaders(t, rec.Header())
+			assertFormPageHeaders(t, rec.Header())
+			if got := rec.Header().Values("Set-Cookie"); len(got) != 0 {
+				t.Errorf("outcome page sets cookies %q", got)
+			}
 			if got, want := len(h.calls), tt.wantCalls; got != want {
 				t.Errorf("calls submitted = %d, want %d", got, want)
 			}
-			if got, want := h.requests[0].Phone, testPhone; got != want {
-				t.Errorf("engine phone = %q, want %q", got, want)
+			req := h.requests[0]
+			if req.Phone != testPhone || req.Region != "GB" || len(req.Extra) != 0 {
+				t.Errorf("engine got phone %q region %q extra %v, want %q, GB and no form reasons", req.Phone, req.Region, req.Extra, testPhone)
 			}
 			for _, word := range []string{"risk", "fraud", "block", "score", "deflect"} {
 				if strings.Contains(strings.ToLower(visibleText(rec.Body.String())), word) {
@@ -118,27 +163,31 @@ func visibleText(html string) string {
 }
 
 func TestFormSubmitAllowAndBlockLookAlike(t *testing.T) {
-	v := url.Values{"phone": {testPhone}, "name": {"Ann"}}
-	assertLookAlike(t, newHarness(t, risk.Allow).postForm(t, v), newHarness(t, risk.Block).postForm(t, v))
+	assertLookAlike(t, newHarness(t, risk.Allow).submitClean(t, filledForm()), newHarness(t, risk.Block).submitClean(t, filledForm()))
 }
 
 func TestFormSubmitDeflectWithoutAlternatives(t *testing.T) {
 	h := newHarness(t, risk.Deflect, func(h *harness) { h.deps.Deflect = Deflection{} })
-	rec := h.postForm(t, url.Values{"phone": {testPhone}})
+	rec := h.submitClean(t, filledForm())
 	assertHTML(t, rec, http.StatusOK, `data-testid="callback-deflected"`, `data-testid="deflect-generic"`)
 }
 
 func TestFormSubmitMissingPhoneKeepsInput(t *testing.T) {
 	h := newHarness(t, risk.Allow)
-	rec := h.postForm(t, url.Values{"phone": {"  "}, "name": {`Ann "<b>"`}, "flow": {"sales"}})
+	rec := h.postForm(t, url.Values{"phone": {"  "}, "name": {`Ann "<b>"`}, "flow": {"sales"}, "region": {"gb"}, "reason": {"Re: <order>"}, "consent": {"yes"}})
 	assertHTML(t, rec, http.StatusUnprocessableEntity,
 		`data-testid="callback-form"`,
 		`value="Ann &#34;&lt;b&gt;&#34;"`,
+		`value="Re: &lt;order&gt;"`,
+		`<option value="GB" selected>`,
+		`type="checkbox" value="yes" required checked>`,
 		`<input type="hidden" name="flow" value="sales">`,
 		`aria-describedby="phone-hint phone-error"`,
 		`aria-invalid="true"`,
 		`<p id="phone-error" class="field-error" data-testid="phone-error">Enter your phone number.</p>`,
+		`<li><a href="#phone">Enter your phone number.</a></li>`,
 	)
+	assertFormPageHeaders(t, rec.Header())
 	if got, want := len(h.requests), 0; got != want {
 		t.Errorf("engine calls = %d, want %d", got, want)
 	}
@@ -148,7 +197,7 @@ func TestFormSubmitInvalidNumber(t *testing.T) {
 	h := newHarness(t, risk.Allow, evaluateWith(func(ctx context.Context, req risk.Request) (risk.Decision, error) {
 		return risk.Decision{}, &risk.NumberError{Problem: "This is not a valid phone number."}
 	}))
-	rec := h.postForm(t, url.Values{"phone": {"+44 12"}, "name": {"Ann"}})
+	rec := h.postForm(t, url.Values{"phone": {"+44 12"}, "name": {"Ann"}, "consent": {"yes"}})
 	assertHTML(t, rec, http.StatusUnprocessableEntity,
 		`value="+44 12"`,
 		`value="Ann"`,
@@ -161,12 +210,24 @@ func TestFormSubmitInvalidNumber(t *testing.T) {
 
 func TestFormSubmitShowsEveryFieldError(t *testing.T) {
 	h := newHarness(t, risk.Allow)
-	rec := h.postForm(t, url.Values{"phone": {strings.Repeat("1", 65)}, "name": {strings.Repeat("a", 101)}})
+	rec := h.postForm(t, url.Values{
+		"phone":  {strings.Repeat("1", 65)},
+		"name":   {strings.Repeat("a", 101)},
+		"reason": {strings.Repeat("é", 201)},
+		"region": {"XX"},
+	})
 	assertHTML(t, rec, http.StatusUnprocessableEntity,
 		`data-testid="phone-error">The phone number must be at most 64 characters.</p>`,
 		`aria-describedby="name-error"`,
 		`data-testid="name-error">The name must be at most 100 characters.</p>`,
+		`data-testid="reason-error">The reason must be at most 200 characters.</p>`,
+		`data-testid="region-error">Choose a country from the list (an ISO 3166-1 code such as GB).</p>`,
+		`data-testid="consent-error">Tick the box to agree to be called at this number.</p>`,
+		`<li><a href="#name">`, `<li><a href="#region">`, `<li><a href="#phone">`, `<li><a href="#reason">`, `<li><a href="#consent">`,
 	)
+	if got, want := len(h.requests), 0; got != want {
+		t.Errorf("engine calls = %d, want %d", got, want)
+	}
 }
 
 func TestFormSubmitInvalidUTF8IsReplacedOnRerender(t *testing.T) {
@@ -174,10 +235,11 @@ func TestFormSubmitInvalidUTF8IsReplacedOnRerender(t *testing.T) {
 	rec := h.do(t, request{
 		method: http.MethodPost,
 		path:   "/",
-		body:   strings.NewReader("phone=&name=Ann%FF"),
+		body:   strings.NewReader("phone=&name=Ann%FF&reason=x%00y"),
 		header: http.Header{"Content-Type": {"application/x-www-form-urlencoded"}, "Accept": {"text/html"}},
 	})
-	assertHTML(t, rec, http.StatusUnprocessableEntity, `value="Ann`+"\uFFFD"+`"`, `data-testid="name-error"`)
+	assertHTML(t, rec, http.StatusUnprocessableEntity, `value="Ann`+"\uFFFD"+`"`, `data-testid="name-error"`,
+		`data-testid="reason-error">The reason must not contain control characters.</p>`)
 }
 
 func TestFormSubmitMultipart(t *testing.T) {
@@ -186,6 +248,7 @@ func TestFormSubmitMultipart(t *testing.T) {
 	w := multipart.NewWriter(&body)
 	_ = w.WriteField("phone", testPhone)
 	_ = w.WriteField("name", "Ann")
+	_ = w.WriteField("consent", "yes")
 	_ = w.Close()
 	rec := h.do(t, request{
 		method: http.MethodPost,
@@ -209,6 +272,7 @@ func TestFormSubmitMultipartMediaTypeCase(t *testing.T) {
 	var body bytes.Buffer
 	w := multipart.NewWriter(&body)
 	_ = w.WriteField("phone", testPhone)
+	_ = w.WriteField("consent", "yes")
 	_ = w.Close()
 	rec := h.do(t, request{
 		method: http.MethodPost,
@@ -248,14 +312,14 @@ func TestFormSubmitErrorPages(t *testing.T) {
 			evaluate: func(context.Context, risk.Request) (risk.Decision, error) {
 				return risk.Decision{}, errors.New("redis: i/o timeout")
 			},
-			values:     url.Values{"phone": {testPhone}},
+			values:     url.Values{"phone": {testPhone}, "consent": {"yes"}},
 			wantStatus: http.StatusServiceUnavailable,
 			wantText:   "temporarily unavailable",
 			unwanted:   "redis",
 		},
 		{
 			name:       "bad flow",
-			values:     url.Values{"phone": {testPhone}, "flow": {"no spaces allowed"}},
+			values:     url.Values{"phone": {testPhone}, "consent": {"yes"}, "flow": {"no spaces allowed"}},
 			wantStatus: http.StatusUnprocessableEntity,
 			wantText:   "The flow may hold only",
 		},
@@ -290,7 +354,7 @@ func TestFormSubmitErrorPages(t *testing.T) {
 				header: http.Header{"Content-Type": {"application/x-www-form-urlencoded"}, "Accept": {"text/html"}},
 			})
 			assertHTML(t, rec, tt.wantStatus, `data-testid="error-page"`, tt.wantText)
-			assertSecurityHeaders(t, rec.Header())
+			assertFormPageHeaders(t, rec.Header())
 			if tt.unwanted != "" && strings.Contains(rec.Body.String(), tt.unwanted) {
 				t.Errorf("page leaks %q", tt.unwanted)
 			}

@@ -71,7 +71,7 @@ func TestLogsNeverHoldTheRawNumber(t *testing.T) {
 			h.do(t, request{
 				method: http.MethodPost,
 				path:   "/",
-				body:   strings.NewReader(url.Values{"phone": {testPhone}}.Encode()),
+				body:   strings.NewReader(url.Values{"phone": {testPhone}, "consent": {"yes"}}.Encode()),
 				header: http.Header{"Content-Type": {"application/x-www-form-urlencoded"}},
 			})
 		}},

@@ -11,11 +11,10 @@ import (
 // bodyLimit caps request bodies on the routes that read one.
 const bodyLimit = "64KB"
 
-// contentSecurityPolicy allows the pages' own stylesheet and icon only.
-const contentSecurityPolicy = "default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-
 // registerMiddleware installs, outermost first: the request log, panic
-// recovery and security headers.
+// recovery and security headers. The Content-Security-Policy allows the
+// pages' own stylesheets and icon, and the logo's origin; the form's routes
+// relax its frame-ancestors (formPageHeaders).
 func (s *server) registerMiddleware(e *echo.Echo) {
 	e.Use(middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
 		HandleError:     true,
@@ -37,7 +36,7 @@ func (s *server) registerMiddleware(e *echo.Echo) {
 	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{
 		ContentTypeNosniff:    "nosniff",
 		XFrameOptions:         "DENY",
-		ContentSecurityPolicy: contentSecurityPolicy,
+		ContentSecurityPolicy: s.form.policies.pageCSP,
 		ReferrerPolicy:        "no-referrer",
 	}))
 }

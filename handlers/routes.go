@@ -16,10 +16,12 @@ func (s *server) registerRoutes(e *echo.Echo) {
 	e.GET("/healthz", s.handleHealthz)
 	// Readiness: the backing services answer within a second.
 	e.GET("/readyz", s.handleReadyz)
-	// The public callback form.
-	e.GET("/", s.handleFormShow)
+	// The public callback form; the configured sites may frame it.
+	e.GET("/", s.handleFormShow, s.formPageHeaders)
 	// The callback form's submission; answers with an outcome page.
-	e.POST("/", s.handleFormSubmit, limitBody())
+	e.POST("/", s.handleFormSubmit, s.formPageHeaders, limitBody())
+	// The branding's colours, at a content-hashed path.
+	e.Match([]string{http.MethodGet, http.MethodHead}, s.form.brandPath, s.handleBrandStylesheet)
 	// The JSON callback API, callable from the browsers of the configured
 	// origins; OPTIONS answers their CORS preflight.
 	cors := s.cors()

@@ -24,7 +24,12 @@ type Evaluator interface {
 	Evaluate(ctx context.Context, req risk.Request) (risk.Decision, error)
 	// Release frees the lock decision id holds on number.
 	Release(ctx context.Context, number, id string) error
+	// IPCountry returns the ISO code of the country ip is in, or "" when
+	// unknown; the form preselects it.
+	IPCountry(ip netip.Addr) string
 }
+
+var _ Evaluator = (*risk.Engine)(nil)
 
 // CallQueue records decisions and queues the calls of allowed ones;
 // *contactflows.Queue satisfies it.
@@ -74,26 +79,62 @@ type Deps struct {
 	// PublicURL is the absolute base URL providers reach the server at, as
 	// they sign it.
 	PublicURL string
-	// Now is the clock; nil means time.Now.
+	// Form configures the public form: its country default, bot friction,
+	// embedding and branding.
+	Form FormConfig
+	// Now is the clock form and visitor tokens are checked by; nil is
+	// time.Now.
 	Now func() time.Time
 }
+
+// Branding is the public pages' look and wording.
+type Branding = web.Branding
+
+// FormConfig configures the public callback form.
+type FormConfig struct {
+	// DefaultRegion is the country preselected when the visitor's IP has
+	// no known country, an ISO 3166-1 alpha-2 code; empty means "US".
+	DefaultRegion string
+	// Secret keys the form tokens' HMAC; every instance serving one site
+	// needs the same. Empty: a random key, good for this server's life.
+	Secret []byte
+	// MinFillTime is the least time a person takes to fill the form in; a
+	// faster submission is a signal. Zero: no minimum.
+	MinFillTime time.Duration
+	// TokenLifetime is how long a served form stays good; an older one
+	// is a signal. Zero means DefaultTokenLifetime.
+	TokenLifetime time.Duration
+	// FrameAncestors are the origins, scheme://host[:port] as ParseOrigin
+	// reads them, that may show the form pages in a frame besides
+	// Tollgate's own.
+	FrameAncestors []string
+	// Branding is the pages' look and wording; empty fields take
+	// web.DefaultBranding's.
+	Branding Branding
+}
+
+// DefaultTokenLifetime is how long a served form stays good when
+// FormConfig.TokenLifetime is zero.
+const DefaultTokenLifetime = 2 * time.Hour
 
 // server holds the dependencies the handlers use, as Deps gave them, with
 // defaults filled in.
 type server struct {
 	Deps
-	log *slog.Logger
-	now func() time.Time
+	log  *slog.Logger
+	now  func() time.Time
+	form *formSettings
 }
 
 // NewServer returns the HTTP server for d with every route registered.
-// It panics when a required dependency is missing or a trusted proxy
-// prefix is invalid, both wiring mistakes.
+// It panics when a required dependency is missing, or a trusted proxy
+// prefix, the default region or a frame ancestor is invalid: wiring
+// mistakes, as configuration is validated before.
 func NewServer(d Deps) *echo.Echo {
 	if d.Engine == nil || d.Calls == nil {
 		panic("handlers: Deps.Engine and Deps.Calls are required")
 	}
-	s := &server{Deps: d, log: d.Logger, now: d.Now}
+	s := &server{Deps: d, log: d.Logger, now: d.Now, form: newFormSettings(d.Form, d.TrustedProxies, d.Now)}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -138,14 +179,19 @@ func ipNet(p netip.Prefix) *net.IPNet {
 	if !p.IsValid() {
 		panic("handlers: invalid trusted proxy prefix " + p.String())
 	}
-	if p.Addr().Is4In6() && p.Bits() >= 96 {
-		p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
-	}
-	p = p.Masked()
+	p = unmapPrefix(p)
 	return &net.IPNet{
 		IP:   net.IP(p.Addr().AsSlice()),
 		Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen()),
 	}
+}
+
+// unmapPrefix returns p masked, an IPv4-mapped IPv6 prefix as IPv4.
+func unmapPrefix(p netip.Prefix) netip.Prefix {
+	if p.Addr().Is4In6() && p.Bits() >= 96 {
+		p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+	}
+	return p.Masked()
 }
 
 // clientIP is the request's client address as the IPExtractor found it, or

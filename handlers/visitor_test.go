@@ -1,92 +1,118 @@
 package handlers
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
-	"strconv"
+	"maps"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/tollgate/tollgate/risk"
+	"github.com/tollgate/tollgate/web"
 )
 
-var (
-	testSecret = []byte("0123456789abcdef0123456789abcdef")
-	testNow    = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
-)
-
-// handToken builds a token by the documented recipe, independently of
-// SignVisitorToken.
-func handToken(secret []byte, user string, exp int64) string {
-	payload := "v1." + base64.RawURLEncoding.EncodeToString([]byte(user)) + "." + strconv.FormatInt(exp, 10)
-	m := hmac.New(sha256.New, secret)
-	m.Write([]byte(payload))
-	return payload + "." + base64.RawURLEncoding.EncodeToString(m.Sum(nil))
-}
-
-func TestVisitorTokens(t *testing.T) {
-	exp := testNow.Add(time.Hour).Unix()
-	good := handToken(testSecret, "user-42", exp)
-	if got := SignVisitorToken(testSecret, "user-42", time.Unix(exp, 0)); got != good {
-		t.Errorf("SignVisitorToken = %s, want the documented %s", got, good)
+// assertFormPageHeaders checks the headers of a form page shown with no
+// frame ancestors configured.
+func assertFormPageHeaders(t *testing.T, hdr http.Header) {
+	t.Helper()
+	want := map[string]string{
+		"X-Content-Type-Options":  "nosniff",
+		"Referrer-Policy":         "no-referrer",
+		"Content-Security-Policy": "default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'",
+		"X-Frame-Options":         "SAMEORIGIN",
+		"Cache-Control":           "no-store",
 	}
-	parts := strings.Split(good, ".")
-	tests := []struct {
-		name, token, err string
-	}{
-		{"valid", good, ""},
-		{"expired", handToken(testSecret, "user-42", testNow.Unix()), "expired"},
-		{"expiry too far ahead", handToken(testSecret, "user-42", testNow.Add(48*time.Hour).Unix()), "ahead"},
-		{"other secret", handToken([]byte("another secret, another site...."), "user-42", exp), "bad signature"},
-		{"user swapped", parts[0] + "." + base64.RawURLEncoding.EncodeToString([]byte("admin")) + "." + parts[2] + "." + parts[3], "bad signature"},
-		{"expiry extended", parts[0] + "." + parts[1] + "." + strconv.FormatInt(exp+60, 10) + "." + parts[3], "bad signature"},
-		{"version", "v2" + strings.TrimPrefix(good, "v1"), "not a v1 token"},
-		{"empty user", handToken(testSecret, "", exp), "no user id"},
-		{"garbage", "hello", "not a v1 token"},
-		{"too long", good + strings.Repeat("x", 600), "too long"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			user, err := verifyVisitorToken(testSecret, tt.token, testNow)
-			switch {
-			case tt.err == "" && (err != nil || user != "user-42"):
-				t.Errorf("got %q, %v; want user-42", user, err)
-			case tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)):
-				t.Errorf("got %q, %v; want an error with %q", user, err, tt.err)
-			}
-		})
+	for k, w := range want {
+		if got := hdr.Get(k); got != w {
+			t.Errorf("%s = %q, want %q", k, got, w)
+		}
 	}
 }
 
-func TestCallbackCreateVisitorToken(t *testing.T) {
-	secret := func(h *harness) { h.deps.VisitorSecret, h.deps.Now = testSecret, func() time.Time { return testNow } }
-	valid := handToken(testSecret, "user-42", testNow.Add(time.Hour).Unix())
-	clean := newHarness(t, risk.Allow, secret).postJSON(t, `{"phone":"`+testPhone+`"}`)
-	tests := []struct {
-		name, token   string
-		mods          []func(*harness)
-		authenticated bool
-		reason        bool
-	}{
-		{"valid", valid, []func(*harness){secret}, true, false},
-		{"forged", handToken([]byte("guess"), "user-42", testNow.Add(time.Hour).Unix()), []func(*harness){secret}, false, true},
-		{"no secret configured", valid, nil, false, true},
+// visitor is one browser: its cookies and the token of the last form page
+// it was shown.
+type visitor struct {
+	cookies map[string]string
+	token   string
+}
+
+var tokenField = regexp.MustCompile(`<input type="hidden" name="token" value="([^"]*)">`)
+
+// take keeps the cookies and the form token rec gave.
+func (v *visitor) take(rec *httptest.ResponseRecorder) {
+	if v.cookies == nil {
+		v.cookies = map[string]string{}
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t, risk.Allow, tt.mods...)
-			rec := h.postJSON(t, `{"phone":"`+testPhone+`","visitor_token":"`+tt.token+`"}`)
-			req := h.requests[0]
-			if req.Authenticated != tt.authenticated {
-				t.Errorf("Authenticated = %v, want %v", req.Authenticated, tt.authenticated)
-			}
-			got := len(req.Extra) == 1 && req.Extra[0].Code == risk.CodeVisitorTokenInvalid
-			if got != tt.reason {
-				t.Errorf("extra reasons = %+v, want visitor_token_invalid: %v", req.Extra, tt.reason)
-			}
-			assertLookAlike(t, clean, rec)
-		})
+	for _, c := range rec.Result().Cookies() {
+		v.cookies[c.Name] = c.Value
 	}
+	if m := tokenField.FindStringSubmatch(rec.Body.String()); m != nil {
+		v.token = m[1]
+	}
+}
+
+// header is what v's browser sends with a request.
+func (v *visitor) header() http.Header {
+	hdr := http.Header{"Accept": {"text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}}
+	var pairs []string
+	for name, value := range v.cookies {
+		pairs = append(pairs, name+"="+value)
+	}
+	if len(pairs) > 0 {
+		slices.Sort(pairs)
+		hdr.Set("Cookie", strings.Join(pairs, "; "))
+	}
+	return hdr
+}
+
+// openForm shows v the form.
+func (h *harness) openForm(t *testing.T, v *visitor) *httptest.ResponseRecorder {
+	t.Helper()
+	rec := h.do(t, request{method: http.MethodGet, path: "/", header: v.header()})
+	v.take(rec)
+	return rec
+}
+
+// submit posts values as v's browser would: with its cookies and, unless
+// values has one, the token of the form it was shown.
+func (h *harness) submit(t *testing.T, v *visitor, values url.Values) *httptest.ResponseRecorder {
+	t.Helper()
+	values = maps.Clone(values)
+	if _, ok := values[web.FieldToken]; !ok {
+		values.Set(web.FieldToken, v.token)
+	}
+	hdr := v.header()
+	hdr.Set("Content-Type", "application/x-www-form-urlencoded")
+	rec := h.do(t, request{method: http.MethodPost, path: "/", body: strings.NewReader(values.Encode()), header: hdr})
+	v.take(rec)
+	return rec
+}
+
+// submitClean opens the form, takes ten seconds over it and sends values,
+// as a person would.
+func (h *harness) submitClean(t *testing.T, values url.Values) *httptest.ResponseRecorder {
+	t.Helper()
+	v := &visitor{}
+	h.openForm(t, v)
+	h.now = h.now.Add(10 * time.Second)
+	return h.submit(t, v, values)
+}
+
+// filledForm is a form a person filled in correctly.
+func filledForm() url.Values {
+	return url.Values{"name": {"Ann"}, "region": {"GB"}, "phone": {testPhone}, "reason": {"My order"}, "consent": {"yes"}}
+}
+
+// with returns v with key set to value, or deleted when value is "".
+func with(v url.Values, key, value string) url.Values {
+	v = maps.Clone(v)
+	if value == "" {
+		v.Del(key)
+	} else {
+		v.Set(key, value)
+	}
+	return v
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"net/netip"
 	"slices"
 	"strings"
 	"sync"
@@ -219,6 +220,11 @@ return 0
 func (e *Engine) Release(ctx context.Context, number, id string) error {
 	return releaseScript.Run(ctx, e.rdb, []string{lockKey(number)}, id).Err()
 }
+
+// IPCountry returns the ISO 3166-1 alpha-2 code of the country the GeoIP
+// country database places ip in, or "" when it does not know or no
+// database is configured.
+func (e *Engine) IPCountry(ip netip.Addr) string { return e.geo.Lookup(ip).Country }
 
 // Close waits for background lock releases to finish.
 func (e *Engine) Close() { e.releases.Wait() }

@@ -71,6 +71,33 @@ func newEngine(t *testing.T, rdb redis.UniversalClient, mutate func(*risk.Settin
 	return e
 }
 
+func TestEngineIPCountry(t *testing.T) {
+	e := newEngine(t, miniStore(t), nil)
+	tests := []struct {
+		ip   netip.Addr
+		want string
+	}{
+		{usIP, "US"},
+		{gbIP, "GB"},
+		{netip.MustParseAddr("::ffff:198.51.100.20"), "GB"},
+		{deIP6, "DE"},
+		{netip.MustParseAddr("127.0.0.1"), ""},
+		{netip.Addr{}, ""},
+	}
+	for _, tt := range tests {
+		if got := e.IPCountry(tt.ip); got != tt.want {
+			t.Errorf("IPCountry(%s): got %q, want %q", tt.ip, got, tt.want)
+		}
+	}
+	bare, err := risk.NewEngine(risk.Options{Redis: miniStore(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := bare.IPCountry(usIP); got != "" {
+		t.Errorf("IPCountry without GeoIP: got %q, want \"\"", got)
+	}
+}
+
 func eval(t *testing.T, e *risk.Engine, phone string, ip netip.Addr) risk.Decision {
 	t.Helper()
 	d, err := e.Evaluate(context.Background(), risk.Request{Phone: phone, IP: ip, UserAgent: "test"})

@@ -2,7 +2,10 @@
 // callback form, its outcome pages and the error page.
 package web
 
-import "strings"
+import (
+	"strconv"
+	"strings"
+)
 
 // Form field names, shared by the form markup and the handlers reading it.
 const (
@@ -12,21 +15,89 @@ const (
 	FieldPhone = "phone"
 	// FieldFlow names the flow a form posts for, carried in a hidden field.
 	FieldFlow = "flow"
-	// FieldRegion is the country a number typed without +country is in.
+	// FieldRegion is the country picked for a number typed without
+	// +country, as an ISO 3166-1 alpha-2 code.
 	FieldRegion = "region"
+	// FieldReason is why the visitor wants a call, optional free text.
+	FieldReason = "reason"
+	// FieldConsent is the checkbox agreeing to be called; ticked sends
+	// ConsentValue.
+	FieldConsent = "consent"
+	// FieldToken carries the signed form token in a hidden field.
+	FieldToken = "token"
+	// FieldHoneypot is a field people never see or fill.
+	FieldHoneypot = "website"
 )
+
+// ConsentValue is what a ticked consent checkbox sends.
+const ConsentValue = "yes"
+
+// formFields are the visible fields in page order, the order of the error
+// summary.
+var formFields = []string{FieldName, FieldRegion, FieldPhone, FieldReason, FieldConsent}
 
 // CallbackFormModel is what the callback form shows: the visitor's input,
 // kept across a failed submission, and an error message per field.
 type CallbackFormModel struct {
 	// Name is the name the visitor typed.
 	Name string
+	// Region is the selected country's code, e.g. "GB".
+	Region string
 	// Phone is the number the visitor typed.
 	Phone string
-	// Flow is carried in a hidden field when the form was posted with one.
+	// Reason is the reason for the call the visitor typed.
+	Reason string
+	// Consent is whether the consent box is ticked.
+	Consent bool
+	// Flow is carried in a hidden field when the form was shown or posted
+	// with one.
 	Flow string
-	// Errors maps a field name (FieldName, FieldPhone) to its message.
+	// Token is the signed form token, carried in a hidden field.
+	Token string
+	// Regions are the countries offered, in display order.
+	Regions []Region
+	// Errors maps a field name (FieldName, FieldPhone, ...) to its message.
 	Errors map[string]string
+}
+
+// Region is one country offered for a phone number.
+type Region struct {
+	// Code is the ISO 3166-1 alpha-2 code, e.g. "GB".
+	Code string
+	// Name is the country's name in English.
+	Name string
+	// CallingCode is the country calling code, e.g. 44.
+	CallingCode int
+}
+
+// Label is the option text: the name and the calling code.
+func (r Region) Label() string {
+	return r.Name + " (+" + strconv.Itoa(r.CallingCode) + ")"
+}
+
+// fieldMessage is one entry of the error summary.
+type fieldMessage struct {
+	field, message string
+}
+
+// errorList returns the errors in page order.
+func (m CallbackFormModel) errorList() []fieldMessage {
+	var list []fieldMessage
+	for _, f := range formFields {
+		if msg := m.Error(f); msg != "" {
+			list = append(list, fieldMessage{f, msg})
+		}
+	}
+	return list
+}
+
+// title is the form page's title: its heading, marked when the page shows
+// errors so screen reader users hear it first.
+func (m CallbackFormModel) title(b Branding) string {
+	if len(m.Errors) > 0 {
+		return "Error: " + b.Heading
+	}
+	return b.Heading
 }
 
 // Error returns the message for field, or "" when it has none.

@@ -40,9 +40,10 @@ func assertNotContains(t *testing.T, html string, unwanted ...string) {
 }
 
 func TestLayoutLinksHashedAssets(t *testing.T) {
-	html := render(t, CallbackAccepted("x"))
+	html := render(t, CallbackAccepted(Branding{}, "x"))
 	assertContains(t, html,
 		`<link rel="stylesheet" href="`+static.Path("app.css")+`">`,
+		`<link rel="stylesheet" href="`+DefaultBranding().StylesheetPath()+`">`,
 		`href="`+static.Path("favicon.svg")+`"`,
 		`<html lang="en">`,
 		`name="viewport"`,
@@ -53,45 +54,91 @@ func TestLayoutLinksHashedAssets(t *testing.T) {
 	assertNotContains(t, html, "<script")
 }
 
+var testRegions = []Region{{"DE", "Germany", 49}, {"GB", "United Kingdom", 44}, {"US", "United States", 1}}
+
 func TestCallbackFormEmpty(t *testing.T) {
-	html := render(t, CallbackForm(CallbackFormModel{}))
+	html := render(t, CallbackForm(Branding{}, CallbackFormModel{Region: "GB", Regions: testRegions, Token: "tok"}))
 	assertContains(t, html,
-		`<form method="post" action="/" data-testid="callback-form">`,
-		`<label for="phone">`,
+		`<title>Request a call back</title>`,
+		`<h1>Request a call back</h1>`,
+		`<form method="post" action="/" novalidate data-testid="callback-form">`,
+		`<input type="hidden" name="token" value="tok">`,
 		`<label for="name">`,
+		`autocomplete="name"`,
+		`<label for="region">Country</label>`,
+		`<option value="DE">Germany (+49)</option>`,
+		`<option value="GB" selected>United Kingdom (+44)</option>`,
+		`<label for="phone">`,
 		`type="tel"`,
 		`autocomplete="tel"`,
+		`inputmode="tel"`,
 		`required`,
 		`aria-describedby="phone-hint"`,
+		`<label for="reason">`,
+		`maxlength="200"`,
+		`<input id="consent" name="consent" type="checkbox" value="yes" required>`,
+		`<label for="consent">I agree to be called at this number</label>`,
 	)
-	assertNotContains(t, html, "aria-invalid", `data-testid="phone-error"`, `name="flow"`, "<script")
+	assertNotContains(t, html, "aria-invalid", `data-testid="phone-error"`, `name="flow"`, "error-summary", "<script", "Error:")
+}
+
+func TestCallbackFormHoneypotIsOutOfReach(t *testing.T) {
+	html := render(t, CallbackForm(Branding{}, CallbackFormModel{}))
+	assertContains(t, html,
+		`<div class="hp" aria-hidden="true">`,
+		`<input id="website" name="website" type="text" tabindex="-1" autocomplete="off">`,
+	)
 }
 
 func TestCallbackFormErrorsAndKeptInput(t *testing.T) {
 	m := CallbackFormModel{
-		Name:   `Ann "<b>"`,
-		Phone:  "+44 12",
-		Flow:   "sales",
-		Errors: map[string]string{FieldPhone: "too short", FieldName: "bad name"},
+		Name:    `Ann "<b>"`,
+		Region:  "DE",
+		Phone:   "+44 12",
+		Reason:  "About <my> order",
+		Consent: true,
+		Flow:    "sales",
+		Regions: testRegions,
+		Errors: map[string]string{
+			FieldPhone:  "too short",
+			FieldName:   "bad name",
+			FieldReason: "bad reason",
+		},
 	}
-	html := render(t, CallbackForm(m))
+	html := render(t, CallbackForm(Branding{}, m))
 	assertContains(t, html,
+		`<title>Error: Request a call back</title>`,
 		`value="+44 12"`,
 		`value="Ann &#34;&lt;b&gt;&#34;"`,
+		`value="About &lt;my&gt; order"`,
+		`<option value="DE" selected>`,
+		`value="yes" required checked>`,
 		`<input type="hidden" name="flow" value="sales">`,
 		`aria-describedby="phone-hint phone-error"`,
 		`<p id="phone-error" class="field-error" data-testid="phone-error">too short</p>`,
 		`aria-describedby="name-error"`,
 		`<p id="name-error" class="field-error" data-testid="name-error">bad name</p>`,
+		`aria-describedby="reason-error"`,
 		`aria-invalid="true"`,
+		`data-testid="error-summary"`,
+		`<li><a href="#name">bad name</a></li><li><a href="#phone">too short</a></li><li><a href="#reason">bad reason</a></li>`,
+	)
+}
+
+func TestCallbackFormConsentError(t *testing.T) {
+	html := render(t, CallbackForm(Branding{}, CallbackFormModel{Errors: map[string]string{FieldConsent: "Tick the box."}}))
+	assertContains(t, html,
+		`type="checkbox" value="yes" required aria-invalid="true" aria-describedby="consent-error">`,
+		`<p id="consent-error" class="field-error" data-testid="consent-error">Tick the box.</p>`,
+		`<li><a href="#consent">Tick the box.</a></li>`,
 	)
 }
 
 func TestCallbackAccepted(t *testing.T) {
-	html := render(t, CallbackAccepted("abc123"))
+	html := render(t, CallbackAccepted(Branding{}, "abc123"))
 	assertContains(t, html,
 		`data-testid="callback-accepted"`,
-		`<h1>Thanks — we'll call you shortly.</h1>`,
+		`<h1>Thanks — we&#39;ll call you shortly.</h1>`,
 		`<span data-testid="callback-id">abc123</span>`,
 	)
 	assertNotContains(t, html, "risk", "fraud", "block", "score")
@@ -99,7 +146,7 @@ func TestCallbackAccepted(t *testing.T) {
 
 func TestCallbackDeflected(t *testing.T) {
 	t.Run("all channels", func(t *testing.T) {
-		html := render(t, CallbackDeflected(Channels{ChatURL: "https://example.com/chat", Phone: "+44 20 7946 0000", Hours: "Mon–Fri 9–17"}))
+		html := render(t, CallbackDeflected(Branding{}, Channels{ChatURL: "https://example.com/chat", Phone: "+44 20 7946 0000", Hours: "Mon–Fri 9–17"}))
 		assertContains(t, html,
 			`data-testid="callback-deflected"`,
 			`<a href="https://example.com/chat" data-testid="deflect-chat">`,
@@ -109,18 +156,18 @@ func TestCallbackDeflected(t *testing.T) {
 		assertNotContains(t, html, "risk", "fraud", "block", "score", "deflect-generic")
 	})
 	t.Run("none configured", func(t *testing.T) {
-		html := render(t, CallbackDeflected(Channels{}))
+		html := render(t, CallbackDeflected(Branding{}, Channels{}))
 		assertContains(t, html, `data-testid="deflect-generic"`)
 		assertNotContains(t, html, "<ul", "risk", "fraud")
 	})
 	t.Run("unsafe chat url", func(t *testing.T) {
-		html := render(t, CallbackDeflected(Channels{ChatURL: "javascript:alert(1)"}))
+		html := render(t, CallbackDeflected(Branding{}, Channels{ChatURL: "javascript:alert(1)"}))
 		assertNotContains(t, html, "javascript:")
 	})
 }
 
 func TestErrorPage(t *testing.T) {
-	html := render(t, ErrorPage(http.StatusNotFound, "No such page."))
+	html := render(t, ErrorPage(Branding{}, http.StatusNotFound, "No such page."))
 	assertContains(t, html,
 		`data-testid="error-page"`,
 		`data-status="404"`,

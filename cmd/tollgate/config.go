@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/nyaruka/phonenumbers"
+
+	"github.com/tollgate/tollgate/handlers"
 )
 
 // envPrefix starts the name of every environment variable Tollgate reads.
@@ -61,6 +63,19 @@ type Config struct {
 	Dial DialConfig
 	// API is who may call the public API.
 	API APIConfig
+	// FormSecret keys the form tokens, or is empty for a random key at
+	// each start. It is a secret: never log it.
+	FormSecret string
+	// FormMinTime is the least time a person takes to fill in the form;
+	// zero turns the check off.
+	FormMinTime time.Duration
+	// FormTokenLifetime is how long a served form stays good.
+	FormTokenLifetime time.Duration
+	// FrameAncestors are the origins that may frame the form, normalised
+	// by handlers.ParseOrigin.
+	FrameAncestors []string
+	// Brand is the public pages' look and wording.
+	Brand handlers.Branding
 
 	// unknown holds the warnings about unknown TOLLGATE_ variables.
 	unknown []string
@@ -83,12 +98,13 @@ type configKey struct {
 
 // configKeys returns the table of every variable Tollgate reads, in the
 // order they are parsed and documented. TOLLGATE_DEMO_DATA's default depends
-// on TOLLGATE_REDIS_URL, so it comes after it.
+// on TOLLGATE_REDIS_URL, so it comes after it; the form's keys follow the
+// others.
 func configKeys() []configKey {
-	return slices.Concat(coreConfigKeys(), dialConfigKeys(), apiConfigKeys())
+	return slices.Concat(coreConfigKeys(), formConfigKeys(), dialConfigKeys(), apiConfigKeys())
 }
 
-// coreConfigKeys are the variables of the server, the store and the engine.
+// coreConfigKeys are the variables of the service itself.
 func coreConfigKeys() []configKey {
 	return []configKey{
 		{
@@ -328,7 +344,7 @@ func (c Config) Warnings() []string {
 				"so per-IP limits can be dodged; list only your proxies", p))
 		}
 	}
-	return w
+	return append(w, c.formWarnings()...)
 }
 
 // LogJSON reports whether logs should be JSON, given whether standard output

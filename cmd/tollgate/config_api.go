@@ -1,11 +1,6 @@
 package main
 
-import (
-	"errors"
-	"fmt"
-	"net/url"
-	"strings"
-)
+import "errors"
 
 // APIConfig is who may call the public API and how host sites vouch for
 // their visitors.
@@ -39,21 +34,4 @@ func apiConfigKeys() []configKey {
 			},
 		},
 	}
-}
-
-// parseOrigins parses a comma-separated list of web origins.
-func parseOrigins(v string) ([]string, error) {
-	var out []string
-	for o := range strings.SplitSeq(v, ",") {
-		o = strings.TrimSpace(o)
-		if o == "" {
-			continue
-		}
-		u, err := url.Parse(o)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil {
-			return nil, fmt.Errorf("%q is not an origin; write scheme://host[:port], e.g. https://www.example.com", o)
-		}
-		out = append(out, u.Scheme+"://"+u.Host)
-	}
-	return out, nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"log/slog"
+	"maps"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -10,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tollgate/tollgate/web"
 )
 
 // envOf returns a getenv reading m.
@@ -36,14 +39,17 @@ func TestLoadConfigDefaults(t *testing.T) {
 		t.Fatalf("LoadConfig: %v", err)
 	}
 	want := Config{
-		Addr:            ":8080",
-		DemoData:        true,
-		DefaultRegion:   "US",
-		LogLevel:        slog.LevelInfo,
-		LogFormat:       "auto",
-		ShutdownTimeout: 10 * time.Second,
-		DuplicateTTL:    15 * time.Minute,
-		Dial:            defaultDial,
+		Addr:              ":8080",
+		DemoData:          true,
+		DefaultRegion:     "US",
+		LogLevel:          slog.LevelInfo,
+		LogFormat:         "auto",
+		ShutdownTimeout:   10 * time.Second,
+		DuplicateTTL:      15 * time.Minute,
+		FormMinTime:       3 * time.Second,
+		FormTokenLifetime: 2 * time.Hour,
+		Brand:             web.DefaultBranding(),
+		Dial:              defaultDial,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %+v, want %+v", got, want)
@@ -72,22 +78,25 @@ func TestLoadConfigValues(t *testing.T) {
 		t.Fatalf("LoadConfig: %v", err)
 	}
 	want := Config{
-		Addr:             "127.0.0.1:9000",
-		RedisURL:         "redis://:pw@redis:6379/1",
-		DemoData:         false,
-		TrustedProxies:   []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")},
-		GeoIPCountryDB:   mmdb,
-		GeoIPASNDB:       mmdb,
-		GeoIPAnonymousDB: mmdb,
-		DefaultRegion:    "GB",
-		LogLevel:         slog.LevelDebug,
-		LogFormat:        "text",
-		DeflectChatURL:   "https://example.com/chat",
-		DeflectPhone:     "+44 20 7946 0000",
-		DeflectHours:     "Mon-Fri 9:00-17:00",
-		ShutdownTimeout:  30 * time.Second,
-		DuplicateTTL:     time.Hour,
-		Dial:             defaultDial,
+		Addr:              "127.0.0.1:9000",
+		RedisURL:          "redis://:pw@redis:6379/1",
+		DemoData:          false,
+		TrustedProxies:    []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")},
+		GeoIPCountryDB:    mmdb,
+		GeoIPASNDB:        mmdb,
+		GeoIPAnonymousDB:  mmdb,
+		DefaultRegion:     "GB",
+		LogLevel:          slog.LevelDebug,
+		LogFormat:         "text",
+		DeflectChatURL:    "https://example.com/chat",
+		DeflectPhone:      "+44 20 7946 0000",
+		DeflectHours:      "Mon-Fri 9:00-17:00",
+		ShutdownTimeout:   30 * time.Second,
+		DuplicateTTL:      time.Hour,
+		FormMinTime:       3 * time.Second,
+		FormTokenLifetime: 2 * time.Hour,
+		Brand:             web.DefaultBranding(),
+		Dial:              defaultDial,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %+v, want %+v", got, want)
@@ -162,11 +171,11 @@ func TestLoadConfigBadValues(t *testing.T) {
 		{"TOLLGATE_TWILIO_ACCOUNT_SID", "AB123", "AC followed by 32 hexadecimal digits"},
 		{"TOLLGATE_TWILIO_AUTH_TOKEN", "secret-token", "is not 32 hexadecimal digits"},
 		{"TOLLGATE_TWILIO_FROM", "+44 20 7183 8750", "not an E.164 number"},
-		{"TOLLGATE_CORS_ORIGINS", "https://ok.example.com,https://shop.example.com/cart", `"https://shop.example.com/cart" is not an origin`},
+		{"TOLLGATE_CORS_ORIGINS", "https://ok.example.com,https://shop.example.com/cart", `"https://shop.example.com/cart": only scheme://host[:port] is allowed`},
 		{"TOLLGATE_VISITOR_TOKEN_SECRET", "secret", "at least 32 random characters"},
 	}
 	freeText := []string{"TOLLGATE_DEFLECT_PHONE", "TOLLGATE_DEFLECT_HOURS"}
-	for _, k := range configKeys() {
+	for _, k := range coreConfigKeys() { // the form's keys: TestLoadFormConfigBadValues
 		covered := slices.ContainsFunc(tests, func(tt struct{ name, value, want string }) bool { return tt.name == k.name })
 		if !covered && !slices.Contains(freeText, k.name) {
 			t.Errorf("%s has no bad-value case", k.name)
@@ -366,7 +375,7 @@ func TestLoadConfigEnvironWarnings(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			environ := append([]string{"TOLLGATE_DEFLECT_PHONE=+1 555 0100"}, tt.environ...)
+			environ := append([]string{"TOLLGATE_DEFLECT_PHONE=+1 555 0100", "TOLLGATE_FORM_SECRET=" + testFormSecret}, tt.environ...)
 			c, err := LoadConfigEnviron(environ)
 			if err != nil {
 				t.Fatalf("LoadConfigEnviron: %v", err)
@@ -413,7 +422,9 @@ func TestConfigWarnings(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := LoadConfig(envOf(tt.env))
+			env := map[string]string{"TOLLGATE_FORM_SECRET": testFormSecret} // its warning: TestFormConfigWarnings
+			maps.Copy(env, tt.env)
+			c, err := LoadConfig(envOf(env))
 			if err != nil {
 				t.Fatalf("LoadConfig: %v", err)
 			}

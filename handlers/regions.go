@@ -1,0 +1,37 @@
+package handlers
+
+import (
+	"slices"
+
+	"github.com/nyaruka/phonenumbers"
+	"golang.org/x/text/collate"
+	"golang.org/x/text/language"
+	"golang.org/x/text/language/display"
+
+	"github.com/tollgate/tollgate/web"
+)
+
+// regionOptions returns every region phonenumbers supports, with its name
+// in English (from CLDR, through x/text) and its calling code, in English
+// alphabetical order, so "Åland Islands" comes after "Afghanistan".
+func regionOptions() []web.Region {
+	names := display.English.Regions()
+	var out []web.Region
+	for code := range phonenumbers.GetSupportedRegions() {
+		name := code
+		if r, err := language.ParseRegion(code); err == nil {
+			if n := names.Name(r); n != "" {
+				name = n
+			}
+		}
+		out = append(out, web.Region{Code: code, Name: name, CallingCode: phonenumbers.GetCountryCodeForRegion(code)})
+	}
+	col := collate.New(language.English, collate.Loose)
+	slices.SortFunc(out, func(a, b web.Region) int {
+		if c := col.CompareString(a.Name, b.Name); c != 0 {
+			return c
+		}
+		return col.CompareString(a.Code, b.Code)
+	})
+	return out
+}

@@ -1,0 +1,89 @@
+package handlers
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tollgate/tollgate/risk"
+)
+
+var testNow = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+
+// handToken builds a token by the documented recipe, independently of
+// SignVisitorToken.
+func handToken(secret []byte, user string, exp int64) string {
+	payload := "v1." + base64.RawURLEncoding.EncodeToString([]byte(user)) + "." + strconv.FormatInt(exp, 10)
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte(payload))
+	return payload + "." + base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+func TestVisitorTokens(t *testing.T) {
+	exp := testNow.Add(time.Hour).Unix()
+	good := handToken(testSecret, "user-42", exp)
+	if got := SignVisitorToken(testSecret, "user-42", time.Unix(exp, 0)); got != good {
+		t.Errorf("SignVisitorToken = %s, want the documented %s", got, good)
+	}
+	parts := strings.Split(good, ".")
+	tests := []struct {
+		name, token, err string
+	}{
+		{"valid", good, ""},
+		{"expired", handToken(testSecret, "user-42", testNow.Unix()), "expired"},
+		{"expiry too far ahead", handToken(testSecret, "user-42", testNow.Add(48*time.Hour).Unix()), "ahead"},
+		{"other secret", handToken([]byte("another secret, another site...."), "user-42", exp), "bad signature"},
+		{"user swapped", parts[0] + "." + base64.RawURLEncoding.EncodeToString([]byte("admin")) + "." + parts[2] + "." + parts[3], "bad signature"},
+		{"expiry extended", parts[0] + "." + parts[1] + "." + strconv.FormatInt(exp+60, 10) + "." + parts[3], "bad signature"},
+		{"version", "v2" + strings.TrimPrefix(good, "v1"), "not a v1 token"},
+		{"empty user", handToken(testSecret, "", exp), "no user id"},
+		{"garbage", "hello", "not a v1 token"},
+		{"too long", good + strings.Repeat("x", 600), "too long"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			user, err := verifyVisitorToken(testSecret, tt.token, testNow)
+			switch {
+			case tt.err == "" && (err != nil || user != "user-42"):
+				t.Errorf("got %q, %v; want user-42", user, err)
+			case tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)):
+				t.Errorf("got %q, %v; want an error with %q", user, err, tt.err)
+			}
+		})
+	}
+}
+
+func TestCallbackCreateVisitorToken(t *testing.T) {
+	secret := func(h *harness) { h.deps.VisitorSecret, h.deps.Now = testSecret, func() time.Time { return testNow } }
+	valid := handToken(testSecret, "user-42", testNow.Add(time.Hour).Unix())
+	clean := newHarness(t, risk.Allow, secret).postJSON(t, `{"phone":"`+testPhone+`"}`)
+	tests := []struct {
+		name, token   string
+		mods          []func(*harness)
+		authenticated bool
+		reason        bool
+	}{
+		{"valid", valid, []func(*harness){secret}, true, false},
+		{"forged", handToken([]byte("guess"), "user-42", testNow.Add(time.Hour).Unix()), []func(*harness){secret}, false, true},
+		{"no secret configured", valid, nil, false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, risk.Allow, tt.mods...)
+			rec := h.postJSON(t, `{"phone":"`+testPhone+`","visitor_token":"`+tt.token+`"}`)
+			req := h.requests[0]
+			if req.Authenticated != tt.authenticated {
+				t.Errorf("Authenticated = %v, want %v", req.Authenticated, tt.authenticated)
+			}
+			got := len(req.Extra) == 1 && req.Extra[0].Code == risk.CodeVisitorTokenInvalid
+			if got != tt.reason {
+				t.Errorf("extra reasons = %+v, want visitor_token_invalid: %v", req.Extra, tt.reason)
+			}
+			assertLookAlike(t, clean, rec)
+		})
+	}
+}
