@@ -248,6 +248,25 @@ func (q *Queue) Status(ctx context.Context, id string) (Status, error) {
 	return s, nil
 }
 
+// Decisions returns up to n of the most recent decisions from the
+// decision log, newest first.
+func (q *Queue) Decisions(ctx context.Context, n int64) ([]risk.Decision, error) {
+	msgs, err := q.o.Redis.XRevRangeN(ctx, decisionLogKey, "+", "-", n).Result()
+	if err != nil {
+		return nil, fmt.Errorf("contactflows: reading the decision log: %w", err)
+	}
+	out := make([]risk.Decision, 0, len(msgs))
+	for _, m := range msgs {
+		var d risk.Decision
+		raw, _ := m.Values["decision"].(string)
+		if err := json.Unmarshal([]byte(raw), &d); err != nil {
+			return nil, fmt.Errorf("contactflows: decision log entry %s: %w", m.ID, err)
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
 // DeadLetter is a call given up on.
 type DeadLetter struct {
 	// Call is the call as queued.

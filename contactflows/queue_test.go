@@ -184,6 +184,10 @@ func TestQueueRecordLogsEveryDecisionAndQueuesOnlyCalls(t *testing.T) {
 	if want := []string{"block/block", "deflect/deflect", "allowed/allow"}; !slices.Equal(got, want) {
 		t.Errorf("decision log = %v, want %v", got, want)
 	}
+	ds, err := h.q.Decisions(ctx, 2)
+	if err != nil || len(ds) != 2 || ds[0].ID != "allowed" || ds[1].Action != risk.Deflect {
+		t.Errorf("Decisions = %+v, %v; want the newest two, newest first", ds, err)
+	}
 	if n := rdb.XLen(ctx, queueKey).Val(); n != 1 {
 		t.Errorf("queue holds %d calls, want 1", n)
 	}

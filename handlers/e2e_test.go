@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -61,6 +64,7 @@ func newStack(t *testing.T, settings func(*risk.Settings), sim *contactflows.Sim
 	srv := httptest.NewServer(handlers.NewServer(handlers.Deps{
 		Engine: engine, Calls: queue,
 		Deflect: handlers.Deflection{ChatURL: "https://example.com/chat", Phone: "+44 20 7946 0000"},
+		Form:    handlers.FormConfig{Secret: []byte("0123456789abcdef0123456789abcdef"), MinFillTime: 300 * time.Millisecond},
 	}))
 	t.Cleanup(srv.Close)
 	return &stack{url: srv.URL, engine: engine, queue: queue, sim: sim}
@@ -159,4 +163,74 @@ func TestEndToEndCallbacks(t *testing.T) {
 			t.Errorf("%d calls placed for a deflected request", n)
 		}
 	})
+}
+
+// TestEndToEndFormFriction fills the form over HTTP as a script would: the
+// honeypot and a too-fast submission are reasons in the recorded decision,
+// and the page says nothing about them.
+func TestEndToEndFormFriction(t *testing.T) {
+	st := newStack(t, nil, &contactflows.Simulator{})
+	jar, _ := cookiejar.New(nil)
+	client := &http.Client{Jar: jar}
+	tokenRE := regexp.MustCompile(`name="token" value="([^"]+)"`)
+	submit := func(t *testing.T, wait time.Duration, extra url.Values) (string, risk.Decision) {
+		t.Helper()
+		resp, err := client.Get(st.url + "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		m := tokenRE.FindSubmatch(page)
+		if m == nil {
+			t.Fatalf("form without a token:\n%s", page)
+		}
+		time.Sleep(wait)
+		form := url.Values{"token": {string(m[1])}, "region": {"US"}, "phone": {"201 555 0150"}, "consent": {"yes"}}
+		for k, v := range extra {
+			form[k] = v
+		}
+		resp, err = client.PostForm(st.url+"/", form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		ds, err := st.queue.Decisions(context.Background(), 1)
+		if err != nil || len(ds) != 1 {
+			t.Fatalf("decision log: %v %v", ds, err)
+		}
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+		return string(body), ds[0]
+	}
+	clean, d := submit(t, 400*time.Millisecond, nil)
+	if d.Action != risk.Allow || len(d.Reasons) != 0 {
+		t.Fatalf("clean submission: %s %v", d.Action, d.Codes())
+	}
+	for name, tt := range map[string]struct {
+		wait  time.Duration
+		extra url.Values
+		code  string
+	}{
+		"honeypot": {400 * time.Millisecond, url.Values{"website": {"http://cheap-pills.example"}, "phone": {"201 555 0151"}}, risk.CodeFormHoneypot},
+		"too fast": {0, url.Values{"phone": {"201 555 0152"}}, risk.CodeFormTooFast},
+	} {
+		t.Run(name, func(t *testing.T) {
+			page, d := submit(t, tt.wait, tt.extra)
+			if !d.Has(tt.code) {
+				t.Errorf("reasons %v, want %s", d.Codes(), tt.code)
+			}
+			if !samePage(clean, page) {
+				t.Errorf("the page differs from a clean submission's:\n%s\n%s", page, clean)
+			}
+		})
+	}
+}
+
+// samePage compares outcome pages with their callback ids taken out.
+func samePage(a, b string) bool {
+	id := regexp.MustCompile(`[a-z0-9]{26}`)
+	return id.ReplaceAllString(a, "ID") == id.ReplaceAllString(b, "ID")
 }

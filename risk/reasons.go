@@ -147,7 +147,7 @@ func DefaultWeights() map[string]int {
 		CodeAnonymousDBUnavailable: 0,
 
 		CodeFormHoneypot:     100,
-		CodeFormTooFast:      40,
+		CodeFormTooFast:      30,
 		CodeFormExpired:      20,
 		CodeFormTokenInvalid: 60,
 
