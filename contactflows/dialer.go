@@ -87,6 +87,32 @@ func Permanent(err error) error {
 	return &permanentError{err: err}
 }
 
+// maybePlacedError marks a dial error after which the provider may have
+// placed the call all the same.
+type maybePlacedError struct{ err error }
+
+func (e *maybePlacedError) Error() string { return e.err.Error() }
+func (e *maybePlacedError) Unwrap() error { return e.err }
+
+// MaybePlaced marks err as one after which the call may have been placed:
+// the request reached the provider but no answer came back (a timeout, a
+// reset connection). A call of an IdempotentDialer is dialed again, which
+// returns the same call; any other goes to the dead letters rather than
+// risk a second call. Nil stays nil.
+func MaybePlaced(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &maybePlacedError{err: err}
+}
+
+// IsMaybePlaced reports whether err, or an error it wraps, was marked with
+// MaybePlaced.
+func IsMaybePlaced(err error) bool {
+	var me *maybePlacedError
+	return errors.As(err, &me)
+}
+
 // IsPermanent reports whether err, or an error it wraps, was marked with
 // Permanent.
 func IsPermanent(err error) bool {

@@ -442,3 +442,35 @@ func TestQueueOnCluster(t *testing.T) {
 		}
 	}
 }
+
+// A dial that may have placed the call is not dialed again unless the
+// dialer is idempotent.
+func TestQueueMaybePlaced(t *testing.T) {
+	for _, idempotent := range []bool{false, true} {
+		t.Run(fmt.Sprint("idempotent=", idempotent), func(t *testing.T) {
+			rdb := redistest.NewServer(t).Client()
+			var mu sync.Mutex
+			first := true
+			d := &fakeDialer{idempotent: idempotent, dial: func(ctx context.Context, c Call) (Result, error) {
+				mu.Lock()
+				defer mu.Unlock()
+				if first {
+					first = false
+					return Result{}, MaybePlaced(errors.New("read tcp: i/o timeout"))
+				}
+				return Result{ProviderID: "p1"}, nil
+			}}
+			h := newHarness(t, rdb, d, QueueOptions{})
+			h.run(t)
+			h.submit(t, "m1", "+447700900001", "GB")
+			want, dials := stateDead, 1
+			if idempotent {
+				want, dials = statePlaced, 2
+			}
+			eventually(t, "the call settled", func() bool { return state(t, h.q, "m1").State == want })
+			if n, _ := d.count("m1"); n != dials {
+				t.Errorf("dialed %d times, want %d", n, dials)
+			}
+		})
+	}
+}

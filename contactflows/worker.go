@@ -259,6 +259,9 @@ func (q *Queue) process(ctx context.Context, consumer string, m redis.XMessage) 
 	case IsPermanent(err) || int(attempt) >= q.o.MaxAttempts:
 		log.Error("call given up", slog.Int64("attempts", attempt), slog.Any("err", err))
 		q.giveUp(ctx, m.ID, c, int(attempt), err)
+	case IsMaybePlaced(err) && !q.idempotent:
+		log.Error("the provider may have placed this call; it is not dialed again", slog.Any("err", err))
+		q.giveUp(ctx, m.ID, c, int(attempt), fmt.Errorf("the call may have been placed and was not dialed again: %w", err))
 	default:
 		wait := q.backoff(int(attempt))
 		log.Warn("call failed; will retry", slog.Int64("attempt", attempt), slog.Duration("in", wait), slog.Any("err", err))
