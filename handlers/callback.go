@@ -161,7 +161,7 @@ func (s *server) decide(c echo.Context, in callbackInput) (risk.Decision, error)
 			Country:     d.NumberCountry,
 			Name:        strings.TrimSpace(in.Name),
 			Flow:        d.Flow,
-			Attributes:  callAttributes(d),
+			Attributes:  callAttributes(d, strings.TrimSpace(in.Note)),
 			RequestedAt: d.At,
 		}
 	case risk.Block, risk.Deflect:
@@ -193,15 +193,20 @@ func (s *server) releaseLater(ctx context.Context, d risk.Decision) {
 	}()
 }
 
-// callAttributes are the contact attributes passed with an allowed call.
-func callAttributes(d risk.Decision) map[string]string {
-	return map[string]string{
+// callAttributes are the contact attributes passed with an allowed call:
+// the decision's facts and the visitor's reason for the call, if any.
+func callAttributes(d risk.Decision, note string) map[string]string {
+	attrs := map[string]string{
 		"score":          strconv.Itoa(d.Score),
 		"reasons":        strings.Join(d.Codes(), ","),
 		"number_country": d.NumberCountry,
 		"number_type":    d.NumberType,
 		"ip_country":     d.IPCountry,
 	}
+	if note != "" {
+		attrs["visitor_reason"] = note
+	}
+	return attrs
 }
 
 // logDecision writes the one log line of a decision. The number is masked.

@@ -248,6 +248,7 @@ func TestFormSubmitMultipart(t *testing.T) {
 	w := multipart.NewWriter(&body)
 	_ = w.WriteField("phone", testPhone)
 	_ = w.WriteField("name", "Ann")
+	_ = w.WriteField("reason", " My order 1234 ")
 	_ = w.WriteField("consent", "yes")
 	_ = w.Close()
 	rec := h.do(t, request{
@@ -262,6 +263,9 @@ func TestFormSubmitMultipart(t *testing.T) {
 	}
 	if got, want := h.calls[0].Name, "Ann"; got != want {
 		t.Errorf("call name = %q, want %q", got, want)
+	}
+	if got, want := h.calls[0].Attributes["visitor_reason"], "My order 1234"; got != want {
+		t.Errorf("call's visitor_reason = %q, want %q", got, want)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"github.com/tollgate/tollgate/contactflows"
 	"github.com/tollgate/tollgate/static"
 )
 
@@ -29,6 +30,8 @@ func (s *server) registerRoutes(e *echo.Echo) {
 	e.OPTIONS("/api/v1/callbacks", handleNoContent, cors)
 	// A telephony flow reports that a call ended, with the flow API key.
 	e.POST("/api/v1/calls/:id/end", s.handleCallEnd, s.requireFlowKey, limitBody())
+	// Twilio reports the end of a placed call, signed with the auth token.
+	e.POST(contactflows.TwilioStatusPath, s.handleTwilioStatus, limitBody(), s.requireTwilioSignature)
 	// The OpenAPI document of the public API.
 	e.GET("/api/v1/openapi.json", handleOpenAPI)
 	// Stylesheet and icons, content-hashed and cached; HEAD too, as the

@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -12,14 +11,21 @@ import (
 // newDialer builds the dialer cfg names.
 func newDialer(cfg DialConfig, log *slog.Logger) (contactflows.Dialer, error) {
 	switch cfg.Dialer {
-	case "simulator":
-		sim := &contactflows.Simulator{Outcome: cfg.SimulatorOutcome, Duration: 2 * time.Second, Logger: log}
-		if cfg.SimulatorOutcome == contactflows.OutcomeFailed {
-			sim.OutcomeFunc = func(contactflows.Call) (string, error) {
-				return "", errors.New("simulated dial failure (TOLLGATE_SIMULATOR_OUTCOME=failed)")
-			}
-		}
-		return sim, nil
+	case "connect":
+		return contactflows.NewConnectDialer(contactflows.ConnectConfig{
+			Region: cfg.ConnectRegion, InstanceID: cfg.ConnectInstanceID, ContactFlowID: cfg.ConnectContactFlowID,
+			SourcePhoneNumber: cfg.ConnectSourcePhone, QueueID: cfg.ConnectQueueID,
+		})
+	case "twilio":
+		return contactflows.NewTwilioDialer(contactflows.TwilioConfig{
+			AccountSID: cfg.TwilioAccountSID, AuthToken: cfg.TwilioAuthToken, From: cfg.TwilioFrom, PublicURL: cfg.PublicURL,
+		})
 	}
-	return nil, fmt.Errorf("dialer %q is not available in this build", cfg.Dialer)
+	sim := &contactflows.Simulator{Outcome: cfg.SimulatorOutcome, Duration: 2 * time.Second, Logger: log}
+	if cfg.SimulatorOutcome == contactflows.OutcomeFailed {
+		sim.OutcomeFunc = func(contactflows.Call) (string, error) {
+			return "", errors.New("simulated dial failure (TOLLGATE_SIMULATOR_OUTCOME=failed)")
+		}
+	}
+	return sim, nil
 }
