@@ -46,8 +46,7 @@ func (s *server) handleCallbackCreate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	in := callbackInput{Phone: req.Phone, Name: req.Name, Flow: req.Flow, Region: req.Region}
-	s.visitor(&in, req.VisitorToken)
+	in := callbackInput{Phone: req.Phone, Name: req.Name, Flow: req.Flow, Region: req.Region, VisitorToken: req.VisitorToken}
 	d, err := s.decide(c, in)
 	if err != nil {
 		return err

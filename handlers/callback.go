@@ -39,6 +39,9 @@ type callbackInput struct {
 	// Region is the country the visitor picked for a number typed without
 	// +country; empty means the engine's default.
 	Region string
+	// VisitorToken is the visitor token the host site signed, if any;
+	// decide checks it.
+	VisitorToken string
 	// Authenticated is true when a valid visitor token came with the
 	// request.
 	Authenticated bool
@@ -131,6 +134,7 @@ func (s *server) decide(c echo.Context, in callbackInput) (risk.Decision, error)
 	if err := in.validate(); err != nil {
 		return risk.Decision{}, err
 	}
+	s.visitor(&in)
 	ctx := c.Request().Context()
 	d, err := s.Engine.Evaluate(ctx, risk.Request{
 		Phone:         strings.TrimSpace(in.Phone),

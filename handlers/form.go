@@ -77,6 +77,9 @@ func (s *server) handleFormShow(c echo.Context) error {
 	if flow := c.QueryParam(web.FieldFlow); validFlow(flow) {
 		m.Flow = flow
 	}
+	if vt := c.QueryParam(web.FieldVisitorToken); len(vt) <= maxVisitorTokenLen {
+		m.VisitorToken = vt
+	}
 	return s.renderForm(c, http.StatusOK, m, s.form.now())
 }
 
@@ -103,6 +106,8 @@ func (s *server) handleFormSubmit(c echo.Context) error {
 		Flow:   f.Get(web.FieldFlow),
 		Note:   f.Get(web.FieldReason),
 		Region: strings.ToUpper(strings.TrimSpace(f.Get(web.FieldRegion))),
+
+		VisitorToken: f.Get(web.FieldVisitorToken),
 	}
 	consent := f.Get(web.FieldConsent) != ""
 	fr := s.checkFriction(c, f)
@@ -178,6 +183,8 @@ func formModel(in callbackInput, consent bool, err error) (m web.CallbackFormMod
 		Consent: consent,
 		Flow:    in.Flow,
 		Errors:  map[string]string{},
+
+		VisitorToken: in.VisitorToken,
 	}
 	for _, fe := range ve.errs {
 		switch fe.Field {

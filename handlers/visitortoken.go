@@ -72,7 +72,8 @@ func verifyVisitorToken(secret []byte, token string, now time.Time) (string, err
 // visitor reads a request's visitor token into in: a valid one marks the
 // visitor authenticated, one that is present but not valid is a reason.
 // Without a configured secret no token is believed.
-func (s *server) visitor(in *callbackInput, token string) {
+func (s *server) visitor(in *callbackInput) {
+	token := in.VisitorToken
 	if token == "" {
 		return
 	}

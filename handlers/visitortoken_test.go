@@ -87,3 +87,21 @@ func TestCallbackCreateVisitorToken(t *testing.T) {
 		})
 	}
 }
+
+// The form carries the visitor token a host site put in the iframe's URL
+// through to the decision.
+func TestFormVisitorToken(t *testing.T) {
+	h := newHarness(t, risk.Allow, func(h *harness) { h.deps.VisitorSecret = testSecret })
+	token := handToken(testSecret, "user-42", h.now.Add(time.Hour).Unix())
+	v := &visitor{}
+	rec := h.do(t, request{method: "GET", path: "/?visitor_token=" + token, header: v.header()})
+	v.take(rec)
+	if want := `name="visitor_token" value="` + token + `"`; !strings.Contains(rec.Body.String(), want) {
+		t.Fatalf("form does not carry the token: want %s in\n%s", want, rec.Body)
+	}
+	h.now = h.now.Add(10 * time.Second)
+	h.submit(t, v, with(filledForm(), "visitor_token", token))
+	if len(h.requests) != 1 || !h.requests[0].Authenticated {
+		t.Errorf("engine requests %+v, want one authenticated", h.requests)
+	}
+}

@@ -15,6 +15,9 @@ const (
 	FieldPhone = "phone"
 	// FieldFlow names the flow a form posts for, carried in a hidden field.
 	FieldFlow = "flow"
+	// FieldVisitorToken carries the visitor token a host site put in the
+	// form's URL, in a hidden field.
+	FieldVisitorToken = "visitor_token"
 	// FieldRegion is the country picked for a number typed without
 	// +country, as an ISO 3166-1 alpha-2 code.
 	FieldRegion = "region"
@@ -52,6 +55,9 @@ type CallbackFormModel struct {
 	// Flow is carried in a hidden field when the form was shown or posted
 	// with one.
 	Flow string
+	// VisitorToken is the host site's visitor token, carried in a hidden
+	// field when the form was shown with one.
+	VisitorToken string
 	// Token is the signed form token, carried in a hidden field.
 	Token string
 	// Regions are the countries offered, in display order.
