@@ -21,6 +21,9 @@ const (
 	OutcomeFailed = "failed"
 )
 
+// Outcomes lists every call outcome.
+var Outcomes = []string{OutcomeAnswered, OutcomeNoAnswer, OutcomeBusy, OutcomeFailed}
+
 // Call is one outbound callback to place.
 type Call struct {
 	// ID is the callback id, which is also the risk decision id holding the

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"strconv"
 	"time"
@@ -17,14 +18,15 @@ import (
 )
 
 // Keys of the queue. They share the {calls} hash tag, so in Cluster mode
-// the stream, the retry schedule, the dead letters and the call records
-// live in one slot and the scripts touching them never cross slots.
+// the decision log, the stream, the retry schedule, the dead letters and
+// the call records live in one slot: a decision and its call are written
+// in one transaction, and the scripts never cross slots.
 const (
 	queueKey       = "tg:{calls}:queue"
 	retryKey       = "tg:{calls}:retry"
 	deadKey        = "tg:{calls}:dead"
 	groupName      = "dispatch"
-	decisionLogKey = "tg:{decisions}:log"
+	decisionLogKey = "tg:{calls}:decisions"
 )
 
 func callKey(id string) string { return "tg:{calls}:c:" + id }
@@ -39,9 +41,16 @@ const (
 	stateDead    = "dead"
 )
 
-// ErrUnknownCall means no call with that id is on record: it never was
-// queued, or its record expired.
-var ErrUnknownCall = errors.New("contactflows: unknown call")
+// Errors of the queue.
+var (
+	// ErrUnknownCall means no call with that id is on record: it never was
+	// queued, no worker took it yet, or its record expired.
+	ErrUnknownCall = errors.New("contactflows: unknown call")
+	// ErrNotRecorded wraps a Record error after which nothing was written
+	// for sure: Redis refused the transaction or could not be reached.
+	// Other Record errors leave it unknown whether the call was queued.
+	ErrNotRecorded = errors.New("contactflows: not recorded")
+)
 
 // QueueOptions configure a Queue. Zero values take the defaults named.
 type QueueOptions struct {
@@ -157,9 +166,10 @@ func setDefault[T comparable](v *T, def T) {
 }
 
 // Record writes decision d to the decision log and, when call is not nil,
-// queues it, in one round trip: an allowed request and a refused one cost
-// the same. Each write is one command, so a call is queued whole or not
-// at all; its record is created when a worker first takes it.
+// queues it, in one transaction on one node: an allowed request and a
+// refused one cost the same round trip, and a decision is logged and its
+// call queued together or not at all. The call's record is created when a
+// worker first takes it.
 func (q *Queue) Record(ctx context.Context, d risk.Decision, call *Call) error {
 	dj, err := json.Marshal(d)
 	if err != nil {
@@ -171,7 +181,7 @@ func (q *Queue) Record(ctx context.Context, d risk.Decision, call *Call) error {
 			return fmt.Errorf("contactflows: encoding call: %w", err)
 		}
 	}
-	_, err = q.o.Redis.Pipelined(ctx, func(p redis.Pipeliner) error {
+	_, err = q.o.Redis.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.XAdd(ctx, &redis.XAddArgs{
 			Stream: decisionLogKey, MaxLen: q.o.DecisionLogLen, Approx: true,
 			Values: []any{"id", d.ID, "action", string(d.Action), "decision", dj},
@@ -181,34 +191,34 @@ func (q *Queue) Record(ctx context.Context, d risk.Decision, call *Call) error {
 		}
 		return nil
 	})
-	if err != nil {
-		return fmt.Errorf("contactflows: recording decision %s: %w", d.ID, err)
+	var rerr redis.Error
+	var nerr *net.OpError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &rerr), errors.As(err, &nerr) && nerr.Op == "dial", errors.Is(err, redis.ErrPoolTimeout), errors.Is(err, redis.ErrClosed):
+		return fmt.Errorf("%w: decision %s: %w", ErrNotRecorded, d.ID, err)
 	}
-	return nil
+	return fmt.Errorf("contactflows: recording decision %s: %w", d.ID, err)
 }
 
 // End records that call id ended with outcome, as a provider's status
 // callback or the call-end API reports it, and releases the number's hold.
 // Ending a call twice is not an error; the second report changes nothing.
 func (q *Queue) End(ctx context.Context, id, outcome string) (Call, error) {
-	k := callKey(id)
-	vals, err := q.o.Redis.HMGet(ctx, k, "call", "state").Result()
+	res, err := endScript.Run(ctx, q.o.Redis, []string{callKey(id)}, outcome).StringSlice()
 	if err != nil {
-		return Call{}, fmt.Errorf("contactflows: reading call %s: %w", id, err)
+		return Call{}, fmt.Errorf("contactflows: ending call %s: %w", id, err)
 	}
-	raw, _ := vals[0].(string)
-	if raw == "" {
+	if len(res) != 2 {
 		return Call{}, ErrUnknownCall
 	}
 	var c Call
-	if err := json.Unmarshal([]byte(raw), &c); err != nil {
+	if err := json.Unmarshal([]byte(res[1]), &c); err != nil {
 		return Call{}, fmt.Errorf("contactflows: call %s record: %w", id, err)
 	}
-	if state, _ := vals[1].(string); state == stateEnded {
+	if res[0] == stateEnded {
 		return c, nil
-	}
-	if err := q.o.Redis.HSet(ctx, k, "state", stateEnded, "outcome", outcome).Err(); err != nil {
-		return Call{}, fmt.Errorf("contactflows: ending call %s: %w", id, err)
 	}
 	q.log.Info("call ended", slog.String("id", id), slog.String("number", risk.MaskNumber(c.Number)), slog.String("outcome", outcome))
 	q.release(ctx, c)

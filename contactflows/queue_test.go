@@ -474,3 +474,62 @@ func TestQueueMaybePlaced(t *testing.T) {
 		})
 	}
 }
+
+// Calls over the dial rate wait in the retry schedule, not in a worker:
+// nothing stays pending to be reclaimed as if its worker had died.
+func TestQueueRateLimitedCallsWaitInTheSchedule(t *testing.T) {
+	rdb := redistest.NewServer(t).Client()
+	d := &fakeDialer{}
+	h := newHarness(t, rdb, d, QueueOptions{Workers: 2, RatePerMinute: 1})
+	h.run(t)
+	for i := range 3 {
+		h.submit(t, fmt.Sprintf("w%d", i), fmt.Sprintf("+44770090%04d", i), "GB")
+	}
+	eventually(t, "one call placed, two waiting", func() bool {
+		_, n := d.count("")
+		return n == 1 && rdb.ZCard(context.Background(), retryKey).Val() == 2
+	})
+	pending, err := rdb.XPending(context.Background(), queueKey, groupName).Result()
+	if err != nil || pending.Count != 0 {
+		t.Errorf("pending deliveries = %+v, %v; want none", pending, err)
+	}
+}
+
+// A report of the call's end that arrives before the worker recorded the
+// dial's result wins: the call stays ended.
+func TestQueueEndBeforeTheDialReturns(t *testing.T) {
+	rdb := redistest.NewServer(t).Client()
+	ended := make(chan struct{})
+	var h *harness
+	d := &fakeDialer{dial: func(ctx context.Context, c Call) (Result, error) {
+		if _, err := h.q.End(ctx, c.ID, OutcomeFailed); err != nil {
+			t.Errorf("End: %v", err)
+		}
+		close(ended)
+		return Result{ProviderID: "p1"}, nil
+	}}
+	h = newHarness(t, rdb, d, QueueOptions{})
+	h.run(t)
+	h.submit(t, "e1", "+447700900001", "GB")
+	<-ended
+	eventually(t, "the dial recorded", func() bool { return state(t, h.q, "e1").ProviderID == "p1" })
+	if s := state(t, h.q, "e1"); s.State != stateEnded || s.Outcome != OutcomeFailed {
+		t.Errorf("status = %+v, want ended with the reported outcome", s)
+	}
+	if got := h.releases(); !slices.Equal(got, []string{"e1"}) {
+		t.Errorf("released %v, want e1 once", got)
+	}
+}
+
+func TestQueueRecordWithoutRedisIsNotRecorded(t *testing.T) {
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1})
+	defer rdb.Close()
+	q, err := NewQueue(QueueOptions{Redis: rdb, Dialer: &fakeDialer{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = q.Record(context.Background(), risk.Decision{ID: "x", Action: risk.Allow}, &Call{ID: "x"})
+	if !errors.Is(err, ErrNotRecorded) {
+		t.Errorf("Record with Redis down: %v, want ErrNotRecorded", err)
+	}
+}

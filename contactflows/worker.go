@@ -18,47 +18,6 @@ import (
 	"github.com/tollgate/tollgate/risk"
 )
 
-// claimScript moves a call to dialing for its owner, atomically, creating
-// its record on the first dial, and says whether to dial: "go" (with the
-// attempt number), "done" (already placed, ended or given up), "busy"
-// (another live worker is dialing it) or "unknown" (a worker died while
-// dialing and the Dialer is not idempotent, so nobody knows whether the
-// call was placed).
-//
-// KEYS[1] call record; ARGV: now ms, lease ms, owner, idempotent ("1"/"0"),
-// the call as JSON, the record's TTL in ms.
-var claimScript = redis.NewScript(`
-local st = redis.call('HMGET', KEYS[1], 'state', 'owner', 'lease', 'attempts')
-local state = st[1]
-if not state then
-  redis.call('HSET', KEYS[1], 'call', ARGV[5], 'state', 'queued', 'attempts', 0)
-  redis.call('PEXPIRE', KEYS[1], ARGV[6])
-end
-if state == 'placed' or state == 'ended' or state == 'dead' then return {'done', 0} end
-if state == 'dialing' then
-  if st[2] ~= ARGV[3] and tonumber(st[3] or '0') > tonumber(ARGV[1]) then return {'busy', 0} end
-  if ARGV[4] ~= '1' then return {'unknown', tonumber(st[4] or '0')} end
-end
-local n = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
-redis.call('HSET', KEYS[1], 'state', 'dialing', 'owner', ARGV[3], 'lease', tonumber(ARGV[1]) + tonumber(ARGV[2]))
-return {'go', n}
-`)
-
-// moveDueScript puts calls whose retry time has come back on the stream,
-// with the call as their record keeps it.
-//
-// KEYS[1] retry schedule, KEYS[2] stream; ARGV[1] now ms, ARGV[2] the
-// prefix of record keys.
-var moveDueScript = redis.NewScript(`
-local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, 100)
-for _, id in ipairs(due) do
-  redis.call('ZREM', KEYS[1], id)
-  local call = redis.call('HGET', ARGV[2] .. id, 'call')
-  if call then redis.call('XADD', KEYS[2], '*', 'id', id, 'call', call) end
-end
-return #due
-`)
-
 // Run places queued calls until ctx is done: Workers workers read the
 // stream, one goroutine reclaims deliveries left unacknowledged longer
 // than ClaimIdle, and one puts retries back when they are due. Once ctx
@@ -166,9 +125,24 @@ func (q *Queue) reclaim(ctx context.Context) {
 			q.process(ctx, consumer, m)
 		}
 		if next == "0-0" || len(msgs) == 0 {
-			return
+			break
 		}
 		start = next
+	}
+	q.forgetConsumers(ctx)
+}
+
+// forgetConsumers deletes the consumers of stopped processes: those with
+// nothing pending, idle for a day.
+func (q *Queue) forgetConsumers(ctx context.Context) {
+	consumers, err := q.o.Redis.XInfoConsumers(ctx, queueKey, groupName).Result()
+	if err != nil {
+		return
+	}
+	for _, c := range consumers {
+		if c.Pending == 0 && c.Idle > 24*time.Hour && !strings.HasPrefix(c.Name, q.o.Consumer+"-") {
+			q.o.Redis.XGroupDelConsumer(ctx, queueKey, groupName, c.Name)
+		}
 	}
 }
 
@@ -201,10 +175,23 @@ func (q *Queue) process(ctx context.Context, consumer string, m redis.XMessage) 
 		q.settle(ctx, m.ID, nil)
 		return
 	}
-	if err := q.waitTurn(ctx, c.Country); err != nil {
-		if ctx.Err() == nil {
+	// Over the dial rate, the call waits in the retry schedule rather than
+	// in this worker, whose pending delivery would otherwise go stale and
+	// be reclaimed while it waits.
+	if wait, err := q.turn(ctx, c.Country); err != nil || wait > 0 {
+		if err != nil {
 			q.log.Error("dial rate limiter", slog.String("id", id), slog.Any("err", err))
+			wait = time.Second
 		}
+		due := q.now().Add(wait).UnixMilli()
+		q.settle(ctx, m.ID, func(p redis.Pipeliner) {
+			k := callKey(id)
+			p.HSetNX(ctx, k, "call", raw)
+			p.HSetNX(ctx, k, "state", stateQueued)
+			p.HSetNX(ctx, k, "attempts", 0)
+			p.PExpire(ctx, k, q.o.RecordTTL)
+			p.ZAdd(ctx, retryKey, redis.Z{Score: float64(due), Member: id})
+		})
 		return
 	}
 
@@ -214,7 +201,7 @@ func (q *Queue) process(ctx context.Context, consumer string, m redis.XMessage) 
 		idem = "1"
 	}
 	res, err := claimScript.Run(ctx, q.o.Redis, []string{callKey(id)},
-		q.now().UnixMilli(), lease.Milliseconds(), consumer, idem, raw, q.o.RecordTTL.Milliseconds()).Slice()
+		lease.Milliseconds(), consumer, idem, raw, q.o.RecordTTL.Milliseconds()).Slice()
 	if err != nil || len(res) != 2 {
 		q.log.Error("claiming a queued call", slog.String("id", id), slog.Any("err", err))
 		return
@@ -246,14 +233,19 @@ func (q *Queue) process(ctx context.Context, consumer string, m redis.XMessage) 
 		if r.Outcome != "" {
 			state = stateEnded
 		}
+		var found *redis.Cmd
 		q.settle(ctx, m.ID, func(p redis.Pipeliner) {
-			p.HSet(ctx, callKey(id), "state", state, "provider_id", r.ProviderID, "outcome", r.Outcome)
+			found = finishScript.Eval(ctx, p, []string{callKey(id)}, state, r.ProviderID, r.Outcome)
 		})
 		log.Info("call placed", slog.String("provider_id", r.ProviderID), slog.Int64("attempt", attempt), slog.String("outcome", r.Outcome))
-		if err := q.o.Placed(ctx, c.Number, c.Country); err != nil {
+		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		if err := q.o.Placed(pctx, c.Number, c.Country); err != nil {
 			log.Error("recording a placed call for caps and spend", slog.Any("err", err))
 		}
-		if r.Outcome != "" {
+		cancel()
+		// A report of the end may have come while the dial returned; it
+		// released the hold then.
+		if prev, _ := found.Text(); r.Outcome != "" && prev != stateEnded {
 			q.release(ctx, c)
 		}
 	case IsPermanent(err) || int(attempt) >= q.o.MaxAttempts:
@@ -326,32 +318,26 @@ func (q *Queue) backoff(attempt int) time.Duration {
 	return time.Duration(float64(d) * (0.8 + 0.4*rand.Float64()))
 }
 
-// waitTurn waits until the global and the country's dial rates allow one
-// more call.
-func (q *Queue) waitTurn(ctx context.Context, country string) error {
+// turn takes one unit of the country's and the global dial rate, or says
+// how long to wait for it. A country unit taken when the global rate then
+// refuses is lost, which errs on the side of calling less.
+func (q *Queue) turn(ctx context.Context, country string) (time.Duration, error) {
 	if q.o.CountryRatePerMinute > 0 && country != "" {
-		if err := q.take(ctx, "tg:dial:country:"+country, redis_rate.PerMinute(q.o.CountryRatePerMinute)); err != nil {
-			return err
+		if wait, err := q.take(ctx, "tg:dial:country:"+country, q.o.CountryRatePerMinute); err != nil || wait > 0 {
+			return wait, err
 		}
 	}
 	if q.o.RatePerMinute > 0 {
-		return q.take(ctx, "tg:dial:all", redis_rate.PerMinute(q.o.RatePerMinute))
+		return q.take(ctx, "tg:dial:all", q.o.RatePerMinute)
 	}
-	return nil
+	return 0, nil
 }
 
-// take waits for one unit of limit under key.
-func (q *Queue) take(ctx context.Context, key string, limit redis_rate.Limit) error {
-	for {
-		res, err := q.limiter.Allow(ctx, key, limit)
-		if err != nil {
-			return err
-		}
-		if res.Allowed > 0 {
-			return nil
-		}
-		if !sleep(ctx, res.RetryAfter) {
-			return ctx.Err()
-		}
+// take takes one unit of perMinute under key, or says how long to wait.
+func (q *Queue) take(ctx context.Context, key string, perMinute int) (time.Duration, error) {
+	res, err := q.limiter.Allow(ctx, key, redis_rate.PerMinute(perMinute))
+	if err != nil || res.Allowed > 0 {
+		return 0, err
 	}
+	return res.RetryAfter, nil
 }

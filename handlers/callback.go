@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
-	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -173,28 +172,15 @@ func (s *server) decide(c echo.Context, in callbackInput) (risk.Decision, error)
 		return risk.Decision{}, &appError{Code: codeInternal, Err: fmt.Errorf("engine returned unknown action %q", d.Action)}
 	}
 	if err := s.Calls.Record(ctx, d, call); err != nil {
-		if call != nil {
-			s.releaseLater(ctx, d)
+		// The lock is freed only when the call surely was not queued;
+		// otherwise it holds the number until its TTL, so a retry of a
+		// call that was queued after all is not placed twice.
+		if call != nil && errors.Is(err, contactflows.ErrNotRecorded) {
+			s.Engine.ReleaseLater(d.Number, d.ID)
 		}
 		return risk.Decision{}, &appError{Code: codeUnavailable, Err: fmt.Errorf("recording callback: %w", err)}
 	}
 	return d, nil
-}
-
-// releaseTimeout bounds the release of an unqueued call's lock.
-const releaseTimeout = 5 * time.Second
-
-// releaseLater frees the lock of an allowed decision whose call could not
-// be queued, off the request path as the engine does for a blocked one.
-func (s *server) releaseLater(ctx context.Context, d risk.Decision) {
-	log := s.log.With(slog.String("id", d.ID), slog.String("number", risk.MaskNumber(d.Number)))
-	go func() {
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
-		defer cancel()
-		if err := s.Engine.Release(ctx, d.Number, d.ID); err != nil {
-			log.Error("releasing lock of unqueued callback", slog.Any("err", err))
-		}
-	}()
 }
 
 // callAttributes are the contact attributes passed with an allowed call:

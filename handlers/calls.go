@@ -27,15 +27,12 @@ type endedResponse struct {
 	ID     string `json:"id"`
 }
 
-// callOutcomes are the outcomes a call end may report.
-var callOutcomes = []string{contactflows.OutcomeAnswered, contactflows.OutcomeNoAnswer, contactflows.OutcomeBusy, contactflows.OutcomeFailed}
-
 // requireFlowKey admits requests bearing the flow API key. Without a
 // configured key the routes it guards do not exist.
 func (s *server) requireFlowKey(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if s.FlowAPIKey == "" {
-			return &appError{Code: codeNotConfigured, Message: "This endpoint is off: TOLLGATE_FLOW_API_KEY is not set."}
+			return &appError{Code: codeNotFound, Err: errors.New("flow endpoint called but TOLLGATE_FLOW_API_KEY is not set")}
 		}
 		auth := c.Request().Header.Get(echo.HeaderAuthorization)
 		key, ok := strings.CutPrefix(auth, "Bearer ")
@@ -58,8 +55,8 @@ func (s *server) handleCallEnd(c echo.Context) error {
 	if err := decodeJSON(c.Request(), &req, "outcome"); err != nil {
 		return err
 	}
-	if !slices.Contains(callOutcomes, req.Outcome) {
-		return &appError{Code: codeInvalidOutcome, Field: "outcome", Message: fmt.Sprintf("The outcome must be one of %s.", strings.Join(callOutcomes, ", "))}
+	if !slices.Contains(contactflows.Outcomes, req.Outcome) {
+		return &appError{Code: codeInvalidOutcome, Field: "outcome", Message: fmt.Sprintf("The outcome must be one of %s.", strings.Join(contactflows.Outcomes, ", "))}
 	}
 	return s.endCall(c, id, req.Outcome, func() error {
 		return c.JSON(http.StatusOK, endedResponse{Status: "ended", ID: id})

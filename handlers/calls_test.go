@@ -37,7 +37,7 @@ func TestCallEnd(t *testing.T) {
 		code                 string
 	}{
 		{"ended", testID, "Bearer " + key, `{"outcome":"answered"}`, []func(*harness){withKey}, http.StatusOK, ""},
-		{"no key configured", testID, "Bearer " + key, `{"outcome":"answered"}`, nil, http.StatusNotFound, "not_configured"},
+		{"no key configured", testID, "Bearer " + key, `{"outcome":"answered"}`, nil, http.StatusNotFound, "not_found"},
 		{"wrong key", testID, "Bearer " + key + "x", `{"outcome":"answered"}`, []func(*harness){withKey}, http.StatusUnauthorized, "unauthorized"},
 		{"no key", testID, "", `{"outcome":"answered"}`, []func(*harness){withKey}, http.StatusUnauthorized, "unauthorized"},
 		{"unknown call", "nope", "Bearer " + key, `{"outcome":"answered"}`, []func(*harness){withKey}, http.StatusNotFound, "not_found"},

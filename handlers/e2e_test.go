@@ -214,7 +214,7 @@ func TestEndToEndFormFriction(t *testing.T) {
 		extra url.Values
 		code  string
 	}{
-		"honeypot": {400 * time.Millisecond, url.Values{"website": {"http://cheap-pills.example"}, "phone": {"201 555 0151"}}, risk.CodeFormHoneypot},
+		"honeypot": {400 * time.Millisecond, url.Values{"leave_blank": {"http://cheap-pills.example"}, "phone": {"201 555 0151"}}, risk.CodeFormHoneypot},
 		"too fast": {0, url.Values{"phone": {"201 555 0152"}}, risk.CodeFormTooFast},
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -33,7 +33,6 @@ const (
 	codeInvalidOutcome   = "invalid_outcome"
 	codeUnauthorized     = "unauthorized"
 	codeForbidden        = "forbidden"
-	codeNotConfigured    = "not_configured"
 	codeReasonTooLong    = "reason_too_long"
 	codeInvalidReason    = "invalid_reason"
 	codeMissingConsent   = "missing_consent"
@@ -63,7 +62,6 @@ var statusByCode = map[string]int{
 	codeInvalidOutcome:   http.StatusUnprocessableEntity,
 	codeUnauthorized:     http.StatusUnauthorized,
 	codeForbidden:        http.StatusForbidden,
-	codeNotConfigured:    http.StatusNotFound,
 	codeReasonTooLong:    http.StatusUnprocessableEntity,
 	codeInvalidReason:    http.StatusUnprocessableEntity,
 	codeMissingConsent:   http.StatusUnprocessableEntity,

@@ -37,6 +37,10 @@ func (f *fakeEngine) Release(ctx context.Context, number, id string) error {
 	return f.ReleaseFunc(ctx, number, id)
 }
 
+func (f *fakeEngine) ReleaseLater(number, id string) {
+	go f.ReleaseFunc(context.Background(), number, id)
+}
+
 func (f *fakeEngine) IPCountry(ip netip.Addr) string {
 	if f.IPCountryFunc == nil {
 		return ""

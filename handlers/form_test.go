@@ -64,7 +64,7 @@ func TestFormShow(t *testing.T) {
 	rec := h.do(t, request{method: http.MethodGet, path: "/"})
 	assertHTML(t, rec, http.StatusOK,
 		`data-testid="callback-form"`, `name="phone"`, `type="tel"`, `name="region"`, `name="reason"`,
-		`name="consent"`, `name="website"`, `<option value="US" selected>United States (+1)</option>`,
+		`name="consent"`, `name="leave_blank"`, `<option value="US" selected>United States (+1)</option>`,
 	)
 	assertFormPageHeaders(t, rec.Header())
 	if strings.Contains(rec.Body.String(), "<script") {

@@ -271,7 +271,7 @@ func TestFormFrictionFromRealPost(t *testing.T) {
 	values.Set(web.FieldToken, v.token)
 	hdr := v.header()
 	hdr.Set("Content-Type", "application/x-www-form-urlencoded")
-	h.do(t, request{method: http.MethodPost, path: "/?website=" + url.QueryEscape("x"), body: strings.NewReader(values.Encode()), header: hdr})
+	h.do(t, request{method: http.MethodPost, path: "/?leave_blank=" + url.QueryEscape("x"), body: strings.NewReader(values.Encode()), header: hdr})
 	if got := h.extraCodes(t); len(got) != 0 {
 		t.Errorf("reasons passed to the engine = %v, want none", got)
 	}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -24,6 +25,9 @@ type Evaluator interface {
 	Evaluate(ctx context.Context, req risk.Request) (risk.Decision, error)
 	// Release frees the lock decision id holds on number.
 	Release(ctx context.Context, number, id string) error
+	// ReleaseLater frees, off the request path, the lock decision id took
+	// on number a moment ago.
+	ReleaseLater(number, id string)
 	// IPCountry returns the ISO code of the country ip is in, or "" when
 	// unknown; the form preselects it.
 	IPCountry(ip netip.Addr) string
@@ -144,6 +148,7 @@ func NewServer(d Deps) *echo.Echo {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.PublicURL = strings.TrimRight(s.PublicURL, "/")
 
 	e := echo.New()
 	e.HideBanner = true

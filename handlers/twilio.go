@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -25,7 +26,7 @@ var twilioOutcomes = map[string]string{
 func (s *server) requireTwilioSignature(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if s.TwilioAuthToken == "" || s.PublicURL == "" {
-			return &appError{Code: codeNotConfigured, Message: "Twilio webhooks are off: set TOLLGATE_TWILIO_AUTH_TOKEN and TOLLGATE_PUBLIC_URL."}
+			return &appError{Code: codeNotFound, Err: errors.New("Twilio webhook called but TOLLGATE_TWILIO_AUTH_TOKEN or TOLLGATE_PUBLIC_URL is not set")}
 		}
 		r := c.Request()
 		if err := r.ParseForm(); err != nil {

@@ -21,7 +21,7 @@ import (
 // which may be at most maxVisitorTokenLife ahead.
 const (
 	visitorTokenVersion = "v1"
-	maxVisitorTokenLife = 24 * time.Hour
+	maxVisitorTokenLife = time.Hour
 	maxVisitorTokenLen  = 512
 )
 

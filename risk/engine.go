@@ -176,7 +176,8 @@ func (e *Engine) LoadSettings(ctx context.Context) error {
 	if last := e.lastRaw.Load(); last != nil && bytes.Equal(*last, b) {
 		return nil
 	}
-	var s Settings
+	// Settings saved before a field existed keep that field's default.
+	s := DefaultSettings()
 	if err := json.Unmarshal(b, &s); err != nil {
 		return fmt.Errorf("load settings: stored settings are not valid JSON: %w", err)
 	}

@@ -168,17 +168,19 @@ func (e *Engine) Evaluate(ctx context.Context, req Request) (Decision, error) {
 	d.Action = sc.action()
 
 	if locked && d.Action != Allow {
-		e.releaseLater(num.e164, d.ID, time.Now())
+		e.ReleaseLater(num.e164, d.ID)
 	}
 	return d, nil
 }
 
-// releaseLater frees a lock a non-allowed decision took, off the request
-// path. The decision took the lock a moment ago with a TTL of dupTTL, so
-// while less than half of that has passed nobody else can hold it and a
-// plain DEL does, sparing Redis a script under attack; later, Release
-// checks the holder first.
-func (e *Engine) releaseLater(number, id string, taken time.Time) {
+// ReleaseLater frees, off the request path, the lock decision id took on
+// number a moment ago, as for a decision whose call will not be placed;
+// Close waits for it. While less than half the lock's TTL has passed since
+// ReleaseLater was called nobody else can hold the lock, so a plain DEL
+// frees it, sparing Redis a script under attack; later, Release checks the
+// holder first.
+func (e *Engine) ReleaseLater(number, id string) {
+	taken := time.Now()
 	e.releases.Add(1)
 	go func() {
 		defer e.releases.Done()

@@ -29,7 +29,7 @@ const (
 	// FieldToken carries the signed form token in a hidden field.
 	FieldToken = "token"
 	// FieldHoneypot is a field people never see or fill.
-	FieldHoneypot = "website"
+	FieldHoneypot = "leave_blank"
 )
 
 // ConsentValue is what a ticked consent checkbox sends.

@@ -86,7 +86,7 @@ func TestCallbackFormHoneypotIsOutOfReach(t *testing.T) {
 	html := render(t, CallbackForm(Branding{}, CallbackFormModel{}))
 	assertContains(t, html,
 		`<div class="hp" aria-hidden="true">`,
-		`<input id="website" name="website" type="text" tabindex="-1" autocomplete="off">`,
+		`<input id="leave_blank" name="leave_blank" type="text" tabindex="-1" autocomplete="off">`,
 	)
 }
 

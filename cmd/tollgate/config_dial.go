@@ -40,9 +40,6 @@ type DialConfig struct {
 	TwilioAccountSID, TwilioAuthToken, TwilioFrom string
 }
 
-// simulatorOutcomes are the outcomes TOLLGATE_SIMULATOR_OUTCOME accepts.
-var simulatorOutcomes = []string{contactflows.OutcomeAnswered, contactflows.OutcomeNoAnswer, contactflows.OutcomeBusy, contactflows.OutcomeFailed}
-
 // dialConfigKeys are the variables of DialConfig.
 func dialConfigKeys() []configKey {
 	return []configKey{
@@ -107,13 +104,13 @@ func dialConfigKeys() []configKey {
 			name: "TOLLGATE_SIMULATOR_OUTCOME", def: "answered",
 			description: "Outcome of every simulated call: answered, no-answer, busy, or failed (a dial error, retried and then dead-lettered).",
 			parse: func(c *Config, v string) error {
-				for _, o := range simulatorOutcomes {
+				for _, o := range contactflows.Outcomes {
 					if v == o {
 						c.Dial.SimulatorOutcome = v
 						return nil
 					}
 				}
-				return fmt.Errorf("%q is not an outcome; use one of %s", v, strings.Join(simulatorOutcomes, ", "))
+				return fmt.Errorf("%q is not an outcome; use one of %s", v, strings.Join(contactflows.Outcomes, ", "))
 			},
 		},
 		{name: "TOLLGATE_CONNECT_REGION", description: "AWS region of the Amazon Connect instance, e.g. eu-west-2. Credentials come from the standard AWS chain (AWS_ACCESS_KEY_ID, a role, ...).",

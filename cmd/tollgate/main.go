@@ -143,22 +143,29 @@ func run(ctx context.Context, args, environ []string, stdout io.Writer) error {
 	go func() { served <- srv.Serve(ln) }()
 	log.Info("listening", "addr", ln.Addr().String())
 
+	var runErr error
 	select {
-	case err := <-served:
-		return err
-	case err := <-dispatched:
-		return err
+	case runErr = <-served:
+	case runErr = <-dispatched:
+		// The dispatcher could not start; nothing is dialing.
+		srv.Close()
+		return runErr
 	case <-ctx.Done():
+		log.Info("shutting down")
+		shutCtx, cancelShut := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+		defer cancelShut()
+		runErr = srv.Shutdown(shutCtx)
 	}
-	log.Info("shutting down")
-	shutCtx, cancelShut := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
-	defer cancelShut()
-	err = srv.Shutdown(shutCtx)
 	stopDispatch()
-	if derr := <-dispatched; err == nil {
-		err = derr
+	select {
+	case err := <-dispatched:
+		if runErr == nil {
+			runErr = err
+		}
+	case <-time.After(cfg.ShutdownTimeout):
+		log.Warn("calls still being dialed at shutdown were left; another instance reclaims them")
 	}
-	return err
+	return runErr
 }
 
 var geoVar = map[geo.Source]string{geo.SourceCountry: "COUNTRY", geo.SourceASN: "ASN", geo.SourceAnonymous: "ANONYMOUS"}
