@@ -30,6 +30,9 @@ func (s *server) registerRoutes(e *echo.Echo) {
 	e.OPTIONS("/api/v1/callbacks", handleNoContent, cors)
 	// A telephony flow reports that a call ended, with the flow API key.
 	e.POST("/api/v1/calls/:id/end", s.handleCallEnd, s.requireFlowKey, limitBody())
+	// Twilio asks what an answered callback hears, signed with the auth
+	// token.
+	e.POST(contactflows.TwilioOutboundPath, s.handleTwilioOutbound, limitBody(), s.requireTwilioSignature)
 	// Twilio reports the end of a placed call, signed with the auth token.
 	e.POST(contactflows.TwilioStatusPath, s.handleTwilioStatus, limitBody(), s.requireTwilioSignature)
 	// The OpenAPI document of the public API.

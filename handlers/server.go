@@ -83,6 +83,8 @@ type Deps struct {
 	// PublicURL is the absolute base URL providers reach the server at, as
 	// they sign it.
 	PublicURL string
+	// TwilioContinue is where an answered Twilio callback goes.
+	TwilioContinue contactflows.TwilioContinue
 	// Form configures the public form: its country default, bot friction,
 	// embedding and branding.
 	Form FormConfig

@@ -40,6 +40,18 @@ func (s *server) requireTwilioSignature(next echo.HandlerFunc) echo.HandlerFunc 
 	}
 }
 
+// twilioGreeting is what the callee hears on answering a callback.
+const twilioGreeting = "Hello, this is the call back you asked for. Please hold while we connect you."
+
+// handleTwilioOutbound answers Twilio's request for the TwiML of an
+// answered callback: a greeting, then on to the contact centre.
+func (s *server) handleTwilioOutbound(c echo.Context) error {
+	if s.TwilioContinue.Verb == "" {
+		return &appError{Code: codeNotFound, Err: errors.New("Twilio asked for callback TwiML but TOLLGATE_TWILIO_CONTINUE is not set")}
+	}
+	return c.Blob(http.StatusOK, "text/xml; charset=utf-8", s.TwilioContinue.TwiML(twilioGreeting))
+}
+
 // handleTwilioStatus takes Twilio's status callback for a placed call and,
 // once the call is over, frees its number's hold.
 func (s *server) handleTwilioStatus(c echo.Context) error {

@@ -82,3 +82,31 @@ func TestTwilioStatusCallback(t *testing.T) {
 		})
 	}
 }
+
+func TestTwilioOutboundTwiML(t *testing.T) {
+	cont, err := contactflows.ParseTwilioContinue("enqueue:callbacks")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, "", func(h *harness) {
+		h.deps.TwilioAuthToken, h.deps.PublicURL, h.deps.TwilioContinue = testTwilioToken, testPublicURL+"/", cont
+	})
+	// Every address the Twilio dialer hands Twilio is served.
+	served := map[string]bool{}
+	for _, r := range h.e.Routes() {
+		served[r.Method+" "+r.Path] = true
+	}
+	for _, p := range []string{contactflows.TwilioOutboundPath, contactflows.TwilioStatusPath} {
+		if !served["POST "+p] {
+			t.Errorf("POST %s is not served", p)
+		}
+	}
+	path := contactflows.TwilioOutboundPath + "?callback_id=" + testID
+	form := url.Values{"CallSid": {"CA1"}, "CallStatus": {"in-progress"}}
+	rec := h.do(t, request{method: http.MethodPost, path: path, body: strings.NewReader(form.Encode()), header: http.Header{
+		"Content-Type": {"application/x-www-form-urlencoded"}, "X-Twilio-Signature": {twilioSign(testTwilioToken, testPublicURL+path, form)},
+	}})
+	if rec.Code != http.StatusOK || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/xml") || !strings.Contains(rec.Body.String(), "<Enqueue>callbacks</Enqueue>") {
+		t.Errorf("outbound TwiML = %d %q %s", rec.Code, rec.Header().Get("Content-Type"), rec.Body)
+	}
+}

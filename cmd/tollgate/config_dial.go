@@ -38,6 +38,8 @@ type DialConfig struct {
 	ConnectSourcePhone, ConnectQueueID                     string
 
 	TwilioAccountSID, TwilioAuthToken, TwilioFrom string
+	// TwilioContinue is where an answered Twilio callback goes.
+	TwilioContinue contactflows.TwilioContinue
 }
 
 // dialConfigKeys are the variables of DialConfig.
@@ -129,6 +131,16 @@ func dialConfigKeys() []configKey {
 			parse: patternKey(func(c *Config) *string { return &c.Dial.TwilioAuthToken }, twilioToken, "32 hexadecimal digits")},
 		{name: "TOLLGATE_TWILIO_FROM", description: "E.164 Twilio number calls come from.",
 			parse: e164Key(func(c *Config) *string { return &c.Dial.TwilioFrom })},
+		{
+			name:        "TOLLGATE_TWILIO_CONTINUE",
+			description: "Where an answered Twilio callback goes: dial:+442071838750 or dial:sip:agents@pbx.example.com, enqueue:<queue name>, or redirect:https://<your TwiML>.",
+			parse: func(c *Config, v string) (err error) {
+				if v != "" {
+					c.Dial.TwilioContinue, err = contactflows.ParseTwilioContinue(v)
+				}
+				return err
+			},
+		},
 	}
 }
 
@@ -199,6 +211,7 @@ func (d DialConfig) validate() []error {
 		need(d.TwilioAuthToken, "TOLLGATE_TWILIO_AUTH_TOKEN")
 		need(d.TwilioFrom, "TOLLGATE_TWILIO_FROM")
 		need(d.PublicURL, "TOLLGATE_PUBLIC_URL")
+		need(d.TwilioContinue.Verb, "TOLLGATE_TWILIO_CONTINUE")
 	}
 	return errs
 }

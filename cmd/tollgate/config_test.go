@@ -171,6 +171,7 @@ func TestLoadConfigBadValues(t *testing.T) {
 		{"TOLLGATE_TWILIO_ACCOUNT_SID", "AB123", "AC followed by 32 hexadecimal digits"},
 		{"TOLLGATE_TWILIO_AUTH_TOKEN", "secret-token", "is not 32 hexadecimal digits"},
 		{"TOLLGATE_TWILIO_FROM", "+44 20 7183 8750", "not an E.164 number"},
+		{"TOLLGATE_TWILIO_CONTINUE", "hangup", "does not start with dial:"},
 		{"TOLLGATE_CORS_ORIGINS", "https://ok.example.com,https://shop.example.com/cart", `"https://shop.example.com/cart": only scheme://host[:port] is allowed`},
 		{"TOLLGATE_VISITOR_TOKEN_SECRET", "secret", "at least 32 random characters"},
 	}
@@ -483,7 +484,7 @@ func TestLoadConfigDialerNeeds(t *testing.T) {
 		want []string
 	}{
 		{map[string]string{"TOLLGATE_DIALER": "connect"}, []string{"TOLLGATE_CONNECT_REGION", "TOLLGATE_CONNECT_INSTANCE_ID", "TOLLGATE_CONNECT_CONTACT_FLOW_ID", "TOLLGATE_CONNECT_SOURCE_PHONE or TOLLGATE_CONNECT_QUEUE_ID"}},
-		{map[string]string{"TOLLGATE_DIALER": "twilio", "TOLLGATE_TWILIO_FROM": "+442071838750"}, []string{"TOLLGATE_TWILIO_ACCOUNT_SID", "TOLLGATE_TWILIO_AUTH_TOKEN", "TOLLGATE_PUBLIC_URL"}},
+		{map[string]string{"TOLLGATE_DIALER": "twilio", "TOLLGATE_TWILIO_FROM": "+442071838750"}, []string{"TOLLGATE_TWILIO_ACCOUNT_SID", "TOLLGATE_TWILIO_AUTH_TOKEN", "TOLLGATE_PUBLIC_URL", "TOLLGATE_TWILIO_CONTINUE"}},
 	}
 	for _, tt := range tests {
 		_, err := LoadConfig(envOf(tt.env))

@@ -124,6 +124,7 @@ func run(ctx context.Context, args, environ []string, stdout io.Writer) error {
 		FlowAPIKey:      cfg.Dial.FlowAPIKey,
 		TwilioAuthToken: cfg.Dial.TwilioAuthToken,
 		PublicURL:       cfg.Dial.PublicURL,
+		TwilioContinue:  cfg.Dial.TwilioContinue,
 		Form:            cfg.formConfig(),
 	})
 	ln, err := net.Listen("tcp", cfg.Addr)
