@@ -380,7 +380,10 @@ func TestQueueLeavesALiveWorkersCallAlone(t *testing.T) {
 	rdb.HSet(context.Background(), callKey("live"), "call", `{"id":"live","number":"+447700900001"}`,
 		"state", stateDialing, "owner", "other", "lease", time.Now().Add(time.Minute).UnixMilli())
 	h.run(t)
-	time.Sleep(time.Second)
+	eventually(t, "the reclaimer to take the delivery", func() bool {
+		p, err := rdb.XPendingExt(context.Background(), &redis.XPendingExtArgs{Stream: queueKey, Group: groupName, Start: "-", End: "+", Count: 1}).Result()
+		return err == nil && len(p) == 1 && p[0].Consumer == "test-reclaim"
+	})
 	if n, _ := d.count("live"); n != 0 {
 		t.Errorf("dialed %d times while another worker held it, want 0", n)
 	}

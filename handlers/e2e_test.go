@@ -64,7 +64,7 @@ func newStack(t *testing.T, settings func(*risk.Settings), sim *contactflows.Sim
 	srv := httptest.NewServer(handlers.NewServer(handlers.Deps{
 		Engine: engine, Calls: queue,
 		Deflect: handlers.Deflection{ChatURL: "https://example.com/chat", Phone: "+44 20 7946 0000"},
-		Form:    handlers.FormConfig{Secret: []byte("0123456789abcdef0123456789abcdef"), MinFillTime: 300 * time.Millisecond},
+		Form:    handlers.FormConfig{Secret: []byte("0123456789abcdef0123456789abcdef"), MinFillTime: 1500 * time.Millisecond},
 	}))
 	t.Cleanup(srv.Close)
 	return &stack{url: srv.URL, engine: engine, queue: queue, sim: sim}
@@ -205,7 +205,7 @@ func TestEndToEndFormFriction(t *testing.T) {
 		}
 		return string(body), ds[0]
 	}
-	clean, d := submit(t, 400*time.Millisecond, nil)
+	clean, d := submit(t, 1600*time.Millisecond, nil)
 	if d.Action != risk.Allow || len(d.Reasons) != 0 {
 		t.Fatalf("clean submission: %s %v", d.Action, d.Codes())
 	}
@@ -214,7 +214,7 @@ func TestEndToEndFormFriction(t *testing.T) {
 		extra url.Values
 		code  string
 	}{
-		"honeypot": {400 * time.Millisecond, url.Values{"leave_blank": {"http://cheap-pills.example"}, "phone": {"201 555 0151"}}, risk.CodeFormHoneypot},
+		"honeypot": {1600 * time.Millisecond, url.Values{"leave_blank": {"http://cheap-pills.example"}, "phone": {"201 555 0151"}}, risk.CodeFormHoneypot},
 		"too fast": {0, url.Values{"phone": {"201 555 0152"}}, risk.CodeFormTooFast},
 	} {
 		t.Run(name, func(t *testing.T) {
