@@ -377,6 +377,12 @@ func runSuite(t *testing.T, st store) {
 		e := newEngine(t, st(t), func(s *risk.Settings) {
 			s.Spend.DailyBudget, s.Spend.DefaultCost, s.Spend.Costs = 30, 10, map[string]int64{"GB": 20}
 		})
+		// Nothing spent yet: the budget's key does not exist.
+		first := eval(t, e, "+12015550177", usIP)
+		wantAction(t, first, risk.Allow)
+		if err := e.Release(ctx, first.Number, first.ID); err != nil {
+			t.Fatal(err)
+		}
 		if err := e.RecordPlaced(ctx, "+447700900999", "GB"); err != nil {
 			t.Fatal(err)
 		}

@@ -2,6 +2,7 @@ package risk
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -26,11 +27,20 @@ type plan struct {
 // exec sends what queue adds in one pipeline; go-redis splits it per node,
 // concurrently, on a Cluster.
 func (e *Engine) exec(ctx context.Context, queue func(redis.Pipeliner)) error {
-	_, err := e.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+	cmds, err := e.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		queue(p)
 		return nil
 	})
-	return err
+	if !errors.Is(err, redis.Nil) {
+		return err
+	}
+	// A missing key (GET of a counter not yet written) is not a failure.
+	for _, c := range cmds {
+		if err := c.Err(); err != nil && !errors.Is(err, redis.Nil) {
+			return err
+		}
+	}
+	return nil
 }
 
 // queueDistinct counts distinct members seen in the window l, keeping at

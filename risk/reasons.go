@@ -63,6 +63,16 @@ const (
 	CodeNumberCapHour   = "number_cap_hour"
 	CodeNumberCapDay    = "number_cap_day"
 	CodeBudgetExhausted = "budget_exhausted"
+
+	// Inbound caller screening.
+	CodeCallerWithheld         = "caller_withheld"
+	CodeCallerInvalid          = "caller_invalid"
+	CodeVelocityCallerWarning  = "velocity_caller_warning"
+	CodeVelocityCallerCritical = "velocity_caller_critical"
+	CodeCallerFailedWarning    = "caller_failed_challenges_warning"
+	CodeCallerFailedCritical   = "caller_failed_challenges_critical"
+	CodeAttestationFull        = "stir_attestation_a"
+	CodeAttestationFailed      = "stir_verification_failed"
 )
 
 // hardCodes block whatever the score.
@@ -157,5 +167,14 @@ func DefaultWeights() map[string]int {
 		CodeNumberCapHour:   0,
 		CodeNumberCapDay:    0,
 		CodeBudgetExhausted: 0,
+
+		CodeCallerWithheld:         40,
+		CodeCallerInvalid:          40,
+		CodeVelocityCallerWarning:  20,
+		CodeVelocityCallerCritical: 80,
+		CodeCallerFailedWarning:    30,
+		CodeCallerFailedCritical:   80,
+		CodeAttestationFull:        -20,
+		CodeAttestationFailed:      40,
 	}
 }

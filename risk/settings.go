@@ -97,6 +97,21 @@ type Settings struct {
 	RequireAuth bool `json:"require_auth"`
 	// Spend caps the calls placed and their estimated cost.
 	Spend Spend `json:"spend"`
+	// Screening tunes the screening of inbound callers.
+	Screening ScreenSettings `json:"screening"`
+}
+
+// ScreenSettings tunes ScreenCaller.
+type ScreenSettings struct {
+	// Velocity limits the calls from one caller number per window.
+	Velocity []Limit `json:"velocity"`
+	// FailedChallenges limits the challenges one caller may fail in a UTC
+	// day; its window is documentation only.
+	FailedChallenges Limit `json:"failed_challenges"`
+	// PassAt lets a caller through unchallenged when its reasons' weights
+	// sum to at most this (the default, -20, takes a trust signal such as a
+	// full STIR/SHAKEN attestation and nothing against).
+	PassAt int `json:"pass_at"`
 }
 
 // Spend caps placed calls: per number, and a daily budget of their
@@ -185,6 +200,11 @@ func DefaultSettings() Settings {
 		HostingASNs: DefaultHostingASNs(),
 		Account:     Policy{Default: ModeAllow},
 		Spend:       Spend{NumberPerHour: 2, NumberPerDay: 4, DefaultCost: 10},
+		Screening: ScreenSettings{
+			Velocity:         limits(time.Minute, 2, 4, time.Hour, 6, 12, 24*time.Hour, 15, 30),
+			FailedChallenges: Limit{Duration(24 * time.Hour), 1, 3},
+			PassAt:           -20,
+		},
 	}
 }
 
@@ -216,6 +236,13 @@ func (s Settings) Validate() error {
 	errs = append(errs, v.IPsPerNumber.validate("velocity.distinct_ips_per_number")...)
 	errs = append(errs, s.Account.validate("account_policy", true)...)
 	errs = append(errs, s.Spend.validate()...)
+	if len(s.Screening.Velocity) > 3 {
+		errs = append(errs, fmt.Errorf("screening.velocity: at most 3 windows, got %d", len(s.Screening.Velocity)))
+	}
+	for i, l := range s.Screening.Velocity {
+		errs = append(errs, l.validate(fmt.Sprintf("screening.velocity[%d]", i))...)
+	}
+	errs = append(errs, s.Screening.FailedChallenges.validate("screening.failed_challenges")...)
 	for name, p := range s.Flows {
 		if name == "" {
 			errs = append(errs, errors.New("flow_policies: a flow needs a name"))
