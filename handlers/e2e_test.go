@@ -31,6 +31,9 @@ type stack struct {
 	sim    *contactflows.Simulator
 }
 
+// testFlowKey is the flow API key of every stack.
+const testFlowKey = "flow-key-0123456789abcdefghij"
+
 func newStack(t *testing.T, settings func(*risk.Settings), sim *contactflows.Simulator) *stack {
 	t.Helper()
 	m := miniredis.RunT(t)
@@ -61,8 +64,12 @@ func newStack(t *testing.T, settings func(*risk.Settings), sim *contactflows.Sim
 	done := make(chan error, 1)
 	go func() { done <- queue.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
+	challenges, err := contactflows.NewChallenges(contactflows.ChallengeOptions{Redis: rdb})
+	if err != nil {
+		t.Fatal(err)
+	}
 	srv := httptest.NewServer(handlers.NewServer(handlers.Deps{
-		Engine: engine, Calls: queue,
+		Engine: engine, Calls: queue, Challenges: challenges, FlowAPIKey: testFlowKey,
 		Deflect: handlers.Deflection{ChatURL: "https://example.com/chat", Phone: "+44 20 7946 0000"},
 		Form:    handlers.FormConfig{Secret: []byte("0123456789abcdef0123456789abcdef"), MinFillTime: 1500 * time.Millisecond},
 	}))

@@ -3,6 +3,7 @@ package handlers
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -40,6 +41,13 @@ func (f *fakeEngine) Release(ctx context.Context, number, id string) error {
 func (f *fakeEngine) ReleaseLater(number, id string) {
 	go f.ReleaseFunc(context.Background(), number, id)
 }
+
+// ScreenCaller is not faked: the IVR tests use the real engine.
+func (f *fakeEngine) ScreenCaller(context.Context, risk.CallerRequest) (risk.Screening, error) {
+	return risk.Screening{}, errors.New("fakeEngine: ScreenCaller is not faked")
+}
+
+func (f *fakeEngine) RecordChallengeFailed(context.Context, string) error { return nil }
 
 func (f *fakeEngine) IPCountry(ip netip.Addr) string {
 	if f.IPCountryFunc == nil {

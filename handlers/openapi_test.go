@@ -72,13 +72,17 @@ func jsonFields(v any) []string {
 func TestOpenAPISchemasMatchTypes(t *testing.T) {
 	doc := loadAPIDoc(t)
 	for schema, v := range map[string]any{
-		"CallbackRequest": callbackRequest{},
-		"Accepted":        acceptedResponse{},
-		"Deflected":       deflectedResponse{},
-		"Channels":        web.Channels{},
-		"CallEnd":         callEndRequest{},
-		"Ended":           endedResponse{},
-		"Error":           errorResponse{},
+		"CallbackRequest":  callbackRequest{},
+		"Accepted":         acceptedResponse{},
+		"Deflected":        deflectedResponse{},
+		"Channels":         web.Channels{},
+		"CallEnd":          callEndRequest{},
+		"Ended":            endedResponse{},
+		"Error":            errorResponse{},
+		"ChallengeRequest": challengeRequest{},
+		"Screening":        challengeResponse{},
+		"VerifyRequest":    verifyRequest{},
+		"Verification":     verifyResponse{},
 	} {
 		s, ok := doc.Components.Schemas[schema]
 		if !ok {

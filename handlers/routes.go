@@ -35,6 +35,10 @@ func (s *server) registerRoutes(e *echo.Echo) {
 	e.POST(contactflows.TwilioOutboundPath, s.handleTwilioOutbound, limitBody(), s.requireTwilioSignature)
 	// Twilio reports the end of a placed call, signed with the auth token.
 	e.POST(contactflows.TwilioStatusPath, s.handleTwilioStatus, limitBody(), s.requireTwilioSignature)
+	// A telephony flow screens a caller and gets a code; then verifies the
+	// digits keyed. Both need the flow API key.
+	e.POST("/api/v1/challenges", s.handleChallengeCreate, s.requireFlowKey, limitBody())
+	e.POST("/api/v1/challenges/:id/verify", s.handleChallengeVerify, s.requireFlowKey, limitBody())
 	// The OpenAPI document of the public API.
 	e.GET("/api/v1/openapi.json", handleOpenAPI)
 	// Stylesheet and icons, content-hashed and cached; HEAD too, as the

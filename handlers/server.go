@@ -31,6 +31,10 @@ type Evaluator interface {
 	// IPCountry returns the ISO code of the country ip is in, or "" when
 	// unknown; the form preselects it.
 	IPCountry(ip netip.Addr) string
+	// ScreenCaller screens an inbound caller for the IVR flows.
+	ScreenCaller(ctx context.Context, req risk.CallerRequest) (risk.Screening, error)
+	// RecordChallengeFailed counts a challenge the caller failed.
+	RecordChallengeFailed(ctx context.Context, caller string) error
 }
 
 var _ Evaluator = (*risk.Engine)(nil)
@@ -85,6 +89,9 @@ type Deps struct {
 	PublicURL string
 	// TwilioContinue is where an answered Twilio callback goes.
 	TwilioContinue contactflows.TwilioContinue
+	// Challenges issues and verifies the IVR flows' codes; nil turns the
+	// IVR endpoints off.
+	Challenges Challenger
 	// Form configures the public form: its country default, bot friction,
 	// embedding and branding.
 	Form FormConfig

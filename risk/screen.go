@@ -170,11 +170,16 @@ func screened(sc scorer, allowListed bool) Screening {
 	}
 }
 
-// RecordChallengeFailed counts a challenge the caller number failed today;
-// ScreenCaller weighs the count.
-func (e *Engine) RecordChallengeFailed(ctx context.Context, number string) error {
-	k := failsKey(number, e.now())
-	err := e.exec(ctx, func(p redis.Pipeliner) {
+// RecordChallengeFailed counts a challenge the caller failed today;
+// ScreenCaller weighs the count. A caller id that is not a valid number
+// (withheld, say) is not counted.
+func (e *Engine) RecordChallengeFailed(ctx context.Context, caller string) error {
+	num, err := e.numbers.parse(strings.TrimSpace(caller), e.region)
+	if err != nil {
+		return nil
+	}
+	k := failsKey(num.e164, e.now())
+	err = e.exec(ctx, func(p redis.Pipeliner) {
 		p.Incr(ctx, k)
 		p.Expire(ctx, k, 48*time.Hour)
 	})

@@ -63,6 +63,8 @@ type Config struct {
 	Dial DialConfig
 	// API is who may call the public API.
 	API APIConfig
+	// IVR is how the IVR flows challenge callers.
+	IVR IVRConfig
 	// FormSecret keys the form tokens, or is empty for a random key at
 	// each start. It is a secret: never log it.
 	FormSecret string
@@ -101,7 +103,7 @@ type configKey struct {
 // on TOLLGATE_REDIS_URL, so it comes after it; the form's keys follow the
 // others.
 func configKeys() []configKey {
-	return slices.Concat(coreConfigKeys(), formConfigKeys(), dialConfigKeys(), apiConfigKeys())
+	return slices.Concat(coreConfigKeys(), formConfigKeys(), dialConfigKeys(), apiConfigKeys(), ivrConfigKeys())
 }
 
 // coreConfigKeys are the variables of the service itself.

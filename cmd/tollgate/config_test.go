@@ -31,6 +31,8 @@ func writeFile(t *testing.T, content string) string {
 }
 
 // defaultDial is the DialConfig of an empty environment.
+var defaultIVR = IVRConfig{CodeLength: 4, CodeTTL: 5 * time.Minute, Attempts: 3}
+
 var defaultDial = DialConfig{Dialer: "simulator", Workers: 4, RatePerMinute: 60, CountryRatePerMinute: 20, MaxAttempts: 5, SimulatorOutcome: "answered"}
 
 func TestLoadConfigDefaults(t *testing.T) {
@@ -50,6 +52,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 		FormTokenLifetime: 2 * time.Hour,
 		Brand:             web.DefaultBranding(),
 		Dial:              defaultDial,
+		IVR:               defaultIVR,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %+v, want %+v", got, want)
@@ -97,6 +100,7 @@ func TestLoadConfigValues(t *testing.T) {
 		FormTokenLifetime: 2 * time.Hour,
 		Brand:             web.DefaultBranding(),
 		Dial:              defaultDial,
+		IVR:               defaultIVR,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %+v, want %+v", got, want)
@@ -172,6 +176,9 @@ func TestLoadConfigBadValues(t *testing.T) {
 		{"TOLLGATE_TWILIO_AUTH_TOKEN", "secret-token", "is not 32 hexadecimal digits"},
 		{"TOLLGATE_TWILIO_FROM", "+44 20 7183 8750", "not an E.164 number"},
 		{"TOLLGATE_TWILIO_CONTINUE", "hangup", "does not start with dial:"},
+		{"TOLLGATE_CHALLENGE_DIGITS", "9", "from 3 to 8"},
+		{"TOLLGATE_CHALLENGE_TTL", "5s", "use at least 10s"},
+		{"TOLLGATE_CHALLENGE_ATTEMPTS", "0", "from 1 to 10"},
 		{"TOLLGATE_CORS_ORIGINS", "https://ok.example.com,https://shop.example.com/cart", `"https://shop.example.com/cart": only scheme://host[:port] is allowed`},
 		{"TOLLGATE_VISITOR_TOKEN_SECRET", "secret", "at least 32 random characters"},
 	}

@@ -115,6 +115,12 @@ func run(ctx context.Context, args, environ []string, stdout io.Writer) error {
 	dispatched := make(chan error, 1)
 	go func() { dispatched <- queue.Run(dispatchCtx) }()
 
+	challenges, err := contactflows.NewChallenges(contactflows.ChallengeOptions{
+		Redis: rdb, CodeLength: cfg.IVR.CodeLength, TTL: cfg.IVR.CodeTTL, MaxAttempts: cfg.IVR.Attempts, Logger: log,
+	})
+	if err != nil {
+		return err
+	}
 	e := handlers.NewServer(handlers.Deps{
 		Engine: engine, Calls: queue, Ready: engine.Ping, Logger: log,
 		TrustedProxies:  cfg.TrustedProxies,
@@ -125,6 +131,7 @@ func run(ctx context.Context, args, environ []string, stdout io.Writer) error {
 		TwilioAuthToken: cfg.Dial.TwilioAuthToken,
 		PublicURL:       cfg.Dial.PublicURL,
 		TwilioContinue:  cfg.Dial.TwilioContinue,
+		Challenges:      challenges,
 		Form:            cfg.formConfig(),
 	})
 	ln, err := net.Listen("tcp", cfg.Addr)

@@ -1,0 +1,90 @@
+package handlers
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/tollgate/tollgate/risk"
+)
+
+// challengeRequest is the JSON body of POST /api/v1/challenges.
+type challengeRequest struct {
+	Caller      string `json:"caller"`
+	Flow        string `json:"flow"`
+	ContactID   string `json:"contact_id"`
+	Attestation string `json:"attestation"`
+}
+
+// challengeResponse answers a screening: the verdict and, to challenge,
+// the code to read to the caller.
+type challengeResponse struct {
+	Verdict     risk.Verdict `json:"verdict"`
+	Reasons     []string     `json:"reasons"`
+	ChallengeID string       `json:"challenge_id,omitempty"`
+	Code        string       `json:"code,omitempty"`
+	Attempts    int          `json:"attempts,omitempty"`
+	ExpiresAt   *time.Time   `json:"expires_at,omitempty"`
+}
+
+// verifyRequest is the JSON body of POST /api/v1/challenges/{id}/verify.
+type verifyRequest struct {
+	Digits string `json:"digits"`
+	Caller string `json:"caller"`
+}
+
+// verifyResponse answers a verification.
+type verifyResponse struct {
+	Result       string `json:"result"`
+	AttemptsLeft int    `json:"attempts_left"`
+}
+
+// Input limits of the challenge API, in bytes.
+const (
+	maxCallerLen    = 64
+	maxContactIDLen = 128
+	maxDigitsLen    = 32
+)
+
+// handleChallengeCreate screens a caller for a telephony flow and, when
+// the caller must be challenged, issues its code.
+func (s *server) handleChallengeCreate(c echo.Context) error {
+	var req challengeRequest
+	if err := decodeJSON(c.Request(), &req, "caller, flow, contact_id and attestation"); err != nil {
+		return err
+	}
+	switch {
+	case req.ContactID == "" || len(req.ContactID) > maxContactIDLen:
+		return fieldError(codeBadRequest, "contact_id", "contact_id must hold the telephony platform's id of the call, at most 128 characters.")
+	case len(req.Caller) > maxCallerLen || len(req.Attestation) > maxCallerLen:
+		return fieldError(codeBadRequest, "caller", "caller and attestation must be at most 64 characters.")
+	case !validFlow(req.Flow) || req.Flow == "":
+		return fieldError(codeInvalidFlow, "flow", "flow must name the IVR flow: letters, digits, '.', '_' and '-', at most 64.")
+	}
+	st, err := s.startIVR(c.Request().Context(), risk.CallerRequest{Caller: req.Caller, Flow: req.Flow, Attestation: req.Attestation}, req.ContactID)
+	if err != nil {
+		return err
+	}
+	res := challengeResponse{Verdict: st.Screening.Verdict, Reasons: risk.Decision{Reasons: st.Screening.Reasons}.Codes()}
+	if ch := st.Challenge; st.Screening.Verdict == risk.Challenge {
+		res.ChallengeID, res.Code, res.Attempts, res.ExpiresAt = ch.ID, ch.Code, ch.Attempts, &ch.ExpiresAt
+	}
+	return c.JSON(http.StatusOK, res)
+}
+
+// handleChallengeVerify checks the digits a caller keyed.
+func (s *server) handleChallengeVerify(c echo.Context) error {
+	var req verifyRequest
+	if err := decodeJSON(c.Request(), &req, "digits and caller"); err != nil {
+		return err
+	}
+	if len(req.Digits) > maxDigitsLen || len(req.Caller) > maxCallerLen {
+		return fieldError(codeBadRequest, "digits", "digits must be at most 32 characters and caller at most 64.")
+	}
+	v, err := s.verifyIVR(c.Request().Context(), c.Param("id"), req.Digits, req.Caller)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, verifyResponse{Result: string(v.Result), AttemptsLeft: v.AttemptsLeft})
+}

@@ -1,0 +1,100 @@
+package handlers_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/risk"
+)
+
+// postFlow posts body to path with the flow API key.
+func (st *stack) postFlow(t *testing.T, path, body, key string) (int, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, st.url+path, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var got map[string]any
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatalf("answer %s: %v", b, err)
+	}
+	return resp.StatusCode, got
+}
+
+func TestEndToEndChallengeAPI(t *testing.T) {
+	st := newStack(t, nil, &contactflows.Simulator{})
+	if _, err := st.engine.AddEntry(context.Background(), risk.AllowNumber, risk.Entry{Value: "+12015550111", Author: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	screen := func(caller, contact string) map[string]any {
+		t.Helper()
+		status, got := st.postFlow(t, "/api/v1/challenges", `{"caller":"`+caller+`","flow":"support","contact_id":"`+contact+`"}`, testFlowKey)
+		if status != http.StatusOK {
+			t.Fatalf("screen %s: %d %v", caller, status, got)
+		}
+		return got
+	}
+	verify := func(id, digits string) map[string]any {
+		t.Helper()
+		status, got := st.postFlow(t, "/api/v1/challenges/"+id+"/verify", `{"digits":"`+digits+`","caller":"+12015550120"}`, testFlowKey)
+		if status != http.StatusOK {
+			t.Fatalf("verify: %d %v", status, got)
+		}
+		return got
+	}
+
+	ch := screen("+12015550120", "c1")
+	code, _ := ch["code"].(string)
+	if ch["verdict"] != "challenge" || len(code) != 4 || ch["challenge_id"] == "" || ch["attempts"] != 3.0 {
+		t.Fatalf("clean caller: %v, want a 4-digit challenge with 3 attempts", ch)
+	}
+	wrong := "0000"
+	if got := verify(ch["challenge_id"].(string), wrong); got["result"] != "retry" || got["attempts_left"] != 2.0 {
+		t.Errorf("wrong code: %v, want retry with 2 left", got)
+	}
+	if got := verify(ch["challenge_id"].(string), code); got["result"] != "pass" {
+		t.Errorf("right code: %v, want pass", got)
+	}
+	if got := verify(ch["challenge_id"].(string), code); got["result"] != "spent" {
+		t.Errorf("replayed code: %v, want spent", got)
+	}
+
+	// Failing for good counts against the caller's next screening.
+	ch = screen("+12015550120", "c2")
+	for range 3 {
+		verify(ch["challenge_id"].(string), wrong)
+	}
+	if got := screen("(201) 555-0120", "c3"); !strings.Contains(strings.Join(toStrings(got["reasons"]), ","), risk.CodeCallerFailedWarning) {
+		t.Errorf("after a failed challenge: %v, want %s", got, risk.CodeCallerFailedWarning)
+	}
+
+	if got := screen("+12015550111", "c4"); got["verdict"] != "pass" || got["code"] != nil {
+		t.Errorf("allow-listed caller: %v, want pass without a code", got)
+	}
+	if got := screen("+12015550166", "c5"); got["verdict"] != "block" || got["code"] != nil {
+		t.Errorf("deny-listed caller: %v, want block without a code", got)
+	}
+	if status, got := st.postFlow(t, "/api/v1/challenges", `{"caller":"+12015550120","flow":"support","contact_id":"c6"}`, ""); status != http.StatusUnauthorized {
+		t.Errorf("without the key: %d %v, want 401", status, got)
+	}
+}
+
+func toStrings(v any) []string {
+	var out []string
+	for _, x := range v.([]any) {
+		out = append(out, x.(string))
+	}
+	return out
+}
