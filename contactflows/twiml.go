@@ -8,8 +8,8 @@ import (
 )
 
 // TwilioContinue is where a Twilio call goes once Tollgate is done with it:
-// dial a number or SIP address, join a TaskRouter/queue by name, or
-// redirect to the contact centre's own TwiML.
+// dial a number or SIP address, join a queue by name, or redirect to the
+// contact centre's own TwiML.
 type TwilioContinue struct {
 	// Verb is "dial", "enqueue" or "redirect".
 	Verb string
@@ -43,41 +43,84 @@ func ParseTwilioContinue(s string) (TwilioContinue, error) {
 	return c, nil
 }
 
-// twimlResponse is a TwiML document of the verbs Tollgate uses.
-type twimlResponse struct {
-	XMLName  xml.Name    `xml:"Response"`
-	Say      string      `xml:"Say,omitempty"`
-	Dial     *twimlDial  `xml:"Dial,omitempty"`
-	Enqueue  string      `xml:"Enqueue,omitempty"`
-	Redirect *twimlRedir `xml:"Redirect,omitempty"`
-}
+// TwiML verbs Tollgate answers with, each marshalled under its own name.
+type (
+	// Say speaks Text.
+	Say struct {
+		XMLName xml.Name `xml:"Say"`
+		Text    string   `xml:",chardata"`
+	}
+	// Gather collects NumDigits DTMF digits and posts them to Action, even
+	// when none came, while its Says play.
+	Gather struct {
+		XMLName             xml.Name `xml:"Gather"`
+		Input               string   `xml:"input,attr"`
+		NumDigits           int      `xml:"numDigits,attr"`
+		Timeout             int      `xml:"timeout,attr"`
+		Action              string   `xml:"action,attr"`
+		Method              string   `xml:"method,attr"`
+		ActionOnEmptyResult bool     `xml:"actionOnEmptyResult,attr"`
+		Says                []Say
+	}
+	// Hangup ends the call.
+	Hangup struct {
+		XMLName xml.Name `xml:"Hangup"`
+	}
+	dialVerb struct {
+		XMLName xml.Name `xml:"Dial"`
+		Number  string   `xml:"Number,omitempty"`
+		Sip     string   `xml:"Sip,omitempty"`
+	}
+	enqueueVerb struct {
+		XMLName xml.Name `xml:"Enqueue"`
+		Queue   string   `xml:",chardata"`
+	}
+	redirectVerb struct {
+		XMLName xml.Name `xml:"Redirect"`
+		Method  string   `xml:"method,attr"`
+		URL     string   `xml:",chardata"`
+	}
+)
 
-type twimlDial struct {
-	Number string `xml:"Number,omitempty"`
-	Sip    string `xml:"Sip,omitempty"`
-}
-
-type twimlRedir struct {
-	Method string `xml:"method,attr"`
-	URL    string `xml:",chardata"`
+// Next is the TwiML verb that continues the call as c says.
+func (c TwilioContinue) Next() any {
+	switch {
+	case c.Verb == "dial" && strings.HasPrefix(c.Target, "sip:"):
+		return dialVerb{Sip: c.Target}
+	case c.Verb == "dial":
+		return dialVerb{Number: c.Target}
+	case c.Verb == "enqueue":
+		return enqueueVerb{Queue: c.Target}
+	case c.Verb == "redirect":
+		return redirectVerb{Method: "POST", URL: c.Target}
+	}
+	return Say{Text: "Sorry, we cannot connect your call."}
 }
 
 // TwiML returns the document that says greeting, if any, then continues
 // the call as c says.
 func (c TwilioContinue) TwiML(greeting string) []byte {
-	r := twimlResponse{Say: greeting}
-	switch c.Verb {
-	case "dial":
-		if strings.HasPrefix(c.Target, "sip:") {
-			r.Dial = &twimlDial{Sip: c.Target}
-		} else {
-			r.Dial = &twimlDial{Number: c.Target}
-		}
-	case "enqueue":
-		r.Enqueue = c.Target
-	case "redirect":
-		r.Redirect = &twimlRedir{Method: "POST", URL: c.Target}
+	if greeting == "" {
+		return TwiML(c.Next())
 	}
-	b, _ := xml.Marshal(r) // cannot fail: only strings
+	return TwiML(Say{Text: greeting}, c.Next())
+}
+
+// TwiML returns a TwiML document of verbs.
+func TwiML(verbs ...any) []byte {
+	doc := struct {
+		XMLName xml.Name `xml:"Response"`
+		Verbs   []any
+	}{Verbs: verbs}
+	b, err := xml.Marshal(doc)
+	if err != nil { // only the verb types above are passed
+		panic("contactflows: " + err.Error())
+	}
 	return append([]byte(xml.Header), b...)
+}
+
+// SpokenDigits spells a code digit by digit, as a Say reads it clearly:
+// "4, 8, 2, 1".
+func SpokenDigits(code string) string {
+	return strings.Join(strings.Split(code, ""), ", ")
 }

@@ -33,6 +33,10 @@ func (s *server) registerRoutes(e *echo.Echo) {
 	// Twilio asks what an answered callback hears, signed with the auth
 	// token.
 	e.POST(contactflows.TwilioOutboundPath, s.handleTwilioOutbound, limitBody(), s.requireTwilioSignature)
+	// Twilio's voice webhook for an inbound call, and the digits its
+	// caller keyed; both signed.
+	e.POST(twilioVoicePath, s.handleTwilioVoice, limitBody(), s.requireTwilioSignature)
+	e.POST(twilioVerifyPath, s.handleTwilioVerify, limitBody(), s.requireTwilioSignature)
 	// Twilio reports the end of a placed call, signed with the auth token.
 	e.POST(contactflows.TwilioStatusPath, s.handleTwilioStatus, limitBody(), s.requireTwilioSignature)
 	// A telephony flow screens a caller and gets a code; then verifies the

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -28,6 +29,9 @@ func (s *server) requireTwilioSignature(next echo.HandlerFunc) echo.HandlerFunc 
 		if s.TwilioAuthToken == "" || s.PublicURL == "" {
 			return &appError{Code: codeNotFound, Err: errors.New("Twilio webhook called but TOLLGATE_TWILIO_AUTH_TOKEN or TOLLGATE_PUBLIC_URL is not set")}
 		}
+		if c.Path() != contactflows.TwilioStatusPath && s.TwilioContinue.Verb == "" {
+			return &appError{Code: codeNotFound, Err: errors.New("Twilio voice webhook called but TOLLGATE_TWILIO_CONTINUE is not set")}
+		}
 		r := c.Request()
 		if err := r.ParseForm(); err != nil {
 			return bodyReadError(err)
@@ -41,15 +45,25 @@ func (s *server) requireTwilioSignature(next echo.HandlerFunc) echo.HandlerFunc 
 }
 
 // twilioGreeting is what the callee hears on answering a callback.
-const twilioGreeting = "Hello, this is the call back you asked for. Please hold while we connect you."
+const twilioGreeting = "Hello, this is the call back you asked for."
+
+// twilioCallbackFlow is the flow the challenges of answered callbacks are
+// counted under.
+const twilioCallbackFlow = "callback"
 
 // handleTwilioOutbound answers Twilio's request for the TwiML of an
-// answered callback: a greeting, then on to the contact centre.
+// answered callback: a greeting, then a code the callee keys in before an
+// agent is connected (which stops bots and recordings sitting on pumped
+// numbers), or, without a challenge service, on to the contact centre.
 func (s *server) handleTwilioOutbound(c echo.Context) error {
-	if s.TwilioContinue.Verb == "" {
-		return &appError{Code: codeNotFound, Err: errors.New("Twilio asked for callback TwiML but TOLLGATE_TWILIO_CONTINUE is not set")}
+	if s.Challenges == nil {
+		return twiml(c, contactflows.Say{Text: twilioGreeting}, s.TwilioContinue.Next())
 	}
-	return c.Blob(http.StatusOK, "text/xml; charset=utf-8", s.TwilioContinue.TwiML(twilioGreeting))
+	ch, err := s.Challenges.Issue(c.Request().Context(), twilioCallbackFlow, c.Request().PostForm.Get("CallSid"))
+	if err != nil {
+		return &appError{Code: codeUnavailable, Err: fmt.Errorf("issuing a callback's challenge: %w", err)}
+	}
+	return twiml(c, s.gather(twilioCallbackFlow, ch.ID, ch.Code, twilioGreeting))
 }
 
 // handleTwilioStatus takes Twilio's status callback for a placed call and,

@@ -1,0 +1,104 @@
+package handlers
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/risk"
+)
+
+// What callers hear.
+const (
+	sayGoodbye   = "Sorry, we cannot take your call. Goodbye."
+	sayWrongCode = "That code was not right."
+	sayNoInput   = "We did not receive a code."
+)
+
+// Query parameters the Twilio voice routes carry from one request to the
+// next. Twilio signs the whole URL, so they cannot be changed on the way.
+const (
+	paramFlow      = "flow"
+	paramChallenge = "challenge"
+	paramCode      = "code"
+)
+
+// Paths of the Twilio voice routes.
+const (
+	twilioVoicePath  = "/flows/twilio/voice"
+	twilioVerifyPath = "/flows/twilio/voice/verify"
+)
+
+// handleTwilioVoice screens an inbound call Twilio reports (the number's
+// voice webhook, with ?flow=<name>) and answers TwiML: on to the contact
+// centre, a code to key in, or a polite goodbye.
+func (s *server) handleTwilioVoice(c echo.Context) error {
+	f := c.Request().PostForm
+	flow := c.QueryParam(paramFlow)
+	if !validFlow(flow) || flow == "" {
+		flow = "twilio"
+	}
+	st, err := s.startIVR(c.Request().Context(), risk.CallerRequest{
+		Caller: f.Get("From"), Flow: flow, Attestation: f.Get("StirVerstat"),
+	}, f.Get("CallSid"))
+	if err != nil {
+		return err
+	}
+	switch st.Screening.Verdict {
+	case risk.Pass:
+		return twiml(c, s.TwilioContinue.Next())
+	case risk.Challenge:
+		return twiml(c, s.gather(flow, st.Challenge.ID, st.Challenge.Code, ""))
+	}
+	return twiml(c, contactflows.Say{Text: sayGoodbye}, contactflows.Hangup{})
+}
+
+// handleTwilioVerify checks the digits a caller keyed into a Gather.
+func (s *server) handleTwilioVerify(c echo.Context) error {
+	r := c.Request()
+	flow, id, code := c.QueryParam(paramFlow), c.QueryParam(paramChallenge), c.QueryParam(paramCode)
+	digits := r.PostForm.Get("Digits")
+	v, err := s.verifyIVR(r.Context(), id, digits, r.PostForm.Get("From"))
+	if err != nil {
+		return err
+	}
+	switch v.Result {
+	case contactflows.VerifyPass:
+		return twiml(c, s.TwilioContinue.Next())
+	case contactflows.VerifyRetry:
+		first := sayWrongCode
+		if digits == "" {
+			first = sayNoInput
+		}
+		return twiml(c, s.gather(flow, id, code, first))
+	}
+	return twiml(c, contactflows.Say{Text: sayGoodbye}, contactflows.Hangup{})
+}
+
+// gather asks the caller to key in code, read twice digit by digit, after
+// first, if any; the digits go to the verify route, or an empty result
+// when none came, which counts as a wrong attempt.
+func (s *server) gather(flow, id, code, first string) contactflows.Gather {
+	q := url.Values{paramFlow: {flow}, paramChallenge: {id}, paramCode: {code}}
+	g := contactflows.Gather{
+		Input: "dtmf", NumDigits: len(code), Timeout: 8, Method: http.MethodPost, ActionOnEmptyResult: true,
+		Action: s.PublicURL + twilioVerifyPath + "?" + q.Encode(),
+	}
+	if first != "" {
+		g.Says = append(g.Says, contactflows.Say{Text: first})
+	}
+	spoken := contactflows.SpokenDigits(code)
+	g.Says = append(g.Says,
+		contactflows.Say{Text: "To continue, please enter the code " + spoken + " on your keypad."},
+		contactflows.Say{Text: "Again, the " + strconv.Itoa(len(code)) + " digit code is " + spoken + "."},
+	)
+	return g
+}
+
+// twiml answers with a TwiML document of verbs.
+func twiml(c echo.Context, verbs ...any) error {
+	return c.Blob(http.StatusOK, "text/xml; charset=utf-8", contactflows.TwiML(verbs...))
+}
