@@ -85,8 +85,12 @@ func gathered(t *testing.T, doc string) (action, code string) {
 
 func TestTwilioConversations(t *testing.T) {
 	const caller = "+12015550130"
-	call := func(sid string) url.Values { return url.Values{"CallSid": {sid}, "From": {caller}, "To": {"+12015550100"}} }
-	keyed := func(digits string) url.Values { return url.Values{"CallSid": {"CA1"}, "From": {caller}, "Digits": {digits}} }
+	call := func(sid string) url.Values {
+		return url.Values{"CallSid": {sid}, "From": {caller}, "To": {"+12015550100"}}
+	}
+	keyed := func(digits string) url.Values {
+		return url.Values{"CallSid": {"CA1"}, "From": {caller}, "Digits": {digits}}
+	}
 	const connected, goodbye = "<Enqueue>support</Enqueue>", "<Hangup></Hangup>"
 
 	t.Run("pass first time", func(t *testing.T) {
