@@ -37,6 +37,8 @@ func (s *server) registerRoutes(e *echo.Echo) {
 	// caller keyed; both signed.
 	e.POST(twilioVoicePath, s.handleTwilioVoice, limitBody(), s.requireTwilioSignature)
 	e.POST(twilioVerifyPath, s.handleTwilioVerify, limitBody(), s.requireTwilioSignature)
+	// An Amazon Connect flow's event, forwarded and signed by the bridge.
+	e.POST("/flows/connect", s.handleConnect, limitBody())
 	// Twilio reports the end of a placed call, signed with the auth token.
 	e.POST(contactflows.TwilioStatusPath, s.handleTwilioStatus, limitBody(), s.requireTwilioSignature)
 	// A telephony flow screens a caller and gets a code; then verifies the

@@ -92,6 +92,10 @@ type Deps struct {
 	// Challenges issues and verifies the IVR flows' codes; nil turns the
 	// IVR endpoints off.
 	Challenges Challenger
+	// BridgeSecrets verify the requests cmd/connect-bridge signs: the
+	// current secret first, then one being retired. Empty turns the
+	// Amazon Connect endpoint off.
+	BridgeSecrets [][]byte
 	// Form configures the public form: its country default, bot friction,
 	// embedding and branding.
 	Form FormConfig

@@ -18,6 +18,17 @@ import (
 	"github.com/tollgate/tollgate/risk/geo"
 )
 
+// testBridgeSecret signs the Amazon Connect bridge's requests in tests.
+var testBridgeSecret = []byte("bridge-secret-0123456789abcdefghijklmn")
+
+// endKnown ends callback "cb1" and no other.
+func endKnown(_ context.Context, id, _ string) (contactflows.Call, error) {
+	if id != "cb1" {
+		return contactflows.Call{}, contactflows.ErrUnknownCall
+	}
+	return contactflows.Call{ID: id}, nil
+}
+
 // ivrServer is the server with a real engine and challenge service on an
 // in-process store, taking Twilio's voice webhooks.
 func ivrServer(t *testing.T) (*echo.Echo, *risk.Engine) {
@@ -40,8 +51,9 @@ func ivrServer(t *testing.T) (*echo.Echo, *risk.Engine) {
 	}
 	cont, _ := contactflows.ParseTwilioContinue("enqueue:support")
 	e := NewServer(Deps{
-		Engine: engine, Challenges: challenges, Calls: &fakeQueue{},
+		Engine: engine, Challenges: challenges, Calls: &fakeQueue{EndFunc: endKnown},
 		TwilioAuthToken: testTwilioToken, PublicURL: testPublicURL, TwilioContinue: cont,
+		BridgeSecrets: [][]byte{testBridgeSecret},
 	})
 	return e, engine
 }

@@ -1,6 +1,9 @@
 package main
 
-import "time"
+import (
+	"errors"
+	"time"
+)
 
 // IVRConfig is how the IVR flows challenge callers.
 type IVRConfig struct {
@@ -10,6 +13,31 @@ type IVRConfig struct {
 	CodeTTL time.Duration
 	// Attempts is how many codes a caller may key in for one challenge.
 	Attempts int
+	// BridgeSecret and BridgeSecretPrevious verify what the Amazon Connect
+	// bridge signs; the previous one only while it is being retired.
+	BridgeSecret, BridgeSecretPrevious string
+}
+
+// BridgeSecrets are the secrets set, current first.
+func (c IVRConfig) BridgeSecrets() [][]byte {
+	var out [][]byte
+	for _, s := range []string{c.BridgeSecret, c.BridgeSecretPrevious} {
+		if s != "" {
+			out = append(out, []byte(s))
+		}
+	}
+	return out
+}
+
+// bridgeSecretKey parses a bridge secret into field.
+func bridgeSecretKey(field func(*Config) *string) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		if v != "" && len(v) < 32 {
+			return errors.New("is too short; use at least 32 random characters, e.g. from openssl rand -hex 32")
+		}
+		*field(c) = v
+		return nil
+	}
 }
 
 // ivrConfigKeys are the variables of IVRConfig.
@@ -32,6 +60,16 @@ func ivrConfigKeys() []configKey {
 			name: "TOLLGATE_CHALLENGE_ATTEMPTS", def: "3",
 			description: "Codes a caller may key in for one challenge before it fails.",
 			parse:       intKey(func(c *Config) *int { return &c.IVR.Attempts }, 1, 10),
+		},
+		{
+			name: "TOLLGATE_BRIDGE_SECRET", secret: true,
+			description: "Secret the Amazon Connect bridge signs its requests with (the same TOLLGATE_BRIDGE_SECRET as the Lambda's), at least 32 characters. Empty turns POST /flows/connect off.",
+			parse:       bridgeSecretKey(func(c *Config) *string { return &c.IVR.BridgeSecret }),
+		},
+		{
+			name: "TOLLGATE_BRIDGE_SECRET_PREVIOUS", secret: true,
+			description: "The bridge's previous secret, still accepted while Lambdas move to the new one.",
+			parse:       bridgeSecretKey(func(c *Config) *string { return &c.IVR.BridgeSecretPrevious }),
 		},
 	}
 }

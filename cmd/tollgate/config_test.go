@@ -179,6 +179,8 @@ func TestLoadConfigBadValues(t *testing.T) {
 		{"TOLLGATE_CHALLENGE_DIGITS", "9", "from 3 to 8"},
 		{"TOLLGATE_CHALLENGE_TTL", "5s", "use at least 10s"},
 		{"TOLLGATE_CHALLENGE_ATTEMPTS", "0", "from 1 to 10"},
+		{"TOLLGATE_BRIDGE_SECRET", "short", "at least 32 random characters"},
+		{"TOLLGATE_BRIDGE_SECRET_PREVIOUS", "short", "at least 32 random characters"},
 		{"TOLLGATE_CORS_ORIGINS", "https://ok.example.com,https://shop.example.com/cart", `"https://shop.example.com/cart": only scheme://host[:port] is allowed`},
 		{"TOLLGATE_VISITOR_TOKEN_SECRET", "secret", "at least 32 random characters"},
 	}

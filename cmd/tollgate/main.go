@@ -132,6 +132,7 @@ func run(ctx context.Context, args, environ []string, stdout io.Writer) error {
 		PublicURL:       cfg.Dial.PublicURL,
 		TwilioContinue:  cfg.Dial.TwilioContinue,
 		Challenges:      challenges,
+		BridgeSecrets:   cfg.IVR.BridgeSecrets(),
 		Form:            cfg.formConfig(),
 	})
 	ln, err := net.Listen("tcp", cfg.Addr)

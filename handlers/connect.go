@@ -1,0 +1,109 @@
+package handlers
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/labstack/echo/v4"
+
+	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/contactflows/flowsig"
+	"github.com/tollgate/tollgate/risk"
+)
+
+// connectFlowDefault is the flow an Amazon Connect event names when its
+// parameters do not.
+const connectFlowDefault = "connect"
+
+// handleConnect takes an Amazon Connect flow's Lambda event, forwarded and
+// signed by cmd/connect-bridge, and answers the flat map of strings a
+// flow reads as $.External. Details.Parameters.action says what to do:
+//
+//   - screen: screen the caller (CustomerEndpoint.Address) and, to
+//     challenge it, issue a code: result, verdict, challenge_id, code,
+//     attempts.
+//   - issue: issue a code without screening, as for an answered callback:
+//     result, challenge_id, code, attempts.
+//   - verify: check Parameters.digits against Parameters.challenge_id:
+//     result (pass, retry, fail, expired, spent, unknown), attempts_left.
+//   - complete: the callback Parameters.callback_id (or the contact
+//     attribute callback_id) ended with Parameters.outcome: result.
+//
+// Parameters.flow names the flow; every value answered holds only letters,
+// digits, '-' and '_', as Connect requires.
+func (s *server) handleConnect(c echo.Context) error {
+	if len(s.BridgeSecrets) == 0 || s.Challenges == nil {
+		return &appError{Code: codeNotFound, Err: errors.New("Connect flow endpoint called but TOLLGATE_BRIDGE_SECRET is not set")}
+	}
+	r := c.Request()
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return bodyReadError(err)
+	}
+	err = flowsig.VerifyAny(s.BridgeSecrets, r.Header.Get(flowsig.HeaderTimestamp), r.Header.Get(flowsig.HeaderSignature), body, s.now(), 0)
+	if err != nil {
+		c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Signature realm="tollgate"`)
+		return &appError{Code: codeUnauthorized, Message: "The request is not signed with the bridge secret.", Err: err}
+	}
+	var ev events.ConnectEvent
+	if err := json.NewDecoder(bytes.NewReader(body)).Decode(&ev); err != nil {
+		return jsonError(err, "those of an Amazon Connect event")
+	}
+	p, cd := ev.Details.Parameters, ev.Details.ContactData
+	flow := p["flow"]
+	if flow == "" {
+		flow = connectFlowDefault
+	}
+	if !validFlow(flow) {
+		return fieldError(codeInvalidFlow, "flow", "The flow parameter may hold only letters, digits, '.', '_' and '-'.")
+	}
+	ctx := r.Context()
+	switch p["action"] {
+	case "screen":
+		st, err := s.startIVR(ctx, risk.CallerRequest{Caller: cd.CustomerEndpoint.Address, Flow: flow}, cd.ContactID)
+		if err != nil {
+			return err
+		}
+		res := map[string]string{"result": "ok", "verdict": string(st.Screening.Verdict)}
+		if st.Screening.Verdict == risk.Challenge {
+			addChallenge(res, st.Challenge)
+		}
+		return c.JSON(http.StatusOK, res)
+	case "issue":
+		ch, err := s.Challenges.Issue(ctx, flow, cd.ContactID)
+		if err != nil {
+			return &appError{Code: codeUnavailable, Err: fmt.Errorf("issuing challenge: %w", err)}
+		}
+		res := map[string]string{"result": "ok"}
+		addChallenge(res, ch)
+		return c.JSON(http.StatusOK, res)
+	case "verify":
+		v, err := s.verifyIVR(ctx, p["challenge_id"], p["digits"], cd.CustomerEndpoint.Address)
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, map[string]string{"result": string(v.Result), "attempts_left": strconv.Itoa(v.AttemptsLeft)})
+	case "complete":
+		id := p["callback_id"]
+		if id == "" {
+			id = cd.Attributes[contactflows.ConnectAttrCallbackID]
+		}
+		outcome := p["outcome"]
+		if outcome == "" {
+			outcome = contactflows.OutcomeAnswered
+		}
+		return s.endCall(c, id, outcome, func() error { return c.JSON(http.StatusOK, map[string]string{"result": "ok"}) })
+	}
+	return fieldError(codeBadRequest, "action", "Details.Parameters.action must be screen, issue, verify or complete.")
+}
+
+// addChallenge puts a challenge's id, code and attempts in a flow answer.
+func addChallenge(res map[string]string, ch contactflows.Challenge) {
+	res["challenge_id"], res["code"], res["attempts"] = ch.ID, ch.Code, strconv.Itoa(ch.Attempts)
+}
