@@ -76,6 +76,9 @@ func (s *server) handleConnect(c echo.Context) error {
 		}
 		return c.JSON(http.StatusOK, res)
 	case "issue":
+		if cd.ContactID == "" || len(cd.ContactID) > maxContactIDLen {
+			return fieldError(codeBadRequest, "ContactId", "Details.ContactData.ContactId is missing or too long.")
+		}
 		ch, err := s.Challenges.Issue(ctx, flow, cd.ContactID)
 		if err != nil {
 			return &appError{Code: codeUnavailable, Err: fmt.Errorf("issuing challenge: %w", err)}

@@ -44,6 +44,9 @@ func (s *server) startIVR(ctx context.Context, req risk.CallerRequest, contactID
 	if s.Challenges == nil {
 		return ivrStart{}, &appError{Code: codeNotFound, Err: errors.New("IVR endpoint called without a challenge service")}
 	}
+	if contactID == "" || len(contactID) > maxContactIDLen {
+		return ivrStart{}, fieldError(codeBadRequest, "contact_id", "The call's id (contact id, CallSid) is missing or longer than 128 characters.")
+	}
 	sc, err := s.Engine.ScreenCaller(ctx, req)
 	if err != nil {
 		return ivrStart{}, &appError{Code: codeUnavailable, Err: fmt.Errorf("screening caller: %w", err)}

@@ -59,7 +59,11 @@ func (s *server) handleTwilioOutbound(c echo.Context) error {
 	if s.Challenges == nil {
 		return twiml(c, contactflows.Say{Text: twilioGreeting}, s.TwilioContinue.Next())
 	}
-	ch, err := s.Challenges.Issue(c.Request().Context(), twilioCallbackFlow, c.Request().PostForm.Get("CallSid"))
+	sid := c.Request().PostForm.Get("CallSid")
+	if sid == "" || len(sid) > maxContactIDLen {
+		return fieldError(codeBadRequest, "CallSid", "CallSid is missing or too long.")
+	}
+	ch, err := s.Challenges.Issue(c.Request().Context(), twilioCallbackFlow, sid)
 	if err != nil {
 		return &appError{Code: codeUnavailable, Err: fmt.Errorf("issuing a callback's challenge: %w", err)}
 	}

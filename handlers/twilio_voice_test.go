@@ -31,7 +31,7 @@ func endKnown(_ context.Context, id, _ string) (contactflows.Call, error) {
 
 // ivrServer is the server with a real engine and challenge service on an
 // in-process store, taking Twilio's voice webhooks.
-func ivrServer(t *testing.T) (*echo.Echo, *risk.Engine) {
+func ivrServer(t testing.TB) (*echo.Echo, *risk.Engine) {
 	t.Helper()
 	m := miniredis.RunT(t)
 	rdb := redis.NewClient(&redis.Options{Addr: m.Addr()})

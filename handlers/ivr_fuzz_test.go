@@ -1,0 +1,72 @@
+package handlers
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tollgate/tollgate/contactflows/flowsig"
+)
+
+// FuzzConnectEvent feeds the Amazon Connect endpoint arbitrary, correctly
+// signed bodies: it must answer without a panic or a 5xx.
+//
+//	go test ./handlers -run '^$' -fuzz FuzzConnectEvent -fuzztime 30s
+func FuzzConnectEvent(f *testing.F) {
+	ev, _ := json.Marshal(connectEvent("+12015550150", map[string]string{"action": "screen"}))
+	for _, seed := range []string{string(ev), "", "{}", "null", `{"Details":{"Parameters":{"action":"verify","challenge_id":"x","digits":"\u0000"}}}`,
+		`{"Details":{"ContactData":{"CustomerEndpoint":{"Address":"` + strings.Repeat("9", 500) + `"}},"Parameters":{"action":"screen","flow":"é"}}}`,
+		`{"Details":{"Parameters":{"action":"complete","callback_id":"` + strings.Repeat("a", 100) + `"}}}`} {
+		f.Add(seed)
+	}
+	e, _ := ivrServer(f)
+	f.Fuzz(func(t *testing.T, body string) {
+		now := time.Now()
+		req := httptest.NewRequest(http.MethodPost, "/flows/connect", strings.NewReader(body))
+		req.Header.Set(flowsig.HeaderTimestamp, flowsig.Timestamp(now))
+		req.Header.Set(flowsig.HeaderSignature, flowsig.Sign(testBridgeSecret, now, []byte(body)))
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, req)
+		if rec.Code >= 500 {
+			t.Errorf("body %q: status %d %s", body, rec.Code, rec.Body)
+		}
+	})
+}
+
+// FuzzTwilioVoice feeds the Twilio voice webhooks arbitrary, correctly
+// signed form bodies and queries.
+//
+//	go test ./handlers -run '^$' -fuzz FuzzTwilioVoice -fuzztime 30s
+func FuzzTwilioVoice(f *testing.F) {
+	for _, seed := range []struct{ path, body string }{
+		{twilioVoicePath + "?flow=support", "CallSid=CA1&From=%2B12015550150"},
+		{twilioVoicePath, "From=anonymous&StirVerstat=TN-Validation-Failed"},
+		{twilioVerifyPath + "?challenge=x&code=1234", "Digits=12%2334&From=%2B1"},
+		{twilioVerifyPath + "?code=" + strings.Repeat("9", 200), "Digits=" + strings.Repeat("%00", 40)},
+		{twilioVoicePath + "?flow=%ff", "%zz=&&=="},
+	} {
+		f.Add(seed.path, seed.body)
+	}
+	e, _ := ivrServer(f)
+	f.Fuzz(func(t *testing.T, path, body string) {
+		if _, err := url.ParseRequestURI(path); err != nil || !strings.HasPrefix(path, twilioVoicePath) || strings.ContainsAny(path, " \r\n#") {
+			t.Skip() // not a request a client can send
+		}
+		parsed := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
+		parsed.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if err := parsed.ParseForm(); err == nil {
+			req.Header.Set("X-Twilio-Signature", twilioSign(testTwilioToken, testPublicURL+parsed.URL.RequestURI(), parsed.PostForm))
+		}
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, req)
+		if rec.Code >= 500 {
+			t.Errorf("%s %q: status %d %s", path, body, rec.Code, rec.Body)
+		}
+	})
+}
