@@ -88,3 +88,34 @@ func (s *server) handleChallengeVerify(c echo.Context) error {
 	}
 	return c.JSON(http.StatusOK, verifyResponse{Result: string(v.Result), AttemptsLeft: v.AttemptsLeft})
 }
+
+// statsResponse is a day's IVR outcomes.
+type statsResponse struct {
+	Day   string                      `json:"day"`
+	Flows map[string]map[string]int64 `json:"flows"`
+}
+
+// handleChallengeStats reports a UTC day's IVR outcomes per flow: callers
+// screened, passed unchallenged, disconnected, and codes issued, passed,
+// failed and expired. ?day=YYYY-MM-DD, default today.
+func (s *server) handleChallengeStats(c echo.Context) error {
+	if s.Challenges == nil {
+		return &appError{Code: codeNotFound}
+	}
+	day := s.now().UTC()
+	if q := c.QueryParam("day"); q != "" {
+		d, err := time.Parse(time.DateOnly, q)
+		if err != nil {
+			return fieldError(codeBadRequest, "day", "day must be a date such as 2026-11-22.")
+		}
+		day = d
+	}
+	stats, err := s.Challenges.Stats(c.Request().Context(), day)
+	if err != nil {
+		return &appError{Code: codeUnavailable, Err: err}
+	}
+	if stats == nil {
+		stats = map[string]map[string]int64{}
+	}
+	return c.JSON(http.StatusOK, statsResponse{Day: day.Format(time.DateOnly), Flows: stats})
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/tollgate/tollgate/contactflows"
 	"github.com/tollgate/tollgate/risk"
@@ -19,6 +20,8 @@ type Challenger interface {
 	Verify(ctx context.Context, id, digits string) (contactflows.Verification, error)
 	// Count adds one event to flow's stats for today.
 	Count(ctx context.Context, flow, event string) error
+	// Stats returns day's counts, flow by flow.
+	Stats(ctx context.Context, day time.Time) (map[string]map[string]int64, error)
 }
 
 var _ Challenger = (*contactflows.Challenges)(nil)

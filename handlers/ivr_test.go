@@ -89,6 +89,24 @@ func TestEndToEndChallengeAPI(t *testing.T) {
 	if status, got := st.postFlow(t, "/api/v1/challenges", `{"caller":"+12015550120","flow":"support","contact_id":"c6"}`, ""); status != http.StatusUnauthorized {
 		t.Errorf("without the key: %d %v, want 401", status, got)
 	}
+
+	req, _ := http.NewRequest(http.MethodGet, st.url+"/api/v1/challenges/stats", nil)
+	req.Header.Set("Authorization", "Bearer "+testFlowKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var stats struct {
+		Flows map[string]map[string]int64 `json:"flows"`
+	}
+	json.NewDecoder(resp.Body).Decode(&stats)
+	want := map[string]int64{"screened": 5, "issued": 3, "passed": 1, "failed": 1, "screen_passed": 1, "disconnected": 1}
+	for k, v := range want {
+		if got := stats.Flows["support"][k]; got != v {
+			t.Errorf("stats support|%s = %d, want %d (all: %v)", k, got, v, stats.Flows)
+		}
+	}
 }
 
 func toStrings(v any) []string {

@@ -83,6 +83,7 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		"Screening":        challengeResponse{},
 		"VerifyRequest":    verifyRequest{},
 		"Verification":     verifyResponse{},
+		"IVRStats":         statsResponse{},
 	} {
 		s, ok := doc.Components.Schemas[schema]
 		if !ok {

@@ -45,6 +45,8 @@ func (s *server) registerRoutes(e *echo.Echo) {
 	// digits keyed. Both need the flow API key.
 	e.POST("/api/v1/challenges", s.handleChallengeCreate, s.requireFlowKey, limitBody())
 	e.POST("/api/v1/challenges/:id/verify", s.handleChallengeVerify, s.requireFlowKey, limitBody())
+	// A day's IVR outcomes per flow, with the flow API key.
+	e.GET("/api/v1/challenges/stats", s.handleChallengeStats, s.requireFlowKey)
 	// The OpenAPI document of the public API.
 	e.GET("/api/v1/openapi.json", handleOpenAPI)
 	// Stylesheet and icons, content-hashed and cached; HEAD too, as the
