@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"regexp"
 	"slices"
 	"strconv"
@@ -517,39 +516,5 @@ func TestContactFlowValidation(t *testing.T) {
 	}
 	if _, err := ContactFlow("../flows/deter-spam", testFlowValues); !errors.Is(err, ErrUnknownFlow) {
 		t.Errorf("ContactFlow of an unknown name: %v, want ErrUnknownFlow", err)
-	}
-}
-
-// TestConnectVocabularyMatchesHandler reads the Connect flow endpoint's
-// source so the lists the flows are checked against cannot drift from
-// what it reads and answers.
-func TestConnectVocabularyMatchesHandler(t *testing.T) {
-	src, err := os.ReadFile("../handlers/connect.go")
-	if err != nil {
-		t.Skipf("handlers/connect.go: %v", err)
-	}
-	find := func(re string) []string {
-		var out []string
-		for _, m := range regexp.MustCompile(re).FindAllStringSubmatch(string(src), -1) {
-			if !slices.Contains(out, m[1]) {
-				out = append(out, m[1])
-			}
-		}
-		slices.Sort(out)
-		return out
-	}
-	sorted := func(s []string) []string { s = slices.Clone(s); slices.Sort(s); return s }
-	checks := []struct {
-		name      string
-		got, want []string
-	}{
-		{"parameters (p[...])", find(`\bp\["([a-z_]+)"\]`), sorted(ConnectParameters)},
-		{"actions (case ...)", find(`case "([a-z]+)":`), sorted(ConnectActions)},
-		{"answer keys", find(`(?:res\[|\{|, )"([a-z_]+)"(?:\]|: )`), sorted(ConnectAnswerKeys)},
-	}
-	for _, c := range checks {
-		if !slices.Equal(c.got, c.want) {
-			t.Errorf("handlers/connect.go %s = %v, want %v", c.name, c.got, c.want)
-		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/labstack/echo/v4"
@@ -109,4 +110,22 @@ func (s *server) handleConnect(c echo.Context) error {
 // addChallenge puts a challenge's id, code and attempts in a flow answer.
 func addChallenge(res map[string]string, ch contactflows.Challenge) {
 	res["challenge_id"], res["code"], res["attempts"] = ch.ID, ch.Code, strconv.Itoa(ch.Attempts)
+}
+
+// handleContactFlowDownload serves an importable Amazon Connect flow with
+// the deployment's values filled in from the query: lambda_arn, queue_arn
+// and flow.
+func (s *server) handleContactFlowDownload(c echo.Context) error {
+	name := strings.TrimSuffix(c.Param("name"), ".json")
+	flow, err := contactflows.ContactFlow(name, contactflows.FlowValues{
+		LambdaARN: c.QueryParam("lambda_arn"), QueueARN: c.QueryParam("queue_arn"), FlowName: c.QueryParam("flow"),
+	})
+	switch {
+	case errors.Is(err, contactflows.ErrUnknownFlow):
+		return &appError{Code: codeNotFound, Message: "No contact flow has this name; there are " + strings.Join(contactflows.ContactFlowNames(), " and ") + "."}
+	case err != nil:
+		return &appError{Code: codeBadRequest, Message: "Give lambda_arn, queue_arn and flow: " + strings.TrimPrefix(err.Error(), "contactflows: "), Err: err}
+	}
+	c.Response().Header().Set(echo.HeaderContentDisposition, `attachment; filename="`+name+`.json"`)
+	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, flow)
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/labstack/echo/v4"
 
+	"github.com/tollgate/tollgate/contactflows"
 	"github.com/tollgate/tollgate/contactflows/flowsig"
 	"github.com/tollgate/tollgate/risk"
 )
@@ -46,6 +48,9 @@ func postConnect(t *testing.T, e *echo.Echo, ev events.ConnectEvent, secret []by
 		for k, v := range got {
 			if strings.Trim(k+v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != "" {
 				t.Errorf("answer %s=%s holds characters Connect refuses", k, v)
+			}
+			if !slices.Contains(contactflows.ConnectAnswerKeys, k) {
+				t.Errorf("answer key %s is not in contactflows.ConnectAnswerKeys, which the contact flows are checked against", k)
 			}
 		}
 	}
@@ -89,6 +94,14 @@ func TestConnectConversations(t *testing.T) {
 		t.Errorf("complete: %v, want ok", got)
 	}
 
+	// Every action the contact flows may send is one this endpoint takes.
+	for _, action := range contactflows.ConnectActions {
+		params := map[string]string{"action": action, "challenge_id": "x", "callback_id": "cb1"}
+		if status, got := postConnect(t, e, connectEvent(caller, params), testBridgeSecret, now); status != http.StatusOK {
+			t.Errorf("action %s: %d %v, want it taken", action, status, got)
+		}
+	}
+
 	for name, tt := range map[string]struct {
 		params map[string]string
 		secret []byte
@@ -104,5 +117,28 @@ func TestConnectConversations(t *testing.T) {
 		if status, got := postConnect(t, e, connectEvent(caller, tt.params), tt.secret, tt.at); status != tt.status {
 			t.Errorf("%s: %d %v, want %d", name, status, got, tt.status)
 		}
+	}
+}
+
+func TestContactFlowDownload(t *testing.T) {
+	h := newHarness(t, "", func(h *harness) { h.deps.FlowAPIKey = "flow-key-0123456789abcdefghij" })
+	get := func(path string) *httptest.ResponseRecorder {
+		return h.do(t, request{method: http.MethodGet, path: path, header: http.Header{"Authorization": {"Bearer flow-key-0123456789abcdefghij"}}})
+	}
+	q := "?lambda_arn=arn:aws:lambda:eu-west-2:111111111111:function:tollgate-connect-bridge" +
+		"&queue_arn=arn:aws:connect:eu-west-2:111111111111:instance/11111111-2222-3333-4444-555555555555/queue/66666666-7777-8888-9999-000000000000&flow=support"
+	rec := get("/flows/connect/contact-flows/deter-spam.json" + q)
+	if rec.Code != http.StatusOK || !json.Valid(rec.Body.Bytes()) || strings.Contains(rec.Body.String(), "{{") ||
+		!strings.Contains(rec.Body.String(), "function:tollgate-connect-bridge") {
+		t.Errorf("download: %d %.200s", rec.Code, rec.Body)
+	}
+	if rec := get("/flows/connect/contact-flows/nope.json" + q); rec.Code != http.StatusNotFound {
+		t.Errorf("unknown flow: %d", rec.Code)
+	}
+	if rec := get("/flows/connect/contact-flows/deter-spam.json?lambda_arn=x"); rec.Code != http.StatusBadRequest {
+		t.Errorf("bad values: %d %s", rec.Code, rec.Body)
+	}
+	if rec := h.do(t, request{method: http.MethodGet, path: "/flows/connect/contact-flows/deter-spam.json" + q}); rec.Code != http.StatusUnauthorized {
+		t.Errorf("without the key: %d", rec.Code)
 	}
 }

@@ -39,6 +39,8 @@ func (s *server) registerRoutes(e *echo.Echo) {
 	e.POST(twilioVerifyPath, s.handleTwilioVerify, limitBody(), s.requireTwilioSignature)
 	// An Amazon Connect flow's event, forwarded and signed by the bridge.
 	e.POST("/flows/connect", s.handleConnect, limitBody())
+	// The importable Amazon Connect flows, filled in, with the flow API key.
+	e.GET("/flows/connect/contact-flows/:name", s.handleContactFlowDownload, s.requireFlowKey)
 	// Twilio reports the end of a placed call, signed with the auth token.
 	e.POST(contactflows.TwilioStatusPath, s.handleTwilioStatus, limitBody(), s.requireTwilioSignature)
 	// A telephony flow screens a caller and gets a code; then verifies the
