@@ -36,8 +36,10 @@ func postConnect(t *testing.T, e *echo.Echo, ev events.ConnectEvent, secret []by
 	body, _ := json.Marshal(ev)
 	req := httptest.NewRequest(http.MethodPost, "/flows/connect", strings.NewReader(string(body)))
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(flowsig.HeaderTimestamp, flowsig.Timestamp(at))
-	req.Header.Set(flowsig.HeaderSignature, flowsig.Sign(secret, at, body))
+	if secret != nil {
+		req.Header.Set(flowsig.HeaderTimestamp, flowsig.Timestamp(at))
+		req.Header.Set(flowsig.HeaderSignature, flowsig.Sign(secret, at, body))
+	}
 	rec := httptest.NewRecorder()
 	e.ServeHTTP(rec, req)
 	var got map[string]string
@@ -94,6 +96,22 @@ func TestConnectConversations(t *testing.T) {
 		t.Errorf("complete: %v, want ok", got)
 	}
 
+	// Failing for good, and a blocked caller.
+	_, got = postConnect(t, e, connectEvent("+12015550142", screen), testBridgeSecret, now)
+	for range 3 {
+		_, got2 := postConnect(t, e, connectEvent("+12015550142", verify(got["challenge_id"], "x")), testBridgeSecret, now)
+		got["last"] = got2["result"]
+	}
+	if got["last"] != "fail" {
+		t.Errorf("three wrong codes: last result %s, want fail", got["last"])
+	}
+	if _, err := engine.AddEntry(context.Background(), risk.DenyNumber, risk.Entry{Value: "+12015550143", Author: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, got = postConnect(t, e, connectEvent("+12015550143", screen), testBridgeSecret, now); got["verdict"] != "block" || got["code"] != "" {
+		t.Errorf("deny-listed caller: %v, want block", got)
+	}
+
 	// Every action the contact flows may send is one this endpoint takes.
 	for _, action := range contactflows.ConnectActions {
 		params := map[string]string{"action": action, "challenge_id": "x", "callback_id": "cb1"}
@@ -110,6 +128,7 @@ func TestConnectConversations(t *testing.T) {
 	}{
 		"wrong secret":   {screen, []byte("another-secret-0123456789abcdefghijk"), now, http.StatusUnauthorized},
 		"stale":          {screen, testBridgeSecret, now.Add(-10 * time.Minute), http.StatusUnauthorized},
+		"unsigned":       {screen, nil, now, http.StatusUnauthorized},
 		"unknown action": {map[string]string{"action": "dance"}, testBridgeSecret, now, http.StatusBadRequest},
 		"unknown call":   {map[string]string{"action": "complete", "callback_id": "nope"}, testBridgeSecret, now, http.StatusNotFound},
 		"bad flow":       {map[string]string{"action": "screen", "flow": "a b"}, testBridgeSecret, now, http.StatusUnprocessableEntity},
@@ -140,5 +159,16 @@ func TestContactFlowDownload(t *testing.T) {
 	}
 	if rec := h.do(t, request{method: http.MethodGet, path: "/flows/connect/contact-flows/deter-spam.json" + q}); rec.Code != http.StatusUnauthorized {
 		t.Errorf("without the key: %d", rec.Code)
+	}
+}
+
+func TestConnectExpiredCode(t *testing.T) {
+	e, _, clock := ivrServerClock(t)
+	now := time.Now()
+	_, got := postConnect(t, e, connectEvent("+12015550144", map[string]string{"action": "screen"}), testBridgeSecret, now)
+	clock.advance(6 * time.Minute)
+	_, got = postConnect(t, e, connectEvent("+12015550144", map[string]string{"action": "verify", "challenge_id": got["challenge_id"], "digits": got["code"]}), testBridgeSecret, now)
+	if got["result"] != "expired" {
+		t.Errorf("right code after expiry: %v, want expired", got)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -29,6 +30,8 @@ type stack struct {
 	engine *risk.Engine
 	queue  *contactflows.Queue
 	sim    *contactflows.Simulator
+	// skew moves the challenge service's clock ahead of the real one.
+	skew atomic.Int64
 }
 
 // testFlowKey is the flow API key of every stack.
@@ -64,7 +67,10 @@ func newStack(t *testing.T, settings func(*risk.Settings), sim *contactflows.Sim
 	done := make(chan error, 1)
 	go func() { done <- queue.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
-	challenges, err := contactflows.NewChallenges(contactflows.ChallengeOptions{Redis: rdb})
+	st := &stack{engine: engine, queue: queue, sim: sim}
+	challenges, err := contactflows.NewChallenges(contactflows.ChallengeOptions{Redis: rdb, Now: func() time.Time {
+		return time.Now().Add(time.Duration(st.skew.Load()))
+	}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +80,8 @@ func newStack(t *testing.T, settings func(*risk.Settings), sim *contactflows.Sim
 		Form:    handlers.FormConfig{Secret: []byte("0123456789abcdef0123456789abcdef"), MinFillTime: 1500 * time.Millisecond},
 	}))
 	t.Cleanup(srv.Close)
-	return &stack{url: srv.URL, engine: engine, queue: queue, sim: sim}
+	st.url = srv.URL
+	return st
 }
 
 // post asks for a callback through the JSON API.

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tollgate/tollgate/contactflows"
 	"github.com/tollgate/tollgate/risk"
@@ -70,6 +71,12 @@ func TestEndToEndChallengeAPI(t *testing.T) {
 	if got := verify(ch["challenge_id"].(string), code); got["result"] != "spent" {
 		t.Errorf("replayed code: %v, want spent", got)
 	}
+	late := screen("+12015550121", "c0")
+	st.skew.Store(int64(6 * time.Minute))
+	if got := verify(late["challenge_id"].(string), late["code"].(string)); got["result"] != "expired" {
+		t.Errorf("right code after expiry: %v, want expired", got)
+	}
+	st.skew.Store(0)
 
 	// Failing for good counts against the caller's next screening.
 	ch = screen("+12015550120", "c2")
@@ -101,7 +108,7 @@ func TestEndToEndChallengeAPI(t *testing.T) {
 		Flows map[string]map[string]int64 `json:"flows"`
 	}
 	json.NewDecoder(resp.Body).Decode(&stats)
-	want := map[string]int64{"screened": 5, "issued": 3, "passed": 1, "failed": 1, "screen_passed": 1, "disconnected": 1}
+	want := map[string]int64{"screened": 6, "issued": 4, "passed": 1, "failed": 1, "expired": 1, "screen_passed": 1, "disconnected": 1}
 	for k, v := range want {
 		if got := stats.Flows["support"][k]; got != v {
 			t.Errorf("stats support|%s = %d, want %d (all: %v)", k, got, v, stats.Flows)

@@ -7,7 +7,9 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/labstack/echo/v4"
@@ -29,9 +31,21 @@ func endKnown(_ context.Context, id, _ string) (contactflows.Call, error) {
 	return contactflows.Call{ID: id}, nil
 }
 
+// ivrClock is the challenge service's clock in IVR tests; tests move it.
+type ivrClock struct{ at atomic.Int64 }
+
+func (c *ivrClock) now() time.Time          { return time.Unix(0, c.at.Load()) }
+func (c *ivrClock) advance(d time.Duration) { c.at.Add(int64(d)) }
+
 // ivrServer is the server with a real engine and challenge service on an
 // in-process store, taking Twilio's voice webhooks.
 func ivrServer(t testing.TB) (*echo.Echo, *risk.Engine) {
+	e, engine, _ := ivrServerClock(t)
+	return e, engine
+}
+
+// ivrServerClock is ivrServer with the clock of its challenges.
+func ivrServerClock(t testing.TB) (*echo.Echo, *risk.Engine, *ivrClock) {
 	t.Helper()
 	m := miniredis.RunT(t)
 	rdb := redis.NewClient(&redis.Options{Addr: m.Addr()})
@@ -45,7 +59,9 @@ func ivrServer(t testing.TB) (*echo.Echo, *risk.Engine) {
 		t.Fatal(err)
 	}
 	t.Cleanup(engine.Close)
-	challenges, err := contactflows.NewChallenges(contactflows.ChallengeOptions{Redis: rdb})
+	clock := &ivrClock{}
+	clock.at.Store(time.Now().UnixNano())
+	challenges, err := contactflows.NewChallenges(contactflows.ChallengeOptions{Redis: rdb, Now: clock.now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +71,7 @@ func ivrServer(t testing.TB) (*echo.Echo, *risk.Engine) {
 		TwilioAuthToken: testTwilioToken, PublicURL: testPublicURL, TwilioContinue: cont,
 		BridgeSecrets: [][]byte{testBridgeSecret},
 	})
-	return e, engine
+	return e, engine, clock
 }
 
 // twilioPost posts a signed Twilio webhook to the URL path, which may be a
@@ -148,6 +164,14 @@ func TestTwilioConversations(t *testing.T) {
 		s, err := engine.ScreenCaller(context.Background(), risk.CallerRequest{Caller: caller})
 		if err != nil || !s.Has(risk.CodeCallerFailedWarning) {
 			t.Errorf("next screening %+v, %v; want %s", s, err, risk.CodeCallerFailedWarning)
+		}
+	})
+	t.Run("expired code", func(t *testing.T) {
+		e, _, clock := ivrServerClock(t)
+		action, code := gathered(t, twilioPost(t, e, twilioVoicePath, call("CA1")))
+		clock.advance(6 * time.Minute)
+		if doc := twilioPost(t, e, action, keyed(code)); !strings.Contains(doc, goodbye) {
+			t.Errorf("right code after expiry: %s, want goodbye", doc)
 		}
 	})
 	t.Run("replayed verify", func(t *testing.T) {
