@@ -12,15 +12,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alicebob/miniredis/v2"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/tollgate/tollgate/contactflows"
 	"github.com/tollgate/tollgate/risk"
-	"github.com/tollgate/tollgate/risk/geo"
 )
 
 // browserMinFill is the minimum fill time of the server the browser
@@ -68,18 +65,7 @@ func artifactPath(t *testing.T, name string) string {
 // on the channel.
 func startRealServer(t *testing.T) (url string, calls <-chan contactflows.Call) {
 	t.Helper()
-	m := miniredis.RunT(t)
-	rdb := redis.NewClient(&redis.Options{Addr: m.Addr()})
-	t.Cleanup(func() { rdb.Close() })
-	db, err := geo.Demo()
-	if err != nil {
-		t.Fatal(err)
-	}
-	engine, err := risk.NewEngine(risk.Options{Redis: rdb, GeoIP: db, DefaultRegion: "US"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(engine.Close)
+	engine, _ := realEngine(t)
 	queued := make(chan contactflows.Call, 4)
 	e := NewServer(Deps{
 		Engine: engine,

@@ -11,13 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alicebob/miniredis/v2"
 	"github.com/labstack/echo/v4"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/tollgate/tollgate/contactflows"
 	"github.com/tollgate/tollgate/risk"
-	"github.com/tollgate/tollgate/risk/geo"
 )
 
 // testBridgeSecret signs the Amazon Connect bridge's requests in tests.
@@ -47,18 +44,7 @@ func ivrServer(t testing.TB) (*echo.Echo, *risk.Engine) {
 // ivrServerClock is ivrServer with the clock of its challenges.
 func ivrServerClock(t testing.TB) (*echo.Echo, *risk.Engine, *ivrClock) {
 	t.Helper()
-	m := miniredis.RunT(t)
-	rdb := redis.NewClient(&redis.Options{Addr: m.Addr()})
-	t.Cleanup(func() { rdb.Close() })
-	db, err := geo.Demo()
-	if err != nil {
-		t.Fatal(err)
-	}
-	engine, err := risk.NewEngine(risk.Options{Redis: rdb, GeoIP: db, DefaultRegion: "US"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(engine.Close)
+	engine, rdb := realEngine(t)
 	clock := &ivrClock{}
 	clock.at.Store(time.Now().UnixNano())
 	challenges, err := contactflows.NewChallenges(contactflows.ChallengeOptions{Redis: rdb, Now: clock.now})
