@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"testing"
-
 )
 
 // isLambdaAction reports whether a invokes the Lambda with action.
@@ -92,4 +91,3 @@ func TestOutboundCallbackCompletesOnEveryEnd(t *testing.T) {
 		}
 	}
 }
-
