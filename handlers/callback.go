@@ -77,30 +77,34 @@ func (in callbackInput) validate() error {
 	case utf8.RuneCountInString(in.Phone) > maxPhoneLen:
 		errs = append(errs, fieldError(codePhoneTooLong, web.FieldPhone, fmt.Sprintf("The phone number must be at most %d characters.", maxPhoneLen)))
 	}
-	switch {
-	case !utf8.ValidString(in.Name):
-		errs = append(errs, fieldError(codeInvalidUTF8, web.FieldName, "The name contains invalid characters."))
-	case utf8.RuneCountInString(in.Name) > maxNameLen:
-		errs = append(errs, fieldError(codeNameTooLong, web.FieldName, fmt.Sprintf("The name must be at most %d characters.", maxNameLen)))
-	case strings.ContainsFunc(in.Name, unicode.IsControl):
-		errs = append(errs, fieldError(codeInvalidName, web.FieldName, "The name must not contain control characters."))
+	if fe := checkText(in.Name, web.FieldName, "name", maxNameLen, codeNameTooLong, codeInvalidName); fe != nil {
+		errs = append(errs, fe)
 	}
 	if in.Region != "" && !phonenumbers.GetSupportedRegions()[in.Region] {
 		errs = append(errs, fieldError(codeInvalidRegion, web.FieldRegion, "Choose a country from the list (an ISO 3166-1 code such as GB)."))
 	}
-	switch {
-	case !utf8.ValidString(in.Note):
-		errs = append(errs, fieldError(codeInvalidUTF8, web.FieldReason, "The reason contains invalid characters."))
-	case utf8.RuneCountInString(in.Note) > maxNoteLen:
-		errs = append(errs, fieldError(codeReasonTooLong, web.FieldReason, fmt.Sprintf("The reason must be at most %d characters.", maxNoteLen)))
-	case strings.ContainsFunc(in.Note, unicode.IsControl):
-		errs = append(errs, fieldError(codeInvalidReason, web.FieldReason, "The reason must not contain control characters."))
+	if fe := checkText(in.Note, web.FieldReason, "reason", maxNoteLen, codeReasonTooLong, codeInvalidReason); fe != nil {
+		errs = append(errs, fe)
 	}
 	if !validFlow(in.Flow) {
 		errs = append(errs, fieldError(codeInvalidFlow, web.FieldFlow, fmt.Sprintf("The flow may hold only letters, digits, '.', '_' and '-', at most %d of them.", maxFlowLen)))
 	}
 	if len(errs) > 0 {
 		return &validationError{errs: errs}
+	}
+	return nil
+}
+
+// checkText checks an optional free-text field: valid UTF-8, at most max
+// characters, no control characters. It returns the first problem, or nil.
+func checkText(v, field, label string, max int, tooLong, invalid string) *appError {
+	switch {
+	case !utf8.ValidString(v):
+		return fieldError(codeInvalidUTF8, field, "The "+label+" contains invalid characters.")
+	case utf8.RuneCountInString(v) > max:
+		return fieldError(tooLong, field, fmt.Sprintf("The %s must be at most %d characters.", label, max))
+	case strings.ContainsFunc(v, unicode.IsControl):
+		return fieldError(invalid, field, "The "+label+" must not contain control characters.")
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package handlers_test
+package handlers
 
 import (
 	"context"
@@ -14,13 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alicebob/miniredis/v2"
-	"github.com/redis/go-redis/v9"
-
 	"github.com/tollgate/tollgate/contactflows"
-	"github.com/tollgate/tollgate/handlers"
 	"github.com/tollgate/tollgate/risk"
-	"github.com/tollgate/tollgate/risk/geo"
 )
 
 // stack is the whole service over HTTP: a real engine and call queue on
@@ -39,23 +34,15 @@ const testFlowKey = "flow-key-0123456789abcdefghij"
 
 func newStack(t *testing.T, settings func(*risk.Settings), sim *contactflows.Simulator) *stack {
 	t.Helper()
-	m := miniredis.RunT(t)
-	rdb := redis.NewClient(&redis.Options{Addr: m.Addr()})
-	t.Cleanup(func() { rdb.Close() })
-	db, err := geo.Demo()
-	if err != nil {
-		t.Fatal(err)
-	}
+	engine, rdb := realEngine(t)
 	s := risk.DefaultSettings()
 	s.Account.Countries = map[string]risk.Mode{"CU": risk.ModeBlock}
 	if settings != nil {
 		settings(&s)
 	}
-	engine, err := risk.NewEngine(risk.Options{Redis: rdb, GeoIP: db, DefaultRegion: "US", Settings: &s})
-	if err != nil {
+	if err := engine.SaveSettings(context.Background(), s); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(engine.Close)
 	if _, err := engine.AddEntry(context.Background(), risk.DenyNumber, risk.Entry{Value: "+12015550166", Reason: "fraud", Author: "test"}); err != nil {
 		t.Fatal(err)
 	}
@@ -74,10 +61,10 @@ func newStack(t *testing.T, settings func(*risk.Settings), sim *contactflows.Sim
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(handlers.NewServer(handlers.Deps{
+	srv := httptest.NewServer(NewServer(Deps{
 		Engine: engine, Calls: queue, Challenges: challenges, FlowAPIKey: testFlowKey,
-		Deflect: handlers.Deflection{ChatURL: "https://example.com/chat", Phone: "+44 20 7946 0000"},
-		Form:    handlers.FormConfig{Secret: []byte("0123456789abcdef0123456789abcdef"), MinFillTime: 1500 * time.Millisecond},
+		Deflect: Deflection{ChatURL: "https://example.com/chat", Phone: "+44 20 7946 0000"},
+		Form:    FormConfig{Secret: testSecret, MinFillTime: 1500 * time.Millisecond},
 	}))
 	t.Cleanup(srv.Close)
 	st.url = srv.URL
@@ -87,7 +74,19 @@ func newStack(t *testing.T, settings func(*risk.Settings), sim *contactflows.Sim
 // post asks for a callback through the JSON API.
 func (st *stack) post(t *testing.T, body string) (int, map[string]any, http.Header) {
 	t.Helper()
-	resp, err := http.Post(st.url+"/api/v1/callbacks", "application/json", strings.NewReader(body))
+	return st.postJSON(t, "/api/v1/callbacks", body, "")
+}
+
+// postJSON posts body to path, with the API key key unless it is empty,
+// and decodes the JSON answer.
+func (st *stack) postJSON(t *testing.T, path, body, key string) (int, map[string]any, http.Header) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, st.url+path, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

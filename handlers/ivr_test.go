@@ -1,9 +1,8 @@
-package handlers_test
+package handlers
 
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -13,27 +12,6 @@ import (
 	"github.com/tollgate/tollgate/risk"
 )
 
-// postFlow posts body to path with the flow API key.
-func (st *stack) postFlow(t *testing.T, path, body, key string) (int, map[string]any) {
-	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, st.url+path, strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	if key != "" {
-		req.Header.Set("Authorization", "Bearer "+key)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	var got map[string]any
-	if err := json.Unmarshal(b, &got); err != nil {
-		t.Fatalf("answer %s: %v", b, err)
-	}
-	return resp.StatusCode, got
-}
-
 func TestEndToEndChallengeAPI(t *testing.T) {
 	st := newStack(t, nil, &contactflows.Simulator{})
 	if _, err := st.engine.AddEntry(context.Background(), risk.AllowNumber, risk.Entry{Value: "+12015550111", Author: "test"}); err != nil {
@@ -41,7 +19,7 @@ func TestEndToEndChallengeAPI(t *testing.T) {
 	}
 	screen := func(caller, contact string) map[string]any {
 		t.Helper()
-		status, got := st.postFlow(t, "/api/v1/challenges", `{"caller":"`+caller+`","flow":"support","contact_id":"`+contact+`"}`, testFlowKey)
+		status, got, _ := st.postJSON(t, "/api/v1/challenges", `{"caller":"`+caller+`","flow":"support","contact_id":"`+contact+`"}`, testFlowKey)
 		if status != http.StatusOK {
 			t.Fatalf("screen %s: %d %v", caller, status, got)
 		}
@@ -49,7 +27,7 @@ func TestEndToEndChallengeAPI(t *testing.T) {
 	}
 	verify := func(id, digits string) map[string]any {
 		t.Helper()
-		status, got := st.postFlow(t, "/api/v1/challenges/"+id+"/verify", `{"digits":"`+digits+`","caller":"+12015550120"}`, testFlowKey)
+		status, got, _ := st.postJSON(t, "/api/v1/challenges/"+id+"/verify", `{"digits":"`+digits+`","caller":"+12015550120"}`, testFlowKey)
 		if status != http.StatusOK {
 			t.Fatalf("verify: %d %v", status, got)
 		}
@@ -93,7 +71,7 @@ func TestEndToEndChallengeAPI(t *testing.T) {
 	if got := screen("+12015550166", "c5"); got["verdict"] != "block" || got["code"] != nil {
 		t.Errorf("deny-listed caller: %v, want block without a code", got)
 	}
-	if status, got := st.postFlow(t, "/api/v1/challenges", `{"caller":"+12015550120","flow":"support","contact_id":"c6"}`, ""); status != http.StatusUnauthorized {
+	if status, got, _ := st.postJSON(t, "/api/v1/challenges", `{"caller":"+12015550120","flow":"support","contact_id":"c6"}`, ""); status != http.StatusUnauthorized {
 		t.Errorf("without the key: %d %v, want 401", status, got)
 	}
 

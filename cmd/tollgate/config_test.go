@@ -185,7 +185,8 @@ func TestLoadConfigBadValues(t *testing.T) {
 		{"TOLLGATE_VISITOR_TOKEN_SECRET", "secret", "at least 32 random characters"},
 	}
 	freeText := []string{"TOLLGATE_DEFLECT_PHONE", "TOLLGATE_DEFLECT_HOURS"}
-	for _, k := range coreConfigKeys() { // the form's keys: TestLoadFormConfigBadValues
+	// The form's keys have their own table: TestLoadFormConfigBadValues.
+	for _, k := range slices.Concat(coreConfigKeys(), dialConfigKeys(), apiConfigKeys(), ivrConfigKeys()) {
 		covered := slices.ContainsFunc(tests, func(tt struct{ name, value, want string }) bool { return tt.name == k.name })
 		if !covered && !slices.Contains(freeText, k.name) {
 			t.Errorf("%s has no bad-value case", k.name)
