@@ -24,6 +24,7 @@ type callbackRequest struct {
 	Name         string `json:"name"`
 	Flow         string `json:"flow"`
 	Region       string `json:"region"`
+	Reason       string `json:"reason"`
 	VisitorToken string `json:"visitor_token"`
 }
 
@@ -46,7 +47,7 @@ func (s *server) handleCallbackCreate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	in := callbackInput{Phone: req.Phone, Name: req.Name, Flow: req.Flow, Region: req.Region, VisitorToken: req.VisitorToken}
+	in := callbackInput{Phone: req.Phone, Name: req.Name, Flow: req.Flow, Region: req.Region, Note: req.Reason, VisitorToken: req.VisitorToken}
 	d, err := s.decide(c, in)
 	if err != nil {
 		return err
@@ -63,7 +64,7 @@ func (s *server) handleCallbackCreate(c echo.Context) error {
 // decodeCallbackRequest reads r's body as a callbackRequest.
 func decodeCallbackRequest(r *http.Request) (callbackRequest, error) {
 	var req callbackRequest
-	err := decodeJSON(r, &req, "phone, name, flow, region and visitor_token")
+	err := decodeJSON(r, &req, "phone, name, flow, region, reason and visitor_token")
 	return req, err
 }
 

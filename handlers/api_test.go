@@ -33,7 +33,7 @@ func decodeError(t *testing.T, body string) errorBody {
 
 func TestCallbackCreateAllow(t *testing.T) {
 	h := newHarness(t, risk.Allow)
-	rec := h.postJSON(t, `{"phone":"`+testPhone+`","name":"Ann","flow":"sales"}`)
+	rec := h.postJSON(t, `{"phone":"`+testPhone+`","name":"Ann","flow":"sales","reason":"My order"}`)
 
 	if got, want := rec.Code, http.StatusAccepted; got != want {
 		t.Fatalf("status = %d, want %d; body %s", got, want, rec.Body)
@@ -69,6 +69,7 @@ func TestCallbackCreateAllow(t *testing.T) {
 			"number_country": "GB",
 			"number_type":    "mobile",
 			"ip_country":     "FR",
+			"visitor_reason": "My order",
 		},
 		RequestedAt: testDecision(risk.Allow, risk.Request{}).At,
 	}
