@@ -14,7 +14,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/labstack/echo/v4"
+
 	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/handlers/audit"
+	"github.com/tollgate/tollgate/handlers/auth"
 	"github.com/tollgate/tollgate/risk"
 )
 
@@ -25,6 +29,11 @@ type stack struct {
 	engine *risk.Engine
 	queue  *contactflows.Queue
 	sim    *contactflows.Simulator
+	// echo is the server, for its route table.
+	echo *echo.Echo
+	// users and audit are the console's stores.
+	users *auth.Store
+	audit *audit.Log
 	// skew moves the challenge service's clock ahead of the real one.
 	skew atomic.Int64
 }
@@ -61,11 +70,17 @@ func newStack(t *testing.T, settings func(*risk.Settings), sim *contactflows.Sim
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(NewServer(Deps{
+	st.users, st.audit = auth.NewStore(rdb, auth.Throttle{}), audit.NewLog(rdb)
+	st.echo = NewServer(Deps{
 		Engine: engine, Calls: queue, Challenges: challenges, FlowAPIKey: testFlowKey,
 		Deflect: Deflection{ChatURL: "https://example.com/chat", Phone: "+44 20 7946 0000"},
 		Form:    FormConfig{Secret: testSecret, MinFillTime: 1500 * time.Millisecond},
-	}))
+		Console: &Console{
+			Users: st.users, Audit: st.audit, Sessions: auth.NewSessionStore(rdb),
+			Engine: engine, Queue: queue, Challenges: challenges, InsecureCookies: true,
+		},
+	})
+	srv := httptest.NewServer(st.echo)
 	t.Cleanup(srv.Close)
 	st.url = srv.URL
 	return st

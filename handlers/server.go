@@ -102,6 +102,8 @@ type Deps struct {
 	// Now is the clock form and visitor tokens are checked by; nil is
 	// time.Now.
 	Now func() time.Time
+	// Console is the admin console and its JSON API; nil turns both off.
+	Console *Console
 }
 
 // Branding is the public pages' look and wording.
@@ -141,6 +143,8 @@ type server struct {
 	log  *slog.Logger
 	now  func() time.Time
 	form *formSettings
+	// console is nil when the console is off.
+	console *adminConsole
 }
 
 // NewServer returns the HTTP server for d with every route registered.
@@ -151,7 +155,8 @@ func NewServer(d Deps) *echo.Echo {
 	if d.Engine == nil || d.Calls == nil {
 		panic("handlers: Deps.Engine and Deps.Calls are required")
 	}
-	s := &server{Deps: d, log: d.Logger, now: d.Now, form: newFormSettings(d.Form, d.TrustedProxies, d.Now)}
+	s := &server{Deps: d, log: d.Logger, now: d.Now, form: newFormSettings(d.Form, d.TrustedProxies, d.Now),
+		console: newAdminConsole(d.Console)}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -170,6 +175,7 @@ func NewServer(d Deps) *echo.Echo {
 	e.HTTPErrorHandler = s.handleError
 	s.registerMiddleware(e)
 	s.registerRoutes(e)
+	s.registerAdminRoutes(e)
 	return e
 }
 

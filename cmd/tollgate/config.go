@@ -65,6 +65,8 @@ type Config struct {
 	API APIConfig
 	// IVR is how the IVR flows challenge callers.
 	IVR IVRConfig
+	// Admin is how the admin console signs people in.
+	Admin AdminConfig
 	// FormSecret keys the form tokens, or is empty for a random key at
 	// each start. It is a secret: never log it.
 	FormSecret string
@@ -103,7 +105,7 @@ type configKey struct {
 // on TOLLGATE_REDIS_URL, so it comes after it; the form's keys follow the
 // others.
 func configKeys() []configKey {
-	return slices.Concat(coreConfigKeys(), formConfigKeys(), dialConfigKeys(), apiConfigKeys(), ivrConfigKeys())
+	return slices.Concat(coreConfigKeys(), formConfigKeys(), dialConfigKeys(), apiConfigKeys(), ivrConfigKeys(), adminConfigKeys())
 }
 
 // coreConfigKeys are the variables of the service itself.
@@ -269,6 +271,9 @@ func (c Config) Warnings() []string {
 			w = append(w, fmt.Sprintf("TOLLGATE_TRUSTED_PROXIES contains %s: every client's X-Forwarded-For is believed, "+
 				"so per-IP limits can be dodged; list only your proxies", p))
 		}
+	}
+	if c.Admin.InsecureCookies && c.RedisURL != "" {
+		w = append(w, "TOLLGATE_ADMIN_INSECURE_COOKIES=true: console session cookies travel over plain HTTP; serve the console over HTTPS instead")
 	}
 	return append(w, c.formWarnings()...)
 }

@@ -30,7 +30,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		}
 	}
 	if len(errs) == 0 {
-		errs = c.Dial.validate()
+		errs = append(c.Dial.validate(), c.Admin.validate()...)
 	}
 	if err := errors.Join(errs...); err != nil {
 		return Config{}, err

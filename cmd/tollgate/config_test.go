@@ -43,6 +43,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 	want := Config{
 		Addr:              ":8080",
 		DemoData:          true,
+		Admin:             AdminConfig{InsecureCookies: true, IdleTimeout: 30 * time.Minute, SessionLifetime: 12 * time.Hour},
 		DefaultRegion:     "US",
 		LogLevel:          slog.LevelInfo,
 		LogFormat:         "auto",
@@ -84,6 +85,7 @@ func TestLoadConfigValues(t *testing.T) {
 		Addr:              "127.0.0.1:9000",
 		RedisURL:          "redis://:pw@redis:6379/1",
 		DemoData:          false,
+		Admin:             AdminConfig{IdleTimeout: 30 * time.Minute, SessionLifetime: 12 * time.Hour},
 		TrustedProxies:    []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")},
 		GeoIPCountryDB:    mmdb,
 		GeoIPASNDB:        mmdb,

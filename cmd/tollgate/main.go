@@ -22,6 +22,8 @@ import (
 
 	"github.com/tollgate/tollgate/contactflows"
 	"github.com/tollgate/tollgate/handlers"
+	"github.com/tollgate/tollgate/handlers/audit"
+	"github.com/tollgate/tollgate/handlers/auth"
 	"github.com/tollgate/tollgate/risk"
 	"github.com/tollgate/tollgate/risk/geo"
 )
@@ -29,7 +31,13 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Environ(), os.Stdout); err != nil {
+	var err error
+	if len(os.Args) > 1 && os.Args[1] == "admin" {
+		err = runAdmin(ctx, os.Args[2:], os.Environ(), os.Stdin, os.Stdout)
+	} else {
+		err = run(ctx, os.Args[1:], os.Environ(), os.Stdout)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "tollgate:", err)
 		os.Exit(1)
 	}
@@ -40,7 +48,7 @@ func run(ctx context.Context, args, environ []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("tollgate", flag.ContinueOnError)
 	fs.SetOutput(stdout)
 	fs.Usage = func() {
-		fmt.Fprintf(stdout, "Usage: tollgate\n\nTollgate is configured by environment variables:\n\n%s", ConfigHelp())
+		fmt.Fprintf(stdout, "Usage: tollgate\n       tollgate admin create-user|unlock ...\n\nTollgate is configured by environment variables:\n\n%s", ConfigHelp())
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -121,6 +129,10 @@ func run(ctx context.Context, args, environ []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	users := auth.NewStore(rdb, auth.Throttle{})
+	if err := ensureAdmin(startCtx, users, cfg, log); err != nil {
+		return fmt.Errorf("admin user: %w", err)
+	}
 	e := handlers.NewServer(handlers.Deps{
 		Engine: engine, Calls: queue, Ready: engine.Ping, Logger: log,
 		TrustedProxies:  cfg.TrustedProxies,
@@ -134,6 +146,12 @@ func run(ctx context.Context, args, environ []string, stdout io.Writer) error {
 		Challenges:      challenges,
 		BridgeSecrets:   cfg.IVR.BridgeSecrets(),
 		Form:            cfg.formConfig(),
+		Console: &handlers.Console{
+			Users: users, Audit: audit.NewLog(rdb), Sessions: auth.NewSessionStore(rdb),
+			Engine: engine, Queue: queue, Challenges: challenges,
+			InsecureCookies: cfg.Admin.InsecureCookies,
+			IdleTimeout:     cfg.Admin.IdleTimeout, Lifetime: cfg.Admin.SessionLifetime,
+		},
 	})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

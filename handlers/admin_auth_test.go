@@ -1,0 +1,180 @@
+package handlers
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/handlers/audit"
+	"github.com/tollgate/tollgate/handlers/auth"
+)
+
+func TestAdminSignOut(t *testing.T) {
+	st := newStack(t, nil, &contactflows.Simulator{})
+	viewer := st.signIn(t, auth.RoleViewer)
+	if status, _, _ := viewer.get(t, adminUsersPath); status != http.StatusOK {
+		t.Fatalf("before sign-out: status %d", status)
+	}
+	status, loc, _ := viewer.post(t, adminSignOut, nil)
+	if status != http.StatusSeeOther || loc != adminSignInPath {
+		t.Fatalf("sign-out: got %d to %q", status, loc)
+	}
+	if status, loc, _ := viewer.get(t, adminUsersPath); status != http.StatusSeeOther || !strings.HasPrefix(loc, adminSignInPath) {
+		t.Fatalf("after sign-out: got %d to %q, want the sign-in page", status, loc)
+	}
+}
+
+func TestAdminSignInRotatesSession(t *testing.T) {
+	st := newStack(t, nil, &contactflows.Simulator{})
+	if _, err := st.users.CreateUser(context.Background(), "ann", testPassword, auth.RoleAdmin); err != nil {
+		t.Fatal(err)
+	}
+	ac := st.newAdminClient(t)
+	ac.get(t, adminSignInPath)
+	u, _ := url.Parse(st.url + adminPrefix + "/")
+	fixed := &http.Cookie{Name: "tollgate_admin", Value: "attacker-chosen-token", Path: adminPrefix}
+	ac.http.Jar.SetCookies(u, []*http.Cookie{fixed})
+	status, _, body := ac.post(t, adminSignInPath, url.Values{"name": {"ann"}, "password": {testPassword}})
+	if status != http.StatusSeeOther {
+		t.Fatalf("sign in: status %d %s", status, body)
+	}
+	for _, c := range ac.http.Jar.Cookies(u) {
+		if c.Name == "tollgate_admin" && c.Value == fixed.Value {
+			t.Fatal("the session token was not rotated at sign-in")
+		}
+	}
+}
+
+func TestAdminSignInFailures(t *testing.T) {
+	st := newStack(t, nil, &contactflows.Simulator{})
+	ctx := context.Background()
+	if _, err := st.users.CreateUser(ctx, "ann", testPassword, auth.RoleAdmin); err != nil {
+		t.Fatal(err)
+	}
+	ac := st.newAdminClient(t)
+	ac.get(t, adminSignInPath)
+	try := func(name, pw string) (int, string) {
+		status, _, body := ac.post(t, adminSignInPath, url.Values{"name": {name}, "password": {pw}})
+		return status, body
+	}
+	// An unknown user and a wrong password read alike.
+	s1, b1 := try("nobody", "wrong password here")
+	s2, b2 := try("ann", "wrong password here")
+	if s1 != http.StatusUnauthorized || s2 != http.StatusUnauthorized {
+		t.Fatalf("bad credentials: got %d and %d, want 401", s1, s2)
+	}
+	if !strings.Contains(b1, auth.ErrBadCredentials.Error()) || !strings.Contains(b2, auth.ErrBadCredentials.Error()) {
+		t.Fatal("the refusals do not both say the name or password is wrong")
+	}
+	for range auth.DefaultThrottle.AccountFailures - 1 {
+		try("ann", "wrong password here")
+	}
+	if status, body := try("ann", testPassword); status != http.StatusTooManyRequests || !strings.Contains(body, "locked") {
+		t.Fatalf("after %d failures the right password got %d, want 429 locked", auth.DefaultThrottle.AccountFailures, status)
+	}
+	entries, _, err := st.audit.List(ctx, audit.Filter{Action: "user.locked"}, "", 10)
+	if err != nil || len(entries) != 1 {
+		t.Fatalf("lockout audit entries: %v %v", entries, err)
+	}
+	// An admin lifts the lockout from the console.
+	admin := st.signIn(t, auth.RoleAdmin)
+	if status, _, _ := admin.post(t, adminUsersPath+"/ann/unlock", nil); status != http.StatusSeeOther {
+		t.Fatalf("unlock: status %d", status)
+	}
+	if status, _ := try("ann", testPassword); status != http.StatusSeeOther {
+		t.Fatalf("after unlock: status %d, want 303", status)
+	}
+}
+
+func TestAdminCSRF(t *testing.T) {
+	st := newStack(t, nil, &contactflows.Simulator{})
+	admin := st.signIn(t, auth.RoleAdmin)
+	form := url.Values{"name": {"eve"}, "password": {testPassword}, "role": {"admin"}, "_csrf": {"forged"}}
+	if status, _, _ := admin.post(t, adminUsersPath, form); status != http.StatusForbidden {
+		t.Fatalf("forged token: status %d, want 403", status)
+	}
+	req, _ := http.NewRequest(http.MethodPost, st.url+adminUsersPath, strings.NewReader(url.Values{"name": {"eve"}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	if status, _, _ := admin.do(t, req); status != http.StatusForbidden {
+		t.Fatalf("cross-site post: status %d, want 403", status)
+	}
+	if _, err := st.users.User(context.Background(), "eve"); err != auth.ErrNoUser {
+		t.Fatalf("a forged request created a user: %v", err)
+	}
+}
+
+func TestAdminSecurityHeaders(t *testing.T) {
+	st := newStack(t, nil, &contactflows.Simulator{})
+	for _, path := range []string{adminSignInPath, adminUsersPath} {
+		resp, err := http.Get(st.url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		h := resp.Header
+		if got := h.Get("Content-Security-Policy"); got != adminCSP {
+			t.Errorf("%s: CSP %q, want %q", path, got, adminCSP)
+		}
+		if h.Get("X-Frame-Options") != "DENY" || h.Get("Cache-Control") != "no-store" {
+			t.Errorf("%s: X-Frame-Options %q, Cache-Control %q", path, h.Get("X-Frame-Options"), h.Get("Cache-Control"))
+		}
+	}
+}
+
+func TestAdminUsersAndTokens(t *testing.T) {
+	st := newStack(t, nil, &contactflows.Simulator{})
+	ctx := context.Background()
+	admin := st.signIn(t, auth.RoleAdmin)
+	status, _, _ := admin.post(t, adminUsersPath, url.Values{"name": {"Bob"}, "password": {"short"}, "role": {"viewer"}})
+	if _, _, page := admin.get(t, adminUsersPath); status != http.StatusSeeOther || !strings.Contains(page, "at least 12 characters") {
+		t.Fatalf("short password: status %d, page does not say why", status)
+	}
+	admin.post(t, adminUsersPath, url.Values{"name": {"Bob"}, "password": {testPassword}, "role": {"viewer"}})
+	if u, err := st.users.User(ctx, "bob"); err != nil || u.Role != auth.RoleViewer {
+		t.Fatalf("created user: %+v %v", u, err)
+	}
+	// The last admin cannot demote itself.
+	admin.post(t, adminUsersPath+"/admin/role", url.Values{"role": {"viewer"}})
+	if u, _ := st.users.User(ctx, "admin"); u.Role != auth.RoleAdmin {
+		t.Fatal("the last admin was made a viewer")
+	}
+	admin.post(t, adminTokensPath, url.Values{"label": {"sync"}, "role": {"viewer"}})
+	_, _, page := admin.get(t, adminTokensPath)
+	secret := between(page, `data-testid="new-token-secret">`, "<")
+	var who whoami
+	if got := st.api(t, http.MethodGet, adminAPIPrefix+"/whoami", secret, "", "", &who); got != http.StatusOK || who.Role != auth.RoleViewer {
+		t.Fatalf("new token: status %d, %+v", got, who)
+	}
+	if _, _, again := admin.get(t, adminTokensPath); strings.Contains(again, secret) {
+		t.Fatal("the token's secret was shown twice")
+	}
+	id := strings.TrimPrefix(who.Actor, "token:")
+	admin.post(t, adminTokensPath+"/"+id+"/revoke", nil)
+	if got := st.api(t, http.MethodGet, adminAPIPrefix+"/whoami", secret, "", "", nil); got != http.StatusUnauthorized {
+		t.Fatalf("revoked token: status %d, want 401", got)
+	}
+	entries, _, err := st.audit.List(ctx, audit.Filter{}, "", 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var actions []string
+	for _, e := range entries {
+		actions = append(actions, e.Action)
+	}
+	for _, want := range []string{"user.create", "token.create", "token.revoke"} {
+		if !strings.Contains(strings.Join(actions, " "), want) {
+			t.Errorf("audit log %v lacks %s", actions, want)
+		}
+	}
+}
+
+// between returns the text of s after start up to the next end.
+func between(s, start, end string) string {
+	_, after, _ := strings.Cut(s, start)
+	v, _, _ := strings.Cut(after, end)
+	return v
+}

@@ -1,0 +1,381 @@
+// Package auth keeps the admin console's users, API tokens and sessions
+// in Redis, and throttles sign-in attempts.
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Role is what a user or token may do.
+type Role string
+
+// The roles.
+const (
+	// RoleAdmin reads and edits everything.
+	RoleAdmin Role = "admin"
+	// RoleViewer reads everything and edits nothing.
+	RoleViewer Role = "viewer"
+)
+
+// ParseRole reads "admin" or "viewer".
+func ParseRole(s string) (Role, error) {
+	switch r := Role(s); r {
+	case RoleAdmin, RoleViewer:
+		return r, nil
+	}
+	return "", invalidf("role %q is not admin or viewer", s)
+}
+
+// CanEdit reports whether the role may change things.
+func (r Role) CanEdit() bool { return r == RoleAdmin }
+
+// User is an admin console account.
+type User struct {
+	// Name signs in; lower-case letters, digits, '.', '_', '-' and '@'.
+	Name string `json:"name"`
+	// Role is admin or viewer.
+	Role Role `json:"role"`
+	// Created is when the user was created.
+	Created time.Time `json:"created"`
+	// LockedUntil is set while sign-in is locked after failed attempts.
+	LockedUntil time.Time `json:"locked_until,omitzero"`
+}
+
+// Errors of the user store.
+var (
+	// ErrBadCredentials is a wrong name or password; which is not said.
+	ErrBadCredentials = errors.New("the user name or password is wrong")
+	// ErrLocked is an account locked after too many failed sign-ins.
+	ErrLocked = errors.New("this account is locked after too many failed sign-ins; try later or ask an admin to unlock it")
+	// ErrLockedNow is the failure that locked the account; it is ErrLocked.
+	ErrLockedNow = fmt.Errorf("%w", ErrLocked)
+	// ErrThrottled is an address that failed too often.
+	ErrThrottled = errors.New("too many failed sign-ins from this address; try again in a few minutes")
+	// ErrUserExists is a create with a taken name.
+	ErrUserExists = errors.New("a user with this name exists")
+	// ErrNoUser is an unknown user name.
+	ErrNoUser = errors.New("no such user")
+	// ErrLastAdmin refuses to remove or demote the only admin.
+	ErrLastAdmin = errors.New("the last admin cannot be removed or made a viewer")
+	// ErrNoToken is an unknown or revoked API token.
+	ErrNoToken = errors.New("the API token is unknown or revoked")
+)
+
+// InvalidError is input the store refuses, with a message fit to show.
+type InvalidError struct{ msg string }
+
+func (e *InvalidError) Error() string { return e.msg }
+
+func invalidf(format string, args ...any) error {
+	return &InvalidError{msg: fmt.Sprintf(format, args...)}
+}
+
+// IsRefusal reports whether err is the store refusing the input (bad
+// input, a taken or unknown name, the last admin) rather than failing.
+func IsRefusal(err error) bool {
+	var ie *InvalidError
+	return errors.As(err, &ie) || errors.Is(err, ErrUserExists) || errors.Is(err, ErrNoUser) ||
+		errors.Is(err, ErrLastAdmin) || errors.Is(err, ErrNoToken)
+}
+
+var userNamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._@-]{0,63}$`)
+
+// CheckUserName says what is wrong with a user name, or nil.
+func CheckUserName(name string) error {
+	if !userNamePattern.MatchString(name) {
+		return invalidf("user name %q: use 1 to 64 lower-case letters, digits, '.', '_', '-' or '@', starting with a letter or digit", name)
+	}
+	return nil
+}
+
+// Throttle limits failed sign-ins.
+type Throttle struct {
+	// AccountFailures locks an account after this many failures within
+	// Window.
+	AccountFailures int
+	// IPFailures refuses an address after this many failures within Window.
+	IPFailures int
+	// Window is how long failures are counted and an address refused.
+	Window time.Duration
+	// Lockout is how long an account stays locked unless an admin unlocks it.
+	Lockout time.Duration
+}
+
+// DefaultThrottle locks an account after 5 failures in 15 minutes for 30
+// minutes, and refuses an address after 20 failures for 15 minutes.
+var DefaultThrottle = Throttle{AccountFailures: 5, IPFailures: 20, Window: 15 * time.Minute, Lockout: 30 * time.Minute}
+
+// Store keeps users, tokens and sign-in failures in Redis. All its keys
+// share the {admin} hash tag, so its transactions work on a Cluster.
+type Store struct {
+	rdb      redis.UniversalClient
+	throttle Throttle
+	now      func() time.Time
+}
+
+// NewStore returns a store on rdb; a zero throttle means DefaultThrottle.
+func NewStore(rdb redis.UniversalClient, t Throttle) *Store {
+	if t == (Throttle{}) {
+		t = DefaultThrottle
+	}
+	return &Store{rdb: rdb, throttle: t, now: time.Now}
+}
+
+const (
+	usersKey   = "tg:{admin}:users"
+	lockPrefix = "tg:{admin}:locked:"
+)
+
+func userKey(name string) string    { return "tg:{admin}:user:" + name }
+func failUserKey(name string) string { return "tg:{admin}:fail:u:" + name }
+func failIPKey(ip string) string     { return "tg:{admin}:fail:ip:" + ip }
+
+// CreateUser adds a user with a new password.
+func (s *Store) CreateUser(ctx context.Context, name, password string, role Role) (User, error) {
+	if err := CheckUserName(name); err != nil {
+		return User{}, err
+	}
+	if _, err := ParseRole(string(role)); err != nil {
+		return User{}, err
+	}
+	hash, err := HashPassword(password)
+	if err != nil {
+		return User{}, err
+	}
+	return s.createWithHash(ctx, name, hash, role)
+}
+
+// CreateUserWithHash adds a user whose password hash (argon2id or bcrypt)
+// was made elsewhere.
+func (s *Store) CreateUserWithHash(ctx context.Context, name, hash string, role Role) (User, error) {
+	if err := CheckUserName(name); err != nil {
+		return User{}, err
+	}
+	if _, err := ParseRole(string(role)); err != nil {
+		return User{}, err
+	}
+	if _, err := VerifyPassword(hash, "x"); errors.Is(err, errHashFormat) {
+		return User{}, invalidf("the password hash is neither argon2id ($argon2id$...) nor bcrypt ($2a$/$2b$/$2y$...)")
+	}
+	return s.createWithHash(ctx, name, hash, role)
+}
+
+func (s *Store) createWithHash(ctx context.Context, name, hash string, role Role) (User, error) {
+	u := User{Name: name, Role: role, Created: s.now().UTC().Truncate(time.Second)}
+	added, err := s.rdb.HSetNX(ctx, userKey(name), "hash", hash).Result()
+	if err != nil {
+		return User{}, fmt.Errorf("create user: %w", err)
+	}
+	if !added {
+		return User{}, ErrUserExists
+	}
+	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.HSet(ctx, userKey(name), "role", string(role), "created", u.Created.Unix())
+		p.SAdd(ctx, usersKey, name)
+		return nil
+	})
+	if err != nil {
+		return User{}, fmt.Errorf("create user: %w", err)
+	}
+	return u, nil
+}
+
+// User returns one user.
+func (s *Store) User(ctx context.Context, name string) (User, error) {
+	u, _, err := s.load(ctx, name)
+	return u, err
+}
+
+func (s *Store) load(ctx context.Context, name string) (User, string, error) {
+	var hash, role, created *redis.StringCmd
+	var locked *redis.DurationCmd
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		hash = p.HGet(ctx, userKey(name), "hash")
+		role = p.HGet(ctx, userKey(name), "role")
+		created = p.HGet(ctx, userKey(name), "created")
+		locked = p.PTTL(ctx, lockPrefix+name)
+		return nil
+	})
+	if errors.Is(hash.Err(), redis.Nil) || errors.Is(role.Err(), redis.Nil) {
+		return User{}, "", ErrNoUser
+	}
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return User{}, "", fmt.Errorf("load user: %w", err)
+	}
+	u := User{Name: name, Role: Role(role.Val())}
+	if sec, err := strconv.ParseInt(created.Val(), 10, 64); err == nil {
+		u.Created = time.Unix(sec, 0).UTC()
+	}
+	if d := locked.Val(); d > 0 {
+		u.LockedUntil = s.now().Add(d).UTC().Truncate(time.Second)
+	}
+	return u, hash.Val(), nil
+}
+
+// Users lists every user by name.
+func (s *Store) Users(ctx context.Context) ([]User, error) {
+	names, err := s.rdb.SMembers(ctx, usersKey).Result()
+	if err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	slices.Sort(names)
+	out := make([]User, 0, len(names))
+	for _, n := range names {
+		u, err := s.User(ctx, n)
+		if errors.Is(err, ErrNoUser) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	return out, nil
+}
+
+// HasUsers reports whether any user exists.
+func (s *Store) HasUsers(ctx context.Context) (bool, error) {
+	n, err := s.rdb.SCard(ctx, usersKey).Result()
+	return n > 0, err
+}
+
+// SetPassword replaces a user's password.
+func (s *Store) SetPassword(ctx context.Context, name, password string) error {
+	hash, err := HashPassword(password)
+	if err != nil {
+		return err
+	}
+	if _, err := s.User(ctx, name); err != nil {
+		return err
+	}
+	return s.rdb.HSet(ctx, userKey(name), "hash", hash).Err()
+}
+
+// SetRole changes a user's role; the last admin stays an admin.
+func (s *Store) SetRole(ctx context.Context, name string, role Role) error {
+	if _, err := ParseRole(string(role)); err != nil {
+		return err
+	}
+	u, err := s.User(ctx, name)
+	if err != nil {
+		return err
+	}
+	if u.Role == RoleAdmin && role != RoleAdmin {
+		if err := s.keepAnAdmin(ctx, name); err != nil {
+			return err
+		}
+	}
+	return s.rdb.HSet(ctx, userKey(name), "role", string(role)).Err()
+}
+
+// DeleteUser removes a user; the last admin stays.
+func (s *Store) DeleteUser(ctx context.Context, name string) error {
+	u, err := s.User(ctx, name)
+	if err != nil {
+		return err
+	}
+	if u.Role == RoleAdmin {
+		if err := s.keepAnAdmin(ctx, name); err != nil {
+			return err
+		}
+	}
+	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Del(ctx, userKey(name), lockPrefix+name, failUserKey(name))
+		p.SRem(ctx, usersKey, name)
+		return nil
+	})
+	return err
+}
+
+// keepAnAdmin refuses when name is the only admin.
+func (s *Store) keepAnAdmin(ctx context.Context, name string) error {
+	users, err := s.Users(ctx)
+	if err != nil {
+		return err
+	}
+	for _, o := range users {
+		if o.Name != name && o.Role == RoleAdmin {
+			return nil
+		}
+	}
+	return ErrLastAdmin
+}
+
+// Authenticate checks a sign-in. Failures count against the account and the
+// address ip; past the throttle's limits it returns ErrLocked or
+// ErrThrottled without checking the password.
+func (s *Store) Authenticate(ctx context.Context, name, password, ip string) (User, error) {
+	ipFails, err := s.rdb.Get(ctx, failIPKey(ip)).Int()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return User{}, fmt.Errorf("sign-in: %w", err)
+	}
+	if ipFails >= s.throttle.IPFailures {
+		return User{}, ErrThrottled
+	}
+	u, hash, err := s.load(ctx, name)
+	if errors.Is(err, ErrNoUser) {
+		_, _ = VerifyPassword(dummyHash(), password)
+		return User{}, s.fail(ctx, "", ip)
+	}
+	if err != nil {
+		return User{}, err
+	}
+	if !u.LockedUntil.IsZero() {
+		return User{}, ErrLocked
+	}
+	ok, err := VerifyPassword(hash, password)
+	if err != nil {
+		return User{}, fmt.Errorf("sign-in: user %s: %w", name, err)
+	}
+	if !ok {
+		return User{}, s.fail(ctx, name, ip)
+	}
+	s.rdb.Del(ctx, failUserKey(name))
+	return u, nil
+}
+
+// fail counts a failed sign-in and locks the account at the limit.
+func (s *Store) fail(ctx context.Context, name, ip string) error {
+	w := s.throttle.Window
+	var userFails *redis.IntCmd
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Incr(ctx, failIPKey(ip))
+		p.Expire(ctx, failIPKey(ip), w)
+		if name != "" {
+			userFails = p.Incr(ctx, failUserKey(name))
+			p.Expire(ctx, failUserKey(name), w)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("sign-in: %w", err)
+	}
+	if userFails != nil && userFails.Val() >= int64(s.throttle.AccountFailures) {
+		_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			p.Set(ctx, lockPrefix+name, s.now().Unix(), s.throttle.Lockout)
+			p.Del(ctx, failUserKey(name))
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("sign-in: %w", err)
+		}
+		return ErrLockedNow
+	}
+	return ErrBadCredentials
+}
+
+// Unlock lifts a user's lockout and forgets its failures.
+func (s *Store) Unlock(ctx context.Context, name string) error {
+	if _, err := s.User(ctx, name); err != nil {
+		return err
+	}
+	return s.rdb.Del(ctx, lockPrefix+name, failUserKey(name)).Err()
+}
