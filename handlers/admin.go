@@ -144,6 +144,11 @@ func (s *server) registerAdminRoutes(e *echo.Echo) {
 	api.GET("/whoami", s.handleAPIWhoami)
 	// Users, read-only.
 	api.GET("/users", s.handleAPIUsers)
+
+	s.registerListRoutes(pages, api)
+	s.registerSettingsRoutes(pages, api)
+	s.registerDecisionRoutes(pages, api)
+	s.registerDashboardRoutes(pages, api)
 }
 
 // handleRedirect answers with a redirect to path.

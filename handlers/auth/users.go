@@ -134,7 +134,7 @@ const (
 	lockPrefix = "tg:{admin}:locked:"
 )
 
-func userKey(name string) string    { return "tg:{admin}:user:" + name }
+func userKey(name string) string     { return "tg:{admin}:user:" + name }
 func failUserKey(name string) string { return "tg:{admin}:fail:u:" + name }
 func failIPKey(ip string) string     { return "tg:{admin}:fail:ip:" + ip }
 
