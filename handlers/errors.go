@@ -210,6 +210,8 @@ func (s *server) handleError(err error, c echo.Context) {
 	switch {
 	case c.Request().Method == http.MethodHead:
 		werr = c.NoContent(status)
+	case wantsHTML(c) && isConsolePath(c.Request().URL.Path):
+		werr = s.render(c, status, web.AdminErrorPage(status, http.StatusText(status), ae.message()))
 	case wantsHTML(c):
 		werr = s.render(c, status, web.ErrorPage(s.form.brand, status, ae.message()))
 	default:
@@ -221,6 +223,11 @@ func (s *server) handleError(err error, c echo.Context) {
 			_ = c.String(status, ae.message())
 		}
 	}
+}
+
+// isConsolePath reports whether path is a page of the admin console.
+func isConsolePath(path string) bool {
+	return path == adminPrefix || strings.HasPrefix(path, adminPrefix+"/")
 }
 
 // wantsHTML reports whether an error should be answered as a page: never
