@@ -43,9 +43,13 @@ func ensureAdmin(ctx context.Context, users *auth.Store, cfg Config, log *slog.L
 	if _, err := users.CreateUser(ctx, "admin", password, auth.RoleAdmin); err != nil {
 		return err
 	}
-	log.Warn("DEMO ADMIN: sign in to /admin as admin with password " + password + " (made up for this run; set TOLLGATE_ADMIN_USER and TOLLGATE_ADMIN_PASSWORD to choose)")
+	log.Warn(demoAdminMessage, "user", "admin", "password", password,
+		"note", "the password is made up for this run; set TOLLGATE_ADMIN_USER and TOLLGATE_ADMIN_PASSWORD to choose")
 	return nil
 }
+
+// demoAdminMessage is the log line giving the demo admin's password.
+const demoAdminMessage = "DEMO ADMIN: sign in to /admin with this user and password"
 
 // runAdmin runs "tollgate admin ...": user management against the Redis
 // that TOLLGATE_REDIS_URL names.
