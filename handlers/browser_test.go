@@ -87,7 +87,14 @@ func startRealServer(t *testing.T) (url string, calls <-chan contactflows.Call) 
 // browserVisitorIP, with a phone-sized viewport 320 CSS pixels wide.
 func newBrowser(t *testing.T) context.Context {
 	t.Helper()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(headlessBrowser(t)), chromedp.WindowSize(320, 900))
+	return newBrowserSized(t, 320, 900)
+}
+
+// newBrowserSized is newBrowser with a viewport of width by height CSS
+// pixels.
+func newBrowserSized(t *testing.T, width, height int64) context.Context {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(headlessBrowser(t)), chromedp.WindowSize(int(width), int(height)))
 	if os.Geteuid() == 0 {
 		opts = append(opts, chromedp.NoSandbox)
 	}
@@ -103,10 +110,25 @@ func newBrowser(t *testing.T) context.Context {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if err := chromedp.Do(ctx, chromedp.EmulateViewport(320, 900)); err != nil {
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(width, height)); err != nil {
 		t.Fatal(err)
 	}
 	return ctx
+}
+
+// screenshot keeps a full-page screenshot as the artefact name, logging
+// where with what it shows.
+func screenshot(t *testing.T, ctx context.Context, name, what string) {
+	t.Helper()
+	shot, err := chromedp.Run(within(t, ctx), chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := artifactPath(t, name)
+	if err := os.WriteFile(path, shot, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%s: %s", what, path)
 }
 
 // within bounds one step of the test.
@@ -194,15 +216,7 @@ func TestFormInBrowser(t *testing.T) {
 	if got := evaluate[string](t, ctx, `getComputedStyle(document.activeElement).outlineStyle`); got == "none" {
 		t.Errorf("the focused button shows no outline")
 	}
-	shot, err := chromedp.Run(within(t, ctx), chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := artifactPath(t, "form-filled.png")
-	if err := os.WriteFile(path, shot, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshot of the filled form: %s", path)
+	screenshot(t, ctx, "form-filled.png", "screenshot of the filled form")
 
 	time.Sleep(time.Until(opened.Add(browserMinFill)))
 	if err := chromedp.Do(within(t, ctx), chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(chromedp.CSS(`[data-testid="callback-accepted"]`))); err != nil {
@@ -260,15 +274,7 @@ func TestFormInBrowserMissingConsent(t *testing.T) {
 			t.Errorf("%s: got %q, want %q", c.expr, got, c.want)
 		}
 	}
-	shot, err := chromedp.Run(within(t, ctx), chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := artifactPath(t, "form-missing-consent.png")
-	if err := os.WriteFile(path, shot, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshot of the form with its error: %s", path)
+	screenshot(t, ctx, "form-missing-consent.png", "screenshot of the form with its error")
 	select {
 	case c := <-calls:
 		t.Errorf("a call was queued for a form without consent: %+v", c)
