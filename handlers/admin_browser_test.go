@@ -1,0 +1,77 @@
+package handlers
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/handlers/auth"
+)
+
+// consoleBrowser is a desktop-sized browser signed in to st's console as
+// an admin named "admin".
+func consoleBrowser(t *testing.T, st *stack) context.Context {
+	t.Helper()
+	if _, err := st.users.CreateUser(context.Background(), "admin", testPassword, auth.RoleAdmin); err != nil {
+		t.Fatal(err)
+	}
+	ctx := newBrowserSized(t, 1280, 900)
+	if err := chromedp.Do(within(t, ctx),
+		chromedp.Navigate(st.url+"/admin"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="sign-in-name"]`)),
+	); err != nil {
+		t.Fatalf("opening the console: %v", err)
+	}
+	screenshot(t, ctx, "console-sign-in.png", "the sign-in page")
+	if err := chromedp.Do(within(t, ctx),
+		chromedp.SendKeys(chromedp.CSS(`[data-testid="sign-in-name"]`), "admin"),
+		chromedp.SendKeys(chromedp.CSS(`[data-testid="sign-in-password"]`), testPassword+kb.Enter),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="signed-in-user"], [data-testid="error-page"]`)),
+	); err != nil {
+		t.Fatalf("signing in: %v", err)
+	}
+	return ctx
+}
+
+// openConsolePage navigates to a console path and waits for the element
+// ready names.
+func openConsolePage(t *testing.T, ctx context.Context, url, ready string) {
+	t.Helper()
+	if err := chromedp.Do(within(t, ctx), chromedp.Navigate(url), chromedp.WaitVisible(chromedp.CSS(ready))); err != nil {
+		t.Fatalf("opening %s: %v", url, err)
+	}
+}
+
+// text is the text content of the first element matching css.
+func text(t *testing.T, ctx context.Context, css string) string {
+	t.Helper()
+	return evaluate[string](t, ctx, `(document.querySelector(`+jsString(css)+`) || {}).textContent || ""`)
+}
+
+// jsString quotes s as a JavaScript string literal.
+func jsString(s string) string {
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(s) + `"`
+}
+
+// Sign in, manage users and tokens, and see every page in the console's
+// look, keeping screenshots.
+func TestConsoleUsersInBrowser(t *testing.T) {
+	st := newStack(t, nil, &contactflows.Simulator{})
+	ctx := consoleBrowser(t, st)
+	openConsolePage(t, ctx, st.url+adminUsersPath, `[data-testid="users-table"]`)
+	if err := chromedp.Do(within(t, ctx),
+		chromedp.SendKeys(chromedp.CSS(`[data-testid="new-user-name"]`), "viewer.one"),
+		chromedp.SendKeys(chromedp.CSS(`[data-testid="new-user-password"]`), testPassword+kb.Enter),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="flash"]`)),
+	); err != nil {
+		t.Fatalf("adding a user: %v", err)
+	}
+	if got := text(t, ctx, `[data-testid="user-viewer.one"]`); !strings.Contains(got, "viewer") {
+		t.Errorf("new user's row: %q, want it listed as a viewer", got)
+	}
+	screenshot(t, ctx, "console-users.png", "the users page")
+}
