@@ -1,7 +1,218 @@
 package handlers
 
-import "github.com/labstack/echo/v4"
+import (
+	"errors"
+	"net/http"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/risk"
+	"github.com/tollgate/tollgate/web"
+)
+
+const (
+	adminDecisionsPath = adminPrefix + "/decisions"
+	decisionPageSize   = 50
+)
 
 // registerDecisionRoutes lists the routes of the decision log, marking spam or legit, the callback queue and the IVR report: console pages on pages,
 // their JSON twins on api.
-func (s *server) registerDecisionRoutes(pages, api *echo.Group) {}
+func (s *server) registerDecisionRoutes(pages, api *echo.Group) {
+	// The decision log, filtered and paged.
+	pages.GET("/decisions", s.handleDecisionsShow)
+	// One decision, with the Mark spam and Mark legit forms.
+	pages.GET("/decisions/:id", s.handleDecisionShow)
+	// Mark a decision spam: deny its number, prefix or IP.
+	pages.POST("/decisions/:id/spam", s.handleMarkSpam, limitBody())
+	// Mark a decision legit: allow its number or IP.
+	pages.POST("/decisions/:id/legit", s.handleMarkLegit, limitBody())
+	// The callback queue: counts, recent calls, dead letters.
+	pages.GET("/calls", s.handleCallsShow)
+	// Queue a dead letter's call again.
+	pages.POST("/calls/dead/:id/retry", s.handleDeadRetry, limitBody())
+	// Delete a dead letter.
+	pages.POST("/calls/dead/:id/discard", s.handleDeadDiscard, limitBody())
+	// The IVR report.
+	pages.GET("/ivr", s.handleIVRShow)
+
+	// The decision log as JSON, same filters as the page, with a cursor.
+	api.GET("/decisions", s.handleAPIDecisions)
+	// One decision as JSON, with its call and label.
+	api.GET("/decisions/:id", s.handleAPIDecision)
+	// Mark a decision spam.
+	api.POST("/decisions/:id/spam", s.handleAPIMarkSpam, limitBody())
+	// Mark a decision legit.
+	api.POST("/decisions/:id/legit", s.handleAPIMarkLegit, limitBody())
+	// Queue counts, recent calls and dead letters.
+	api.GET("/calls", s.handleAPICalls)
+	// Queue a dead letter's call again.
+	api.POST("/calls/dead/:id/retry", s.handleAPIDeadRetry, limitBody())
+	// Delete a dead letter.
+	api.POST("/calls/dead/:id/discard", s.handleAPIDeadDiscard, limitBody())
+	// The IVR report, ?days=1..7.
+	api.GET("/ivr", s.handleAPIIVR)
+}
+
+// datetimeLocal is the layout of a datetime-local input.
+const datetimeLocal = "2006-01-02T15:04"
+
+// decisionFilter reads the log's filters from the query: the form as typed
+// and the filter it means, or a field error.
+func decisionFilter(c echo.Context) (web.DecisionFilterModel, contactflows.DecisionFilter, error) {
+	m := web.DecisionFilterModel{
+		Action: c.QueryParam("action"), Number: strings.TrimSpace(c.QueryParam("number")),
+		IP: strings.TrimSpace(c.QueryParam("ip")), Country: strings.ToUpper(strings.TrimSpace(c.QueryParam("country"))),
+		Reason: strings.TrimSpace(c.QueryParam("reason")), From: c.QueryParam("from"), To: c.QueryParam("to"),
+	}
+	f := contactflows.DecisionFilter{Action: risk.Action(m.Action), Country: m.Country, Reason: m.Reason}
+	switch f.Action {
+	case "", risk.Allow, risk.Deflect, risk.Block:
+	default:
+		return m, f, fieldError(codeInvalidFilter, "action", "The action must be allow, deflect or block.")
+	}
+	if m.Number != "" {
+		if !strings.HasPrefix(m.Number, "+") {
+			return m, f, fieldError(codeInvalidFilter, "number", "Type the number in international format, with + and the country code.")
+		}
+		n, err := risk.NormalizeEntry(risk.DenyNumber, m.Number, "")
+		if err != nil {
+			return m, f, fieldError(codeInvalidFilter, "number", "The number filter is not a phone number.")
+		}
+		f.Number = n
+	}
+	if m.IP != "" {
+		ip, err := netip.ParseAddr(m.IP)
+		if err != nil {
+			return m, f, fieldError(codeInvalidFilter, "ip", "The IP filter is not an IP address.")
+		}
+		f.IP = ip.Unmap()
+	}
+	if m.Country != "" && (len(m.Country) != 2 || strings.Trim(m.Country, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "") {
+		return m, f, fieldError(codeInvalidFilter, "country", "The country must be a two-letter ISO code such as GB.")
+	}
+	if len(m.Reason) > 64 {
+		return m, f, fieldError(codeInvalidFilter, "reason", "The reason code is too long.")
+	}
+	for _, b := range []struct {
+		field, v string
+		to       *time.Time
+		end      time.Duration
+	}{{"from", m.From, &f.From, 0}, {"to", m.To, &f.To, time.Minute - time.Millisecond}} {
+		if b.v == "" {
+			continue
+		}
+		t, err := time.Parse(datetimeLocal, b.v)
+		if err != nil {
+			if t, err = time.Parse(time.RFC3339, b.v); err != nil {
+				return m, f, fieldError(codeInvalidFilter, b.field, "The time must look like 2025-01-31T13:45 (UTC).")
+			}
+		} else {
+			t = t.Add(b.end)
+		}
+		*b.to = t.UTC()
+	}
+	return m, f, nil
+}
+
+// decisionPage reads the filters and cursor of the request and returns
+// the page of decisions they select, with their labels.
+func (s *server) decisionPage(c echo.Context) (web.DecisionFilterModel, []contactflows.LoggedDecision, map[string]string, string, error) {
+	m, f, err := decisionFilter(c)
+	if err != nil {
+		return m, nil, nil, "", err
+	}
+	before := c.QueryParam("before")
+	if before != "" && !validEntryID(before) {
+		return m, nil, nil, "", fieldError(codeInvalidFilter, "before", "The page cursor is not a decision id.")
+	}
+	ctx := c.Request().Context()
+	page, next, err := s.console.Queue.DecisionPage(ctx, f, before, decisionPageSize)
+	if err != nil {
+		return m, nil, nil, "", &appError{Code: codeUnavailable, Err: err}
+	}
+	entries := make([]string, len(page))
+	for i, d := range page {
+		entries[i] = d.Entry
+	}
+	labels, err := s.console.Queue.Labels(ctx, entries...)
+	if err != nil {
+		return m, nil, nil, "", &appError{Code: codeUnavailable, Err: err}
+	}
+	return m, page, labels, next, nil
+}
+
+// handleDecisionsShow shows the decision log.
+func (s *server) handleDecisionsShow(c echo.Context) error {
+	fm, page, labels, next, err := s.decisionPage(c)
+	m := web.DecisionsModel{Filter: fm, Next: next, Paged: c.QueryParam("before") != ""}
+	var ae *appError
+	if errors.As(err, &ae) && ae.Code == codeInvalidFilter {
+		m.Error = ae.Message
+	} else if err != nil {
+		return err
+	}
+	for _, d := range page {
+		row := decisionRow(d, labels[d.Entry])
+		row.Number = risk.MaskNumber(row.Number)
+		m.Rows = append(m.Rows, row)
+	}
+	status := http.StatusOK
+	if m.Error != "" {
+		status = http.StatusUnprocessableEntity
+	}
+	return s.render(c, status, web.DecisionsPage(s.frame(c, web.SectionDecisions), m))
+}
+
+// decisionsAnswer is the JSON answer of GET /api/v1/admin/decisions.
+type decisionsAnswer struct {
+	Decisions []loggedDecisionJSON `json:"decisions"`
+	// Next is the before cursor of the following page, empty at the end.
+	Next string `json:"next"`
+}
+
+// loggedDecisionJSON is a logged decision with its label.
+type loggedDecisionJSON struct {
+	contactflows.LoggedDecision
+	Label string `json:"label,omitempty"`
+}
+
+// handleAPIDecisions lists decisions as JSON, numbers masked.
+func (s *server) handleAPIDecisions(c echo.Context) error {
+	_, page, labels, next, err := s.decisionPage(c)
+	if err != nil {
+		return err
+	}
+	out := decisionsAnswer{Decisions: make([]loggedDecisionJSON, len(page)), Next: next}
+	for i, d := range page {
+		d.Decision.Number = risk.MaskNumber(d.Decision.Number)
+		out.Decisions[i] = loggedDecisionJSON{LoggedDecision: d, Label: labels[d.Entry]}
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// validEntryID reports whether id looks like a stream entry id.
+func validEntryID(id string) bool {
+	ms, seq, ok := strings.Cut(id, "-")
+	digits := func(s string) bool { return s != "" && len(s) <= 20 && strings.Trim(s, "0123456789") == "" }
+	return ok && digits(ms) && digits(seq)
+}
+
+// decisionRow converts a logged decision for the pages, number unmasked.
+func decisionRow(ld contactflows.LoggedDecision, label string) web.DecisionRow {
+	d := ld.Decision
+	row := web.DecisionRow{
+		Entry: ld.Entry, ID: d.ID, At: d.At, Number: d.Number, NumberCountry: d.NumberCountry, NumberType: d.NumberType,
+		IPCountry: d.IPCountry, ASN: d.ASN, Flow: d.Flow, Action: string(d.Action), Score: d.Score, Label: label,
+	}
+	if d.IP.IsValid() {
+		row.IP = d.IP.String()
+	}
+	for _, r := range d.Reasons {
+		row.Reasons = append(row.Reasons, web.ReasonView{Code: r.Code, Detail: r.Detail, Weight: r.Weight, Hard: r.Hard})
+	}
+	return row
+}

@@ -36,6 +36,8 @@ const (
 	codeReasonTooLong    = "reason_too_long"
 	codeInvalidReason    = "invalid_reason"
 	codeMissingConsent   = "missing_consent"
+	codeInvalidFilter    = "invalid_filter"
+	codeInvalidEntry     = "invalid_entry"
 	codeUnavailable      = "unavailable"
 	codeInternal         = "internal"
 )
@@ -65,6 +67,8 @@ var statusByCode = map[string]int{
 	codeReasonTooLong:    http.StatusUnprocessableEntity,
 	codeInvalidReason:    http.StatusUnprocessableEntity,
 	codeMissingConsent:   http.StatusUnprocessableEntity,
+	codeInvalidFilter:    http.StatusUnprocessableEntity,
+	codeInvalidEntry:     http.StatusUnprocessableEntity,
 	codeUnavailable:      http.StatusServiceUnavailable,
 	codeInternal:         http.StatusInternalServerError,
 }

@@ -1,0 +1,193 @@
+package contactflows
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/netip"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/tollgate/tollgate/risk"
+)
+
+// Errors of the queue's admin methods.
+var (
+	// ErrUnknownDecision means the decision log has no entry with that id:
+	// it never existed or was trimmed.
+	ErrUnknownDecision = errors.New("contactflows: unknown decision")
+	// ErrUnknownDeadLetter means no dead letter has that id: it never
+	// existed, or it was already retried or discarded.
+	ErrUnknownDeadLetter = errors.New("contactflows: unknown dead letter")
+)
+
+// Labels an admin gives a decision.
+const (
+	// LabelSpam marks a decision as a fraudulent request.
+	LabelSpam = "spam"
+	// LabelLegit marks a decision as a genuine request.
+	LabelLegit = "legit"
+)
+
+// labelTTL is how long a decision's label is kept, about as long as a busy
+// decision log keeps the decision.
+const labelTTL = 90 * 24 * time.Hour
+
+// labelKey holds the label of the decision with stream entry id entry.
+func labelKey(entry string) string { return "tg:{calls}:label:" + entry }
+
+// streamID matches a Redis stream entry id, e.g. "1718000000000-0".
+var streamID = regexp.MustCompile(`^[0-9]{1,20}-[0-9]{1,20}$`)
+
+// DecisionFilter selects logged decisions; zero fields match everything.
+type DecisionFilter struct {
+	// Action matches the decision's action.
+	Action risk.Action
+	// Number matches the normalised E.164 number exactly.
+	Number string
+	// IP matches the client address exactly.
+	IP netip.Addr
+	// Country matches the number's country or the IP's country.
+	Country string
+	// Reason matches decisions carrying that reason code.
+	Reason string
+	// From and To bound the decisions' times, both inclusive.
+	From, To time.Time
+}
+
+func (f DecisionFilter) match(d risk.Decision) bool {
+	return (f.Action == "" || d.Action == f.Action) &&
+		(f.Number == "" || d.Number == f.Number) &&
+		(!f.IP.IsValid() || d.IP == f.IP) &&
+		(f.Country == "" || d.NumberCountry == f.Country || d.IPCountry == f.Country) &&
+		(f.Reason == "" || d.Has(f.Reason))
+}
+
+// LoggedDecision is a decision as the decision log keeps it.
+type LoggedDecision struct {
+	// Entry is the decision's stream entry id, its id in the console.
+	Entry string `json:"entry"`
+	// Decision is the decision.
+	Decision risk.Decision `json:"decision"`
+}
+
+// decisionScanBatch is how many entries DecisionPage reads per round trip,
+// and decisionMaxScan how many it examines at most per call.
+const (
+	decisionScanBatch = 500
+	decisionMaxScan   = 50_000
+)
+
+// DecisionPage returns up to n logged decisions matching f, newest first,
+// starting before the entry before ("" for the newest). next is the entry
+// to pass as before for the following page, "" at the end. At most 50,000
+// entries are examined per call, so a rare match costs bounded time: then
+// next is set even when fewer than n decisions were found.
+func (q *Queue) DecisionPage(ctx context.Context, f DecisionFilter, before string, n int) (page []LoggedDecision, next string, err error) {
+	end, start := "+", "-"
+	if !f.To.IsZero() {
+		end = strconv.FormatInt(f.To.UnixMilli(), 10)
+	}
+	if before != "" {
+		if !streamID.MatchString(before) {
+			return nil, "", fmt.Errorf("contactflows: cursor %q is not a decision id", before)
+		}
+		end = "(" + before
+	}
+	if !f.From.IsZero() {
+		start = strconv.FormatInt(f.From.UnixMilli(), 10)
+	}
+	for scanned := 0; len(page) < n && scanned < decisionMaxScan; {
+		msgs, err := q.o.Redis.XRevRangeN(ctx, decisionLogKey, end, start, decisionScanBatch).Result()
+		if err != nil {
+			return nil, "", fmt.Errorf("contactflows: reading the decision log: %w", err)
+		}
+		for _, m := range msgs {
+			scanned++
+			end = "(" + m.ID
+			if a, _ := m.Values["action"].(string); f.Action != "" && a != string(f.Action) {
+				continue
+			}
+			d, err := decisionOf(m)
+			if err != nil {
+				return nil, "", err
+			}
+			if f.match(d) {
+				page = append(page, LoggedDecision{Entry: m.ID, Decision: d})
+				if len(page) == n {
+					return page, m.ID, nil
+				}
+			}
+		}
+		if len(msgs) < decisionScanBatch {
+			return page, "", nil
+		}
+	}
+	return page, strings.TrimPrefix(end, "("), nil
+}
+
+func decisionOf(m redis.XMessage) (risk.Decision, error) {
+	var d risk.Decision
+	raw, _ := m.Values["decision"].(string)
+	if err := json.Unmarshal([]byte(raw), &d); err != nil {
+		return d, fmt.Errorf("contactflows: decision log entry %s: %w", m.ID, err)
+	}
+	return d, nil
+}
+
+// Decision returns the logged decision with stream entry id entry, or
+// ErrUnknownDecision.
+func (q *Queue) Decision(ctx context.Context, entry string) (LoggedDecision, error) {
+	if !streamID.MatchString(entry) {
+		return LoggedDecision{}, ErrUnknownDecision
+	}
+	msgs, err := q.o.Redis.XRange(ctx, decisionLogKey, entry, entry).Result()
+	if err != nil {
+		return LoggedDecision{}, fmt.Errorf("contactflows: reading decision %s: %w", entry, err)
+	}
+	if len(msgs) == 0 {
+		return LoggedDecision{}, ErrUnknownDecision
+	}
+	d, err := decisionOf(msgs[0])
+	return LoggedDecision{Entry: entry, Decision: d}, err
+}
+
+// SetLabel labels the decision with stream entry id entry spam or legit,
+// replacing an earlier label. Labels are kept 90 days.
+func (q *Queue) SetLabel(ctx context.Context, entry, label string) error {
+	if label != LabelSpam && label != LabelLegit {
+		return fmt.Errorf("contactflows: label %q is neither spam nor legit", label)
+	}
+	if err := q.o.Redis.Set(ctx, labelKey(entry), label, labelTTL).Err(); err != nil {
+		return fmt.Errorf("contactflows: labelling decision %s: %w", entry, err)
+	}
+	return nil
+}
+
+// Labels returns the labels of the decisions with stream entry ids
+// entries, by entry id; unlabelled decisions are left out.
+func (q *Queue) Labels(ctx context.Context, entries ...string) (map[string]string, error) {
+	out := make(map[string]string)
+	if len(entries) == 0 {
+		return out, nil
+	}
+	keys := make([]string, len(entries))
+	for i, e := range entries {
+		keys[i] = labelKey(e)
+	}
+	vals, err := q.o.Redis.MGet(ctx, keys...).Result()
+	if err != nil {
+		return nil, fmt.Errorf("contactflows: reading decision labels: %w", err)
+	}
+	for i, v := range vals {
+		if s, ok := v.(string); ok {
+			out[entries[i]] = s
+		}
+	}
+	return out, nil
+}

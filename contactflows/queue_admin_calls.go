@@ -1,0 +1,197 @@
+package contactflows
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/tollgate/tollgate/risk"
+)
+
+// QueueCounts is how many calls are in each part of the queue now.
+type QueueCounts struct {
+	// Queued counts calls on the stream no worker has taken yet.
+	Queued int64 `json:"queued"`
+	// Dialing counts calls a worker has taken and not settled.
+	Dialing int64 `json:"dialing"`
+	// Retrying counts calls waiting in the retry schedule.
+	Retrying int64 `json:"retrying"`
+	// Dead counts the dead letters kept.
+	Dead int64 `json:"dead"`
+}
+
+// Counts returns how many calls are queued, being dialed, waiting for a
+// retry and dead-lettered.
+func (q *Queue) Counts(ctx context.Context) (QueueCounts, error) {
+	var length, retry, dead *redis.IntCmd
+	var pending *redis.XPendingCmd
+	_, err := q.o.Redis.Pipelined(ctx, func(p redis.Pipeliner) error {
+		length = p.XLen(ctx, queueKey)
+		pending = p.XPending(ctx, queueKey, groupName)
+		retry = p.ZCard(ctx, retryKey)
+		dead = p.XLen(ctx, deadKey)
+		return nil
+	})
+	if err != nil && !isNoGroup(pending.Err()) {
+		return QueueCounts{}, fmt.Errorf("contactflows: counting the queue: %w", err)
+	}
+	c := QueueCounts{Retrying: retry.Val(), Dead: dead.Val()}
+	if pending.Err() == nil {
+		c.Dialing = pending.Val().Count
+	}
+	c.Queued = max(length.Val()-c.Dialing, 0)
+	return c, nil
+}
+
+// isNoGroup reports whether err says the stream or its group does not
+// exist yet, as before the first Run.
+func isNoGroup(err error) bool {
+	return err != nil && strings.HasPrefix(err.Error(), "NOGROUP")
+}
+
+// RecentCalls returns the records of the calls of the most recent allowed
+// decisions, up to n, newest first, looking at most at the last 1,000
+// decisions. A call no worker has taken yet shows as queued.
+func (q *Queue) RecentCalls(ctx context.Context, n int) ([]Status, error) {
+	msgs, err := q.o.Redis.XRevRangeN(ctx, decisionLogKey, "+", "-", 1000).Result()
+	if err != nil {
+		return nil, fmt.Errorf("contactflows: reading the decision log: %w", err)
+	}
+	var ds []risk.Decision
+	for _, m := range msgs {
+		if a, _ := m.Values["action"].(string); a != string(risk.Allow) {
+			continue
+		}
+		d, err := decisionOf(m)
+		if err != nil {
+			return nil, err
+		}
+		if ds = append(ds, d); len(ds) == n {
+			break
+		}
+	}
+	cmds := make([]*redis.MapStringStringCmd, len(ds))
+	_, err = q.o.Redis.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, d := range ds {
+			cmds[i] = p.HGetAll(ctx, callKey(d.ID))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("contactflows: reading call records: %w", err)
+	}
+	out := make([]Status, len(ds))
+	for i, d := range ds {
+		m := cmds[i].Val()
+		s := Status{State: m["state"], LastError: m["last_error"], ProviderID: m["provider_id"], Outcome: m["outcome"]}
+		s.Attempts, _ = strconv.Atoi(m["attempts"])
+		if json.Unmarshal([]byte(m["call"]), &s.Call) != nil {
+			s.Call = Call{ID: d.ID, Number: d.Number, Country: d.NumberCountry, Flow: d.Flow, RequestedAt: d.At}
+			s.State = stateQueued
+		}
+		out[i] = s
+	}
+	return out, nil
+}
+
+// DeadEntry is a dead letter with its stream entry id, which RetryDead and
+// DiscardDead take.
+type DeadEntry struct {
+	// Entry is the dead letter's stream entry id.
+	Entry string `json:"entry"`
+	DeadLetter
+}
+
+// DeadEntries returns up to n of the most recent dead letters with their
+// entry ids, newest first.
+func (q *Queue) DeadEntries(ctx context.Context, n int64) ([]DeadEntry, error) {
+	msgs, err := q.o.Redis.XRevRangeN(ctx, deadKey, "+", "-", n).Result()
+	if err != nil {
+		return nil, fmt.Errorf("contactflows: reading dead letters: %w", err)
+	}
+	out := make([]DeadEntry, 0, len(msgs))
+	for _, m := range msgs {
+		e := DeadEntry{Entry: m.ID}
+		raw, _ := m.Values["call"].(string)
+		if err := json.Unmarshal([]byte(raw), &e.Call); err != nil {
+			continue
+		}
+		e.Attempts, _ = strconv.Atoi(fmt.Sprint(m.Values["attempts"]))
+		e.Error, _ = m.Values["error"].(string)
+		if ms, err := strconv.ParseInt(fmt.Sprint(m.Values["at"]), 10, 64); err == nil {
+			e.At = time.UnixMilli(ms)
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// retryDeadScript takes a dead letter off the dead-letter stream and puts
+// its call back on the queue as new: its record is deleted, so the next
+// worker starts it again from attempt one. It returns the call as JSON, or
+// false when the dead letter is gone (already retried or discarded), so a
+// second click does nothing. It reads the call's record key, which it is
+// not given, which is sound only because every key shares the {calls}
+// hash tag.
+//
+// KEYS[1] dead letters, KEYS[2] stream; ARGV[1] dead letter entry id,
+// ARGV[2] the prefix of record keys.
+var retryDeadScript = redis.NewScript(`
+local m = redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1])
+if #m == 0 then return false end
+local f = m[1][2]
+local id, call
+for i = 1, #f, 2 do
+  if f[i] == 'id' then id = f[i + 1] elseif f[i] == 'call' then call = f[i + 1] end
+end
+redis.call('XDEL', KEYS[1], ARGV[1])
+if not id or not call then return false end
+redis.call('DEL', ARGV[2] .. id)
+redis.call('XADD', KEYS[2], '*', 'id', id, 'call', call)
+return call
+`)
+
+// RetryDead puts the call of dead letter entry back on the queue as a
+// fresh call, dialed again from attempt one through the normal queue, and
+// returns it. A dead letter already retried or discarded is
+// ErrUnknownDeadLetter, so a double click queues one call.
+func (q *Queue) RetryDead(ctx context.Context, entry string) (Call, error) {
+	if !streamID.MatchString(entry) {
+		return Call{}, ErrUnknownDeadLetter
+	}
+	raw, err := retryDeadScript.Run(ctx, q.o.Redis, []string{deadKey, queueKey}, entry, callKey("")).Text()
+	if errors.Is(err, redis.Nil) {
+		return Call{}, ErrUnknownDeadLetter
+	}
+	if err != nil {
+		return Call{}, fmt.Errorf("contactflows: retrying dead letter %s: %w", entry, err)
+	}
+	var c Call
+	if err := json.Unmarshal([]byte(raw), &c); err != nil {
+		return Call{}, fmt.Errorf("contactflows: dead letter %s call: %w", entry, err)
+	}
+	q.log.Info("dead letter retried", "id", c.ID, "number", risk.MaskNumber(c.Number))
+	return c, nil
+}
+
+// DiscardDead deletes dead letter entry. A dead letter already retried or
+// discarded is ErrUnknownDeadLetter.
+func (q *Queue) DiscardDead(ctx context.Context, entry string) error {
+	if !streamID.MatchString(entry) {
+		return ErrUnknownDeadLetter
+	}
+	n, err := q.o.Redis.XDel(ctx, deadKey, entry).Result()
+	if err != nil {
+		return fmt.Errorf("contactflows: discarding dead letter %s: %w", entry, err)
+	}
+	if n == 0 {
+		return ErrUnknownDeadLetter
+	}
+	return nil
+}

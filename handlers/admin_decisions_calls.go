@@ -1,0 +1,191 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/risk"
+	"github.com/tollgate/tollgate/web"
+)
+
+const (
+	adminCallsPath = adminPrefix + "/calls"
+	recentCalls    = 50
+	deadShown      = 100
+)
+
+// callsAnswer is the JSON answer of GET /api/v1/admin/calls; numbers are
+// masked.
+type callsAnswer struct {
+	Counts contactflows.QueueCounts `json:"counts"`
+	Recent []callJSON               `json:"recent"`
+	Dead   []deadJSON               `json:"dead"`
+}
+
+// callJSON is a recent call.
+type callJSON struct {
+	ID          string    `json:"id"`
+	Number      string    `json:"number"`
+	Country     string    `json:"country,omitempty"`
+	Flow        string    `json:"flow,omitempty"`
+	State       string    `json:"state"`
+	Attempts    int       `json:"attempts"`
+	LastError   string    `json:"last_error,omitempty"`
+	ProviderID  string    `json:"provider_id,omitempty"`
+	Outcome     string    `json:"outcome,omitempty"`
+	RequestedAt time.Time `json:"requested_at"`
+}
+
+// deadJSON is a dead letter; Entry is the id retry and discard take.
+type deadJSON struct {
+	Entry    string    `json:"entry"`
+	CallID   string    `json:"call_id"`
+	Number   string    `json:"number"`
+	Attempts int       `json:"attempts"`
+	Error    string    `json:"error"`
+	At       time.Time `json:"at"`
+}
+
+// queueState is the queue as the calls page and its twin show it.
+type queueState struct {
+	counts contactflows.QueueCounts
+	recent []contactflows.Status
+	dead   []contactflows.DeadEntry
+}
+
+// readQueue reads the queue's counts, recent calls and dead letters.
+func (s *server) readQueue(c echo.Context) (queueState, error) {
+	ctx := c.Request().Context()
+	q := s.console.Queue
+	var st queueState
+	var err error
+	if st.counts, err = q.Counts(ctx); err != nil {
+		return st, &appError{Code: codeUnavailable, Err: err}
+	}
+	if st.recent, err = q.RecentCalls(ctx, recentCalls); err != nil {
+		return st, &appError{Code: codeUnavailable, Err: err}
+	}
+	if st.dead, err = q.DeadEntries(ctx, deadShown); err != nil {
+		return st, &appError{Code: codeUnavailable, Err: err}
+	}
+	return st, nil
+}
+
+// handleCallsShow shows the callback queue.
+func (s *server) handleCallsShow(c echo.Context) error {
+	st, err := s.readQueue(c)
+	if err != nil {
+		return err
+	}
+	n := st.counts
+	m := web.CallsModel{Counts: web.QueueCountsView{Queued: n.Queued, Dialing: n.Dialing, Retrying: n.Retrying, Dead: n.Dead}}
+	for _, r := range st.recent {
+		m.Recent = append(m.Recent, web.CallRow{ID: r.Call.ID, Number: risk.MaskNumber(r.Call.Number), Country: r.Call.Country,
+			Flow: r.Call.Flow, State: r.State, LastError: r.LastError, ProviderID: r.ProviderID, Outcome: r.Outcome,
+			Attempts: r.Attempts, RequestedAt: r.Call.RequestedAt})
+	}
+	for _, d := range st.dead {
+		m.Dead = append(m.Dead, web.DeadRow{Entry: d.Entry, CallID: d.Call.ID, Number: risk.MaskNumber(d.Call.Number),
+			Country: d.Call.Country, Error: d.Error, Attempts: d.Attempts, At: d.At})
+	}
+	return s.render(c, http.StatusOK, web.CallsPage(s.frame(c, web.SectionCalls), m))
+}
+
+// handleAPICalls answers the callback queue as JSON.
+func (s *server) handleAPICalls(c echo.Context) error {
+	st, err := s.readQueue(c)
+	if err != nil {
+		return err
+	}
+	out := callsAnswer{Counts: st.counts, Recent: make([]callJSON, len(st.recent)), Dead: make([]deadJSON, len(st.dead))}
+	for i, r := range st.recent {
+		out.Recent[i] = callJSON{ID: r.Call.ID, Number: risk.MaskNumber(r.Call.Number), Country: r.Call.Country, Flow: r.Call.Flow,
+			State: r.State, Attempts: r.Attempts, LastError: r.LastError, ProviderID: r.ProviderID, Outcome: r.Outcome,
+			RequestedAt: r.Call.RequestedAt.UTC()}
+	}
+	for i, d := range st.dead {
+		out.Dead[i] = deadJSON{Entry: d.Entry, CallID: d.Call.ID, Number: risk.MaskNumber(d.Call.Number), Attempts: d.Attempts,
+			Error: d.Error, At: d.At.UTC()}
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// deadGone is the message for a dead letter that is no longer there.
+const deadGone = "There is no such dead letter: it was already retried or discarded."
+
+// retryDead queues a dead letter's call again and audits it.
+func (s *server) retryDead(c echo.Context) (contactflows.Call, error) {
+	entry := c.Param("id")
+	call, err := s.console.Queue.RetryDead(c.Request().Context(), entry)
+	if errors.Is(err, contactflows.ErrUnknownDeadLetter) {
+		return call, &appError{Code: codeNotFound, Message: deadGone}
+	}
+	if err != nil {
+		return call, &appError{Code: codeUnavailable, Err: err}
+	}
+	call.Number = risk.MaskNumber(call.Number)
+	s.record(c, "call.retry", "dead letter "+entry, nil, call)
+	return call, nil
+}
+
+// discardDead deletes a dead letter and audits it.
+func (s *server) discardDead(c echo.Context) error {
+	entry := c.Param("id")
+	err := s.console.Queue.DiscardDead(c.Request().Context(), entry)
+	if errors.Is(err, contactflows.ErrUnknownDeadLetter) {
+		return &appError{Code: codeNotFound, Message: deadGone}
+	}
+	if err != nil {
+		return &appError{Code: codeUnavailable, Err: err}
+	}
+	s.record(c, "call.discard", "dead letter "+entry, nil, nil)
+	return nil
+}
+
+// handleDeadRetry retries a dead letter from the console.
+func (s *server) handleDeadRetry(c echo.Context) error {
+	call, err := s.retryDead(c)
+	if err != nil {
+		return s.deadRefusal(c, err)
+	}
+	return s.redirectBack(c, adminCallsPath, flashOK, "Call "+call.ID+" queued again.")
+}
+
+// handleDeadDiscard discards a dead letter from the console.
+func (s *server) handleDeadDiscard(c echo.Context) error {
+	if err := s.discardDead(c); err != nil {
+		return s.deadRefusal(c, err)
+	}
+	return s.redirectBack(c, adminCallsPath, flashOK, "Dead letter discarded.")
+}
+
+// deadRefusal shows a dead letter already dealt with as a message, as after
+// a double click; other errors stand.
+func (s *server) deadRefusal(c echo.Context, err error) error {
+	var ae *appError
+	if errors.As(err, &ae) && ae.Code == codeNotFound {
+		return s.redirectBack(c, adminCallsPath, flashError, ae.Message)
+	}
+	return err
+}
+
+// handleAPIDeadRetry retries a dead letter.
+func (s *server) handleAPIDeadRetry(c echo.Context) error {
+	call, err := s.retryDead(c)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"status": "queued", "call": call})
+}
+
+// handleAPIDeadDiscard discards a dead letter.
+func (s *server) handleAPIDeadDiscard(c echo.Context) error {
+	if err := s.discardDead(c); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]string{"status": "discarded"})
+}

@@ -1,0 +1,261 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+	"net/netip"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/risk"
+	"github.com/tollgate/tollgate/web"
+)
+
+// markRequest says what Mark spam or Mark legit adds to the lists.
+type markRequest struct {
+	// Number adds the decision's number (deny_number or allow_number).
+	Number bool `json:"number"`
+	// Prefix, for spam only, adds this number prefix to deny_prefix.
+	Prefix string `json:"prefix"`
+	// IP is "" (nothing), "address" (the IP itself) or "network" (its /24,
+	// or /64 for IPv6), added to deny_ip or allow_ip.
+	IP string `json:"ip"`
+	// Reason is kept with every entry; empty means "marked from decision <id>".
+	Reason string `json:"reason"`
+}
+
+// markFields names markRequest's fields for error messages.
+const markFields = "number, prefix, ip and reason"
+
+// decisionDetail is the JSON answer of GET /api/v1/admin/decisions/:id.
+type decisionDetail struct {
+	contactflows.LoggedDecision
+	Label     string               `json:"label,omitempty"`
+	DeflectAt int                  `json:"deflect_at"`
+	BlockAt   int                  `json:"block_at"`
+	Call      *contactflows.Status `json:"call,omitempty"`
+}
+
+// decisionDetailOf reads decision entry with its label and call.
+func (s *server) decisionDetailOf(c echo.Context) (decisionDetail, error) {
+	ctx := c.Request().Context()
+	ld, err := s.console.Queue.Decision(ctx, c.Param("id"))
+	if errors.Is(err, contactflows.ErrUnknownDecision) {
+		return decisionDetail{}, &appError{Code: codeNotFound, Message: "There is no decision with this id; the log may have dropped it."}
+	}
+	if err != nil {
+		return decisionDetail{}, &appError{Code: codeUnavailable, Err: err}
+	}
+	labels, err := s.console.Queue.Labels(ctx, ld.Entry)
+	if err != nil {
+		return decisionDetail{}, &appError{Code: codeUnavailable, Err: err}
+	}
+	st := s.console.Engine.Settings()
+	out := decisionDetail{LoggedDecision: ld, Label: labels[ld.Entry], DeflectAt: st.DeflectAt, BlockAt: st.BlockAt}
+	call, err := s.console.Queue.Status(ctx, ld.Decision.ID)
+	switch {
+	case err == nil:
+		out.Call = &call
+	case !errors.Is(err, contactflows.ErrUnknownCall):
+		return decisionDetail{}, &appError{Code: codeUnavailable, Err: err}
+	}
+	return out, nil
+}
+
+// handleDecisionShow shows one decision in full.
+func (s *server) handleDecisionShow(c echo.Context) error {
+	dd, err := s.decisionDetailOf(c)
+	if err != nil {
+		return err
+	}
+	d := dd.Decision
+	m := web.DecisionDetailModel{Decision: decisionRow(dd.LoggedDecision, dd.Label), DeflectAt: dd.DeflectAt, BlockAt: dd.BlockAt}
+	if len(d.Number) > 5 {
+		m.Prefix = d.Number[:len(d.Number)-4]
+	}
+	if n, ok := networkOf(d.IP); ok {
+		m.Network = n
+	}
+	if dd.Call != nil {
+		m.Call = &web.CallView{ID: dd.Call.Call.ID, State: dd.Call.State, Attempts: dd.Call.Attempts,
+			LastError: dd.Call.LastError, ProviderID: dd.Call.ProviderID, Outcome: dd.Call.Outcome}
+	}
+	return s.render(c, http.StatusOK, web.DecisionDetailPage(s.frame(c, web.SectionDecisions), m))
+}
+
+// handleAPIDecision answers one decision as JSON, number whole.
+func (s *server) handleAPIDecision(c echo.Context) error {
+	dd, err := s.decisionDetailOf(c)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, dd)
+}
+
+// networkOf is ip's /24, or /64 for IPv6.
+func networkOf(ip netip.Addr) (string, bool) {
+	if !ip.IsValid() {
+		return "", false
+	}
+	bits := 24
+	if ip.Is6() {
+		bits = 64
+	}
+	return netip.PrefixFrom(ip, bits).Masked().String(), true
+}
+
+// markAdded is what a mark added, list by list.
+type markAdded map[risk.List][]risk.Entry
+
+// mark adds what req selects from decision entry to the lists for label
+// (spam: deny lists; legit: allow lists), validating every value before
+// adding any, labels the decision and audits the change.
+func (s *server) mark(c echo.Context, label string, req markRequest) (markAdded, error) {
+	ctx := c.Request().Context()
+	ld, err := s.console.Queue.Decision(ctx, c.Param("id"))
+	if errors.Is(err, contactflows.ErrUnknownDecision) {
+		return nil, &appError{Code: codeNotFound, Message: "There is no decision with this id; the log may have dropped it."}
+	}
+	if err != nil {
+		return nil, &appError{Code: codeUnavailable, Err: err}
+	}
+	d := ld.Decision
+	req.Reason = strings.TrimSpace(req.Reason)
+	if ae := checkText(req.Reason, "reason", "reason", 200, codeReasonTooLong, codeInvalidReason); ae != nil {
+		return nil, ae
+	}
+	if req.Reason == "" {
+		req.Reason = "marked from decision " + ld.Entry
+	}
+	numberList, ipList := risk.DenyNumber, risk.DenyIP
+	if label == contactflows.LabelLegit {
+		numberList, ipList = risk.AllowNumber, risk.AllowIP
+	}
+	want := map[risk.List]string{}
+	if req.Number {
+		want[numberList] = d.Number
+	}
+	if req.Prefix = strings.TrimSpace(req.Prefix); req.Prefix != "" {
+		if label == contactflows.LabelLegit {
+			return nil, fieldError(codeInvalidEntry, "prefix", "Mark legit allows a number or an IP, not a prefix.")
+		}
+		want[risk.DenyPrefix] = req.Prefix
+	}
+	switch req.IP {
+	case "":
+	case "address", "network":
+		if !d.IP.IsValid() {
+			return nil, fieldError(codeInvalidEntry, "ip", "This decision has no IP address.")
+		}
+		want[ipList] = d.IP.String()
+		if req.IP == "network" {
+			want[ipList], _ = networkOf(d.IP)
+		}
+	default:
+		return nil, fieldError(codeInvalidEntry, "ip", `ip must be "", "address" or "network".`)
+	}
+	if len(want) == 0 {
+		return nil, fieldError(codeInvalidEntry, "number", "Choose at least one thing to add: the number, a prefix or the IP.")
+	}
+	for l, v := range want {
+		n, err := risk.NormalizeEntry(l, v, "")
+		if err == nil && l == risk.DenyPrefix && len(n) < 5 {
+			err = errors.New("the prefix needs at least 4 digits, so it does not deny a whole country by mistake")
+		}
+		if err != nil {
+			return nil, fieldError(codeInvalidEntry, string(l), "Nothing was added: "+err.Error()+".")
+		}
+	}
+	added := markAdded{}
+	for _, l := range risk.Lists() {
+		v, ok := want[l]
+		if !ok {
+			continue
+		}
+		out, err := s.console.Engine.AddEntries(ctx, l, []risk.Entry{{Value: v, Reason: req.Reason, Author: actorOf(c).Name}})
+		if err != nil {
+			s.record(c, "decision.mark_"+label, "decision "+ld.Entry, nil, added)
+			return nil, &appError{Code: codeUnavailable, Err: err}
+		}
+		added[l] = out
+	}
+	if err := s.console.Queue.SetLabel(ctx, ld.Entry, label); err != nil {
+		s.record(c, "decision.mark_"+label, "decision "+ld.Entry, nil, added)
+		return nil, &appError{Code: codeUnavailable, Err: err}
+	}
+	s.record(c, "decision.mark_"+label, "decision "+ld.Entry, nil, added)
+	return added, nil
+}
+
+// markForm reads a Mark spam or Mark legit form.
+func markForm(c echo.Context) markRequest {
+	req := markRequest{Number: c.FormValue("number") != "", IP: c.FormValue("ip"), Reason: c.FormValue("reason")}
+	if c.FormValue("prefix_on") != "" {
+		req.Prefix = c.FormValue("prefix")
+	}
+	return req
+}
+
+// handleMarkSpam marks a decision spam from the console.
+func (s *server) handleMarkSpam(c echo.Context) error {
+	return s.markPage(c, contactflows.LabelSpam)
+}
+
+// handleMarkLegit marks a decision legit from the console.
+func (s *server) handleMarkLegit(c echo.Context) error {
+	return s.markPage(c, contactflows.LabelLegit)
+}
+
+// markPage marks a decision from a form and goes back to the page the form
+// was on, with what was added or why nothing was.
+func (s *server) markPage(c echo.Context, label string) error {
+	back := adminDecisionsPath + "/" + c.Param("id")
+	if c.FormValue("back") == "log" {
+		back = adminDecisionsPath
+	}
+	added, err := s.mark(c, label, markForm(c))
+	var ae *appError
+	if errors.As(err, &ae) && ae.status() == http.StatusUnprocessableEntity {
+		return s.redirectBack(c, back, flashError, ae.message())
+	}
+	if err != nil {
+		return err
+	}
+	var parts []string
+	for _, l := range risk.Lists() {
+		for _, e := range added[l] {
+			parts = append(parts, e.Value+" to "+string(l))
+		}
+	}
+	return s.redirectBack(c, back, flashOK, "Marked "+label+": added "+strings.Join(parts, ", ")+".")
+}
+
+// markAnswer is the JSON answer of a mark.
+type markAnswer struct {
+	Label string    `json:"label"`
+	Added markAdded `json:"added"`
+}
+
+// handleAPIMarkSpam marks a decision spam.
+func (s *server) handleAPIMarkSpam(c echo.Context) error {
+	return s.markAPI(c, contactflows.LabelSpam)
+}
+
+// handleAPIMarkLegit marks a decision legit.
+func (s *server) handleAPIMarkLegit(c echo.Context) error {
+	return s.markAPI(c, contactflows.LabelLegit)
+}
+
+func (s *server) markAPI(c echo.Context, label string) error {
+	var req markRequest
+	if err := decodeJSON(c.Request(), &req, markFields); err != nil {
+		return err
+	}
+	added, err := s.mark(c, label, req)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, markAnswer{Label: label, Added: added})
+}

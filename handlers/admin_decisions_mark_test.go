@@ -1,0 +1,153 @@
+package handlers
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/handlers/audit"
+	"github.com/tollgate/tollgate/handlers/auth"
+	"github.com/tollgate/tollgate/risk"
+)
+
+// lastDecision returns the newest logged decision.
+func (st *stack) lastDecision(t *testing.T) contactflows.LoggedDecision {
+	t.Helper()
+	page, _, err := st.queue.DecisionPage(context.Background(), contactflows.DecisionFilter{}, "", 1)
+	if err != nil || len(page) != 1 {
+		t.Fatalf("decision log: %v %v", page, err)
+	}
+	return page[0]
+}
+
+// TestAdminMarkSpam marks an allowed request spam from the detail page:
+// the number, a prefix and the IP's network are denied, the decision is
+// labelled and audited, and the number's next request is blocked by the
+// deny list.
+func TestAdminMarkSpam(t *testing.T) {
+	st := newStack(t, nil, &contactflows.Simulator{})
+	_, got, _ := st.post(t, `{"phone":"+1 201 555 0177"}`)
+	st.settle(t, got["id"].(string))
+	ld := st.lastDecision(t)
+	admin := st.signIn(t, auth.RoleAdmin)
+	admin.get(t, "/admin/decisions/"+ld.Entry)
+
+	form := url.Values{"number": {"on"}, "prefix_on": {"on"}, "prefix": {"+1"}, "ip": {"network"}, "reason": {"fraud ring"}}
+	status, loc, _ := admin.post(t, "/admin/decisions/"+ld.Entry+"/spam", form)
+	_, _, page := admin.get(t, loc)
+	if status != http.StatusSeeOther || !strings.Contains(page, "at least 4 digits") {
+		t.Fatalf("a one-digit prefix: %d to %s, want the refusal shown", status, loc)
+	}
+	if labels, _ := st.queue.Labels(context.Background(), ld.Entry); len(labels) != 0 {
+		t.Fatalf("a refused mark labelled the decision: %v", labels)
+	}
+
+	form.Set("prefix", "+1201555")
+	status, loc, _ = admin.post(t, "/admin/decisions/"+ld.Entry+"/spam", form)
+	_, _, page = admin.get(t, loc)
+	if status != http.StatusSeeOther || loc != "/admin/decisions/"+ld.Entry || !strings.Contains(page, "+12015550177 to deny_number") {
+		t.Fatalf("mark spam: %d to %s; page:\n%s", status, loc, page)
+	}
+	if !strings.Contains(page, `data-testid="label">spam`) {
+		t.Error("the detail page does not show the spam label")
+	}
+
+	entries, _, err := st.audit.List(context.Background(), audit.Filter{Action: "decision.mark_spam"}, "", 10)
+	if err != nil || len(entries) != 1 || entries[0].Target != "decision "+ld.Entry || entries[0].Actor != "admin" {
+		t.Fatalf("audit = %+v, %v, want one mark_spam of the decision", entries, err)
+	}
+	for _, want := range []string{`"deny_number"`, `"+12015550177"`, `"deny_prefix"`, `"+1201555"`, `"deny_ip"`, `"127.0.0.0/24"`, `"fraud ring"`} {
+		if !strings.Contains(string(entries[0].After), want) {
+			t.Errorf("audit after %s lacks %s", entries[0].After, want)
+		}
+	}
+
+	before := st.sim.Count()
+	st.post(t, `{"phone":"+1 201 555 0177"}`)
+	next := st.lastDecision(t).Decision
+	if next.Action != risk.Block || !next.Has(risk.CodeDenyNumber) {
+		t.Errorf("next request: %s %v, want blocked by deny_number", next.Action, next.Codes())
+	}
+	st.post(t, `{"phone":"+1 201 555 0178"}`)
+	if next := st.lastDecision(t).Decision; next.Action != risk.Block {
+		t.Errorf("a number under the denied prefix: %s %v, want blocked", next.Action, next.Codes())
+	}
+	if n := st.sim.Count(); n != before {
+		t.Errorf("%d calls placed after the mark", n-before)
+	}
+}
+
+// TestAdminMarkFromTheLog: the log's one-click buttons mark with their
+// defaults and come back to the log.
+func TestAdminMarkFromTheLog(t *testing.T) {
+	st := newStack(t, nil, &contactflows.Simulator{})
+	st.post(t, `{"phone":"+1 201 555 0181"}`)
+	ld := st.lastDecision(t)
+	admin := st.signIn(t, auth.RoleAdmin)
+	_, _, body := admin.get(t, "/admin/decisions")
+	if !strings.Contains(body, `data-testid="spam-`+ld.Decision.ID+`"`) {
+		t.Fatal("the log has no Mark spam button for the decision")
+	}
+	status, loc, _ := admin.post(t, "/admin/decisions/"+ld.Entry+"/spam", url.Values{"back": {"log"}, "number": {"on"}, "ip": {"address"}})
+	if status != http.StatusSeeOther || loc != adminDecisionsPath {
+		t.Fatalf("one-click spam: %d to %s", status, loc)
+	}
+	entries, _, err := st.audit.List(context.Background(), audit.Filter{Action: "decision.mark_spam"}, "", 10)
+	if err != nil || len(entries) != 1 {
+		t.Fatalf("audit = %+v, %v", entries, err)
+	}
+	for _, want := range []string{`"+12015550181"`, `"127.0.0.1/32"`, `"marked from decision ` + ld.Entry + `"`} {
+		if !strings.Contains(string(entries[0].After), want) {
+			t.Errorf("entries added %s lack %s", entries[0].After, want)
+		}
+	}
+	st.post(t, `{"phone":"+1 201 555 0182"}`)
+	if next := st.lastDecision(t).Decision; !next.Has(risk.CodeDenyIP) {
+		t.Errorf("a request from the denied IP: %s %v, want deny_ip", next.Action, next.Codes())
+	}
+}
+
+// TestAdminAPIMarkLegit marks a decision legit through the API and checks
+// its refusals.
+func TestAdminAPIMarkLegit(t *testing.T) {
+	st := newStack(t, nil, &contactflows.Simulator{})
+	st.post(t, `{"phone":"+1 201 555 0190"}`)
+	ld := st.lastDecision(t)
+	token := st.token(t, auth.RoleAdmin)
+	path := "/api/v1/admin/decisions/" + ld.Entry + "/legit"
+
+	for body, field := range map[string]string{`{}`: "number", `{"ip":"everything"}`: "ip", `{"number":true,"prefix":"+1201"}`: "prefix",
+		`{"number":true,"reason":"` + strings.Repeat("x", 201) + `"}`: "reason"} {
+		var e errorResponse
+		if status := st.api(t, http.MethodPost, path, token, "application/json", body, &e); status != http.StatusUnprocessableEntity || e.Error.Field != field {
+			t.Errorf("%s: got %d %+v, want 422 on %s", body, status, e.Error, field)
+		}
+	}
+	if status := st.api(t, http.MethodPost, path, token, "application/json", `{"numbers":true}`, nil); status != http.StatusBadRequest {
+		t.Errorf("unknown field: %d, want 400", status)
+	}
+
+	var out markAnswer
+	status := st.api(t, http.MethodPost, path, token, "application/json", `{"number":true,"ip":"address","reason":"known customer"}`, &out)
+	if status != http.StatusOK || out.Label != "legit" || len(out.Added[risk.AllowNumber]) != 1 || out.Added[risk.AllowIP][0].Value != "127.0.0.1/32" {
+		t.Fatalf("mark legit: %d %+v", status, out)
+	}
+	ctx := context.Background()
+	if e := out.Added[risk.AllowNumber][0]; e.Value != "+12015550190" || e.Reason != "known customer" || !strings.HasPrefix(e.Author, "token:") {
+		t.Errorf("allow_number entry %+v, want the number, the reason and the token as author", e)
+	}
+	var dd decisionDetail
+	st.api(t, http.MethodGet, "/api/v1/admin/decisions/"+ld.Entry, token, "", "", &dd)
+	if dd.Label != "legit" {
+		t.Errorf("label %q, want legit", dd.Label)
+	}
+	if entries, _, _ := st.audit.List(ctx, audit.Filter{Action: "decision.mark_legit"}, "", 10); len(entries) != 1 {
+		t.Errorf("%d mark_legit audit entries, want 1", len(entries))
+	}
+	if status := st.api(t, http.MethodPost, "/api/v1/admin/decisions/1-1/spam", token, "application/json", `{"number":true}`, nil); status != http.StatusNotFound {
+		t.Errorf("unknown decision: %d, want 404", status)
+	}
+}
