@@ -36,6 +36,7 @@ const (
 	codeReasonTooLong    = "reason_too_long"
 	codeInvalidReason    = "invalid_reason"
 	codeMissingConsent   = "missing_consent"
+	codeInvalidSettings  = "invalid_settings"
 	codeUnavailable      = "unavailable"
 	codeInternal         = "internal"
 )
@@ -65,6 +66,7 @@ var statusByCode = map[string]int{
 	codeReasonTooLong:    http.StatusUnprocessableEntity,
 	codeInvalidReason:    http.StatusUnprocessableEntity,
 	codeMissingConsent:   http.StatusUnprocessableEntity,
+	codeInvalidSettings:  http.StatusUnprocessableEntity,
 	codeUnavailable:      http.StatusServiceUnavailable,
 	codeInternal:         http.StatusInternalServerError,
 }
