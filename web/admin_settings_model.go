@@ -18,7 +18,7 @@ type SettingsForm struct {
 	// Spend caps, budget and costs; Costs is one "CC=cost" per line.
 	NumberPerHour, NumberPerDay, DailyBudget, DefaultCost, Costs string
 	// Screening of inbound callers.
-	ScreenVelocity []LimitRow
+	ScreenVelocity   []LimitRow
 	FailedChallenges LimitRow
 	PassAt           string
 	// ChatURL, Phone and Hours are the deflection channels.
