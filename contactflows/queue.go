@@ -75,6 +75,11 @@ type QueueOptions struct {
 	// CountryRatePerMinute caps calls placed per minute to each destination
 	// country; 0 means no cap.
 	CountryRatePerMinute int
+	// Rates, when set, is asked before every dial for the global and
+	// per-country rates in calls per minute (0: no cap), in place of
+	// RatePerMinute and CountryRatePerMinute, so a saved change applies
+	// without a restart.
+	Rates func() (global, perCountry int)
 	// MaxAttempts is how many times a call is dialed before it goes to the
 	// dead letters; 5.
 	MaxAttempts int
@@ -141,6 +146,10 @@ func NewQueue(o QueueOptions) (*Queue, error) {
 	}
 	if o.RatePerMinute < 0 || o.CountryRatePerMinute < 0 {
 		return nil, errors.New("contactflows: dial rates must not be negative")
+	}
+	if o.Rates == nil {
+		global, perCountry := o.RatePerMinute, o.CountryRatePerMinute
+		o.Rates = func() (int, int) { return global, perCountry }
 	}
 	if o.Release == nil {
 		o.Release = func(context.Context, string, string) error { return nil }

@@ -322,13 +322,14 @@ func (q *Queue) backoff(attempt int) time.Duration {
 // how long to wait for it. A country unit taken when the global rate then
 // refuses is lost, which errs on the side of calling less.
 func (q *Queue) turn(ctx context.Context, country string) (time.Duration, error) {
-	if q.o.CountryRatePerMinute > 0 && country != "" {
-		if wait, err := q.take(ctx, "tg:dial:country:"+country, q.o.CountryRatePerMinute); err != nil || wait > 0 {
+	global, perCountry := q.o.Rates()
+	if perCountry > 0 && country != "" {
+		if wait, err := q.take(ctx, "tg:dial:country:"+country, perCountry); err != nil || wait > 0 {
 			return wait, err
 		}
 	}
-	if q.o.RatePerMinute > 0 {
-		return q.take(ctx, "tg:dial:all", q.o.RatePerMinute)
+	if global > 0 {
+		return q.take(ctx, "tg:dial:all", global)
 	}
 	return 0, nil
 }

@@ -55,7 +55,7 @@ func (s *server) handleCallbackCreate(c echo.Context) error {
 	if d.Action == risk.Deflect {
 		return c.JSON(http.StatusOK, deflectedResponse{
 			Status:       "deflected",
-			Alternatives: s.Deflect,
+			Alternatives: s.deflection(),
 		})
 	}
 	return c.JSON(http.StatusAccepted, acceptedResponse{Status: "accepted", ID: d.ID})

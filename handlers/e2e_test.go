@@ -46,6 +46,7 @@ func newStack(t *testing.T, settings func(*risk.Settings), sim *contactflows.Sim
 	engine, rdb := realEngine(t)
 	s := risk.DefaultSettings()
 	s.Account.Countries = map[string]risk.Mode{"CU": risk.ModeBlock}
+	s.Deflect = risk.Channels{ChatURL: "https://example.com/chat", Phone: "+44 20 7946 0000"}
 	if settings != nil {
 		settings(&s)
 	}
@@ -55,7 +56,7 @@ func newStack(t *testing.T, settings func(*risk.Settings), sim *contactflows.Sim
 	if _, err := engine.AddEntry(context.Background(), risk.DenyNumber, risk.Entry{Value: "+12015550166", Reason: "fraud", Author: "test"}); err != nil {
 		t.Fatal(err)
 	}
-	queue, err := contactflows.NewQueue(contactflows.QueueOptions{Redis: rdb, Dialer: sim, Release: engine.Release, Placed: engine.RecordPlaced})
+	queue, err := contactflows.NewQueue(contactflows.QueueOptions{Redis: rdb, Dialer: sim, Release: engine.Release, Placed: engine.RecordPlaced, Rates: engine.DispatchRates})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,8 +74,7 @@ func newStack(t *testing.T, settings func(*risk.Settings), sim *contactflows.Sim
 	st.users, st.audit = auth.NewStore(rdb, auth.Throttle{}), audit.NewLog(rdb)
 	st.echo = NewServer(Deps{
 		Engine: engine, Calls: queue, Challenges: challenges, FlowAPIKey: testFlowKey,
-		Deflect: Deflection{ChatURL: "https://example.com/chat", Phone: "+44 20 7946 0000"},
-		Form:    FormConfig{Secret: testSecret, MinFillTime: 1500 * time.Millisecond},
+		Form: FormConfig{Secret: testSecret, MinFillTime: 1500 * time.Millisecond},
 		Console: &Console{
 			Users: st.users, Audit: st.audit, Sessions: auth.NewSessionStore(rdb),
 			Engine: engine, Queue: queue, Challenges: challenges, InsecureCookies: true,

@@ -38,6 +38,7 @@ const (
 	codeMissingConsent   = "missing_consent"
 	codeInvalidFilter    = "invalid_filter"
 	codeInvalidEntry     = "invalid_entry"
+	codeInvalidSettings  = "invalid_settings"
 	codeUnavailable      = "unavailable"
 	codeInternal         = "internal"
 )
@@ -69,6 +70,7 @@ var statusByCode = map[string]int{
 	codeMissingConsent:   http.StatusUnprocessableEntity,
 	codeInvalidFilter:    http.StatusUnprocessableEntity,
 	codeInvalidEntry:     http.StatusUnprocessableEntity,
+	codeInvalidSettings:  http.StatusUnprocessableEntity,
 	codeUnavailable:      http.StatusServiceUnavailable,
 	codeInternal:         http.StatusInternalServerError,
 }

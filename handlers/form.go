@@ -128,7 +128,7 @@ func (s *server) handleFormSubmit(c echo.Context) error {
 		return err
 	}
 	if d.Action == risk.Deflect {
-		return s.render(c, http.StatusOK, web.CallbackDeflected(s.form.brand, s.Deflect))
+		return s.render(c, http.StatusOK, web.CallbackDeflected(s.form.brand, s.deflection()))
 	}
 	return s.render(c, http.StatusOK, web.CallbackAccepted(s.form.brand, d.ID))
 }

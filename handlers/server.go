@@ -70,7 +70,9 @@ type Deps struct {
 	// Empty means clients connect directly and forwarding headers are
 	// ignored.
 	TrustedProxies []netip.Prefix
-	// Deflect is what a deflected visitor is offered.
+	// Deflect is what a deflected visitor is offered when Engine does not
+	// carry deflection channels in its settings; a *risk.Engine does, and
+	// its settings in force win.
 	Deflect Deflection
 	// VisitorSecret verifies the visitor tokens host sites sign; empty
 	// means no token is believed.

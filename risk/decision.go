@@ -49,6 +49,9 @@ type Reason struct {
 	Hard bool `json:"hard,omitempty"`
 	// Detail is a short human explanation.
 	Detail string `json:"detail,omitempty"`
+	// Monitor is true when the code is in monitor mode (Settings.Monitor):
+	// Weight is 0, Hard is false, and Detail says what it would have added.
+	Monitor bool `json:"monitor,omitempty"`
 }
 
 // Decision is the engine's answer for one Request.

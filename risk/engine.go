@@ -61,12 +61,16 @@ type Engine struct {
 	releases sync.WaitGroup
 	// budgetAlerted is the UTC day the budget alert was last logged.
 	budgetAlerted atomic.Int64
+	// initial are the settings of Options; stored settings that predate
+	// Deflect and Dispatch take those from here.
+	initial Settings
 }
 
 // compiled is a validated Settings with lookups prepared.
 type compiled struct {
 	Settings
 	hosting map[uint]bool
+	monitor map[string]bool
 }
 
 // NewEngine returns an engine. It does not contact Redis; call
@@ -117,17 +121,15 @@ func NewEngine(o Options) (*Engine, error) {
 	if err := e.apply(s); err != nil {
 		return nil, fmt.Errorf("risk: settings: %w", err)
 	}
+	e.initial = s
 	return e, nil
 }
 
 const settingsKey = "tg:settings"
 
-// Settings returns a copy of the settings in force.
-func (e *Engine) Settings() Settings {
-	s := e.active.Load().Settings
-	s.Weights = maps.Clone(s.Weights)
-	return s
-}
+// Settings returns a deep copy of the settings in force: changing it
+// changes nothing until it is saved.
+func (e *Engine) Settings() Settings { return e.active.Load().Settings.clone() }
 
 // apply validates s, fills weights missing from it with their defaults and
 // puts it in force.
@@ -138,9 +140,12 @@ func (e *Engine) apply(s Settings) error {
 	w := DefaultWeights()
 	maps.Copy(w, s.Weights)
 	s.Weights = w
-	c := &compiled{Settings: s, hosting: make(map[uint]bool, len(s.HostingASNs))}
+	c := &compiled{Settings: s.clone(), hosting: make(map[uint]bool, len(s.HostingASNs)), monitor: make(map[string]bool, len(s.Monitor))}
 	for _, a := range s.HostingASNs {
 		c.hosting[a] = true
+	}
+	for _, code := range s.Monitor {
+		c.monitor[code] = true
 	}
 	e.active.Store(c)
 	return nil
@@ -176,8 +181,10 @@ func (e *Engine) LoadSettings(ctx context.Context) error {
 	if last := e.lastRaw.Load(); last != nil && bytes.Equal(*last, b) {
 		return nil
 	}
-	// Settings saved before a field existed keep that field's default.
+	// Settings saved before a field existed keep that field's default;
+	// the deflection channels and dispatch rates keep this instance's.
 	s := DefaultSettings()
+	s.Deflect, s.Dispatch = e.initial.Deflect, e.initial.Dispatch
 	if err := json.Unmarshal(b, &s); err != nil {
 		return fmt.Errorf("load settings: stored settings are not valid JSON: %w", err)
 	}

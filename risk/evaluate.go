@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -216,7 +217,23 @@ type scorer struct {
 }
 
 func (sc scorer) add(code, detail string) {
-	sc.d.Reasons = append(sc.d.Reasons, Reason{Code: code, Weight: sc.s.Weights[code], Hard: hardCodes[code], Detail: detail})
+	sc.push(Reason{Code: code, Weight: sc.s.Weights[code], Hard: hardCodes[code], Detail: detail})
+}
+
+// push appends r, turned into a monitor-only reason when its code is in
+// monitor mode.
+func (sc scorer) push(r Reason) {
+	if sc.s.monitor[r.Code] {
+		note := fmt.Sprintf("monitor only: would add %d", r.Weight)
+		if r.Hard {
+			note += " and block"
+		} else if deflectCodes[r.Code] {
+			note += " and deflect"
+		}
+		r.Detail = strings.TrimPrefix(r.Detail+"; "+note, "; ")
+		r.Weight, r.Hard, r.Monitor = 0, false, true
+	}
+	sc.d.Reasons = append(sc.d.Reasons, r)
 }
 
 func (sc scorer) addIf(cond bool, code, detail string) {
@@ -233,7 +250,7 @@ func (sc scorer) reasons(rs []Reason) {
 			r.Weight = w
 		}
 		r.Hard = r.Hard || hardCodes[r.Code]
-		sc.d.Reasons = append(sc.d.Reasons, r)
+		sc.push(r)
 	}
 }
 
@@ -294,7 +311,7 @@ func (sc scorer) action() Action {
 	for _, r := range sc.d.Reasons {
 		score += r.Weight
 		hard = hard || r.Hard
-		deflect = deflect || deflectCodes[r.Code]
+		deflect = deflect || deflectCodes[r.Code] && !r.Monitor
 	}
 	sc.d.Score = max(score, 0)
 	switch {

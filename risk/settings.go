@@ -2,9 +2,7 @@ package risk
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	"slices"
 	"time"
 )
 
@@ -99,6 +97,14 @@ type Settings struct {
 	Spend Spend `json:"spend"`
 	// Screening tunes the screening of inbound callers.
 	Screening ScreenSettings `json:"screening"`
+	// Deflect is what a deflected visitor is offered instead of a call.
+	Deflect Channels `json:"deflect"`
+	// Dispatch caps the rate at which queued calls are dialed.
+	Dispatch Dispatch `json:"dispatch"`
+	// Monitor lists reason codes in monitor mode: recorded in decisions
+	// with the weight they would have added, but scored 0, never blocking
+	// or deflecting.
+	Monitor []string `json:"monitor,omitempty"`
 }
 
 // ScreenSettings tunes ScreenCaller.
@@ -207,105 +213,6 @@ func DefaultSettings() Settings {
 		},
 	}
 }
-
-// Validate reports every problem with the settings at once.
-func (s Settings) Validate() error {
-	var errs []error
-	known := DefaultWeights()
-	for code := range s.Weights {
-		if _, ok := known[code]; !ok {
-			errs = append(errs, fmt.Errorf("weights: unknown reason code %q", code))
-		}
-	}
-	if s.DeflectAt <= 0 {
-		errs = append(errs, errors.New("deflect_at must be above 0"))
-	}
-	if s.BlockAt < s.DeflectAt {
-		errs = append(errs, fmt.Errorf("block_at (%d) must not be below deflect_at (%d)", s.BlockAt, s.DeflectAt))
-	}
-	v := s.Velocity
-	for name, ls := range map[string][]Limit{"ip": v.IP, "ip_network": v.Network, "number": v.Number, "prefix": v.Prefix, "country": v.Country} {
-		if len(ls) > 3 {
-			errs = append(errs, fmt.Errorf("velocity.%s: at most 3 windows, got %d", name, len(ls)))
-		}
-		for i, l := range ls {
-			errs = append(errs, l.validate(fmt.Sprintf("velocity.%s[%d]", name, i))...)
-		}
-	}
-	errs = append(errs, v.NumbersPerIP.validate("velocity.distinct_numbers_per_ip")...)
-	errs = append(errs, v.IPsPerNumber.validate("velocity.distinct_ips_per_number")...)
-	errs = append(errs, s.Account.validate("account_policy", true)...)
-	errs = append(errs, s.Spend.validate()...)
-	if len(s.Screening.Velocity) > 3 {
-		errs = append(errs, fmt.Errorf("screening.velocity: at most 3 windows, got %d", len(s.Screening.Velocity)))
-	}
-	for i, l := range s.Screening.Velocity {
-		errs = append(errs, l.validate(fmt.Sprintf("screening.velocity[%d]", i))...)
-	}
-	errs = append(errs, s.Screening.FailedChallenges.validate("screening.failed_challenges")...)
-	for name, p := range s.Flows {
-		if name == "" {
-			errs = append(errs, errors.New("flow_policies: a flow needs a name"))
-		}
-		errs = append(errs, p.validate("flow_policies."+name, false)...)
-	}
-	return errors.Join(errs...)
-}
-
-func (sp Spend) validate() []error {
-	var errs []error
-	if sp.NumberPerHour < 0 || sp.NumberPerDay < 0 || sp.DailyBudget < 0 || sp.DefaultCost < 0 {
-		errs = append(errs, errors.New("spend: caps, budget and costs must not be negative"))
-	}
-	if sp.NumberPerHour > 0 && sp.NumberPerDay > 0 && sp.NumberPerDay < sp.NumberPerHour {
-		errs = append(errs, fmt.Errorf("spend.number_per_day (%d) must not be below number_per_hour (%d)", sp.NumberPerDay, sp.NumberPerHour))
-	}
-	for cc, c := range sp.Costs {
-		if !isRegion(cc) {
-			errs = append(errs, fmt.Errorf("spend.costs: %q is not an upper-case ISO 3166-1 alpha-2 code", cc))
-		}
-		if c < 0 {
-			errs = append(errs, fmt.Errorf("spend.costs.%s must not be negative", cc))
-		}
-	}
-	return errs
-}
-
-func isRegion(cc string) bool {
-	return len(cc) == 2 && cc[0] >= 'A' && cc[0] <= 'Z' && cc[1] >= 'A' && cc[1] <= 'Z'
-}
-
-func (l Limit) validate(where string) []error {
-	var errs []error
-	if time.Duration(l.Window) < time.Second || time.Duration(l.Window) > 31*24*time.Hour {
-		errs = append(errs, fmt.Errorf("%s.window must be between 1s and 31 days, got %s", where, time.Duration(l.Window)))
-	}
-	if l.Warning < 1 || l.Critical < l.Warning {
-		errs = append(errs, fmt.Errorf("%s: need 1 <= warning <= critical, got warning %d, critical %d", where, l.Warning, l.Critical))
-	}
-	return errs
-}
-
-func (p Policy) validate(where string, needDefault bool) []error {
-	var errs []error
-	if p.Default == "" && needDefault {
-		errs = append(errs, fmt.Errorf("%s.default must be ALLOW, BLOCK or MONITOR", where))
-	}
-	if p.Default != "" && !validMode(p.Default) {
-		errs = append(errs, fmt.Errorf("%s.default: %q is not ALLOW, BLOCK or MONITOR", where, p.Default))
-	}
-	for cc, m := range p.Countries {
-		if !isRegion(cc) {
-			errs = append(errs, fmt.Errorf("%s.countries: %q is not an upper-case ISO 3166-1 alpha-2 code", where, cc))
-		}
-		if !validMode(m) {
-			errs = append(errs, fmt.Errorf("%s.countries.%s: %q is not ALLOW, BLOCK or MONITOR", where, cc, m))
-		}
-	}
-	return errs
-}
-
-func validMode(m Mode) bool { return slices.Contains([]Mode{ModeAllow, ModeBlock, ModeMonitor}, m) }
 
 // CountryMode resolves the mode for a destination country in a flow: the
 // flow's entry for the country, then the flow's default, then the account's

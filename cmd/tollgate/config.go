@@ -214,7 +214,7 @@ func coreConfigKeys() []configKey {
 		},
 		{
 			name:        "TOLLGATE_DEFLECT_CHAT_URL",
-			description: "Absolute http(s) URL of a chat offered to deflected visitors.",
+			description: "Absolute http(s) URL of a chat offered to deflected visitors. The default until an admin saves the risk settings.",
 			parse: func(c *Config, v string) error {
 				if v != "" {
 					u, err := url.Parse(v)
@@ -228,12 +228,12 @@ func coreConfigKeys() []configKey {
 		},
 		{
 			name:        "TOLLGATE_DEFLECT_PHONE",
-			description: "Phone number deflected visitors can call, shown as written.",
+			description: "Phone number deflected visitors can call, shown as written. The default until an admin saves the risk settings.",
 			parse:       func(c *Config, v string) error { c.DeflectPhone = v; return nil },
 		},
 		{
 			name:        "TOLLGATE_DEFLECT_HOURS",
-			description: "Opening hours shown with the deflection channels, as written, e.g. Mon-Fri 9:00-17:00.",
+			description: "Opening hours shown with the deflection channels, as written, e.g. Mon-Fri 9:00-17:00. The default until an admin saves the risk settings.",
 			parse:       func(c *Config, v string) error { c.DeflectHours = v; return nil },
 		},
 		{

@@ -89,12 +89,12 @@ func dialConfigKeys() []configKey {
 		},
 		{
 			name: "TOLLGATE_DIAL_RATE", def: "60",
-			description: "Most calls placed per minute, across every instance sharing the Redis; 0 for no cap.",
+			description: "Most calls placed per minute, across every instance sharing the Redis; 0 for no cap. The default until an admin saves the risk settings.",
 			parse:       intKey(func(c *Config) *int { return &c.Dial.RatePerMinute }, 0, 100000),
 		},
 		{
 			name: "TOLLGATE_DIAL_COUNTRY_RATE", def: "20",
-			description: "Most calls placed per minute to one destination country, across every instance; 0 for no cap.",
+			description: "Most calls placed per minute to one destination country, across every instance; 0 for no cap. The default until an admin saves the risk settings.",
 			parse:       intKey(func(c *Config) *int { return &c.Dial.CountryRatePerMinute }, 0, 100000),
 		},
 		{

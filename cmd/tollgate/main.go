@@ -80,9 +80,12 @@ func run(ctx context.Context, args, environ []string, stdout io.Writer) error {
 		log.Warn("GeoIP "+string(src)+" signals disabled", "reason", why, "fix", "set TOLLGATE_GEOIP_"+geoVar[src]+"_DB to a MaxMind database")
 	}
 
+	settings := risk.DefaultSettings()
+	settings.Deflect = risk.Channels{ChatURL: cfg.DeflectChatURL, Phone: cfg.DeflectPhone, Hours: cfg.DeflectHours}
+	settings.Dispatch = risk.Dispatch{RatePerMinute: cfg.Dial.RatePerMinute, CountryRatePerMinute: cfg.Dial.CountryRatePerMinute}
 	engine, err := risk.NewEngine(risk.Options{
 		Redis: rdb, GeoIP: gdb, DefaultRegion: cfg.DefaultRegion,
-		DuplicateTTL: cfg.DuplicateTTL, Logger: log,
+		DuplicateTTL: cfg.DuplicateTTL, Logger: log, Settings: &settings,
 	})
 	if err != nil {
 		return err
@@ -110,8 +113,7 @@ func run(ctx context.Context, args, environ []string, stdout io.Writer) error {
 	}
 	queue, err := contactflows.NewQueue(contactflows.QueueOptions{
 		Redis: rdb, Dialer: dialer, Release: engine.Release, Placed: engine.RecordPlaced, Logger: log,
-		Workers: cfg.Dial.Workers, RatePerMinute: cfg.Dial.RatePerMinute,
-		CountryRatePerMinute: cfg.Dial.CountryRatePerMinute, MaxAttempts: cfg.Dial.MaxAttempts,
+		Workers: cfg.Dial.Workers, Rates: engine.DispatchRates, MaxAttempts: cfg.Dial.MaxAttempts,
 	})
 	if err != nil {
 		return err
@@ -136,7 +138,6 @@ func run(ctx context.Context, args, environ []string, stdout io.Writer) error {
 	e := handlers.NewServer(handlers.Deps{
 		Engine: engine, Calls: queue, Ready: engine.Ping, Logger: log,
 		TrustedProxies:  cfg.TrustedProxies,
-		Deflect:         handlers.Deflection{ChatURL: cfg.DeflectChatURL, Phone: cfg.DeflectPhone, Hours: cfg.DeflectHours},
 		VisitorSecret:   []byte(cfg.API.VisitorTokenSecret),
 		CORSOrigins:     cfg.API.CORSOrigins,
 		FlowAPIKey:      cfg.Dial.FlowAPIKey,

@@ -1,0 +1,318 @@
+package handlers
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/tollgate/tollgate/risk"
+	"github.com/tollgate/tollgate/web"
+)
+
+// velocityDim is one counted dimension of the settings: its label, its
+// JSON path and where its windows live.
+type velocityDim struct {
+	label, path string
+	limits      func(s *risk.Settings) *[]risk.Limit
+}
+
+var velocityDims = []velocityDim{
+	{"Requests from one IP", "velocity.ip", func(s *risk.Settings) *[]risk.Limit { return &s.Velocity.IP }},
+	{"Requests from one network (/24, /48)", "velocity.ip_network", func(s *risk.Settings) *[]risk.Limit { return &s.Velocity.Network }},
+	{"Requests for one number", "velocity.number", func(s *risk.Settings) *[]risk.Limit { return &s.Velocity.Number }},
+	{"Requests for one block of 1000 numbers", "velocity.prefix", func(s *risk.Settings) *[]risk.Limit { return &s.Velocity.Prefix }},
+	{"Requests to one country", "velocity.country", func(s *risk.Settings) *[]risk.Limit { return &s.Velocity.Country }},
+}
+
+// singleLimits are the dimensions with one window.
+var singleLimits = []struct {
+	label, path string
+	limit       func(s *risk.Settings) *risk.Limit
+}{
+	{"Distinct numbers from one IP", "velocity.distinct_numbers_per_ip", func(s *risk.Settings) *risk.Limit { return &s.Velocity.NumbersPerIP }},
+	{"Distinct IPs for one number", "velocity.distinct_ips_per_number", func(s *risk.Settings) *risk.Limit { return &s.Velocity.IPsPerNumber }},
+}
+
+// maxWindows is how many windows a dimension may have.
+const maxWindows = 3
+
+// reasonCodes returns every known reason code in order.
+func reasonCodes() []string { return slices.Sorted(maps.Keys(risk.DefaultWeights())) }
+
+// settingsForm shows s in the editor.
+func settingsForm(s risk.Settings) web.SettingsForm {
+	m := web.SettingsForm{
+		DeflectAt: strconv.Itoa(s.DeflectAt), BlockAt: strconv.Itoa(s.BlockAt), RequireAuth: s.RequireAuth,
+		NumberPerHour: strconv.Itoa(s.Spend.NumberPerHour), NumberPerDay: strconv.Itoa(s.Spend.NumberPerDay),
+		DailyBudget: strconv.FormatInt(s.Spend.DailyBudget, 10), DefaultCost: strconv.FormatInt(s.Spend.DefaultCost, 10),
+		PassAt:  strconv.Itoa(s.Screening.PassAt),
+		ChatURL: s.Deflect.ChatURL, Phone: s.Deflect.Phone, Hours: s.Deflect.Hours,
+		RatePerMinute: strconv.Itoa(s.Dispatch.RatePerMinute), CountryRatePerMinute: strconv.Itoa(s.Dispatch.CountryRatePerMinute),
+	}
+	defaults := risk.DefaultWeights()
+	for _, code := range reasonCodes() {
+		m.Weights = append(m.Weights, web.WeightRow{
+			Code: code, Effect: reasonEffect(code), Default: defaults[code],
+			Weight: strconv.Itoa(s.Weights[code]), Monitor: slices.Contains(s.Monitor, code),
+		})
+	}
+	for _, d := range velocityDims {
+		m.Velocity = append(m.Velocity, web.VelocityDim{Label: d.label, Limits: limitRows(d.path, *d.limits(&s))})
+	}
+	for _, d := range singleLimits {
+		m.Velocity = append(m.Velocity, web.VelocityDim{Label: d.label, Limits: []web.LimitRow{limitRow(d.path, *d.limit(&s))}})
+	}
+	m.ScreenVelocity = limitRows("screening.velocity", s.Screening.Velocity)
+	m.FailedChallenges = limitRow("screening.failed_challenges", s.Screening.FailedChallenges)
+	asns := make([]string, len(s.HostingASNs))
+	for i, a := range s.HostingASNs {
+		asns[i] = strconv.FormatUint(uint64(a), 10)
+	}
+	m.HostingASNs = strings.Join(asns, "\n")
+	var costs []string
+	for _, cc := range slices.Sorted(maps.Keys(s.Spend.Costs)) {
+		costs = append(costs, cc+"="+strconv.FormatInt(s.Spend.Costs[cc], 10))
+	}
+	m.Costs = strings.Join(costs, "\n")
+	return m
+}
+
+// reasonEffect says what a code does whatever the score.
+func reasonEffect(code string) string {
+	switch {
+	case risk.IsHard(code):
+		return "blocks"
+	case risk.IsDeflecting(code):
+		return "deflects"
+	}
+	return ""
+}
+
+// limitRows shows a dimension's windows, padded with empty rows.
+func limitRows(path string, ls []risk.Limit) []web.LimitRow {
+	rows := make([]web.LimitRow, max(maxWindows, len(ls)))
+	for i := range rows {
+		rows[i].Path = fmt.Sprintf("%s[%d]", path, i)
+		if i < len(ls) {
+			rows[i] = limitRow(rows[i].Path, ls[i])
+		}
+	}
+	return rows
+}
+
+func limitRow(path string, l risk.Limit) web.LimitRow {
+	return web.LimitRow{Path: path, Window: time.Duration(l.Window).String(), Warning: strconv.Itoa(l.Warning), Critical: strconv.Itoa(l.Critical)}
+}
+
+// settingsParser reads the editor's form onto settings, noting each value
+// that cannot be read.
+type settingsParser struct {
+	c    echo.Context
+	form web.SettingsForm
+	errs []*risk.FieldError
+	// rows maps the path of a window in the settings to its row in the
+	// form, where an empty row before it shifted it.
+	rows map[string]string
+}
+
+func (p *settingsParser) value(path string) string { return strings.TrimSpace(p.c.FormValue(path)) }
+
+func (p *settingsParser) fail(path, format string, args ...any) {
+	p.errs = append(p.errs, &risk.FieldError{Field: path, Message: fmt.Sprintf(format, args...)})
+}
+
+func (p *settingsParser) int(path string, dst *int) string {
+	v := p.value(path)
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		p.fail(path, "must be a whole number, got %q", v)
+	}
+	*dst = n
+	return v
+}
+
+func (p *settingsParser) int64(path string, dst *int64) string {
+	v := p.value(path)
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		p.fail(path, "must be a whole number, got %q", v)
+	}
+	*dst = n
+	return v
+}
+
+// limit reads one window row; ok is false when the row is empty.
+func (p *settingsParser) limit(path string) (risk.Limit, web.LimitRow, bool) {
+	row := web.LimitRow{Path: path, Window: p.value(path + ".window"), Warning: p.value(path + ".warning"), Critical: p.value(path + ".critical")}
+	if row.Window == "" && row.Warning == "" && row.Critical == "" {
+		return risk.Limit{}, row, false
+	}
+	var l risk.Limit
+	w, err := time.ParseDuration(row.Window)
+	if err != nil {
+		p.fail(path+".window", "must be a duration such as 1m, 1h or 24h, got %q", row.Window)
+	}
+	l.Window = risk.Duration(w)
+	p.int(path+".warning", &l.Warning)
+	p.int(path+".critical", &l.Critical)
+	return l, row, true
+}
+
+// limits reads a dimension's window rows, dropping empty ones.
+func (p *settingsParser) limits(path string) ([]risk.Limit, []web.LimitRow) {
+	var ls []risk.Limit
+	rows := make([]web.LimitRow, maxWindows)
+	for i := range rows {
+		rowPath := fmt.Sprintf("%s[%d]", path, i)
+		l, row, ok := p.limit(rowPath)
+		rows[i] = row
+		if ok {
+			p.rows[fmt.Sprintf("%s[%d]", path, len(ls))] = rowPath
+			ls = append(ls, l)
+		}
+	}
+	return ls, rows
+}
+
+// parseSettingsForm reads the editor's form onto base (the settings in
+// force, whose country policies the editor does not show) and validates
+// the result. It returns the settings, the form as typed with every
+// problem placed, and whether there was none.
+func parseSettingsForm(c echo.Context, base risk.Settings) (risk.Settings, web.SettingsForm, bool) {
+	s, p := readSettingsForm(c, base)
+	errs := p.errs
+	unread := map[string]bool{}
+	for _, e := range p.errs {
+		unread[e.Field] = true
+	}
+	for _, e := range risk.FieldErrors(s.Validate()) {
+		if !unread[e.Field] {
+			errs = append(errs, e)
+		}
+	}
+	placeErrors(&p.form, errs, p.rows)
+	return s, p.form, len(errs) == 0
+}
+
+// readSettingsForm reads the editor's form onto base.
+func readSettingsForm(c echo.Context, base risk.Settings) (risk.Settings, *settingsParser) {
+	s := base
+	p := &settingsParser{c: c, rows: map[string]string{}}
+	m := &p.form
+	m.DeflectAt = p.int("deflect_at", &s.DeflectAt)
+	m.BlockAt = p.int("block_at", &s.BlockAt)
+	m.RequireAuth = c.FormValue("require_auth") != ""
+	s.RequireAuth = m.RequireAuth
+
+	form, _ := c.FormParams()
+	s.Monitor = form["monitor"]
+	defaults := risk.DefaultWeights()
+	s.Weights = map[string]int{}
+	for _, code := range reasonCodes() {
+		w := 0
+		v := p.int("weights."+code, &w)
+		s.Weights[code] = w
+		m.Weights = append(m.Weights, web.WeightRow{Code: code, Effect: reasonEffect(code), Default: defaults[code], Weight: v, Monitor: slices.Contains(s.Monitor, code)})
+	}
+
+	for _, d := range velocityDims {
+		ls, rows := p.limits(d.path)
+		*d.limits(&s) = ls
+		m.Velocity = append(m.Velocity, web.VelocityDim{Label: d.label, Limits: rows})
+	}
+	for _, d := range singleLimits {
+		l, row, _ := p.limit(d.path)
+		*d.limit(&s) = l
+		m.Velocity = append(m.Velocity, web.VelocityDim{Label: d.label, Limits: []web.LimitRow{row}})
+	}
+	s.Screening.Velocity, m.ScreenVelocity = p.limits("screening.velocity")
+	s.Screening.FailedChallenges, m.FailedChallenges, _ = p.limit("screening.failed_challenges")
+	m.PassAt = p.int("screening.pass_at", &s.Screening.PassAt)
+
+	m.HostingASNs = c.FormValue("hosting_asns")
+	s.HostingASNs = p.asns(m.HostingASNs)
+	m.NumberPerHour = p.int("spend.number_per_hour", &s.Spend.NumberPerHour)
+	m.NumberPerDay = p.int("spend.number_per_day", &s.Spend.NumberPerDay)
+	m.DailyBudget = p.int64("spend.daily_budget", &s.Spend.DailyBudget)
+	m.DefaultCost = p.int64("spend.default_cost", &s.Spend.DefaultCost)
+	m.Costs = c.FormValue("spend.costs")
+	s.Spend.Costs = p.costs(m.Costs)
+
+	m.ChatURL, m.Phone, m.Hours = p.value("deflect.chat_url"), p.value("deflect.phone"), p.value("deflect.hours")
+	s.Deflect = risk.Channels{ChatURL: m.ChatURL, Phone: m.Phone, Hours: m.Hours}
+	m.RatePerMinute = p.int("dispatch.rate_per_minute", &s.Dispatch.RatePerMinute)
+	m.CountryRatePerMinute = p.int("dispatch.country_rate_per_minute", &s.Dispatch.CountryRatePerMinute)
+	return s, p
+}
+
+// asns reads autonomous system numbers separated by commas or spaces.
+func (p *settingsParser) asns(v string) []uint {
+	var out []uint
+	for _, f := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\r' || r == '\t' }) {
+		n, err := strconv.ParseUint(strings.TrimPrefix(strings.ToUpper(f), "AS"), 10, 32)
+		if err != nil {
+			p.fail("hosting_asns", "%q is not an AS number", f)
+			continue
+		}
+		out = append(out, uint(n))
+	}
+	return out
+}
+
+// costs reads "CC=cost" lines.
+func (p *settingsParser) costs(v string) map[string]int64 {
+	out := map[string]int64{}
+	for _, line := range strings.Split(v, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		cc, cost, ok := strings.Cut(line, "=")
+		n, err := strconv.ParseInt(strings.TrimSpace(cost), 10, 64)
+		if !ok || err != nil {
+			p.fail("spend.costs", "%q is not CC=cost, e.g. GB=12", line)
+			continue
+		}
+		out[strings.ToUpper(strings.TrimSpace(cc))] = n
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// placeErrors puts each problem next to its field in m and in its summary.
+func placeErrors(m *web.SettingsForm, errs []*risk.FieldError, rows map[string]string) {
+	m.Errors = map[string]string{}
+	for _, e := range errs {
+		field := e.Field
+		for from, to := range rows {
+			if rest, ok := strings.CutPrefix(field, from); ok && (rest == "" || rest[0] == '.') {
+				field = to + rest
+				break
+			}
+		}
+		if strings.HasPrefix(field, "monitor[") {
+			field = "monitor"
+		}
+		if _, taken := m.Errors[field]; !taken {
+			m.Errors[field] = e.Message
+		}
+		m.Summary = append(m.Summary, field+": "+e.Message)
+	}
+}
+
+// settingsJSON returns s indented, for review.
+func settingsJSON(s risk.Settings) string {
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return err.Error()
+	}
+	return string(b)
+}

@@ -1,0 +1,222 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/handlers/audit"
+	"github.com/tollgate/tollgate/handlers/auth"
+	"github.com/tollgate/tollgate/risk"
+	"github.com/tollgate/tollgate/web"
+)
+
+// settingsValues is the editor's form as a browser posts it for s.
+func settingsValues(s risk.Settings) url.Values {
+	m := settingsForm(s)
+	v := url.Values{
+		"deflect_at": {m.DeflectAt}, "block_at": {m.BlockAt}, "hosting_asns": {m.HostingASNs},
+		"spend.number_per_hour": {m.NumberPerHour}, "spend.number_per_day": {m.NumberPerDay},
+		"spend.daily_budget": {m.DailyBudget}, "spend.default_cost": {m.DefaultCost}, "spend.costs": {m.Costs},
+		"screening.pass_at": {m.PassAt}, "deflect.chat_url": {m.ChatURL}, "deflect.phone": {m.Phone}, "deflect.hours": {m.Hours},
+		"dispatch.rate_per_minute": {m.RatePerMinute}, "dispatch.country_rate_per_minute": {m.CountryRatePerMinute},
+	}
+	if m.RequireAuth {
+		v.Set("require_auth", "on")
+	}
+	for _, w := range m.Weights {
+		v.Set("weights."+w.Code, w.Weight)
+		if w.Monitor {
+			v.Add("monitor", w.Code)
+		}
+	}
+	rows := append([]web.LimitRow{m.FailedChallenges}, m.ScreenVelocity...)
+	for _, d := range m.Velocity {
+		rows = append(rows, d.Limits...)
+	}
+	for _, r := range rows {
+		v.Set(r.Path+".window", r.Window)
+		v.Set(r.Path+".warning", r.Warning)
+		v.Set(r.Path+".critical", r.Critical)
+	}
+	return v
+}
+
+func lastAudit(t *testing.T, st *stack, action string) audit.Entry {
+	t.Helper()
+	es, _, err := st.audit.List(context.Background(), audit.Filter{Action: action}, "", 1)
+	if err != nil || len(es) == 0 {
+		t.Fatalf("audit entries %q: got %v, %v; want one", action, es, err)
+	}
+	return es[0]
+}
+
+func TestSettingsPageSaves(t *testing.T) {
+	st := newStack(t, nil, &contactflows.Simulator{})
+	admin := st.signIn(t, auth.RoleAdmin)
+	status, _, body := admin.get(t, adminSettingsPath)
+	if status != http.StatusOK {
+		t.Fatalf("settings page: status %d", status)
+	}
+	for _, want := range []string{`data-testid="weights-table"`, `data-testid="weight-deny_number"`, `data-testid="monitor-deny_number"`, `data-testid="settings-json"`, `data-testid="settings-save"`, `href="/admin/settings.json"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("settings page lacks %s", want)
+		}
+	}
+	v := settingsValues(st.engine.Settings())
+	v.Set("block_at", "90")
+	v.Add("monitor", risk.CodeDenyNumber)
+	v.Set("deflect.chat_url", "https://chat.example.org/")
+	v.Set("dispatch.country_rate_per_minute", "7")
+	v.Set("velocity.ip[2].window", "")
+	v.Set("velocity.ip[2].warning", "")
+	v.Set("velocity.ip[2].critical", "")
+	status, loc, body := admin.post(t, adminSettingsPath, v)
+	if status != http.StatusSeeOther || loc != adminSettingsPath {
+		t.Fatalf("save: got %d to %q, want 303 to %s; body %s", status, loc, adminSettingsPath, body)
+	}
+	got := st.engine.Settings()
+	if got.BlockAt != 90 || len(got.Monitor) != 1 || got.Deflect.ChatURL != "https://chat.example.org/" || got.Dispatch.CountryRatePerMinute != 7 || len(got.Velocity.IP) != 2 {
+		t.Errorf("settings after save: block_at %d, monitor %v, deflect %+v, dispatch %+v, ip windows %d; want 90, [deny_number], the chat URL, 7, 2",
+			got.BlockAt, got.Monitor, got.Deflect, got.Dispatch, len(got.Velocity.IP))
+	}
+	if got.Account.Countries["CU"] != risk.ModeBlock {
+		t.Errorf("account rules after a settings save: got %v, want CU kept", got.Account.Countries)
+	}
+	e := lastAudit(t, st, "settings.save")
+	if !strings.Contains(string(e.Before), `"block_at":80`) || !strings.Contains(string(e.After), `"block_at":90`) {
+		t.Errorf("audit entry: before %s, after %s; want block_at 80 then 90", e.Before, e.After)
+	}
+	_, _, body = admin.get(t, adminSettingsPath)
+	if !strings.Contains(body, "Settings saved") {
+		t.Errorf("page after save lacks the flash message")
+	}
+}
+
+// Invalid input saves nothing and shows every problem next to its field,
+// with what was typed kept.
+func TestSettingsPageShowsEveryProblem(t *testing.T) {
+	st := newStack(t, nil, &contactflows.Simulator{})
+	admin := st.signIn(t, auth.RoleAdmin)
+	admin.get(t, adminSettingsPath)
+	before := st.engine.Settings()
+	v := settingsValues(before)
+	v.Set("block_at", "lots")
+	v.Set("deflect.chat_url", "/chat")
+	v.Set("velocity.number[1].warning", "0")
+	v.Set("weights.tor_exit", "x")
+	v.Set("deflect_at", "70")
+	status, _, body := admin.post(t, adminSettingsPath, v)
+	if status != http.StatusUnprocessableEntity {
+		t.Fatalf("invalid save: status %d, want 422", status)
+	}
+	for _, want := range []string{
+		`data-testid="settings-errors"`, `data-testid="error-block_at"`, `data-testid="error-deflect.chat_url"`,
+		`data-testid="error-velocity.number[1].warning"`, `value="/chat"`, `value="lots"`, `value="70"`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("page after invalid save lacks %s", want)
+		}
+	}
+	if got := st.engine.Settings(); got.DeflectAt != before.DeflectAt || got.Deflect != before.Deflect {
+		t.Errorf("settings after invalid save: deflect_at %d, deflect %+v; want unchanged", got.DeflectAt, got.Deflect)
+	}
+}
+
+func TestSettingsPageReadOnlyForViewers(t *testing.T) {
+	st := newStack(t, nil, &contactflows.Simulator{})
+	viewer := st.signIn(t, auth.RoleViewer)
+	status, _, body := viewer.get(t, adminSettingsPath)
+	if status != http.StatusOK || !strings.Contains(body, "<fieldset disabled") || strings.Contains(body, `data-testid="settings-save"`) {
+		t.Errorf("viewer's settings page: status %d, want 200 with the fields disabled and no save button", status)
+	}
+	status, _, body = viewer.get(t, adminSettingsPath+".json")
+	var s risk.Settings
+	if status != http.StatusOK || json.Unmarshal([]byte(body), &s) != nil || s.BlockAt != 80 {
+		t.Errorf("settings download: status %d, body %.80s; want the settings as JSON", status, body)
+	}
+}
+
+func TestSettingsAPI(t *testing.T) {
+	st := newStack(t, nil, &contactflows.Simulator{})
+	token := st.token(t, auth.RoleAdmin)
+	var s map[string]any
+	if got := st.api(t, http.MethodGet, adminAPIPrefix+"/settings", token, "", "", &s); got != http.StatusOK || s["block_at"] != 80.0 {
+		t.Fatalf("GET settings: %d %v", got, s["block_at"])
+	}
+	s["block_at"] = 85
+	s["monitor"] = []string{risk.CodeTorExit}
+	b, _ := json.Marshal(s)
+	if got := st.api(t, http.MethodPut, adminAPIPrefix+"/settings", token, "application/json", string(b), nil); got != http.StatusOK {
+		t.Fatalf("PUT settings: status %d, want 200", got)
+	}
+	if got := st.engine.Settings(); got.BlockAt != 85 || len(got.Monitor) != 1 {
+		t.Errorf("settings after PUT: block_at %d, monitor %v", got.BlockAt, got.Monitor)
+	}
+	lastAudit(t, st, "settings.save")
+
+	s["deflect_at"] = 0
+	s["monitor"] = []string{"nope"}
+	s["deflect"] = map[string]string{"chat_url": "ftp://x"}
+	b, _ = json.Marshal(s)
+	var bad settingsProblems
+	if got := st.api(t, http.MethodPut, adminAPIPrefix+"/settings", token, "application/json", string(b), &bad); got != http.StatusUnprocessableEntity {
+		t.Fatalf("PUT invalid settings: status %d, want 422", got)
+	}
+	var fields []string
+	for _, e := range bad.Errors {
+		fields = append(fields, e.Field)
+	}
+	if got, want := strings.Join(fields, " "), "monitor[0] deflect_at deflect.chat_url"; got != want || bad.Error.Code != codeInvalidSettings {
+		t.Errorf("422 errors: got %q (%s), want %q (%s)", got, bad.Error.Code, want, codeInvalidSettings)
+	}
+	if got := st.engine.Settings().DeflectAt; got != 40 {
+		t.Errorf("deflect_at after invalid PUT: got %d, want 40", got)
+	}
+}
+
+// A saved deflection channel shows on the next deflected answer.
+func TestSavedDeflectionShowsOnNextAnswer(t *testing.T) {
+	st := newStack(t, func(s *risk.Settings) { s.RequireAuth = true }, &contactflows.Simulator{})
+	s := st.engine.Settings()
+	s.Deflect = risk.Channels{ChatURL: "https://help.example.net/chat", Hours: "24/7"}
+	b, _ := json.Marshal(s)
+	if got := st.api(t, http.MethodPut, adminAPIPrefix+"/settings", st.token(t, auth.RoleAdmin), "application/json", string(b), nil); got != http.StatusOK {
+		t.Fatalf("PUT settings: status %d", got)
+	}
+	status, got, _ := st.post(t, `{"phone":"+1 201 555 0123","name":"Ann"}`)
+	alt, _ := got["alternatives"].(map[string]any)
+	if status != http.StatusOK || alt["chat_url"] != "https://help.example.net/chat" || alt["hours"] != "24/7" || alt["phone"] != nil {
+		t.Errorf("deflected answer: %d %v; want the saved channels", status, got)
+	}
+}
+
+// A saved dispatch rate is used by the queue without a restart.
+func TestSavedDispatchRateUsedByQueue(t *testing.T) {
+	st := newStack(t, nil, &contactflows.Simulator{})
+	s := st.engine.Settings()
+	s.Dispatch.CountryRatePerMinute = 1
+	b, _ := json.Marshal(s)
+	if got := st.api(t, http.MethodPut, adminAPIPrefix+"/settings", st.token(t, auth.RoleAdmin), "application/json", string(b), nil); got != http.StatusOK {
+		t.Fatalf("PUT settings: status %d", got)
+	}
+	for _, phone := range []string{"+1 201 555 0123", "+1 201 555 0124"} {
+		status, got, _ := st.post(t, `{"phone":"`+phone+`","name":"Ann"}`)
+		if status != http.StatusAccepted {
+			t.Fatalf("callback %s: %d %v", phone, status, got)
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for len(st.sim.Calls()) < 1 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(500 * time.Millisecond)
+	if got := len(st.sim.Calls()); got != 1 {
+		t.Errorf("calls placed to one country at 1 a minute: got %d, want 1", got)
+	}
+}

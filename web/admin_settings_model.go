@@ -1,0 +1,135 @@
+package web
+
+import "net/url"
+
+// SettingsForm is the risk settings editor: every value as text, as the
+// admin typed it, and the problems found with it.
+type SettingsForm struct {
+	// Weights lists every reason code, in order.
+	Weights []WeightRow
+	// DeflectAt and BlockAt are the score thresholds.
+	DeflectAt, BlockAt string
+	// Velocity lists the counted dimensions.
+	Velocity []VelocityDim
+	// HostingASNs lists autonomous system numbers, one per line or comma.
+	HostingASNs string
+	// RequireAuth deflects visitors the host site did not vouch for.
+	RequireAuth bool
+	// Spend caps, budget and costs; Costs is one "CC=cost" per line.
+	NumberPerHour, NumberPerDay, DailyBudget, DefaultCost, Costs string
+	// Screening of inbound callers.
+	ScreenVelocity   []LimitRow
+	FailedChallenges LimitRow
+	PassAt           string
+	// ChatURL, Phone and Hours are the deflection channels.
+	ChatURL, Phone, Hours string
+	// RatePerMinute and CountryRatePerMinute are the dispatch rates.
+	RatePerMinute, CountryRatePerMinute string
+	// Errors maps a field's path (as its input's name) to its problem.
+	Errors map[string]string
+	// Summary lists every problem, "field: message".
+	Summary []string
+	// JSON is the settings in force, indented, for review.
+	JSON string
+}
+
+// WeightRow is one reason code's weight.
+type WeightRow struct {
+	// Code is the reason code; Description explains it when known.
+	Code, Description string
+	// Effect is "blocks", "deflects" or "" (score only).
+	Effect string
+	// Weight is the weight as typed; Default is the shipped one.
+	Weight  string
+	Default int
+	// Monitor is true when the code is recorded only.
+	Monitor bool
+}
+
+// VelocityDim is one counted dimension and its windows.
+type VelocityDim struct {
+	// Label names the dimension for people.
+	Label string
+	// Limits are its windows; empty rows add a window.
+	Limits []LimitRow
+}
+
+// LimitRow is one count threshold over a window, as typed.
+type LimitRow struct {
+	// Path is the field path, e.g. "velocity.ip[0]"; inputs are named
+	// Path+".window", ".warning" and ".critical".
+	Path                      string
+	Window, Warning, Critical string
+}
+
+// err returns the problem with the field named path, or "".
+func (f SettingsForm) err(path string) string { return f.Errors[path] }
+
+// PolicyModel is the country policy editor.
+type PolicyModel struct {
+	// Account is the account policy.
+	Account PolicyView
+	// Flows are the named flows' policies, by name.
+	Flows []PolicyView
+	// Regions are the countries a rule can name.
+	Regions []Region
+	// Resolve is the resolve tool's question and answer.
+	Resolve ResolveView
+}
+
+// PolicyView is one policy: its default and its country rules.
+type PolicyView struct {
+	// Flow is the flow's name; empty for the account policy.
+	Flow string
+	// Default is ALLOW, BLOCK, MONITOR, or "" to defer to the account.
+	Default string
+	// Rules are its country rules, by country name.
+	Rules []CountryRule
+}
+
+// CountryRule is one country's mode in a policy.
+type CountryRule struct {
+	Code, Name, Mode string
+}
+
+// ResolveView is the resolve tool: a flow and country, and the mode
+// they resolve to.
+type ResolveView struct {
+	// Flow and Country are the question; Asked is true once asked.
+	Flow, Country string
+	Asked         bool
+	// Mode is the effective mode; Rule names the rule that decided.
+	Mode, Rule string
+	// Error says why the question could not be answered.
+	Error string
+}
+
+// Modes are the country policy modes, in the order the console offers them.
+var Modes = []string{"ALLOW", "MONITOR", "BLOCK"}
+
+// modeBadge is the badge class of a mode.
+func modeBadge(mode string) string {
+	switch mode {
+	case "BLOCK":
+		return "badge badge-block"
+	case "MONITOR":
+		return "badge badge-monitor"
+	}
+	return "badge badge-allow"
+}
+
+// policyPath is where a policy's forms post: the account's or a flow's.
+func policyPath(p PolicyView) string {
+	if p.Flow == "" {
+		return "/admin/policy/account"
+	}
+	return "/admin/policy/flows/" + url.PathEscape(p.Flow)
+}
+
+// orAccount names a policy in test ids: its flow, or "account".
+func orAccount(flow string) string {
+	if flow == "" {
+		return "account"
+	}
+	return flow
+}
