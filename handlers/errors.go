@@ -31,6 +31,7 @@ const (
 	codeInvalidFlow      = "invalid_flow"
 	codeInvalidRegion    = "invalid_region"
 	codeInvalidOutcome   = "invalid_outcome"
+	codeInvalidFilter    = "invalid_filter"
 	codeUnauthorized     = "unauthorized"
 	codeForbidden        = "forbidden"
 	codeReasonTooLong    = "reason_too_long"
@@ -60,6 +61,7 @@ var statusByCode = map[string]int{
 	codeInvalidFlow:      http.StatusUnprocessableEntity,
 	codeInvalidRegion:    http.StatusUnprocessableEntity,
 	codeInvalidOutcome:   http.StatusUnprocessableEntity,
+	codeInvalidFilter:    http.StatusUnprocessableEntity,
 	codeUnauthorized:     http.StatusUnauthorized,
 	codeForbidden:        http.StatusForbidden,
 	codeReasonTooLong:    http.StatusUnprocessableEntity,
