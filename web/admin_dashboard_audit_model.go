@@ -1,6 +1,9 @@
 package web
 
-import "time"
+import (
+	"strconv"
+	"time"
+)
 
 // AuditActions are the action prefixes the audit log's filter offers.
 func AuditActions() []string {
@@ -61,4 +64,13 @@ func FormatSeconds(t time.Time) string {
 		return "—"
 	}
 	return t.UTC().Format("2006-01-02 15:04:05 UTC")
+}
+
+// formatCount shows a count with thousands separators, e.g. "100,000".
+func formatCount(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
