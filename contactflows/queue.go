@@ -198,6 +198,7 @@ func (q *Queue) Record(ctx context.Context, d risk.Decision, call *Call) error {
 		if call != nil {
 			p.XAdd(ctx, &redis.XAddArgs{Stream: queueKey, Values: []any{"id", call.ID, "call", cj}})
 		}
+		q.countDecision(ctx, p, d)
 		return nil
 	})
 	var rerr redis.Error

@@ -236,6 +236,7 @@ func (q *Queue) process(ctx context.Context, consumer string, m redis.XMessage) 
 		var found *redis.Cmd
 		q.settle(ctx, m.ID, func(p redis.Pipeliner) {
 			found = finishScript.Eval(ctx, p, []string{callKey(id)}, state, r.ProviderID, r.Outcome)
+			countPlaced(ctx, p, q.now())
 		})
 		log.Info("call placed", slog.String("provider_id", r.ProviderID), slog.Int64("attempt", attempt), slog.String("outcome", r.Outcome))
 		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)

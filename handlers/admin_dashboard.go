@@ -1,7 +1,157 @@
 package handlers
 
-import "github.com/labstack/echo/v4"
+import (
+	"math"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/risk"
+	"github.com/tollgate/tollgate/web"
+)
 
 // registerDashboardRoutes lists the routes of the dashboard and the audit log: console pages on pages,
 // their JSON twins on api.
-func (s *server) registerDashboardRoutes(pages, api *echo.Group) {}
+func (s *server) registerDashboardRoutes(pages, api *echo.Group) {
+	// The dashboard: key figures, hourly and daily charts, top refused values.
+	pages.GET("/dashboard", s.handleDashboardShow)
+	// The audit log, filtered, newest first, a page at a time.
+	pages.GET("/audit", s.handleAuditShow)
+	// The audit log's matching entries as CSV.
+	pages.GET("/audit/export.csv", s.handleAuditExport)
+	// One audit entry with its before and after.
+	pages.GET("/audit/:id", s.handleAuditEntryShow)
+
+	// The dashboard's numbers.
+	api.GET("/dashboard", s.handleAPIDashboard)
+	// The audit log, filtered, a page at a time.
+	api.GET("/audit", s.handleAPIAudit)
+	// The audit log's matching entries as CSV.
+	api.GET("/audit/export.csv", s.handleAuditExport)
+	// One audit entry.
+	api.GET("/audit/:id", s.handleAPIAuditEntry)
+}
+
+// topN is how many values each top list shows.
+const topN = 10
+
+// dashboard is the dashboard's numbers, the JSON answer of
+// GET /api/v1/admin/dashboard.
+type dashboard struct {
+	// Requests24h, Allowed24h, Deflected24h and Blocked24h count the
+	// decisions of the last 24 hours, the current hour included.
+	Requests24h  int64 `json:"requests_24h"`
+	Allowed24h   int64 `json:"allowed_24h"`
+	Deflected24h int64 `json:"deflected_24h"`
+	Blocked24h   int64 `json:"blocked_24h"`
+	// BlockedPercent and DeflectedPercent are shares of Requests24h.
+	BlockedPercent   float64 `json:"blocked_percent"`
+	DeflectedPercent float64 `json:"deflected_percent"`
+	// PlacedToday counts the calls providers accepted since midnight UTC.
+	PlacedToday int64 `json:"placed_today"`
+	// SpendAvoided7d is the estimated cost of the calls refused in the
+	// last 7 days at today's costs, in minor units.
+	SpendAvoided7d int64 `json:"spend_avoided_7d_minor"`
+	// Hours and Days are the chart data, oldest first.
+	Hours []contactflows.Bucket `json:"hours"`
+	Days  []contactflows.Bucket `json:"days"`
+	// TopDays is how many UTC days Top covers: 1 (today) or 7.
+	TopDays int `json:"top_days"`
+	// Top lists the most refused values; numbers are masked.
+	Top contactflows.Top `json:"top"`
+}
+
+// loadDashboard reads the stats and works out the dashboard's numbers;
+// the top lists cover the days of the request's top parameter.
+func (s *server) loadDashboard(c echo.Context) (dashboard, error) {
+	days := 1
+	switch c.QueryParam("top") {
+	case "", "1":
+	case "7":
+		days = 7
+	default:
+		return dashboard{}, fieldError(codeInvalidFilter, "top", "top must be 1 (today) or 7 (the last 7 days).")
+	}
+	st, err := s.console.Queue.Stats(c.Request().Context(), s.now(), days, topN)
+	if err != nil {
+		return dashboard{}, &appError{Code: codeUnavailable, Err: err}
+	}
+	d := dashboard{Hours: st.Hours, Days: st.Days, TopDays: st.TopDays, Top: st.Top}
+	for _, h := range st.Hours {
+		d.Allowed24h += h.Allow
+		d.Deflected24h += h.Deflect
+		d.Blocked24h += h.Block
+	}
+	d.Requests24h = d.Allowed24h + d.Deflected24h + d.Blocked24h
+	d.BlockedPercent, d.DeflectedPercent = percent(d.Blocked24h, d.Requests24h), percent(d.Deflected24h, d.Requests24h)
+	if n := len(st.Days); n > 0 {
+		d.PlacedToday = st.Days[n-1].Placed
+	}
+	spend := s.console.Engine.Settings().Spend
+	for country, n := range st.RefusedByCountry {
+		d.SpendAvoided7d += n * spend.Cost(country)
+	}
+	d.Top.Numbers = make([]contactflows.Ranked, len(st.Top.Numbers))
+	for i, r := range st.Top.Numbers {
+		d.Top.Numbers[i] = contactflows.Ranked{Value: risk.MaskNumber(r.Value), Count: r.Count}
+	}
+	return d, nil
+}
+
+// percent is part of whole in percent to one decimal; 0 for an empty whole.
+func percent(part, whole int64) float64 {
+	if whole == 0 {
+		return 0
+	}
+	return math.Round(float64(part)*1000/float64(whole)) / 10
+}
+
+// handleDashboardShow shows the dashboard.
+func (s *server) handleDashboardShow(c echo.Context) error {
+	d, err := s.loadDashboard(c)
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, web.DashboardPage(s.frame(c, web.SectionDashboard), dashboardModel(d)))
+}
+
+// handleAPIDashboard answers the dashboard's numbers as JSON.
+func (s *server) handleAPIDashboard(c echo.Context) error {
+	d, err := s.loadDashboard(c)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, d)
+}
+
+func dashboardModel(d dashboard) web.DashboardModel {
+	return web.DashboardModel{
+		Requests24h: d.Requests24h, BlockedPct: d.BlockedPercent, DeflectedPct: d.DeflectedPercent,
+		PlacedToday: d.PlacedToday, AvoidedMinor: d.SpendAvoided7d,
+		Hours: chartBars(d.Hours), Days: chartBars(d.Days), TopDays: d.TopDays,
+		Tops: []web.TopList{
+			{ID: "number-countries", Title: "Number countries", Column: "Country", Rows: topRows(d.Top.NumberCountries)},
+			{ID: "ip-countries", Title: "IP countries", Column: "Country", Rows: topRows(d.Top.IPCountries)},
+			{ID: "prefixes", Title: "Number prefixes", Column: "Prefix", Rows: topRows(d.Top.Prefixes)},
+			{ID: "ips", Title: "IP addresses", Column: "IP", Rows: topRows(d.Top.IPs)},
+			{ID: "numbers", Title: "Numbers (masked)", Column: "Number", Rows: topRows(d.Top.Numbers)},
+		},
+	}
+}
+
+func chartBars(bs []contactflows.Bucket) []web.ChartBar {
+	out := make([]web.ChartBar, len(bs))
+	for i, b := range bs {
+		out[i] = web.ChartBar{Start: b.Start, Allow: b.Allow, Deflect: b.Deflect, Block: b.Block}
+	}
+	return out
+}
+
+func topRows(rs []contactflows.Ranked) []web.TopRow {
+	out := make([]web.TopRow, len(rs))
+	for i, r := range rs {
+		out[i] = web.TopRow{Value: r.Value, Count: r.Count}
+	}
+	return out
+}

@@ -50,7 +50,7 @@ func TestAdminCallsRetryAndDiscard(t *testing.T) {
 
 	admin := st.signIn(t, auth.RoleAdmin)
 	status, _, body := admin.get(t, "/admin/calls")
-	if status != http.StatusOK || !strings.Contains(body, `data-testid="count-dead">2<`) || !strings.Contains(body, `data-testid="retry-`+ids[0]+`"`) ||
+	if status != http.StatusOK || !strings.Contains(body, `data-testid="card-dead-value">2<`) || !strings.Contains(body, `data-testid="retry-`+ids[0]+`"`) ||
 		!strings.Contains(body, "carrier refused the number") {
 		t.Fatalf("queue page: status %d, no dead letters with Retry:\n%s", status, body)
 	}

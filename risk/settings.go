@@ -140,6 +140,10 @@ type Spend struct {
 	DefaultCost int64 `json:"default_cost"`
 }
 
+// Cost returns the estimated cost of one call to country, in minor units:
+// its entry in Costs, or DefaultCost.
+func (s Spend) Cost(country string) int64 { return s.cost(country) }
+
 // cost returns the estimated cost of one call to country.
 func (s Spend) cost(country string) int64 {
 	if c, ok := s.Costs[country]; ok {

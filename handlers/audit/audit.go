@@ -5,6 +5,7 @@ package audit
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -161,4 +162,32 @@ func entryOf(m redis.XMessage) Entry {
 		e.After = json.RawMessage(a)
 	}
 	return e
+}
+
+// ErrNoEntry means no entry has the ID asked for: it never existed, was
+// trimmed, or the ID is malformed.
+var ErrNoEntry = errors.New("audit: no such entry")
+
+// Get returns the entry with ID id, or ErrNoEntry.
+func (l *Log) Get(ctx context.Context, id string) (Entry, error) {
+	if !ValidID(id) {
+		return Entry{}, ErrNoEntry
+	}
+	msgs, err := l.rdb.XRangeN(ctx, Key, id, id, 1).Result()
+	if err != nil {
+		return Entry{}, fmt.Errorf("audit: %w", err)
+	}
+	if len(msgs) == 0 {
+		return Entry{}, ErrNoEntry
+	}
+	return entryOf(msgs[0]), nil
+}
+
+// ValidID reports whether id has the form of an entry ID,
+// "<milliseconds>-<sequence>".
+func ValidID(id string) bool {
+	ms, seq, ok := strings.Cut(id, "-")
+	_, err1 := strconv.ParseUint(ms, 10, 64)
+	_, err2 := strconv.ParseUint(seq, 10, 64)
+	return ok && err1 == nil && err2 == nil
 }

@@ -1,0 +1,170 @@
+package web
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// DashboardModel is what the dashboard shows.
+type DashboardModel struct {
+	// Requests24h counts the decisions of the last 24 hours.
+	Requests24h int64
+	// BlockedPct and DeflectedPct are the shares of Requests24h blocked
+	// and deflected, in percent.
+	BlockedPct, DeflectedPct float64
+	// PlacedToday counts the calls placed since midnight UTC.
+	PlacedToday int64
+	// AvoidedMinor is the estimated cost of the calls refused in the last
+	// 7 days, in minor units of the account's currency.
+	AvoidedMinor int64
+	// Hours are the last 24 hours' bars, Days the last 7 days', oldest
+	// first.
+	Hours, Days []ChartBar
+	// TopDays is how many days the top lists cover: 1 or 7.
+	TopDays int
+	// Tops are the top lists, in the order shown.
+	Tops []TopList
+}
+
+// Empty reports whether nothing was decided in the last 7 days.
+func (m DashboardModel) Empty() bool {
+	for _, b := range m.Days {
+		if b.Allow+b.Deflect+b.Block > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// ChartBar is one bar of a stacked chart: an hour or a day.
+type ChartBar struct {
+	// Start is when the hour or day began.
+	Start time.Time
+	// Allow, Deflect and Block count the decisions of each action.
+	Allow, Deflect, Block int64
+}
+
+// TopList is one top-ten table.
+type TopList struct {
+	// ID names the list in data-testid, e.g. "ips".
+	ID string
+	// Title heads the table; Column names its value column.
+	Title, Column string
+	// Rows are the values, most refused first.
+	Rows []TopRow
+}
+
+// TopRow is one value of a top list and its refused requests.
+type TopRow struct {
+	Value string
+	Count int64
+}
+
+// FormatMinor shows an amount in minor units as major units with two
+// decimals, e.g. 12345 as "123.45".
+func FormatMinor(v int64) string {
+	sign := ""
+	if v < 0 {
+		sign, v = "-", -v
+	}
+	return fmt.Sprintf("%s%d.%02d", sign, v/100, v%100)
+}
+
+// formatPct shows a percentage to one decimal.
+func formatPct(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) + "%" }
+
+// Geometry of the charts, in SVG user units.
+const (
+	chartW, chartH         = 720, 220
+	chartLeft, chartBottom = 44, 24
+	chartTop, chartRight   = 12, 8
+	chartPlotW, chartPlotH = chartW - chartLeft - chartRight, chartH - chartTop - chartBottom
+	chartBarShare          = 0.7
+	chartBaseline          = chartTop + chartPlotH
+	chartLabelY            = chartBaseline + 16
+)
+
+// chart is a stacked bar chart laid out for the template.
+type chart struct {
+	ID, Title, Desc string
+	// Max is the tallest bar's total, the top of the scale.
+	Max  int64
+	Bars []chartBar
+	// ViewBox and the axes' coordinates, as SVG attribute values.
+	ViewBox, Left, Right, Top, Base, Mid, LabelY, TickX string
+}
+
+// chartBar is one laid-out bar with its segments and its axis label.
+type chartBar struct {
+	ChartBar
+	Label, Title string
+	X, W, LabelX string
+	ShowLabel    bool
+	Segments     []chartSegment
+	Total        int64
+}
+
+// chartSegment is one action's part of a bar.
+type chartSegment struct {
+	Class, Y, H string
+}
+
+// hourChart lays out the hourly bars, labelling every third hour.
+func hourChart(bars []ChartBar) chart {
+	return layoutChart("hours", "Requests per hour, last 24 hours (UTC)", bars, 3, "15:00")
+}
+
+// dayChart lays out the daily bars, labelling each day.
+func dayChart(bars []ChartBar) chart {
+	return layoutChart("days", "Requests per day, last 7 days (UTC)", bars, 1, "Mon 2")
+}
+
+func layoutChart(id, title string, bars []ChartBar, labelEvery int, layout string) chart {
+	c := chart{
+		ID: id, Title: title, Bars: make([]chartBar, len(bars)),
+		ViewBox: fmt.Sprintf("0 0 %d %d", chartW, chartH),
+		Left:    num(chartLeft), Right: num(chartW - chartRight), Top: num(chartTop), Base: num(chartBaseline),
+		Mid: num(chartTop + chartPlotH/2.0), LabelY: num(chartLabelY), TickX: num(chartLeft - 6),
+	}
+	var total, blocked, deflected int64
+	for _, b := range bars {
+		c.Max = max(c.Max, b.Allow+b.Deflect+b.Block)
+		total += b.Allow + b.Deflect + b.Block
+		blocked += b.Block
+		deflected += b.Deflect
+	}
+	c.Desc = fmt.Sprintf("%d requests: %d allowed, %d deflected, %d blocked. Tallest bar %d.",
+		total, total-blocked-deflected, deflected, blocked, c.Max)
+	slot := float64(chartPlotW) / float64(max(len(bars), 1))
+	scale := 0.0
+	if c.Max > 0 {
+		scale = float64(chartPlotH) / float64(c.Max)
+	}
+	for i, b := range bars {
+		x := float64(chartLeft) + float64(i)*slot
+		cb := chartBar{
+			ChartBar: b, Label: b.Start.UTC().Format(layout), Total: b.Allow + b.Deflect + b.Block,
+			X: num(x + slot*(1-chartBarShare)/2), W: num(slot * chartBarShare), LabelX: num(x + slot/2),
+			ShowLabel: i%labelEvery == 0,
+		}
+		cb.Title = fmt.Sprintf("%s: %d allowed, %d deflected, %d blocked", cb.Label, b.Allow, b.Deflect, b.Block)
+		y := float64(chartBaseline)
+		for _, seg := range []struct {
+			class string
+			n     int64
+		}{{"bar-allow", b.Allow}, {"bar-deflect", b.Deflect}, {"bar-block", b.Block}} {
+			if seg.n == 0 {
+				continue
+			}
+			h := float64(seg.n) * scale
+			y -= h
+			cb.Segments = append(cb.Segments, chartSegment{Class: seg.class, Y: num(y), H: num(h)})
+		}
+		c.Bars[i] = cb
+	}
+	return c
+}
+
+// num formats an SVG coordinate.
+func num(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) }
