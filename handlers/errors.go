@@ -37,6 +37,9 @@ const (
 	codeInvalidReason    = "invalid_reason"
 	codeMissingConsent   = "missing_consent"
 	codeUnavailable      = "unavailable"
+	codeInvalidQuery     = "invalid_query"
+	codeInvalidEntry     = "invalid_entry"
+	codeImportRefused    = "import_refused"
 	codeInternal         = "internal"
 )
 
@@ -66,6 +69,9 @@ var statusByCode = map[string]int{
 	codeInvalidReason:    http.StatusUnprocessableEntity,
 	codeMissingConsent:   http.StatusUnprocessableEntity,
 	codeUnavailable:      http.StatusServiceUnavailable,
+	codeInvalidQuery:     http.StatusUnprocessableEntity,
+	codeInvalidEntry:     http.StatusUnprocessableEntity,
+	codeImportRefused:    http.StatusUnprocessableEntity,
 	codeInternal:         http.StatusInternalServerError,
 }
 

@@ -96,6 +96,11 @@ func run(ctx context.Context, args, environ []string, stdout io.Writer) error {
 	if err := engine.LoadSettings(startCtx); err != nil {
 		return err
 	}
+	if rebuilt, err := engine.EnsureListIndex(startCtx); err != nil {
+		return err
+	} else if len(rebuilt) > 0 {
+		log.Info("list indexes rebuilt", "lists", rebuilt)
+	}
 	if cfg.DemoData {
 		if err := loadDemoData(startCtx, engine); err != nil {
 			return fmt.Errorf("demo data: %w", err)
