@@ -106,6 +106,9 @@ func listPageURL(l risk.List, q risk.ListQuery) string {
 			v.Set(k, s)
 		}
 	}
+	if q.Limit != 0 {
+		v.Set("limit", strconv.Itoa(q.Limit))
+	}
 	if len(v) == 0 {
 		return listPath(l)
 	}

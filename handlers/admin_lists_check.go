@@ -104,7 +104,7 @@ func (s *server) checkImport(l risk.List, r io.Reader) ([]risk.Entry, importRepo
 	cols := map[string]int{"value": 0, "reason": 1, "expires": 2}
 	ch := newEntryChecker(s.console.Engine, l, time.Now(), "line")
 	var entries []risk.Entry
-	for first := true; ; first = false {
+	for first := true; ; {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
 			break
@@ -112,7 +112,11 @@ func (s *server) checkImport(l risk.List, r io.Reader) ([]risk.Entry, importRepo
 		if err != nil {
 			return nil, rep, readImportError(err)
 		}
+		if strings.TrimSpace(strings.Join(rec, "")) == "" {
+			continue
+		}
 		if first {
+			first = false
 			rec[0] = strings.TrimPrefix(rec[0], "\ufeff")
 			if strings.EqualFold(strings.TrimSpace(rec[0]), "value") {
 				cols = map[string]int{}
