@@ -80,11 +80,11 @@ func listParam(c echo.Context) (risk.List, error) {
 }
 
 // listQuery reads a page's query parameters: q, status, author, reason,
-// after and limit.
+// after, before and limit.
 func listQuery(c echo.Context) (risk.ListQuery, error) {
 	q := risk.ListQuery{
 		Prefix: c.QueryParam("q"), Author: c.QueryParam("author"),
-		Reason: c.QueryParam("reason"), After: c.QueryParam("after"),
+		Reason: c.QueryParam("reason"), After: c.QueryParam("after"), Before: c.QueryParam("before"),
 	}
 	var err error
 	if q.Status, err = risk.ParseEntryStatus(c.QueryParam("status")); err != nil {
@@ -101,7 +101,7 @@ func listQuery(c echo.Context) (risk.ListQuery, error) {
 // listPageURL is the address of a page of list l with q's filters.
 func listPageURL(l risk.List, q risk.ListQuery) string {
 	v := url.Values{}
-	for k, s := range map[string]string{"q": q.Prefix, "status": string(q.Status), "author": q.Author, "reason": q.Reason, "after": q.After} {
+	for k, s := range map[string]string{"q": q.Prefix, "status": string(q.Status), "author": q.Author, "reason": q.Reason, "after": q.After, "before": q.Before} {
 		if s != "" {
 			v.Set(k, s)
 		}
@@ -165,16 +165,22 @@ func (s *server) handleListShow(c echo.Context) error {
 		m.Rows = append(m.Rows, web.ListRow{
 			Value: en.Value, Reason: en.Reason, Author: en.Author,
 			Created: en.Created, Expires: en.Expires, Active: en.Active(now),
+			Expiring: en.Active(now) && !en.Expires.IsZero() && en.Expires.Before(now.Add(risk.ExpiringWithin)),
 		})
 	}
-	if q.After != "" {
+	if q.After != "" || q.Before != "" {
 		first := q
-		first.After = ""
+		first.After, first.Before = "", ""
 		m.FirstURL = listPageURL(l, first)
+	}
+	if page.Prev != "" {
+		prev := q
+		prev.After, prev.Before = "", page.Prev
+		m.PrevURL = listPageURL(l, prev)
 	}
 	if page.Next != "" {
 		next := q
-		next.After = page.Next
+		next.After, next.Before = page.Next, ""
 		m.NextURL = listPageURL(l, next)
 	}
 	return s.render(c, http.StatusOK, web.ListsPage(s.frame(c, web.SectionLists), m))

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -127,6 +128,14 @@ func TestAdminListsFilterAndPagination(t *testing.T) {
 	if len(all) != 46 || all[0] != "+88000" || all[45] != "+99" {
 		t.Errorf("paging gave %d rows from %v to %v, want 46 from +88000 to +99", len(all), all[0], all[len(all)-1])
 	}
+	_, _, body := ac.get(t, "/admin/lists/deny_prefix?limit=20&after="+url.QueryEscape(all[39]))
+	m := regexp.MustCompile(`href="([^"]+)" data-testid="prev-page"`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatal("the third page has no link to the previous one")
+	}
+	if _, _, body = ac.get(t, html.UnescapeString(m[1])); !slices.Equal(rowValues(body), all[20:40]) {
+		t.Errorf("previous page: got %v, want %v", rowValues(body), all[20:40])
+	}
 
 	tests := []struct {
 		query string
@@ -145,7 +154,7 @@ func TestAdminListsFilterAndPagination(t *testing.T) {
 			t.Errorf("%s: got %d with %d rows, want 200 with %d", tt.query, status, got, tt.want)
 		}
 	}
-	_, _, body := ac.get(t, "/admin/lists/deny_prefix?status=expired")
+	_, _, body = ac.get(t, "/admin/lists/deny_prefix?status=expired")
 	if !strings.Contains(body, `badge badge-block">expired`) {
 		t.Error("the expired entry has no expired badge")
 	}

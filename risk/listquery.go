@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -64,8 +65,11 @@ type ListQuery struct {
 	Author string
 	// Reason keeps entries whose reason contains it (case-insensitive).
 	Reason string
-	// After is the cursor: the page starts after this value.
+	// After is the cursor of a next page: the page starts after this value.
 	After string
+	// Before is the cursor of a previous page: the page ends before this
+	// value. It is ignored when After is set.
+	Before string
 	// Limit is the page size: 0 is DefaultListLimit, at most MaxListLimit.
 	Limit int
 }
@@ -79,6 +83,9 @@ type ListPage struct {
 	Entries []Entry `json:"entries"`
 	// Next is the cursor of the next page (ListQuery.After); "" on the last.
 	Next string `json:"next,omitempty"`
+	// Prev is the cursor of the previous page (ListQuery.Before); "" on
+	// the first.
+	Prev string `json:"prev,omitempty"`
 	// Total counts the entries whose value matches the prefix; status,
 	// author and reason filters are not counted.
 	Total int64 `json:"total"`
@@ -132,6 +139,16 @@ func lexRange(prefix, after string) (lo, hi string) {
 	return lo, hi
 }
 
+// lexRangeDown returns the ZREVRANGEBYLEX bounds of the values starting
+// with prefix that come before the cursor before.
+func lexRangeDown(prefix, before string) (lo, hi string) {
+	lo, hi = lexRange(prefix, "")
+	if before != "" && (prefix == "" || before <= prefix+"\xff") {
+		hi = "(" + before
+	}
+	return lo, hi
+}
+
 // ListEntries returns a page of list l in value order. The prefix and the
 // cursor use the list's index, so a page costs O(log N + page); status,
 // author and reason are checked entry by entry, reading at most
@@ -158,36 +175,65 @@ func (e *Engine) ListEntries(ctx context.Context, l List, q ListQuery) (ListPage
 	if err != nil {
 		return ListPage{}, fmt.Errorf("count %s entries: %w", l, err)
 	}
-	page.Entries = []Entry{}
+	if q.Before != "" && q.After == "" {
+		entries, more, examined, err := e.scan(ctx, l, q, prefix, q.Before, true, limit)
+		if err != nil {
+			return ListPage{}, err
+		}
+		slices.Reverse(entries)
+		page.Entries, page.Prev, page.Examined = entries, more, examined
+		if len(entries) > 0 {
+			page.Next = entries[len(entries)-1].Value
+		}
+		return page, nil
+	}
+	page.Entries, page.Next, page.Examined, err = e.scan(ctx, l, q, prefix, q.After, false, limit)
+	if err != nil {
+		return ListPage{}, err
+	}
+	if q.After != "" && len(page.Entries) > 0 {
+		page.Prev = page.Entries[0].Value
+	}
+	return page, nil
+}
+
+// scan reads up to limit entries of l that match q, from the cursor on
+// (downwards when reverse), in scan order. more is the cursor to continue
+// from, "" when the scan reached the end of the prefix's range.
+func (e *Engine) scan(ctx context.Context, l List, q ListQuery, prefix, cursor string, reverse bool, limit int) (entries []Entry, more string, examined int, err error) {
+	entries = []Entry{}
 	batch := limit + 1
 	if q.filtered() {
 		batch = max(limit+1, 500)
 	}
 	now := e.now()
-	cursor := q.After
 	for {
-		lo, hi := lexRange(prefix, cursor)
-		values, err := e.rdb.ZRangeByLex(ctx, indexKey(l), &redis.ZRangeBy{Min: lo, Max: hi, Count: int64(batch)}).Result()
+		var values []string
+		if reverse {
+			lo, hi := lexRangeDown(prefix, cursor)
+			values, err = e.rdb.ZRevRangeByLex(ctx, indexKey(l), &redis.ZRangeBy{Min: lo, Max: hi, Count: int64(batch)}).Result()
+		} else {
+			lo, hi := lexRange(prefix, cursor)
+			values, err = e.rdb.ZRangeByLex(ctx, indexKey(l), &redis.ZRangeBy{Min: lo, Max: hi, Count: int64(batch)}).Result()
+		}
 		if err != nil {
-			return ListPage{}, fmt.Errorf("list %s entries: %w", l, err)
+			return nil, "", 0, fmt.Errorf("list %s entries: %w", l, err)
 		}
 		if len(values) == 0 {
-			return page, nil
+			return entries, "", examined, nil
 		}
 		raw, err := e.rdb.HMGet(ctx, listKey(l), values...).Result()
 		if err != nil {
-			return ListPage{}, fmt.Errorf("list %s entries: %w", l, err)
+			return nil, "", 0, fmt.Errorf("list %s entries: %w", l, err)
 		}
 		for i, v := range values {
-			if len(page.Entries) == limit {
-				page.Next = page.Entries[limit-1].Value
-				return page, nil
+			if len(entries) == limit {
+				return entries, entries[limit-1].Value, examined, nil
 			}
-			if page.Examined >= MaxExamined {
-				page.Next = cursor
-				return page, nil
+			if examined >= MaxExamined {
+				return entries, cursor, examined, nil
 			}
-			page.Examined++
+			examined++
 			cursor = v
 			s, ok := raw[i].(string)
 			if !ok {
@@ -195,11 +241,11 @@ func (e *Engine) ListEntries(ctx context.Context, l List, q ListQuery) (ListPage
 			}
 			var en Entry
 			if json.Unmarshal([]byte(s), &en) == nil && q.matches(en, now) {
-				page.Entries = append(page.Entries, en)
+				entries = append(entries, en)
 			}
 		}
 		if len(values) < batch {
-			return page, nil
+			return entries, "", examined, nil
 		}
 	}
 }

@@ -95,6 +95,27 @@ func runListSuite(t *testing.T, st store) {
 		if !slices.Equal(got, all) {
 			t.Errorf("got %v, want %v", got, all)
 		}
+
+		var back []string
+		p := list(t, e, risk.DenyNumber, risk.ListQuery{Limit: 10, After: all[19]})
+		for q := (risk.ListQuery{Limit: 10, Before: p.Entries[0].Value}); ; {
+			prev := list(t, e, risk.DenyNumber, q)
+			back = append(values(prev), back...)
+			if prev.Next != prev.Entries[len(prev.Entries)-1].Value {
+				t.Errorf("previous page: got next %q, want its last value", prev.Next)
+			}
+			if prev.Prev == "" {
+				break
+			}
+			q.Before = prev.Prev
+		}
+		if !slices.Equal(back, all[:20]) || p.Prev != all[20] {
+			t.Errorf("going back: got %v (prev %q), want %v", back, p.Prev, all[:20])
+		}
+		p = list(t, e, risk.DenyNumber, risk.ListQuery{Prefix: "+44207946009", Before: "+442079460100", Limit: 3})
+		if got := values(p); !slices.Equal(got, all[22:]) || p.Prev != all[22] {
+			t.Errorf("previous page of a prefix: got %v prev %q, want %v", got, p.Prev, all[22:])
+		}
 	})
 
 	t.Run("prefix search is normalised per list", func(t *testing.T) {
