@@ -22,7 +22,7 @@ const importBodyLimit = "10M"
 // registerListRoutes lists the routes of the deny and allow list editors, import and export: console pages on pages,
 // their JSON twins on api.
 func (s *server) registerListRoutes(pages, api *echo.Group) {
-	importLimit := middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: importBodyLimit})
+	importLimit := limitImport()
 	// The lists: the first list.
 	pages.GET("/lists", handleRedirect(listPath(risk.Lists()[0])))
 	// One list: tabs, filters, a page of entries.
@@ -50,6 +50,25 @@ func (s *server) registerListRoutes(pages, api *echo.Group) {
 	api.POST("/lists/:list/import", s.handleAPIListImport, importLimit)
 	// The whole list as CSV.
 	api.GET("/lists/:list/export.csv", s.handleListExport)
+}
+
+// importTooLarge is the message of an import over importBodyLimit.
+const importTooLarge = "The import is larger than 10 MB: split it into several files."
+
+// limitImport caps an import's body at importBodyLimit, saying so when it
+// is larger.
+func limitImport() echo.MiddlewareFunc {
+	limit := middleware.BodyLimit(importBodyLimit)
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		h := limit(next)
+		return func(c echo.Context) error {
+			err := h(c)
+			if ae := asAppError(err); err != nil && ae.Code == codeBodyTooLarge {
+				return &appError{Code: codeBodyTooLarge, Message: importTooLarge, Err: err}
+			}
+			return err
+		}
+	}
 }
 
 // listInfo is what the console says about one list.

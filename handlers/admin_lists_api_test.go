@@ -3,6 +3,7 @@ package handlers
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -113,5 +114,25 @@ func TestAdminListsAPIChanges(t *testing.T) {
 	}
 	if actions["list.add"] != 1 || actions["list.remove"] != 1 || actions["list.import"] != 0 {
 		t.Errorf("got audit counts %v, want one add and one remove", actions)
+	}
+}
+
+func TestAdminListsAPIImportLimits(t *testing.T) {
+	st := newStack(t, nil, &contactflows.Simulator{})
+	token := st.token(t, auth.RoleAdmin)
+	var e errorResponse
+	big := strings.Repeat("AS1\n", 11<<20/4)
+	if status := st.api(t, http.MethodPost, "/api/v1/admin/lists/deny_asn/import", token, "text/csv", big, &e); status != http.StatusRequestEntityTooLarge || !strings.Contains(e.Error.Message, "10 MB") {
+		t.Errorf("11 MB: got %d %+v, want 413 naming the limit", status, e)
+	}
+	var lines strings.Builder
+	for i := range maxImportLines + 1 {
+		lines.WriteString("AS" + strconv.Itoa(i+1) + "\n")
+	}
+	if status := st.api(t, http.MethodPost, "/api/v1/admin/lists/deny_asn/import", token, "text/csv", lines.String(), &e); status != http.StatusUnprocessableEntity || !strings.Contains(e.Error.Message, "more than 100000 lines") {
+		t.Errorf("100,001 lines: got %d %+v, want 422 naming the limit", status, e)
+	}
+	if got := st.listValues(t, risk.DenyASN); len(got) != 0 {
+		t.Errorf("deny_asn holds %d values, want none", len(got))
 	}
 }

@@ -168,7 +168,7 @@ func readImportError(err error) *appError {
 	}
 	ae := bodyReadError(err)
 	if ae.Code == codeBodyTooLarge {
-		ae.Message = "The import is larger than 10 MB: split it into several files."
+		ae.Message = importTooLarge
 	}
 	return ae
 }

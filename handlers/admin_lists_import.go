@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"errors"
 	"io"
 	"mime"
 	"net/http"
@@ -32,6 +33,9 @@ func (s *server) handleListImport(c echo.Context) error {
 	l, err := listParam(c)
 	if err != nil {
 		return err
+	}
+	if _, err := c.MultipartForm(); err != nil && !errors.Is(err, http.ErrNotMultipart) {
+		return readImportError(err)
 	}
 	text := c.FormValue("text")
 	var in io.Reader = strings.NewReader(text)
