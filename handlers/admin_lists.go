@@ -1,7 +1,308 @@
 package handlers
 
-import "github.com/labstack/echo/v4"
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/tollgate/tollgate/risk"
+	"github.com/tollgate/tollgate/web"
+)
+
+const adminListsPath = adminPrefix + "/lists"
+
+// importBodyLimit caps the body of an import or a bulk add.
+const importBodyLimit = "10M"
 
 // registerListRoutes lists the routes of the deny and allow list editors, import and export: console pages on pages,
 // their JSON twins on api.
-func (s *server) registerListRoutes(pages, api *echo.Group) {}
+func (s *server) registerListRoutes(pages, api *echo.Group) {
+	importLimit := limitImport()
+	// The lists: the first list.
+	pages.GET("/lists", handleRedirect(listPath(risk.Lists()[0])))
+	// One list: tabs, filters, a page of entries.
+	pages.GET("/lists/:list", s.handleListShow)
+	// Adds or replaces an entry.
+	pages.POST("/lists/:list/entries", s.handleListAdd, limitBody())
+	// Removes the entry whose value is in the form.
+	pages.POST("/lists/:list/remove", s.handleListRemove, limitBody())
+	// The import form: a CSV file or pasted values.
+	pages.GET("/lists/:list/import", s.handleListImportShow)
+	// Checks every line, then adds them all or nothing; shows the report.
+	pages.POST("/lists/:list/import", s.handleListImport, importLimit)
+	// The whole list as CSV.
+	pages.GET("/lists/:list/export.csv", s.handleListExport)
+
+	// Every list with its size.
+	api.GET("/lists", s.handleAPILists)
+	// A page of one list, with the page's query parameters.
+	api.GET("/lists/:list", s.handleAPIList)
+	// Adds entries from JSON, all or nothing.
+	api.POST("/lists/:list/entries", s.handleAPIListAdd, importLimit)
+	// Removes the entry ?value=.
+	api.DELETE("/lists/:list/entries", s.handleAPIListRemove)
+	// Imports a text/csv body, all or nothing, answering the report.
+	api.POST("/lists/:list/import", s.handleAPIListImport, importLimit)
+	// The whole list as CSV.
+	api.GET("/lists/:list/export.csv", s.handleListExport)
+}
+
+// importTooLarge is the message of an import over importBodyLimit.
+const importTooLarge = "The import is larger than 10 MB: split it into several files."
+
+// limitImport caps an import's body at importBodyLimit, saying so when it
+// is larger.
+func limitImport() echo.MiddlewareFunc {
+	limit := middleware.BodyLimit(importBodyLimit)
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		h := limit(next)
+		return func(c echo.Context) error {
+			err := h(c)
+			if ae := asAppError(err); err != nil && ae.Code == codeBodyTooLarge {
+				return &appError{Code: codeBodyTooLarge, Message: importTooLarge, Err: err}
+			}
+			return err
+		}
+	}
+}
+
+// listInfo is what the console says about one list.
+type listInfo struct {
+	Label, Hint, Placeholder string
+}
+
+var listInfos = map[risk.List]listInfo{
+	risk.DenyNumber:  {"Denied numbers", "Exact phone numbers, stored in E.164. Numbers without +country are read in the default region.", "+442079460000"},
+	risk.DenyPrefix:  {"Denied prefixes", "Number prefixes such as +88213 (1 to 15 digits); the longest match wins.", "+88213"},
+	risk.DenyIP:      {"Denied IPs", "Client addresses and networks: IPv4 /8 to /32, IPv6 /16 to /64 or a single /128.", "203.0.113.0/24"},
+	risk.DenyCountry: {"Denied countries", "ISO 3166-1 alpha-2 countries whose visitors (by IP) are refused.", "CU"},
+	risk.DenyASN:     {"Denied ASNs", "Autonomous system numbers whose visitors are refused, e.g. AS16509.", "AS16509"},
+	risk.AllowNumber: {"Allowed numbers", "Numbers exempt from velocity, distinct-count and duplicate checks; the country policy still applies.", "+442079460000"},
+	risk.AllowIP:     {"Allowed IPs", "Trusted networks that skip anonymous-network, hosting and per-IP velocity signals.", "192.0.2.0/24"},
+}
+
+// listPath is the console page of list l.
+func listPath(l risk.List) string { return adminListsPath + "/" + string(l) }
+
+// listParam reads the :list parameter; an unknown list is a 404 naming the lists.
+func listParam(c echo.Context) (risk.List, error) {
+	l, err := risk.ParseList(c.Param("list"))
+	if err != nil {
+		return "", &appError{Code: codeNotFound, Message: err.Error()}
+	}
+	return l, nil
+}
+
+// listQuery reads a page's query parameters: q, status, author, reason,
+// after, before and limit.
+func listQuery(c echo.Context) (risk.ListQuery, error) {
+	q := risk.ListQuery{
+		Prefix: c.QueryParam("q"), Author: c.QueryParam("author"),
+		Reason: c.QueryParam("reason"), After: c.QueryParam("after"), Before: c.QueryParam("before"),
+	}
+	var err error
+	if q.Status, err = risk.ParseEntryStatus(c.QueryParam("status")); err != nil {
+		return q, fieldError(codeInvalidQuery, "status", err.Error())
+	}
+	if v := c.QueryParam("limit"); v != "" {
+		if q.Limit, err = strconv.Atoi(v); err != nil || q.Limit < 1 || q.Limit > risk.MaxListLimit {
+			return q, fieldError(codeInvalidQuery, "limit", "limit must be a number from 1 to "+strconv.Itoa(risk.MaxListLimit)+".")
+		}
+	}
+	return q, nil
+}
+
+// listPageURL is the address of a page of list l with q's filters.
+func listPageURL(l risk.List, q risk.ListQuery) string {
+	v := url.Values{}
+	for k, s := range map[string]string{"q": q.Prefix, "status": string(q.Status), "author": q.Author, "reason": q.Reason, "after": q.After, "before": q.Before} {
+		if s != "" {
+			v.Set(k, s)
+		}
+	}
+	if q.Limit != 0 {
+		v.Set("limit", strconv.Itoa(q.Limit))
+	}
+	if len(v) == 0 {
+		return listPath(l)
+	}
+	return listPath(l) + "?" + v.Encode()
+}
+
+// listTabs returns every list with its size.
+func (s *server) listTabs(c echo.Context) ([]web.ListTab, error) {
+	counts, err := s.console.Engine.ListCounts(c.Request().Context())
+	if err != nil {
+		return nil, &appError{Code: codeUnavailable, Err: err}
+	}
+	tabs := make([]web.ListTab, 0, len(counts))
+	for _, l := range risk.Lists() {
+		tabs = append(tabs, web.ListTab{Name: string(l), Label: listInfos[l].Label, Count: counts[l]})
+	}
+	return tabs, nil
+}
+
+// handleListShow shows a page of one list.
+func (s *server) handleListShow(c echo.Context) error {
+	l, err := listParam(c)
+	if err != nil {
+		return err
+	}
+	q, err := listQuery(c)
+	if err != nil {
+		return err
+	}
+	tabs, err := s.listTabs(c)
+	if err != nil {
+		return err
+	}
+	page, err := s.console.Engine.ListEntries(c.Request().Context(), l, q)
+	if err != nil {
+		return &appError{Code: codeUnavailable, Err: err}
+	}
+	info := listInfos[l]
+	m := web.ListsModel{
+		Tabs: tabs, List: web.ListTab{Name: string(l), Label: info.Label}, Hint: info.Hint, Placeholder: info.Placeholder,
+		Filter:   web.ListFilter{Prefix: q.Prefix, Status: string(q.Status), Author: q.Author, Reason: q.Reason},
+		Total:    page.Total,
+		Examined: page.Examined,
+		Short:    page.Next != "" && len(page.Entries) == 0,
+		ClearURL: listPath(l),
+	}
+	for _, t := range tabs {
+		if t.Name == string(l) {
+			m.List.Count = t.Count
+		}
+	}
+	now := time.Now()
+	for _, en := range page.Entries {
+		m.Rows = append(m.Rows, web.ListRow{
+			Value: en.Value, Reason: en.Reason, Author: en.Author,
+			Created: en.Created, Expires: en.Expires, Active: en.Active(now),
+			Expiring: en.Active(now) && !en.Expires.IsZero() && en.Expires.Before(now.Add(risk.ExpiringWithin)),
+		})
+	}
+	if q.After != "" || q.Before != "" {
+		first := q
+		first.After, first.Before = "", ""
+		m.FirstURL = listPageURL(l, first)
+	}
+	if page.Prev != "" {
+		prev := q
+		prev.After, prev.Before = "", page.Prev
+		m.PrevURL = listPageURL(l, prev)
+	}
+	if page.Next != "" {
+		next := q
+		next.After, next.Before = page.Next, ""
+		m.NextURL = listPageURL(l, next)
+	}
+	return s.render(c, http.StatusOK, web.ListsPage(s.frame(c, web.SectionLists), m))
+}
+
+// handleListAdd adds or replaces one entry from the console's form.
+func (s *server) handleListAdd(c echo.Context) error {
+	l, err := listParam(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	back := listPath(l)
+	chk := newEntryChecker(s.console.Engine, l, time.Now(), "entry")
+	expires, err := formExpiry(c.FormValue("expiry"), c.FormValue("expires_on"), time.Now())
+	if err != nil {
+		return s.redirectBack(c, back, flashError, asAppError(err).message())
+	}
+	en, refused := chk.check(1, c.FormValue("value"), c.FormValue("reason"), "")
+	if refused != "" {
+		return s.redirectBack(c, back, flashError, refused)
+	}
+	en.Expires, en.Author = expires, actorOf(c).Name
+	before, found, err := s.console.Engine.LookupEntry(ctx, l, en.Value)
+	if err != nil {
+		return &appError{Code: codeUnavailable, Err: err}
+	}
+	added, err := s.console.Engine.AddEntry(ctx, l, en)
+	if err != nil {
+		return &appError{Code: codeUnavailable, Err: err}
+	}
+	var was any
+	if found {
+		was = before
+	}
+	s.record(c, "list.add", string(l)+" "+added.Value, was, added)
+	return s.redirectBack(c, back, flashOK, added.Value+" added to "+string(l)+".")
+}
+
+// handleListRemove removes the entry whose value the form names.
+func (s *server) handleListRemove(c echo.Context) error {
+	l, err := listParam(c)
+	if err != nil {
+		return err
+	}
+	back := listPath(l)
+	before, err := s.removeEntry(c, l, c.FormValue("value"))
+	if err != nil {
+		if ae := asAppError(err); ae.Code != codeUnavailable {
+			return s.redirectBack(c, back, flashError, ae.message())
+		}
+		return err
+	}
+	return s.redirectBack(c, back, flashOK, before.Value+" removed from "+string(l)+".")
+}
+
+// removeEntry removes value from list l and records it; a value that is
+// invalid or not listed is an appError saying so.
+func (s *server) removeEntry(c echo.Context, l risk.List, value string) (risk.Entry, error) {
+	ctx := c.Request().Context()
+	if strings.TrimSpace(value) == "" {
+		return risk.Entry{}, fieldError(codeInvalidEntry, "value", "Name the value to remove.")
+	}
+	before, found, err := s.console.Engine.LookupEntry(ctx, l, value)
+	if err != nil {
+		if _, nerr := s.console.Engine.Normalize(l, value); nerr != nil {
+			return risk.Entry{}, fieldError(codeInvalidEntry, "value", nerr.Error())
+		}
+		return risk.Entry{}, &appError{Code: codeUnavailable, Err: err}
+	}
+	if !found {
+		return risk.Entry{}, &appError{Code: codeNotFound, Field: "value", Message: strings.TrimSpace(value) + " is not in " + string(l) + "."}
+	}
+	if err := s.console.Engine.RemoveEntry(ctx, l, before.Value); err != nil {
+		return risk.Entry{}, &appError{Code: codeUnavailable, Err: err}
+	}
+	s.record(c, "list.remove", string(l)+" "+before.Value, before, nil)
+	return before, nil
+}
+
+// formExpiry reads the add form's expiry: never, 1h, 24h, 7d, 30d, or
+// date with the day (UTC) in date.
+func formExpiry(choice, date string, now time.Time) (time.Time, error) {
+	switch choice {
+	case "", "never":
+		return time.Time{}, nil
+	case "1h":
+		return now.Add(time.Hour), nil
+	case "24h":
+		return now.Add(24 * time.Hour), nil
+	case "7d":
+		return now.Add(7 * 24 * time.Hour), nil
+	case "30d":
+		return now.Add(30 * 24 * time.Hour), nil
+	case "date":
+		d, err := time.Parse(time.DateOnly, strings.TrimSpace(date))
+		if err != nil {
+			return time.Time{}, fieldError(codeInvalidEntry, "expires_on", "Pick the expiry date, e.g. 2026-12-31.")
+		}
+		if !d.After(now) {
+			return time.Time{}, fieldError(codeInvalidEntry, "expires_on", "The expiry date "+d.Format(time.DateOnly)+" has passed.")
+		}
+		return d, nil
+	}
+	return time.Time{}, fieldError(codeInvalidEntry, "expiry", "Choose when the entry expires: never, 1h, 24h, 7d, 30d or a date.")
+}

@@ -65,6 +65,10 @@ func listKey(l List) string { return "tg:" + listsTag + ":" + string(l) }
 
 const expiryIndexKey = "tg:" + listsTag + ":expiry"
 
+// indexKey is the lexicographic index of list l: a sorted set of its
+// values, every score 0, kept in step with the hash by every change.
+func indexKey(l List) string { return "tg:" + listsTag + ":idx:" + string(l) }
+
 // NormalizeEntry checks a list value and returns its canonical form, with
 // an error that says what is wrong. Numbers without +country are read in
 // region.
@@ -254,7 +258,9 @@ func (e *Engine) AddEntries(ctx context.Context, l List, entries []Entry) ([]Ent
 		p.HSet(ctx, listKey(l), values...)
 		var expiring []redis.Z
 		var lasting []any
-		for _, en := range out {
+		indexed := make([]redis.Z, len(out))
+		for i, en := range out {
+			indexed[i] = redis.Z{Member: en.Value}
 			member := string(l) + " " + en.Value
 			if en.Expires.IsZero() {
 				lasting = append(lasting, member)
@@ -268,6 +274,7 @@ func (e *Engine) AddEntries(ctx context.Context, l List, entries []Entry) ([]Ent
 		if len(lasting) > 0 {
 			p.ZRem(ctx, expiryIndexKey, lasting...)
 		}
+		p.ZAdd(ctx, indexKey(l), indexed...)
 		return nil
 	})
 	if err != nil {
@@ -285,6 +292,7 @@ func (e *Engine) RemoveEntry(ctx context.Context, l List, value string) error {
 	_, err = e.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.HDel(ctx, listKey(l), v)
 		p.ZRem(ctx, expiryIndexKey, string(l)+" "+v)
+		p.ZRem(ctx, indexKey(l), v)
 		return nil
 	})
 	if err != nil {
@@ -296,12 +304,15 @@ func (e *Engine) RemoveEntry(ctx context.Context, l List, value string) error {
 // sweepScript deletes up to ARGV[2] entries whose expiry (in the index
 // KEYS[1]) is at or before ARGV[1]. It re-reads each expiry as it deletes,
 // so an entry renewed meanwhile stays. KEYS[2] is the key prefix of the
-// lists; all keys share the {lists} hash tag.
+// lists, KEYS[3] that of their lexicographic indexes; all keys share the
+// {lists} hash tag.
 var sweepScript = redis.NewScript(`
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
 for _, m in ipairs(due) do
   local sp = string.find(m, ' ', 1, true)
-  redis.call('HDEL', KEYS[2] .. string.sub(m, 1, sp - 1), string.sub(m, sp + 1))
+  local list, value = string.sub(m, 1, sp - 1), string.sub(m, sp + 1)
+  redis.call('HDEL', KEYS[2] .. list, value)
+  redis.call('ZREM', KEYS[3] .. list, value)
   redis.call('ZREM', KEYS[1], m)
 end
 return #due
@@ -311,7 +322,7 @@ return #due
 // returns how many it removed. Expired entries are already ignored by
 // decisions; sweeping keeps the lists from growing.
 func (e *Engine) SweepExpired(ctx context.Context) (int, error) {
-	n, err := sweepScript.Run(ctx, e.rdb, []string{expiryIndexKey, listKey("")},
+	n, err := sweepScript.Run(ctx, e.rdb, []string{expiryIndexKey, listKey(""), indexKey("")},
 		e.now().Unix(), 1000).Int()
 	if err != nil {
 		return 0, fmt.Errorf("sweep expired entries: %w", err)

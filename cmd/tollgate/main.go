@@ -32,9 +32,12 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	var err error
-	if len(os.Args) > 1 && os.Args[1] == "admin" {
+	switch {
+	case len(os.Args) > 1 && os.Args[1] == "admin":
 		err = runAdmin(ctx, os.Args[2:], os.Environ(), os.Stdin, os.Stdout)
-	} else {
+	case len(os.Args) > 1 && os.Args[1] == "lists":
+		err = runLists(ctx, os.Args[2:], os.Environ(), os.Stdout)
+	default:
 		err = run(ctx, os.Args[1:], os.Environ(), os.Stdout)
 	}
 	if err != nil {
@@ -48,7 +51,7 @@ func run(ctx context.Context, args, environ []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("tollgate", flag.ContinueOnError)
 	fs.SetOutput(stdout)
 	fs.Usage = func() {
-		fmt.Fprintf(stdout, "Usage: tollgate\n       tollgate admin create-user|unlock ...\n\nTollgate is configured by environment variables:\n\n%s", ConfigHelp())
+		fmt.Fprintf(stdout, "Usage: tollgate\n       tollgate admin create-user|unlock ...\n       tollgate lists import|export ...\n\nTollgate is configured by environment variables:\n\n%s", ConfigHelp())
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -98,6 +101,11 @@ func run(ctx context.Context, args, environ []string, stdout io.Writer) error {
 	}
 	if err := engine.LoadSettings(startCtx); err != nil {
 		return err
+	}
+	if rebuilt, err := engine.EnsureListIndex(startCtx); err != nil {
+		return err
+	} else if len(rebuilt) > 0 {
+		log.Info("list indexes rebuilt", "lists", rebuilt)
 	}
 	if cfg.DemoData {
 		if err := loadDemoData(startCtx, engine); err != nil {

@@ -1,0 +1,129 @@
+package handlers
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/tollgate/tollgate/risk"
+)
+
+// listSummary is one list in GET /api/v1/admin/lists.
+type listSummary struct {
+	Name  string `json:"name"`
+	Label string `json:"label"`
+	Count int64  `json:"count"`
+}
+
+// handleAPILists lists the lists with their sizes.
+func (s *server) handleAPILists(c echo.Context) error {
+	counts, err := s.console.Engine.ListCounts(c.Request().Context())
+	if err != nil {
+		return &appError{Code: codeUnavailable, Err: err}
+	}
+	out := make([]listSummary, 0, len(counts))
+	for _, l := range risk.Lists() {
+		out = append(out, listSummary{Name: string(l), Label: listInfos[l].Label, Count: counts[l]})
+	}
+	return c.JSON(http.StatusOK, map[string]any{"lists": out})
+}
+
+// listPageResponse is a page of one list as JSON.
+type listPageResponse struct {
+	List string `json:"list"`
+	risk.ListPage
+}
+
+// handleAPIList answers a page of one list: q, status, author, reason,
+// after and limit as on the console page.
+func (s *server) handleAPIList(c echo.Context) error {
+	l, err := listParam(c)
+	if err != nil {
+		return err
+	}
+	q, err := listQuery(c)
+	if err != nil {
+		return err
+	}
+	page, err := s.console.Engine.ListEntries(c.Request().Context(), l, q)
+	if err != nil {
+		return &appError{Code: codeUnavailable, Err: err}
+	}
+	return c.JSON(http.StatusOK, listPageResponse{List: string(l), ListPage: page})
+}
+
+// entryInput is one entry of POST /api/v1/admin/lists/:list/entries.
+type entryInput struct {
+	Value   string `json:"value"`
+	Reason  string `json:"reason"`
+	Expires string `json:"expires"`
+}
+
+// entryRefusal is a refused entry of a bulk add.
+type entryRefusal struct {
+	Index   int    `json:"index"`
+	Value   string `json:"value"`
+	Message string `json:"message"`
+}
+
+// handleAPIListAdd adds entries from {"entries":[{value,reason,expires}]}:
+// all, or none with a 422 listing each refused index.
+func (s *server) handleAPIListAdd(c echo.Context) error {
+	l, err := listParam(c)
+	if err != nil {
+		return err
+	}
+	var body struct {
+		Entries []entryInput `json:"entries"`
+	}
+	if err := decodeJSON(c.Request(), &body, "entries"); err != nil {
+		return err
+	}
+	if len(body.Entries) == 0 {
+		return fieldError(codeInvalidEntry, "entries", "Send at least one entry: {\"entries\":[{\"value\":\"...\"}]}.")
+	}
+	if len(body.Entries) > maxImportLines {
+		return fieldError(codeInvalidEntry, "entries", "Send at most "+strconv.Itoa(maxImportLines)+" entries at once.")
+	}
+	ch := newEntryChecker(s.console.Engine, l, time.Now(), "entry")
+	entries := make([]risk.Entry, 0, len(body.Entries))
+	var refused []entryRefusal
+	author := actorOf(c).Name
+	for i, in := range body.Entries {
+		en, why := ch.check(i, in.Value, in.Reason, in.Expires)
+		if why != "" {
+			refused = append(refused, entryRefusal{Index: i, Value: in.Value, Message: why})
+			continue
+		}
+		en.Author = author
+		entries = append(entries, en)
+	}
+	if len(refused) > 0 {
+		return c.JSON(http.StatusUnprocessableEntity, map[string]any{
+			"error": errorBody{Code: codeInvalidEntry, Field: "entries",
+				Message: strconv.Itoa(len(refused)) + " of " + strconv.Itoa(len(body.Entries)) + " entries refused; nothing was added."},
+			"refused": refused,
+		})
+	}
+	added, err := s.console.Engine.AddEntries(c.Request().Context(), l, entries)
+	if err != nil {
+		return &appError{Code: codeUnavailable, Err: err}
+	}
+	s.record(c, "list.add", string(l), nil, added)
+	return c.JSON(http.StatusOK, map[string]any{"list": l, "added": added})
+}
+
+// handleAPIListRemove removes the entry ?value=; 404 when it is not listed.
+func (s *server) handleAPIListRemove(c echo.Context) error {
+	l, err := listParam(c)
+	if err != nil {
+		return err
+	}
+	before, err := s.removeEntry(c, l, c.QueryParam("value"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"list": l, "removed": before})
+}

@@ -1,0 +1,58 @@
+package risk_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/tollgate/tollgate/risk"
+)
+
+// BenchmarkListEntries100k reads pages of a 100,000-entry list on a real
+// Redis: the first page, a prefix search, a page deep behind a cursor and
+// a filter by author that matches one entry in a hundred.
+//
+//	go test ./risk -run '^$' -bench ListEntries100k
+func BenchmarkListEntries100k(b *testing.B) {
+	rdb := benchRedis(b)
+	e := newEngine(&testing.T{}, rdb, nil)
+	ctx := context.Background()
+	const n = 100_000
+	entries := make([]risk.Entry, 0, 10_000)
+	for i := range n {
+		author := "bulk"
+		if i%100 == 0 {
+			author = "ann"
+		}
+		entries = append(entries, risk.Entry{Value: fmt.Sprintf("+1201%07d", i), Reason: "bench", Author: author})
+		if len(entries) == cap(entries) {
+			if _, err := e.AddEntries(ctx, risk.DenyNumber, entries); err != nil {
+				b.Fatal(err)
+			}
+			entries = entries[:0]
+		}
+	}
+	queries := []struct {
+		name string
+		q    risk.ListQuery
+	}{
+		{"first-page", risk.ListQuery{}},
+		{"prefix", risk.ListQuery{Prefix: "+1 201 005"}},
+		{"deep-cursor", risk.ListQuery{After: "+12010090000"}},
+		{"author", risk.ListQuery{Author: "ann"}},
+	}
+	for _, bq := range queries {
+		b.Run(bq.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				p, err := e.ListEntries(ctx, risk.DenyNumber, bq.q)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(p.Entries) == 0 {
+					b.Fatal("empty page")
+				}
+			}
+		})
+	}
+}
