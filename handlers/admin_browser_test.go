@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
@@ -96,6 +97,7 @@ func TestConsoleTourInBrowser(t *testing.T) {
 		{"decisions", `[data-testid="decisions-table"]`},
 		{"calls", `[data-testid="queue-counts"]`},
 		{"ivr", `[data-testid="ivr-table"]`},
+		{"lists", `[data-testid="list-table"]`},
 		{"policy", `[data-testid="policy-order"]`},
 		{"settings", `[data-testid="settings-form"]`},
 		{"audit", `[data-testid="audit-table"]`},
@@ -119,4 +121,72 @@ func TestConsoleTourInBrowser(t *testing.T) {
 		t.Fatalf("opening a decision: %v", err)
 	}
 	screenshot(t, ctx, "console-decision.png", "a decision's detail")
+}
+
+// The issue's scenario: an admin signs in, deny-lists a number, a visitor
+// asks for a call to it with the public form, the admin finds the
+// decision blocked with the deny-list reason, marks another request as
+// spam, and sees both changes in the audit log.
+func TestConsoleScenarioInBrowser(t *testing.T) {
+	st := newStack(t, nil, &contactflows.Simulator{})
+	ctx := consoleBrowser(t, st)
+
+	openConsolePage(t, ctx, st.url+"/admin/lists/deny_number", `[data-testid="add-value"]`)
+	if err := chromedp.Do(within(t, ctx),
+		chromedp.SendKeys(chromedp.CSS(`[data-testid="add-value"]`), "+1 201 555 0177"),
+		chromedp.SendKeys(chromedp.CSS(`[data-testid="add-reason"]`), "IRSF wave, ticket 4711"+kb.Enter),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="entry-+12015550177"]`)),
+	); err != nil {
+		t.Fatalf("deny-listing a number: %v", err)
+	}
+	screenshot(t, ctx, "console-scenario-list.png", "the deny list with the new number")
+
+	openConsolePage(t, ctx, st.url+"/", `[data-testid="callback-form"]`)
+	opened := time.Now()
+	if err := chromedp.Do(within(t, ctx),
+		chromedp.SendKeys(chromedp.ID("name"), "Mallory"),
+		chromedp.SendKeys(chromedp.ID("phone"), "+1 201 555 0177"),
+		chromedp.Click(chromedp.ID("consent")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Until(opened.Add(1600 * time.Millisecond))) // the stack's minimum fill time
+	if err := chromedp.Do(within(t, ctx),
+		chromedp.SendKeys(chromedp.ID("phone"), kb.Enter),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="callback-accepted"]`)),
+	); err != nil {
+		t.Fatalf("sending the form: %v", err)
+	}
+
+	openConsolePage(t, ctx, st.url+"/admin/decisions?action=block", `[data-testid="decisions-table"]`)
+	row := text(t, ctx, `[data-testid="decisions-table"] tbody tr`)
+	if !strings.Contains(row, "+1201*****77") || !strings.Contains(row, "deny_number") || !strings.Contains(row, "block") {
+		t.Errorf("newest blocked decision: %q, want +1201*****77 blocked with deny_number", row)
+	}
+	screenshot(t, ctx, "console-scenario-decisions.png", "the blocked decision in the log")
+
+	status, other, _ := st.post(t, `{"phone":"+1 201 555 0188","name":"Bot"}`)
+	if status != 202 {
+		t.Fatalf("second request: status %d", status)
+	}
+	id, _ := other["id"].(string)
+	openConsolePage(t, ctx, st.url+"/admin/decisions", `[data-testid="spam-`+id+`"]`)
+	if err := chromedp.Do(within(t, ctx),
+		chromedp.Click(chromedp.CSS(`[data-testid="spam-`+id+`"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="flash"]`)),
+	); err != nil {
+		t.Fatalf("marking spam: %v", err)
+	}
+	if got := text(t, ctx, `[data-testid="flash"]`); !strings.Contains(got, "+12015550188") {
+		t.Errorf("flash after marking spam: %q, want it to name the number", got)
+	}
+
+	openConsolePage(t, ctx, st.url+"/admin/audit", `[data-testid="audit-table"]`)
+	audit := text(t, ctx, `[data-testid="audit-table"]`)
+	for _, want := range []string{"list.add", "+12015550177", "decision.mark_spam", "admin"} {
+		if !strings.Contains(audit, want) {
+			t.Errorf("audit log lacks %q: %s", want, audit)
+		}
+	}
+	screenshot(t, ctx, "console-scenario-audit.png", "the audit log after the scenario")
 }
