@@ -116,7 +116,7 @@ func (s *server) registerAdminRoutes(e *echo.Echo) {
 	if s.console == nil {
 		return
 	}
-	g := e.Group(adminPrefix, s.adminHeaders, s.adminSessions, s.adminCSRF())
+	g := e.Group(adminPrefix, s.adminHeaders, consoleBodyLimit(), s.adminSessions, s.adminCSRF())
 	// The sign-in form, and its submission.
 	g.GET("/sign-in", s.handleSignInShow)
 	g.POST("/sign-in", s.handleSignIn, limitBody())
@@ -154,6 +154,22 @@ func (s *server) registerAdminRoutes(e *echo.Echo) {
 // handleRedirect answers with a redirect to path.
 func handleRedirect(path string) echo.HandlerFunc {
 	return func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, path) }
+}
+
+// consoleBodyLimit caps console request bodies before anything reads
+// them (the CSRF check parses forms): importBodyLimit for a list import,
+// bodyLimit for everything else.
+func consoleBodyLimit() echo.MiddlewareFunc {
+	small, big := limitBody(), limitImport()
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		limited, imports := small(next), big(next)
+		return func(c echo.Context) error {
+			if c.Path() == adminPrefix+"/lists/:list/import" {
+				return imports(c)
+			}
+			return limited(c)
+		}
+	}
 }
 
 // adminHeaders sets the console's security headers and keeps its pages
