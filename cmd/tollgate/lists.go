@@ -132,9 +132,9 @@ func (c listsClient) importFile(ctx context.Context, list, file string, stdout i
 			fmt.Fprintf(stdout, "line %d\taccepted\t%s\n", l.Line, l.Value)
 		}
 	}
-	fmt.Fprintf(stdout, "%s: %d lines accepted, %d refused\n", list, rep.Accepted, rep.Refused)
+	fmt.Fprintf(stdout, "%s: lines accepted %d, refused %d\n", list, rep.Accepted, rep.Refused)
 	if !rep.Applied {
-		return fmt.Errorf("%d lines refused; nothing was added", rep.Refused)
+		return fmt.Errorf("lines refused: %d; nothing was added", rep.Refused)
 	}
 	fmt.Fprintf(stdout, "%d entries added to %s\n", rep.Accepted, list)
 	return nil

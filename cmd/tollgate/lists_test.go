@@ -72,7 +72,7 @@ func TestListsImportAndExport(t *testing.T) {
 	os.WriteFile(bad, []byte("+447400123456\nnot a number\n"), 0o600)
 	out.Reset()
 	err := runLists(context.Background(), []string{"import", "-list", "deny_number", "-file", bad}, env, &out)
-	if err == nil || !strings.Contains(err.Error(), "1 lines refused") {
+	if err == nil || !strings.Contains(err.Error(), "lines refused: 1") {
 		t.Errorf("got %v, want an error counting the refused line", err)
 	}
 	if !strings.Contains(out.String(), "line 2\trefused\tnot a number\t") {
