@@ -250,11 +250,15 @@ func (s *server) adminCSRF() echo.MiddlewareFunc {
 // csrfRefused is the message of a request the CSRF check refuses.
 const csrfRefused = "The form expired or came from another site. Reload the page and try again."
 
-// sessionUserKey is the session key holding the signed-in user's name.
-const sessionUserKey = "user"
+// Session keys: the signed-in user's name, and its stamp at sign-in.
+const (
+	sessionUserKey  = "user"
+	sessionStampKey = "stamp"
+)
 
 // requireUser lets signed-in users through with their current role; others
-// are sent to the sign-in page (pages) or refused (other methods).
+// are sent to the sign-in page (pages) or refused (other methods). A
+// session of a deleted user, or from before a password change, has ended.
 func (s *server) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		ctx := c.Request().Context()
@@ -269,6 +273,11 @@ func (s *server) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
 				return s.needSignIn(c)
 			}
 			return &appError{Code: codeUnavailable, Err: err}
+		}
+		if u.Stamp != s.console.sessions.GetString(ctx, sessionStampKey) {
+			// The password changed since this session signed in.
+			_ = s.console.sessions.Destroy(ctx)
+			return s.needSignIn(c)
 		}
 		c.Set(actorKey, actor{Name: u.Name, Role: u.Role})
 		return next(c)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"path"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -36,14 +37,16 @@ func (s *server) handleSignIn(c echo.Context) error {
 	case err == nil:
 	case errors.Is(err, auth.ErrBadCredentials), errors.Is(err, auth.ErrLocked), errors.Is(err, auth.ErrThrottled):
 		s.log.Warn("admin sign-in refused", slog.String("user", name), slog.String("ip", clientIP(c).String()), slog.String("why", err.Error()))
-		m.Error = err.Error()
-		status := http.StatusUnauthorized
-		if !errors.Is(err, auth.ErrBadCredentials) {
-			status = http.StatusTooManyRequests
-		}
 		if err == auth.ErrLockedNow {
 			c.Set(actorKey, actor{Name: name})
 			s.record(c, "user.locked", "user "+name, nil, nil)
+		}
+		// A locked account reads as a wrong password: neither says whether
+		// the user exists. An address over its limit is told so.
+		status := http.StatusUnauthorized
+		m.Error = auth.ErrBadCredentials.Error()
+		if errors.Is(err, auth.ErrThrottled) {
+			m.Error, status = err.Error(), http.StatusTooManyRequests
 		}
 		return s.renderSignIn(c, status, m)
 	default:
@@ -53,6 +56,7 @@ func (s *server) handleSignIn(c echo.Context) error {
 		return &appError{Code: codeUnavailable, Err: err}
 	}
 	s.console.sessions.Put(ctx, sessionUserKey, u.Name)
+	s.console.sessions.Put(ctx, sessionStampKey, u.Stamp)
 	c.Set(actorKey, actor{Name: u.Name, Role: u.Role})
 	s.record(c, "user.sign_in", "user "+u.Name, nil, nil)
 	return c.Redirect(http.StatusSeeOther, m.Next)
@@ -69,6 +73,9 @@ func (s *server) handleSignOut(c echo.Context) error {
 // safeNext keeps a post-sign-in destination inside the console; anything
 // else, another host included, goes home.
 func safeNext(next string) string {
+	if p, _, _ := strings.Cut(next, "?"); path.Clean(p) != p && path.Clean(p)+"/" != p {
+		return adminHome
+	}
 	if strings.HasPrefix(next, adminPrefix+"/") && !strings.HasPrefix(next, "//") && !strings.ContainsAny(next, "\\\r\n") &&
 		!strings.HasPrefix(next, adminSignInPath) {
 		return next

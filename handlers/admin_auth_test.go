@@ -71,9 +71,15 @@ func TestAdminSignInFailures(t *testing.T) {
 	}
 	for range auth.DefaultThrottle.AccountFailures - 1 {
 		try("ann", "wrong password here")
+		try("nobody", "wrong password here")
 	}
-	if status, body := try("ann", testPassword); status != http.StatusTooManyRequests || !strings.Contains(body, "locked") {
-		t.Fatalf("after %d failures the right password got %d, want 429 locked", auth.DefaultThrottle.AccountFailures, status)
+	// Locked, the right password is refused, and a locked real user reads
+	// exactly like a locked unknown name.
+	s3, b3 := try("ann", testPassword)
+	s4, b4 := try("nobody", testPassword)
+	if s3 != http.StatusUnauthorized || s4 != http.StatusUnauthorized || between(b3, `sign-in-error">`, "<") != between(b4, `sign-in-error">`, "<") {
+		t.Fatalf("locked: ann got %d, nobody %d, messages %q and %q; want the same 401", s3, s4,
+			between(b3, `sign-in-error">`, "<"), between(b4, `sign-in-error">`, "<"))
 	}
 	entries, _, err := st.audit.List(ctx, audit.Filter{Action: "user.locked"}, "", 10)
 	if err != nil || len(entries) != 1 {
@@ -142,9 +148,11 @@ func TestAdminUsersAndTokens(t *testing.T) {
 	if u, _ := st.users.User(ctx, "admin"); u.Role != auth.RoleAdmin {
 		t.Fatal("the last admin was made a viewer")
 	}
-	admin.post(t, adminTokensPath, url.Values{"label": {"sync"}, "role": {"viewer"}})
-	_, _, page := admin.get(t, adminTokensPath)
+	status, _, page := admin.post(t, adminTokensPath, url.Values{"label": {"sync"}, "role": {"viewer"}})
 	secret := between(page, `data-testid="new-token-secret">`, "<")
+	if status != http.StatusCreated || secret == "" {
+		t.Fatalf("create token: status %d, secret %q", status, secret)
+	}
 	var who whoami
 	if got := st.api(t, http.MethodGet, adminAPIPrefix+"/whoami", secret, "", "", &who); got != http.StatusOK || who.Role != auth.RoleViewer {
 		t.Fatalf("new token: status %d, %+v", got, who)
@@ -187,5 +195,36 @@ func TestAdminBodyLimitBeforeCSRF(t *testing.T) {
 	big := url.Values{"_csrf": {"forged"}, "name": {"eve"}, "padding": {strings.Repeat("x", 100<<10)}}
 	if status, _, _ := admin.post(t, adminUsersPath, big); status != http.StatusRequestEntityTooLarge {
 		t.Fatalf("100 KB form: status %d, want 413 before the CSRF check", status)
+	}
+}
+
+// Changing a user's password ends the sessions signed in with the old one.
+func TestAdminPasswordChangeEndsSessions(t *testing.T) {
+	st := newStack(t, nil, &contactflows.Simulator{})
+	viewer := st.signIn(t, auth.RoleViewer)
+	admin := st.signIn(t, auth.RoleAdmin)
+	if status, _, _ := admin.post(t, adminUsersPath+"/viewer/password", url.Values{"password": {"a brand new password"}}); status != http.StatusSeeOther {
+		t.Fatalf("set password: status %d", status)
+	}
+	if status, loc, _ := viewer.get(t, adminUsersPath); status != http.StatusSeeOther || !strings.HasPrefix(loc, adminSignInPath) {
+		t.Fatalf("old session after the password change: got %d to %q, want the sign-in page", status, loc)
+	}
+	if status, _, _ := admin.get(t, adminUsersPath); status != http.StatusOK {
+		t.Fatalf("the admin's own session ended: status %d", status)
+	}
+}
+
+func TestSafeNext(t *testing.T) {
+	for in, want := range map[string]string{
+		"/admin/lists/deny_ip?q=10.": "/admin/lists/deny_ip?q=10.",
+		"/admin/../../etc":           adminHome,
+		"//evil.example/admin/x":     adminHome,
+		"https://evil.example/admin": adminHome,
+		"/admin/sign-in":             adminHome,
+		"":                           adminHome,
+	} {
+		if got := safeNext(in); got != want {
+			t.Errorf("safeNext(%q) = %q, want %q", in, got, want)
+		}
 	}
 }

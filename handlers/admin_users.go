@@ -101,13 +101,12 @@ func (s *server) handleTokensShow(c echo.Context) error {
 	if err != nil {
 		return &appError{Code: codeUnavailable, Err: err}
 	}
-	ctx := c.Request().Context()
-	secret := s.console.sessions.PopString(ctx, "new_token")
-	return s.render(c, http.StatusOK, web.TokensPage(s.frame(c, web.SectionTokens), tokenRows(tokens), secret))
+	return s.render(c, http.StatusOK, web.TokensPage(s.frame(c, web.SectionTokens), tokenRows(tokens), ""))
 }
 
-// handleTokenCreate makes a token; its secret is shown once, on the next
-// page, and never stored.
+// handleTokenCreate makes a token and answers with the tokens page showing
+// its secret, this once: the secret is never stored, not even in the
+// session.
 func (s *server) handleTokenCreate(c echo.Context) error {
 	ctx := c.Request().Context()
 	role, err := auth.ParseRole(c.FormValue("role"))
@@ -119,8 +118,13 @@ func (s *server) handleTokenCreate(c echo.Context) error {
 		return s.refusal(c, adminTokensPath, err)
 	}
 	s.record(c, "token.create", "token "+t.ID, nil, t)
-	s.console.sessions.Put(ctx, "new_token", secret)
-	return s.redirectBack(c, adminTokensPath, flashOK, "Token "+t.ID+" created. Copy its secret now: it is not shown again.")
+	tokens, err := s.console.Users.Tokens(ctx)
+	if err != nil {
+		return &appError{Code: codeUnavailable, Err: err}
+	}
+	f := s.frame(c, web.SectionTokens)
+	f.Flash, f.FlashKind = "Token "+t.ID+" created. Copy its secret now: it is not shown again.", flashOK
+	return s.render(c, http.StatusCreated, web.TokensPage(f, tokenRows(tokens), secret))
 }
 
 // handleTokenRevoke deletes a token.

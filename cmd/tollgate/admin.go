@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"strings"
 
+	"github.com/tollgate/tollgate/handlers/audit"
 	"github.com/tollgate/tollgate/handlers/auth"
 )
 
@@ -18,9 +19,9 @@ import (
 // With no user at all, demo mode creates "admin" with a random password it
 // logs; otherwise a warning says how to create one. There is never a
 // default password.
-func ensureAdmin(ctx context.Context, users *auth.Store, cfg Config, log *slog.Logger) error {
+func ensureAdmin(ctx context.Context, users *auth.Store, trail *audit.Log, cfg Config, log *slog.Logger) error {
 	if cfg.Admin.User != "" {
-		_, err := users.CreateUser(ctx, cfg.Admin.User, cfg.Admin.Password, auth.RoleAdmin)
+		u, err := users.CreateUser(ctx, cfg.Admin.User, cfg.Admin.Password, auth.RoleAdmin)
 		if errors.Is(err, auth.ErrUserExists) {
 			return nil
 		}
@@ -28,7 +29,7 @@ func ensureAdmin(ctx context.Context, users *auth.Store, cfg Config, log *slog.L
 			return fmt.Errorf("TOLLGATE_ADMIN_USER: %w", err)
 		}
 		log.Info("admin user created from TOLLGATE_ADMIN_USER", "user", cfg.Admin.User)
-		return nil
+		return trail.Record(ctx, "TOLLGATE_ADMIN_USER", "", "user.create", "user "+u.Name, nil, u)
 	}
 	has, err := users.HasUsers(ctx)
 	if err != nil || has {
@@ -40,7 +41,11 @@ func ensureAdmin(ctx context.Context, users *auth.Store, cfg Config, log *slog.L
 		return nil
 	}
 	password := rand.Text()
-	if _, err := users.CreateUser(ctx, "admin", password, auth.RoleAdmin); err != nil {
+	u, err := users.CreateUser(ctx, "admin", password, auth.RoleAdmin)
+	if err != nil {
+		return err
+	}
+	if err := trail.Record(ctx, "demo", "", "user.create", "user "+u.Name, nil, u); err != nil {
 		return err
 	}
 	log.Warn(demoAdminMessage, "user", "admin", "password", password,
@@ -50,6 +55,9 @@ func ensureAdmin(ctx context.Context, users *auth.Store, cfg Config, log *slog.L
 
 // demoAdminMessage is the log line giving the demo admin's password.
 const demoAdminMessage = "DEMO ADMIN: sign in to /admin with this user and password"
+
+// cliActor is the audit log's actor for tollgate admin commands.
+const cliActor = "tollgate admin (command line)"
 
 // runAdmin runs "tollgate admin ...": user management against the Redis
 // that TOLLGATE_REDIS_URL names.
@@ -94,7 +102,7 @@ Both use the Redis of TOLLGATE_REDIS_URL.
 		return err
 	}
 	defer rdb.Close()
-	users := auth.NewStore(rdb, auth.Throttle{})
+	users, trail := auth.NewStore(rdb, auth.Throttle{}), audit.NewLog(rdb)
 	switch args[0] {
 	case "create-user":
 		r, err := auth.ParseRole(*role)
@@ -109,9 +117,15 @@ Both use the Redis of TOLLGATE_REDIS_URL.
 		if err != nil {
 			return err
 		}
+		if err := trail.Record(ctx, cliActor, "", "user.create", "user "+u.Name, nil, u); err != nil {
+			return err
+		}
 		fmt.Fprintf(stdout, "created %s user %s\n", u.Role, u.Name)
 	case "unlock":
 		if err := users.Unlock(ctx, strings.ToLower(*name)); err != nil {
+			return err
+		}
+		if err := trail.Record(ctx, cliActor, "", "user.unlock", "user "+strings.ToLower(*name), nil, nil); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "unlocked %s\n", *name)

@@ -11,6 +11,7 @@ import (
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/tollgate/tollgate/handlers/audit"
 	"github.com/tollgate/tollgate/handlers/auth"
 )
 
@@ -51,27 +52,30 @@ func TestEnsureAdmin(t *testing.T) {
 	rdb := redis.NewClient(&redis.Options{Addr: m.Addr()})
 	defer rdb.Close()
 	ctx := context.Background()
-	users := auth.NewStore(rdb, auth.Throttle{})
+	users, trail := auth.NewStore(rdb, auth.Throttle{}), audit.NewLog(rdb)
 	var logs bytes.Buffer
 	log := newLogger(Config{LogFormat: "text"}, &logs)
 
 	// Production without a configured admin: a warning, no user.
-	if err := ensureAdmin(ctx, users, Config{}, log); err != nil {
+	if err := ensureAdmin(ctx, users, trail, Config{}, log); err != nil {
 		t.Fatal(err)
 	}
 	if has, _ := users.HasUsers(ctx); has || !strings.Contains(logs.String(), "tollgate admin create-user") {
 		t.Fatalf("production start made a user (%v) or did not say how to: %s", has, logs.String())
 	}
 	cfg := Config{Admin: AdminConfig{User: "ann", Password: "correct horse battery"}}
-	if err := ensureAdmin(ctx, users, cfg, log); err != nil {
+	if err := ensureAdmin(ctx, users, trail, cfg, log); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := users.Authenticate(ctx, "ann", "correct horse battery", "192.0.2.1"); err != nil {
 		t.Fatalf("configured admin cannot sign in: %v", err)
 	}
+	if e, _, _ := trail.List(ctx, audit.Filter{Action: "user.create"}, "", 5); len(e) != 1 || e[0].Actor != "TOLLGATE_ADMIN_USER" {
+		t.Fatalf("audit of the configured admin: %+v", e)
+	}
 	// A restart with another configured password keeps the user's own.
 	cfg.Admin.Password = "another password!"
-	if err := ensureAdmin(ctx, users, cfg, log); err != nil {
+	if err := ensureAdmin(ctx, users, trail, cfg, log); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := users.Authenticate(ctx, "ann", "correct horse battery", "192.0.2.1"); err != nil {
@@ -96,6 +100,12 @@ func TestRunAdminCommands(t *testing.T) {
 	}
 	if err := runAdmin(ctx, []string{"unlock", "-name", "ann"}, env, nil, &out); err != nil {
 		t.Fatal(err)
+	}
+	rdb := redis.NewClient(&redis.Options{Addr: m.Addr()})
+	defer rdb.Close()
+	entries, _, _ := audit.NewLog(rdb).List(ctx, audit.Filter{Actor: cliActor}, "", 5)
+	if len(entries) != 2 || entries[0].Action != "user.unlock" || entries[1].Action != "user.create" {
+		t.Fatalf("audit of the commands: %+v", entries)
 	}
 	if err := runAdmin(ctx, []string{"unlock", "-name", "nobody"}, env, nil, &out); err == nil {
 		t.Fatal("unlocking an unknown user succeeded")

@@ -139,8 +139,8 @@ func run(ctx context.Context, args, environ []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	users := auth.NewStore(rdb, auth.Throttle{})
-	if err := ensureAdmin(startCtx, users, cfg, log); err != nil {
+	users, trail := auth.NewStore(rdb, auth.Throttle{}), audit.NewLog(rdb)
+	if err := ensureAdmin(startCtx, users, trail, cfg, log); err != nil {
 		return fmt.Errorf("admin user: %w", err)
 	}
 	e := handlers.NewServer(handlers.Deps{
@@ -156,7 +156,7 @@ func run(ctx context.Context, args, environ []string, stdout io.Writer) error {
 		BridgeSecrets:   cfg.IVR.BridgeSecrets(),
 		Form:            cfg.formConfig(),
 		Console: &handlers.Console{
-			Users: users, Audit: audit.NewLog(rdb), Sessions: auth.NewSessionStore(rdb),
+			Users: users, Audit: trail, Sessions: auth.NewSessionStore(rdb),
 			Engine: engine, Queue: queue, Challenges: challenges,
 			InsecureCookies: cfg.Admin.InsecureCookies,
 			IdleTimeout:     cfg.Admin.IdleTimeout, Lifetime: cfg.Admin.SessionLifetime,

@@ -85,6 +85,16 @@ func TestAuthenticateThrottles(t *testing.T) {
 		t.Fatalf("address past its limit: %v", err)
 	}
 	m.FastForward(2 * time.Minute)
+	// An unknown name locks like a real one.
+	for range 2 {
+		s.Authenticate(ctx, "ghost", "x", "192.0.2.2")
+	}
+	if _, err := s.Authenticate(ctx, "ghost", "x", "192.0.2.2"); err != ErrLocked {
+		t.Fatalf("unknown name past its limit: %v, want ErrLocked", err)
+	}
+	if _, err := s.Authenticate(ctx, "ghost", "x", "192.0.2.3"); err != ErrLocked {
+		t.Fatalf("locked unknown name: %v, want ErrLocked", err)
+	}
 	if _, err := s.Authenticate(ctx, "ann", "correct horse battery", "192.0.2.1"); err != nil {
 		t.Fatalf("address after the window: %v", err)
 	}

@@ -4,6 +4,7 @@ package auth
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"regexp"
@@ -47,13 +48,18 @@ type User struct {
 	Created time.Time `json:"created"`
 	// LockedUntil is set while sign-in is locked after failed attempts.
 	LockedUntil time.Time `json:"locked_until,omitzero"`
+	// Stamp changes with the password: a session signed in under an older
+	// stamp has ended.
+	Stamp string `json:"-"`
 }
 
 // Errors of the user store.
 var (
 	// ErrBadCredentials is a wrong name or password; which is not said.
-	ErrBadCredentials = errors.New("the user name or password is wrong")
-	// ErrLocked is an account locked after too many failed sign-ins.
+	ErrBadCredentials = errors.New("the user name or password is wrong, or the account is locked after repeated failures; try again later or ask an admin")
+	// ErrLocked is an account locked after too many failed sign-ins. An
+	// unknown name locks as a real one does, so a lockout says nothing of
+	// whether the user exists.
 	ErrLocked = errors.New("this account is locked after too many failed sign-ins; try later or ask an admin to unlock it")
 	// ErrLockedNow is the failure that locked the account; it is ErrLocked.
 	ErrLockedNow = fmt.Errorf("%w", ErrLocked)
@@ -178,7 +184,7 @@ func (s *Store) createWithHash(ctx context.Context, name, hash string, role Role
 		return User{}, ErrUserExists
 	}
 	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.HSet(ctx, userKey(name), "role", string(role), "created", u.Created.Unix())
+		p.HSet(ctx, userKey(name), "role", string(role), "created", u.Created.Unix(), "stamp", newStamp())
 		p.SAdd(ctx, usersKey, name)
 		return nil
 	})
@@ -195,12 +201,13 @@ func (s *Store) User(ctx context.Context, name string) (User, error) {
 }
 
 func (s *Store) load(ctx context.Context, name string) (User, string, error) {
-	var hash, role, created *redis.StringCmd
+	var hash, role, created, stamp *redis.StringCmd
 	var locked *redis.DurationCmd
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		hash = p.HGet(ctx, userKey(name), "hash")
 		role = p.HGet(ctx, userKey(name), "role")
 		created = p.HGet(ctx, userKey(name), "created")
+		stamp = p.HGet(ctx, userKey(name), "stamp")
 		locked = p.PTTL(ctx, lockPrefix+name)
 		return nil
 	})
@@ -210,7 +217,7 @@ func (s *Store) load(ctx context.Context, name string) (User, string, error) {
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return User{}, "", fmt.Errorf("load user: %w", err)
 	}
-	u := User{Name: name, Role: Role(role.Val())}
+	u := User{Name: name, Role: Role(role.Val()), Stamp: stamp.Val()}
 	if sec, err := strconv.ParseInt(created.Val(), 10, 64); err == nil {
 		u.Created = time.Unix(sec, 0).UTC()
 	}
@@ -256,8 +263,11 @@ func (s *Store) SetPassword(ctx context.Context, name, password string) error {
 	if _, err := s.User(ctx, name); err != nil {
 		return err
 	}
-	return s.rdb.HSet(ctx, userKey(name), "hash", hash).Err()
+	return s.rdb.HSet(ctx, userKey(name), "hash", hash, "stamp", newStamp()).Err()
 }
+
+// newStamp returns a fresh random user stamp.
+func newStamp() string { return rand.Text() }
 
 // SetRole changes a user's role; the last admin stays an admin.
 func (s *Store) SetRole(ctx context.Context, name string, role Role) error {
@@ -313,37 +323,51 @@ func (s *Store) keepAnAdmin(ctx context.Context, name string) error {
 // address ip; past the throttle's limits it returns ErrLocked or
 // ErrThrottled without checking the password.
 func (s *Store) Authenticate(ctx context.Context, name, password, ip string) (User, error) {
-	ipFails, err := s.rdb.Get(ctx, failIPKey(ip)).Int()
+	var ipFails *redis.StringCmd
+	var locked *redis.DurationCmd
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		ipFails = p.Get(ctx, failIPKey(ip))
+		locked = p.PTTL(ctx, lockPrefix+name)
+		return nil
+	})
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return User{}, fmt.Errorf("sign-in: %w", err)
 	}
-	if ipFails >= s.throttle.IPFailures {
+	if n, _ := ipFails.Int(); n >= s.throttle.IPFailures {
 		return User{}, ErrThrottled
+	}
+	if locked.Val() > 0 {
+		_, _ = VerifyPassword(dummyHash(), password)
+		return User{}, ErrLocked
+	}
+	if CheckUserName(name) != nil {
+		// No key is made from a name no user can have.
+		_, _ = VerifyPassword(dummyHash(), password)
+		return User{}, s.fail(ctx, "", ip, false)
 	}
 	u, hash, err := s.load(ctx, name)
 	if errors.Is(err, ErrNoUser) {
 		_, _ = VerifyPassword(dummyHash(), password)
-		return User{}, s.fail(ctx, "", ip)
+		return User{}, s.fail(ctx, name, ip, false)
 	}
 	if err != nil {
 		return User{}, err
-	}
-	if !u.LockedUntil.IsZero() {
-		return User{}, ErrLocked
 	}
 	ok, err := VerifyPassword(hash, password)
 	if err != nil {
 		return User{}, fmt.Errorf("sign-in: user %s: %w", name, err)
 	}
 	if !ok {
-		return User{}, s.fail(ctx, name, ip)
+		return User{}, s.fail(ctx, name, ip, true)
 	}
 	s.rdb.Del(ctx, failUserKey(name))
 	return u, nil
 }
 
-// fail counts a failed sign-in and locks the account at the limit.
-func (s *Store) fail(ctx context.Context, name, ip string) error {
+// fail counts a failed sign-in against the address and the name, known
+// or not, and locks the name at the limit. ErrLockedNow is returned only
+// for a user that exists, so only real lockouts are reported.
+func (s *Store) fail(ctx context.Context, name, ip string, exists bool) error {
 	w := s.throttle.Window
 	var userFails *redis.IntCmd
 	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
@@ -366,6 +390,9 @@ func (s *Store) fail(ctx context.Context, name, ip string) error {
 		})
 		if err != nil {
 			return fmt.Errorf("sign-in: %w", err)
+		}
+		if !exists {
+			return ErrLocked
 		}
 		return ErrLockedNow
 	}
