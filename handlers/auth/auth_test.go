@@ -146,3 +146,33 @@ func TestTokens(t *testing.T) {
 		t.Fatalf("revoked: %v", err)
 	}
 }
+
+// Two admins demoting each other at once leave one admin, never none.
+func TestConcurrentDemotionsKeepAnAdmin(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	for round := range 20 {
+		s.CreateUser(ctx, "ann", "correct horse battery", RoleAdmin)
+		s.CreateUser(ctx, "bob", "correct horse battery", RoleAdmin)
+		s.SetRole(ctx, "ann", RoleAdmin)
+		s.SetRole(ctx, "bob", RoleAdmin)
+		done := make(chan error, 2)
+		go func() { done <- s.SetRole(ctx, "ann", RoleViewer) }()
+		go func() { done <- s.DeleteUser(ctx, "bob") }()
+		<-done
+		<-done
+		users, err := s.Users(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		admins := 0
+		for _, u := range users {
+			if u.Role == RoleAdmin {
+				admins++
+			}
+		}
+		if admins == 0 {
+			t.Fatalf("round %d: no admin left: %+v", round, users)
+		}
+	}
+}

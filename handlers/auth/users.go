@@ -176,22 +176,28 @@ func (s *Store) CreateUserWithHash(ctx context.Context, name, hash string, role 
 
 func (s *Store) createWithHash(ctx context.Context, name, hash string, role Role) (User, error) {
 	u := User{Name: name, Role: role, Created: s.now().UTC().Truncate(time.Second)}
-	added, err := s.rdb.HSetNX(ctx, userKey(name), "hash", hash).Result()
-	if err != nil {
-		return User{}, fmt.Errorf("create user: %w", err)
-	}
-	if !added {
+	err := s.rdb.Watch(ctx, func(tx *redis.Tx) error {
+		n, err := tx.Exists(ctx, userKey(name)).Result()
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			return ErrUserExists
+		}
+		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			p.HSet(ctx, userKey(name), "hash", hash, "role", string(role), "created", u.Created.Unix(), "stamp", newStamp())
+			p.SAdd(ctx, usersKey, name)
+			return nil
+		})
+		return err
+	}, userKey(name))
+	if errors.Is(err, redis.TxFailedErr) {
 		return User{}, ErrUserExists
 	}
-	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.HSet(ctx, userKey(name), "role", string(role), "created", u.Created.Unix(), "stamp", newStamp())
-		p.SAdd(ctx, usersKey, name)
-		return nil
-	})
-	if err != nil {
+	if err != nil && !errors.Is(err, ErrUserExists) {
 		return User{}, fmt.Errorf("create user: %w", err)
 	}
-	return u, nil
+	return u, err
 }
 
 // User returns one user.
@@ -274,49 +280,67 @@ func (s *Store) SetRole(ctx context.Context, name string, role Role) error {
 	if _, err := ParseRole(string(role)); err != nil {
 		return err
 	}
-	u, err := s.User(ctx, name)
-	if err != nil {
-		return err
-	}
-	if u.Role == RoleAdmin && role != RoleAdmin {
-		if err := s.keepAnAdmin(ctx, name); err != nil {
-			return err
-		}
-	}
-	return s.rdb.HSet(ctx, userKey(name), "role", string(role)).Err()
+	return s.changeKeepingAnAdmin(ctx, name, role != RoleAdmin, func(p redis.Pipeliner) {
+		p.HSet(ctx, userKey(name), "role", string(role))
+	})
 }
 
 // DeleteUser removes a user; the last admin stays.
 func (s *Store) DeleteUser(ctx context.Context, name string) error {
-	u, err := s.User(ctx, name)
-	if err != nil {
-		return err
-	}
-	if u.Role == RoleAdmin {
-		if err := s.keepAnAdmin(ctx, name); err != nil {
-			return err
-		}
-	}
-	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	return s.changeKeepingAnAdmin(ctx, name, true, func(p redis.Pipeliner) {
 		p.Del(ctx, userKey(name), lockPrefix+name, failUserKey(name))
 		p.SRem(ctx, usersKey, name)
-		return nil
 	})
-	return err
 }
 
-// keepAnAdmin refuses when name is the only admin.
-func (s *Store) keepAnAdmin(ctx context.Context, name string) error {
-	users, err := s.Users(ctx)
-	if err != nil {
+// changeKeepingAnAdmin applies write to the user name in a transaction
+// that watches every user, so two admins demoting or deleting each other
+// at once cannot leave none: when demote is set and name is the only
+// admin, it returns ErrLastAdmin.
+func (s *Store) changeKeepingAnAdmin(ctx context.Context, name string, demote bool, write func(p redis.Pipeliner)) error {
+	for range 5 {
+		names, err := s.rdb.SMembers(ctx, usersKey).Result()
+		if err != nil {
+			return fmt.Errorf("change user: %w", err)
+		}
+		keys := []string{usersKey, userKey(name)}
+		for _, n := range names {
+			keys = append(keys, userKey(n))
+		}
+		err = s.rdb.Watch(ctx, func(tx *redis.Tx) error {
+			role, err := tx.HGet(ctx, userKey(name), "role").Result()
+			if errors.Is(err, redis.Nil) {
+				return ErrNoUser
+			}
+			if err != nil {
+				return err
+			}
+			if demote && Role(role) == RoleAdmin {
+				others := 0
+				for _, n := range names {
+					if r, _ := tx.HGet(ctx, userKey(n), "role").Result(); n != name && Role(r) == RoleAdmin {
+						others++
+					}
+				}
+				if others == 0 {
+					return ErrLastAdmin
+				}
+			}
+			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+				write(p)
+				return nil
+			})
+			return err
+		}, keys...)
+		if errors.Is(err, redis.TxFailedErr) {
+			continue
+		}
+		if err != nil && !IsRefusal(err) {
+			return fmt.Errorf("change user: %w", err)
+		}
 		return err
 	}
-	for _, o := range users {
-		if o.Name != name && o.Role == RoleAdmin {
-			return nil
-		}
-	}
-	return ErrLastAdmin
+	return errors.New("auth: the users kept changing; try again")
 }
 
 // Authenticate checks a sign-in. Failures count against the account and the
