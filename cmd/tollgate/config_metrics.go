@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // MetricsConfig is where the Prometheus metrics are served.
@@ -42,9 +43,10 @@ func metricsConfigKeys() []configKey {
 	}
 }
 
-// validate checks the metrics address against the main one.
+// validate checks the metrics address against the main one; port 0 (any
+// free port) may be on both.
 func (m MetricsConfig) validate(addr string) []error {
-	if m.Addr != "" && m.Addr == addr {
+	if m.Addr != "" && m.Addr == addr && !strings.HasSuffix(addr, ":0") {
 		return []error{fmt.Errorf("TOLLGATE_METRICS_ADDR is TOLLGATE_ADDR (%s); give the metrics another port, or leave it empty and set TOLLGATE_METRICS_TOKEN to serve /metrics on the main server", addr)}
 	}
 	return nil
