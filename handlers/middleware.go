@@ -58,6 +58,13 @@ func (s *server) logRequest(c echo.Context, v middleware.RequestLoggerValues) er
 		slog.String("ip", v.RemoteIP),
 		slog.Int64("bytes", v.ResponseSize),
 	)
+	if s.ObserveRequest != nil {
+		route := v.RoutePath
+		if !s.routes[route] {
+			route = ""
+		}
+		s.ObserveRequest(v.Method, route, v.Status, v.Latency)
+	}
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"context"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/netip"
 	"strings"
 	"time"
@@ -106,6 +107,15 @@ type Deps struct {
 	Now func() time.Time
 	// Console is the admin console and its JSON API; nil turns both off.
 	Console *Console
+	// Metrics serves the Prometheus metrics at GET /metrics to requests
+	// bearing MetricsToken; nil or an empty token: no /metrics route.
+	Metrics http.Handler
+	// MetricsToken is the bearer token /metrics asks for.
+	MetricsToken string
+	// ObserveRequest, when set, is told of every request served: its
+	// method, its route pattern (empty when no route matched), its status
+	// and how long it took.
+	ObserveRequest func(method, route string, status int, took time.Duration)
 }
 
 // Branding is the public pages' look and wording.
@@ -147,6 +157,9 @@ type server struct {
 	form *formSettings
 	// console is nil when the console is off.
 	console *adminConsole
+	// routes are the registered route patterns, which ObserveRequest is
+	// given; anything else is reported as no route.
+	routes map[string]bool
 }
 
 // NewServer returns the HTTP server for d with every route registered.
@@ -178,6 +191,11 @@ func NewServer(d Deps) *echo.Echo {
 	s.registerMiddleware(e)
 	s.registerRoutes(e)
 	s.registerAdminRoutes(e)
+	s.registerMetricsRoute(e)
+	s.routes = make(map[string]bool)
+	for _, r := range e.Routes() {
+		s.routes[r.Path] = true
+	}
 	return e
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"slices"
 	"strings"
 )
 
@@ -30,7 +31,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		}
 	}
 	if len(errs) == 0 {
-		errs = append(c.Dial.validate(), c.Admin.validate()...)
+		errs = slices.Concat(c.Dial.validate(), c.Admin.validate(), c.Metrics.validate(c.Addr))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return Config{}, err

@@ -24,6 +24,7 @@ import (
 	"github.com/tollgate/tollgate/handlers"
 	"github.com/tollgate/tollgate/handlers/audit"
 	"github.com/tollgate/tollgate/handlers/auth"
+	"github.com/tollgate/tollgate/handlers/metrics"
 	"github.com/tollgate/tollgate/risk"
 	"github.com/tollgate/tollgate/risk/geo"
 )
@@ -73,6 +74,8 @@ func run(ctx context.Context, args, environ []string, stdout io.Writer) error {
 		return err
 	}
 	defer closeStore()
+	m := metrics.New()
+	rdb.AddHook(m.RedisHook())
 
 	gdb, err := openGeoIP(cfg)
 	if err != nil {
@@ -120,10 +123,13 @@ func run(ctx context.Context, args, environ []string, stdout io.Writer) error {
 		return err
 	}
 	queue, err := contactflows.NewQueue(contactflows.QueueOptions{
-		Redis: rdb, Dialer: dialer, Release: engine.Release, Placed: engine.RecordPlaced, Logger: log,
+		Redis: rdb, Dialer: m.Dialer(cfg.Dial.Dialer, dialer), Release: engine.Release, Placed: engine.RecordPlaced, Logger: log,
 		Workers: cfg.Dial.Workers, Rates: engine.DispatchRates, MaxAttempts: cfg.Dial.MaxAttempts,
 	})
 	if err != nil {
+		return err
+	}
+	if err := m.Register(metrics.NewStore(queue, engine)); err != nil {
 		return err
 	}
 	// The dispatcher outlives the signal: it stops taking calls only after
@@ -144,7 +150,7 @@ func run(ctx context.Context, args, environ []string, stdout io.Writer) error {
 		return fmt.Errorf("admin user: %w", err)
 	}
 	e := handlers.NewServer(handlers.Deps{
-		Engine: engine, Calls: queue, Ready: engine.Ping, Logger: log,
+		Engine: m.Engine(engine), Calls: queue, Ready: engine.Ping, Logger: log,
 		TrustedProxies:  cfg.TrustedProxies,
 		VisitorSecret:   []byte(cfg.API.VisitorTokenSecret),
 		CORSOrigins:     cfg.API.CORSOrigins,
@@ -152,7 +158,7 @@ func run(ctx context.Context, args, environ []string, stdout io.Writer) error {
 		TwilioAuthToken: cfg.Dial.TwilioAuthToken,
 		PublicURL:       cfg.Dial.PublicURL,
 		TwilioContinue:  cfg.Dial.TwilioContinue,
-		Challenges:      challenges,
+		Challenges:      m.Challenges(challenges),
 		BridgeSecrets:   cfg.IVR.BridgeSecrets(),
 		Form:            cfg.formConfig(),
 		Console: &handlers.Console{
@@ -161,6 +167,7 @@ func run(ctx context.Context, args, environ []string, stdout io.Writer) error {
 			InsecureCookies: cfg.Admin.InsecureCookies,
 			IdleTimeout:     cfg.Admin.IdleTimeout, Lifetime: cfg.Admin.SessionLifetime,
 		},
+		Metrics: m.Handler(), MetricsToken: cfg.Metrics.Token, ObserveRequest: m.ObserveRequest,
 	})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -175,6 +182,12 @@ func run(ctx context.Context, args, environ []string, stdout io.Writer) error {
 		MaxHeaderBytes:    32 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	stopMetrics, err := serveMetrics(cfg.Metrics.Addr, m.Handler(), log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer stopMetrics()
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	log.Info("listening", "addr", ln.Addr().String())
