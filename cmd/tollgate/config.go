@@ -67,6 +67,9 @@ type Config struct {
 	IVR IVRConfig
 	// Admin is how the admin console signs people in.
 	Admin AdminConfig
+	// AlertWebhooks receive every spike alert. They may hold secrets in
+	// their paths: never log them whole.
+	AlertWebhooks []string
 	// FormSecret keys the form tokens, or is empty for a random key at
 	// each start. It is a secret: never log it.
 	FormSecret string
@@ -105,7 +108,7 @@ type configKey struct {
 // on TOLLGATE_REDIS_URL, so it comes after it; the form's keys follow the
 // others.
 func configKeys() []configKey {
-	return slices.Concat(coreConfigKeys(), formConfigKeys(), dialConfigKeys(), apiConfigKeys(), ivrConfigKeys(), adminConfigKeys())
+	return slices.Concat(coreConfigKeys(), formConfigKeys(), dialConfigKeys(), apiConfigKeys(), ivrConfigKeys(), adminConfigKeys(), alertConfigKeys())
 }
 
 // coreConfigKeys are the variables of the service itself.
