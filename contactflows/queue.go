@@ -66,6 +66,10 @@ type QueueOptions struct {
 	Placed func(ctx context.Context, number, country string) error
 	// Logger receives a line per call event; nil discards.
 	Logger *slog.Logger
+	// Spikes returns the spike settings in force, e.g.
+	// (*risk.Engine).SpikeSettings: Record counts each decision for spike
+	// detection unless they turn it off. Nil means risk.DefaultSpikes.
+	Spikes func() risk.Spikes
 
 	// Workers is how many calls are dialed at once by this process; 4.
 	Workers int
@@ -154,6 +158,10 @@ func NewQueue(o QueueOptions) (*Queue, error) {
 	if o.Release == nil {
 		o.Release = func(context.Context, string, string) error { return nil }
 	}
+	if o.Spikes == nil {
+		def := risk.DefaultSpikes()
+		o.Spikes = func() risk.Spikes { return def }
+	}
 	if o.Placed == nil {
 		o.Placed = func(context.Context, string, string) error { return nil }
 	}
@@ -199,6 +207,7 @@ func (q *Queue) Record(ctx context.Context, d risk.Decision, call *Call) error {
 			p.XAdd(ctx, &redis.XAddArgs{Stream: queueKey, Values: []any{"id", call.ID, "call", cj}})
 		}
 		q.countDecision(ctx, p, d)
+		q.countSpikes(ctx, p, d)
 		return nil
 	})
 	var rerr redis.Error

@@ -16,6 +16,7 @@ import (
 	"github.com/tollgate/tollgate/handlers/audit"
 	"github.com/tollgate/tollgate/handlers/auth"
 	"github.com/tollgate/tollgate/risk"
+	"github.com/tollgate/tollgate/risk/spike"
 	"github.com/tollgate/tollgate/web"
 )
 
@@ -35,6 +36,9 @@ type Console struct {
 	Queue *contactflows.Queue
 	// Challenges feeds the IVR report; nil leaves it empty.
 	Challenges *contactflows.Challenges
+	// Alerts are the spike alerts the dashboard shows and lifts; nil
+	// shows none.
+	Alerts *spike.Store
 	// InsecureCookies drops the Secure attribute of the console's
 	// cookies, for plain-HTTP development only.
 	InsecureCookies bool
@@ -149,6 +153,7 @@ func (s *server) registerAdminRoutes(e *echo.Echo) {
 	s.registerSettingsRoutes(pages, api)
 	s.registerDecisionRoutes(pages, api)
 	s.registerDashboardRoutes(pages, api)
+	s.registerAlertRoutes(pages, api)
 }
 
 // handleRedirect answers with a redirect to path.

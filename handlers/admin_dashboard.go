@@ -113,7 +113,13 @@ func (s *server) handleDashboardShow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, web.DashboardPage(s.frame(c, web.SectionDashboard), dashboardModel(d)))
+	alerts, err := s.recentAlerts(c, alertsShown)
+	if err != nil {
+		return err
+	}
+	m := dashboardModel(d)
+	m.Alerts = alertRows(alerts, s.now())
+	return s.render(c, http.StatusOK, web.DashboardPage(s.frame(c, web.SectionDashboard), m))
 }
 
 // handleAPIDashboard answers the dashboard's numbers as JSON.

@@ -54,6 +54,7 @@ func settingsForm(s risk.Settings) web.SettingsForm {
 		PassAt:  strconv.Itoa(s.Screening.PassAt),
 		ChatURL: s.Deflect.ChatURL, Phone: s.Deflect.Phone, Hours: s.Deflect.Hours,
 		RatePerMinute: strconv.Itoa(s.Dispatch.RatePerMinute), CountryRatePerMinute: strconv.Itoa(s.Dispatch.CountryRatePerMinute),
+		Spikes: spikesForm(s.Spikes),
 	}
 	defaults := risk.DefaultWeights()
 	for _, code := range reasonCodes() {
@@ -248,6 +249,7 @@ func readSettingsForm(c echo.Context, base risk.Settings) (risk.Settings, *setti
 	s.Deflect = risk.Channels{ChatURL: m.ChatURL, Phone: m.Phone, Hours: m.Hours}
 	m.RatePerMinute = p.int("dispatch.rate_per_minute", &s.Dispatch.RatePerMinute)
 	m.CountryRatePerMinute = p.int("dispatch.country_rate_per_minute", &s.Dispatch.CountryRatePerMinute)
+	m.Spikes = p.spikes(&s.Spikes)
 	return s, p
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/tollgate/tollgate/handlers/audit"
 	"github.com/tollgate/tollgate/handlers/auth"
 	"github.com/tollgate/tollgate/risk"
+	"github.com/tollgate/tollgate/risk/spike"
 )
 
 // stack is the whole service over HTTP: a real engine and call queue on
@@ -36,6 +37,9 @@ type stack struct {
 	audit *audit.Log
 	// skew moves the challenge service's clock ahead of the real one.
 	skew atomic.Int64
+	// alerts are the spike alerts; detector finds them on demand.
+	alerts   *spike.Store
+	detector *spike.Detector
 }
 
 // testFlowKey is the flow API key of every stack.
@@ -56,7 +60,7 @@ func newStack(t *testing.T, settings func(*risk.Settings), sim *contactflows.Sim
 	if _, err := engine.AddEntry(context.Background(), risk.DenyNumber, risk.Entry{Value: "+12015550166", Reason: "fraud", Author: "test"}); err != nil {
 		t.Fatal(err)
 	}
-	queue, err := contactflows.NewQueue(contactflows.QueueOptions{Redis: rdb, Dialer: sim, Release: engine.Release, Placed: engine.RecordPlaced, Rates: engine.DispatchRates})
+	queue, err := contactflows.NewQueue(contactflows.QueueOptions{Redis: rdb, Dialer: sim, Release: engine.Release, Placed: engine.RecordPlaced, Rates: engine.DispatchRates, Spikes: engine.SpikeSettings})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,12 +76,16 @@ func newStack(t *testing.T, settings func(*risk.Settings), sim *contactflows.Sim
 		t.Fatal(err)
 	}
 	st.users, st.audit = auth.NewStore(rdb, auth.Throttle{}), audit.NewLog(rdb)
+	st.alerts = spike.NewStore(rdb, engine)
+	if st.detector, err = spike.NewDetector(spike.DetectorOptions{Redis: rdb, Store: st.alerts, Settings: engine.SpikeSettings, Audit: st.audit}); err != nil {
+		t.Fatal(err)
+	}
 	st.echo = NewServer(Deps{
 		Engine: engine, Calls: queue, Challenges: challenges, FlowAPIKey: testFlowKey,
 		Form: FormConfig{Secret: testSecret, MinFillTime: 1500 * time.Millisecond},
 		Console: &Console{
 			Users: st.users, Audit: st.audit, Sessions: auth.NewSessionStore(rdb),
-			Engine: engine, Queue: queue, Challenges: challenges, InsecureCookies: true,
+			Engine: engine, Queue: queue, Challenges: challenges, Alerts: st.alerts, InsecureCookies: true,
 		},
 	})
 	srv := httptest.NewServer(st.echo)

@@ -105,6 +105,8 @@ type Settings struct {
 	// with the weight they would have added, but scored 0, never blocking
 	// or deflecting.
 	Monitor []string `json:"monitor,omitempty"`
+	// Spikes tunes spike detection, its alerts and automatic blocking.
+	Spikes Spikes `json:"spikes"`
 }
 
 // ScreenSettings tunes ScreenCaller.
@@ -215,6 +217,7 @@ func DefaultSettings() Settings {
 			FailedChallenges: Limit{Duration(24 * time.Hour), 1, 3},
 			PassAt:           -20,
 		},
+		Spikes: DefaultSpikes(),
 	}
 }
 

@@ -87,6 +87,7 @@ func (s Settings) Validate() error {
 	s.Screening.FailedChallenges.validate(&p, "screening.failed_challenges")
 	s.Deflect.validate(&p)
 	s.Dispatch.validate(&p)
+	s.Spikes.validate(&p)
 	return errors.Join(p...)
 }
 

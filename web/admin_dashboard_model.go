@@ -25,6 +25,8 @@ type DashboardModel struct {
 	TopDays int
 	// Tops are the top lists, in the order shown.
 	Tops []TopList
+	// Alerts are the newest spike alerts, newest first.
+	Alerts []AlertRow
 }
 
 // Empty reports whether nothing was decided in the last 7 days.

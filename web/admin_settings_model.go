@@ -25,6 +25,8 @@ type SettingsForm struct {
 	ChatURL, Phone, Hours string
 	// RatePerMinute and CountryRatePerMinute are the dispatch rates.
 	RatePerMinute, CountryRatePerMinute string
+	// Spikes is spike detection and automatic blocking.
+	Spikes SpikesForm
 	// Errors maps a field's path (as its input's name) to its problem.
 	Errors map[string]string
 	// Summary lists every problem, "field: message".
@@ -133,3 +135,24 @@ func orAccount(flow string) string {
 	}
 	return flow
 }
+
+// SpikesForm is the spike detection panel, as typed.
+type SpikesForm struct {
+	// Window and Horizon are durations such as 5m and 3h.
+	Window, Horizon string
+	// Rules are the floor and factor per dimension.
+	Rules []SpikeRuleRow
+	// AutoBlock is off, monitor or on; BlockFor a duration.
+	AutoBlock, BlockFor string
+}
+
+// SpikeRuleRow is one dimension's floor and factor, as typed.
+type SpikeRuleRow struct {
+	// Label names the dimension; Path is its field path, e.g.
+	// "spikes.prefix", with inputs Path+".floor" and ".factor".
+	Label, Path   string
+	Floor, Factor string
+}
+
+// BlockModes are the automatic-blocking modes, in the order offered.
+var BlockModes = []string{"off", "monitor", "on"}

@@ -69,6 +69,9 @@ type Config struct {
 	Admin AdminConfig
 	// Metrics is where the Prometheus metrics are served.
 	Metrics MetricsConfig
+	// AlertWebhooks receive every spike alert. They may hold secrets in
+	// their paths: never log them whole.
+	AlertWebhooks []string
 	// FormSecret keys the form tokens, or is empty for a random key at
 	// each start. It is a secret: never log it.
 	FormSecret string
@@ -107,7 +110,7 @@ type configKey struct {
 // on TOLLGATE_REDIS_URL, so it comes after it; the form's keys follow the
 // others.
 func configKeys() []configKey {
-	return slices.Concat(coreConfigKeys(), formConfigKeys(), dialConfigKeys(), apiConfigKeys(), ivrConfigKeys(), adminConfigKeys(), metricsConfigKeys())
+	return slices.Concat(coreConfigKeys(), formConfigKeys(), dialConfigKeys(), apiConfigKeys(), ivrConfigKeys(), adminConfigKeys(), metricsConfigKeys(), alertConfigKeys())
 }
 
 // coreConfigKeys are the variables of the service itself.

@@ -27,6 +27,7 @@ import (
 	"github.com/tollgate/tollgate/handlers/metrics"
 	"github.com/tollgate/tollgate/risk"
 	"github.com/tollgate/tollgate/risk/geo"
+	"github.com/tollgate/tollgate/risk/spike"
 )
 
 func main() {
@@ -123,7 +124,7 @@ func run(ctx context.Context, args, environ []string, stdout io.Writer) error {
 		return err
 	}
 	queue, err := contactflows.NewQueue(contactflows.QueueOptions{
-		Redis: rdb, Dialer: m.Dialer(cfg.Dial.Dialer, dialer), Release: engine.Release, Placed: engine.RecordPlaced, Logger: log,
+		Redis: rdb, Dialer: m.Dialer(cfg.Dial.Dialer, dialer), Release: engine.Release, Placed: engine.RecordPlaced, Logger: log, Spikes: engine.SpikeSettings,
 		Workers: cfg.Dial.Workers, Rates: engine.DispatchRates, MaxAttempts: cfg.Dial.MaxAttempts,
 	})
 	if err != nil {
@@ -149,6 +150,16 @@ func run(ctx context.Context, args, environ []string, stdout io.Writer) error {
 	if err := ensureAdmin(startCtx, users, trail, cfg, log); err != nil {
 		return fmt.Errorf("admin user: %w", err)
 	}
+	alerts := spike.NewStore(rdb, engine)
+	webhooks := spike.NewWebhooks(spike.WebhookOptions{URLs: cfg.AlertWebhooks, Logger: log})
+	go webhooks.Run(ctx)
+	detector, err := spike.NewDetector(spike.DetectorOptions{
+		Redis: rdb, Store: alerts, Settings: engine.SpikeSettings, Audit: trail, Notify: webhooks, Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	go detector.Run(ctx)
 	e := handlers.NewServer(handlers.Deps{
 		Engine: m.Engine(engine), Calls: queue, Ready: engine.Ping, Logger: log,
 		TrustedProxies:  cfg.TrustedProxies,
@@ -163,7 +174,7 @@ func run(ctx context.Context, args, environ []string, stdout io.Writer) error {
 		Form:            cfg.formConfig(),
 		Console: &handlers.Console{
 			Users: users, Audit: trail, Sessions: auth.NewSessionStore(rdb),
-			Engine: engine, Queue: queue, Challenges: challenges,
+			Engine: engine, Queue: queue, Challenges: challenges, Alerts: alerts,
 			InsecureCookies: cfg.Admin.InsecureCookies,
 			IdleTimeout:     cfg.Admin.IdleTimeout, Lifetime: cfg.Admin.SessionLifetime,
 		},

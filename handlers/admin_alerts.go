@@ -1,0 +1,130 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/tollgate/tollgate/risk/spike"
+	"github.com/tollgate/tollgate/web"
+)
+
+// alertsShown is how many alerts the dashboard's panel shows.
+const alertsShown = 10
+
+// registerAlertRoutes lists the routes of the spike alerts: console pages
+// on pages, their JSON twins on api.
+func (s *server) registerAlertRoutes(pages, api *echo.Group) {
+	// Lifts the automatic block of an alert.
+	pages.POST("/alerts/:id/lift", s.handleAlertLift, limitBody())
+
+	// The newest alerts (?limit=1..1000, default 50).
+	api.GET("/alerts", s.handleAPIAlerts)
+	// Lifts the automatic block of an alert.
+	api.POST("/alerts/:id/lift", s.handleAPIAlertLift, limitBody())
+}
+
+// recentAlerts returns up to n of the newest alerts; none without an
+// alert store.
+func (s *server) recentAlerts(c echo.Context, n int64) ([]spike.Alert, error) {
+	if s.console.Alerts == nil {
+		return []spike.Alert{}, nil
+	}
+	as, err := s.console.Alerts.Recent(c.Request().Context(), n)
+	if err != nil {
+		return nil, &appError{Code: codeUnavailable, Err: err}
+	}
+	return as, nil
+}
+
+// handleAPIAlerts answers the newest alerts, newest first.
+func (s *server) handleAPIAlerts(c echo.Context) error {
+	n := int64(50)
+	if v := c.QueryParam("limit"); v != "" {
+		l, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || l < 1 || l > spike.MaxAlerts {
+			return fieldError(codeInvalidFilter, "limit", fmt.Sprintf("limit must be a whole number from 1 to %d.", spike.MaxAlerts))
+		}
+		n = l
+	}
+	as, err := s.recentAlerts(c, n)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"alerts": as})
+}
+
+// liftAlert removes the deny entry alert :id added and audits it.
+func (s *server) liftAlert(c echo.Context) (spike.Alert, error) {
+	if s.console.Alerts == nil {
+		return spike.Alert{}, &appError{Code: codeNotFound, Message: "Spike alerts are off."}
+	}
+	id := c.Param("id")
+	a, en, err := s.console.Alerts.Lift(c.Request().Context(), id, actorOf(c).Name)
+	switch {
+	case errors.Is(err, spike.ErrUnknownAlert):
+		return a, &appError{Code: codeNotFound, Message: "There is no alert with this id; old alerts are trimmed."}
+	case errors.Is(err, spike.ErrNothingToLift):
+		return a, &appError{Code: codeNotFound, Message: "This alert has no block in force: it blocked nothing, or its block was lifted or ended."}
+	case err != nil:
+		return a, &appError{Code: codeUnavailable, Err: err}
+	}
+	s.record(c, "alert.lift", string(a.List)+" "+a.Value, en, nil)
+	return a, nil
+}
+
+// handleAlertLift lifts an alert's block from the dashboard.
+func (s *server) handleAlertLift(c echo.Context) error {
+	a, err := s.liftAlert(c)
+	var ae *appError
+	if errors.As(err, &ae) && ae.Code == codeNotFound {
+		return s.redirectBack(c, adminHome, flashError, ae.Message)
+	}
+	if err != nil {
+		return err
+	}
+	return s.redirectBack(c, adminHome, flashOK, "Lifted: "+a.Value+" is no longer in "+string(a.List)+".")
+}
+
+// handleAPIAlertLift lifts an alert's block and answers the alert.
+func (s *server) handleAPIAlertLift(c echo.Context) error {
+	a, err := s.liftAlert(c)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, a)
+}
+
+// alertRows shows alerts on the dashboard.
+func alertRows(as []spike.Alert, now time.Time) []web.AlertRow {
+	out := make([]web.AlertRow, len(as))
+	for i, a := range as {
+		r := web.AlertRow{ID: a.ID, At: a.At, Dimension: string(a.Dimension), Value: a.Value, Count: a.Count,
+			Baseline: strconv.FormatFloat(a.Baseline, 'f', 1, 64)}
+		switch a.Action {
+		case spike.ActionBlocked:
+			switch {
+			case a.Lifted != "":
+				r.Action = "Blocked in " + string(a.List) + "; lifted by " + a.Lifted
+			case now.Before(a.Until):
+				r.Action, r.Liftable = "Blocked in "+string(a.List)+" until "+web.FormatTime(a.Until), true
+			default:
+				r.Action = "Blocked in " + string(a.List) + " until " + web.FormatTime(a.Until) + " (ended)"
+			}
+		case spike.ActionWouldBlock:
+			r.Action = "Monitor: would block in " + string(a.List)
+		case spike.ActionAlreadyListed:
+			r.Action = "Already in " + string(a.List)
+		case spike.ActionBlockFailed:
+			r.Action = "Block failed: " + a.Error
+		default:
+			r.Action = "Alert only"
+		}
+		out[i] = r
+	}
+	return out
+}
