@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/tollgate/tollgate/contactflows"
 	"github.com/tollgate/tollgate/handlers/audit"
@@ -27,8 +28,10 @@ import (
 type stack struct {
 	url    string
 	engine *risk.Engine
-	queue  *contactflows.Queue
-	sim    *contactflows.Simulator
+	// rdb is the Redis every part of the stack shares.
+	rdb   *redis.Client
+	queue *contactflows.Queue
+	sim   *contactflows.Simulator
 	// echo is the server, for its route table.
 	echo *echo.Echo
 	// users and audit are the console's stores.
@@ -64,7 +67,7 @@ func newStack(t *testing.T, settings func(*risk.Settings), sim *contactflows.Sim
 	done := make(chan error, 1)
 	go func() { done <- queue.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
-	st := &stack{engine: engine, queue: queue, sim: sim}
+	st := &stack{engine: engine, rdb: rdb, queue: queue, sim: sim}
 	challenges, err := contactflows.NewChallenges(contactflows.ChallengeOptions{Redis: rdb, Now: func() time.Time {
 		return time.Now().Add(time.Duration(st.skew.Load()))
 	}})

@@ -193,18 +193,27 @@ func (e *Engine) LoadSettings(ctx context.Context) error {
 	if last := e.lastRaw.Load(); last != nil && bytes.Equal(*last, b) {
 		return nil
 	}
-	// Settings saved before a field existed keep that field's default;
-	// the deflection channels and dispatch rates keep this instance's.
-	s := DefaultSettings()
-	s.Deflect, s.Dispatch = e.initial.Deflect, e.initial.Dispatch
-	if err := json.Unmarshal(b, &s); err != nil {
-		return fmt.Errorf("load settings: stored settings are not valid JSON: %w", err)
+	s, err := e.decodeSettings(b)
+	if err != nil {
+		return fmt.Errorf("load settings: %w", err)
 	}
 	if err := e.apply(s); err != nil {
 		return fmt.Errorf("load settings: stored settings are invalid: %w", err)
 	}
 	e.lastRaw.Store(&b)
 	return nil
+}
+
+// decodeSettings reads settings stored in Redis. Settings saved before a
+// field existed keep that field's default; the deflection channels and
+// dispatch rates keep this instance's.
+func (e *Engine) decodeSettings(b []byte) (Settings, error) {
+	s := DefaultSettings()
+	s.Deflect, s.Dispatch = e.initial.Deflect, e.initial.Dispatch
+	if err := json.Unmarshal(b, &s); err != nil {
+		return Settings{}, fmt.Errorf("stored settings are not valid JSON: %w", err)
+	}
+	return s, nil
 }
 
 // Watch reloads the settings every interval and sweeps expired list
