@@ -134,3 +134,16 @@ func TestWatchAppliesSettingsSavedElsewhere(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// Allow-list codes cannot be monitored: a listed entry exempts the request
+// from checks, which monitor mode would not withhold.
+func TestValidateRefusesMonitoredAllowCodes(t *testing.T) {
+	for _, code := range []string{risk.CodeAllowNumber, risk.CodeAllowIP} {
+		s := risk.DefaultSettings()
+		s.Monitor = []string{risk.CodeTorExit, code}
+		fe := risk.FieldErrors(s.Validate())
+		if len(fe) != 1 || fe[0].Field != "monitor[1]" || !strings.Contains(fe[0].Message, "allow lists are trust, not rules") {
+			t.Errorf("monitor %s: got %v, want one monitor[1] error saying allow lists are trust", code, fe)
+		}
+	}
+}
