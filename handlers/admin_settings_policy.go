@@ -201,7 +201,7 @@ func (s *server) handlePolicyRuleDelete(c echo.Context) error {
 func (s *server) handlePolicyFlowAdd(c echo.Context) error {
 	flow := strings.TrimSpace(c.FormValue("flow"))
 	if flow == "" || !validFlow(flow) {
-		return s.redirectBack(c, adminPolicyPath, flashError, "A flow name needs 1 to 64 letters, digits, '.', '_' or '-'.")
+		return s.redirectBack(c, adminPolicyPath, flashError, "A flow name needs 1 to 64 letters, digits, '.', '_' or '-', and may not be '.' or '..'.")
 	}
 	m, err := parseMode(c.FormValue("default"), true)
 	if err != nil {
@@ -245,13 +245,7 @@ func (s *server) handleAPIPolicyPut(c echo.Context) error {
 	}
 	check := s.console.Engine.Settings()
 	check.Account, check.Flows = doc.Account, doc.Flows
-	fe := risk.FieldErrors(check.Validate())
-	for _, flow := range slices.Sorted(maps.Keys(doc.Flows)) {
-		if !validFlow(flow) || flow == "" {
-			fe = append(fe, &risk.FieldError{Field: "flow_policies." + flow, Message: "a flow name needs 1 to 64 letters, digits, '.', '_' or '-'"})
-		}
-	}
-	if len(fe) > 0 {
+	if fe := risk.FieldErrors(check.Validate()); len(fe) > 0 {
 		return invalidSettings(c, fe)
 	}
 	before, after, err := s.console.Engine.UpdateSettings(c.Request().Context(), func(st *risk.Settings) error {

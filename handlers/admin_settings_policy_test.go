@@ -99,6 +99,8 @@ func TestPolicyPageRefusesBadInput(t *testing.T) {
 		{"/policy/account/countries", url.Values{"country": {"GB"}, "mode": {"MAYBE"}}},
 		{"/policy/account/default", url.Values{"default": {""}}},
 		{"/policy/flows", url.Values{"flow": {"no spaces"}}},
+		{"/policy/flows", url.Values{"flow": {".."}}},
+		{"/policy/flows", url.Values{"flow": {"."}}},
 		{"/policy/flows/ghost/default", url.Values{"default": {"BLOCK"}}},
 	} {
 		status, _, _ := admin.post(t, adminPrefix+s.path, s.form)

@@ -147,3 +147,33 @@ func TestValidateRefusesMonitoredAllowCodes(t *testing.T) {
 		}
 	}
 }
+
+func TestValidFlowName(t *testing.T) {
+	tests := []struct {
+		name string
+		want bool
+	}{
+		{"sales", true},
+		{"sales.v2_EU-1", true},
+		{"a..b", true},
+		{"...", true},
+		{strings.Repeat("a", 64), true},
+		{"", false},
+		{".", false},
+		{"..", false},
+		{"a b", false},
+		{"a/b", false},
+		{"é", false},
+		{strings.Repeat("a", 65), false},
+	}
+	for _, tt := range tests {
+		if got := risk.ValidFlowName(tt.name); got != tt.want {
+			t.Errorf("ValidFlowName(%q): got %v, want %v", tt.name, got, tt.want)
+		}
+		s := risk.DefaultSettings()
+		s.Flows = map[string]risk.Policy{tt.name: {}}
+		if got := s.Validate() == nil; got != tt.want && tt.name != "" {
+			t.Errorf("Validate with flow %q: got valid %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
