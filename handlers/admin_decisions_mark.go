@@ -168,19 +168,15 @@ func (s *server) mark(c echo.Context, label string, req markRequest) (markAdded,
 			return nil, fieldError(codeInvalidEntry, string(l), "Nothing was added: "+err.Error()+".")
 		}
 	}
-	added := markAdded{}
-	for _, l := range risk.Lists() {
-		v, ok := want[l]
-		if !ok {
-			continue
-		}
-		out, err := s.console.Engine.AddEntries(ctx, l, []risk.Entry{{Value: v, Reason: req.Reason, Author: actorOf(c).Name}})
-		if err != nil {
-			s.record(c, "decision.mark_"+label, "decision "+ld.Entry, nil, added)
-			return nil, &appError{Code: codeUnavailable, Err: err}
-		}
-		added[l] = out
+	batch := make(map[risk.List][]risk.Entry, len(want))
+	for l, v := range want {
+		batch[l] = []risk.Entry{{Value: v, Reason: req.Reason, Author: actorOf(c).Name}}
 	}
+	out, err := s.console.Engine.AddEntriesToLists(ctx, batch)
+	if err != nil {
+		return nil, &appError{Code: codeUnavailable, Err: err}
+	}
+	added := markAdded(out)
 	if err := s.console.Queue.SetLabel(ctx, ld.Entry, label); err != nil {
 		s.record(c, "decision.mark_"+label, "decision "+ld.Entry, nil, added)
 		return nil, &appError{Code: codeUnavailable, Err: err}
