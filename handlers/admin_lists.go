@@ -281,7 +281,8 @@ func (s *server) removeEntry(c echo.Context, l risk.List, value string) (risk.En
 }
 
 // formExpiry reads the add form's expiry: never, 1h, 24h, 7d, 30d, or
-// date with the day (UTC) in date.
+// date with the day (UTC) in date, which expires at the end of that day
+// (the next day's 00:00 UTC), so today is a valid choice.
 func formExpiry(choice, date string, now time.Time) (time.Time, error) {
 	switch choice {
 	case "", "never":
@@ -299,10 +300,11 @@ func formExpiry(choice, date string, now time.Time) (time.Time, error) {
 		if err != nil {
 			return time.Time{}, fieldError(codeInvalidEntry, "expires_on", "Pick the expiry date, e.g. 2026-12-31.")
 		}
-		if !d.After(now) {
+		end := d.AddDate(0, 0, 1)
+		if !end.After(now) {
 			return time.Time{}, fieldError(codeInvalidEntry, "expires_on", "The expiry date "+d.Format(time.DateOnly)+" has passed.")
 		}
-		return d, nil
+		return end, nil
 	}
 	return time.Time{}, fieldError(codeInvalidEntry, "expiry", "Choose when the entry expires: never, 1h, 24h, 7d, 30d or a date.")
 }
