@@ -107,11 +107,11 @@ func listQuery(c echo.Context) (risk.ListQuery, error) {
 	}
 	var err error
 	if q.Status, err = risk.ParseEntryStatus(c.QueryParam("status")); err != nil {
-		return q, fieldError(codeInvalidQuery, "status", err.Error())
+		return q, fieldError(codeInvalidFilter, "status", err.Error())
 	}
 	if v := c.QueryParam("limit"); v != "" {
 		if q.Limit, err = strconv.Atoi(v); err != nil || q.Limit < 1 || q.Limit > risk.MaxListLimit {
-			return q, fieldError(codeInvalidQuery, "limit", "limit must be a number from 1 to "+strconv.Itoa(risk.MaxListLimit)+".")
+			return q, fieldError(codeInvalidFilter, "limit", "limit must be a number from 1 to "+strconv.Itoa(risk.MaxListLimit)+".")
 		}
 	}
 	return q, nil

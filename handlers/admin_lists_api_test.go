@@ -51,8 +51,12 @@ func TestAdminListsAPIReads(t *testing.T) {
 	if status := st.api(t, http.MethodGet, "/api/v1/admin/lists/nope", token, "", "", &e); status != http.StatusNotFound || !strings.Contains(e.Error.Message, "deny_number, deny_prefix, deny_ip") {
 		t.Errorf("unknown list: got %d %+v, want 404 naming the lists", status, e)
 	}
-	if status := st.api(t, http.MethodGet, "/api/v1/admin/lists/deny_asn?limit=0", token, "", "", &e); status != http.StatusUnprocessableEntity || e.Error.Field != "limit" {
-		t.Errorf("bad limit: got %d %+v, want 422 on limit", status, e)
+	for _, q := range []string{"limit=0", "status=soon"} {
+		e = errorResponse{}
+		field, _, _ := strings.Cut(q, "=")
+		if status := st.api(t, http.MethodGet, "/api/v1/admin/lists/deny_asn?"+q, token, "", "", &e); status != http.StatusUnprocessableEntity || e.Error.Field != field || e.Error.Code != codeInvalidFilter {
+			t.Errorf("bad %s: got %d %+v, want 422 %s on %s", q, status, e, codeInvalidFilter, field)
+		}
 	}
 }
 
