@@ -179,7 +179,7 @@ func (s *server) handleListShow(c echo.Context) error {
 			m.List.Count = t.Count
 		}
 	}
-	now := time.Now()
+	now := s.now()
 	for _, en := range page.Entries {
 		m.Rows = append(m.Rows, web.ListRow{
 			Value: en.Value, Reason: en.Reason, Author: en.Author,
@@ -213,8 +213,8 @@ func (s *server) handleListAdd(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	back := listPath(l)
-	chk := newEntryChecker(s.console.Engine, l, time.Now(), "entry")
-	expires, err := formExpiry(c.FormValue("expiry"), c.FormValue("expires_on"), time.Now())
+	chk := newEntryChecker(s.console.Engine, l, s.now(), "entry")
+	expires, err := formExpiry(c.FormValue("expiry"), c.FormValue("expires_on"), s.now())
 	if err != nil {
 		return s.redirectBack(c, back, flashError, asAppError(err).message())
 	}

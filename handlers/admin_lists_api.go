@@ -3,7 +3,6 @@ package handlers
 import (
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -87,7 +86,7 @@ func (s *server) handleAPIListAdd(c echo.Context) error {
 	if len(body.Entries) > maxImportLines {
 		return fieldError(codeInvalidEntry, "entries", "Send at most "+strconv.Itoa(maxImportLines)+" entries at once.")
 	}
-	ch := newEntryChecker(s.console.Engine, l, time.Now(), "entry")
+	ch := newEntryChecker(s.console.Engine, l, s.now(), "entry")
 	entries := make([]risk.Entry, 0, len(body.Entries))
 	var refused []entryRefusal
 	author := actorOf(c).Name

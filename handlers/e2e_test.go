@@ -39,6 +39,8 @@ type stack struct {
 	audit *audit.Log
 	// skew moves the challenge service's clock ahead of the real one.
 	skew atomic.Int64
+	// clockSkew moves the server's clock (Deps.Now) ahead of the real one.
+	clockSkew atomic.Int64
 }
 
 // testFlowKey is the flow API key of every stack.
@@ -77,6 +79,7 @@ func newStack(t *testing.T, settings func(*risk.Settings), sim *contactflows.Sim
 	st.users, st.audit = auth.NewStore(rdb, auth.Throttle{}), audit.NewLog(rdb)
 	st.echo = NewServer(Deps{
 		Engine: engine, Calls: queue, Challenges: challenges, FlowAPIKey: testFlowKey,
+		Now:  func() time.Time { return time.Now().Add(time.Duration(st.clockSkew.Load())) },
 		Form: FormConfig{Secret: testSecret, MinFillTime: 1500 * time.Millisecond},
 		Console: &Console{
 			Users: st.users, Audit: st.audit, Sessions: auth.NewSessionStore(rdb),
