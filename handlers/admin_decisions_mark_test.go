@@ -189,3 +189,38 @@ func TestAdminMarkSpamAddsAllOrNothing(t *testing.T) {
 		t.Errorf("deny_number after the failed mark: got found %v, %v; want the number not listed", found, err)
 	}
 }
+
+// A mark that replaces listed entries records them as the audit's before;
+// a bulk API add does the same.
+func TestAuditRecordsReplacedEntries(t *testing.T) {
+	st := newStack(t, nil, &contactflows.Simulator{})
+	st.post(t, `{"phone":"+1 201 555 0194"}`)
+	ld := st.lastDecision(t)
+	ctx := context.Background()
+	if _, err := st.engine.AddEntry(ctx, risk.DenyNumber, risk.Entry{Value: "+12015550194", Reason: "old reason", Author: "ann"}); err != nil {
+		t.Fatal(err)
+	}
+	token := st.token(t, auth.RoleAdmin)
+	if status := st.api(t, http.MethodPost, "/api/v1/admin/decisions/"+ld.Entry+"/spam", token, "application/json", `{"number":true,"ip":"address"}`, nil); status != http.StatusOK {
+		t.Fatalf("mark spam: got %d, want 200", status)
+	}
+	e := lastAudit(t, st, "decision.mark_spam")
+	if !strings.Contains(string(e.Before), `"old reason"`) || strings.Contains(string(e.Before), "127.0.0.1") {
+		t.Errorf("mark audit before: got %s, want the replaced deny_number entry only", e.Before)
+	}
+
+	body := `{"entries":[{"value":"+12015550194","reason":"newer"},{"value":"+12015550195"}]}`
+	if status := st.api(t, http.MethodPost, "/api/v1/admin/lists/deny_number/entries", token, "application/json", body, nil); status != http.StatusOK {
+		t.Fatalf("bulk add: got %d, want 200", status)
+	}
+	e = lastAudit(t, st, "list.add")
+	if !strings.Contains(string(e.Before), "marked from decision") || strings.Contains(string(e.Before), "+12015550195") {
+		t.Errorf("bulk add audit before: got %s, want the replaced entry only", e.Before)
+	}
+	if status := st.api(t, http.MethodPost, "/api/v1/admin/lists/deny_number/entries", token, "application/json", `{"entries":[{"value":"+12015550196"}]}`, nil); status != http.StatusOK {
+		t.Fatalf("bulk add: got %d, want 200", status)
+	}
+	if e = lastAudit(t, st, "list.add"); e.Before != nil {
+		t.Errorf("bulk add of a new value: got before %s, want none", e.Before)
+	}
+}

@@ -302,6 +302,13 @@ func runListSuite(t *testing.T, st store) {
 		if _, found, _ := e.LookupEntry(ctx, risk.DenyNumber, "+447400123457"); found {
 			t.Error("an unlisted number was found")
 		}
+		got, err := e.LookupEntries(ctx, map[risk.List][]string{risk.DenyNumber: {"+447400123457", "07400 123456"}, risk.DenyIP: {"192.0.2.1"}})
+		if err != nil || len(got) != 1 || len(got[risk.DenyNumber]) != 1 || got[risk.DenyNumber][0].Reason != "fraud" {
+			t.Errorf("LookupEntries: got %+v, %v; want only the fraud entry", got, err)
+		}
+		if _, err := e.LookupEntries(ctx, map[risk.List][]string{risk.DenyIP: {"not an address"}}); err == nil {
+			t.Error("LookupEntries of an invalid value: got no error")
+		}
 	})
 }
 
