@@ -170,7 +170,7 @@ return call
 // returns it. A dead letter already retried or discarded is
 // ErrUnknownDeadLetter, so a double click queues one call.
 func (q *Queue) RetryDead(ctx context.Context, entry string) (Call, error) {
-	if !streamID.MatchString(entry) {
+	if !ValidStreamID(entry) {
 		return Call{}, ErrUnknownDeadLetter
 	}
 	raw, err := retryDeadScript.Run(ctx, q.o.Redis, []string{deadKey, queueKey}, entry, callKey("")).Text()
@@ -192,7 +192,7 @@ func (q *Queue) RetryDead(ctx context.Context, entry string) (Call, error) {
 // letter already retried or discarded is ErrUnknownDeadLetter; of two
 // concurrent discards, one gets the dead letter and the other that error.
 func (q *Queue) DiscardDead(ctx context.Context, entry string) (DeadEntry, error) {
-	if !streamID.MatchString(entry) {
+	if !ValidStreamID(entry) {
 		return DeadEntry{}, ErrUnknownDeadLetter
 	}
 	msgs, err := q.o.Redis.XRangeN(ctx, deadKey, entry, entry, 1).Result()
