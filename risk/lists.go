@@ -335,10 +335,11 @@ func (e *Engine) RemoveEntry(ctx context.Context, l List, value string) error {
 }
 
 // sweepScript deletes up to ARGV[2] entries whose expiry (in the index
-// KEYS[1]) is at or before ARGV[1]. It re-reads each expiry as it deletes,
-// so an entry renewed meanwhile stays. KEYS[2] is the key prefix of the
-// lists, KEYS[3] that of their lexicographic indexes; all keys share the
-// {lists} hash tag.
+// KEYS[1]) is at or before ARGV[1]. It reads the due entries once and
+// deletes them; that is safe because a script runs atomically, so no
+// entry can be renewed between the read and the delete. KEYS[2] is the
+// key prefix of the lists, KEYS[3] that of their lexicographic indexes;
+// all keys share the {lists} hash tag.
 var sweepScript = redis.NewScript(`
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
 for _, m in ipairs(due) do

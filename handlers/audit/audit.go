@@ -20,7 +20,7 @@ type Entry struct {
 	ID string `json:"id"`
 	// At is when the change was made.
 	At time.Time `json:"at"`
-	// Actor is the user name, or "token:<id> (<label>)" for an API token.
+	// Actor is the user name, or "token:<id>" for an API token.
 	Actor string `json:"actor"`
 	// IP is the address the change came from.
 	IP string `json:"ip,omitempty"`
