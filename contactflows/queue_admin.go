@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -41,8 +40,17 @@ const labelTTL = 90 * 24 * time.Hour
 // labelKey holds the label of the decision with stream entry id entry.
 func labelKey(entry string) string { return "tg:{calls}:label:" + entry }
 
-// streamID matches a Redis stream entry id, e.g. "1718000000000-0".
-var streamID = regexp.MustCompile(`^[0-9]{1,20}-[0-9]{1,20}$`)
+// ValidStreamID reports whether id has the form of a Redis stream entry
+// id, "<milliseconds>-<sequence>", each part 1 to 20 ASCII digits, e.g.
+// "1718000000000-0".
+func ValidStreamID(id string) bool {
+	ms, seq, ok := strings.Cut(id, "-")
+	return ok && streamIDPart(ms) && streamIDPart(seq)
+}
+
+func streamIDPart(s string) bool {
+	return s != "" && len(s) <= 20 && strings.Trim(s, "0123456789") == ""
+}
 
 // DecisionFilter selects logged decisions; zero fields match everything.
 type DecisionFilter struct {
@@ -94,7 +102,7 @@ func (q *Queue) DecisionPage(ctx context.Context, f DecisionFilter, before strin
 		end = strconv.FormatInt(f.To.UnixMilli(), 10)
 	}
 	if before != "" {
-		if !streamID.MatchString(before) {
+		if !ValidStreamID(before) {
 			return nil, "", fmt.Errorf("contactflows: cursor %q is not a decision id", before)
 		}
 		end = "(" + before
@@ -143,7 +151,7 @@ func decisionOf(m redis.XMessage) (risk.Decision, error) {
 // Decision returns the logged decision with stream entry id entry, or
 // ErrUnknownDecision.
 func (q *Queue) Decision(ctx context.Context, entry string) (LoggedDecision, error) {
-	if !streamID.MatchString(entry) {
+	if !ValidStreamID(entry) {
 		return LoggedDecision{}, ErrUnknownDecision
 	}
 	msgs, err := q.o.Redis.XRange(ctx, decisionLogKey, entry, entry).Result()

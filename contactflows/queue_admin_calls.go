@@ -117,19 +117,27 @@ func (q *Queue) DeadEntries(ctx context.Context, n int64) ([]DeadEntry, error) {
 	}
 	out := make([]DeadEntry, 0, len(msgs))
 	for _, m := range msgs {
-		e := DeadEntry{Entry: m.ID}
-		raw, _ := m.Values["call"].(string)
-		if err := json.Unmarshal([]byte(raw), &e.Call); err != nil {
-			continue
+		if e, ok := deadEntryOf(m); ok {
+			out = append(out, e)
 		}
-		e.Attempts, _ = strconv.Atoi(fmt.Sprint(m.Values["attempts"]))
-		e.Error, _ = m.Values["error"].(string)
-		if ms, err := strconv.ParseInt(fmt.Sprint(m.Values["at"]), 10, 64); err == nil {
-			e.At = time.UnixMilli(ms)
-		}
-		out = append(out, e)
 	}
 	return out, nil
+}
+
+// deadEntryOf decodes a dead-letter stream entry; ok is false when its
+// call is unreadable.
+func deadEntryOf(m redis.XMessage) (e DeadEntry, ok bool) {
+	e.Entry = m.ID
+	raw, _ := m.Values["call"].(string)
+	if err := json.Unmarshal([]byte(raw), &e.Call); err != nil {
+		return e, false
+	}
+	e.Attempts, _ = strconv.Atoi(fmt.Sprint(m.Values["attempts"]))
+	e.Error, _ = m.Values["error"].(string)
+	if ms, err := strconv.ParseInt(fmt.Sprint(m.Values["at"]), 10, 64); err == nil {
+		e.At = time.UnixMilli(ms)
+	}
+	return e, true
 }
 
 // retryDeadScript takes a dead letter off the dead-letter stream and puts
@@ -162,7 +170,7 @@ return call
 // returns it. A dead letter already retried or discarded is
 // ErrUnknownDeadLetter, so a double click queues one call.
 func (q *Queue) RetryDead(ctx context.Context, entry string) (Call, error) {
-	if !streamID.MatchString(entry) {
+	if !ValidStreamID(entry) {
 		return Call{}, ErrUnknownDeadLetter
 	}
 	raw, err := retryDeadScript.Run(ctx, q.o.Redis, []string{deadKey, queueKey}, entry, callKey("")).Text()
@@ -180,18 +188,27 @@ func (q *Queue) RetryDead(ctx context.Context, entry string) (Call, error) {
 	return c, nil
 }
 
-// DiscardDead deletes dead letter entry. A dead letter already retried or
-// discarded is ErrUnknownDeadLetter.
-func (q *Queue) DiscardDead(ctx context.Context, entry string) error {
-	if !streamID.MatchString(entry) {
-		return ErrUnknownDeadLetter
+// DiscardDead deletes dead letter entry and returns it as it was. A dead
+// letter already retried or discarded is ErrUnknownDeadLetter; of two
+// concurrent discards, one gets the dead letter and the other that error.
+func (q *Queue) DiscardDead(ctx context.Context, entry string) (DeadEntry, error) {
+	if !ValidStreamID(entry) {
+		return DeadEntry{}, ErrUnknownDeadLetter
+	}
+	msgs, err := q.o.Redis.XRangeN(ctx, deadKey, entry, entry, 1).Result()
+	if err != nil {
+		return DeadEntry{}, fmt.Errorf("contactflows: reading dead letter %s: %w", entry, err)
+	}
+	if len(msgs) == 0 {
+		return DeadEntry{}, ErrUnknownDeadLetter
 	}
 	n, err := q.o.Redis.XDel(ctx, deadKey, entry).Result()
 	if err != nil {
-		return fmt.Errorf("contactflows: discarding dead letter %s: %w", entry, err)
+		return DeadEntry{}, fmt.Errorf("contactflows: discarding dead letter %s: %w", entry, err)
 	}
 	if n == 0 {
-		return ErrUnknownDeadLetter
+		return DeadEntry{}, ErrUnknownDeadLetter
 	}
-	return nil
+	e, _ := deadEntryOf(msgs[0])
+	return e, nil
 }

@@ -81,17 +81,21 @@ func TestQueueRetryAndDiscardDead(t *testing.T) {
 				t.Errorf("a dialed %d times, want 2", n)
 			}
 
-			if err := q.DiscardDead(ctx, byID["b"]); err != nil {
+			gone, err := q.DiscardDead(ctx, byID["b"])
+			if err != nil {
 				t.Fatal(err)
 			}
-			if err := q.DiscardDead(ctx, byID["b"]); !errors.Is(err, ErrUnknownDeadLetter) {
+			if gone.Entry != byID["b"] || gone.Call.ID != "b" || gone.Error == "" || gone.At.IsZero() {
+				t.Errorf("discarded dead letter: got %+v, want b's with its error and time", gone)
+			}
+			if _, err := q.DiscardDead(ctx, byID["b"]); !errors.Is(err, ErrUnknownDeadLetter) {
 				t.Errorf("second discard: %v, want ErrUnknownDeadLetter", err)
 			}
 			for _, id := range []string{"x", "1-1"} {
 				if _, err := q.RetryDead(ctx, id); !errors.Is(err, ErrUnknownDeadLetter) {
 					t.Errorf("RetryDead(%q): %v, want ErrUnknownDeadLetter", id, err)
 				}
-				if err := q.DiscardDead(ctx, id); !errors.Is(err, ErrUnknownDeadLetter) {
+				if _, err := q.DiscardDead(ctx, id); !errors.Is(err, ErrUnknownDeadLetter) {
 					t.Errorf("DiscardDead(%q): %v, want ErrUnknownDeadLetter", id, err)
 				}
 			}

@@ -148,3 +148,13 @@ func TestQueueDecisionPageBoundsTheScan(t *testing.T) {
 		t.Errorf("rest: got %d decisions, next %q, err %v; want none and the end", len(page), next, err)
 	}
 }
+
+func TestValidStreamID(t *testing.T) {
+	for id, want := range map[string]bool{"1700000000000-0": true, "1-12": true, strings.Repeat("0", 20) + "-0": true,
+		"x": false, "1-x": false, "1": false, "": false, "+1-2": false, "1-+2": false, "1-2-3": false, "-1": false,
+		"1-": false, " 1-2": false, strings.Repeat("1", 21) + "-0": false} {
+		if got := ValidStreamID(id); got != want {
+			t.Errorf("ValidStreamID(%q): got %v, want %v", id, got, want)
+		}
+	}
+}

@@ -126,7 +126,7 @@ func (s *server) decisionPage(c echo.Context) (web.DecisionFilterModel, []contac
 		return m, nil, nil, "", err
 	}
 	before := c.QueryParam("before")
-	if before != "" && !validEntryID(before) {
+	if before != "" && !contactflows.ValidStreamID(before) {
 		return m, nil, nil, "", fieldError(codeInvalidFilter, "before", "The page cursor is not a decision id.")
 	}
 	ctx := c.Request().Context()
@@ -192,13 +192,6 @@ func (s *server) handleAPIDecisions(c echo.Context) error {
 		out.Decisions[i] = loggedDecisionJSON{LoggedDecision: d, Label: labels[d.Entry]}
 	}
 	return c.JSON(http.StatusOK, out)
-}
-
-// validEntryID reports whether id looks like a stream entry id.
-func validEntryID(id string) bool {
-	ms, seq, ok := strings.Cut(id, "-")
-	digits := func(s string) bool { return s != "" && len(s) <= 20 && strings.Trim(s, "0123456789") == "" }
-	return ok && digits(ms) && digits(seq)
 }
 
 // decisionRow converts a logged decision for the pages, number unmasked.

@@ -135,14 +135,14 @@ func (s *server) retryDead(c echo.Context) (contactflows.Call, error) {
 // discardDead deletes a dead letter and audits it.
 func (s *server) discardDead(c echo.Context) error {
 	entry := c.Param("id")
-	err := s.console.Queue.DiscardDead(c.Request().Context(), entry)
+	gone, err := s.console.Queue.DiscardDead(c.Request().Context(), entry)
 	if errors.Is(err, contactflows.ErrUnknownDeadLetter) {
 		return &appError{Code: codeNotFound, Message: deadGone}
 	}
 	if err != nil {
 		return &appError{Code: codeUnavailable, Err: err}
 	}
-	s.record(c, "call.discard", "dead letter "+entry, nil, nil)
+	s.record(c, "call.discard", "dead letter "+entry, gone, nil)
 	return nil
 }
 

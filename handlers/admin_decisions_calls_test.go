@@ -94,4 +94,8 @@ func TestAdminCallsRetryAndDiscard(t *testing.T) {
 			t.Errorf("%s audit = %+v, %v, want one for %s", action, entries, err, target)
 		}
 	}
+	entries, _, _ := st.audit.List(context.Background(), audit.Filter{Action: "call.discard"}, "", 1)
+	if len(entries) != 1 || !strings.Contains(string(entries[0].Before), `"`+ids[1]+`"`) || !strings.Contains(string(entries[0].Before), `"entry":"`+entry[ids[1]]+`"`) {
+		t.Errorf("call.discard audit before: got %+v, want the discarded dead letter of %s", entries, ids[1])
+	}
 }

@@ -168,24 +168,30 @@ func (s *server) mark(c echo.Context, label string, req markRequest) (markAdded,
 			return nil, fieldError(codeInvalidEntry, string(l), "Nothing was added: "+err.Error()+".")
 		}
 	}
-	added := markAdded{}
-	for _, l := range risk.Lists() {
-		v, ok := want[l]
-		if !ok {
-			continue
-		}
-		out, err := s.console.Engine.AddEntries(ctx, l, []risk.Entry{{Value: v, Reason: req.Reason, Author: actorOf(c).Name}})
-		if err != nil {
-			s.record(c, "decision.mark_"+label, "decision "+ld.Entry, nil, added)
-			return nil, &appError{Code: codeUnavailable, Err: err}
-		}
-		added[l] = out
+	batch := make(map[risk.List][]risk.Entry, len(want))
+	values := make(map[risk.List][]string, len(want))
+	for l, v := range want {
+		batch[l] = []risk.Entry{{Value: v, Reason: req.Reason, Author: actorOf(c).Name}}
+		values[l] = []string{v}
 	}
-	if err := s.console.Queue.SetLabel(ctx, ld.Entry, label); err != nil {
-		s.record(c, "decision.mark_"+label, "decision "+ld.Entry, nil, added)
+	replaced, err := s.console.Engine.LookupEntries(ctx, values)
+	if err != nil {
 		return nil, &appError{Code: codeUnavailable, Err: err}
 	}
-	s.record(c, "decision.mark_"+label, "decision "+ld.Entry, nil, added)
+	out, err := s.console.Engine.AddEntriesToLists(ctx, batch)
+	if err != nil {
+		return nil, &appError{Code: codeUnavailable, Err: err}
+	}
+	added := markAdded(out)
+	var before any
+	if len(replaced) > 0 {
+		before = markAdded(replaced)
+	}
+	if err := s.console.Queue.SetLabel(ctx, ld.Entry, label); err != nil {
+		s.record(c, "decision.mark_"+label, "decision "+ld.Entry, before, added)
+		return nil, &appError{Code: codeUnavailable, Err: err}
+	}
+	s.record(c, "decision.mark_"+label, "decision "+ld.Entry, before, added)
 	return added, nil
 }
 

@@ -2,10 +2,13 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/tollgate/tollgate/contactflows"
 	"github.com/tollgate/tollgate/handlers/audit"
@@ -149,5 +152,75 @@ func TestAdminAPIMarkLegit(t *testing.T) {
 	}
 	if status := st.api(t, http.MethodPost, "/api/v1/admin/decisions/1-1/spam", token, "application/json", `{"number":true}`, nil); status != http.StatusNotFound {
 		t.Errorf("unknown decision: %d, want 404", status)
+	}
+}
+
+// failListWrites fails every Redis pipeline that writes to the list key.
+type failListWrites struct{ key string }
+
+func (h failListWrites) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h failListWrites) ProcessHook(next redis.ProcessHook) redis.ProcessHook { return next }
+
+func (h failListWrites) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		for _, c := range cmds {
+			if c.Name() == "hset" && len(c.Args()) > 1 && c.Args()[1] == h.key {
+				return errors.New("injected failure writing " + h.key)
+			}
+		}
+		return next(ctx, cmds)
+	}
+}
+
+// A mark whose IP entry cannot be written adds nothing: the number is not
+// denied either.
+func TestAdminMarkSpamAddsAllOrNothing(t *testing.T) {
+	st := newStack(t, nil, &contactflows.Simulator{})
+	st.post(t, `{"phone":"+1 201 555 0193"}`)
+	ld := st.lastDecision(t)
+	token := st.token(t, auth.RoleAdmin)
+	st.rdb.AddHook(failListWrites{key: "tg:{lists}:deny_ip"})
+	path := "/api/v1/admin/decisions/" + ld.Entry + "/spam"
+	if status := st.api(t, http.MethodPost, path, token, "application/json", `{"number":true,"ip":"address"}`, nil); status != http.StatusServiceUnavailable {
+		t.Errorf("mark spam with deny_ip failing: got %d, want 503", status)
+	}
+	if _, found, err := st.engine.LookupEntry(context.Background(), risk.DenyNumber, "+12015550193"); found || err != nil {
+		t.Errorf("deny_number after the failed mark: got found %v, %v; want the number not listed", found, err)
+	}
+}
+
+// A mark that replaces listed entries records them as the audit's before;
+// a bulk API add does the same.
+func TestAuditRecordsReplacedEntries(t *testing.T) {
+	st := newStack(t, nil, &contactflows.Simulator{})
+	st.post(t, `{"phone":"+1 201 555 0194"}`)
+	ld := st.lastDecision(t)
+	ctx := context.Background()
+	if _, err := st.engine.AddEntry(ctx, risk.DenyNumber, risk.Entry{Value: "+12015550194", Reason: "old reason", Author: "ann"}); err != nil {
+		t.Fatal(err)
+	}
+	token := st.token(t, auth.RoleAdmin)
+	if status := st.api(t, http.MethodPost, "/api/v1/admin/decisions/"+ld.Entry+"/spam", token, "application/json", `{"number":true,"ip":"address"}`, nil); status != http.StatusOK {
+		t.Fatalf("mark spam: got %d, want 200", status)
+	}
+	e := lastAudit(t, st, "decision.mark_spam")
+	if !strings.Contains(string(e.Before), `"old reason"`) || strings.Contains(string(e.Before), "127.0.0.1") {
+		t.Errorf("mark audit before: got %s, want the replaced deny_number entry only", e.Before)
+	}
+
+	body := `{"entries":[{"value":"+12015550194","reason":"newer"},{"value":"+12015550195"}]}`
+	if status := st.api(t, http.MethodPost, "/api/v1/admin/lists/deny_number/entries", token, "application/json", body, nil); status != http.StatusOK {
+		t.Fatalf("bulk add: got %d, want 200", status)
+	}
+	e = lastAudit(t, st, "list.add")
+	if !strings.Contains(string(e.Before), "marked from decision") || strings.Contains(string(e.Before), "+12015550195") {
+		t.Errorf("bulk add audit before: got %s, want the replaced entry only", e.Before)
+	}
+	if status := st.api(t, http.MethodPost, "/api/v1/admin/lists/deny_number/entries", token, "application/json", `{"entries":[{"value":"+12015550196"}]}`, nil); status != http.StatusOK {
+		t.Fatalf("bulk add: got %d, want 200", status)
+	}
+	if e = lastAudit(t, st, "list.add"); e.Before != nil {
+		t.Errorf("bulk add of a new value: got before %s, want none", e.Before)
 	}
 }

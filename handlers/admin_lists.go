@@ -107,11 +107,11 @@ func listQuery(c echo.Context) (risk.ListQuery, error) {
 	}
 	var err error
 	if q.Status, err = risk.ParseEntryStatus(c.QueryParam("status")); err != nil {
-		return q, fieldError(codeInvalidQuery, "status", err.Error())
+		return q, fieldError(codeInvalidFilter, "status", err.Error())
 	}
 	if v := c.QueryParam("limit"); v != "" {
 		if q.Limit, err = strconv.Atoi(v); err != nil || q.Limit < 1 || q.Limit > risk.MaxListLimit {
-			return q, fieldError(codeInvalidQuery, "limit", "limit must be a number from 1 to "+strconv.Itoa(risk.MaxListLimit)+".")
+			return q, fieldError(codeInvalidFilter, "limit", "limit must be a number from 1 to "+strconv.Itoa(risk.MaxListLimit)+".")
 		}
 	}
 	return q, nil
@@ -179,7 +179,7 @@ func (s *server) handleListShow(c echo.Context) error {
 			m.List.Count = t.Count
 		}
 	}
-	now := time.Now()
+	now := s.now()
 	for _, en := range page.Entries {
 		m.Rows = append(m.Rows, web.ListRow{
 			Value: en.Value, Reason: en.Reason, Author: en.Author,
@@ -213,8 +213,8 @@ func (s *server) handleListAdd(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	back := listPath(l)
-	chk := newEntryChecker(s.console.Engine, l, time.Now(), "entry")
-	expires, err := formExpiry(c.FormValue("expiry"), c.FormValue("expires_on"), time.Now())
+	chk := newEntryChecker(s.console.Engine, l, s.now(), "entry")
+	expires, err := formExpiry(c.FormValue("expiry"), c.FormValue("expires_on"), s.now())
 	if err != nil {
 		return s.redirectBack(c, back, flashError, asAppError(err).message())
 	}
@@ -281,7 +281,8 @@ func (s *server) removeEntry(c echo.Context, l risk.List, value string) (risk.En
 }
 
 // formExpiry reads the add form's expiry: never, 1h, 24h, 7d, 30d, or
-// date with the day (UTC) in date.
+// date with the day (UTC) in date, which expires at the end of that day
+// (the next day's 00:00 UTC), so today is a valid choice.
 func formExpiry(choice, date string, now time.Time) (time.Time, error) {
 	switch choice {
 	case "", "never":
@@ -299,10 +300,11 @@ func formExpiry(choice, date string, now time.Time) (time.Time, error) {
 		if err != nil {
 			return time.Time{}, fieldError(codeInvalidEntry, "expires_on", "Pick the expiry date, e.g. 2026-12-31.")
 		}
-		if !d.After(now) {
+		end := d.AddDate(0, 0, 1)
+		if !end.After(now) {
 			return time.Time{}, fieldError(codeInvalidEntry, "expires_on", "The expiry date "+d.Format(time.DateOnly)+" has passed.")
 		}
-		return d, nil
+		return end, nil
 	}
 	return time.Time{}, fieldError(codeInvalidEntry, "expiry", "Choose when the entry expires: never, 1h, 24h, 7d, 30d or a date.")
 }

@@ -3,7 +3,6 @@ package handlers
 import (
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -87,7 +86,7 @@ func (s *server) handleAPIListAdd(c echo.Context) error {
 	if len(body.Entries) > maxImportLines {
 		return fieldError(codeInvalidEntry, "entries", "Send at most "+strconv.Itoa(maxImportLines)+" entries at once.")
 	}
-	ch := newEntryChecker(s.console.Engine, l, time.Now(), "entry")
+	ch := newEntryChecker(s.console.Engine, l, s.now(), "entry")
 	entries := make([]risk.Entry, 0, len(body.Entries))
 	var refused []entryRefusal
 	author := actorOf(c).Name
@@ -107,11 +106,23 @@ func (s *server) handleAPIListAdd(c echo.Context) error {
 			"refused": refused,
 		})
 	}
+	values := make([]string, len(entries))
+	for i, en := range entries {
+		values[i] = en.Value
+	}
+	replaced, err := s.console.Engine.LookupEntries(c.Request().Context(), map[risk.List][]string{l: values})
+	if err != nil {
+		return &appError{Code: codeUnavailable, Err: err}
+	}
 	added, err := s.console.Engine.AddEntries(c.Request().Context(), l, entries)
 	if err != nil {
 		return &appError{Code: codeUnavailable, Err: err}
 	}
-	s.record(c, "list.add", string(l), nil, added)
+	var before any
+	if len(replaced[l]) > 0 {
+		before = replaced[l]
+	}
+	s.record(c, "list.add", string(l), before, added)
 	return c.JSON(http.StatusOK, map[string]any{"list": l, "added": added})
 }
 

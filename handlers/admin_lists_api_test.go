@@ -1,11 +1,13 @@
 package handlers
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tollgate/tollgate/contactflows"
 	"github.com/tollgate/tollgate/handlers/auth"
@@ -51,8 +53,12 @@ func TestAdminListsAPIReads(t *testing.T) {
 	if status := st.api(t, http.MethodGet, "/api/v1/admin/lists/nope", token, "", "", &e); status != http.StatusNotFound || !strings.Contains(e.Error.Message, "deny_number, deny_prefix, deny_ip") {
 		t.Errorf("unknown list: got %d %+v, want 404 naming the lists", status, e)
 	}
-	if status := st.api(t, http.MethodGet, "/api/v1/admin/lists/deny_asn?limit=0", token, "", "", &e); status != http.StatusUnprocessableEntity || e.Error.Field != "limit" {
-		t.Errorf("bad limit: got %d %+v, want 422 on limit", status, e)
+	for _, q := range []string{"limit=0", "status=soon"} {
+		e = errorResponse{}
+		field, _, _ := strings.Cut(q, "=")
+		if status := st.api(t, http.MethodGet, "/api/v1/admin/lists/deny_asn?"+q, token, "", "", &e); status != http.StatusUnprocessableEntity || e.Error.Field != field || e.Error.Code != codeInvalidFilter {
+			t.Errorf("bad %s: got %d %+v, want 422 %s on %s", q, status, e, codeInvalidFilter, field)
+		}
 	}
 }
 
@@ -134,5 +140,23 @@ func TestAdminListsAPIImportLimits(t *testing.T) {
 	}
 	if got := st.listValues(t, risk.DenyASN); len(got) != 0 {
 		t.Errorf("deny_asn holds %d values, want none", len(got))
+	}
+}
+
+// The list editors read the server's clock, as every other handler does.
+func TestAdminListsUseTheServerClock(t *testing.T) {
+	st := newStack(t, nil, &contactflows.Simulator{})
+	st.clockSkew.Store(int64(48 * time.Hour))
+	token := st.token(t, auth.RoleAdmin)
+	body := `{"entries":[{"value":"AS64500","expires":"` + time.Now().Add(24*time.Hour).UTC().Format(time.RFC3339) + `"}]}`
+	if status := st.api(t, http.MethodPost, "/api/v1/admin/lists/deny_asn/entries", token, "application/json", body, nil); status != http.StatusUnprocessableEntity {
+		t.Errorf("API add expiring before the server's now: got %d, want 422", status)
+	}
+	ac := st.signIn(t, auth.RoleAdmin)
+	ac.get(t, "/admin/lists/deny_asn")
+	ac.post(t, "/admin/lists/deny_asn/entries", url.Values{"value": {"AS64501"}, "expiry": {"1h"}})
+	en, found, err := st.engine.LookupEntry(context.Background(), risk.DenyASN, "AS64501")
+	if want := time.Now().Add(49 * time.Hour); err != nil || !found || en.Expires.Before(want.Add(-time.Minute)) || en.Expires.After(want.Add(time.Minute)) {
+		t.Errorf("form add expiring in 1h: got %+v, found %v, %v; want it to expire about %v", en, found, err, want)
 	}
 }

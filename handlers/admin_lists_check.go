@@ -102,7 +102,7 @@ func (s *server) checkImport(l risk.List, r io.Reader) ([]risk.Entry, importRepo
 	cr.LazyQuotes = true
 	cr.TrimLeadingSpace = true
 	cols := map[string]int{"value": 0, "reason": 1, "expires": 2}
-	ch := newEntryChecker(s.console.Engine, l, time.Now(), "line")
+	ch := newEntryChecker(s.console.Engine, l, s.now(), "line")
 	var entries []risk.Entry
 	for first := true; ; {
 		rec, err := cr.Read()

@@ -85,12 +85,7 @@ func (s *server) saveSettings(c echo.Context, action, target string, before, aft
 		}
 		return &appError{Code: codeUnavailable, Err: err}
 	}
-	saved := s.console.Engine.Settings()
-	if action == "policy.save" {
-		s.record(c, action, target, policyOf(before), policyOf(saved))
-	} else {
-		s.record(c, action, target, before, saved)
-	}
+	s.record(c, action, target, before, s.console.Engine.Settings())
 	return nil
 }
 

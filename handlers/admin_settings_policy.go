@@ -78,38 +78,55 @@ func resolvePolicy(cur risk.Settings, flow, country string) (risk.Mode, string, 
 // policyEdit is one change to a policy; it returns the flash message.
 type policyEdit func(p *risk.Policy) (string, error)
 
+// policyRefusal is an edit refused with a message for the console.
+type policyRefusal struct{ msg string }
+
+func (r *policyRefusal) Error() string { return r.msg }
+
+// refuse returns a refusal showing msg.
+func refuse(msg string) error { return &policyRefusal{msg: msg} }
+
 // editPolicy applies edit to the account policy, or to the flow policy
-// the route names, saves and records the change.
+// the route names, of the stored settings, saves and records the change.
 func (s *server) editPolicy(c echo.Context, edit policyEdit) error {
-	before, after := s.console.Engine.Settings(), s.console.Engine.Settings()
 	flow := c.Param("flow")
-	target := &after.Account
-	var fp risk.Policy
-	if flow != "" {
-		var ok bool
-		if fp, ok = after.Flows[flow]; !ok {
-			return s.redirectBack(c, adminPolicyPath, flashError, "There is no policy for flow "+flow+".")
+	return s.updatePolicy(c, func(st *risk.Settings) (string, error) {
+		if flow == "" {
+			return edit(&st.Account)
 		}
-		target = &fp
-	}
-	msg, err := edit(target)
-	if err != nil {
-		return s.redirectBack(c, adminPolicyPath, flashError, err.Error())
-	}
-	if flow != "" {
-		after.Flows[flow] = fp
-	}
-	return s.savePolicy(c, before, after, msg)
+		fp, ok := st.Flows[flow]
+		if !ok {
+			return "", errors.New("There is no policy for flow " + flow + ".")
+		}
+		msg, err := edit(&fp)
+		st.Flows[flow] = fp
+		return msg, err
+	})
 }
 
-// savePolicy saves after, refusing it with a message when it is invalid.
-func (s *server) savePolicy(c echo.Context, before, after risk.Settings, msg string) error {
-	if fe := risk.FieldErrors(after.Validate()); len(fe) > 0 {
-		return s.redirectBack(c, adminPolicyPath, flashError, fe[0].Error())
+// updatePolicy applies edit to the settings stored in Redis, so an edit
+// made meanwhile on another instance is kept, records the change and
+// redirects with edit's message or its refusal.
+func (s *server) updatePolicy(c echo.Context, edit func(st *risk.Settings) (string, error)) error {
+	var msg string
+	before, after, err := s.console.Engine.UpdateSettings(c.Request().Context(), func(st *risk.Settings) error {
+		m, err := edit(st)
+		if err != nil {
+			return refuse(err.Error())
+		}
+		msg = m
+		return nil
+	})
+	var r *policyRefusal
+	switch {
+	case errors.As(err, &r):
+		return s.redirectBack(c, adminPolicyPath, flashError, r.msg)
+	case len(risk.FieldErrors(err)) > 0:
+		return s.redirectBack(c, adminPolicyPath, flashError, risk.FieldErrors(err)[0].Error())
+	case err != nil:
+		return &appError{Code: codeUnavailable, Err: err}
 	}
-	if err := s.saveSettings(c, "policy.save", "policy", before, after); err != nil {
-		return err
-	}
+	s.record(c, "policy.save", "policy", policyOf(before), policyOf(after))
 	return s.redirectBack(c, adminPolicyPath, flashOK, msg)
 }
 
@@ -182,35 +199,37 @@ func (s *server) handlePolicyRuleDelete(c echo.Context) error {
 
 // handlePolicyFlowAdd adds a flow policy.
 func (s *server) handlePolicyFlowAdd(c echo.Context) error {
-	before, after := s.console.Engine.Settings(), s.console.Engine.Settings()
 	flow := strings.TrimSpace(c.FormValue("flow"))
 	if flow == "" || !validFlow(flow) {
-		return s.redirectBack(c, adminPolicyPath, flashError, "A flow name needs 1 to 64 letters, digits, '.', '_' or '-'.")
-	}
-	if _, ok := after.Flows[flow]; ok {
-		return s.redirectBack(c, adminPolicyPath, flashError, "Flow "+flow+" already has a policy.")
+		return s.redirectBack(c, adminPolicyPath, flashError, "A flow name needs 1 to 64 letters, digits, '.', '_' or '-', and may not be '.' or '..'.")
 	}
 	m, err := parseMode(c.FormValue("default"), true)
 	if err != nil {
 		return s.redirectBack(c, adminPolicyPath, flashError, err.Error())
 	}
-	if after.Flows == nil {
-		after.Flows = map[string]risk.Policy{}
-	}
-	after.Flows[flow] = risk.Policy{Default: m}
-	return s.savePolicy(c, before, after, "Flow "+flow+" added.")
+	return s.updatePolicy(c, func(st *risk.Settings) (string, error) {
+		if _, ok := st.Flows[flow]; ok {
+			return "", errors.New("Flow " + flow + " already has a policy.")
+		}
+		if st.Flows == nil {
+			st.Flows = map[string]risk.Policy{}
+		}
+		st.Flows[flow] = risk.Policy{Default: m}
+		return "Flow " + flow + " added.", nil
+	})
 }
 
 // handlePolicyFlowDelete removes a flow policy: the flow follows the
 // account policy again.
 func (s *server) handlePolicyFlowDelete(c echo.Context) error {
-	before, after := s.console.Engine.Settings(), s.console.Engine.Settings()
 	flow := c.Param("flow")
-	if _, ok := after.Flows[flow]; !ok {
-		return s.redirectBack(c, adminPolicyPath, flashError, "There is no policy for flow "+flow+".")
-	}
-	delete(after.Flows, flow)
-	return s.savePolicy(c, before, after, "Flow "+flow+" removed; it follows the account policy.")
+	return s.updatePolicy(c, func(st *risk.Settings) (string, error) {
+		if _, ok := st.Flows[flow]; !ok {
+			return "", errors.New("There is no policy for flow " + flow + ".")
+		}
+		delete(st.Flows, flow)
+		return "Flow " + flow + " removed; it follows the account policy.", nil
+	})
 }
 
 // handleAPIPolicy answers the account and flow policies.
@@ -224,21 +243,23 @@ func (s *server) handleAPIPolicyPut(c echo.Context) error {
 	if err := decodeJSON(c.Request(), &doc, "account_policy and flow_policies"); err != nil {
 		return err
 	}
-	before, after := s.console.Engine.Settings(), s.console.Engine.Settings()
-	after.Account, after.Flows = doc.Account, doc.Flows
-	fe := risk.FieldErrors(after.Validate())
-	for _, flow := range slices.Sorted(maps.Keys(doc.Flows)) {
-		if !validFlow(flow) || flow == "" {
-			fe = append(fe, &risk.FieldError{Field: "flow_policies." + flow, Message: "a flow name needs 1 to 64 letters, digits, '.', '_' or '-'"})
-		}
-	}
-	if len(fe) > 0 {
+	check := s.console.Engine.Settings()
+	check.Account, check.Flows = doc.Account, doc.Flows
+	if fe := risk.FieldErrors(check.Validate()); len(fe) > 0 {
 		return invalidSettings(c, fe)
 	}
-	if err := s.saveSettings(c, "policy.save", "policy", before, after); err != nil {
-		return err
+	before, after, err := s.console.Engine.UpdateSettings(c.Request().Context(), func(st *risk.Settings) error {
+		st.Account, st.Flows = doc.Account, doc.Flows
+		return nil
+	})
+	if fe := risk.FieldErrors(err); len(fe) > 0 {
+		return invalidSettings(c, fe)
 	}
-	return c.JSON(http.StatusOK, policyOf(s.console.Engine.Settings()))
+	if err != nil {
+		return &appError{Code: codeUnavailable, Err: err}
+	}
+	s.record(c, "policy.save", "policy", policyOf(before), policyOf(after))
+	return c.JSON(http.StatusOK, policyOf(after))
 }
 
 // resolveAnswer is the JSON answer of the resolve tool.

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -98,6 +99,8 @@ func TestPolicyPageRefusesBadInput(t *testing.T) {
 		{"/policy/account/countries", url.Values{"country": {"GB"}, "mode": {"MAYBE"}}},
 		{"/policy/account/default", url.Values{"default": {""}}},
 		{"/policy/flows", url.Values{"flow": {"no spaces"}}},
+		{"/policy/flows", url.Values{"flow": {".."}}},
+		{"/policy/flows", url.Values{"flow": {"."}}},
 		{"/policy/flows/ghost/default", url.Values{"default": {"BLOCK"}}},
 	} {
 		status, _, _ := admin.post(t, adminPrefix+s.path, s.form)
@@ -152,5 +155,54 @@ func TestPolicyAPI(t *testing.T) {
 	}
 	if got := st.engine.Settings().Account.Countries["RU"]; got != risk.ModeMonitor {
 		t.Errorf("account RU after invalid PUT: got %q, want MONITOR kept", got)
+	}
+}
+
+// A policy edit on an instance whose copy of the settings is stale keeps
+// what another instance saved meanwhile.
+func TestPolicyEditsKeepOtherInstancesEdits(t *testing.T) {
+	st := newStack(t, nil, &contactflows.Simulator{})
+	other, err := risk.NewEngine(risk.Options{Redis: st.rdb})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := other.LoadSettings(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := other.UpdateSettings(ctx, func(s *risk.Settings) error {
+		s.BlockAt = 95
+		s.Flows = map[string]risk.Policy{"billing": {Default: risk.ModeBlock}}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	admin := st.signIn(t, auth.RoleAdmin)
+	admin.get(t, adminPolicyPath)
+	if status, _, _ := admin.post(t, adminPrefix+"/policy/flows", url.Values{"flow": {"sales"}, "default": {"MONITOR"}}); status != http.StatusSeeOther {
+		t.Fatalf("add flow: status %d", status)
+	}
+	got := st.engine.Settings()
+	if _, ok := got.Flows["billing"]; !ok || got.BlockAt != 95 || got.Flows["sales"].Default != risk.ModeMonitor {
+		t.Errorf("settings after adding a flow: got block_at %d, flows %v; want 95, billing and sales", got.BlockAt, got.Flows)
+	}
+	e := lastAudit(t, st, "policy.save")
+	if !strings.Contains(string(e.Before), `"billing"`) || strings.Contains(string(e.Before), `"sales"`) {
+		t.Errorf("audit before: got %s, want the billing flow and not sales", e.Before)
+	}
+
+	if err := other.LoadSettings(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := other.UpdateSettings(ctx, func(s *risk.Settings) error { s.BlockAt = 90; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	token := st.token(t, auth.RoleAdmin)
+	body := `{"account_policy":{"default":"ALLOW"},"flow_policies":{}}`
+	if status := st.api(t, http.MethodPut, adminAPIPrefix+"/policy", token, "application/json", body, nil); status != http.StatusOK {
+		t.Fatalf("PUT policy: status %d", status)
+	}
+	if got, want := st.engine.Settings().BlockAt, 90; got != want {
+		t.Errorf("block_at after PUT policy: got %d, want %d", got, want)
 	}
 }

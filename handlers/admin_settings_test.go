@@ -220,3 +220,32 @@ func TestSavedDispatchRateUsedByQueue(t *testing.T) {
 		t.Errorf("calls placed to one country at 1 a minute: got %d, want 1", got)
 	}
 }
+
+// PUT /api/v1/admin/settings refuses flow names the console could not put
+// in a URL path, and accepts ordinary ones.
+func TestSettingsAPIRefusesBadFlowNames(t *testing.T) {
+	st := newStack(t, nil, &contactflows.Simulator{})
+	token := st.token(t, auth.RoleAdmin)
+	for _, flow := range []string{"..", ".", "a/b"} {
+		s := st.engine.Settings()
+		s.Flows = map[string]risk.Policy{flow: {Default: risk.ModeBlock}}
+		b, _ := json.Marshal(s)
+		var bad settingsProblems
+		if got := st.api(t, http.MethodPut, adminAPIPrefix+"/settings", token, "application/json", string(b), &bad); got != http.StatusUnprocessableEntity || bad.Error.Field != "flow_policies."+flow {
+			t.Errorf("PUT settings with flow %q: got %d, field %q; want 422 on flow_policies.%s", flow, got, bad.Error.Field, flow)
+		}
+	}
+	if got := st.engine.Settings().Flows; len(got) != 0 {
+		t.Errorf("flows after refused PUTs: got %v, want none", got)
+	}
+	s := st.engine.Settings()
+	s.Flows = map[string]risk.Policy{"sales.v2": {Default: risk.ModeAllow}}
+	b, _ := json.Marshal(s)
+	if got := st.api(t, http.MethodPut, adminAPIPrefix+"/settings", token, "application/json", string(b), nil); got != http.StatusOK {
+		t.Errorf("PUT settings with flow sales.v2: got %d, want 200", got)
+	}
+	status, _, _ := st.post(t, `{"phone":"+1 201 555 0123","name":"Ann","flow":"sales.v2"}`)
+	if status != http.StatusAccepted {
+		t.Errorf("callback with flow sales.v2: got %d, want 202", status)
+	}
+}

@@ -183,6 +183,8 @@ func TestCallbackCreateRejectsBadInput(t *testing.T) {
 		{"name too long", "", `{"phone":"1","name":"` + strings.Repeat("é", 101) + `"}`, false, 422, "name_too_long", "name"},
 		{"name with control", "", `{"phone":"1","name":"Ann\u0000"}`, false, 422, "invalid_name", "name"},
 		{"bad flow", "", `{"phone":"1","flow":"../etc"}`, false, 422, "invalid_flow", "flow"},
+		{"dot flow", "", `{"phone":"1","flow":"."}`, false, 422, "invalid_flow", "flow"},
+		{"dot-dot flow", "", `{"phone":"1","flow":".."}`, false, 422, "invalid_flow", "flow"},
 		{"oversized", "", `{"phone":"1","name":"` + strings.Repeat("a", 70<<10) + `"}`, false, 413, "body_too_large", ""},
 		{"oversized chunked", "", `{"phone":"1","name":"` + strings.Repeat("a", 70<<10) + `"}`, true, 413, "body_too_large", ""},
 	}

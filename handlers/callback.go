@@ -22,7 +22,7 @@ import (
 const (
 	maxPhoneLen = 64
 	maxNameLen  = 100
-	maxFlowLen  = 64
+	maxFlowLen  = risk.MaxFlowNameLen
 	maxNoteLen  = 200
 )
 
@@ -109,20 +109,9 @@ func checkText(v, field, label string, max int, tooLong, invalid string) *appErr
 	return nil
 }
 
-// validFlow reports whether flow is empty or a short name of ASCII letters,
-// digits, '.', '_' and '-'.
-func validFlow(flow string) bool {
-	if len(flow) > maxFlowLen {
-		return false
-	}
-	for _, r := range flow {
-		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-'
-		if !ok {
-			return false
-		}
-	}
-	return true
-}
+// validFlow reports whether flow is empty or a flow name risk accepts:
+// at most 64 ASCII letters, digits, '.', '_' and '-', and not "." or "..".
+func validFlow(flow string) bool { return flow == "" || risk.ValidFlowName(flow) }
 
 // decide is the one decision flow behind the API and the form: it
 // validates in, asks the engine, logs the decision and records it, with

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/tollgate/tollgate/contactflows"
 	"github.com/tollgate/tollgate/handlers/audit"
@@ -28,8 +29,10 @@ import (
 type stack struct {
 	url    string
 	engine *risk.Engine
-	queue  *contactflows.Queue
-	sim    *contactflows.Simulator
+	// rdb is the Redis every part of the stack shares.
+	rdb   *redis.Client
+	queue *contactflows.Queue
+	sim   *contactflows.Simulator
 	// echo is the server, for its route table.
 	echo *echo.Echo
 	// users and audit are the console's stores.
@@ -40,6 +43,8 @@ type stack struct {
 	// alerts are the spike alerts; detector finds them on demand.
 	alerts   *spike.Store
 	detector *spike.Detector
+	// clockSkew moves the server's clock (Deps.Now) ahead of the real one.
+	clockSkew atomic.Int64
 }
 
 // testFlowKey is the flow API key of every stack.
@@ -68,7 +73,7 @@ func newStack(t *testing.T, settings func(*risk.Settings), sim *contactflows.Sim
 	done := make(chan error, 1)
 	go func() { done <- queue.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
-	st := &stack{engine: engine, queue: queue, sim: sim}
+	st := &stack{engine: engine, rdb: rdb, queue: queue, sim: sim}
 	challenges, err := contactflows.NewChallenges(contactflows.ChallengeOptions{Redis: rdb, Now: func() time.Time {
 		return time.Now().Add(time.Duration(st.skew.Load()))
 	}})
@@ -82,6 +87,7 @@ func newStack(t *testing.T, settings func(*risk.Settings), sim *contactflows.Sim
 	}
 	st.echo = NewServer(Deps{
 		Engine: engine, Calls: queue, Challenges: challenges, FlowAPIKey: testFlowKey,
+		Now:  func() time.Time { return time.Now().Add(time.Duration(st.clockSkew.Load())) },
 		Form: FormConfig{Secret: testSecret, MinFillTime: 1500 * time.Millisecond},
 		Console: &Console{
 			Users: st.users, Audit: st.audit, Sessions: auth.NewSessionStore(rdb),

@@ -40,7 +40,6 @@ const (
 	codeInvalidEntry     = "invalid_entry"
 	codeInvalidSettings  = "invalid_settings"
 	codeUnavailable      = "unavailable"
-	codeInvalidQuery     = "invalid_query"
 	codeImportRefused    = "import_refused"
 	codeInternal         = "internal"
 )
@@ -74,7 +73,6 @@ var statusByCode = map[string]int{
 	codeInvalidEntry:     http.StatusUnprocessableEntity,
 	codeInvalidSettings:  http.StatusUnprocessableEntity,
 	codeUnavailable:      http.StatusServiceUnavailable,
-	codeInvalidQuery:     http.StatusUnprocessableEntity,
 	codeImportRefused:    http.StatusUnprocessableEntity,
 	codeInternal:         http.StatusInternalServerError,
 }

@@ -134,8 +134,19 @@ func (e *Engine) Settings() Settings { return e.active.Load().Settings.clone() }
 // apply validates s, fills weights missing from it with their defaults and
 // puts it in force.
 func (e *Engine) apply(s Settings) error {
-	if err := s.Validate(); err != nil {
+	c, err := compile(s)
+	if err != nil {
 		return err
+	}
+	e.active.Store(c)
+	return nil
+}
+
+// compile validates s, fills weights missing from it with their defaults
+// and prepares its lookups, without putting it in force.
+func compile(s Settings) (*compiled, error) {
+	if err := s.Validate(); err != nil {
+		return nil, err
 	}
 	w := DefaultWeights()
 	maps.Copy(w, s.Weights)
@@ -147,23 +158,24 @@ func (e *Engine) apply(s Settings) error {
 	for _, code := range s.Monitor {
 		c.monitor[code] = true
 	}
-	e.active.Store(c)
-	return nil
+	return c, nil
 }
 
-// SaveSettings validates s, stores it in Redis for every instance and puts
-// it in force here.
+// SaveSettings validates s, stores it in Redis for every instance and then
+// puts it in force here; when storing fails, the settings in force stay.
 func (e *Engine) SaveSettings(ctx context.Context, s Settings) error {
-	if err := e.apply(s); err != nil {
+	c, err := compile(s)
+	if err != nil {
 		return err
 	}
-	b, err := json.Marshal(e.active.Load().Settings)
+	b, err := json.Marshal(c.Settings)
 	if err != nil {
 		return err
 	}
 	if err := e.rdb.Set(ctx, settingsKey, b, 0).Err(); err != nil {
 		return fmt.Errorf("save settings: %w", err)
 	}
+	e.active.Store(c)
 	e.lastRaw.Store(&b)
 	return nil
 }
@@ -181,18 +193,27 @@ func (e *Engine) LoadSettings(ctx context.Context) error {
 	if last := e.lastRaw.Load(); last != nil && bytes.Equal(*last, b) {
 		return nil
 	}
-	// Settings saved before a field existed keep that field's default;
-	// the deflection channels and dispatch rates keep this instance's.
-	s := DefaultSettings()
-	s.Deflect, s.Dispatch = e.initial.Deflect, e.initial.Dispatch
-	if err := json.Unmarshal(b, &s); err != nil {
-		return fmt.Errorf("load settings: stored settings are not valid JSON: %w", err)
+	s, err := e.decodeSettings(b)
+	if err != nil {
+		return fmt.Errorf("load settings: %w", err)
 	}
 	if err := e.apply(s); err != nil {
 		return fmt.Errorf("load settings: stored settings are invalid: %w", err)
 	}
 	e.lastRaw.Store(&b)
 	return nil
+}
+
+// decodeSettings reads settings stored in Redis. Settings saved before a
+// field existed keep that field's default; the deflection channels and
+// dispatch rates keep this instance's.
+func (e *Engine) decodeSettings(b []byte) (Settings, error) {
+	s := DefaultSettings()
+	s.Deflect, s.Dispatch = e.initial.Deflect, e.initial.Dispatch
+	if err := json.Unmarshal(b, &s); err != nil {
+		return Settings{}, fmt.Errorf("stored settings are not valid JSON: %w", err)
+	}
+	return s, nil
 }
 
 // Watch reloads the settings every interval and sweeps expired list

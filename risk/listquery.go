@@ -336,6 +336,48 @@ func (e *Engine) LookupEntry(ctx context.Context, l List, value string) (en Entr
 	return en, true, nil
 }
 
+// LookupEntries returns, list by list, the entries listed under the given
+// values, in one round trip: what adding entries with those values would
+// replace. Values not listed are left out; an invalid value is an error.
+func (e *Engine) LookupEntries(ctx context.Context, values map[List][]string) (map[List][]Entry, error) {
+	cmds := make(map[List]*redis.SliceCmd, len(values))
+	_, err := e.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for l, vs := range values {
+			if len(vs) == 0 {
+				continue
+			}
+			fields := make([]string, len(vs))
+			for i, v := range vs {
+				n, err := e.Normalize(l, v)
+				if err != nil {
+					return err
+				}
+				fields[i] = n
+			}
+			cmds[l] = p.HMGet(ctx, listKey(l), fields...)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read list entries: %w", err)
+	}
+	out := make(map[List][]Entry)
+	for l, c := range cmds {
+		for _, raw := range c.Val() {
+			s, ok := raw.(string)
+			if !ok {
+				continue
+			}
+			var en Entry
+			if err := json.Unmarshal([]byte(s), &en); err != nil {
+				return nil, fmt.Errorf("read %s entry: %w", l, err)
+			}
+			out[l] = append(out[l], en)
+		}
+	}
+	return out, nil
+}
+
 // Normalize is NormalizeEntry with the engine's default region.
 func (e *Engine) Normalize(l List, value string) (string, error) {
 	return NormalizeEntry(l, value, e.region)

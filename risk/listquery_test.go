@@ -2,6 +2,7 @@ package risk_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -242,6 +243,47 @@ func runListSuite(t *testing.T, st store) {
 		}
 	})
 
+	t.Run("several lists in one transaction", func(t *testing.T) {
+		now := listClock
+		e := listEngine(t, st(t), &now)
+		out, err := e.AddEntriesToLists(ctx, map[risk.List][]risk.Entry{
+			risk.DenyNumber:  {{Value: "07400 123456", Expires: now.Add(time.Hour)}},
+			risk.DenyIP:      {{Value: "192.0.2.7"}},
+			risk.AllowNumber: nil,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out[risk.DenyNumber][0].Value != "+447400123456" || out[risk.DenyIP][0].Value != "192.0.2.7/32" || !out[risk.DenyIP][0].Created.Equal(now) {
+			t.Errorf("got %+v, want the normalised entries created now", out)
+		}
+		if got := values(list(t, e, risk.DenyNumber, risk.ListQuery{})); !slices.Equal(got, []string{"+447400123456"}) {
+			t.Errorf("deny_number: got %v, want the number", got)
+		}
+		if got := values(list(t, e, risk.DenyIP, risk.ListQuery{})); !slices.Equal(got, []string{"192.0.2.7/32"}) {
+			t.Errorf("deny_ip: got %v, want the address", got)
+		}
+		now = now.Add(2 * time.Hour)
+		if n, err := e.SweepExpired(ctx); err != nil || n != 1 {
+			t.Errorf("sweep: got %d, %v; want 1 expired entry", n, err)
+		}
+		if p := list(t, e, risk.DenyNumber, risk.ListQuery{}); p.Total != 0 {
+			t.Errorf("deny_number after the sweep: got %v, want none", values(p))
+		}
+
+		_, err = e.AddEntriesToLists(ctx, map[risk.List][]risk.Entry{
+			risk.DenyNumber: {{Value: "+447400123457"}},
+			risk.DenyIP:     {{Value: "192.0.2.8"}, {Value: "not an address"}},
+		})
+		var ee risk.EntryErrors
+		if !errors.As(err, &ee) || len(ee) != 1 || ee[0].List != risk.DenyIP || ee[0].Index != 1 {
+			t.Fatalf("a refused value: got %v, want EntryErrors naming deny_ip entry 2", err)
+		}
+		if _, found, _ := e.LookupEntry(ctx, risk.DenyNumber, "+447400123457"); found {
+			t.Error("a refused batch added its number")
+		}
+	})
+
 	t.Run("counts and lookups", func(t *testing.T) {
 		now := listClock
 		e := listEngine(t, st(t), &now)
@@ -259,6 +301,13 @@ func runListSuite(t *testing.T, st store) {
 		}
 		if _, found, _ := e.LookupEntry(ctx, risk.DenyNumber, "+447400123457"); found {
 			t.Error("an unlisted number was found")
+		}
+		got, err := e.LookupEntries(ctx, map[risk.List][]string{risk.DenyNumber: {"+447400123457", "07400 123456"}, risk.DenyIP: {"192.0.2.1"}})
+		if err != nil || len(got) != 1 || len(got[risk.DenyNumber]) != 1 || got[risk.DenyNumber][0].Reason != "fraud" {
+			t.Errorf("LookupEntries: got %+v, %v; want only the fraud entry", got, err)
+		}
+		if _, err := e.LookupEntries(ctx, map[risk.List][]string{risk.DenyIP: {"not an address"}}); err == nil {
+			t.Error("LookupEntries of an invalid value: got no error")
 		}
 	})
 }

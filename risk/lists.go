@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -206,8 +208,10 @@ func (e *Engine) AddEntry(ctx context.Context, l List, en Entry) (Entry, error) 
 	return out[0], nil
 }
 
-// EntryError is a list value that was refused, with its position in the input.
+// EntryError is a list value that was refused, with its list and its
+// position in that list's input.
 type EntryError struct {
+	List  List
 	Index int
 	Value string
 	Err   error
@@ -227,60 +231,89 @@ func (ee EntryErrors) Error() string {
 // AddEntries validates every entry first and stores them all in one
 // transaction, or none: a refused value returns EntryErrors naming each.
 func (e *Engine) AddEntries(ctx context.Context, l List, entries []Entry) ([]Entry, error) {
-	out := make([]Entry, len(entries))
-	values := make([]any, 0, 2*len(entries))
+	out, err := e.AddEntriesToLists(ctx, map[List][]Entry{l: entries})
+	if err != nil {
+		return nil, err
+	}
+	return out[l], nil
+}
+
+// AddEntriesToLists is AddEntries for several lists at once: it validates
+// every entry of every list first and stores them all in one transaction,
+// or none. A refused value returns EntryErrors naming its list and index.
+func (e *Engine) AddEntriesToLists(ctx context.Context, batch map[List][]Entry) (map[List][]Entry, error) {
+	lists := slices.Sorted(maps.Keys(batch))
+	out := make(map[List][]Entry, len(batch))
+	values := make(map[List][]any, len(batch))
 	var bad EntryErrors
 	now := e.now()
-	for i, en := range entries {
-		v, err := NormalizeEntry(l, en.Value, e.region)
-		if err != nil {
-			bad = append(bad, EntryError{Index: i, Value: en.Value, Err: err})
-			continue
+	for _, l := range lists {
+		out[l] = make([]Entry, len(batch[l]))
+		for i, en := range batch[l] {
+			v, err := NormalizeEntry(l, en.Value, e.region)
+			if err != nil {
+				bad = append(bad, EntryError{List: l, Index: i, Value: en.Value, Err: err})
+				continue
+			}
+			en.Value = v
+			if en.Created.IsZero() {
+				en.Created = now
+			}
+			b, err := json.Marshal(en)
+			if err != nil {
+				return nil, err
+			}
+			out[l][i] = en
+			values[l] = append(values[l], v, b)
 		}
-		en.Value = v
-		if en.Created.IsZero() {
-			en.Created = now
-		}
-		b, err := json.Marshal(en)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = en
-		values = append(values, v, b)
 	}
 	if len(bad) > 0 {
 		return nil, bad
 	}
-	if len(entries) == 0 {
+	if len(values) == 0 {
 		return out, nil
 	}
 	_, err := e.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.HSet(ctx, listKey(l), values...)
-		var expiring []redis.Z
-		var lasting []any
-		indexed := make([]redis.Z, len(out))
-		for i, en := range out {
-			indexed[i] = redis.Z{Member: en.Value}
-			member := string(l) + " " + en.Value
-			if en.Expires.IsZero() {
-				lasting = append(lasting, member)
-			} else {
-				expiring = append(expiring, redis.Z{Score: float64(en.Expires.Unix()), Member: member})
+		for _, l := range lists {
+			if len(out[l]) > 0 {
+				queueEntries(ctx, p, l, out[l], values[l])
 			}
 		}
-		if len(expiring) > 0 {
-			p.ZAdd(ctx, expiryIndexKey, expiring...)
-		}
-		if len(lasting) > 0 {
-			p.ZRem(ctx, expiryIndexKey, lasting...)
-		}
-		p.ZAdd(ctx, indexKey(l), indexed...)
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("add %s entries: %w", l, err)
+		names := make([]string, len(lists))
+		for i, l := range lists {
+			names[i] = string(l)
+		}
+		return nil, fmt.Errorf("add %s entries: %w", strings.Join(names, ", "), err)
 	}
 	return out, nil
+}
+
+// queueEntries queues the writes that store entries in list l: the hash
+// (values holds value, JSON pairs), the lexical index and the expiry index.
+func queueEntries(ctx context.Context, p redis.Pipeliner, l List, entries []Entry, values []any) {
+	p.HSet(ctx, listKey(l), values...)
+	var expiring []redis.Z
+	var lasting []any
+	indexed := make([]redis.Z, len(entries))
+	for i, en := range entries {
+		indexed[i] = redis.Z{Member: en.Value}
+		member := string(l) + " " + en.Value
+		if en.Expires.IsZero() {
+			lasting = append(lasting, member)
+		} else {
+			expiring = append(expiring, redis.Z{Score: float64(en.Expires.Unix()), Member: member})
+		}
+	}
+	if len(expiring) > 0 {
+		p.ZAdd(ctx, expiryIndexKey, expiring...)
+	}
+	if len(lasting) > 0 {
+		p.ZRem(ctx, expiryIndexKey, lasting...)
+	}
+	p.ZAdd(ctx, indexKey(l), indexed...)
 }
 
 // RemoveEntry deletes an entry; removing a value that is not listed is not an error.
@@ -302,10 +335,11 @@ func (e *Engine) RemoveEntry(ctx context.Context, l List, value string) error {
 }
 
 // sweepScript deletes up to ARGV[2] entries whose expiry (in the index
-// KEYS[1]) is at or before ARGV[1]. It re-reads each expiry as it deletes,
-// so an entry renewed meanwhile stays. KEYS[2] is the key prefix of the
-// lists, KEYS[3] that of their lexicographic indexes; all keys share the
-// {lists} hash tag.
+// KEYS[1]) is at or before ARGV[1]. It reads the due entries once and
+// deletes them; that is safe because a script runs atomically, so no
+// entry can be renewed between the read and the delete. KEYS[2] is the
+// key prefix of the lists, KEYS[3] that of their lexicographic indexes;
+// all keys share the {lists} hash tag.
 var sweepScript = redis.NewScript(`
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
 for _, m in ipairs(due) do

@@ -87,6 +87,15 @@ var hardCodes = map[string]bool{
 	CodeFormHoneypot:   true,
 }
 
+// trustCodes are the allow lists' codes: a listed entry also exempts the
+// request from checks (velocity, duplicate callback, anonymous networks),
+// an effect beyond its weight that monitor mode cannot withhold, so they
+// cannot be monitored.
+var trustCodes = map[string]bool{
+	CodeAllowNumber: true,
+	CodeAllowIP:     true,
+}
+
 // deflectCodes deflect a request that would otherwise be allowed: the
 // visitor is offered another channel rather than a call.
 var deflectCodes = map[string]bool{

@@ -134,3 +134,46 @@ func TestWatchAppliesSettingsSavedElsewhere(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// Allow-list codes cannot be monitored: a listed entry exempts the request
+// from checks, which monitor mode would not withhold.
+func TestValidateRefusesMonitoredAllowCodes(t *testing.T) {
+	for _, code := range []string{risk.CodeAllowNumber, risk.CodeAllowIP} {
+		s := risk.DefaultSettings()
+		s.Monitor = []string{risk.CodeTorExit, code}
+		fe := risk.FieldErrors(s.Validate())
+		if len(fe) != 1 || fe[0].Field != "monitor[1]" || !strings.Contains(fe[0].Message, "allow lists are trust, not rules") {
+			t.Errorf("monitor %s: got %v, want one monitor[1] error saying allow lists are trust", code, fe)
+		}
+	}
+}
+
+func TestValidFlowName(t *testing.T) {
+	tests := []struct {
+		name string
+		want bool
+	}{
+		{"sales", true},
+		{"sales.v2_EU-1", true},
+		{"a..b", true},
+		{"...", true},
+		{strings.Repeat("a", 64), true},
+		{"", false},
+		{".", false},
+		{"..", false},
+		{"a b", false},
+		{"a/b", false},
+		{"é", false},
+		{strings.Repeat("a", 65), false},
+	}
+	for _, tt := range tests {
+		if got := risk.ValidFlowName(tt.name); got != tt.want {
+			t.Errorf("ValidFlowName(%q): got %v, want %v", tt.name, got, tt.want)
+		}
+		s := risk.DefaultSettings()
+		s.Flows = map[string]risk.Policy{tt.name: {}}
+		if got := s.Validate() == nil; got != tt.want && tt.name != "" {
+			t.Errorf("Validate with flow %q: got valid %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}

@@ -6,6 +6,9 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+
 	"github.com/tollgate/tollgate/risk"
 )
 
@@ -31,5 +34,24 @@ func TestLoadSettingsKeepsDefaultsOfMissingFields(t *testing.T) {
 	}
 	if got, want := e.Settings().Spend, risk.DefaultSettings().Spend; !reflect.DeepEqual(got, want) {
 		t.Errorf("spend after loading old settings = %+v, want the defaults %+v", got, want)
+	}
+}
+
+// Settings that could not be stored are not put in force: no instance
+// would share them.
+func TestSaveSettingsFailingKeepsSettingsInForce(t *testing.T) {
+	m := miniredis.RunT(t)
+	rdb := redis.NewClient(&redis.Options{Addr: m.Addr(), MaxRetries: -1})
+	t.Cleanup(func() { rdb.Close() })
+	e := newEngine(t, rdb, nil)
+	before := e.Settings().BlockAt
+	s := e.Settings()
+	s.BlockAt = before - 1
+	m.Close()
+	if err := e.SaveSettings(context.Background(), s); err == nil {
+		t.Fatal("SaveSettings with Redis down: got nil, want an error")
+	}
+	if got, want := e.Settings().BlockAt, before; got != want {
+		t.Errorf("block_at in force after a failed save: got %d, want %d", got, want)
 	}
 }

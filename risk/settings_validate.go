@@ -58,6 +58,8 @@ func (s Settings) Validate() error {
 	for i, code := range s.Monitor {
 		if _, ok := known[code]; !ok {
 			p.add(fmt.Sprintf("monitor[%d]", i), "unknown reason code %q", code)
+		} else if trustCodes[code] {
+			p.add(fmt.Sprintf("monitor[%d]", i), "%s cannot be monitored: allow lists are trust, not rules; a listed entry skips the velocity, duplicate and anonymity checks whatever its weight, so remove the entry or set its weight instead", code)
 		}
 	}
 	if s.DeflectAt <= 0 {
@@ -79,6 +81,8 @@ func (s Settings) Validate() error {
 	for _, name := range sortedKeys(s.Flows) {
 		if name == "" {
 			p.add("flow_policies", "a flow needs a name")
+		} else if !ValidFlowName(name) {
+			p.add("flow_policies."+name, "a flow name needs 1 to %d letters, digits, '.', '_' or '-', and may not be '.' or '..'", MaxFlowNameLen)
 		}
 		s.Flows[name].validate(&p, "flow_policies."+name, false)
 	}
@@ -89,6 +93,25 @@ func (s Settings) Validate() error {
 	s.Dispatch.validate(&p)
 	s.Spikes.validate(&p)
 	return errors.Join(p...)
+}
+
+// MaxFlowNameLen is the longest flow name, in bytes.
+const MaxFlowNameLen = 64
+
+// ValidFlowName reports whether name can name a flow: 1 to MaxFlowNameLen
+// ASCII letters, digits, '.', '_' and '-', and not "." or "..", so it is
+// safe as one segment of a URL path.
+func ValidFlowName(name string) bool {
+	if name == "" || len(name) > MaxFlowNameLen || name == "." || name == ".." {
+		return false
+	}
+	for _, r := range name {
+		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-'
+		if !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // windows checks a dimension's up to three windows.

@@ -20,7 +20,7 @@ type Entry struct {
 	ID string `json:"id"`
 	// At is when the change was made.
 	At time.Time `json:"at"`
-	// Actor is the user name, or "token:<id> (<label>)" for an API token.
+	// Actor is the user name, or "token:<id>" for an API token.
 	Actor string `json:"actor"`
 	// IP is the address the change came from.
 	IP string `json:"ip,omitempty"`
@@ -184,10 +184,11 @@ func (l *Log) Get(ctx context.Context, id string) (Entry, error) {
 }
 
 // ValidID reports whether id has the form of an entry ID,
-// "<milliseconds>-<sequence>".
+// "<milliseconds>-<sequence>", each part 1 to 20 ASCII digits, as
+// contactflows.ValidStreamID has it.
 func ValidID(id string) bool {
 	ms, seq, ok := strings.Cut(id, "-")
-	_, err1 := strconv.ParseUint(ms, 10, 64)
-	_, err2 := strconv.ParseUint(seq, 10, 64)
-	return ok && err1 == nil && err2 == nil
+	return ok && idPart(ms) && idPart(seq)
 }
+
+func idPart(s string) bool { return s != "" && len(s) <= 20 && strings.Trim(s, "0123456789") == "" }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -121,7 +122,9 @@ func TestGet(t *testing.T) {
 }
 
 func TestValidID(t *testing.T) {
-	for id, want := range map[string]bool{"1700000000000-0": true, "1-12": true, "x": false, "1-x": false, "1": false, "": false} {
+	for id, want := range map[string]bool{"1700000000000-0": true, "1-12": true, "x": false, "1-x": false, "1": false, "": false,
+		"+1-2": false, "1-+2": false, "1-2-3": false, "-1": false, "1-": false, " 1-2": false, strings.Repeat("1", 21) + "-0": false, strings.Repeat("0", 20) + "-0": true,
+		strings.Repeat("0", 23) + "1-0": false} {
 		if got := ValidID(id); got != want {
 			t.Errorf("ValidID(%q): got %v, want %v", id, got, want)
 		}
