@@ -24,12 +24,12 @@ var (
 	planUS       = []numberPlan{{"+1201", 7, nil}, {"+1212", 7, nil}, {"+1312", 7, nil}, {"+1415", 7, nil}, {"+1617", 7, nil}, {"+1713", 7, nil}}
 	planGBMobile = []numberPlan{{"+4477", 8, mobile}, {"+4478", 8, mobile}, {"+4479", 8, mobile}}
 	planPremium  = []numberPlan{
-		{"+3712", 7, nil},   // Latvia mobile
-		{"+3706", 7, nil},   // Lithuania mobile
-		{"+2526", 7, nil},   // Somalia mobile
-		{"+535", 7, nil},    // Cuba mobile
-		{"+23276", 6, nil},  // Sierra Leone mobile
-		{"+22462", 7, nil},  // Guinea mobile
+		{"+3712", 7, nil},     // Latvia mobile
+		{"+3706", 7, nil},     // Lithuania mobile
+		{"+2526", 7, nil},     // Somalia mobile
+		{"+535", 7, nil},      // Cuba mobile
+		{"+23276", 6, nil},    // Sierra Leone mobile
+		{"+22462", 7, nil},    // Guinea mobile
 		{"+4490", 8, premium}, // UK premium rate
 	}
 	planLV      = []numberPlan{{"+3712", 7, nil}}
