@@ -15,6 +15,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -43,12 +44,14 @@ type config struct {
 	parallel  int
 	costs     map[string]int64
 	serverLog string
+	// why receives the reasons of every legit request refused.
+	why io.Writer
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs := flag.NewFlagSet("tollgate-sim", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var c config
+	c := config{why: &syncWriter{w: stderr}}
 	list := fs.String("scenarios", "all", "comma-separated scenarios, or all: "+scenarioNames())
 	fs.IntVar(&c.requests, "requests", 200, "requests per scenario, 1 to 100000")
 	fs.Float64Var(&c.rate, "rate", 4, "requests a second per scenario, at most 200")
@@ -173,6 +176,11 @@ func runJob(ctx context.Context, c config, j job, o serverOptions) (tally, error
 	outs, err := t.outcomes(ctx, sents, 60*time.Second)
 	if err != nil {
 		return tally{}, fmt.Errorf("%s: %w", j.s.name, err)
+	}
+	for _, o := range outs {
+		if !o.req.attack && (o.action == "block" || o.action == "deflect") {
+			fmt.Fprintf(c.why, "%s (baseline %v): legit %s %s %s: %s\n", j.s.name, j.baseline, o.action, o.req.ip, o.req.phone, strings.Join(o.reasons, " "))
+		}
 	}
 	return count(j.s.name, j.baseline, outs, table), nil
 }

@@ -22,6 +22,8 @@ type outcome struct {
 	placed bool
 	// country is the number's country as Tollgate read it.
 	country string
+	// reasons are the decision's reason codes.
+	reasons []string
 }
 
 // loggedDecision is one entry of GET /api/v1/admin/decisions.
@@ -33,6 +35,9 @@ type loggedDecision struct {
 		Number        string     `json:"number"`
 		NumberCountry string     `json:"number_country"`
 		IP            netip.Addr `json:"ip"`
+		Reasons       []struct {
+			Code string `json:"code"`
+		} `json:"reasons"`
 	} `json:"decision"`
 }
 
@@ -103,6 +108,9 @@ func (t *tollgate) outcomes(ctx context.Context, sents []sent, wait time.Duratio
 			return nil, fmt.Errorf("request %d: answer %d but decision %s", i, s.status, d.Action)
 		}
 		out[i].action, out[i].country = d.Action, d.NumberCountry
+		for _, r := range d.Reasons {
+			out[i].reasons = append(out[i].reasons, r.Code)
+		}
 		if d.Action == string(risk.Allow) {
 			placed, err := t.callPlaced(ctx, log[next-1].Entry, wait)
 			if err != nil {

@@ -91,7 +91,9 @@ func startTollgate(ctx context.Context, o serverOptions) (*tollgate, error) {
 		"TOLLGATE_DEMO_DATA=false",
 		// Dispatch rates only delay calls, never refuse them: uncapped, the
 		// queue drains while the run lasts.
-		"TOLLGATE_DIAL_RATE=0", "TOLLGATE_DIAL_COUNTRY_RATE=0",
+		// The simulated dialer holds a worker 2 s a call: enough workers keep
+		// calls from queueing, so a number's hold ends with its call.
+		"TOLLGATE_DIAL_RATE=0", "TOLLGATE_DIAL_COUNTRY_RATE=0", "TOLLGATE_DIAL_WORKERS=32",
 		"TOLLGATE_LOG_FORMAT=json", "TOLLGATE_LOG_LEVEL=warn",
 	}
 	for k, v := range paths {
