@@ -50,7 +50,7 @@ func TestSimulatorEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and starts tollgate")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	var out, errs bytes.Buffer
 	args := []string{"-scenarios", "legit,irsf,ivr-bots", "-requests", "16", "-rate", "40", "-compare", "-parallel", "3", "-costs", "LV=150"}
