@@ -1,0 +1,53 @@
+package main
+
+import (
+	"net/netip"
+
+	"github.com/tollgate/tollgate/risk/geo"
+)
+
+// simNetwork is one range the simulator places visitors in.
+type simNetwork struct {
+	prefix netip.Prefix
+	net    geo.Network
+}
+
+// The simulator's networks, all documentation, private-use or shared
+// address space, so no real visitor is ever named:
+//
+//	prefix            country  ASN    kind
+//	10.0.0.0/9        US       64600  residential broadband
+//	10.128.0.0/9      GB       64601  residential broadband
+//	172.16.0.0/12     US       16509  Amazon hosting (hosting flag)
+//	192.168.0.0/16    NL       9009   M247 VPN (VPN and hosting flags)
+//	100.64.0.0/10     DE       64602  residential proxy pool (residential proxy flag)
+//	198.18.0.0/15     DE       64603  residential broadband
+var (
+	netResidentialUS = netip.MustParsePrefix("10.0.0.0/9")
+	netResidentialGB = netip.MustParsePrefix("10.128.0.0/9")
+	netHosting       = netip.MustParsePrefix("172.16.0.0/12")
+	netVPN           = netip.MustParsePrefix("192.168.0.0/16")
+	netResProxy      = netip.MustParsePrefix("100.64.0.0/10")
+	netResidentialDE = netip.MustParsePrefix("198.18.0.0/15")
+)
+
+// simNetworks returns what the simulator's GeoIP databases hold.
+func simNetworks() []geo.Network {
+	return []geo.Network{
+		{Prefix: netResidentialUS, Country: "US", ASN: 64600, ASOrg: "Sim Residential US"},
+		{Prefix: netResidentialGB, Country: "GB", ASN: 64601, ASOrg: "Sim Broadband GB"},
+		{Prefix: netHosting, Country: "US", ASN: 16509, ASOrg: "Amazon.com, Inc.", Anonymous: geo.Anonymous{Hosting: true}},
+		{Prefix: netVPN, Country: "NL", ASN: 9009, ASOrg: "M247 Europe SRL", Anonymous: geo.Anonymous{VPN: true, Hosting: true}},
+		{Prefix: netResProxy, Country: "DE", ASN: 64602, ASOrg: "Sim Proxy Pool", Anonymous: geo.Anonymous{ResidentialProxy: true}},
+		{Prefix: netResidentialDE, Country: "DE", ASN: 64603, ASOrg: "Sim Kabel DE"},
+	}
+}
+
+// writeGeoIP builds the simulator's databases into dir.
+func writeGeoIP(dir string) (geo.Paths, error) {
+	dbs, err := geo.Build(simNetworks())
+	if err != nil {
+		return geo.Paths{}, err
+	}
+	return dbs.WriteFiles(dir)
+}

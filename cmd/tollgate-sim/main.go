@@ -1,0 +1,206 @@
+// Command tollgate-sim is Tollgate's attack simulator. It builds GeoIP
+// test databases, starts a Tollgate on a loopback port with them, drives
+// named traffic mixes (legit visitors and attacks, each request labelled)
+// through the public callback API and the IVR challenge API at a bounded
+// rate, reads every outcome back from the admin API and prints a Markdown
+// table. tollgate-sim -h lists its flags.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "tollgate-sim:", err)
+		os.Exit(1)
+	}
+}
+
+// config is what the flags ask for.
+type config struct {
+	scenarios []scenario
+	requests  int
+	rate      float64
+	duration  time.Duration
+	seed      uint64
+	baseline  bool
+	compare   bool
+	server    string
+	redisURL  string
+	parallel  int
+	costs     map[string]int64
+	serverLog string
+	// why receives the reasons of every legit request refused.
+	why io.Writer
+}
+
+func parseFlags(args []string, stderr io.Writer) (config, error) {
+	fs := flag.NewFlagSet("tollgate-sim", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	c := config{why: &syncWriter{w: stderr}}
+	list := fs.String("scenarios", "all", "comma-separated scenarios, or all: "+scenarioNames())
+	fs.IntVar(&c.requests, "requests", 200, "requests per scenario, 1 to 100000")
+	fs.Float64Var(&c.rate, "rate", 4, "requests a second per scenario, at most 200")
+	fs.DurationVar(&c.duration, "duration", 5*time.Minute, "longest time one scenario sends for")
+	fs.Uint64Var(&c.seed, "seed", 1, "seed of the traffic; the same seed sends the same requests")
+	fs.BoolVar(&c.baseline, "baseline", false, "run with only the minimal controls (deny lists, one outstanding callback per number, country policy)")
+	fs.BoolVar(&c.compare, "compare", false, "run every scenario with the defaults and with the baseline")
+	fs.StringVar(&c.server, "server", "", "tollgate binary to start (default: go build ./cmd/tollgate of this module)")
+	fs.StringVar(&c.redisURL, "redis-url", "", "TOLLGATE_REDIS_URL for the servers (default: a fresh embedded store per run; a shared Redis keeps counters across runs)")
+	fs.IntVar(&c.parallel, "parallel", 2, "runs at once, each with its own server")
+	table := fs.String("costs", "", "cost per call by destination country in minor units, e.g. LV=150,SO=200; saved into the settings' spend costs")
+	fs.StringVar(&c.serverLog, "server-log", "", "file for the servers' logs (default: discarded)")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	var err error
+	if c.scenarios, err = findScenarios(*list); err != nil {
+		return c, err
+	}
+	if c.costs, err = parseCosts(*table); err != nil {
+		return c, err
+	}
+	switch {
+	case c.requests < 1 || c.requests > 100_000:
+		return c, errors.New("-requests must be 1 to 100000")
+	case c.rate <= 0 || c.rate > 200:
+		return c, errors.New("-rate must be above 0 and at most 200")
+	case c.duration <= 0 || c.duration > time.Hour:
+		return c, errors.New("-duration must be above 0 and at most 1h")
+	case c.parallel < 1 || c.parallel > 8:
+		return c, errors.New("-parallel must be 1 to 8")
+	}
+	return c, nil
+}
+
+// job is one scenario run under one set of controls.
+type job struct {
+	s        scenario
+	baseline bool
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	c, err := parseFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "tollgate-sim-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	if _, err := writeGeoIP(dir); err != nil {
+		return err
+	}
+	if c.server == "" {
+		if c.server, err = buildTollgate(ctx, dir); err != nil {
+			return err
+		}
+	}
+	log := io.Discard
+	if c.serverLog != "" {
+		f, err := os.Create(c.serverLog)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		log = &syncWriter{w: f}
+	}
+	var jobs []job
+	for _, s := range c.scenarios {
+		if !c.baseline || c.compare {
+			jobs = append(jobs, job{s, false})
+		}
+		if c.baseline || c.compare {
+			jobs = append(jobs, job{s, true})
+		}
+	}
+	results := make([]tally, len(jobs))
+	errs := make([]error, len(jobs))
+	sem := make(chan struct{}, c.parallel)
+	var wg sync.WaitGroup
+	for i, j := range jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			start := time.Now()
+			results[i], errs[i] = runJob(ctx, c, j, serverOptions{binary: c.server, geoDir: dir, redisURL: c.redisURL, log: log})
+			fmt.Fprintf(stderr, "tollgate-sim: %s (baseline %v) done in %s\n", j.s.name, j.baseline, time.Since(start).Round(time.Second))
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	writeTable(stdout, results)
+	return nil
+}
+
+// runJob starts a server, sends one scenario's traffic and counts the outcomes.
+func runJob(ctx context.Context, c config, j job, o serverOptions) (tally, error) {
+	t, err := startTollgate(ctx, o)
+	if err != nil {
+		return tally{}, fmt.Errorf("%s: %w", j.s.name, err)
+	}
+	defer t.stop()
+	if err := checkLoopback(t.base); err != nil {
+		return tally{}, err
+	}
+	table, err := t.prepare(ctx, j.baseline, c.costs)
+	if err != nil {
+		return tally{}, fmt.Errorf("%s: %w", j.s.name, err)
+	}
+	seed := scenarioSeed(c.seed, j.s.name)
+	sents, err := drive(ctx, t, traffic(j.s, seed, c.requests), c.rate, time.Now().Add(c.duration), seed)
+	if err != nil {
+		return tally{}, fmt.Errorf("%s: %w", j.s.name, err)
+	}
+	outs, err := t.outcomes(ctx, sents, 60*time.Second)
+	if err != nil {
+		return tally{}, fmt.Errorf("%s: %w", j.s.name, err)
+	}
+	for _, o := range outs {
+		if !o.req.attack && (o.action == "block" || o.action == "deflect") {
+			fmt.Fprintf(c.why, "%s (baseline %v): legit %s %s %s: %s\n", j.s.name, j.baseline, o.action, o.req.ip, o.req.phone, strings.Join(o.reasons, " "))
+		}
+	}
+	return count(j.s.name, j.baseline, outs, table), nil
+}
+
+// scenarioSeed derives a scenario's seed from the run's, so each scenario
+// sends the same traffic whatever else runs.
+func scenarioSeed(seed uint64, name string) uint64 {
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%d/%s", seed, name)
+	return h.Sum64()
+}
+
+// syncWriter serialises writes of several servers' logs.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}

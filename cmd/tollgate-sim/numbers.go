@@ -1,0 +1,91 @@
+package main
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+	"strings"
+
+	"github.com/nyaruka/phonenumbers"
+)
+
+// numberPlan draws valid numbers of one kind: a fixed head and random
+// digits, kept only when libphonenumber finds the number valid and, when
+// types is set, of one of those types.
+type numberPlan struct {
+	head   string
+	digits int
+	types  []phonenumbers.PhoneNumberType
+}
+
+// Number plans used by the scenarios. Heads are chosen so that a random
+// tail is usually valid; draw retries otherwise.
+var (
+	planUS       = []numberPlan{{"+1201", 7, nil}, {"+1212", 7, nil}, {"+1312", 7, nil}, {"+1415", 7, nil}, {"+1617", 7, nil}, {"+1713", 7, nil}}
+	planGBMobile = []numberPlan{{"+4477", 8, mobile}, {"+4478", 8, mobile}, {"+4479", 8, mobile}}
+	planPremium  = []numberPlan{
+		{"+3712", 7, nil},     // Latvia mobile
+		{"+3706", 7, nil},     // Lithuania mobile
+		{"+2526", 7, nil},     // Somalia mobile
+		{"+535", 7, nil},      // Cuba mobile
+		{"+23276", 6, nil},    // Sierra Leone mobile
+		{"+22462", 7, nil},    // Guinea mobile
+		{"+4490", 8, premium}, // UK premium rate
+	}
+	planLV      = []numberPlan{{"+3712", 7, nil}}
+	planLT      = []numberPlan{{"+3706", 7, nil}}
+	planGBVoIP  = []numberPlan{{"+4456", 8, []phonenumbers.PhoneNumberType{phonenumbers.VOIP}}}
+	planForeign = []numberPlan{{"+3712", 7, nil}, {"+2526", 7, nil}, {"+535", 7, nil}, {"+23276", 6, nil}}
+)
+
+var (
+	mobile  = []phonenumbers.PhoneNumberType{phonenumbers.MOBILE, phonenumbers.FIXED_LINE_OR_MOBILE}
+	premium = []phonenumbers.PhoneNumberType{phonenumbers.PREMIUM_RATE}
+)
+
+// drawNumber returns a valid E.164 number from one of plans.
+func drawNumber(r *rand.Rand, plans []numberPlan) string {
+	for range 1000 {
+		p := plans[r.IntN(len(plans))]
+		var b strings.Builder
+		b.WriteString(p.head)
+		for range p.digits {
+			b.WriteByte(byte('0' + r.IntN(10)))
+		}
+		if valid(b.String(), p.types) {
+			return b.String()
+		}
+	}
+	panic(fmt.Sprintf("no valid number from %v", plans))
+}
+
+// valid reports whether e164 is a valid number of one of types (any type
+// when types is empty).
+func valid(e164 string, types []phonenumbers.PhoneNumberType) bool {
+	n, err := phonenumbers.Parse(e164, "")
+	if err != nil || !phonenumbers.IsValidNumber(n) {
+		return false
+	}
+	if len(types) == 0 {
+		return true
+	}
+	t := phonenumbers.GetNumberType(n)
+	for _, want := range types {
+		if t == want {
+			return true
+		}
+	}
+	return false
+}
+
+// drawIP returns a random host address inside p (IPv4).
+func drawIP(r *rand.Rand, p netip.Prefix) netip.Addr {
+	a := p.Addr().As4()
+	base := uint32(a[0])<<24 | uint32(a[1])<<16 | uint32(a[2])<<8 | uint32(a[3])
+	size := uint32(1) << (32 - p.Bits())
+	v := base + 1 + r.Uint32N(size-2)
+	if v&0xff == 0 || v&0xff == 255 {
+		v ^= 7
+	}
+	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
+}

@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"time"
+
+	"github.com/tollgate/tollgate/risk"
+)
+
+// outcome is what Tollgate decided for one request, read back from it.
+type outcome struct {
+	sent
+	// action is allow, deflect or block; "invalid" for a number refused as
+	// input (no decision); for IVR calls blocked or failed count as block.
+	action string
+	// placed reports that the call was placed (callbacks) or the caller got
+	// through (IVR).
+	placed bool
+	// country is the number's country as Tollgate read it.
+	country string
+	// reasons are the decision's reason codes.
+	reasons []string
+}
+
+// loggedDecision is one entry of GET /api/v1/admin/decisions.
+type loggedDecision struct {
+	Entry    string `json:"entry"`
+	Decision struct {
+		ID            string     `json:"id"`
+		Action        string     `json:"action"`
+		Number        string     `json:"number"`
+		NumberCountry string     `json:"number_country"`
+		IP            netip.Addr `json:"ip"`
+		Reasons       []struct {
+			Code string `json:"code"`
+		} `json:"reasons"`
+	} `json:"decision"`
+}
+
+// readDecisions reads the whole decision log, oldest first, following
+// the next cursor; at most limit entries.
+func (t *tollgate) readDecisions(ctx context.Context, limit int) ([]loggedDecision, error) {
+	var all []loggedDecision
+	before := ""
+	for len(all) < limit {
+		var page struct {
+			Decisions []loggedDecision `json:"decisions"`
+			Next      string           `json:"next"`
+		}
+		path := "/api/v1/admin/decisions"
+		if before != "" {
+			path += "?before=" + url.QueryEscape(before)
+		}
+		status, err := t.api(ctx, http.MethodGet, path, t.token, nil, nil, &page)
+		if err != nil || status != http.StatusOK {
+			return nil, fmt.Errorf("reading decisions: status %d: %v", status, err)
+		}
+		all = append(all, page.Decisions...)
+		if page.Next == "" {
+			break
+		}
+		before = page.Next
+	}
+	for i, j := 0, len(all)-1; i < j; i, j = i+1, j-1 {
+		all[i], all[j] = all[j], all[i]
+	}
+	return all, nil
+}
+
+// outcomes pairs every sent request with its decision, in order, checking
+// that the address, the masked number and the callback id agree; then
+// reads the state of every allowed call, waiting up to wait for calls
+// still queued or dialing.
+func (t *tollgate) outcomes(ctx context.Context, sents []sent, wait time.Duration) ([]outcome, error) {
+	log, err := t.readDecisions(ctx, len(sents)+1)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]outcome, len(sents))
+	next := 0
+	for i, s := range sents {
+		out[i].sent = s
+		switch {
+		case s.req.kind == ivrCall:
+			out[i].action = map[string]string{"passed": "allow", "blocked": "block", "failed": "block"}[s.ivr]
+			out[i].placed = s.ivr == "passed"
+			continue
+		case s.status == http.StatusAccepted || s.status == http.StatusOK:
+		case s.status >= 400 && s.status < 500:
+			out[i].action = "invalid"
+			continue
+		default:
+			return nil, fmt.Errorf("request %d: unexpected status %d", i, s.status)
+		}
+		if next >= len(log) {
+			return nil, fmt.Errorf("request %d has no decision in the log (%d logged)", i, len(log))
+		}
+		d := log[next].Decision
+		next++
+		if d.IP != s.req.ip || d.Number != risk.MaskNumber(s.req.phone) || (s.id != "" && d.ID != s.id) {
+			return nil, fmt.Errorf("request %d (%s %s) does not match decision %s (%s %s)", i, s.req.ip, s.req.phone, log[next-1].Entry, d.IP, d.Number)
+		}
+		if (s.status == http.StatusOK) != (d.Action == string(risk.Deflect)) {
+			return nil, fmt.Errorf("request %d: answer %d but decision %s", i, s.status, d.Action)
+		}
+		out[i].action, out[i].country = d.Action, d.NumberCountry
+		for _, r := range d.Reasons {
+			out[i].reasons = append(out[i].reasons, r.Code)
+		}
+		if d.Action == string(risk.Allow) {
+			placed, err := t.callPlaced(ctx, log[next-1].Entry, wait)
+			if err != nil {
+				return nil, err
+			}
+			out[i].placed = placed
+		}
+	}
+	if next != len(log) {
+		return nil, fmt.Errorf("the log holds %d decisions, the simulator made %d", len(log), next)
+	}
+	return out, nil
+}
+
+// callPlaced reads the call of decision entry until it is placed, ended
+// or dead, for up to wait.
+func (t *tollgate) callPlaced(ctx context.Context, entry string, wait time.Duration) (bool, error) {
+	deadline := time.Now().Add(wait)
+	for {
+		var d struct {
+			Call *struct {
+				State string `json:"State"`
+			} `json:"call"`
+		}
+		status, err := t.api(ctx, http.MethodGet, "/api/v1/admin/decisions/"+url.PathEscape(entry), t.token, nil, nil, &d)
+		if err != nil || status != http.StatusOK {
+			return false, fmt.Errorf("reading decision %s: status %d: %v", entry, status, err)
+		}
+		state := ""
+		if d.Call != nil {
+			state = d.Call.State
+		}
+		switch state {
+		case "placed", "ended":
+			return true, nil
+		case "dead":
+			return false, nil
+		}
+		if time.Now().After(deadline) {
+			return false, fmt.Errorf("call of decision %s still %q after %s", entry, state, wait)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+)
+
+// tally sums one run of one scenario.
+type tally struct {
+	scenario string
+	baseline bool
+	// requests counts requests sent; legit and attack split them.
+	requests, legit, attack int
+	// invalid counts numbers refused as input (legit typos).
+	invalid int
+	// placed, blocked and deflected count decisions (IVR: through,
+	// disconnected or failed the code, and never deflected).
+	placed, blocked, deflected int
+	// legitLost counts legit requests deflected or blocked, of legitDecided
+	// that reached a decision.
+	legitLost, legitDecided int
+	// attackPlaced counts attack calls placed; attackDecided the attack
+	// requests that reached a decision.
+	attackPlaced, attackDecided int
+	// spendPlaced and spendAvoided are the estimated costs of the attack
+	// calls placed and refused, in minor units.
+	spendPlaced, spendAvoided int64
+	ivr                       bool
+}
+
+// count sums outcomes with the run's cost table.
+func count(name string, baseline bool, outs []outcome, c costs) tally {
+	t := tally{scenario: name, baseline: baseline}
+	for _, o := range outs {
+		t.requests++
+		if o.req.kind == ivrCall {
+			t.ivr = true
+		}
+		if o.req.attack {
+			t.attack++
+		} else {
+			t.legit++
+		}
+		if o.action == "invalid" {
+			t.invalid++
+			continue
+		}
+		switch {
+		case o.placed:
+			t.placed++
+		case o.action == "block":
+			t.blocked++
+		case o.action == "deflect":
+			t.deflected++
+		}
+		refused := o.action == "block" || o.action == "deflect"
+		if !o.req.attack {
+			t.legitDecided++
+			if refused {
+				t.legitLost++
+			}
+			continue
+		}
+		t.attackDecided++
+		cost := int64(0)
+		if o.req.kind == callbackRequest {
+			cost = c.cost(o.country)
+		}
+		if o.placed {
+			t.attackPlaced++
+			t.spendPlaced += cost
+		} else {
+			t.spendAvoided += cost
+		}
+	}
+	return t
+}
+
+// pct formats part/whole as a percentage, "–" for nothing to count.
+func pct(part, whole int) string {
+	if whole == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.1f%%", 100*float64(part)/float64(whole))
+}
+
+// money formats minor units as major units with two decimals.
+func money(minor int64) string { return fmt.Sprintf("%d.%02d", minor/100, minor%100) }
+
+// verdict says whether t meets the targets: at least 99% of attack calls
+// stopped and at most 0.5% of legit callbacks lost.
+func verdict(t tally) string {
+	var missed []string
+	if t.attackDecided > 0 && float64(t.attackPlaced) > 0.01*float64(t.attackDecided) {
+		missed = append(missed, "attack")
+	}
+	if t.legit > 0 && float64(t.legitLost) > 0.005*float64(t.legitDecided) {
+		missed = append(missed, "legit")
+	}
+	if len(missed) == 0 {
+		return "met"
+	}
+	return "**missed** (" + strings.Join(missed, ", ") + ")"
+}
+
+// writeTable writes the tallies as one Markdown table.
+func writeTable(w io.Writer, ts []tally) {
+	fmt.Fprintln(w, "| scenario | controls | requests (legit / attack) | calls placed | blocked | deflected | invalid input | legit lost | attack calls placed | attack stopped | attack spend placed | attack spend avoided | targets |")
+	fmt.Fprintln(w, "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+	for _, t := range ts {
+		controls := "defaults"
+		if t.baseline {
+			controls = "baseline"
+		}
+		spendPlaced, spendAvoided := money(t.spendPlaced), money(t.spendAvoided)
+		if t.ivr {
+			spendPlaced, spendAvoided = "–", "–"
+		}
+		fmt.Fprintf(w, "| %s | %s | %d (%d / %d) | %d | %d | %d | %d | %d (%s) | %d (%s) | %s | %s | %s | %s |\n",
+			t.scenario, controls, t.requests, t.legit, t.attack, t.placed, t.blocked, t.deflected, t.invalid,
+			t.legitLost, pct(t.legitLost, t.legitDecided), t.attackPlaced, pct(t.attackPlaced, t.attackDecided),
+			pct(t.attackDecided-t.attackPlaced, t.attackDecided), spendPlaced, spendAvoided, verdict(t))
+	}
+}
