@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -38,7 +39,8 @@ import (
 // BENCH_CONNS [32] connections of the closed-loop turns, BENCH_ROUNDS [3],
 // BENCH_SECONDS [3] per target and round, BENCH_RATE [1000] requests a
 // second and BENCH_RATE_SECONDS [10] of the open-loop run, BENCH_RATE_CONNS
-// [64] its connection pool.
+// [64] its connection pool, BENCH_TARGETS [healthz,bare-evalsha,callbacks]
+// the closed-loop targets, e.g. callbacks alone under -cpuprofile.
 func BenchmarkHTTPLoad(b *testing.B) {
 	conns, rounds := envInt(b, "BENCH_CONNS", 32), envInt(b, "BENCH_ROUNDS", 3)
 	turn := time.Duration(envInt(b, "BENCH_SECONDS", 3)) * time.Second
@@ -84,27 +86,41 @@ func BenchmarkHTTPLoad(b *testing.B) {
 	results := map[string][]loadResult{}
 	for r := range rounds {
 		for _, t := range targets {
+			if only := os.Getenv("BENCH_TARGETS"); only != "" && !slices.Contains(strings.Split(only, ","), t.name) {
+				continue
+			}
 			tctx, tcancel := context.WithTimeout(ctx, turn)
+			if t.name == "callbacks" && r == rounds-1 {
+				rdb.ConfigResetStat(ctx)
+			}
+			cpu0, redis0 := processCPU(), redisCPU(rdb)
 			res, err := closedLoop(tctx, t.addr, conns, 10_000_000, t.req)
 			tcancel()
 			if err != nil {
 				b.Fatal(err)
 			}
+			n := float64(len(res.Lat))
+			res.CPU, res.RedisCPU = (processCPU()-cpu0)/time.Duration(n), (redisCPU(rdb)-redis0)/time.Duration(n)
 			results[t.name] = append(results[t.name], res)
-			b.Logf("round %d %-12s %8.0f req/s  p50 %6.2f ms  p99 %6.2f ms  errors %d  statuses %v",
-				r+1, t.name, res.RPS(), ms(res.Quantile(0.5)), ms(res.Quantile(0.99)), res.Errors, res.Statuses)
+			b.Logf("round %d %-12s %8.0f req/s  p50 %6.2f ms  p99 %6.2f ms  CPU/req: Go %4.0f µs, redis %4.0f µs  errors %d  statuses %v",
+				r+1, t.name, res.RPS(), ms(res.Quantile(0.5)), ms(res.Quantile(0.99)), us(res.CPU), us(res.RedisCPU), res.Errors, res.Statuses)
+			if t.name == "callbacks" && r == rounds-1 {
+				b.Logf("redis commands per callback in that turn (calls, µs inside redis): %s", commandStats(rdb, n))
+			}
 		}
 	}
 	var cbHealth, bareHealth, cost []float64
-	for r := range rounds {
+	for r := range min(len(results["healthz"]), len(results["bare-evalsha"]), len(results["callbacks"])) {
 		h, bare, cb := results["healthz"][r].RPS(), results["bare-evalsha"][r].RPS(), results["callbacks"][r].RPS()
 		cbHealth, bareHealth, cost = append(cbHealth, cb/h), append(bareHealth, bare/h), append(cost, bare/cb)
 	}
-	b.Logf("medians of %d rounds at %d connections: callbacks/healthz %.3f, bare/healthz %.3f, callback cost in bare round trips %.2f",
-		rounds, conns, median(cbHealth), median(bareHealth), median(cost))
-	b.ReportMetric(median(cbHealth), "callbacks/healthz")
-	b.ReportMetric(median(bareHealth), "bare/healthz")
-	b.ReportMetric(median(cost), "callback-cost/bare")
+	if len(cost) > 0 {
+		b.Logf("medians of %d rounds at %d connections: callbacks/healthz %.3f, bare/healthz %.3f, callback cost in bare round trips %.2f",
+			rounds, conns, median(cbHealth), median(bareHealth), median(cost))
+		b.ReportMetric(median(cbHealth), "callbacks/healthz")
+		b.ReportMetric(median(bareHealth), "bare/healthz")
+		b.ReportMetric(median(cost), "callback-cost/bare")
+	}
 
 	open, err := openLoop(ctx, addr, rateConns, rate, rateFor, mix.request)
 	if err != nil {
@@ -245,6 +261,76 @@ func median(xs []float64) float64 {
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
+
+// processCPU is the CPU time this process (server and load generator)
+// used so far, user and system.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// commandStats lists the commands redis-server ran since its last
+// CONFIG RESETSTAT, busiest first, as calls and microseconds per request.
+func commandStats(rdb *redis.Client, requests float64) string {
+	info, err := rdb.Info(context.Background(), "commandstats").Result()
+	if err != nil {
+		return err.Error()
+	}
+	type stat struct {
+		name         string
+		calls, usecs float64
+	}
+	var stats []stat
+	var calls, usecs float64
+	for line := range strings.SplitSeq(info, "\r\n") {
+		name, rest, ok := strings.Cut(strings.TrimPrefix(line, "cmdstat_"), ":")
+		if !ok || !strings.HasPrefix(line, "cmdstat_") {
+			continue
+		}
+		st := stat{name: name}
+		for kv := range strings.SplitSeq(rest, ",") {
+			k, v, _ := strings.Cut(kv, "=")
+			switch k {
+			case "calls":
+				st.calls, _ = strconv.ParseFloat(v, 64)
+			case "usec":
+				st.usecs, _ = strconv.ParseFloat(v, 64)
+			}
+		}
+		calls, usecs = calls+st.calls, usecs+st.usecs
+		stats = append(stats, st)
+	}
+	slices.SortFunc(stats, func(a, b stat) int { return int(b.usecs - a.usecs) })
+	out := fmt.Sprintf("all %.1f, %.1f µs", calls/requests, usecs/requests)
+	for _, st := range stats[:min(12, len(stats))] {
+		out += fmt.Sprintf("; %s %.2f, %.1f µs", st.name, st.calls/requests, st.usecs/requests)
+	}
+	return out
+}
+
+// redisCPU is the CPU time redis-server used so far, user and system, as
+// INFO cpu reports it.
+func redisCPU(rdb *redis.Client) time.Duration {
+	info, err := rdb.Info(context.Background(), "cpu").Result()
+	if err != nil {
+		return 0
+	}
+	var total float64
+	for line := range strings.SplitSeq(info, "\r\n") {
+		for _, f := range []string{"used_cpu_user:", "used_cpu_sys:"} {
+			if v, ok := strings.CutPrefix(line, f); ok {
+				s, _ := strconv.ParseFloat(v, 64)
+				total += s
+			}
+		}
+	}
+	return time.Duration(total * float64(time.Second))
+}
 
 func loadAvg() string {
 	b, err := os.ReadFile("/proc/loadavg")

@@ -54,6 +54,8 @@ type loadResult struct {
 	Statuses map[int]int     // answers by status code
 	Elapsed  time.Duration   // first send to last answer
 	Lat      []time.Duration // per answered request, sorted
+	CPU      time.Duration   // this process's CPU per answered request, when measured
+	RedisCPU time.Duration   // redis-server's CPU per answered request, when measured
 }
 
 // RPS is the answered requests per second.
