@@ -238,16 +238,21 @@ func scanKeys(ctx context.Context, rdb *redis.Client) (keyStats, error) {
 				ttls[i], mems[i] = p.PTTL(ctx, k), p.MemoryUsage(ctx, k, 0)
 			}
 			return nil
-		}); err != nil {
+		}); err != nil && !errors.Is(err, redis.Nil) {
 			return st, err
 		}
 		for i, k := range keys {
+			// PTTL answers -2 for a key gone since the SCAN (it expired),
+			// -1 for a key without a TTL.
+			if ttls[i].Val() == -2 || mems[i].Err() != nil {
+				continue
+			}
 			st.keys++
 			switch {
 			case persistentKey(k):
 				st.persistent++
 				continue
-			case ttls[i].Val() < 0:
+			case ttls[i].Val() == -1:
 				st.noTTL = append(st.noTTL, k)
 			}
 			kind, tag := tagOf(k)
