@@ -3,6 +3,7 @@ package risk_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/netip"
 	"os"
 	"slices"
@@ -93,16 +94,16 @@ func BenchmarkRedisMemory(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Logf("%d of %d requests in %s (%.0f/s); used_memory %d -> %d bytes: %.0f bytes a request",
+	benchSay("%d of %d requests in %s (%.0f/s); used_memory %d -> %d bytes: %.0f bytes a request",
 		done, b.N, elapsed.Round(time.Second), float64(done)/elapsed.Seconds(), before, after, float64(after-before)/float64(done))
 	for _, kind := range []string{"ip", "net", "n", "p", "cc", "spend"} {
 		k := st.kinds[kind]
 		if k == nil {
 			continue
 		}
-		b.Logf("{%s:…}: %d tracked, %d keys, %d bytes: %.0f bytes each", kind, len(k.tags), k.keys, k.bytes, float64(k.bytes)/float64(len(k.tags)))
+		benchSay("{%s:…}: %d tracked, %d keys, %d bytes: %.0f bytes each", kind, len(k.tags), k.keys, k.bytes, float64(k.bytes)/float64(len(k.tags)))
 	}
-	b.Logf("%d keys in all, %d persistent (lists, settings); keys without a TTL otherwise: %d", st.keys, st.persistent, len(st.noTTL))
+	benchSay("%d keys in all, %d persistent (lists, settings); keys without a TTL otherwise: %d", st.keys, st.persistent, len(st.noTTL))
 	if len(st.noTTL) > 0 {
 		b.Errorf("got keys without a TTL, e.g. %v; want none but lists and settings", st.noTTL[:min(10, len(st.noTTL))])
 	}
@@ -296,3 +297,7 @@ func usedMemory(tb testing.TB, rdb *redis.Client) int64 {
 	tb.Fatal("INFO memory has no used_memory")
 	return 0
 }
+
+// benchSay prints a line of a benchmark's report to standard output, which
+// go test passes through whole (b.Log output is cut to ten lines).
+func benchSay(format string, args ...any) { fmt.Printf("    "+format+"\n", args...) }

@@ -82,7 +82,7 @@ func BenchmarkHTTPLoad(b *testing.B) {
 		{"bare-evalsha", bareAddr, constRequest("GET /bare HTTP/1.1\r\nHost: tollgate\r\n\r\n")},
 		{"callbacks", addr, mix.request},
 	}
-	b.Logf("machine: %d CPUs, %s, %s; load average before: %s", runtime.NumCPU(), runtime.Version(), redisVersion(rdb), loadAvg())
+	benchSay("machine: %d CPUs, %s, %s; load average before: %s", runtime.NumCPU(), runtime.Version(), redisVersion(rdb), loadAvg())
 	results := map[string][]loadResult{}
 	for r := range rounds {
 		for _, t := range targets {
@@ -102,10 +102,10 @@ func BenchmarkHTTPLoad(b *testing.B) {
 			n := float64(len(res.Lat))
 			res.CPU, res.RedisCPU = (processCPU()-cpu0)/time.Duration(n), (redisCPU(rdb)-redis0)/time.Duration(n)
 			results[t.name] = append(results[t.name], res)
-			b.Logf("round %d %-12s %8.0f req/s  p50 %6.2f ms  p99 %6.2f ms  CPU/req: Go %4.0f µs, redis %4.0f µs  errors %d  statuses %v",
+			benchSay("round %d %-12s %8.0f req/s  p50 %6.2f ms  p99 %6.2f ms  CPU/req: Go %4.0f µs, redis %4.0f µs  errors %d  statuses %v",
 				r+1, t.name, res.RPS(), ms(res.Quantile(0.5)), ms(res.Quantile(0.99)), us(res.CPU), us(res.RedisCPU), res.Errors, res.Statuses)
 			if t.name == "callbacks" && r == rounds-1 {
-				b.Logf("redis commands per callback in that turn (calls, µs inside redis): %s", commandStats(rdb, n))
+				benchSay("redis commands per callback in that turn (calls, µs inside redis): %s", commandStats(rdb, n))
 			}
 		}
 	}
@@ -115,7 +115,7 @@ func BenchmarkHTTPLoad(b *testing.B) {
 		cbHealth, bareHealth, cost = append(cbHealth, cb/h), append(bareHealth, bare/h), append(cost, bare/cb)
 	}
 	if len(cost) > 0 {
-		b.Logf("medians of %d rounds at %d connections: callbacks/healthz %.3f, bare/healthz %.3f, callback cost in bare round trips %.2f",
+		benchSay("medians of %d rounds at %d connections: callbacks/healthz %.3f, bare/healthz %.3f, callback cost in bare round trips %.2f",
 			rounds, conns, median(cbHealth), median(bareHealth), median(cost))
 		b.ReportMetric(median(cbHealth), "callbacks/healthz")
 		b.ReportMetric(median(bareHealth), "bare/healthz")
@@ -126,11 +126,11 @@ func BenchmarkHTTPLoad(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Logf("open loop %d req/s for %s: sent %d of %d, answered %d, p50 %.2f ms, p99 %.2f ms, max %.2f ms, errors %d, statuses %v",
+	benchSay("open loop %d req/s for %s: sent %d of %d, answered %d, p50 %.2f ms, p99 %.2f ms, max %.2f ms, errors %d, statuses %v",
 		rate, rateFor, open.Sent, int(float64(rate)*rateFor.Seconds()), len(open.Lat),
 		ms(open.Quantile(0.5)), ms(open.Quantile(0.99)), ms(open.Quantile(1)), open.Errors, open.Statuses)
 	b.ReportMetric(ms(open.Quantile(0.99)), "p99-ms@rate")
-	b.Logf("decisions logged: allow %d, deflect %d, block %d; load average after: %s",
+	benchSay("decisions logged: allow %d, deflect %d, block %d; load average after: %s",
 		logs.allow.Load(), logs.deflect.Load(), logs.block.Load(), loadAvg())
 }
 
@@ -353,3 +353,7 @@ func redisVersion(rdb *redis.Client) string {
 	}
 	return "redis-server unknown"
 }
+
+// benchSay prints a line of a benchmark's report to standard output, which
+// go test passes through whole (b.Log output is cut to ten lines).
+func benchSay(format string, args ...any) { fmt.Printf("    "+format+"\n", args...) }
