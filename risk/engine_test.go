@@ -30,16 +30,11 @@ func miniStore(t *testing.T) redis.UniversalClient {
 
 func TestEngineMiniredis(t *testing.T) { runSuite(t, miniStore) }
 
+// TestEngineRedis runs the suite on a redis-server and on a Redis Cluster.
 func TestEngineRedis(t *testing.T) {
-	srv := redistest.NewServer(t)
-	c := srv.Client()
-	runSuite(t, func(t *testing.T) redis.UniversalClient { redistest.Flush(t, c); return c })
-}
-
-func TestEngineCluster(t *testing.T) {
-	cl := redistest.ClusterOf(t, 3)
-	c := cl.Client()
-	runSuite(t, func(t *testing.T) redis.UniversalClient { redistest.Flush(t, c); return c })
+	redistest.Each(t, func(t *testing.T, c redis.UniversalClient) {
+		runSuite(t, func(t *testing.T) redis.UniversalClient { redistest.Flush(t, c); return c })
+	})
 }
 
 var (

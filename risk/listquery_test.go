@@ -17,14 +17,12 @@ import (
 
 func TestListEntriesMiniredis(t *testing.T) { runListSuite(t, miniStore) }
 
+// TestListEntriesRedis runs the suite on a redis-server and on a Redis
+// Cluster.
 func TestListEntriesRedis(t *testing.T) {
-	c := redistest.NewServer(t).Client()
-	runListSuite(t, func(t *testing.T) redis.UniversalClient { redistest.Flush(t, c); return c })
-}
-
-func TestListEntriesCluster(t *testing.T) {
-	c := redistest.ClusterOf(t, 3).Client()
-	runListSuite(t, func(t *testing.T) redis.UniversalClient { redistest.Flush(t, c); return c })
+	redistest.Each(t, func(t *testing.T, c redis.UniversalClient) {
+		runListSuite(t, func(t *testing.T) redis.UniversalClient { redistest.Flush(t, c); return c })
+	})
 }
 
 // listClock is the fixed time of the list tests.

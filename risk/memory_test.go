@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/netip"
 	"os"
 	"slices"
@@ -31,16 +32,20 @@ func persistentKey(k string) bool {
 // TestWorkloadKeysExpire runs a small mixed workload through the engine on
 // a real redis-server (allowed, refused, invalid, IPv6 and allow-listed
 // requests, placed calls, released locks), then SCANs every key: none but
-// the persistent ones may lack a TTL. BenchmarkRedisMemory checks the same
-// after a million requests.
+// the persistent ones may lack a TTL. It runs on a redis-server and on a
+// Redis Cluster, whose masters are scanned one by one.
+// BenchmarkRedisMemory checks the same after a million requests.
 func TestWorkloadKeysExpire(t *testing.T) {
-	rdb := redistest.NewServer(t).Client()
+	redistest.Each(t, testWorkloadKeysExpire)
+}
+
+func testWorkloadKeysExpire(t *testing.T, rdb redis.UniversalClient) {
 	e := newEngine(t, rdb, memorySettings)
 	setupMemoryLists(t, e)
 	if n, err := memoryWorkload(context.Background(), e, 600, 4, time.Now().Add(time.Minute)); err != nil || n != 600 {
 		t.Fatalf("workload: got %d requests, %v; want 600, nil", n, err)
 	}
-	st, err := scanKeys(context.Background(), rdb)
+	st, err := scanEveryNode(context.Background(), rdb)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -269,6 +274,36 @@ func scanKeys(ctx context.Context, rdb *redis.Client) (keyStats, error) {
 			return st, nil
 		}
 	}
+}
+
+// scanEveryNode is scanKeys over a standalone server or over every master
+// of a cluster, the masters' findings summed.
+func scanEveryNode(ctx context.Context, rdb redis.UniversalClient) (keyStats, error) {
+	cc, ok := rdb.(*redis.ClusterClient)
+	if !ok {
+		return scanKeys(ctx, rdb.(*redis.Client))
+	}
+	var mu sync.Mutex
+	all := keyStats{kinds: map[string]*keyKind{}}
+	err := cc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error {
+		st, err := scanKeys(ctx, c)
+		mu.Lock()
+		defer mu.Unlock()
+		all.keys, all.persistent = all.keys+st.keys, all.persistent+st.persistent
+		all.noTTL = append(all.noTTL, st.noTTL...)
+		for kind, kk := range st.kinds {
+			sum := all.kinds[kind]
+			if sum == nil {
+				sum = &keyKind{tags: map[string]bool{}}
+				all.kinds[kind] = sum
+			}
+			maps.Copy(sum.tags, kk.tags)
+			sum.keys, sum.bytes = sum.keys+kk.keys, sum.bytes+kk.bytes
+		}
+		return err
+	})
+	slices.Sort(all.noTTL)
+	return all, err
 }
 
 // tagOf returns the kind of k's hash tag ("ip" of "{ip:10.0.0.1}") and the

@@ -12,9 +12,11 @@ import (
 
 func TestScreenCallerMiniredis(t *testing.T) { screenSuite(t, miniStore) }
 
+// TestScreenCallerRedis runs the suite on a redis-server and on a Redis
+// Cluster.
 func TestScreenCallerRedis(t *testing.T) {
-	screenSuite(t, func(t *testing.T) redis.UniversalClient {
-		return redistest.NewServer(t).Client()
+	redistest.Each(t, func(t *testing.T, c redis.UniversalClient) {
+		screenSuite(t, func(t *testing.T) redis.UniversalClient { redistest.Flush(t, c); return c })
 	})
 }
 

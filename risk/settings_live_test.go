@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/tollgate/tollgate/risk"
 	"github.com/tollgate/tollgate/risk/redistest"
 )
@@ -106,8 +108,10 @@ func TestLoadSettingsKeepsInitialChannelsAndRates(t *testing.T) {
 
 // Settings saved on one instance reach another through its Watch.
 func TestWatchAppliesSettingsSavedElsewhere(t *testing.T) {
-	srv := redistest.NewServer(t)
-	rdb := srv.Client()
+	redistest.Each(t, testWatchAppliesSettingsSavedElsewhere)
+}
+
+func testWatchAppliesSettingsSavedElsewhere(t *testing.T, rdb redis.UniversalClient) {
 	a, b := newEngine(t, rdb, nil), newEngine(t, rdb, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)

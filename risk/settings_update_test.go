@@ -15,14 +15,12 @@ import (
 
 func TestUpdateSettingsMiniredis(t *testing.T) { updateSettingsSuite(t, miniStore) }
 
+// TestUpdateSettingsRedis runs the suite on a redis-server and on a Redis
+// Cluster.
 func TestUpdateSettingsRedis(t *testing.T) {
-	c := redistest.NewServer(t).Client()
-	updateSettingsSuite(t, func(t *testing.T) redis.UniversalClient { redistest.Flush(t, c); return c })
-}
-
-func TestUpdateSettingsCluster(t *testing.T) {
-	c := redistest.ClusterOf(t, 3).Client()
-	updateSettingsSuite(t, func(t *testing.T) redis.UniversalClient { redistest.Flush(t, c); return c })
+	redistest.Each(t, func(t *testing.T, c redis.UniversalClient) {
+		updateSettingsSuite(t, func(t *testing.T) redis.UniversalClient { redistest.Flush(t, c); return c })
+	})
 }
 
 func addFlow(name string) func(*risk.Settings) error {
