@@ -52,7 +52,8 @@ func (e *challengeEnv) challenges(t *testing.T, o ChallengeOptions) *Challenges 
 
 // challengeBackends are the Redis deployments the suite runs on: miniredis,
 // a real redis-server and a three-master Redis Cluster, which refuses any
-// script that crosses slots.
+// script that crosses slots; the last two are shared with the package's
+// other tests (redistest.Lease).
 var challengeBackends = []struct {
 	name  string
 	start func(t *testing.T) redis.UniversalClient
@@ -60,8 +61,8 @@ var challengeBackends = []struct {
 	{"miniredis", func(t *testing.T) redis.UniversalClient {
 		return redis.NewClient(&redis.Options{Addr: miniredis.RunT(t).Addr()})
 	}},
-	{"redis-server", func(t *testing.T) redis.UniversalClient { return redistest.NewServer(t).Client() }},
-	{"redis-cluster", func(t *testing.T) redis.UniversalClient { return redistest.ClusterOf(t, 3).Client() }},
+	{redistest.BackendServer, func(t *testing.T) redis.UniversalClient { return redistest.Lease(t, redistest.BackendServer) }},
+	{redistest.BackendCluster, func(t *testing.T) redis.UniversalClient { return redistest.Lease(t, redistest.BackendCluster) }},
 }
 
 // challengeSuite is every test of Challenges that needs Redis.

@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/tollgate/tollgate/risk/redistest"
 )
 
@@ -14,7 +16,7 @@ import (
 // attempt one and leaves the dead letters; a second retry of it, from a
 // double click, queues nothing; a discarded one is gone.
 func TestQueueRetryAndDiscardDead(t *testing.T) {
-	for _, b := range challengeBackends[:2] {
+	for _, b := range challengeBackends {
 		t.Run(b.name, func(t *testing.T) {
 			var fail atomic.Bool
 			fail.Store(true)
@@ -111,10 +113,11 @@ func TestQueueRetryAndDiscardDead(t *testing.T) {
 	}
 }
 
-// TestQueueRetryDeadOnCluster runs the retry script on a Redis Cluster,
-// which refuses scripts whose keys cross slots.
-func TestQueueRetryDeadOnCluster(t *testing.T) {
-	cc := redistest.ClusterOf(t, 3).Client()
+// TestQueueRetryDeadScript runs the retry script on a redis-server and on a
+// Redis Cluster, which refuses scripts whose keys cross slots.
+func TestQueueRetryDeadScript(t *testing.T) { redistest.Each(t, testQueueRetryDeadScript) }
+
+func testQueueRetryDeadScript(t *testing.T, cc redis.UniversalClient) {
 	q, err := NewQueue(QueueOptions{Redis: cc, Dialer: &fakeDialer{}})
 	if err != nil {
 		t.Fatal(err)

@@ -6,13 +6,18 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/tollgate/tollgate/risk/redistest"
 )
 
 // The queue asks Rates before every dial, so a changed rate applies to
 // the next call without a restart.
 func TestQueueRatesReadPerDial(t *testing.T) {
-	rdb := redistest.NewServer(t).Client()
+	redistest.Each(t, testQueueRatesReadPerDial)
+}
+
+func testQueueRatesReadPerDial(t *testing.T, rdb redis.UniversalClient) {
 	d := &fakeDialer{}
 	var perCountry atomic.Int64
 	h := newHarness(t, rdb, d, QueueOptions{Workers: 2, Rates: func() (int, int) { return 0, int(perCountry.Load()) }})

@@ -33,22 +33,22 @@ func TestQueueReclaimsKilledWorkersCalls(t *testing.T) {
 	reclaim := QueueOptions{ClaimIdle: 400 * time.Millisecond, DialTimeout: 100 * time.Millisecond}
 
 	t.Run("killed before dialing: dialed once", func(t *testing.T) {
-		rdb := redistest.NewServer(t).Client()
-		d := &fakeDialer{}
-		h := newHarness(t, rdb, d, reclaim)
-		strand(t, h, "k1")
-		h.run(t)
-		eventually(t, "the stranded call placed", func() bool { return state(t, h.q, "k1").State == stateEnded })
-		time.Sleep(2 * reclaim.ClaimIdle)
-		if n, _ := d.count("k1"); n != 1 {
-			t.Errorf("dialed %d times, want 1", n)
-		}
+		redistest.Each(t, func(t *testing.T, rdb redis.UniversalClient) {
+			d := &fakeDialer{}
+			h := newHarness(t, rdb, d, reclaim)
+			strand(t, h, "k1")
+			h.run(t)
+			eventually(t, "the stranded call placed", func() bool { return state(t, h.q, "k1").State == stateEnded })
+			time.Sleep(2 * reclaim.ClaimIdle)
+			if n, _ := d.count("k1"); n != 1 {
+				t.Errorf("dialed %d times, want 1", n)
+			}
+		})
 	})
 
 	// A worker killed while dialing left the call in state dialing with an
 	// expired lease: the call may have been placed.
-	dialing := func(t *testing.T, d *fakeDialer) *harness {
-		rdb := redistest.NewServer(t).Client()
+	dialing := func(t *testing.T, rdb redis.UniversalClient, d *fakeDialer) *harness {
 		h := newHarness(t, rdb, d, reclaim)
 		strand(t, h, "k2")
 		rdb.HSet(context.Background(), callKey("k2"), "call", `{"id":"k2","number":"+447700900001"}`,
@@ -57,28 +57,35 @@ func TestQueueReclaimsKilledWorkersCalls(t *testing.T) {
 		return h
 	}
 	t.Run("killed while dialing: not dialed again", func(t *testing.T) {
-		d := &fakeDialer{}
-		h := dialing(t, d)
-		eventually(t, "the call given up", func() bool { return state(t, h.q, "k2").State == stateDead })
-		if n, _ := d.count("k2"); n != 0 {
-			t.Errorf("dialed %d times after the crash, want 0", n)
-		}
-		if got, want := h.releases(), []string{"k2"}; !slices.Equal(got, want) {
-			t.Errorf("released %v, want %v", got, want)
-		}
+		redistest.Each(t, func(t *testing.T, rdb redis.UniversalClient) {
+			d := &fakeDialer{}
+			h := dialing(t, rdb, d)
+			eventually(t, "the call given up", func() bool { return state(t, h.q, "k2").State == stateDead })
+			if n, _ := d.count("k2"); n != 0 {
+				t.Errorf("dialed %d times after the crash, want 0", n)
+			}
+			if got, want := h.releases(), []string{"k2"}; !slices.Equal(got, want) {
+				t.Errorf("released %v, want %v", got, want)
+			}
+		})
 	})
 	t.Run("killed while dialing, idempotent dialer: dialed again", func(t *testing.T) {
-		d := &fakeDialer{idempotent: true}
-		h := dialing(t, d)
-		eventually(t, "the call placed", func() bool { return state(t, h.q, "k2").State == stateEnded })
-		if n, _ := d.count("k2"); n != 1 {
-			t.Errorf("dialed %d times after the crash, want 1 (same idempotency key)", n)
-		}
+		redistest.Each(t, func(t *testing.T, rdb redis.UniversalClient) {
+			d := &fakeDialer{idempotent: true}
+			h := dialing(t, rdb, d)
+			eventually(t, "the call placed", func() bool { return state(t, h.q, "k2").State == stateEnded })
+			if n, _ := d.count("k2"); n != 1 {
+				t.Errorf("dialed %d times after the crash, want 1 (same idempotency key)", n)
+			}
+		})
 	})
 }
 
 func TestQueueLeavesALiveWorkersCallAlone(t *testing.T) {
-	rdb := redistest.NewServer(t).Client()
+	redistest.Each(t, testQueueLeavesALiveWorkersCallAlone)
+}
+
+func testQueueLeavesALiveWorkersCallAlone(t *testing.T, rdb redis.UniversalClient) {
 	d := &fakeDialer{}
 	h := newHarness(t, rdb, d, QueueOptions{ClaimIdle: 300 * time.Millisecond, DialTimeout: 100 * time.Millisecond})
 	strand(t, h, "live")
@@ -99,7 +106,10 @@ func TestQueueLeavesALiveWorkersCallAlone(t *testing.T) {
 }
 
 func TestQueueRateLimits(t *testing.T) {
-	rdb := redistest.NewServer(t).Client()
+	redistest.Each(t, testQueueRateLimits)
+}
+
+func testQueueRateLimits(t *testing.T, rdb redis.UniversalClient) {
 	d := &fakeDialer{}
 	// 3 a minute per country, 5 a minute in all: of 4 GB and 4 US calls,
 	// 3 GB and 2 US, or 2 GB and 3 US, go out in the first minute.
@@ -127,7 +137,10 @@ func TestQueueRateLimits(t *testing.T) {
 // Calls over the dial rate wait in the retry schedule, not in a worker:
 // nothing stays pending to be reclaimed as if its worker had died.
 func TestQueueRateLimitedCallsWaitInTheSchedule(t *testing.T) {
-	rdb := redistest.NewServer(t).Client()
+	redistest.Each(t, testQueueRateLimitedCallsWaitInTheSchedule)
+}
+
+func testQueueRateLimitedCallsWaitInTheSchedule(t *testing.T, rdb redis.UniversalClient) {
 	d := &fakeDialer{}
 	h := newHarness(t, rdb, d, QueueOptions{Workers: 2, RatePerMinute: 1})
 	h.run(t)
@@ -149,29 +162,32 @@ func TestQueueRateLimitedCallsWaitInTheSchedule(t *testing.T) {
 func TestQueueMaybePlaced(t *testing.T) {
 	for _, idempotent := range []bool{false, true} {
 		t.Run(fmt.Sprint("idempotent=", idempotent), func(t *testing.T) {
-			rdb := redistest.NewServer(t).Client()
-			var mu sync.Mutex
-			first := true
-			d := &fakeDialer{idempotent: idempotent, dial: func(ctx context.Context, c Call) (Result, error) {
-				mu.Lock()
-				defer mu.Unlock()
-				if first {
-					first = false
-					return Result{}, MaybePlaced(errors.New("read tcp: i/o timeout"))
-				}
-				return Result{ProviderID: "p1"}, nil
-			}}
-			h := newHarness(t, rdb, d, QueueOptions{})
-			h.run(t)
-			h.submit(t, "m1", "+447700900001", "GB")
-			want, dials := stateDead, 1
-			if idempotent {
-				want, dials = statePlaced, 2
-			}
-			eventually(t, "the call settled", func() bool { return state(t, h.q, "m1").State == want })
-			if n, _ := d.count("m1"); n != dials {
-				t.Errorf("dialed %d times, want %d", n, dials)
-			}
+			redistest.Each(t, func(t *testing.T, rdb redis.UniversalClient) { testQueueMaybePlaced(t, rdb, idempotent) })
 		})
+	}
+}
+
+func testQueueMaybePlaced(t *testing.T, rdb redis.UniversalClient, idempotent bool) {
+	var mu sync.Mutex
+	first := true
+	d := &fakeDialer{idempotent: idempotent, dial: func(ctx context.Context, c Call) (Result, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if first {
+			first = false
+			return Result{}, MaybePlaced(errors.New("read tcp: i/o timeout"))
+		}
+		return Result{ProviderID: "p1"}, nil
+	}}
+	h := newHarness(t, rdb, d, QueueOptions{})
+	h.run(t)
+	h.submit(t, "m1", "+447700900001", "GB")
+	want, dials := stateDead, 1
+	if idempotent {
+		want, dials = statePlaced, 2
+	}
+	eventually(t, "the call settled", func() bool { return state(t, h.q, "m1").State == want })
+	if n, _ := d.count("m1"); n != dials {
+		t.Errorf("dialed %d times, want %d", n, dials)
 	}
 }

@@ -55,13 +55,13 @@ func (f *fakeDialer) count(id string) (n, total int) {
 // placed calls.
 type harness struct {
 	q        *Queue
-	rdb      *redis.Client
+	rdb      redis.UniversalClient
 	mu       sync.Mutex
 	released []string
 	placed   []string
 }
 
-func newHarness(t *testing.T, rdb *redis.Client, d Dialer, o QueueOptions) *harness {
+func newHarness(t *testing.T, rdb redis.UniversalClient, d Dialer, o QueueOptions) *harness {
 	t.Helper()
 	h := &harness{rdb: rdb}
 	o.Redis, o.Dialer = rdb, d
@@ -139,7 +139,10 @@ func state(t *testing.T, q *Queue, id string) Status {
 }
 
 func TestQueuePlacesEachCallOnce(t *testing.T) {
-	rdb := redistest.NewServer(t).Client()
+	redistest.Each(t, testQueuePlacesEachCallOnce)
+}
+
+func testQueuePlacesEachCallOnce(t *testing.T, rdb redis.UniversalClient) {
 	d := &fakeDialer{}
 	h := newHarness(t, rdb, d, QueueOptions{Workers: 4})
 	h.run(t)
@@ -167,7 +170,10 @@ func TestQueuePlacesEachCallOnce(t *testing.T) {
 }
 
 func TestQueueRecordLogsEveryDecisionAndQueuesOnlyCalls(t *testing.T) {
-	rdb := redistest.NewServer(t).Client()
+	redistest.Each(t, testQueueRecordLogsEveryDecisionAndQueuesOnlyCalls)
+}
+
+func testQueueRecordLogsEveryDecisionAndQueuesOnlyCalls(t *testing.T, rdb redis.UniversalClient) {
 	h := newHarness(t, rdb, &fakeDialer{}, QueueOptions{})
 	ctx := context.Background()
 	for _, a := range []risk.Action{risk.Block, risk.Deflect} {
@@ -199,7 +205,10 @@ func TestQueueRecordLogsEveryDecisionAndQueuesOnlyCalls(t *testing.T) {
 }
 
 func TestQueueRetriesTransientFailures(t *testing.T) {
-	rdb := redistest.NewServer(t).Client()
+	redistest.Each(t, testQueueRetriesTransientFailures)
+}
+
+func testQueueRetriesTransientFailures(t *testing.T, rdb redis.UniversalClient) {
 	var mu sync.Mutex
 	fails := 2
 	d := &fakeDialer{dial: func(ctx context.Context, c Call) (Result, error) {
@@ -245,7 +254,10 @@ func TestQueueRetriesTransientFailures(t *testing.T) {
 }
 
 func TestQueueDeadLetters(t *testing.T) {
-	rdb := redistest.NewServer(t).Client()
+	redistest.Each(t, testQueueDeadLetters)
+}
+
+func testQueueDeadLetters(t *testing.T, rdb redis.UniversalClient) {
 	d := &fakeDialer{dial: func(ctx context.Context, c Call) (Result, error) {
 		if c.ID == "perm" {
 			return Result{}, Permanent(errors.New("number rejected"))
@@ -307,11 +319,12 @@ func TestBackoffDoublesWithinBounds(t *testing.T) {
 	}
 }
 
-// TestQueueOnCluster places calls through a 3-master Redis Cluster: the
-// queue's keys share one hash tag, the decision log and the rate limits
-// live in other slots.
-func TestQueueOnCluster(t *testing.T) {
-	cc := redistest.ClusterOf(t, 3).Client()
+// TestQueueWithRateLimits places calls with rate limits on a redis-server
+// and on a 3-master Redis Cluster, where the queue's keys share one hash tag
+// and the rate limits live in other slots.
+func TestQueueWithRateLimits(t *testing.T) { redistest.Each(t, testQueueWithRateLimits) }
+
+func testQueueWithRateLimits(t *testing.T, cc redis.UniversalClient) {
 	d := &fakeDialer{}
 	q, err := NewQueue(QueueOptions{Redis: cc, Dialer: d, RatePerMinute: 100, CountryRatePerMinute: 100, Consumer: "cluster"})
 	if err != nil {
@@ -339,7 +352,10 @@ func TestQueueOnCluster(t *testing.T) {
 // A report of the call's end that arrives before the worker recorded the
 // dial's result wins: the call stays ended.
 func TestQueueEndBeforeTheDialReturns(t *testing.T) {
-	rdb := redistest.NewServer(t).Client()
+	redistest.Each(t, testQueueEndBeforeTheDialReturns)
+}
+
+func testQueueEndBeforeTheDialReturns(t *testing.T, rdb redis.UniversalClient) {
 	ended := make(chan struct{})
 	var h *harness
 	d := &fakeDialer{dial: func(ctx context.Context, c Call) (Result, error) {

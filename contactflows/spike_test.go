@@ -8,16 +8,20 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/tollgate/tollgate/risk"
+
 	"github.com/tollgate/tollgate/risk/redistest"
 	"github.com/tollgate/tollgate/risk/spike"
 )
 
-// TestRecordCountsSpikesOnCluster records decisions on a 3-master Redis
-// Cluster: the spike counts go into the decision's transaction, one hash
-// per minute, and expire.
-func TestRecordCountsSpikesOnCluster(t *testing.T) {
-	cc := redistest.ClusterOf(t, 3).Client()
+// TestRecordCountsSpikes records decisions on a redis-server and on a
+// 3-master Redis Cluster: the spike counts go into the decision's
+// transaction, one hash per minute, and expire.
+func TestRecordCountsSpikes(t *testing.T) { redistest.Each(t, testRecordCountsSpikes) }
+
+func testRecordCountsSpikes(t *testing.T, cc redis.UniversalClient) {
 	s := risk.DefaultSpikes()
 	q, err := NewQueue(QueueOptions{Redis: cc, Dialer: &fakeDialer{}, Spikes: func() risk.Spikes { return s }})
 	if err != nil {
@@ -57,7 +61,10 @@ func TestRecordCountsSpikesOnCluster(t *testing.T) {
 // TestDetectorOnRedis finds a spike in counts Record wrote to a real
 // redis-server, and blocks it through the real engine.
 func TestDetectorOnRedis(t *testing.T) {
-	rdb := redistest.NewServer(t).Client()
+	redistest.Each(t, testDetectorOnRedis)
+}
+
+func testDetectorOnRedis(t *testing.T, rdb redis.UniversalClient) {
 	engine, err := risk.NewEngine(risk.Options{Redis: rdb, DefaultRegion: "US"})
 	if err != nil {
 		t.Fatal(err)
