@@ -30,7 +30,7 @@ type stack struct {
 	url    string
 	engine *risk.Engine
 	// rdb is the Redis every part of the stack shares.
-	rdb   *redis.Client
+	rdb   redis.UniversalClient
 	queue *contactflows.Queue
 	sim   *contactflows.Simulator
 	// echo is the server, for its route table.
@@ -50,9 +50,16 @@ type stack struct {
 // testFlowKey is the flow API key of every stack.
 const testFlowKey = "flow-key-0123456789abcdefghij"
 
+// newStack is the stack on a new in-process store.
 func newStack(t *testing.T, settings func(*risk.Settings), sim *contactflows.Simulator) *stack {
 	t.Helper()
-	engine, rdb := realEngine(t)
+	return newStackOn(t, miniRedis(t), settings, sim)
+}
+
+// newStackOn is the stack on rdb, which holds no keys.
+func newStackOn(t *testing.T, rdb redis.UniversalClient, settings func(*risk.Settings), sim *contactflows.Simulator) *stack {
+	t.Helper()
+	engine := engineOn(t, rdb)
 	s := risk.DefaultSettings()
 	s.Account.Countries = map[string]risk.Mode{"CU": risk.ModeBlock}
 	s.Deflect = risk.Channels{ChatURL: "https://example.com/chat", Phone: "+44 20 7946 0000"}
@@ -144,16 +151,30 @@ func (st *stack) settle(t *testing.T, id string) {
 	}
 }
 
+// TestEndToEndCallbacks asks for callbacks over HTTP on every store: an
+// allowed one is dialed through the queue and the simulator, each refused
+// one gets the same answer and no call.
 func TestEndToEndCallbacks(t *testing.T) {
-	st := newStack(t, nil, &contactflows.Simulator{})
-	status, legit, hdr := st.post(t, `{"phone":"+1 201 555 0123","name":"Ann"}`)
-	if status != http.StatusAccepted || legit["status"] != "accepted" {
-		t.Fatalf("legit request: %d %v", status, legit)
-	}
-	st.settle(t, legit["id"].(string))
-	calls := st.sim.Calls()
-	if len(calls) != 1 || calls[0].Number != "+12015550123" || calls[0].Name != "Ann" || calls[0].ID != legit["id"] {
-		t.Fatalf("simulated calls = %+v, want one to +12015550123", calls)
+	t.Parallel()
+	// allowed is an allowed answer's headers, which refused answers match.
+	var allowed http.Header
+	t.Run("allowed", func(t *testing.T) {
+		onEveryStore(t, func(t *testing.T, rdb redis.UniversalClient) {
+			st := newStackOn(t, rdb, nil, &contactflows.Simulator{})
+			status, legit, hdr := st.post(t, `{"phone":"+1 201 555 0123","name":"Ann"}`)
+			if status != http.StatusAccepted || legit["status"] != "accepted" {
+				t.Fatalf("legit request: %d %v", status, legit)
+			}
+			st.settle(t, legit["id"].(string))
+			calls := st.sim.Calls()
+			if len(calls) != 1 || calls[0].Number != "+12015550123" || calls[0].Name != "Ann" || calls[0].ID != legit["id"] {
+				t.Fatalf("simulated calls = %+v, want one to +12015550123", calls)
+			}
+			allowed = hdr
+		})
+	})
+	if allowed == nil {
+		t.Fatal("no allowed answer to compare refused ones with")
 	}
 
 	// Each refused request gets the answer an allowed one gets, and no call.
@@ -164,8 +185,8 @@ func TestEndToEndCallbacks(t *testing.T) {
 		if status != http.StatusAccepted || got["status"] != "accepted" || got["id"] == "" || len(got) != 2 {
 			t.Errorf("answer %d %v, want the allow-shaped 202", status, got)
 		}
-		if h.Get("Content-Type") != hdr.Get("Content-Type") || h.Get("Content-Length") != hdr.Get("Content-Length") {
-			t.Errorf("headers %v differ from an allowed answer's %v", h, hdr)
+		if h.Get("Content-Type") != allowed.Get("Content-Type") || h.Get("Content-Length") != allowed.Get("Content-Length") {
+			t.Errorf("headers %v differ from an allowed answer's %v", h, allowed)
 		}
 		time.Sleep(100 * time.Millisecond)
 		if n := st.sim.Count(); n != before {
@@ -173,37 +194,45 @@ func TestEndToEndCallbacks(t *testing.T) {
 		}
 	}
 	t.Run("deny-listed number", func(t *testing.T) {
-		refused(t, newStack(t, nil, &contactflows.Simulator{}), `{"phone":"+1 201 555 0166"}`)
+		onEveryStore(t, func(t *testing.T, rdb redis.UniversalClient) {
+			refused(t, newStackOn(t, rdb, nil, &contactflows.Simulator{}), `{"phone":"+1 201 555 0166"}`)
+		})
 	})
 	t.Run("blocked country", func(t *testing.T) {
-		refused(t, newStack(t, nil, &contactflows.Simulator{}), `{"phone":"+53 5 123 4567"}`)
+		onEveryStore(t, func(t *testing.T, rdb redis.UniversalClient) {
+			refused(t, newStackOn(t, rdb, nil, &contactflows.Simulator{}), `{"phone":"+53 5 123 4567"}`)
+		})
 	})
 	t.Run("duplicate while the first call is on", func(t *testing.T) {
-		st := newStack(t, nil, &contactflows.Simulator{Duration: time.Second})
-		_, first, _ := st.post(t, `{"phone":"+1 201 555 0124"}`)
-		for deadline := time.Now().Add(5 * time.Second); st.sim.Count() == 0; time.Sleep(10 * time.Millisecond) {
-			if time.Now().After(deadline) {
-				t.Fatal("the first call was not dialed")
+		onEveryStore(t, func(t *testing.T, rdb redis.UniversalClient) {
+			st := newStackOn(t, rdb, nil, &contactflows.Simulator{Duration: time.Second})
+			_, first, _ := st.post(t, `{"phone":"+1 201 555 0124"}`)
+			for deadline := time.Now().Add(5 * time.Second); st.sim.Count() == 0; time.Sleep(10 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatal("the first call was not dialed")
+				}
 			}
-		}
-		refused(t, st, `{"phone":"(201) 555-0124"}`)
-		st.settle(t, first["id"].(string))
-		if n := st.sim.Count(); n != 1 {
-			t.Errorf("%d calls placed, want 1", n)
-		}
+			refused(t, st, `{"phone":"(201) 555-0124"}`)
+			st.settle(t, first["id"].(string))
+			if n := st.sim.Count(); n != 1 {
+				t.Errorf("%d calls placed, want 1", n)
+			}
+		})
 	})
 
 	t.Run("deflect shows the channels", func(t *testing.T) {
-		st := newStack(t, func(s *risk.Settings) { s.RequireAuth = true }, &contactflows.Simulator{})
-		status, got, _ := st.post(t, `{"phone":"+1 201 555 0125"}`)
-		alt, _ := got["alternatives"].(map[string]any)
-		if status != http.StatusOK || got["status"] != "deflected" || alt["chat_url"] != "https://example.com/chat" || alt["phone"] != "+44 20 7946 0000" {
-			t.Errorf("answer %d %v, want the deflection channels", status, got)
-		}
-		time.Sleep(100 * time.Millisecond)
-		if n := st.sim.Count(); n != 0 {
-			t.Errorf("%d calls placed for a deflected request", n)
-		}
+		onEveryStore(t, func(t *testing.T, rdb redis.UniversalClient) {
+			st := newStackOn(t, rdb, func(s *risk.Settings) { s.RequireAuth = true }, &contactflows.Simulator{})
+			status, got, _ := st.post(t, `{"phone":"+1 201 555 0125"}`)
+			alt, _ := got["alternatives"].(map[string]any)
+			if status != http.StatusOK || got["status"] != "deflected" || alt["chat_url"] != "https://example.com/chat" || alt["phone"] != "+44 20 7946 0000" {
+				t.Errorf("answer %d %v, want the deflection channels", status, got)
+			}
+			time.Sleep(100 * time.Millisecond)
+			if n := st.sim.Count(); n != 0 {
+				t.Errorf("%d calls placed for a deflected request", n)
+			}
+		})
 	})
 }
 

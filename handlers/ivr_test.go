@@ -8,12 +8,21 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/tollgate/tollgate/contactflows"
 	"github.com/tollgate/tollgate/risk"
 )
 
+// TestEndToEndChallengeAPI screens callers and verifies their codes over
+// HTTP on every store, then reads the flow's counters.
 func TestEndToEndChallengeAPI(t *testing.T) {
-	st := newStack(t, nil, &contactflows.Simulator{})
+	t.Parallel()
+	onEveryStore(t, testEndToEndChallengeAPI)
+}
+
+func testEndToEndChallengeAPI(t *testing.T, rdb redis.UniversalClient) {
+	st := newStackOn(t, rdb, nil, &contactflows.Simulator{})
 	if _, err := st.engine.AddEntry(context.Background(), risk.AllowNumber, risk.Entry{Value: "+12015550111", Author: "test"}); err != nil {
 		t.Fatal(err)
 	}
