@@ -198,17 +198,20 @@ func (q *Queue) Record(ctx context.Context, d risk.Decision, call *Call) error {
 			return fmt.Errorf("contactflows: encoding call: %w", err)
 		}
 	}
-	_, err = q.o.Redis.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.XAdd(ctx, &redis.XAddArgs{
-			Stream: decisionLogKey, MaxLen: q.o.DecisionLogLen, Approx: true,
-			Values: []any{"id", d.ID, "action", string(d.Action), "decision", dj},
+	err = retryTryAgain(ctx, recordTryAgainFor, func() error {
+		_, err := q.o.Redis.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			p.XAdd(ctx, &redis.XAddArgs{
+				Stream: decisionLogKey, MaxLen: q.o.DecisionLogLen, Approx: true,
+				Values: []any{"id", d.ID, "action", string(d.Action), "decision", dj},
+			})
+			if call != nil {
+				p.XAdd(ctx, &redis.XAddArgs{Stream: queueKey, Values: []any{"id", call.ID, "call", cj}})
+			}
+			q.countDecision(ctx, p, d)
+			q.countSpikes(ctx, p, d)
+			return nil
 		})
-		if call != nil {
-			p.XAdd(ctx, &redis.XAddArgs{Stream: queueKey, Values: []any{"id", call.ID, "call", cj}})
-		}
-		q.countDecision(ctx, p, d)
-		q.countSpikes(ctx, p, d)
-		return nil
+		return err
 	})
 	var rerr redis.Error
 	var nerr *net.OpError

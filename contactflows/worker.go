@@ -291,16 +291,22 @@ func (q *Queue) giveUp(ctx context.Context, entry string, c Call, attempts int, 
 
 // settle acknowledges and deletes stream entry together with what also
 // adds, in one transaction, so a call's new state and the end of its
-// delivery are never seen apart.
+// delivery are never seen apart. While the {calls} slot migrates between
+// cluster nodes the transaction is sent again, for up to
+// settleTryAgainFor: a call dialed but left unsettled would be given up as
+// maybe placed when reclaimed.
 func (q *Queue) settle(ctx context.Context, entry string, also func(redis.Pipeliner)) {
 	ctx = context.WithoutCancel(ctx)
-	_, err := q.o.Redis.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		if also != nil {
-			also(p)
-		}
-		p.XAck(ctx, queueKey, groupName, entry)
-		p.XDel(ctx, queueKey, entry)
-		return nil
+	err := retryTryAgain(ctx, settleTryAgainFor, func() error {
+		_, err := q.o.Redis.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			if also != nil {
+				also(p)
+			}
+			p.XAck(ctx, queueKey, groupName, entry)
+			p.XDel(ctx, queueKey, entry)
+			return nil
+		})
+		return err
 	})
 	if err != nil {
 		q.log.Error("settling a call; its entry stays pending and is reclaimed", slog.String("entry", entry), slog.Any("err", err))
