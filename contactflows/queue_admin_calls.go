@@ -88,16 +88,46 @@ func (q *Queue) RecentCalls(ctx context.Context, n int) ([]Status, error) {
 	}
 	out := make([]Status, len(ds))
 	for i, d := range ds {
-		m := cmds[i].Val()
-		s := Status{State: m["state"], LastError: m["last_error"], ProviderID: m["provider_id"], Outcome: m["outcome"]}
-		s.Attempts, _ = strconv.Atoi(m["attempts"])
-		if json.Unmarshal([]byte(m["call"]), &s.Call) != nil {
-			s.Call = Call{ID: d.ID, Number: d.Number, Country: d.NumberCountry, Flow: d.Flow, RequestedAt: d.At}
-			s.State = stateQueued
-		}
-		out[i] = s
+		out[i] = callStatusOf(d, cmds[i].Val())
 	}
 	return out, nil
+}
+
+// CallStatuses returns the records of the calls of allowed decisions ds,
+// by decision id, in one round trip; decisions that are not allowed are
+// left out. A call no worker has taken yet shows as queued.
+func (q *Queue) CallStatuses(ctx context.Context, ds ...risk.Decision) (map[string]Status, error) {
+	out := make(map[string]Status)
+	cmds := make(map[string]*redis.MapStringStringCmd)
+	_, err := q.o.Redis.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, d := range ds {
+			if d.Action == risk.Allow {
+				cmds[d.ID] = p.HGetAll(ctx, callKey(d.ID))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("contactflows: reading call records: %w", err)
+	}
+	for _, d := range ds {
+		if c, ok := cmds[d.ID]; ok {
+			out[d.ID] = callStatusOf(d, c.Val())
+		}
+	}
+	return out, nil
+}
+
+// callStatusOf reads the call record m of allowed decision d; an empty or
+// unreadable record is a call still queued.
+func callStatusOf(d risk.Decision, m map[string]string) Status {
+	s := Status{State: m["state"], LastError: m["last_error"], ProviderID: m["provider_id"], Outcome: m["outcome"]}
+	s.Attempts, _ = strconv.Atoi(m["attempts"])
+	if json.Unmarshal([]byte(m["call"]), &s.Call) != nil {
+		s.Call = Call{ID: d.ID, Number: d.Number, Country: d.NumberCountry, Flow: d.Flow, RequestedAt: d.At}
+		s.State = stateQueued
+	}
+	return s
 }
 
 // DeadEntry is a dead letter with its stream entry id, which RetryDead and

@@ -9,6 +9,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/tollgate/tollgate/risk"
 	"github.com/tollgate/tollgate/risk/redistest"
 )
 
@@ -133,5 +134,44 @@ func testQueueRetryDeadScript(t *testing.T, cc redis.UniversalClient) {
 	}
 	if c, err := q.Counts(ctx); err != nil || c.Queued != 1 || c.Dead != 0 {
 		t.Errorf("Counts = %+v, %v, want 1 queued", c, err)
+	}
+}
+
+// TestQueueCallStatuses: the calls of allowed decisions are read in one
+// round trip, queued before a worker takes them and ended after; refused
+// decisions have no call. On a Redis Cluster the calls' keys share the
+// {calls} slot, so one round trip still reads them all.
+func TestQueueCallStatuses(t *testing.T) { redistest.Each(t, testQueueCallStatuses) }
+
+func testQueueCallStatuses(t *testing.T, rdb redis.UniversalClient) {
+	h := newHarness(t, rdb, &Simulator{}, QueueOptions{})
+	ctx := context.Background()
+	h.submit(t, "a", "+447700900001", "GB")
+	h.submit(t, "b", "+447700900002", "GB")
+	blocked := risk.Decision{ID: "c", Action: risk.Block, Number: "+447700900003"}
+	if err := h.q.Record(ctx, blocked, nil); err != nil {
+		t.Fatal(err)
+	}
+	allowed := func(id, number string) risk.Decision {
+		return risk.Decision{ID: id, Action: risk.Allow, Number: number, NumberCountry: "GB"}
+	}
+	ds := []risk.Decision{allowed("a", "+447700900001"), allowed("b", "+447700900002"), blocked}
+	got, err := h.q.CallStatuses(ctx, ds...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got["a"].State != "queued" || got["b"].State != "queued" || got["a"].Call.Number != "+447700900001" {
+		t.Errorf("before Run: got %+v, want a and b queued, no c", got)
+	}
+	h.run(t)
+	eventually(t, "both calls ended", func() bool {
+		got, err = h.q.CallStatuses(ctx, ds...)
+		return err == nil && got["a"].State == "ended" && got["b"].State == "ended"
+	})
+	if _, ok := got["c"]; ok || got["a"].Attempts != 1 || got["a"].ProviderID == "" {
+		t.Errorf("after Run: got %+v, want a and b ended once with a provider id, no c", got)
+	}
+	if got, err := h.q.CallStatuses(ctx); err != nil || len(got) != 0 {
+		t.Errorf("no decisions: got %v, %v, want none", got, err)
 	}
 }

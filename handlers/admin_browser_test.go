@@ -165,7 +165,7 @@ func TestConsoleScenarioInBrowser(t *testing.T) {
 	}
 	screenshot(t, ctx, "console-scenario-decisions.png", "the blocked decision in the log")
 
-	status, other, _ := st.post(t, `{"phone":"+1 201 555 0188","name":"Bot"}`)
+	status, other, _ := st.post(t, `{"phone":"+1 201 555 0788","name":"Bot"}`)
 	if status != 202 {
 		t.Fatalf("second request: status %d", status)
 	}
@@ -177,7 +177,7 @@ func TestConsoleScenarioInBrowser(t *testing.T) {
 	); err != nil {
 		t.Fatalf("marking spam: %v", err)
 	}
-	if got := text(t, ctx, `[data-testid="flash"]`); !strings.Contains(got, "+12015550188") {
+	if got := text(t, ctx, `[data-testid="flash"]`); !strings.Contains(got, "+12015550788") {
 		t.Errorf("flash after marking spam: %q, want it to name the number", got)
 	}
 

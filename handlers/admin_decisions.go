@@ -174,22 +174,48 @@ type decisionsAnswer struct {
 	Next string `json:"next"`
 }
 
-// loggedDecisionJSON is a logged decision with its label.
+// loggedDecisionJSON is a logged decision with its label and, when asked
+// for with calls=true, the state of an allowed decision's call.
 type loggedDecisionJSON struct {
 	contactflows.LoggedDecision
-	Label string `json:"label,omitempty"`
+	Label string               `json:"label,omitempty"`
+	Call  *contactflows.Status `json:"call,omitempty"`
 }
 
-// handleAPIDecisions lists decisions as JSON, numbers masked.
+// handleAPIDecisions lists decisions as JSON, numbers masked; with
+// calls=true each allowed decision carries its call's state, read for the
+// whole page in one round trip.
 func (s *server) handleAPIDecisions(c echo.Context) error {
+	withCalls := false
+	switch c.QueryParam("calls") {
+	case "", "false":
+	case "true":
+		withCalls = true
+	default:
+		return fieldError(codeInvalidFilter, "calls", "calls must be true or false.")
+	}
 	_, page, labels, next, err := s.decisionPage(c)
 	if err != nil {
 		return err
+	}
+	var calls map[string]contactflows.Status
+	if withCalls {
+		ds := make([]risk.Decision, len(page))
+		for i, d := range page {
+			ds[i] = d.Decision
+		}
+		if calls, err = s.console.Queue.CallStatuses(c.Request().Context(), ds...); err != nil {
+			return &appError{Code: codeUnavailable, Err: err}
+		}
 	}
 	out := decisionsAnswer{Decisions: make([]loggedDecisionJSON, len(page)), Next: next}
 	for i, d := range page {
 		d.Decision.Number = risk.MaskNumber(d.Decision.Number)
 		out.Decisions[i] = loggedDecisionJSON{LoggedDecision: d, Label: labels[d.Entry]}
+		if st, ok := calls[d.Decision.ID]; ok {
+			st.Call.Number = risk.MaskNumber(st.Call.Number)
+			out.Decisions[i].Call = &st
+		}
 	}
 	return c.JSON(http.StatusOK, out)
 }

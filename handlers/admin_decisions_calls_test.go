@@ -28,7 +28,7 @@ func TestAdminCallsRetryAndDiscard(t *testing.T) {
 	}}
 	st := newStack(t, nil, sim)
 	var ids []string
-	for _, phone := range []string{"+1 201 555 0131", "+1 201 555 0132"} {
+	for _, phone := range []string{"+1 201 555 0131", "+1 201 555 0732"} {
 		_, got, _ := st.post(t, `{"phone":"`+phone+`"}`)
 		ids = append(ids, got["id"].(string))
 	}

@@ -185,3 +185,42 @@ func TestAdminDecisionDetail(t *testing.T) {
 		t.Errorf("unknown decision page: %d, want 404", status)
 	}
 }
+
+// TestAdminDecisionsWithCalls: calls=true adds each allowed decision's
+// call state, number masked, and nothing to refused decisions.
+func TestAdminDecisionsWithCalls(t *testing.T) {
+	st := newStack(t, nil, &contactflows.Simulator{})
+	status, got, _ := st.post(t, `{"phone":"+1 201 555 0142"}`)
+	if status != http.StatusAccepted {
+		t.Fatalf("callback: %d %v", status, got)
+	}
+	id := got["id"].(string)
+	st.settle(t, id)
+	sampleDecisions(t, st)
+	token := st.token(t, auth.RoleViewer)
+
+	_, out, status := st.listDecisions(t, token, "calls=true")
+	if status != http.StatusOK || len(out.Decisions) != 5 {
+		t.Fatalf("calls=true: status %d, %d decisions, want 200 and 5", status, len(out.Decisions))
+	}
+	states := map[string]string{}
+	for _, d := range out.Decisions {
+		if d.Call != nil {
+			states[d.Decision.ID] = d.Call.State
+			if d.Call.Call.Number != risk.MaskNumber("+12015550142") && d.Call.Call.Number != risk.MaskNumber("+447700900123") {
+				t.Errorf("call number %q, want it masked", d.Call.Call.Number)
+			}
+		}
+	}
+	// gb-allow was logged without a call: no worker took one, so it shows queued.
+	if want := fmt.Sprint(map[string]string{id: "ended", "gb-allow": "queued"}); fmt.Sprint(states) != want {
+		t.Errorf("call states %v, want %s", states, want)
+	}
+	if _, out, _ := st.listDecisions(t, token, ""); out.Decisions[4].Call != nil {
+		t.Errorf("without calls=true: got call %+v, want none", out.Decisions[4].Call)
+	}
+	var e errorResponse
+	if status := st.api(t, http.MethodGet, "/api/v1/admin/decisions?calls=yes", token, "", "", &e); status != http.StatusUnprocessableEntity || e.Error.Field != "calls" {
+		t.Errorf("calls=yes: got %d %+v, want 422 on calls", status, e.Error)
+	}
+}

@@ -37,6 +37,7 @@ var singleLimits = []struct {
 }{
 	{"Distinct numbers from one IP", "velocity.distinct_numbers_per_ip", func(s *risk.Settings) *risk.Limit { return &s.Velocity.NumbersPerIP }},
 	{"Distinct IPs for one number", "velocity.distinct_ips_per_number", func(s *risk.Settings) *risk.Limit { return &s.Velocity.IPsPerNumber }},
+	{"Distinct numbers within 100 of one another", "velocity.nearby_numbers", func(s *risk.Settings) *risk.Limit { return &s.Velocity.NearbyNumbers }},
 }
 
 // maxWindows is how many windows a dimension may have.
@@ -76,6 +77,7 @@ func settingsForm(s risk.Settings) web.SettingsForm {
 		asns[i] = strconv.FormatUint(uint64(a), 10)
 	}
 	m.HostingASNs = strings.Join(asns, "\n")
+	m.HighRiskCountries = strings.Join(s.HighRiskCountries, " ")
 	var costs []string
 	for _, cc := range slices.Sorted(maps.Keys(s.Spend.Costs)) {
 		costs = append(costs, cc+"="+strconv.FormatInt(s.Spend.Costs[cc], 10))
@@ -238,6 +240,8 @@ func readSettingsForm(c echo.Context, base risk.Settings) (risk.Settings, *setti
 
 	m.HostingASNs = c.FormValue("hosting_asns")
 	s.HostingASNs = p.asns(m.HostingASNs)
+	m.HighRiskCountries = c.FormValue("high_risk_countries")
+	s.HighRiskCountries = p.countries("high_risk_countries", m.HighRiskCountries)
 	m.NumberPerHour = p.int("spend.number_per_hour", &s.Spend.NumberPerHour)
 	m.NumberPerDay = p.int("spend.number_per_day", &s.Spend.NumberPerDay)
 	m.DailyBudget = p.int64("spend.daily_budget", &s.Spend.DailyBudget)
@@ -263,6 +267,23 @@ func (p *settingsParser) asns(v string) []uint {
 			continue
 		}
 		out = append(out, uint(n))
+	}
+	return out
+}
+
+// countries reads ISO 3166-1 alpha-2 codes separated by commas or spaces,
+// upper-casing them and dropping repeats.
+func (p *settingsParser) countries(field, v string) []string {
+	out := []string{}
+	for _, f := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\r' || r == '\t' }) {
+		cc := strings.ToUpper(f)
+		if len(cc) != 2 || strings.Trim(cc, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
+			p.fail(field, "%q is not a two-letter country code such as LV", f)
+			continue
+		}
+		if !slices.Contains(out, cc) {
+			out = append(out, cc)
+		}
 	}
 	return out
 }

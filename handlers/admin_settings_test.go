@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -20,7 +21,7 @@ import (
 func settingsValues(s risk.Settings) url.Values {
 	m := settingsForm(s)
 	v := url.Values{
-		"deflect_at": {m.DeflectAt}, "block_at": {m.BlockAt}, "hosting_asns": {m.HostingASNs},
+		"deflect_at": {m.DeflectAt}, "block_at": {m.BlockAt}, "hosting_asns": {m.HostingASNs}, "high_risk_countries": {m.HighRiskCountries},
 		"spend.number_per_hour": {m.NumberPerHour}, "spend.number_per_day": {m.NumberPerDay},
 		"spend.daily_budget": {m.DailyBudget}, "spend.default_cost": {m.DefaultCost}, "spend.costs": {m.Costs},
 		"screening.pass_at": {m.PassAt}, "deflect.chat_url": {m.ChatURL}, "deflect.phone": {m.Phone}, "deflect.hours": {m.Hours},
@@ -73,6 +74,8 @@ func TestSettingsPageSaves(t *testing.T) {
 	v.Add("monitor", risk.CodeDenyNumber)
 	v.Set("deflect.chat_url", "https://chat.example.org/")
 	v.Set("dispatch.country_rate_per_minute", "7")
+	v.Set("high_risk_countries", "cu, so\nSO")
+	v.Set("velocity.nearby_numbers.warning", "3")
 	v.Set("velocity.ip[2].window", "")
 	v.Set("velocity.ip[2].warning", "")
 	v.Set("velocity.ip[2].critical", "")
@@ -84,6 +87,9 @@ func TestSettingsPageSaves(t *testing.T) {
 	if got.BlockAt != 90 || len(got.Monitor) != 1 || got.Deflect.ChatURL != "https://chat.example.org/" || got.Dispatch.CountryRatePerMinute != 7 || len(got.Velocity.IP) != 2 {
 		t.Errorf("settings after save: block_at %d, monitor %v, deflect %+v, dispatch %+v, ip windows %d; want 90, [deny_number], the chat URL, 7, 2",
 			got.BlockAt, got.Monitor, got.Deflect, got.Dispatch, len(got.Velocity.IP))
+	}
+	if fmt.Sprint(got.HighRiskCountries) != "[CU SO]" || got.Velocity.NearbyNumbers.Warning != 3 {
+		t.Errorf("high-risk countries %v, nearby warning %d after save; want [CU SO] and 3", got.HighRiskCountries, got.Velocity.NearbyNumbers.Warning)
 	}
 	if got.Account.Countries["CU"] != risk.ModeBlock {
 		t.Errorf("account rules after a settings save: got %v, want CU kept", got.Account.Countries)
@@ -111,13 +117,14 @@ func TestSettingsPageShowsEveryProblem(t *testing.T) {
 	v.Set("velocity.number[1].warning", "0")
 	v.Set("weights.tor_exit", "x")
 	v.Set("deflect_at", "70")
+	v.Set("high_risk_countries", "LV Latvia")
 	status, _, body := admin.post(t, adminSettingsPath, v)
 	if status != http.StatusUnprocessableEntity {
 		t.Fatalf("invalid save: status %d, want 422", status)
 	}
 	for _, want := range []string{
 		`data-testid="settings-errors"`, `data-testid="error-block_at"`, `data-testid="error-deflect.chat_url"`,
-		`data-testid="error-velocity.number[1].warning"`, `value="/chat"`, `value="lots"`, `value="70"`,
+		`data-testid="error-velocity.number[1].warning"`, `data-testid="error-high_risk_countries"`, `value="/chat"`, `value="lots"`, `value="70"`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("page after invalid save lacks %s", want)
@@ -205,7 +212,7 @@ func TestSavedDispatchRateUsedByQueue(t *testing.T) {
 	if got := st.api(t, http.MethodPut, adminAPIPrefix+"/settings", st.token(t, auth.RoleAdmin), "application/json", string(b), nil); got != http.StatusOK {
 		t.Fatalf("PUT settings: status %d", got)
 	}
-	for _, phone := range []string{"+1 201 555 0123", "+1 201 555 0124"} {
+	for _, phone := range []string{"+1 201 555 0123", "+1 201 555 0724"} {
 		status, got, _ := st.post(t, `{"phone":"`+phone+`","name":"Ann"}`)
 		if status != http.StatusAccepted {
 			t.Fatalf("callback %s: %d %v", phone, status, got)

@@ -285,8 +285,8 @@ func TestEndToEndFormFriction(t *testing.T) {
 		extra url.Values
 		code  string
 	}{
-		"honeypot": {1600 * time.Millisecond, url.Values{"leave_blank": {"http://cheap-pills.example"}, "phone": {"201 555 0151"}}, risk.CodeFormHoneypot},
-		"too fast": {0, url.Values{"phone": {"201 555 0152"}}, risk.CodeFormTooFast},
+		"honeypot": {1600 * time.Millisecond, url.Values{"leave_blank": {"http://cheap-pills.example"}, "phone": {"201 555 0451"}}, risk.CodeFormHoneypot},
+		"too fast": {0, url.Values{"phone": {"201 555 0752"}}, risk.CodeFormTooFast},
 	} {
 		t.Run(name, func(t *testing.T) {
 			page, d := submit(t, tt.wait, tt.extra)

@@ -69,8 +69,9 @@ type Engine struct {
 // compiled is a validated Settings with lookups prepared.
 type compiled struct {
 	Settings
-	hosting map[uint]bool
-	monitor map[string]bool
+	hosting  map[uint]bool
+	highRisk map[string]bool
+	monitor  map[string]bool
 }
 
 // NewEngine returns an engine. It does not contact Redis; call
@@ -154,6 +155,10 @@ func compile(s Settings) (*compiled, error) {
 	c := &compiled{Settings: s.clone(), hosting: make(map[uint]bool, len(s.HostingASNs)), monitor: make(map[string]bool, len(s.Monitor))}
 	for _, a := range s.HostingASNs {
 		c.hosting[a] = true
+	}
+	c.highRisk = make(map[string]bool, len(s.HighRiskCountries))
+	for _, cc := range s.HighRiskCountries {
+		c.highRisk[cc] = true
 	}
 	for _, code := range s.Monitor {
 		c.monitor[code] = true

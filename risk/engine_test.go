@@ -178,11 +178,11 @@ func runSuite(t *testing.T, st store) {
 		}
 		wantAction(t, eval(t, e, usNum, usIP), risk.Allow)
 		add(t, e, risk.DenyIP, "192.0.2.10")
-		wantAction(t, eval(t, e, "+12015550199", usIP), risk.Block, risk.CodeDenyIP)
+		wantAction(t, eval(t, e, "+12015554199", usIP), risk.Block, risk.CodeDenyIP)
 		if err := e.RemoveEntry(ctx, risk.DenyIP, "192.0.2.10/32"); err != nil {
 			t.Fatal(err)
 		}
-		wantAction(t, eval(t, e, "+12015550198", usIP), risk.Allow)
+		wantAction(t, eval(t, e, "+12015557198", usIP), risk.Allow)
 		n, err := e.SweepExpired(ctx)
 		if err != nil || n != 1 {
 			t.Errorf("SweepExpired: got %d, %v, want 1, nil", n, err)
@@ -198,7 +198,7 @@ func runSuite(t *testing.T, st store) {
 			}
 		})
 		wantAction(t, eval(t, e, gbMob, gbIP), risk.Block, risk.CodeCountryBlocked)
-		d, err := e.Evaluate(ctx, risk.Request{Phone: "+447400123457", IP: gbIP, Flow: "uk-sales"})
+		d, err := e.Evaluate(ctx, risk.Request{Phone: "+447400126457", IP: gbIP, Flow: "uk-sales"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -208,7 +208,7 @@ func runSuite(t *testing.T, st store) {
 			t.Fatal(err)
 		}
 		wantAction(t, d, risk.Allow, risk.CodeCountryMonitor)
-		d, err = e.Evaluate(ctx, risk.Request{Phone: "+447400123458", IP: gbIP, Flow: "us-only"})
+		d, err = e.Evaluate(ctx, risk.Request{Phone: "+447400129458", IP: gbIP, Flow: "us-only"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -223,9 +223,9 @@ func runSuite(t *testing.T, st store) {
 			t.Errorf("type: got %q, want premium_rate", d.NumberType)
 		}
 		d = eval(t, e, gbVoIP, gbIP)
-		wantAction(t, d, risk.Allow, risk.CodeTypeVoIP)
-		if d.Score != 35 {
-			t.Errorf("score: got %d, want 35", d.Score)
+		wantAction(t, d, risk.Deflect, risk.CodeTypeVoIP)
+		if d.Score != 40 {
+			t.Errorf("score: got %d, want 40", d.Score)
 		}
 	})
 
@@ -236,7 +236,7 @@ func runSuite(t *testing.T, st store) {
 		if d.ASN != 16509 || d.IPCountry != "NL" {
 			t.Errorf("got ASN %d country %s, want 16509 NL", d.ASN, d.IPCountry)
 		}
-		d = eval(t, e, "+12015550111", gbIP)
+		d = eval(t, e, "+12015558111", gbIP)
 		wantAction(t, d, risk.Allow, risk.CodeGeoMismatch)
 		vpn := netip.MustParseAddr("2001:db8:1::9")
 		d = eval(t, e, "+447400123459", vpn)
@@ -258,6 +258,7 @@ func runSuite(t *testing.T, st store) {
 			s.Velocity.IP = []risk.Limit{{Window: risk.Duration(time.Minute), Warning: 3, Critical: 5}}
 			s.Velocity.Prefix = []risk.Limit{{Window: risk.Duration(time.Hour), Warning: 5, Critical: 50}}
 			s.Velocity.NumbersPerIP = risk.Limit{Window: risk.Duration(time.Hour), Warning: 50, Critical: 90}
+			s.Velocity.NearbyNumbers = risk.Limit{Window: risk.Duration(time.Hour), Warning: 50, Critical: 90}
 		})
 		var got []risk.Decision
 		for i := 0; i < 5; i++ {
@@ -373,7 +374,7 @@ func runSuite(t *testing.T, st store) {
 			s.Spend.DailyBudget, s.Spend.DefaultCost, s.Spend.Costs = 30, 10, map[string]int64{"GB": 20}
 		})
 		// Nothing spent yet: the budget's key does not exist.
-		first := eval(t, e, "+12015550177", usIP)
+		first := eval(t, e, "+12015556177", usIP)
 		wantAction(t, first, risk.Allow)
 		if err := e.Release(ctx, first.Number, first.ID); err != nil {
 			t.Fatal(err)

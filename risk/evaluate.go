@@ -20,6 +20,7 @@ type plan struct {
 	ip, net, number, prefix, country      *counter
 	spend                                 spendReads
 	numbersPerIP, ipsPerNumber            *redis.IntCmd
+	nearby                                nearbyReads
 	lock                                  *redis.BoolCmd
 	denyNumber, allowNumber, denyPrefix   *redis.SliceCmd
 	denyIP, allowIP, denyCountry, denyASN *redis.SliceCmd
@@ -96,6 +97,7 @@ func (e *Engine) Evaluate(ctx context.Context, req Request) (Decision, error) {
 		if num.country != "" {
 			pl.country = queueCounter(ctx, p, countryTag(num.country), s.Velocity.Country, now)
 		}
+		pl.nearby = queueNearby(ctx, p, num.e164, s.Velocity.NearbyNumbers, now)
 		pl.lock = p.SetNX(ctx, lockKey(num.e164), d.ID, e.dupTTL)
 		pl.spend = queueSpend(ctx, p, s.Spend, num.e164, now)
 		pl.denyNumber = p.HMGet(ctx, listKey(DenyNumber), num.e164)
@@ -139,6 +141,9 @@ func (e *Engine) Evaluate(ctx context.Context, req Request) (Decision, error) {
 	case ModeMonitor:
 		sc.add(CodeCountryMonitor, "calls to "+num.country+" monitored by "+rule+"; would be blocked")
 	}
+	if s.highRisk[num.country] {
+		sc.add(CodeHighRiskDestination, num.country+" is a high-risk toll fraud destination")
+	}
 	if code, ok := riskyTypes[num.kind]; ok {
 		sc.add(code, "number type "+d.NumberType)
 	}
@@ -161,6 +166,7 @@ func (e *Engine) Evaluate(ctx context.Context, req Request) (Decision, error) {
 		sc.velocity(pl.number, CodeVelocityNumberWarning, CodeVelocityNumberCritical, "for this number")
 		sc.velocity(pl.prefix, CodeVelocityPrefixWarning, CodeVelocityPrefixCritical, "for this number block")
 		sc.distinct(pl.ipsPerNumber, s.Velocity.IPsPerNumber, CodeIPsPerNumberWarning, CodeIPsPerNumberCritical, "IPs for this number")
+		sc.distinct(pl.nearby.count(), s.Velocity.NearbyNumbers, CodeNearbyNumbersWarning, CodeNearbyNumbersCritical, "numbers within 100 of this one")
 	}
 	sc.velocity(pl.country, CodeVelocityCountryWarning, CodeVelocityCountryCritical, "to "+num.country)
 	locked := pl.lock.Val()

@@ -21,6 +21,10 @@ const (
 	CodeCountryBlocked = "country_blocked"
 	CodeCountryMonitor = "country_monitor"
 
+	// CodeHighRiskDestination marks a number in a country of
+	// Settings.HighRiskCountries.
+	CodeHighRiskDestination = "destination_high_risk"
+
 	CodeGeoMismatch      = "ip_geo_mismatch"
 	CodeAnonymousVPN     = "ip_anonymous_vpn"
 	CodeTorExit          = "ip_tor_exit"
@@ -43,6 +47,8 @@ const (
 	CodeNumbersPerIPCritical    = "distinct_numbers_per_ip_critical"
 	CodeIPsPerNumberWarning     = "distinct_ips_per_number_warning"
 	CodeIPsPerNumberCritical    = "distinct_ips_per_number_critical"
+	CodeNearbyNumbersWarning    = "nearby_numbers_warning"
+	CodeNearbyNumbersCritical   = "nearby_numbers_critical"
 	CodeDuplicate               = "duplicate_callback"
 	CodeAuthenticated           = "authenticated"
 	CodeCountryDBUnavailable    = "geoip_country_unavailable"
@@ -117,7 +123,7 @@ func IsHard(code string) bool { return hardCodes[code] }
 // weight; a code with none keeps the weight it was given.
 func DefaultWeights() map[string]int {
 	return map[string]int{
-		CodeTypeVoIP:           35,
+		CodeTypeVoIP:           40,
 		CodeTypePremiumRate:    80,
 		CodeTypeSharedCost:     40,
 		CodeTypeUAN:            25,
@@ -135,6 +141,8 @@ func DefaultWeights() map[string]int {
 
 		CodeCountryBlocked: 100,
 		CodeCountryMonitor: 0,
+
+		CodeHighRiskDestination: 60,
 
 		CodeGeoMismatch:      20,
 		CodeAnonymousVPN:     35,
@@ -158,6 +166,8 @@ func DefaultWeights() map[string]int {
 		CodeNumbersPerIPCritical:    80,
 		CodeIPsPerNumberWarning:     25,
 		CodeIPsPerNumberCritical:    80,
+		CodeNearbyNumbersWarning:    40,
+		CodeNearbyNumbersCritical:   80,
 		CodeDuplicate:               100,
 		CodeAuthenticated:           -30,
 

@@ -45,7 +45,7 @@ func TestEvaluateIsOneRoundTrip(t *testing.T) {
 	for i, ip := range []string{"192.0.2.10", "2001:db8::1", "198.51.100.20"} {
 		h.cmds.Store(0)
 		h.pipelines.Store(0)
-		eval(t, e, fmt.Sprintf("+1201555%04d", 200+i), netip.MustParseAddr(ip))
+		eval(t, e, fmt.Sprintf("+1201555%04d", 200+300*i), netip.MustParseAddr(ip))
 		if c, p := h.cmds.Load(), h.pipelines.Load(); c != 0 || p != 1 {
 			t.Errorf("decision from %s: got %d commands and %d pipelines, want 0 and 1", ip, c, p)
 		}

@@ -51,6 +51,10 @@ type Velocity struct {
 	NumbersPerIP Limit `json:"distinct_numbers_per_ip"`
 	// IPsPerNumber counts distinct IPs asking for one number.
 	IPsPerNumber Limit `json:"distinct_ips_per_number"`
+	// NearbyNumbers counts distinct numbers asked for, from any IP, in a
+	// number's block of 100 and the blocks either side: sequential
+	// enumeration of a range.
+	NearbyNumbers Limit `json:"nearby_numbers"`
 }
 
 // Mode is a country policy verdict.
@@ -86,6 +90,10 @@ type Settings struct {
 	Velocity Velocity `json:"velocity"`
 	// HostingASNs lists autonomous systems of hosting and cloud providers.
 	HostingASNs []uint `json:"hosting_asns"`
+	// HighRiskCountries lists destination countries (ISO 3166-1 alpha-2)
+	// where toll fraud often terminates; a number in one adds
+	// destination_high_risk. See DefaultHighRiskCountries.
+	HighRiskCountries []string `json:"high_risk_countries"`
 	// Account is the default country policy.
 	Account Policy `json:"account_policy"`
 	// Flows holds named per-flow policies that override Account.
@@ -208,10 +216,14 @@ func DefaultSettings() Settings {
 			Country:      limits(time.Minute, 100, 300, time.Hour, 1000, 3000, 24*time.Hour, 10000, 30000),
 			NumbersPerIP: Limit{Duration(24 * time.Hour), 4, 8},
 			IPsPerNumber: Limit{Duration(24 * time.Hour), 4, 8},
+			// A second number near another within the hour deflects, a
+			// fourth blocks.
+			NearbyNumbers: Limit{Duration(time.Hour), 2, 4},
 		},
-		HostingASNs: DefaultHostingASNs(),
-		Account:     Policy{Default: ModeAllow},
-		Spend:       Spend{NumberPerHour: 2, NumberPerDay: 4, DefaultCost: 10},
+		HostingASNs:       DefaultHostingASNs(),
+		HighRiskCountries: DefaultHighRiskCountries(),
+		Account:           Policy{Default: ModeAllow},
+		Spend:             Spend{NumberPerHour: 2, NumberPerDay: 4, DefaultCost: 10},
 		Screening: ScreenSettings{
 			Velocity:         limits(time.Minute, 2, 4, time.Hour, 6, 12, 24*time.Hour, 15, 30),
 			FailedChallenges: Limit{Duration(24 * time.Hour), 1, 3},

@@ -45,6 +45,7 @@ func (s Settings) clone() Settings {
 	c := s
 	c.Weights = maps.Clone(s.Weights)
 	c.HostingASNs = slices.Clone(s.HostingASNs)
+	c.HighRiskCountries = slices.Clone(s.HighRiskCountries)
 	c.Account.Countries = maps.Clone(s.Account.Countries)
 	if s.Flows != nil {
 		c.Flows = make(map[string]Policy, len(s.Flows))

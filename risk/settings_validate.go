@@ -77,6 +77,12 @@ func (s Settings) Validate() error {
 	}
 	v.NumbersPerIP.validate(&p, "velocity.distinct_numbers_per_ip")
 	v.IPsPerNumber.validate(&p, "velocity.distinct_ips_per_number")
+	v.NearbyNumbers.validate(&p, "velocity.nearby_numbers")
+	for i, cc := range s.HighRiskCountries {
+		if !isRegion(cc) {
+			p.add(fmt.Sprintf("high_risk_countries[%d]", i), "%q is not an upper-case ISO 3166-1 alpha-2 code", cc)
+		}
+	}
 	s.Account.validate(&p, "account_policy", true)
 	for _, name := range sortedKeys(s.Flows) {
 		if name == "" {

@@ -13,6 +13,9 @@ type SettingsForm struct {
 	Velocity []VelocityDim
 	// HostingASNs lists autonomous system numbers, one per line or comma.
 	HostingASNs string
+	// HighRiskCountries lists high-risk destination countries, ISO codes
+	// separated by commas, spaces or lines.
+	HighRiskCountries string
 	// RequireAuth deflects visitors the host site did not vouch for.
 	RequireAuth bool
 	// Spend caps, budget and costs; Costs is one "CC=cost" per line.

@@ -156,6 +156,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 // runJob starts a server, sends one scenario's traffic and counts the outcomes.
 func runJob(ctx context.Context, c config, j job, o serverOptions) (tally, error) {
+	phase := time.Now()
 	t, err := startTollgate(ctx, o)
 	if err != nil {
 		return tally{}, fmt.Errorf("%s: %w", j.s.name, err)
@@ -168,15 +169,21 @@ func runJob(ctx context.Context, c config, j job, o serverOptions) (tally, error
 	if err != nil {
 		return tally{}, fmt.Errorf("%s: %w", j.s.name, err)
 	}
+	tStart := time.Since(phase)
+	phase = time.Now()
 	seed := scenarioSeed(c.seed, j.s.name)
 	sents, err := drive(ctx, t, traffic(j.s, seed, c.requests), c.rate, time.Now().Add(c.duration), seed)
 	if err != nil {
 		return tally{}, fmt.Errorf("%s: %w", j.s.name, err)
 	}
+	tDrive := time.Since(phase)
+	phase = time.Now()
 	outs, err := t.outcomes(ctx, sents, 60*time.Second)
 	if err != nil {
 		return tally{}, fmt.Errorf("%s: %w", j.s.name, err)
 	}
+	fmt.Fprintf(c.why, "tollgate-sim: %s (baseline %v): server ready in %s, traffic sent in %s, outcomes read in %s\n",
+		j.s.name, j.baseline, tStart.Round(time.Millisecond), tDrive.Round(time.Millisecond), time.Since(phase).Round(time.Millisecond))
 	for _, o := range outs {
 		if !o.req.attack && (o.action == "block" || o.action == "deflect") {
 			fmt.Fprintf(c.why, "%s (baseline %v): legit %s %s %s: %s\n", j.s.name, j.baseline, o.action, o.req.ip, o.req.phone, strings.Join(o.reasons, " "))

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
@@ -26,7 +27,7 @@ type outcome struct {
 	reasons []string
 }
 
-// loggedDecision is one entry of GET /api/v1/admin/decisions.
+// loggedDecision is one entry of GET /api/v1/admin/decisions?calls=true.
 type loggedDecision struct {
 	Entry    string `json:"entry"`
 	Decision struct {
@@ -39,10 +40,32 @@ type loggedDecision struct {
 			Code string `json:"code"`
 		} `json:"reasons"`
 	} `json:"decision"`
+	// Call is an allowed decision's call.
+	Call *struct {
+		State string `json:"State"`
+	} `json:"call"`
 }
 
-// readDecisions reads the whole decision log, oldest first, following
-// the next cursor; at most limit entries.
+// callState is the state of an allowed decision's call, "" for none.
+func (d loggedDecision) callState() string {
+	if d.Call == nil {
+		return ""
+	}
+	return d.Call.State
+}
+
+// settled reports whether the call of an allowed decision reached a final
+// state: placed, ended (placed, then over) or dead (given up).
+func (d loggedDecision) settled() bool {
+	switch d.callState() {
+	case "placed", "ended", "dead":
+		return true
+	}
+	return d.Decision.Action != string(risk.Allow)
+}
+
+// readDecisions reads the whole decision log with the calls' states,
+// oldest first, following the next cursor; at most limit entries.
 func (t *tollgate) readDecisions(ctx context.Context, limit int) ([]loggedDecision, error) {
 	var all []loggedDecision
 	before := ""
@@ -51,9 +74,9 @@ func (t *tollgate) readDecisions(ctx context.Context, limit int) ([]loggedDecisi
 			Decisions []loggedDecision `json:"decisions"`
 			Next      string           `json:"next"`
 		}
-		path := "/api/v1/admin/decisions"
+		path := "/api/v1/admin/decisions?calls=true"
 		if before != "" {
-			path += "?before=" + url.QueryEscape(before)
+			path += "&before=" + url.QueryEscape(before)
 		}
 		status, err := t.api(ctx, http.MethodGet, path, t.token, nil, nil, &page)
 		if err != nil || status != http.StatusOK {
@@ -71,12 +94,41 @@ func (t *tollgate) readDecisions(ctx context.Context, limit int) ([]loggedDecisi
 	return all, nil
 }
 
+// settledDecisions reads the decision log until every allowed decision's
+// call is settled, for up to wait: calls still queued or dialing when the
+// traffic ends settle within a dial's length.
+func (t *tollgate) settledDecisions(ctx context.Context, limit int, wait time.Duration) ([]loggedDecision, error) {
+	deadline := time.Now().Add(wait)
+	for {
+		log, err := t.readDecisions(ctx, limit)
+		if err != nil {
+			return nil, err
+		}
+		pending := map[string]int{}
+		for _, d := range log {
+			if !d.settled() {
+				pending[cmp.Or(d.callState(), "none")]++
+			}
+		}
+		if len(pending) == 0 {
+			return log, nil
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("calls not settled after %s, by state: %v", wait, pending)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
 // outcomes pairs every sent request with its decision, in order, checking
-// that the address, the masked number and the callback id agree; then
-// reads the state of every allowed call, waiting up to wait for calls
-// still queued or dialing.
+// that the address, the masked number and the callback id agree, once
+// every allowed call settled (waiting up to wait).
 func (t *tollgate) outcomes(ctx context.Context, sents []sent, wait time.Duration) ([]outcome, error) {
-	log, err := t.readDecisions(ctx, len(sents)+1)
+	log, err := t.settledDecisions(ctx, len(sents)+1, wait)
 	if err != nil {
 		return nil, err
 	}
@@ -99,10 +151,11 @@ func (t *tollgate) outcomes(ctx context.Context, sents []sent, wait time.Duratio
 		if next >= len(log) {
 			return nil, fmt.Errorf("request %d has no decision in the log (%d logged)", i, len(log))
 		}
-		d := log[next].Decision
+		ld := log[next]
+		d := ld.Decision
 		next++
 		if d.IP != s.req.ip || d.Number != risk.MaskNumber(s.req.phone) || (s.id != "" && d.ID != s.id) {
-			return nil, fmt.Errorf("request %d (%s %s) does not match decision %s (%s %s)", i, s.req.ip, s.req.phone, log[next-1].Entry, d.IP, d.Number)
+			return nil, fmt.Errorf("request %d (%s %s) does not match decision %s (%s %s)", i, s.req.ip, s.req.phone, ld.Entry, d.IP, d.Number)
 		}
 		if (s.status == http.StatusOK) != (d.Action == string(risk.Deflect)) {
 			return nil, fmt.Errorf("request %d: answer %d but decision %s", i, s.status, d.Action)
@@ -112,46 +165,12 @@ func (t *tollgate) outcomes(ctx context.Context, sents []sent, wait time.Duratio
 			out[i].reasons = append(out[i].reasons, r.Code)
 		}
 		if d.Action == string(risk.Allow) {
-			placed, err := t.callPlaced(ctx, log[next-1].Entry, wait)
-			if err != nil {
-				return nil, err
-			}
-			out[i].placed = placed
+			st := ld.callState()
+			out[i].placed = st == "placed" || st == "ended"
 		}
 	}
 	if next != len(log) {
 		return nil, fmt.Errorf("the log holds %d decisions, the simulator made %d", len(log), next)
 	}
 	return out, nil
-}
-
-// callPlaced reads the call of decision entry until it is placed, ended
-// or dead, for up to wait.
-func (t *tollgate) callPlaced(ctx context.Context, entry string, wait time.Duration) (bool, error) {
-	deadline := time.Now().Add(wait)
-	for {
-		var d struct {
-			Call *struct {
-				State string `json:"State"`
-			} `json:"call"`
-		}
-		status, err := t.api(ctx, http.MethodGet, "/api/v1/admin/decisions/"+url.PathEscape(entry), t.token, nil, nil, &d)
-		if err != nil || status != http.StatusOK {
-			return false, fmt.Errorf("reading decision %s: status %d: %v", entry, status, err)
-		}
-		state := ""
-		if d.Call != nil {
-			state = d.Call.State
-		}
-		switch state {
-		case "placed", "ended":
-			return true, nil
-		case "dead":
-			return false, nil
-		}
-		if time.Now().After(deadline) {
-			return false, fmt.Errorf("call of decision %s still %q after %s", entry, state, wait)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
 }

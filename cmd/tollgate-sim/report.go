@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
+	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -18,8 +20,12 @@ type tally struct {
 	// disconnected or failed the code, and never deflected).
 	placed, blocked, deflected int
 	// legitLost counts legit requests deflected or blocked, of legitDecided
-	// that reached a decision.
+	// that reached a decision, but not legitRepeats.
 	legitLost, legitDecided int
+	// legitRepeats counts legit requests refused as duplicate_callback
+	// while the visitor's earlier call to the same number was placed: the
+	// visitor was answered "accepted", as for any call, and got that call.
+	legitRepeats int
 	// attackPlaced counts attack calls placed; attackDecided the attack
 	// requests that reached a decision.
 	attackPlaced, attackDecided int
@@ -32,6 +38,7 @@ type tally struct {
 // count sums outcomes with the run's cost table.
 func count(name string, baseline bool, outs []outcome, c costs) tally {
 	t := tally{scenario: name, baseline: baseline}
+	placed := map[string]bool{}
 	for _, o := range outs {
 		t.requests++
 		if o.req.kind == ivrCall {
@@ -57,7 +64,12 @@ func count(name string, baseline bool, outs []outcome, c costs) tally {
 		refused := o.action == "block" || o.action == "deflect"
 		if !o.req.attack {
 			t.legitDecided++
-			if refused {
+			switch {
+			case o.placed:
+				placed[o.req.phone] = true
+			case o.action == "block" && placed[o.req.phone] && slices.Contains(o.reasons, "duplicate_callback") && o.status == http.StatusAccepted:
+				t.legitRepeats++
+			case refused:
 				t.legitLost++
 			}
 			continue
@@ -106,8 +118,8 @@ func verdict(t tally) string {
 
 // writeTable writes the tallies as one Markdown table.
 func writeTable(w io.Writer, ts []tally) {
-	fmt.Fprintln(w, "| scenario | controls | requests (legit / attack) | calls placed | blocked | deflected | invalid input | legit lost | attack calls placed | attack stopped | attack spend placed | attack spend avoided | targets |")
-	fmt.Fprintln(w, "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+	fmt.Fprintln(w, "| scenario | controls | requests (legit / attack) | calls placed | blocked | deflected | invalid input | legit lost | legit repeats (call coming) | attack calls placed | attack stopped | attack spend placed | attack spend avoided | targets |")
+	fmt.Fprintln(w, "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 	for _, t := range ts {
 		controls := "defaults"
 		if t.baseline {
@@ -117,9 +129,9 @@ func writeTable(w io.Writer, ts []tally) {
 		if t.ivr {
 			spendPlaced, spendAvoided = "–", "–"
 		}
-		fmt.Fprintf(w, "| %s | %s | %d (%d / %d) | %d | %d | %d | %d | %d (%s) | %d (%s) | %s | %s | %s | %s |\n",
+		fmt.Fprintf(w, "| %s | %s | %d (%d / %d) | %d | %d | %d | %d | %d (%s) | %d | %d (%s) | %s | %s | %s | %s |\n",
 			t.scenario, controls, t.requests, t.legit, t.attack, t.placed, t.blocked, t.deflected, t.invalid,
-			t.legitLost, pct(t.legitLost, t.legitDecided), t.attackPlaced, pct(t.attackPlaced, t.attackDecided),
+			t.legitLost, pct(t.legitLost, t.legitDecided), t.legitRepeats, t.attackPlaced, pct(t.attackPlaced, t.attackDecided),
 			pct(t.attackDecided-t.attackPlaced, t.attackDecided), spendPlaced, spendAvoided, verdict(t))
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"net/http"
 	"reflect"
 	"strings"
 	"testing"
@@ -75,5 +76,28 @@ func TestSimulatorEndToEnd(t *testing.T) {
 	}
 	if row := rows["legit/defaults"]; !strings.Contains(row, "| 0 (0.0%) |") {
 		t.Errorf("legit with the defaults: got %q, want no legit request lost", row)
+	}
+}
+
+// TestCountRepeatsAreNotLost: a legit visitor refused as a duplicate while
+// their earlier call was placed got a call; one refused with no call
+// placed before is lost, as is a deflected one.
+func TestCountRepeatsAreNotLost(t *testing.T) {
+	legit := func(phone, action string, placed bool, reasons ...string) outcome {
+		status := http.StatusAccepted
+		if action == "deflect" {
+			status = http.StatusOK
+		}
+		return outcome{sent: sent{req: request{tactic: "legit", phone: phone}, status: status}, action: action, placed: placed, reasons: reasons}
+	}
+	outs := []outcome{
+		legit("+12015550100", "allow", true),
+		legit("+12015550100", "block", false, "duplicate_callback"),
+		legit("+12015550200", "block", false, "duplicate_callback"),
+		legit("+12015550300", "deflect", false, "number_type_voip"),
+	}
+	got := count("legit", false, outs, costs{})
+	if got.legitRepeats != 1 || got.legitLost != 2 || got.legitDecided != 4 {
+		t.Errorf("got %d repeats and %d lost of %d, want 1 and 2 of 4", got.legitRepeats, got.legitLost, got.legitDecided)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -39,10 +40,24 @@ func newRedisClient(cfg Config) (redis.UniversalClient, string, error) {
 	}
 	if cluster != nil {
 		applyRedisTimeouts(&cluster.DialTimeout, &cluster.ReadTimeout, &cluster.WriteTimeout)
+		cluster.PoolSize = poolSize(cluster.PoolSize, cfg.Dial.Workers)
 		return redis.NewClusterClient(cluster), "cluster", nil
 	}
 	applyRedisTimeouts(&single.DialTimeout, &single.ReadTimeout, &single.WriteTimeout)
+	single.PoolSize = poolSize(single.PoolSize, cfg.Dial.Workers)
 	return redis.NewClient(single), "single", nil
+}
+
+// poolSize is the connection pool for requests (pool_size from the URL,
+// or go-redis's 10 per CPU when unset) plus one connection per dial
+// worker: each worker holds a connection for up to a second while it
+// waits for a call (XREADGROUP BLOCK), and without its own, workers
+// outnumbering the pool would make every decision wait for one.
+func poolSize(configured, workers int) int {
+	if configured <= 0 {
+		configured = 10 * runtime.GOMAXPROCS(0)
+	}
+	return configured + max(workers, 0)
 }
 
 // applyRedisTimeouts fills in the timeouts the URL left zero; go-redis's

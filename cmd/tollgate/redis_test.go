@@ -2,6 +2,7 @@ package main
 
 import (
 	"crypto/tls"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -273,6 +274,40 @@ func TestNewRedisClientErrors(t *testing.T) {
 		}
 		if got := err.Error(); !strings.Contains(got, tt.want) || strings.Contains(got, "s3cr3tpw") {
 			t.Errorf("newRedisClient(%q): got error %q, want it to contain %q and not the password", tt.url, got, tt.want)
+		}
+	}
+}
+
+// TestRedisPoolCountsDialWorkers checks that each dial worker gets a
+// connection on top of the request pool, so workers waiting for calls
+// never starve decisions of connections.
+func TestRedisPoolCountsDialWorkers(t *testing.T) {
+	perCPU := 10 * runtime.GOMAXPROCS(0)
+	tests := []struct {
+		url     string
+		workers int
+		want    int
+	}{
+		{"redis://h:6379/0", 32, perCPU + 32},
+		{"redis://h:6379/0?pool_size=7", 32, 39},
+		{"redis://h:6379/0", 4, perCPU + 4},
+		{"redis+cluster://h1:7000,h2:7001?pool_size=5", 16, 21},
+	}
+	for _, tt := range tests {
+		client, _, err := newRedisClient(Config{RedisURL: tt.url, Dial: DialConfig{Workers: tt.workers}})
+		if err != nil {
+			t.Fatalf("newRedisClient(%q): %v", tt.url, err)
+		}
+		var got int
+		switch c := client.(type) {
+		case *redis.Client:
+			got = c.Options().PoolSize
+		case *redis.ClusterClient:
+			got = c.Options().PoolSize
+		}
+		client.Close()
+		if got != tt.want {
+			t.Errorf("%s with %d workers: got pool size %d, want %d", tt.url, tt.workers, got, tt.want)
 		}
 	}
 }
