@@ -260,8 +260,9 @@ func openStore(cfg Config, log *slog.Logger) (redis.UniversalClient, func(), err
 	}
 	log.Warn("EMBEDDED STORE: lists, settings and counters live in this process's memory and are LOST when it stops; " +
 		"set TOLLGATE_REDIS_URL=redis://host:6379/0 (or redis+cluster://host1:6379,host2:6379) for a durable Redis")
+	stopClock := runEmbeddedClock(m, embeddedTick)
 	rdb := redis.NewClient(&redis.Options{Addr: m.Addr(), PoolSize: poolSize(0, cfg.Dial.Workers)})
-	return rdb, func() { rdb.Close(); m.Close() }, nil
+	return rdb, func() { rdb.Close(); stopClock(); m.Close() }, nil
 }
 
 // openGeoIP opens the configured databases; with none configured and demo
