@@ -15,7 +15,7 @@ import (
 // threshold, never unbounded.
 func distinctCap(l Limit) int { return max(2*l.Critical, 64) }
 
-// plan holds the operations of one decision, all sent in one batch.
+// plan holds the commands of one decision, all sent in one pipeline.
 type plan struct {
 	ip, net, number, prefix, country      *counter
 	spend                                 spendReads
@@ -44,6 +44,18 @@ func (e *Engine) exec(ctx context.Context, queue func(redis.Pipeliner)) error {
 	return nil
 }
 
+// queueDistinct counts distinct members seen in the window l, keeping at
+// most distinctCap(l) of the newest.
+func queueDistinct(ctx context.Context, p redis.Pipeliner, key, member string, l Limit, now time.Time) *redis.IntCmd {
+	ms := now.UnixMilli()
+	p.ZAdd(ctx, key, redis.Z{Score: float64(ms), Member: member})
+	p.ZRemRangeByScore(ctx, key, "-inf", "("+strconv.FormatInt(ms-time.Duration(l.Window).Milliseconds(), 10))
+	p.ZRemRangeByRank(ctx, key, 0, int64(-distinctCap(l)-1))
+	card := p.ZCard(ctx, key)
+	p.PExpire(ctx, key, time.Duration(l.Window))
+	return card
+}
+
 // Evaluate decides one request in a single Redis round trip (one per node,
 // concurrently, on a Cluster). A number that cannot be valid returns a
 // *NumberError after the attempt is counted against the client IP.
@@ -60,13 +72,14 @@ func (e *Engine) Evaluate(ctx context.Context, req Request) (Decision, error) {
 	num, numErr := e.numbers.parse(req.Phone, region)
 
 	var pl plan
-	b := newBatch(e.cluster)
-	if ip.IsValid() {
-		pl.ip = b.counter(ipTag(ip), s.Velocity.IP, now)
-		pl.net = b.counter(netTag(ipNetwork(ip)), s.Velocity.Network, now)
+	countIP := func(p redis.Pipeliner) {
+		if ip.IsValid() {
+			pl.ip = queueCounter(ctx, p, ipTag(ip), s.Velocity.IP, now)
+			pl.net = queueCounter(ctx, p, netTag(ipNetwork(ip)), s.Velocity.Network, now)
+		}
 	}
 	if numErr != nil {
-		if err := b.run(ctx, e.rdb); err != nil {
+		if err := e.exec(ctx, countIP); err != nil {
 			e.log.Warn("invalid-number attempt not counted", "err", err)
 		}
 		return Decision{}, numErr
@@ -76,34 +89,40 @@ func (e *Engine) Evaluate(ctx context.Context, req Request) (Decision, error) {
 	d.IPCountry, d.ASN = info.Country, info.ASN
 
 	nt := numberTag(num.e164)
-	pl.number = b.counter(nt, s.Velocity.Number, now)
-	pl.prefix = b.counter(prefixTag(numberPrefix(num.e164)), s.Velocity.Prefix, now)
-	if num.country != "" {
-		pl.country = b.counter(countryTag(num.country), s.Velocity.Country, now)
-	}
-	pl.lock = b.setNX(lockKey(num.e164), d.ID, e.dupTTL.Milliseconds())
-	pl.spend = queueSpend(b, s.Spend, num.e164, now)
-	pl.denyNumber = b.hmget(listKey(DenyNumber), num.e164)
-	pl.allowNumber = b.hmget(listKey(AllowNumber), num.e164)
-	pl.denyPrefix = b.hmget(listKey(DenyPrefix), prefixCandidates(num.e164)...)
-	if ip.IsValid() {
-		it := ipTag(ip)
-		pl.ipsPerNumber = b.distinct(key(nt, "ips"), ip.String(), s.Velocity.IPsPerNumber, now)
-		pl.numbersPerIP = b.distinct(key(it, "numbers"), num.e164, s.Velocity.NumbersPerIP, now)
-		nets := networkCandidates(ip)
-		pl.denyIP = b.hmget(listKey(DenyIP), nets...)
-		pl.allowIP = b.hmget(listKey(AllowIP), nets...)
-	}
-	if info.Country != "" {
-		pl.denyCountry = b.hmget(listKey(DenyCountry), info.Country)
-	}
-	if info.ASN != 0 {
-		pl.denyASN = b.hmget(listKey(DenyASN), strconv.FormatUint(uint64(info.ASN), 10))
-	}
-	if err := b.run(ctx, e.rdb); err != nil {
+	err := e.exec(ctx, func(p redis.Pipeliner) {
+		countIP(p)
+		pl.number = queueCounter(ctx, p, nt, s.Velocity.Number, now)
+		pl.prefix = queueCounter(ctx, p, prefixTag(numberPrefix(num.e164)), s.Velocity.Prefix, now)
+		if num.country != "" {
+			pl.country = queueCounter(ctx, p, countryTag(num.country), s.Velocity.Country, now)
+		}
+		pl.lock = p.SetNX(ctx, lockKey(num.e164), d.ID, e.dupTTL)
+		pl.spend = queueSpend(ctx, p, s.Spend, num.e164, now)
+		pl.denyNumber = p.HMGet(ctx, listKey(DenyNumber), num.e164)
+		pl.allowNumber = p.HMGet(ctx, listKey(AllowNumber), num.e164)
+		pl.denyPrefix = p.HMGet(ctx, listKey(DenyPrefix), prefixCandidates(num.e164)...)
+		if ip.IsValid() {
+			it := ipTag(ip)
+			pl.ipsPerNumber = queueDistinct(ctx, p, key(nt, "ips"), ip.String(), s.Velocity.IPsPerNumber, now)
+			pl.numbersPerIP = queueDistinct(ctx, p, key(it, "numbers"), num.e164, s.Velocity.NumbersPerIP, now)
+			nets := networkCandidates(ip)
+			pl.denyIP = p.HMGet(ctx, listKey(DenyIP), nets...)
+			pl.allowIP = p.HMGet(ctx, listKey(AllowIP), nets...)
+		}
+		if info.Country != "" {
+			pl.denyCountry = p.HMGet(ctx, listKey(DenyCountry), info.Country)
+		}
+		if info.ASN != 0 {
+			pl.denyASN = p.HMGet(ctx, listKey(DenyASN), strconv.FormatUint(uint64(info.ASN), 10))
+		}
+	})
+	if err != nil {
 		return Decision{}, fmt.Errorf("risk: evaluate: %w", err)
 	}
 
+	for _, c := range []*counter{pl.ip, pl.net, pl.number, pl.prefix, pl.country} {
+		c.estimate(now)
+	}
 	sc := scorer{s: s, d: &d, now: now}
 	sc.reasons(e.geoGaps)
 	allowNumber := sc.entry(pl.allowNumber, CodeAllowNumber, "number on the allow list")

@@ -105,15 +105,17 @@ func (e *Engine) ScreenCaller(ctx context.Context, req CallerRequest) (Screening
 		denyNumber, allowNumber, p *redis.SliceCmd
 		fails                      *redis.StringCmd
 	)
-	b := newBatch(e.cluster)
-	calls = b.counter(callerTag(num.e164), s.Screening.Velocity, now)
-	fails = b.get(failsKey(num.e164, now))
-	denyNumber = b.hmget(listKey(DenyNumber), num.e164)
-	allowNumber = b.hmget(listKey(AllowNumber), num.e164)
-	p = b.hmget(listKey(DenyPrefix), prefixCandidates(num.e164)...)
-	if err := b.run(ctx, e.rdb); err != nil {
+	err = e.exec(ctx, func(pl redis.Pipeliner) {
+		calls = queueCounter(ctx, pl, callerTag(num.e164), s.Screening.Velocity, now)
+		fails = pl.Get(ctx, failsKey(num.e164, now))
+		denyNumber = pl.HMGet(ctx, listKey(DenyNumber), num.e164)
+		allowNumber = pl.HMGet(ctx, listKey(AllowNumber), num.e164)
+		p = pl.HMGet(ctx, listKey(DenyPrefix), prefixCandidates(num.e164)...)
+	})
+	if err != nil {
 		return Screening{}, fmt.Errorf("risk: screen caller: %w", err)
 	}
+	calls.estimate(now)
 	allowed := sc.entry(allowNumber, CodeAllowNumber, "caller on the allow list")
 	sc.entry(denyNumber, CodeDenyNumber, "caller on the deny list")
 	sc.entry(p, CodeDenyPrefix, "caller's prefix on the deny list")

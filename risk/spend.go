@@ -24,20 +24,20 @@ func spendKey(t time.Time) string {
 	return "tg:{spend}:d" + strconv.FormatInt(t.Unix()/86400, 10)
 }
 
-// spendReads are the batch reads of a decision's spend checks.
+// spendReads are the pipeline commands of a decision's spend checks.
 type spendReads struct {
 	placed *redis.SliceCmd
 	spent  *redis.StringCmd
 }
 
 // queueSpend adds the reads the spend caps need, when any is set.
-func queueSpend(b *batch, sp Spend, e164 string, now time.Time) spendReads {
+func queueSpend(ctx context.Context, p redis.Pipeliner, sp Spend, e164 string, now time.Time) spendReads {
 	var r spendReads
 	if sp.NumberPerHour > 0 || sp.NumberPerDay > 0 {
-		r.placed = b.mget(placedHourKey(e164, now), placedDayKey(e164, now))
+		r.placed = p.MGet(ctx, placedHourKey(e164, now), placedDayKey(e164, now))
 	}
 	if sp.DailyBudget > 0 {
-		r.spent = b.get(spendKey(now))
+		r.spent = p.Get(ctx, spendKey(now))
 	}
 	return r
 }
