@@ -93,7 +93,7 @@ func NewEngine(o Options) (*Engine, error) {
 		dupTTL:  o.DuplicateTTL,
 		log:     o.Logger,
 		now:     o.Now,
-		numbers: newNumberCache(20000),
+		numbers: newNumberCache(numberCacheSize),
 	}
 	_, e.cluster = o.Redis.(*redis.ClusterClient)
 	if e.dupTTL <= 0 {
