@@ -12,22 +12,22 @@ import (
 // a count per bucket of its own length, in a key that expires after two
 // buckets; the estimate is the current bucket plus the previous one weighted
 // by how much of it the sliding window still covers. Plain commands do it,
-// so the decision needs no script: INCR and PEXPIRE per window and one MGET
-// of the previous buckets, all under one hash tag.
+// so the decision needs no script: INCR and PEXPIRE per window, and the
+// previous buckets read with the decision's other reads (rd).
 type counter struct {
 	limits []Limit
 	cur    []*redis.IntCmd
-	prev   *redis.SliceCmd
+	rd     *reads
+	prev   []int
 	counts []int64
 }
 
-// queueCounter adds the commands of a counter to p.
-func queueCounter(ctx context.Context, p redis.Pipeliner, tag string, ls []Limit, now time.Time) *counter {
+// queueCounter adds the commands of a counter to p and its reads to rd.
+func queueCounter(ctx context.Context, p redis.Pipeliner, rd *reads, tag string, ls []Limit, now time.Time) *counter {
 	if len(ls) == 0 {
 		return nil
 	}
-	c := &counter{limits: ls, cur: make([]*redis.IntCmd, len(ls))}
-	prevKeys := make([]string, len(ls))
+	c := &counter{limits: ls, cur: make([]*redis.IntCmd, len(ls)), rd: rd, prev: make([]int, len(ls))}
 	ms := now.UnixMilli()
 	for i, l := range ls {
 		w := time.Duration(l.Window).Milliseconds()
@@ -35,9 +35,8 @@ func queueCounter(ctx context.Context, p redis.Pipeliner, tag string, ls []Limit
 		k := windowKey(tag, w, bucket)
 		c.cur[i] = p.Incr(ctx, k)
 		p.PExpire(ctx, k, 2*time.Duration(l.Window))
-		prevKeys[i] = windowKey(tag, w, bucket-1)
+		c.prev[i] = rd.add(windowKey(tag, w, bucket-1))
 	}
-	c.prev = p.MGet(ctx, prevKeys...)
 	return c
 }
 
@@ -51,17 +50,11 @@ func (c *counter) estimate(now time.Time) {
 		return
 	}
 	ms := now.UnixMilli()
-	prev := c.prev.Val()
 	c.counts = make([]int64, len(c.limits))
 	for i, l := range c.limits {
 		w := time.Duration(l.Window).Milliseconds()
 		covered := 1 - float64(ms%w)/float64(w)
-		var p int64
-		if i < len(prev) {
-			if s, ok := prev[i].(string); ok {
-				p, _ = strconv.ParseInt(s, 10, 64)
-			}
-		}
+		p := c.rd.int(c.prev[i])
 		c.counts[i] = c.cur[i].Val() + int64(float64(p)*covered+0.5)
 	}
 }
