@@ -76,13 +76,15 @@ func (e *Engine) Evaluate(ctx context.Context, req Request) (Decision, error) {
 	rd := newReads(e.cluster)
 	countIP := func(p redis.Pipeliner) {
 		if ip.IsValid() {
-			pl.ip = queueCounter(ctx, p, rd, ipTag(ip), s.Velocity.IP, now)
-			pl.net = queueCounter(ctx, p, rd, netTag(ipNetwork(ip)), s.Velocity.Network, now)
+			pl.ip = queueCounter(ctx, p, rd, e.expiring, ipTag(ip), s.Velocity.IP, now)
+			pl.net = queueCounter(ctx, p, rd, e.expiring, netTag(ipNetwork(ip)), s.Velocity.Network, now)
 		}
 	}
 	if numErr != nil {
 		if err := e.exec(ctx, rd, countIP); err != nil {
 			e.log.Warn("invalid-number attempt not counted", "err", err)
+		} else {
+			e.settle(ctx, now, pl.ip, pl.net)
 		}
 		return Decision{}, numErr
 	}
@@ -93,10 +95,10 @@ func (e *Engine) Evaluate(ctx context.Context, req Request) (Decision, error) {
 	nt := numberTag(num.e164)
 	err := e.exec(ctx, rd, func(p redis.Pipeliner) {
 		countIP(p)
-		pl.number = queueCounter(ctx, p, rd, nt, s.Velocity.Number, now)
-		pl.prefix = queueCounter(ctx, p, rd, prefixTag(numberPrefix(num.e164)), s.Velocity.Prefix, now)
+		pl.number = queueCounter(ctx, p, rd, e.expiring, nt, s.Velocity.Number, now)
+		pl.prefix = queueCounter(ctx, p, rd, e.expiring, prefixTag(numberPrefix(num.e164)), s.Velocity.Prefix, now)
 		if num.country != "" {
-			pl.country = queueCounter(ctx, p, rd, countryTag(num.country), s.Velocity.Country, now)
+			pl.country = queueCounter(ctx, p, rd, e.expiring, countryTag(num.country), s.Velocity.Country, now)
 		}
 		pl.lock = p.SetNX(ctx, lockKey(num.e164), d.ID, e.dupTTL)
 		pl.spend = queueSpend(rd, s.Spend, num.e164, now)
@@ -122,9 +124,7 @@ func (e *Engine) Evaluate(ctx context.Context, req Request) (Decision, error) {
 		return Decision{}, fmt.Errorf("risk: evaluate: %w", err)
 	}
 
-	for _, c := range []*counter{pl.ip, pl.net, pl.number, pl.prefix, pl.country} {
-		c.estimate(now)
-	}
+	e.settle(ctx, now, pl.ip, pl.net, pl.number, pl.prefix, pl.country)
 	sc := scorer{s: s, d: &d, now: now}
 	sc.reasons(e.geoGaps)
 	allowNumber := sc.entry(pl.allowNumber, CodeAllowNumber, "number on the allow list")

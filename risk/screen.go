@@ -107,7 +107,7 @@ func (e *Engine) ScreenCaller(ctx context.Context, req CallerRequest) (Screening
 	rd := newReads(e.cluster)
 	fails := rd.add(failsKey(num.e164, now))
 	err = e.exec(ctx, rd, func(pl redis.Pipeliner) {
-		calls = queueCounter(ctx, pl, rd, callerTag(num.e164), s.Screening.Velocity, now)
+		calls = queueCounter(ctx, pl, rd, e.expiring, callerTag(num.e164), s.Screening.Velocity, now)
 		denyNumber = pl.HMGet(ctx, listKey(DenyNumber), num.e164)
 		allowNumber = pl.HMGet(ctx, listKey(AllowNumber), num.e164)
 		p = pl.HMGet(ctx, listKey(DenyPrefix), prefixCandidates(num.e164)...)
@@ -115,7 +115,7 @@ func (e *Engine) ScreenCaller(ctx context.Context, req CallerRequest) (Screening
 	if err != nil {
 		return Screening{}, fmt.Errorf("risk: screen caller: %w", err)
 	}
-	calls.estimate(now)
+	e.settle(ctx, now, calls)
 	allowed := sc.entry(allowNumber, CodeAllowNumber, "caller on the allow list")
 	sc.entry(denyNumber, CodeDenyNumber, "caller on the deny list")
 	sc.entry(p, CodeDenyPrefix, "caller's prefix on the deny list")
