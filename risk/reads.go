@@ -28,7 +28,7 @@ type readGroup struct {
 // readAt locates one read: its group and its position in the group's MGET.
 type readAt struct{ group, index int }
 
-func newReads(cluster bool) *reads { return &reads{cluster: cluster} }
+func newReads(cluster bool) *reads { return &reads{cluster: cluster, at: make([]readAt, 0, 24)} }
 
 // add registers a read of key and returns its handle for str and int.
 func (r *reads) add(key string) int {
@@ -80,7 +80,11 @@ func (r *reads) str(i int) string {
 // int returns read i as an integer; 0 when the key is missing or holds no
 // integer.
 func (r *reads) int(i int) int64 {
-	n, _ := strconv.ParseInt(r.str(i), 10, 64)
+	s := r.str(i)
+	if s == "" {
+		return 0 // spares ParseInt's error allocation for every missing key
+	}
+	n, _ := strconv.ParseInt(s, 10, 64)
 	return n
 }
 
