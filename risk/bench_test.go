@@ -6,9 +6,13 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"os"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/nyaruka/phonenumbers"
 	"github.com/redis/go-redis/v9"
@@ -39,7 +43,7 @@ func BenchmarkEvaluate(b *testing.B) {
 	ctx := context.Background()
 	for _, callers := range benchCallers {
 		b.Run(fmt.Sprintf("callers=%d", callers), func(b *testing.B) {
-			runCallers(b, callers, func(i int) error {
+			runCallers(b, rdb, callers, func(i int) error {
 				_, err := e.Evaluate(ctx, risk.Request{Phone: phones[i%len(phones)], IP: ips[(i*7)%len(ips)], UserAgent: "bench"})
 				return err
 			})
@@ -54,7 +58,7 @@ func BenchmarkBareEvalSha(b *testing.B) {
 	ctx := context.Background()
 	for _, callers := range benchCallers {
 		b.Run(fmt.Sprintf("callers=%d", callers), func(b *testing.B) {
-			runCallers(b, callers, func(i int) error {
+			runCallers(b, rdb, callers, func(i int) error {
 				return script.Run(ctx, rdb, []string{fmt.Sprintf("bench:%d", i%4096)}).Err()
 			})
 		})
@@ -71,11 +75,15 @@ func benchRedis(b *testing.B) *redis.Client {
 	return rdb
 }
 
-// runCallers spreads b.N calls over callers goroutines and reports throughput.
-func runCallers(b *testing.B, callers int, call func(i int) error) {
+// runCallers spreads b.N calls over callers goroutines and reports
+// throughput and the CPU time per call of this process (callers and
+// go-redis, by getrusage) and of redis-server (INFO cpu), which hold up
+// better than throughput on a busy machine.
+func runCallers(b *testing.B, rdb *redis.Client, callers int, call func(i int) error) {
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	b.ReportAllocs()
+	cpu0, redis0 := processCPU(), redisCPU(rdb)
 	b.ResetTimer()
 	for range callers {
 		wg.Add(1)
@@ -94,7 +102,38 @@ func runCallers(b *testing.B, callers int, call func(i int) error) {
 		}()
 	}
 	wg.Wait()
+	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+	b.ReportMetric(float64((processCPU()-cpu0).Microseconds())/float64(b.N), "go-cpu-µs/op")
+	b.ReportMetric(float64((redisCPU(rdb)-redis0).Microseconds())/float64(b.N), "redis-cpu-µs/op")
+}
+
+// processCPU is the CPU time this process used so far, user and system.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// redisCPU is the CPU time redis-server used so far, user and system, as
+// INFO cpu reports it.
+func redisCPU(rdb *redis.Client) time.Duration {
+	info, err := rdb.Info(context.Background(), "cpu").Result()
+	if err != nil {
+		return 0
+	}
+	var total float64
+	for line := range strings.SplitSeq(info, "\r\n") {
+		for _, f := range []string{"used_cpu_user:", "used_cpu_sys:"} {
+			if v, ok := strings.CutPrefix(line, f); ok {
+				s, _ := strconv.ParseFloat(v, 64)
+				total += s
+			}
+		}
+	}
+	return time.Duration(total * float64(time.Second))
 }
 
 // benchInputs returns valid numbers across a few countries and client

@@ -9,36 +9,80 @@ import (
 )
 
 // counter is one sliding-window counter of a decision. Each window keeps
-// a count per bucket of its own length, in a key that expires after two
-// buckets; the estimate is the current bucket plus the previous one weighted
-// by how much of it the sliding window still covers. Plain commands do it,
-// so the decision needs no script: INCR and PEXPIRE per window and one MGET
-// of the previous buckets, all under one hash tag.
+// a count per bucket of its own length, in a key that expires two buckets
+// after its TTL was set; the estimate is the current bucket plus the
+// previous one weighted by how much of it the sliding window still covers.
+// Plain commands do it, so the decision needs no script: INCR per window,
+// PEXPIRE unless the bucket is known to have its TTL (expiring), and the
+// previous buckets read with the decision's other reads (rd).
 type counter struct {
-	limits []Limit
-	cur    []*redis.IntCmd
-	prev   *redis.SliceCmd
-	counts []int64
+	limits  []Limit
+	keys    []string
+	cur     []*redis.IntCmd
+	skipped []bool
+	rd      *reads
+	prev    []int
+	counts  []int64
 }
 
-// queueCounter adds the commands of a counter to p.
-func queueCounter(ctx context.Context, p redis.Pipeliner, tag string, ls []Limit, now time.Time) *counter {
+// queueCounter adds the commands of a counter to p and its reads to rd.
+func queueCounter(ctx context.Context, p redis.Pipeliner, rd *reads, x *expiring, tag string, ls []Limit, now time.Time) *counter {
 	if len(ls) == 0 {
 		return nil
 	}
-	c := &counter{limits: ls, cur: make([]*redis.IntCmd, len(ls))}
-	prevKeys := make([]string, len(ls))
+	m := len(ls)
+	c := &counter{limits: ls, keys: make([]string, m), cur: make([]*redis.IntCmd, m), skipped: make([]bool, m), rd: rd, prev: make([]int, m)}
 	ms := now.UnixMilli()
 	for i, l := range ls {
 		w := time.Duration(l.Window).Milliseconds()
 		bucket := ms / w
 		k := windowKey(tag, w, bucket)
+		c.keys[i] = k
 		c.cur[i] = p.Incr(ctx, k)
-		p.PExpire(ctx, k, 2*time.Duration(l.Window))
-		prevKeys[i] = windowKey(tag, w, bucket-1)
+		if c.skipped[i] = x.has(k); !c.skipped[i] {
+			p.PExpire(ctx, k, 2*time.Duration(l.Window))
+		}
+		c.prev[i] = rd.add(windowKey(tag, w, bucket-1))
 	}
-	c.prev = p.MGet(ctx, prevKeys...)
 	return c
+}
+
+// settle finishes counters once their pipeline ran: it computes their
+// sliding counts, remembers the buckets given a TTL and counted again, and
+// sets the TTL of any bucket whose PEXPIRE was skipped but whose INCR
+// created it anew. Nil counters are skipped.
+func (e *Engine) settle(ctx context.Context, now time.Time, cs ...*counter) {
+	type fix struct {
+		key string
+		ttl time.Duration
+	}
+	var fixes []fix
+	for _, c := range cs {
+		if c == nil {
+			continue
+		}
+		c.estimate(now)
+		for i, k := range c.keys {
+			switch n := c.cur[i].Val(); {
+			case c.skipped[i] && n == 1:
+				e.expiring.forget(k)
+				fixes = append(fixes, fix{k, 2 * time.Duration(c.limits[i].Window)})
+			case !c.skipped[i] && n >= 2:
+				e.expiring.put(k)
+			}
+		}
+	}
+	if len(fixes) == 0 {
+		return
+	}
+	err := e.exec(ctx, nil, func(p redis.Pipeliner) {
+		for _, f := range fixes {
+			p.PExpire(ctx, f.key, f.ttl)
+		}
+	})
+	if err != nil {
+		e.log.Warn("TTL of a re-created counter bucket not set; the bucket's next increment sets it", "err", err)
+	}
 }
 
 func windowKey(tag string, windowMS, bucket int64) string {
@@ -51,17 +95,11 @@ func (c *counter) estimate(now time.Time) {
 		return
 	}
 	ms := now.UnixMilli()
-	prev := c.prev.Val()
 	c.counts = make([]int64, len(c.limits))
 	for i, l := range c.limits {
 		w := time.Duration(l.Window).Milliseconds()
 		covered := 1 - float64(ms%w)/float64(w)
-		var p int64
-		if i < len(prev) {
-			if s, ok := prev[i].(string); ok {
-				p, _ = strconv.ParseInt(s, 10, 64)
-			}
-		}
+		p := c.rd.int(c.prev[i])
 		c.counts[i] = c.cur[i].Val() + int64(float64(p)*covered+0.5)
 	}
 }

@@ -56,6 +56,7 @@ type Engine struct {
 	now      func() time.Time
 	geoGaps  []Reason
 	numbers  *numberCache
+	expiring *expiring
 	active   atomic.Pointer[compiled]
 	lastRaw  atomic.Pointer[[]byte]
 	releases sync.WaitGroup
@@ -88,13 +89,14 @@ func NewEngine(o Options) (*Engine, error) {
 		return nil, fmt.Errorf("risk: default region %q is not a supported ISO region", o.DefaultRegion)
 	}
 	e := &Engine{
-		rdb:     o.Redis,
-		geo:     o.GeoIP,
-		region:  region,
-		dupTTL:  o.DuplicateTTL,
-		log:     o.Logger,
-		now:     o.Now,
-		numbers: newNumberCache(20000),
+		rdb:      o.Redis,
+		geo:      o.GeoIP,
+		region:   region,
+		dupTTL:   o.DuplicateTTL,
+		log:      o.Logger,
+		now:      o.Now,
+		numbers:  newNumberCache(numberCacheSize),
+		expiring: newExpiring(expiringCacheSize),
 	}
 	_, e.cluster = o.Redis.(*redis.ClusterClient)
 	if e.dupTTL <= 0 {

@@ -26,11 +26,12 @@ type plan struct {
 	denyIP, allowIP, denyCountry, denyASN *redis.SliceCmd
 }
 
-// exec sends what queue adds in one pipeline; go-redis splits it per node,
-// concurrently, on a Cluster.
-func (e *Engine) exec(ctx context.Context, queue func(redis.Pipeliner)) error {
+// exec sends what queue adds and the MGETs of rd (nil for none) in one
+// pipeline; go-redis splits it per node, concurrently, on a Cluster.
+func (e *Engine) exec(ctx context.Context, rd *reads, queue func(redis.Pipeliner)) error {
 	cmds, err := e.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		queue(p)
+		rd.queue(ctx, p)
 		return nil
 	})
 	if !errors.Is(err, redis.Nil) {
@@ -73,15 +74,18 @@ func (e *Engine) Evaluate(ctx context.Context, req Request) (Decision, error) {
 	num, numErr := e.numbers.parse(req.Phone, region)
 
 	var pl plan
+	rd := newReads(e.cluster)
 	countIP := func(p redis.Pipeliner) {
 		if ip.IsValid() {
-			pl.ip = queueCounter(ctx, p, ipTag(ip), s.Velocity.IP, now)
-			pl.net = queueCounter(ctx, p, netTag(ipNetwork(ip)), s.Velocity.Network, now)
+			pl.ip = queueCounter(ctx, p, rd, e.expiring, ipTag(ip), s.Velocity.IP, now)
+			pl.net = queueCounter(ctx, p, rd, e.expiring, netTag(ipNetwork(ip)), s.Velocity.Network, now)
 		}
 	}
 	if numErr != nil {
-		if err := e.exec(ctx, countIP); err != nil {
+		if err := e.exec(ctx, rd, countIP); err != nil {
 			e.log.Warn("invalid-number attempt not counted", "err", err)
+		} else {
+			e.settle(ctx, now, pl.ip, pl.net)
 		}
 		return Decision{}, numErr
 	}
@@ -90,16 +94,16 @@ func (e *Engine) Evaluate(ctx context.Context, req Request) (Decision, error) {
 	d.IPCountry, d.ASN = info.Country, info.ASN
 
 	nt := numberTag(num.e164)
-	err := e.exec(ctx, func(p redis.Pipeliner) {
+	err := e.exec(ctx, rd, func(p redis.Pipeliner) {
 		countIP(p)
-		pl.number = queueCounter(ctx, p, nt, s.Velocity.Number, now)
-		pl.prefix = queueCounter(ctx, p, prefixTag(numberPrefix(num.e164)), s.Velocity.Prefix, now)
+		pl.number = queueCounter(ctx, p, rd, e.expiring, nt, s.Velocity.Number, now)
+		pl.prefix = queueCounter(ctx, p, rd, e.expiring, prefixTag(numberPrefix(num.e164)), s.Velocity.Prefix, now)
 		if num.country != "" {
-			pl.country = queueCounter(ctx, p, countryTag(num.country), s.Velocity.Country, now)
+			pl.country = queueCounter(ctx, p, rd, e.expiring, countryTag(num.country), s.Velocity.Country, now)
 		}
 		pl.nearby = queueNearby(ctx, p, num.e164, s.Velocity.NearbyNumbers, now)
 		pl.lock = p.SetNX(ctx, lockKey(num.e164), d.ID, e.dupTTL)
-		pl.spend = queueSpend(ctx, p, s.Spend, num.e164, now)
+		pl.spend = queueSpend(rd, s.Spend, num.e164, now)
 		pl.denyNumber = p.HMGet(ctx, listKey(DenyNumber), num.e164)
 		pl.allowNumber = p.HMGet(ctx, listKey(AllowNumber), num.e164)
 		pl.denyPrefix = p.HMGet(ctx, listKey(DenyPrefix), prefixCandidates(num.e164)...)
@@ -122,9 +126,7 @@ func (e *Engine) Evaluate(ctx context.Context, req Request) (Decision, error) {
 		return Decision{}, fmt.Errorf("risk: evaluate: %w", err)
 	}
 
-	for _, c := range []*counter{pl.ip, pl.net, pl.number, pl.prefix, pl.country} {
-		c.estimate(now)
-	}
+	e.settle(ctx, now, pl.ip, pl.net, pl.number, pl.prefix, pl.country)
 	sc := scorer{s: s, d: &d, now: now}
 	sc.reasons(e.geoGaps)
 	allowNumber := sc.entry(pl.allowNumber, CodeAllowNumber, "number on the allow list")

@@ -79,18 +79,23 @@ func parseNumber(input, region string) (parsedNumber, error) {
 	default:
 		return parsedNumber{}, &NumberError{Problem: "That number has the wrong length for its country."}
 	}
-	// GetNumberType is UNKNOWN exactly when IsValidNumber is false; asking
-	// once halves the pattern matching.
-	kind := phonenumbers.GetNumberType(num)
+	// The type is UNKNOWN exactly when IsValidNumber is false; typing once
+	// and finding the region on the way halves the pattern matching again.
+	country, kind := typer().regionAndType(num)
 	if kind == phonenumbers.UNKNOWN {
 		return parsedNumber{}, &NumberError{Problem: "That number is not in use; check the digits and the country code."}
 	}
 	return parsedNumber{
 		e164:    phonenumbers.Format(num, phonenumbers.E164),
-		country: phonenumbers.GetRegionCodeForNumber(num),
+		country: country,
 		kind:    kind,
 	}, nil
 }
+
+// numberCacheSize bounds the parse cache: at most this many inputs, each
+// entry about 200 bytes (the key, the E.164 form, the region and the type),
+// so about 4 MB at most.
+const numberCacheSize = 20000
 
 // numberCache remembers recent parse results. Parsing and typing a number
 // costs tens of microseconds of pattern matching, more than the rest of a

@@ -103,11 +103,11 @@ func (e *Engine) ScreenCaller(ctx context.Context, req CallerRequest) (Screening
 	var (
 		calls                      *counter
 		denyNumber, allowNumber, p *redis.SliceCmd
-		fails                      *redis.StringCmd
 	)
-	err = e.exec(ctx, func(pl redis.Pipeliner) {
-		calls = queueCounter(ctx, pl, callerTag(num.e164), s.Screening.Velocity, now)
-		fails = pl.Get(ctx, failsKey(num.e164, now))
+	rd := newReads(e.cluster)
+	fails := rd.add(failsKey(num.e164, now))
+	err = e.exec(ctx, rd, func(pl redis.Pipeliner) {
+		calls = queueCounter(ctx, pl, rd, e.expiring, callerTag(num.e164), s.Screening.Velocity, now)
 		denyNumber = pl.HMGet(ctx, listKey(DenyNumber), num.e164)
 		allowNumber = pl.HMGet(ctx, listKey(AllowNumber), num.e164)
 		p = pl.HMGet(ctx, listKey(DenyPrefix), prefixCandidates(num.e164)...)
@@ -115,7 +115,7 @@ func (e *Engine) ScreenCaller(ctx context.Context, req CallerRequest) (Screening
 	if err != nil {
 		return Screening{}, fmt.Errorf("risk: screen caller: %w", err)
 	}
-	calls.estimate(now)
+	e.settle(ctx, now, calls)
 	allowed := sc.entry(allowNumber, CodeAllowNumber, "caller on the allow list")
 	sc.entry(denyNumber, CodeDenyNumber, "caller on the deny list")
 	sc.entry(p, CodeDenyPrefix, "caller's prefix on the deny list")
@@ -124,7 +124,7 @@ func (e *Engine) ScreenCaller(ctx context.Context, req CallerRequest) (Screening
 	}
 	if !allowed {
 		sc.velocity(calls, CodeVelocityCallerWarning, CodeVelocityCallerCritical, "from this caller")
-		n, _ := strconv.Atoi(fails.Val())
+		n := int(rd.int(fails))
 		switch l := s.Screening.FailedChallenges; {
 		case n >= l.Critical:
 			sc.add(CodeCallerFailedCritical, fmt.Sprintf("%d challenges failed today (critical at %d)", n, l.Critical))
@@ -179,7 +179,7 @@ func (e *Engine) RecordChallengeFailed(ctx context.Context, caller string) error
 		return nil
 	}
 	k := failsKey(num.e164, e.now())
-	err = e.exec(ctx, func(p redis.Pipeliner) {
+	err = e.exec(ctx, nil, func(p redis.Pipeliner) {
 		p.Incr(ctx, k)
 		p.Expire(ctx, k, 48*time.Hour)
 	})

@@ -24,20 +24,21 @@ func spendKey(t time.Time) string {
 	return "tg:{spend}:d" + strconv.FormatInt(t.Unix()/86400, 10)
 }
 
-// spendReads are the pipeline commands of a decision's spend checks.
+// spendReads are the reads of a decision's spend checks: handles in rd,
+// -1 for what is not read.
 type spendReads struct {
-	placed *redis.SliceCmd
-	spent  *redis.StringCmd
+	rd               *reads
+	hour, day, spent int
 }
 
-// queueSpend adds the reads the spend caps need, when any is set.
-func queueSpend(ctx context.Context, p redis.Pipeliner, sp Spend, e164 string, now time.Time) spendReads {
-	var r spendReads
+// queueSpend adds to rd the reads the spend caps need, when any is set.
+func queueSpend(rd *reads, sp Spend, e164 string, now time.Time) spendReads {
+	r := spendReads{rd: rd, hour: -1, day: -1, spent: -1}
 	if sp.NumberPerHour > 0 || sp.NumberPerDay > 0 {
-		r.placed = p.MGet(ctx, placedHourKey(e164, now), placedDayKey(e164, now))
+		r.hour, r.day = rd.add(placedHourKey(e164, now)), rd.add(placedDayKey(e164, now))
 	}
 	if sp.DailyBudget > 0 {
-		r.spent = p.Get(ctx, spendKey(now))
+		r.spent = rd.add(spendKey(now))
 	}
 	return r
 }
@@ -45,9 +46,8 @@ func queueSpend(ctx context.Context, p redis.Pipeliner, sp Spend, e164 string, n
 // spend adds the reasons of caps the request would go past.
 func (sc scorer) spend(r spendReads, country string) (budgetSpent bool) {
 	sp := sc.s.Spend
-	if r.placed != nil {
-		v := r.placed.Val()
-		hour, day := intOf(v, 0), intOf(v, 1)
+	if r.hour >= 0 {
+		hour, day := r.rd.int(r.hour), r.rd.int(r.day)
 		switch {
 		case sp.NumberPerDay > 0 && day >= int64(sp.NumberPerDay):
 			sc.add(CodeNumberCapDay, fmt.Sprintf("%d calls placed to this number today (cap %d)", day, sp.NumberPerDay))
@@ -55,8 +55,8 @@ func (sc scorer) spend(r spendReads, country string) (budgetSpent bool) {
 			sc.add(CodeNumberCapHour, fmt.Sprintf("%d calls placed to this number this hour (cap %d)", hour, sp.NumberPerHour))
 		}
 	}
-	if r.spent != nil {
-		spent, _ := strconv.ParseInt(r.spent.Val(), 10, 64)
+	if r.spent >= 0 {
+		spent := r.rd.int(r.spent)
 		if cost := sp.cost(country); spent+cost > sp.DailyBudget {
 			sc.add(CodeBudgetExhausted, fmt.Sprintf("daily budget %d spent (%d so far, a call to %s costs %d)", sp.DailyBudget, spent, country, cost))
 			return true
@@ -65,22 +65,13 @@ func (sc scorer) spend(r spendReads, country string) (budgetSpent bool) {
 	return false
 }
 
-func intOf(v []any, i int) int64 {
-	if i >= len(v) {
-		return 0
-	}
-	s, _ := v[i].(string)
-	n, _ := strconv.ParseInt(s, 10, 64)
-	return n
-}
-
 // RecordPlaced counts a call a provider accepted to number in country
 // against the per-number caps and the daily budget.
 func (e *Engine) RecordPlaced(ctx context.Context, number, country string) error {
 	now := e.now()
 	cost := e.active.Load().Spend.cost(country)
 	hour, day, spent := placedHourKey(number, now), placedDayKey(number, now), spendKey(now)
-	err := e.exec(ctx, func(p redis.Pipeliner) {
+	err := e.exec(ctx, nil, func(p redis.Pipeliner) {
 		p.Incr(ctx, hour)
 		p.Expire(ctx, hour, 2*time.Hour)
 		p.Incr(ctx, day)
