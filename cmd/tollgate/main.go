@@ -27,6 +27,7 @@ import (
 	"github.com/tollgate/tollgate/handlers/metrics"
 	"github.com/tollgate/tollgate/risk"
 	"github.com/tollgate/tollgate/risk/geo"
+	"github.com/tollgate/tollgate/risk/mask"
 	"github.com/tollgate/tollgate/risk/spike"
 )
 
@@ -237,7 +238,7 @@ func newLogger(cfg Config, stdout io.Writer) *slog.Logger {
 			terminal = fi.Mode()&os.ModeCharDevice != 0
 		}
 	}
-	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel, ReplaceAttr: mask.LogAttr}
 	if cfg.LogJSON(terminal) {
 		return slog.New(slog.NewJSONHandler(stdout, opts))
 	}
