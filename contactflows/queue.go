@@ -104,6 +104,12 @@ type QueueOptions struct {
 	// DecisionLogLen is about how many decisions the decision log keeps;
 	// 100,000.
 	DecisionLogLen int64
+	// DecisionRetention is how long decision records are kept; 30 days.
+	// Decision log entries and dead letters older than it are deleted (on
+	// every write and every minute while Run runs), and call records and
+	// the dashboard's top sets, which hold numbers and addresses, expire no
+	// later: RecordTTL is cut to it.
+	DecisionRetention time.Duration
 	// DeadLetterLen is about how many dead letters are kept; 10,000.
 	DeadLetterLen int64
 	// Consumer names this process in the consumer group; host name and
@@ -140,6 +146,8 @@ func NewQueue(o QueueOptions) (*Queue, error) {
 	setDefault(&o.ClaimIdle, time.Minute)
 	setDefault(&o.RecordTTL, 7*24*time.Hour)
 	setDefault(&o.DecisionLogLen, 100_000)
+	setDefault(&o.DecisionRetention, DefaultDecisionRetention)
+	o.RecordTTL = min(o.RecordTTL, o.DecisionRetention)
 	setDefault(&o.DeadLetterLen, 10_000)
 	if o.Consumer == "" {
 		host, _ := os.Hostname()
@@ -175,6 +183,30 @@ func NewQueue(o QueueOptions) (*Queue, error) {
 	return q, nil
 }
 
+// DefaultDecisionRetention is how long decision records are kept when
+// QueueOptions.DecisionRetention is zero.
+const DefaultDecisionRetention = 30 * 24 * time.Hour
+
+// retainedFrom is the stream id below which decision records have outlived
+// DecisionRetention.
+func (q *Queue) retainedFrom() string {
+	return strconv.FormatInt(q.now().Add(-q.o.DecisionRetention).UnixMilli(), 10)
+}
+
+// expireRecords deletes the decision log entries and dead letters older
+// than DecisionRetention, for when nothing new is written to trim them.
+func (q *Queue) expireRecords(ctx context.Context) {
+	from := q.retainedFrom()
+	_, err := q.o.Redis.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.XTrimMinID(ctx, decisionLogKey, from)
+		p.XTrimMinID(ctx, deadKey, from)
+		return nil
+	})
+	if err != nil && ctx.Err() == nil {
+		q.log.Error("deleting expired decision records", slog.Any("err", err))
+	}
+}
+
 func setDefault[T comparable](v *T, def T) {
 	var zero T
 	if *v == zero {
@@ -204,6 +236,7 @@ func (q *Queue) Record(ctx context.Context, d risk.Decision, call *Call) error {
 				Stream: decisionLogKey, MaxLen: q.o.DecisionLogLen, Approx: true,
 				Values: []any{"id", d.ID, "action", string(d.Action), "decision", dj},
 			})
+			p.XTrimMinID(ctx, decisionLogKey, q.retainedFrom())
 			if call != nil {
 				p.XAdd(ctx, &redis.XAddArgs{Stream: queueKey, Values: []any{"id", call.ID, "call", cj}})
 			}

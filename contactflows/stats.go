@@ -14,7 +14,9 @@ import (
 
 // The dashboard's counters share the queue's {calls} hash tag, so Record
 // writes them in the transaction that logs the decision. Each key holds
-// one UTC hour or day and expires statsKeep after it was last written.
+// one UTC hour or day and expires statsKeep after it was last written; the
+// top sets, which hold numbers and addresses, DecisionRetention after if
+// that is sooner.
 //
 //	tg:{calls}:stats:h:<YYYYMMDDHH>       hash allow, deflect, block
 //	tg:{calls}:stats:d:<YYYYMMDD>         hash allow, deflect, block, placed
@@ -76,7 +78,7 @@ func (q *Queue) countDecision(ctx context.Context, p redis.Pipeliner, d risk.Dec
 		}
 		k := statsTopKey(dim, at)
 		p.ZIncrBy(ctx, k, 1, v)
-		p.Expire(ctx, k, statsKeep)
+		p.Expire(ctx, k, min(statsKeep, q.o.DecisionRetention))
 		if trim {
 			p.ZRemRangeByRank(ctx, k, 0, -topKeep-1)
 		}

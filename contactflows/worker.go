@@ -20,7 +20,8 @@ import (
 
 // Run places queued calls until ctx is done: Workers workers read the
 // stream, one goroutine reclaims deliveries left unacknowledged longer
-// than ClaimIdle, and one puts retries back when they are due. Once ctx
+// than ClaimIdle, one puts retries back when they are due, and one deletes
+// decision records older than DecisionRetention. Once ctx
 // is done, dials in progress finish (each within DialTimeout) before Run
 // returns. It returns an error only when the consumer group cannot be
 // created at start.
@@ -35,6 +36,7 @@ func (q *Queue) Run(ctx context.Context) error {
 	}
 	wg.Go(func() { every(ctx, q.o.ClaimIdle/4, q.reclaim) })
 	wg.Go(func() { every(ctx, 250*time.Millisecond, q.moveDue) })
+	wg.Go(func() { every(ctx, time.Minute, q.expireRecords) })
 	wg.Wait()
 	return nil
 }
@@ -285,6 +287,7 @@ func (q *Queue) giveUp(ctx context.Context, entry string, c Call, attempts int, 
 			Stream: deadKey, MaxLen: q.o.DeadLetterLen, Approx: true,
 			Values: []any{"id", c.ID, "call", cj, "attempts", attempts, "error", err.Error(), "at", q.now().UnixMilli()},
 		})
+		p.XTrimMinID(ctx, deadKey, q.retainedFrom())
 	})
 	q.release(ctx, c)
 }

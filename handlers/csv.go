@@ -10,9 +10,10 @@ import (
 // starting with =, +, -, @, a tab or a carriage return) by prefixing a
 // single quote, as OWASP advises. Phone numbers such as "+4420..." are
 // affected too: spreadsheets show them as text, and import strips the
-// quote again (csvUncell).
+// quote again (csvUncell). A cell that already looks neutralised gets one
+// more quote, so csvUncell(csvCell(s)) is s for every s.
 func csvCell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+	if csvFormula(s) {
 		return "'" + s
 	}
 	return s
@@ -20,10 +21,19 @@ func csvCell(s string) string {
 
 // csvUncell undoes csvCell on a cell read back from an export.
 func csvUncell(s string) string {
-	if len(s) > 1 && s[0] == '\'' && strings.ContainsRune("=+-@\t\r", rune(s[1])) {
+	if len(s) > 1 && s[0] == '\'' && csvFormula(s[1:]) {
 		return s[1:]
 	}
 	return s
+}
+
+// csvFormula reports whether s starts like a formula, or is a neutralised
+// cell ("'" before one) that would otherwise lose its quote on import.
+func csvFormula(s string) bool {
+	for len(s) > 1 && s[0] == '\'' {
+		s = s[1:]
+	}
+	return s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0]))
 }
 
 // newCSVWriter returns a CSV writer whose WriteSafe neutralises every cell.

@@ -82,7 +82,14 @@ func NormalizeEntry(l List, value, region string) (string, error) {
 		if err != nil || !phonenumbers.IsPossibleNumber(num) {
 			return "", fmt.Errorf("%q is not a phone number", value)
 		}
-		return phonenumbers.Format(num, phonenumbers.E164), nil
+		// Parse drops a national prefix after the country code
+		// ("+49 0..."), so such a number's E.164 form reads back as yet
+		// another number; it is refused, as no caller can have it.
+		e164 := phonenumbers.Format(num, phonenumbers.E164)
+		if again, err := phonenumbers.Parse(e164, region); err != nil || phonenumbers.Format(again, phonenumbers.E164) != e164 {
+			return "", fmt.Errorf("%q is not a phone number: written in E.164, %s reads back as another number", value, e164)
+		}
+		return e164, nil
 	case DenyPrefix:
 		digits := strings.TrimPrefix(strings.Map(func(r rune) rune {
 			if r == ' ' || r == '-' || r == '(' || r == ')' || r == '.' {

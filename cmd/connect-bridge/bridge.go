@@ -9,11 +9,13 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/tollgate/tollgate/contactflows/flowsig"
+	"github.com/tollgate/tollgate/risk/mask"
 )
 
 // Keys and error codes of the answer the bridge gives Amazon Connect when it
@@ -219,11 +221,16 @@ func errorAnswer(code string) events.ConnectResponse {
 	return events.ConnectResponse{keyResult: resultError, keyErrorCode: code}
 }
 
-// snippet returns the start of an answer body for the log.
+// snippet returns the start of a payload or an answer body for the log,
+// with the phone numbers in it masked.
 func snippet(b []byte) string {
 	const max = 200
-	if len(b) > max {
-		return string(bytes.ToValidUTF8(b[:max], nil)) + "..."
+	if len(b) > 4*max {
+		b = b[:4*max]
 	}
-	return string(bytes.ToValidUTF8(b, nil))
+	s := mask.In(string(bytes.ToValidUTF8(b, nil)))
+	if len(s) > max {
+		return strings.ToValidUTF8(s[:max], "") + "..."
+	}
+	return s
 }

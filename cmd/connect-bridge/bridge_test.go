@@ -272,3 +272,19 @@ func TestHandleLogsDetailNotAnswer(t *testing.T) {
 		t.Errorf("log = %s, want no caller number", logs.String())
 	}
 }
+
+func TestHandleBadEventLogMasksNumbers(t *testing.T) {
+	srv := httptest.NewServer(&tollgate{t: t, secret: []byte(testSecret), answer: answerJSON(200, `{"result":"allow"}`)})
+	defer srv.Close()
+
+	// A Connect event whose Name has the wrong type: logged as a snippet.
+	payload := `{"Name":7,"Details":{"ContactData":{"CustomerEndpoint":{"Address":"+447700900123","Type":"TELEPHONE_NUMBER"}}}}`
+	var logs bytes.Buffer
+	invoke(t, newTestBridge(srv.URL, time.Second, &logs), []byte(payload))
+	if !strings.Contains(logs.String(), "not a Connect event") || !strings.Contains(logs.String(), "+4477******23") {
+		t.Errorf("log = %s, want the payload with its number masked", logs.String())
+	}
+	if strings.Contains(logs.String(), "447700900123") {
+		t.Errorf("log = %s, want no caller number", logs.String())
+	}
+}

@@ -19,6 +19,8 @@ import (
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/tollgate/tollgate/risk/mask"
 )
 
 func main() {
@@ -31,7 +33,7 @@ func main() {
 // run reads the configuration and hands the bridge's handler to start,
 // which in production is lambda.Start and does not return.
 func run(getenv func(string) string, stderr io.Writer, start func(handler any)) error {
-	log := slog.New(slog.NewJSONHandler(stderr, nil))
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{ReplaceAttr: mask.LogAttr}))
 	cfg, err := LoadConfig(getenv)
 	if err != nil {
 		return fmt.Errorf("configuration:\n%w", err)

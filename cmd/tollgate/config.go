@@ -69,6 +69,10 @@ type Config struct {
 	Admin AdminConfig
 	// Metrics is where the Prometheus metrics are served.
 	Metrics MetricsConfig
+	// Limits bound what one client may hold of the server.
+	Limits LimitsConfig
+	// DecisionRetention is how long decision records are kept.
+	DecisionRetention time.Duration
 	// AlertWebhooks receive every spike alert. They may hold secrets in
 	// their paths: never log them whole.
 	AlertWebhooks []string
@@ -110,7 +114,7 @@ type configKey struct {
 // on TOLLGATE_REDIS_URL, so it comes after it; the form's keys follow the
 // others.
 func configKeys() []configKey {
-	return slices.Concat(coreConfigKeys(), formConfigKeys(), dialConfigKeys(), apiConfigKeys(), ivrConfigKeys(), adminConfigKeys(), metricsConfigKeys(), alertConfigKeys())
+	return slices.Concat(coreConfigKeys(), formConfigKeys(), dialConfigKeys(), apiConfigKeys(), ivrConfigKeys(), adminConfigKeys(), metricsConfigKeys(), alertConfigKeys(), limitsConfigKeys())
 }
 
 // coreConfigKeys are the variables of the service itself.

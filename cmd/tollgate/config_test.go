@@ -54,6 +54,8 @@ func TestLoadConfigDefaults(t *testing.T) {
 		Brand:             web.DefaultBranding(),
 		Dial:              defaultDial,
 		IVR:               defaultIVR,
+		Limits:            defaultLimits,
+		DecisionRetention: 30 * 24 * time.Hour,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %+v, want %+v", got, want)
@@ -103,6 +105,8 @@ func TestLoadConfigValues(t *testing.T) {
 		Brand:             web.DefaultBranding(),
 		Dial:              defaultDial,
 		IVR:               defaultIVR,
+		Limits:            defaultLimits,
+		DecisionRetention: 30 * 24 * time.Hour,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %+v, want %+v", got, want)

@@ -27,6 +27,7 @@ import (
 	"github.com/tollgate/tollgate/handlers/metrics"
 	"github.com/tollgate/tollgate/risk"
 	"github.com/tollgate/tollgate/risk/geo"
+	"github.com/tollgate/tollgate/risk/mask"
 	"github.com/tollgate/tollgate/risk/spike"
 )
 
@@ -126,6 +127,7 @@ func run(ctx context.Context, args, environ []string, stdout io.Writer) error {
 	queue, err := contactflows.NewQueue(contactflows.QueueOptions{
 		Redis: rdb, Dialer: m.Dialer(cfg.Dial.Dialer, dialer), Release: engine.Release, Placed: engine.RecordPlaced, Logger: log, Spikes: engine.SpikeSettings,
 		Workers: cfg.Dial.Workers, Rates: engine.DispatchRates, MaxAttempts: cfg.Dial.MaxAttempts,
+		DecisionRetention: cfg.DecisionRetention,
 	})
 	if err != nil {
 		return err
@@ -186,11 +188,11 @@ func run(ctx context.Context, args, environ []string, stdout io.Writer) error {
 	}
 	srv := &http.Server{
 		Handler:           e,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       15 * time.Second,
-		WriteTimeout:      15 * time.Second,
-		IdleTimeout:       60 * time.Second,
-		MaxHeaderBytes:    32 << 10,
+		ReadHeaderTimeout: cfg.Limits.ReadHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       cfg.Limits.IdleTimeout,
+		MaxHeaderBytes:    cfg.Limits.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	stopMetrics, err := serveMetrics(cfg.Metrics.Addr, m.Handler(), log)
@@ -237,7 +239,7 @@ func newLogger(cfg Config, stdout io.Writer) *slog.Logger {
 			terminal = fi.Mode()&os.ModeCharDevice != 0
 		}
 	}
-	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel, ReplaceAttr: mask.LogAttr}
 	if cfg.LogJSON(terminal) {
 		return slog.New(slog.NewJSONHandler(stdout, opts))
 	}
