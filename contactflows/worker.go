@@ -21,9 +21,10 @@ import (
 // Run places queued calls until ctx is done: Workers workers read the
 // stream, one goroutine reclaims deliveries left unacknowledged longer
 // than ClaimIdle, and one puts retries back when they are due. Once ctx
-// is done, dials in progress finish (each within DialTimeout) before Run
-// returns. It returns an error only when the consumer group cannot be
-// created at start.
+// is done, dials in progress finish (each within DialTimeout), and calls
+// delivered to this process but not acknowledged are handed back to the
+// stream for any instance to read at once, before Run returns. It returns
+// an error only when the consumer group cannot be created at start.
 func (q *Queue) Run(ctx context.Context) error {
 	if err := q.ensureGroup(ctx); err != nil {
 		return err
@@ -36,6 +37,7 @@ func (q *Queue) Run(ctx context.Context) error {
 	wg.Go(func() { every(ctx, q.o.ClaimIdle/4, q.reclaim) })
 	wg.Go(func() { every(ctx, 250*time.Millisecond, q.moveDue) })
 	wg.Wait()
+	q.handBack()
 	return nil
 }
 

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tollgate/tollgate/handlers"
 	"github.com/tollgate/tollgate/web"
 )
 
@@ -32,6 +33,11 @@ func writeFile(t *testing.T, content string) string {
 
 // defaultDial is the DialConfig of an empty environment.
 var defaultIVR = IVRConfig{CodeLength: 4, CodeTTL: 5 * time.Minute, Attempts: 3}
+
+var defaultFaults = FaultsConfig{
+	Budget: 150 * time.Millisecond, FormMode: handlers.FailDeflect, IVRMode: handlers.FailChallenge,
+	DialTimeout: 30 * time.Second, ClaimIdle: time.Minute, SimulatorDuration: 2 * time.Second,
+}
 
 var defaultDial = DialConfig{Dialer: "simulator", Workers: 4, RatePerMinute: 60, CountryRatePerMinute: 20, MaxAttempts: 5, SimulatorOutcome: "answered"}
 
@@ -54,6 +60,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 		Brand:             web.DefaultBranding(),
 		Dial:              defaultDial,
 		IVR:               defaultIVR,
+		Faults:            defaultFaults,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %+v, want %+v", got, want)
@@ -103,6 +110,7 @@ func TestLoadConfigValues(t *testing.T) {
 		Brand:             web.DefaultBranding(),
 		Dial:              defaultDial,
 		IVR:               defaultIVR,
+		Faults:            defaultFaults,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %+v, want %+v", got, want)
