@@ -197,7 +197,10 @@ func (q *Queue) process(ctx context.Context, consumer string, m redis.XMessage) 
 		return
 	}
 
-	lease := q.o.DialTimeout + 5*time.Second
+	// The lease outlasts the dial, bounded by DialTimeout, by a margin for
+	// recording its result: 5s, or DialTimeout when that is shorter, so a
+	// short DialTimeout also means a prompt recovery after a crash.
+	lease := q.o.DialTimeout + min(5*time.Second, q.o.DialTimeout)
 	idem := "0"
 	if q.idempotent {
 		idem = "1"
