@@ -29,7 +29,7 @@ var ConnectActions = []string{"screen", "issue", "verify", "complete"}
 
 // ConnectAnswerKeys lists the keys the Connect flow endpoint may answer,
 // which a flow reads as $.External.<key>.
-var ConnectAnswerKeys = []string{"result", "verdict", "challenge_id", "code", "attempts", "attempts_left"}
+var ConnectAnswerKeys = []string{"result", "verdict", "challenge_id", "code", "attempts", "attempts_left", "reason"}
 
 // Placeholders in the embedded flows, replaced by ContactFlow.
 const (

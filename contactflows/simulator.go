@@ -31,6 +31,10 @@ type Simulator struct {
 	History int
 	// Logger receives one line per call; nil discards.
 	Logger *slog.Logger
+	// Journal, when set, records every call placed, across restarts, and
+	// makes the Simulator idempotent: a call already in it is not placed
+	// again, and its provider id is reported.
+	Journal *SimulatorJournal
 
 	mu    sync.Mutex
 	calls []Call // ring buffer of the last History calls
@@ -38,7 +42,10 @@ type Simulator struct {
 	count int    // calls placed since creation
 }
 
-var _ Dialer = (*Simulator)(nil)
+var _ IdempotentDialer = (*Simulator)(nil)
+
+// Idempotent reports whether the Simulator has a Journal.
+func (s *Simulator) Idempotent() bool { return s.Journal != nil }
 
 // Dial records c, waits Duration (or until ctx is done) and reports the
 // configured outcome.
@@ -47,8 +54,22 @@ func (s *Simulator) Dial(ctx context.Context, c Call) (Result, error) {
 		return Result{}, err
 	}
 	c.Attributes = maps.Clone(c.Attributes)
-	n := s.record(c)
-	id := fmt.Sprintf("sim-%d", n)
+	var id string
+	if s.Journal != nil {
+		prev, placed, err := s.Journal.place(c, "sim-"+c.ID)
+		if err != nil {
+			return Result{}, err
+		}
+		if !placed {
+			// Placed before, by this process or one before a restart:
+			// the same call, whose outcome is the configured one.
+			return s.result(c, prev)
+		}
+		s.record(c)
+		id = prev
+	} else {
+		id = fmt.Sprintf("sim-%d", s.record(c))
+	}
 
 	if s.Logger != nil {
 		s.Logger.Info("simulated call placed",
@@ -69,6 +90,11 @@ func (s *Simulator) Dial(ctx context.Context, c Call) (Result, error) {
 		}
 	}
 
+	return s.result(c, id)
+}
+
+// result is the configured outcome of call c, placed as id.
+func (s *Simulator) result(c Call, id string) (Result, error) {
 	outcome := s.Outcome
 	if s.OutcomeFunc != nil {
 		var err error

@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -122,5 +125,61 @@ func TestSimulatorConcurrentDials(t *testing.T) {
 	wg.Wait()
 	if got, want := s.Count(), 50; got != want {
 		t.Errorf("Count() = %d, want %d", got, want)
+	}
+}
+
+func TestSimulatorJournalIsIdempotentAcrossRestarts(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "calls.jsonl")
+	ctx := context.Background()
+	j, err := OpenSimulatorJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := &Simulator{Journal: j}
+	if !first.Idempotent() {
+		t.Error("a simulator with a journal is not idempotent")
+	}
+	r1, err := first.Dial(ctx, Call{ID: "c1", Number: "+447700900001"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := first.Dial(ctx, Call{ID: "c1", Number: "+447700900001"}); err != nil {
+		t.Fatal(err)
+	}
+	j.Close()
+	// A torn last line, as a crash mid-write would leave, is skipped.
+	f, _ := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	f.WriteString(`{"id":"c9","provi`)
+	f.Close()
+
+	j, err = OpenSimulatorJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	again := &Simulator{Journal: j}
+	r2, err := again.Dial(ctx, Call{ID: "c1", Number: "+447700900001"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r2.ProviderID != r1.ProviderID || r2.Outcome != OutcomeAnswered {
+		t.Errorf("redial after restart = %+v, want provider id %s, answered", r2, r1.ProviderID)
+	}
+	if _, err := again.Dial(ctx, Call{ID: "c2", Number: "+447700900002"}); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := ReadSimulatorJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, e := range entries {
+		ids = append(ids, e.ID)
+	}
+	if got, want := ids, []string{"c1", "c2"}; !slices.Equal(got, want) {
+		t.Errorf("journal = %v, want %v", got, want)
+	}
+	if got, want := again.Count(), 1; got != want {
+		t.Errorf("calls placed by the second simulator = %d, want %d", got, want)
 	}
 }

@@ -21,10 +21,11 @@ import (
 // Run places queued calls until ctx is done: Workers workers read the
 // stream, one goroutine reclaims deliveries left unacknowledged longer
 // than ClaimIdle, one puts retries back when they are due, and one deletes
-// decision records older than DecisionRetention. Once ctx
-// is done, dials in progress finish (each within DialTimeout) before Run
-// returns. It returns an error only when the consumer group cannot be
-// created at start.
+// decision records older than DecisionRetention. Once ctx is done, dials in
+// progress finish (each within DialTimeout), and calls delivered to this
+// process but not acknowledged are handed back to the stream for any
+// instance to read at once, before Run returns. It returns an error only
+// when the consumer group cannot be created at start.
 func (q *Queue) Run(ctx context.Context) error {
 	if err := q.ensureGroup(ctx); err != nil {
 		return err
@@ -38,6 +39,7 @@ func (q *Queue) Run(ctx context.Context) error {
 	wg.Go(func() { every(ctx, 250*time.Millisecond, q.moveDue) })
 	wg.Go(func() { every(ctx, time.Minute, q.expireRecords) })
 	wg.Wait()
+	q.handBack()
 	return nil
 }
 
@@ -197,7 +199,10 @@ func (q *Queue) process(ctx context.Context, consumer string, m redis.XMessage) 
 		return
 	}
 
-	lease := q.o.DialTimeout + 5*time.Second
+	// The lease outlasts the dial, bounded by DialTimeout, by a margin for
+	// recording its result: 5s, or DialTimeout when that is shorter, so a
+	// short DialTimeout also means a prompt recovery after a crash.
+	lease := q.o.DialTimeout + min(5*time.Second, q.o.DialTimeout)
 	idem := "0"
 	if q.idempotent {
 		idem = "1"

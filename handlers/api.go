@@ -48,7 +48,7 @@ func (s *server) handleCallbackCreate(c echo.Context) error {
 		return err
 	}
 	in := callbackInput{Phone: req.Phone, Name: req.Name, Flow: req.Flow, Region: req.Region, Note: req.Reason, VisitorToken: req.VisitorToken}
-	d, err := s.decide(c, in)
+	d, err := s.decide(c, in, surfaceAPI)
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -253,22 +254,100 @@ func TestCallbackCreateInvalidNumber(t *testing.T) {
 	}
 }
 
+// A failing engine gives the fail mode's answer, what a customer sees for
+// that action, never a 5xx; the internal error is logged, not sent.
 func TestCallbackCreateEngineFailure(t *testing.T) {
+	tests := []struct {
+		mode       FormFailMode
+		wantStatus int
+		wantBody   string
+		wantCalls  int
+	}{
+		{"", http.StatusOK, `"status":"deflected"`, 0},
+		{FailDeflect, http.StatusOK, `"status":"deflected"`, 0},
+		{FailBlock, http.StatusAccepted, `{"status":"accepted","id":"` + testIDFallback + `"}`, 0},
+		{FailAllow, http.StatusAccepted, `{"status":"accepted","id":"` + testIDFallback + `"}`, 1},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.mode), func(t *testing.T) {
+			var observed []string
+			h := newHarness(t, risk.Allow, evaluateWith(func(ctx context.Context, req risk.Request) (risk.Decision, error) {
+				return risk.Decision{}, errors.New("dial tcp 10.0.0.7:6379: connection refused")
+			}), func(h *harness) {
+				h.deps.Faults = Faults{Form: tt.mode, ObserveFallback: func(surface, mode string) { observed = append(observed, surface+"/"+mode) }}
+			})
+			rec := h.postJSON(t, `{"phone":"`+testPhone+`"}`)
+			if got, want := rec.Code, tt.wantStatus; got != want {
+				t.Fatalf("status = %d, want %d", got, want)
+			}
+			if !strings.Contains(rec.Body.String(), tt.wantBody) {
+				t.Errorf("body = %s, want it to hold %s", rec.Body, tt.wantBody)
+			}
+			if strings.Contains(rec.Body.String(), "10.0.0.7") || strings.Contains(rec.Body.String(), "refused") {
+				t.Errorf("body %s leaks the internal error", rec.Body)
+			}
+			if !strings.Contains(h.logs.String(), "connection refused") {
+				t.Errorf("log does not hold the internal error:\n%s", h.logs)
+			}
+			mode := string(tt.mode)
+			if mode == "" {
+				mode = string(FailDeflect)
+			}
+			if got, want := observed, []string{"api/" + mode}; !slices.Equal(got, want) {
+				t.Errorf("fallbacks observed = %v, want %v", got, want)
+			}
+			lines := logLines(t, h.logs.String(), "decision")
+			if len(lines) != 1 || !strings.Contains(fmt.Sprint(lines[0]["reasons"]), risk.CodeStoreUnavailable) {
+				t.Errorf("decision log lines = %v, want one with reason %s", lines, risk.CodeStoreUnavailable)
+			}
+			if got, want := len(h.calls), tt.wantCalls; got != want {
+				t.Errorf("calls queued = %d, want %d", got, want)
+			}
+		})
+	}
+}
+
+// Under the allow fail mode, a call the queue cannot store is not claimed
+// as accepted: the visitor is offered the other channels.
+func TestCallbackCreateFailAllowQueueDown(t *testing.T) {
 	h := newHarness(t, risk.Allow, evaluateWith(func(ctx context.Context, req risk.Request) (risk.Decision, error) {
-		return risk.Decision{}, errors.New("dial tcp 10.0.0.7:6379: connection refused")
-	}))
+		return risk.Decision{}, errors.New("redis: connection refused")
+	}), func(h *harness) {
+		h.deps.Faults = Faults{Form: FailAllow}
+		h.deps.Calls.(*fakeQueue).RecordFunc = func(context.Context, risk.Decision, *contactflows.Call) error {
+			return fmt.Errorf("%w: connection refused", contactflows.ErrNotRecorded)
+		}
+	})
 	rec := h.postJSON(t, `{"phone":"`+testPhone+`"}`)
-	if got, want := rec.Code, http.StatusServiceUnavailable; got != want {
+	if got, want := rec.Code, http.StatusOK; got != want {
 		t.Fatalf("status = %d, want %d", got, want)
 	}
-	if got, want := decodeError(t, rec.Body.String()).Code, "unavailable"; got != want {
-		t.Errorf("code = %q, want %q", got, want)
+	if !strings.Contains(rec.Body.String(), `"status":"deflected"`) {
+		t.Errorf("body = %s, want a deflection", rec.Body)
 	}
-	if strings.Contains(rec.Body.String(), "10.0.0.7") || strings.Contains(rec.Body.String(), "refused") {
-		t.Errorf("body %s leaks the internal error", rec.Body)
+	lines := logLines(t, h.logs.String(), "decision")
+	if len(lines) != 1 || lines[0]["action"] != "deflect" {
+		t.Errorf("decision log lines = %v, want one deflection", lines)
 	}
-	if !strings.Contains(h.logs.String(), "connection refused") {
-		t.Errorf("log does not hold the internal error:\n%s", h.logs)
+}
+
+// A slow engine is cut off at the decision budget and the fail mode
+// answers.
+func TestCallbackCreateBudget(t *testing.T) {
+	h := newHarness(t, risk.Allow, evaluateWith(func(ctx context.Context, req risk.Request) (risk.Decision, error) {
+		<-ctx.Done()
+		return risk.Decision{}, ctx.Err()
+	}), func(h *harness) { h.deps.Faults = Faults{Budget: 50 * time.Millisecond} })
+	start := time.Now()
+	rec := h.postJSON(t, `{"phone":"`+testPhone+`"}`)
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("answered after %v; the engine was not cut off at the 50ms budget", took)
+	}
+	if got, want := rec.Code, http.StatusOK; got != want {
+		t.Fatalf("status = %d, want %d", got, want)
+	}
+	if !strings.Contains(h.logs.String(), "context deadline exceeded") {
+		t.Errorf("log does not hold the deadline:\n%s", h.logs)
 	}
 }
 
@@ -283,8 +362,8 @@ func TestCallbackCreateUnknownAction(t *testing.T) {
 	}
 }
 
-// A store that cannot record fails allow and block alike, so the failure
-// tells nothing. An allowed request's lock is released, off the request
+// A store that cannot record fails allow and block alike, with the fail
+// mode's answer, so the failure tells nothing. An allowed request's lock is released, off the request
 // path, only when the call surely was not queued; after an unclear failure
 // it holds the number until its TTL, so a retry cannot place a second call.
 func TestCallbackCreateRecordFailure(t *testing.T) {
@@ -320,8 +399,8 @@ func TestCallbackCreateRecordFailure(t *testing.T) {
 				t.Fatal("the response waited for the lock release")
 			}
 			close(unblock)
-			if got, want := rec.Code, http.StatusServiceUnavailable; got != want {
-				t.Errorf("status = %d, want %d", got, want)
+			if got, want := rec.Code, http.StatusOK; got != want {
+				t.Errorf("status = %d, want %d (the deflect fail mode)", got, want)
 			}
 			if strings.Contains(rec.Body.String(), "connection refused") || strings.Contains(rec.Body.String(), "timeout") {
 				t.Errorf("body %s leaks the store error", rec.Body)

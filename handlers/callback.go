@@ -113,22 +113,27 @@ func checkText(v, field, label string, max int, tooLong, invalid string) *appErr
 // at most 64 ASCII letters, digits, '.', '_' and '-', and not "." or "..".
 func validFlow(flow string) bool { return flow == "" || risk.ValidFlowName(flow) }
 
-// decide is the one decision flow behind the API and the form: it
-// validates in, asks the engine, logs the decision and records it, with
-// the call to place when it is allowed. Validation errors, including a
-// number the engine finds invalid, come back as a *validationError; a
-// failing engine or store as codeUnavailable.
+// decide is the one decision flow behind the API and the form (surface
+// names which): it validates in, asks the engine, records the decision
+// with the call to place when it is allowed, and logs it. Validation
+// errors, including a number the engine finds invalid, come back as a
+// *validationError.
+//
+// The engine and the recording share one decision budget. When either
+// fails or the budget runs out, the form's fail mode answers instead
+// (decideFallback), with the reason risk.CodeStoreUnavailable.
 //
 // Every outcome costs the same: one engine round trip and one recording
 // round trip, so a blocked request cannot be told from an allowed one by
 // its timing. A store that fails to record fails every outcome alike.
-func (s *server) decide(c echo.Context, in callbackInput) (risk.Decision, error) {
+func (s *server) decide(c echo.Context, in callbackInput, surface string) (risk.Decision, error) {
 	if err := in.validate(); err != nil {
 		return risk.Decision{}, err
 	}
 	s.visitor(&in)
-	ctx := c.Request().Context()
-	d, err := s.Engine.Evaluate(ctx, risk.Request{
+	ctx, cancel := s.budget(c.Request().Context())
+	defer cancel()
+	req := risk.Request{
 		Phone:         strings.TrimSpace(in.Phone),
 		Region:        in.Region,
 		IP:            clientIP(c),
@@ -136,30 +141,21 @@ func (s *server) decide(c echo.Context, in callbackInput) (risk.Decision, error)
 		Flow:          in.Flow,
 		Authenticated: in.Authenticated,
 		Extra:         in.Extra,
-	})
+	}
+	d, err := s.Engine.Evaluate(ctx, req)
 	var ne *risk.NumberError
 	switch {
 	case errors.As(err, &ne):
 		return risk.Decision{}, &validationError{errs: []*appError{
-			{Code: codeInvalidPhone, Field: web.FieldPhone, Message: ne.Problem, Err: err},
-		}}
+			{Code: codeInvalidPhone, Field: web.FieldPhone, Message: ne.Problem, Err: err}}}
 	case err != nil:
-		return risk.Decision{}, &appError{Code: codeUnavailable, Err: fmt.Errorf("evaluating callback: %w", err)}
+		return s.decideFallback(c.Request().Context(), surface, req, in, fmt.Errorf("evaluating callback: %w", err), "", true)
 	}
-	s.logDecision(ctx, d)
 
 	var call *contactflows.Call
 	switch d.Action {
 	case risk.Allow:
-		call = &contactflows.Call{
-			ID:          d.ID,
-			Number:      d.Number,
-			Country:     d.NumberCountry,
-			Name:        strings.TrimSpace(in.Name),
-			Flow:        d.Flow,
-			Attributes:  callAttributes(d, strings.TrimSpace(in.Note)),
-			RequestedAt: d.At,
-		}
+		call = allowedCall(d, in)
 	case risk.Block, risk.Deflect:
 	default:
 		return risk.Decision{}, &appError{Code: codeInternal, Err: fmt.Errorf("engine returned unknown action %q", d.Action)}
@@ -168,12 +164,27 @@ func (s *server) decide(c echo.Context, in callbackInput) (risk.Decision, error)
 		// The lock is freed only when the call surely was not queued;
 		// otherwise it holds the number until its TTL, so a retry of a
 		// call that was queued after all is not placed twice.
-		if call != nil && errors.Is(err, contactflows.ErrNotRecorded) {
+		notRecorded := errors.Is(err, contactflows.ErrNotRecorded)
+		if call != nil && notRecorded {
 			s.Engine.ReleaseLater(d.Number, d.ID)
 		}
-		return risk.Decision{}, &appError{Code: codeUnavailable, Err: fmt.Errorf("recording callback: %w", err)}
+		return s.decideFallback(c.Request().Context(), surface, req, in, fmt.Errorf("recording callback: %w", err), d.Action, call == nil || notRecorded)
 	}
+	s.logDecision(ctx, d)
 	return d, nil
+}
+
+// allowedCall is the call an allowed decision places.
+func allowedCall(d risk.Decision, in callbackInput) *contactflows.Call {
+	return &contactflows.Call{
+		ID:          d.ID,
+		Number:      d.Number,
+		Country:     d.NumberCountry,
+		Name:        strings.TrimSpace(in.Name),
+		Flow:        d.Flow,
+		Attributes:  callAttributes(d, strings.TrimSpace(in.Note)),
+		RequestedAt: d.At,
+	}
 }
 
 // callAttributes are the contact attributes passed with an allowed call:

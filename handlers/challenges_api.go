@@ -38,6 +38,9 @@ type verifyRequest struct {
 type verifyResponse struct {
 	Result       string `json:"result"`
 	AttemptsLeft int    `json:"attempts_left"`
+	// Reason is store_unavailable when the code could not be checked and
+	// the IVR fail mode answered.
+	Reason string `json:"reason,omitempty"`
 }
 
 // Input limits of the challenge API, in bytes.
@@ -86,7 +89,11 @@ func (s *server) handleChallengeVerify(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, verifyResponse{Result: string(v.Result), AttemptsLeft: v.AttemptsLeft})
+	res := verifyResponse{Result: string(v.Result), AttemptsLeft: v.AttemptsLeft}
+	if v.StoreDown {
+		res.Reason = risk.CodeStoreUnavailable
+	}
+	return c.JSON(http.StatusOK, res)
 }
 
 // statsResponse is a day's IVR outcomes.

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -32,7 +31,8 @@ const connectFlowDefault = "connect"
 //   - issue: issue a code without screening, as for an answered callback:
 //     result, challenge_id, code, attempts.
 //   - verify: check Parameters.digits against Parameters.challenge_id:
-//     result (pass, retry, fail, expired, spent, unknown), attempts_left.
+//     result (pass, retry, fail, expired, spent, unknown), attempts_left,
+//     and reason store_unavailable when the IVR fail mode answered.
 //   - complete: the callback Parameters.callback_id (or the contact
 //     attribute callback_id) ended with Parameters.outcome: result.
 //
@@ -80,9 +80,9 @@ func (s *server) handleConnect(c echo.Context) error {
 		if cd.ContactID == "" || len(cd.ContactID) > maxContactIDLen {
 			return fieldError(codeBadRequest, "ContactId", "Details.ContactData.ContactId is missing or too long.")
 		}
-		ch, err := s.Challenges.Issue(ctx, flow, cd.ContactID)
+		ch, err := s.issueChallenge(ctx, flow, cd.ContactID)
 		if err != nil {
-			return &appError{Code: codeUnavailable, Err: fmt.Errorf("issuing challenge: %w", err)}
+			return err
 		}
 		res := map[string]string{"result": "ok"}
 		addChallenge(res, ch)
@@ -92,7 +92,11 @@ func (s *server) handleConnect(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		return c.JSON(http.StatusOK, map[string]string{"result": string(v.Result), "attempts_left": strconv.Itoa(v.AttemptsLeft)})
+		res := map[string]string{"result": string(v.Result), "attempts_left": strconv.Itoa(v.AttemptsLeft)}
+		if v.StoreDown {
+			res["reason"] = risk.CodeStoreUnavailable
+		}
+		return c.JSON(http.StatusOK, res)
 	case "complete":
 		id := p["callback_id"]
 		if id == "" {

@@ -49,6 +49,18 @@ func (f *fakeEngine) ScreenCaller(context.Context, risk.CallerRequest) (risk.Scr
 
 func (f *fakeEngine) RecordChallengeFailed(context.Context, string) error { return nil }
 
+// Fallback answers a fail-mode decision: the action asked for on the
+// number as typed, with the store_unavailable reason.
+func (f *fakeEngine) Fallback(req risk.Request, action risk.Action, cause string) (risk.Decision, error) {
+	return risk.Decision{ID: testIDFallback, Action: action, Number: req.Phone, Flow: req.Flow,
+		Reasons: []risk.Reason{{Code: risk.CodeStoreUnavailable, Detail: cause}}}, nil
+}
+
+// ScreenFallback answers a fail-mode screening with the verdict asked for.
+func (f *fakeEngine) ScreenFallback(req risk.CallerRequest, verdict risk.Verdict, cause string) risk.Screening {
+	return risk.Screening{Verdict: verdict, Flow: req.Flow, Reasons: []risk.Reason{{Code: risk.CodeStoreUnavailable, Detail: cause}}}
+}
+
 func (f *fakeEngine) IPCountry(ip netip.Addr) string {
 	if f.IPCountryFunc == nil {
 		return ""
@@ -78,6 +90,8 @@ const (
 	testNumber  = "+447700900123"
 	testID      = "01JDQ6Z3V8R2M4K7N9P0S1T2W3"
 	testIDOther = "01JDQ6Z3V8R2M4K7N9P0S1T2XX"
+	// testIDFallback is the id of the fake engine's fail-mode decisions.
+	testIDFallback = "01JDQ6Z3V8R2M4K7N9P0S1FALL"
 )
 
 // testDecision is what the fake engine answers with for action.

@@ -116,7 +116,7 @@ func (s *server) handleFormSubmit(c echo.Context) error {
 	var d risk.Decision
 	err = s.checkForm(in, consent)
 	if err == nil {
-		d, err = s.decide(c, in)
+		d, err = s.decide(c, in, surfaceForm)
 	}
 	if m, ok := formModel(in, consent, err); ok {
 		if m.Region == "" {

@@ -301,6 +301,36 @@ func TestFormSubmitIgnoresQueryString(t *testing.T) {
 	assertHTML(t, rec, http.StatusUnprocessableEntity, `data-testid="phone-error"`)
 }
 
+// With the engine down, the form answers with its fail mode: what a
+// customer sees for that action, never an error page.
+func TestFormSubmitEngineDown(t *testing.T) {
+	tests := []struct {
+		mode     FormFailMode
+		testID   string
+		wantText string
+	}{
+		{FailDeflect, "callback-deflected", "You can reach us another way"},
+		{FailBlock, "callback-accepted", testIDFallback},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.mode), func(t *testing.T) {
+			h := newHarness(t, risk.Allow, evaluateWith(func(context.Context, risk.Request) (risk.Decision, error) {
+				return risk.Decision{}, errors.New("redis: i/o timeout")
+			}), func(h *harness) { h.deps.Faults = Faults{Form: tt.mode} })
+			rec := h.do(t, request{
+				method: http.MethodPost,
+				path:   "/",
+				body:   struct{ *strings.Reader }{strings.NewReader(url.Values{"phone": {testPhone}, "consent": {"yes"}}.Encode())},
+				header: http.Header{"Content-Type": {"application/x-www-form-urlencoded"}, "Accept": {"text/html"}},
+			})
+			assertHTML(t, rec, http.StatusOK, `data-testid="`+tt.testID+`"`, tt.wantText)
+			if strings.Contains(rec.Body.String(), "redis") {
+				t.Error("page leaks the store error")
+			}
+		})
+	}
+}
+
 func TestFormSubmitErrorPages(t *testing.T) {
 	tests := []struct {
 		name       string
@@ -311,16 +341,6 @@ func TestFormSubmitErrorPages(t *testing.T) {
 		wantText   string
 		unwanted   string
 	}{
-		{
-			name: "engine down",
-			evaluate: func(context.Context, risk.Request) (risk.Decision, error) {
-				return risk.Decision{}, errors.New("redis: i/o timeout")
-			},
-			values:     url.Values{"phone": {testPhone}, "consent": {"yes"}},
-			wantStatus: http.StatusServiceUnavailable,
-			wantText:   "temporarily unavailable",
-			unwanted:   "redis",
-		},
 		{
 			name:       "bad flow",
 			values:     url.Values{"phone": {testPhone}, "consent": {"yes"}, "flow": {"no spaces allowed"}},

@@ -42,7 +42,10 @@ type ivrStart struct {
 
 // startIVR screens a caller and, when it must be challenged, issues its
 // code; every transport runs it. A contact that has asked for too many
-// codes is blocked.
+// codes is blocked. The store work shares one decision budget: when the
+// screening fails, the IVR fail mode decides (a stateless code, or pass);
+// when only the code cannot be stored, a stateless one is issued, or the
+// caller passes.
 func (s *server) startIVR(ctx context.Context, req risk.CallerRequest, contactID string) (ivrStart, error) {
 	if s.Challenges == nil {
 		return ivrStart{}, &appError{Code: codeNotFound, Err: errors.New("IVR endpoint called without a challenge service")}
@@ -50,26 +53,42 @@ func (s *server) startIVR(ctx context.Context, req risk.CallerRequest, contactID
 	if contactID == "" || len(contactID) > maxContactIDLen {
 		return ivrStart{}, fieldError(codeBadRequest, "contact_id", "The call's id (contact id, CallSid) is missing or longer than 128 characters.")
 	}
+	ctx, cancel := s.budget(ctx)
+	defer cancel()
 	sc, err := s.Engine.ScreenCaller(ctx, req)
-	if err != nil {
-		return ivrStart{}, &appError{Code: codeUnavailable, Err: fmt.Errorf("screening caller: %w", err)}
+	storeDown := err != nil
+	if storeDown {
+		sc = s.ivrFallback(ctx, req, fmt.Errorf("screening caller: %w", err))
+	} else {
+		s.count(ctx, req.Flow, statScreened)
 	}
 	st := ivrStart{Screening: sc}
-	s.count(ctx, req.Flow, statScreened)
 	if sc.Verdict == risk.Challenge {
-		st.Challenge, err = s.Challenges.Issue(ctx, req.Flow, contactID)
+		if !storeDown {
+			st.Challenge, err = s.Challenges.Issue(ctx, req.Flow, contactID)
+		}
 		switch {
 		case errors.Is(err, contactflows.ErrTooManyChallenges):
 			st.Screening.Verdict = risk.Reject
-		case err != nil:
-			return ivrStart{}, &appError{Code: codeUnavailable, Err: fmt.Errorf("issuing challenge: %w", err)}
+		case storeDown || err != nil:
+			if err != nil {
+				st.Screening = s.ivrFallback(ctx, req, fmt.Errorf("issuing challenge: %w", err))
+				storeDown = true
+			}
+			if st.Screening.Verdict == risk.Challenge {
+				if st.Challenge, err = s.Faults.Fallback.Issue(req.Flow, contactID); err != nil {
+					return ivrStart{}, &appError{Code: codeInternal, Err: fmt.Errorf("issuing a fallback challenge: %w", err)}
+				}
+			}
 		}
 	}
-	switch st.Screening.Verdict {
-	case risk.Pass:
-		s.count(ctx, req.Flow, statPassed)
-	case risk.Reject:
-		s.count(ctx, req.Flow, statBlocked)
+	if !storeDown {
+		switch st.Screening.Verdict {
+		case risk.Pass:
+			s.count(ctx, req.Flow, statPassed)
+		case risk.Reject:
+			s.count(ctx, req.Flow, statBlocked)
+		}
 	}
 	s.log.LogAttrs(ctx, slog.LevelInfo, "caller screened",
 		slog.String("flow", req.Flow), slog.String("contact", contactID),
@@ -79,15 +98,68 @@ func (s *server) startIVR(ctx context.Context, req risk.CallerRequest, contactID
 	return st, nil
 }
 
-// verifyIVR checks the digits keyed for challenge id; a challenge failed
-// for good counts against the caller's number in later screenings.
-func (s *server) verifyIVR(ctx context.Context, id, digits, caller string) (contactflows.Verification, error) {
-	if s.Challenges == nil {
-		return contactflows.Verification{}, &appError{Code: codeNotFound, Err: errors.New("IVR endpoint called without a challenge service")}
+// ivrFallback is the screening the IVR fail mode gives req after the store
+// failed with err; the fallback is logged and counted.
+func (s *server) ivrFallback(ctx context.Context, req risk.CallerRequest, err error) risk.Screening {
+	verdict := risk.Challenge
+	if s.Faults.IVR == FailPass {
+		verdict = risk.Pass
 	}
-	v, err := s.Challenges.Verify(ctx, id, digits)
-	if err != nil {
-		return v, &appError{Code: codeUnavailable, Err: fmt.Errorf("verifying challenge: %w", err)}
+	s.fellBack(ctx, surfaceIVR, string(s.Faults.IVR), err)
+	return s.Engine.ScreenFallback(req, verdict, s.storeCause(err))
+}
+
+// issueChallenge issues a code for contactID in flow without screening, as
+// for an answered callback: from the store, or, when it fails, a stateless
+// one whatever the IVR fail mode, since there is no screening to pass.
+func (s *server) issueChallenge(ctx context.Context, flow, contactID string) (contactflows.Challenge, error) {
+	bctx, cancel := s.budget(ctx)
+	defer cancel()
+	ch, err := s.Challenges.Issue(bctx, flow, contactID)
+	if err == nil || errors.Is(err, contactflows.ErrTooManyChallenges) {
+		return ch, err
+	}
+	s.fellBack(ctx, surfaceIVR, string(FailChallenge), fmt.Errorf("issuing challenge: %w", err))
+	if ch, err = s.Faults.Fallback.Issue(flow, contactID); err != nil {
+		return ch, &appError{Code: codeInternal, Err: fmt.Errorf("issuing a fallback challenge: %w", err)}
+	}
+	return ch, nil
+}
+
+// ivrVerification is what verifyIVR found: the verification and whether
+// the store failed, so the fail mode answered.
+type ivrVerification struct {
+	contactflows.Verification
+	// StoreDown is true when the code could not be checked: the result is
+	// pass under FailPass, expired under FailChallenge.
+	StoreDown bool
+}
+
+// verifyIVR checks the digits keyed for challenge id; a challenge failed
+// for good counts against the caller's number in later screenings. A
+// fallback challenge is checked without the store. A stored one the store
+// cannot check within the budget passes under FailPass and is expired
+// under FailChallenge, so the flow asks for a new code.
+func (s *server) verifyIVR(ctx context.Context, id, digits, caller string) (ivrVerification, error) {
+	if s.Challenges == nil {
+		return ivrVerification{}, &appError{Code: codeNotFound, Err: errors.New("IVR endpoint called without a challenge service")}
+	}
+	ctx, cancel := s.budget(ctx)
+	defer cancel()
+	var v ivrVerification
+	if contactflows.IsFallbackID(id) {
+		v.Verification = s.Faults.Fallback.Verify(id, digits)
+	} else {
+		var err error
+		v.Verification, err = s.Challenges.Verify(ctx, id, digits)
+		if err != nil {
+			s.fellBack(ctx, surfaceIVR, string(s.Faults.IVR), fmt.Errorf("verifying challenge: %w", err))
+			v = ivrVerification{Verification: contactflows.Verification{Result: contactflows.VerifyExpired}, StoreDown: true}
+			if s.Faults.IVR == FailPass {
+				v.Result = contactflows.VerifyPass
+			}
+			return v, nil
+		}
 	}
 	if v.Result == contactflows.VerifyFail && caller != "" {
 		if err := s.Engine.RecordChallengeFailed(ctx, caller); err != nil {

@@ -36,6 +36,12 @@ type Evaluator interface {
 	ScreenCaller(ctx context.Context, req risk.CallerRequest) (risk.Screening, error)
 	// RecordChallengeFailed counts a challenge the caller failed.
 	RecordChallengeFailed(ctx context.Context, caller string) error
+	// Fallback decides req without the store, as the fail mode action
+	// says; a *risk.NumberError means the number cannot be valid.
+	Fallback(req risk.Request, action risk.Action, cause string) (risk.Decision, error)
+	// ScreenFallback screens req without the store, with the fail mode's
+	// verdict.
+	ScreenFallback(req risk.CallerRequest, verdict risk.Verdict, cause string) risk.Screening
 }
 
 var _ Evaluator = (*risk.Engine)(nil)
@@ -112,6 +118,9 @@ type Deps struct {
 	Metrics http.Handler
 	// MetricsToken is the bearer token /metrics asks for.
 	MetricsToken string
+	// Faults is how the public surfaces answer when the store fails or is
+	// slower than the decision budget.
+	Faults Faults
 	// ObserveRequest, when set, is told of every request served: its
 	// method, its route pattern (empty when no route matched), its status
 	// and how long it took.
@@ -157,6 +166,8 @@ type server struct {
 	form *formSettings
 	// console is nil when the console is off.
 	console *adminConsole
+	// faults remembers the fail modes' answers for /readyz.
+	faults faultState
 	// routes are the registered route patterns, which ObserveRequest is
 	// given; anything else is reported as no route.
 	routes map[string]bool
@@ -182,6 +193,7 @@ func NewServer(d Deps) *echo.Echo {
 		s.now = time.Now
 	}
 	s.PublicURL = strings.TrimRight(s.PublicURL, "/")
+	s.Faults = d.Faults.withDefaults()
 
 	e := echo.New()
 	e.HideBanner = true

@@ -16,6 +16,9 @@ const (
 	sayGoodbye   = "Sorry, we cannot take your call. Goodbye."
 	sayWrongCode = "That code was not right."
 	sayNoInput   = "We did not receive a code."
+	// sayCodeUnchecked comes before a new code when the store could not
+	// check the one keyed.
+	sayCodeUnchecked = "We could not check that code. Here is a new one."
 )
 
 // Query parameters the Twilio voice routes carry from one request to the
@@ -64,6 +67,17 @@ func (s *server) handleTwilioVerify(c echo.Context) error {
 	v, err := s.verifyIVR(r.Context(), id, digits, r.PostForm.Get("From"))
 	if err != nil {
 		return err
+	}
+	if sid := r.PostForm.Get("CallSid"); v.StoreDown && v.Result == contactflows.VerifyExpired && sid != "" && len(sid) <= maxContactIDLen {
+		// The code cannot be checked: read the caller a stateless one.
+		if !validFlow(flow) || flow == "" {
+			flow = "twilio"
+		}
+		ch, err := s.issueChallenge(r.Context(), flow, sid)
+		if err != nil {
+			return err
+		}
+		return twiml(c, s.gather(flow, ch.ID, ch.Code, sayCodeUnchecked))
 	}
 	switch v.Result {
 	case contactflows.VerifyPass:

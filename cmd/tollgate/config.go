@@ -89,6 +89,8 @@ type Config struct {
 	FrameAncestors []string
 	// Brand is the public pages' look and wording.
 	Brand handlers.Branding
+	// Faults is how Tollgate behaves when Redis stalls or dies.
+	Faults FaultsConfig
 
 	// unknown holds the warnings about unknown TOLLGATE_ variables.
 	unknown []string
@@ -114,7 +116,7 @@ type configKey struct {
 // on TOLLGATE_REDIS_URL, so it comes after it; the form's keys follow the
 // others.
 func configKeys() []configKey {
-	return slices.Concat(coreConfigKeys(), formConfigKeys(), dialConfigKeys(), apiConfigKeys(), ivrConfigKeys(), adminConfigKeys(), metricsConfigKeys(), alertConfigKeys(), limitsConfigKeys())
+	return slices.Concat(coreConfigKeys(), formConfigKeys(), dialConfigKeys(), apiConfigKeys(), ivrConfigKeys(), adminConfigKeys(), metricsConfigKeys(), alertConfigKeys(), limitsConfigKeys(), faultsConfigKeys())
 }
 
 // coreConfigKeys are the variables of the service itself.
@@ -284,7 +286,7 @@ func (c Config) Warnings() []string {
 	if c.Admin.InsecureCookies && c.RedisURL != "" {
 		w = append(w, "TOLLGATE_ADMIN_INSECURE_COOKIES=true: console session cookies travel over plain HTTP; serve the console over HTTPS instead")
 	}
-	return append(w, c.formWarnings()...)
+	return slices.Concat(w, c.formWarnings(), c.faultsWarnings())
 }
 
 // LogJSON reports whether logs should be JSON, given whether standard output

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tollgate/tollgate/handlers"
 	"github.com/tollgate/tollgate/web"
 )
 
@@ -32,6 +33,11 @@ func writeFile(t *testing.T, content string) string {
 
 // defaultDial is the DialConfig of an empty environment.
 var defaultIVR = IVRConfig{CodeLength: 4, CodeTTL: 5 * time.Minute, Attempts: 3}
+
+var defaultFaults = FaultsConfig{
+	Budget: 150 * time.Millisecond, FormMode: handlers.FailDeflect, IVRMode: handlers.FailChallenge,
+	DialTimeout: 30 * time.Second, ClaimIdle: time.Minute, SimulatorDuration: 2 * time.Second,
+}
 
 var defaultDial = DialConfig{Dialer: "simulator", Workers: 4, RatePerMinute: 60, CountryRatePerMinute: 20, MaxAttempts: 5, SimulatorOutcome: "answered"}
 
@@ -56,6 +62,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 		IVR:               defaultIVR,
 		Limits:            defaultLimits,
 		DecisionRetention: 30 * 24 * time.Hour,
+		Faults:            defaultFaults,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %+v, want %+v", got, want)
@@ -107,6 +114,7 @@ func TestLoadConfigValues(t *testing.T) {
 		IVR:               defaultIVR,
 		Limits:            defaultLimits,
 		DecisionRetention: 30 * 24 * time.Hour,
+		Faults:            defaultFaults,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %+v, want %+v", got, want)

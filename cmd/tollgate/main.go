@@ -124,10 +124,16 @@ func run(ctx context.Context, args, environ []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	closeJournal, err := configureSimulator(dialer, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer closeJournal()
 	queue, err := contactflows.NewQueue(contactflows.QueueOptions{
 		Redis: rdb, Dialer: m.Dialer(cfg.Dial.Dialer, dialer), Release: engine.Release, Placed: engine.RecordPlaced, Logger: log, Spikes: engine.SpikeSettings,
 		Workers: cfg.Dial.Workers, Rates: engine.DispatchRates, MaxAttempts: cfg.Dial.MaxAttempts,
 		DecisionRetention: cfg.DecisionRetention,
+		DialTimeout:       cfg.Faults.DialTimeout, ClaimIdle: cfg.Faults.ClaimIdle,
 	})
 	if err != nil {
 		return err
@@ -145,6 +151,10 @@ func run(ctx context.Context, args, environ []string, stdout io.Writer) error {
 	challenges, err := contactflows.NewChallenges(contactflows.ChallengeOptions{
 		Redis: rdb, CodeLength: cfg.IVR.CodeLength, TTL: cfg.IVR.CodeTTL, MaxAttempts: cfg.IVR.Attempts, Logger: log,
 	})
+	if err != nil {
+		return err
+	}
+	faults, err := newFaults(cfg, m)
 	if err != nil {
 		return err
 	}
@@ -181,6 +191,7 @@ func run(ctx context.Context, args, environ []string, stdout io.Writer) error {
 			IdleTimeout:     cfg.Admin.IdleTimeout, Lifetime: cfg.Admin.SessionLifetime,
 		},
 		Metrics: m.Handler(), MetricsToken: cfg.Metrics.Token, ObserveRequest: m.ObserveRequest,
+		Faults: faults,
 	})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -263,7 +274,7 @@ func openStore(cfg Config, log *slog.Logger) (redis.UniversalClient, func(), err
 	log.Warn("EMBEDDED STORE: lists, settings and counters live in this process's memory and are LOST when it stops; " +
 		"set TOLLGATE_REDIS_URL=redis://host:6379/0 (or redis+cluster://host1:6379,host2:6379) for a durable Redis")
 	stopClock := runEmbeddedClock(m, embeddedTick)
-	rdb := redis.NewClient(&redis.Options{Addr: m.Addr(), PoolSize: poolSize(0, cfg.Dial.Workers)})
+	rdb := redis.NewClient(&redis.Options{Addr: m.Addr(), PoolSize: poolSize(0, cfg.Dial.Workers), ContextTimeoutEnabled: true})
 	return rdb, func() { rdb.Close(); stopClock(); m.Close() }, nil
 }
 

@@ -38,13 +38,17 @@ func newRedisClient(cfg Config) (redis.UniversalClient, string, error) {
 	if err != nil {
 		return nil, "", fmt.Errorf("TOLLGATE_REDIS_URL: %w", err)
 	}
+	// Deadlines of a request's context bound its commands' network reads
+	// and writes, so the decision budget holds.
 	if cluster != nil {
 		applyRedisTimeouts(&cluster.DialTimeout, &cluster.ReadTimeout, &cluster.WriteTimeout)
 		cluster.PoolSize = poolSize(cluster.PoolSize, cfg.Dial.Workers)
+		cluster.ContextTimeoutEnabled = true
 		return redis.NewClusterClient(cluster), "cluster", nil
 	}
 	applyRedisTimeouts(&single.DialTimeout, &single.ReadTimeout, &single.WriteTimeout)
 	single.PoolSize = poolSize(single.PoolSize, cfg.Dial.Workers)
+	single.ContextTimeoutEnabled = true
 	return redis.NewClient(single), "single", nil
 }
 

@@ -44,6 +44,7 @@ type Metrics struct {
 	verified       *prometheus.CounterVec
 	dials          *prometheus.CounterVec
 	dialDuration   *prometheus.HistogramVec
+	fallbacks      *prometheus.CounterVec
 }
 
 // latencyBuckets suit decisions and requests: from 0.5 ms to 10 s.
@@ -103,12 +104,13 @@ func New() *Metrics {
 			Help:    "Time one dial took, by dialer.",
 			Buckets: latencyBuckets,
 		}, []string{"dialer"}),
+		fallbacks: newFallbacks(),
 	}
 	m.reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.decisions, m.reasons, m.decisionErrors, m.engineDuration, m.httpDuration, m.redisErrors,
-		m.screenings, m.issued, m.verified, m.dials, m.dialDuration,
+		m.screenings, m.issued, m.verified, m.dials, m.dialDuration, m.fallbacks,
 	)
 	for _, a := range []risk.Action{risk.Allow, risk.Deflect, risk.Block} {
 		m.decisions.WithLabelValues(string(a))

@@ -66,6 +66,12 @@ func launch(bin string, cluster bool) (p *process, portTaken bool, err error) {
 	if err != nil {
 		return nil, false, err
 	}
+	return launchOn(bin, cluster, ports)
+}
+
+// launchOn makes one attempt at starting redis-server on ports: the
+// client port, and the cluster bus port when cluster is set.
+func launchOn(bin string, cluster bool, ports []int) (p *process, portTaken bool, err error) {
 	dir, err := os.MkdirTemp("", "redistest-")
 	if err != nil {
 		return nil, false, fmt.Errorf("redistest: %w", err)

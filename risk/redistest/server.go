@@ -1,6 +1,9 @@
 package redistest
 
 import (
+	"fmt"
+	"net"
+	"strconv"
 	"sync"
 	"testing"
 
@@ -12,6 +15,7 @@ type Server struct {
 	// Addr is the server's host:port, e.g. "127.0.0.1:41234".
 	Addr string
 
+	mu        sync.Mutex // guards proc against Stop, Restart and Close
 	proc      *process
 	clients   clients
 	closeOnce sync.Once
@@ -61,7 +65,48 @@ func (s *Server) Client() *redis.Client {
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		s.clients.closeAll()
-		s.closeErr = s.proc.kill()
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.proc != nil {
+			s.closeErr = s.proc.kill()
+		}
 	})
 	return s.closeErr
+}
+
+// Stop kills the server, as a crash would, and waits until it is gone.
+// Its clients stay open and fail until Restart. Stopping a stopped server
+// does nothing.
+func (s *Server) Stop() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.proc == nil {
+		return nil
+	}
+	err := s.proc.kill()
+	s.proc = nil
+	return err
+}
+
+// Restart starts a fresh, empty redis-server on the stopped server's
+// address and returns once it answers PING; clients handed out before
+// reconnect to it. It fails if another process took the port meanwhile.
+func (s *Server) Restart() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.proc != nil {
+		return fmt.Errorf("redistest: redis-server on %s is running; Stop it first", s.Addr)
+	}
+	bin, err := lookRedisServer()
+	if err != nil {
+		return err
+	}
+	_, portStr, _ := net.SplitHostPort(s.Addr)
+	port, _ := strconv.Atoi(portStr)
+	p, _, err := launchOn(bin, false, []int{port})
+	if err != nil {
+		return err
+	}
+	s.proc = p
+	return nil
 }

@@ -1,6 +1,7 @@
 package redistest_test
 
 import (
+	"context"
 	"errors"
 	"net"
 	"os"
@@ -97,5 +98,32 @@ func TestStartServerErrorIncludesLog(t *testing.T) {
 	}
 	if want := "fake redis-server refuses to start"; !strings.Contains(err.Error(), want) {
 		t.Errorf("StartServer error: got %q, want it to contain %q", err, want)
+	}
+}
+
+func TestServerStopRestart(t *testing.T) {
+	s := redistest.NewServer(t)
+	c := s.Client()
+	ctx := context.Background()
+	if err := c.Set(ctx, "k", "v", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Ping(ctx).Err(); err == nil {
+		t.Fatal("PING answered while the server was stopped")
+	}
+	if err := s.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Restart(); err == nil {
+		t.Error("Restart of a running server did not fail")
+	}
+	if err := c.Ping(ctx).Err(); err != nil {
+		t.Fatalf("PING after restart on the same address: %v", err)
+	}
+	if n, err := c.Exists(ctx, "k").Result(); err != nil || n != 0 {
+		t.Errorf("EXISTS k after restart = %d, %v; want 0, a fresh server", n, err)
 	}
 }

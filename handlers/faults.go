@@ -1,0 +1,201 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync/atomic"
+	"time"
+
+	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/risk"
+)
+
+// FormFailMode is what the callback form and API answer when the store
+// fails or is slower than the decision budget.
+type FormFailMode string
+
+// The form's fail modes.
+const (
+	// FailDeflect offers the visitor the other channels, as a deflected
+	// request sees them. The default.
+	FailDeflect FormFailMode = "deflect"
+	// FailBlock answers as a blocked request is answered: exactly what an
+	// accepted one sees, and no call.
+	FailBlock FormFailMode = "block"
+	// FailAllow queues the call unchecked, when the queue can record it;
+	// when it cannot, the visitor is offered the other channels, since a
+	// callback that is not stored is never dialled.
+	FailAllow FormFailMode = "allow"
+)
+
+// IVRFailMode is what the IVR surfaces do when the store fails or is
+// slower than the decision budget.
+type IVRFailMode string
+
+// The IVR's fail modes.
+const (
+	// FailChallenge challenges every caller with a stateless code
+	// (contactflows.FallbackChallenges). The default.
+	FailChallenge IVRFailMode = "challenge"
+	// FailPass lets every caller through.
+	FailPass IVRFailMode = "pass"
+)
+
+// DefaultDecisionBudget is the decision budget when Faults.Budget is zero.
+const DefaultDecisionBudget = 150 * time.Millisecond
+
+// degradedFor is how long after its last fallback /readyz reports the
+// service degraded.
+const degradedFor = 10 * time.Second
+
+// Surfaces named in fallback metrics and log lines.
+const (
+	surfaceForm = "form"
+	surfaceAPI  = "api"
+	surfaceIVR  = "ivr"
+)
+
+// Faults is how the public surfaces behave when the store fails.
+type Faults struct {
+	// Budget bounds the store work of one decision, screening or
+	// verification; past it, the fail mode answers. Zero means
+	// DefaultDecisionBudget.
+	Budget time.Duration
+	// Form is the callback form's and API's fail mode; empty means
+	// FailDeflect.
+	Form FormFailMode
+	// IVR is the IVR surfaces' fail mode; empty means FailChallenge.
+	IVR IVRFailMode
+	// Fallback issues and verifies the stateless codes of FailChallenge;
+	// nil means one keyed with a random secret, good for this process only.
+	Fallback *contactflows.FallbackChallenges
+	// ObserveFallback, when set, is told of every answer a fail mode gave:
+	// the surface (form, api, ivr) and the mode.
+	ObserveFallback func(surface, mode string)
+}
+
+// withDefaults returns f with its zero fields defaulted; a fallback
+// challenger is made only when none is given.
+func (f Faults) withDefaults() Faults {
+	if f.Budget <= 0 {
+		f.Budget = DefaultDecisionBudget
+	}
+	if f.Form == "" {
+		f.Form = FailDeflect
+	}
+	if f.IVR == "" {
+		f.IVR = FailChallenge
+	}
+	if f.Fallback == nil {
+		secret, err := contactflows.RandomFallbackSecret()
+		if err == nil {
+			f.Fallback, _ = contactflows.NewFallbackChallenges(contactflows.FallbackOptions{Secret: secret})
+		}
+	}
+	if f.ObserveFallback == nil {
+		f.ObserveFallback = func(string, string) {}
+	}
+	return f
+}
+
+// faultState is what the server remembers of its fallbacks.
+type faultState struct {
+	// last is when a fail mode last answered, in Unix nanoseconds; 0 for
+	// never.
+	last atomic.Int64
+}
+
+// budget returns ctx bounded by the decision budget.
+func (s *server) budget(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, s.Faults.Budget)
+}
+
+// fellBack records that the fail mode mode answered on surface because of
+// err: a log line, the metric and the time, which /readyz reports.
+func (s *server) fellBack(ctx context.Context, surface, mode string, err error) {
+	s.faults.last.Store(time.Now().UnixNano())
+	s.Faults.ObserveFallback(surface, mode)
+	s.log.LogAttrs(ctx, slog.LevelWarn, "store unavailable; fail mode answered",
+		slog.String("surface", surface), slog.String("mode", mode), slog.Any("err", err))
+}
+
+// recentFallback reports whether a fail mode answered within degradedFor,
+// and when it last did.
+func (s *server) recentFallback() (time.Time, bool) {
+	n := s.faults.last.Load()
+	if n == 0 {
+		return time.Time{}, false
+	}
+	at := time.Unix(0, n)
+	return at, time.Since(at) < degradedFor
+}
+
+// storeCause explains a store failure in a decision's reason detail.
+func (s *server) storeCause(err error) string {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Sprintf("the store did not answer within the %s decision budget", s.Faults.Budget)
+	}
+	return "the store failed: " + err.Error()
+}
+
+// decideFallback answers a callback request with the form's fail mode
+// after the store failed with cause. engine is the engine's action when
+// it decided before the recording failed, else empty: FailAllow never
+// lets through what the engine blocked or deflected. mayRecord is false
+// when an allowed call may already have been queued, so FailAllow must not
+// queue another.
+func (s *server) decideFallback(ctx context.Context, surface string, req risk.Request, in callbackInput, cause error, engine risk.Action, mayRecord bool) (risk.Decision, error) {
+	mode := s.Faults.Form
+	action := risk.Deflect
+	switch {
+	case mode == FailBlock:
+		action = risk.Block
+	case mode == FailAllow && (engine == risk.Block || engine == risk.Deflect):
+		action = engine
+	case mode == FailAllow:
+		action = risk.Allow
+	}
+	d, err := s.Engine.Fallback(req, action, s.storeCause(cause))
+	var ne *risk.NumberError
+	switch {
+	case errors.As(err, &ne):
+		return risk.Decision{}, &validationError{errs: []*appError{{Code: codeInvalidPhone, Field: "phone", Message: ne.Problem, Err: err}}}
+	case err != nil:
+		return risk.Decision{}, &appError{Code: codeInternal, Err: fmt.Errorf("fallback decision: %w", err)}
+	}
+	s.fellBack(ctx, surface, string(mode), cause)
+	if d.Action == risk.Allow {
+		d = s.queueFallback(ctx, d, in, mayRecord)
+	}
+	s.logDecision(ctx, d)
+	return d, nil
+}
+
+// queueFallback queues the call of d, allowed by FailAllow, with a budget
+// of its own. When it cannot be stored, or must not be (mayRecord false),
+// d becomes a deflection: a callback that is not stored is never dialled,
+// so the visitor is offered the other channels rather than told a call is
+// coming.
+func (s *server) queueFallback(ctx context.Context, d risk.Decision, in callbackInput, mayRecord bool) risk.Decision {
+	why := "an earlier attempt to store it may or may not have succeeded"
+	if mayRecord {
+		rctx, cancel := s.budget(context.WithoutCancel(ctx))
+		defer cancel()
+		err := s.Calls.Record(rctx, d, allowedCall(d, in))
+		if err == nil {
+			return d
+		}
+		why = "it could not be stored: " + err.Error()
+	}
+	d.Action = risk.Deflect
+	d.Reasons = slices.Clone(d.Reasons)
+	for i, r := range d.Reasons {
+		if r.Code == risk.CodeStoreUnavailable {
+			d.Reasons[i].Detail += "; fail mode allow, but the callback will not be dialled: " + why + "; the visitor was offered the other channels"
+		}
+	}
+	return d
+}
