@@ -87,10 +87,10 @@ func TestReshardUnderLoad(t *testing.T) {
 	cl := redistest.ClusterOf(t, 3)
 	rdb := cl.Client()
 	st := newStackOn(t, rdb, func(s *risk.Settings) {
-		// Velocity limits would refuse a stream from one address; the
-		// deny-listed number still is.
+		// Velocity limits would refuse a stream of neighbouring numbers
+		// from one address; the deny-listed number still is refused.
 		wide := risk.Limit{Window: risk.Duration(time.Hour), Warning: 100000, Critical: 200000}
-		s.Velocity = risk.Velocity{NumbersPerIP: wide, IPsPerNumber: wide}
+		s.Velocity = risk.Velocity{NumbersPerIP: wide, IPsPerNumber: wide, NearbyNumbers: wide}
 	}, &contactflows.Simulator{History: 2 * reshardMaxCallbacks})
 	ctx, cancel := context.WithTimeout(t.Context(), reshardLimit)
 	defer cancel()
