@@ -44,6 +44,8 @@ type config struct {
 	parallel  int
 	costs     map[string]int64
 	serverLog string
+	// soak, when its duration is set, runs the soak instead of scenarios.
+	soak soakOptions
 	// why receives the reasons of every legit request refused.
 	why io.Writer
 }
@@ -64,6 +66,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.parallel, "parallel", 2, "runs at once, each with its own server")
 	table := fs.String("costs", "", "cost per call by destination country in minor units, e.g. LV=150,SO=200; saved into the settings' spend costs")
 	fs.StringVar(&c.serverLog, "server-log", "", "file for the servers' logs (default: discarded)")
+	soakFlags(fs, &c.soak)
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -99,6 +102,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return nil
 	} else if err != nil {
 		return err
+	}
+	if c.soak.duration != 0 {
+		return runSoak(ctx, c, stdout, stderr)
 	}
 	dir, err := os.MkdirTemp("", "tollgate-sim-")
 	if err != nil {

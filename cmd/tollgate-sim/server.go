@@ -29,6 +29,8 @@ type serverOptions struct {
 	redisURL string
 	// log receives the server's output.
 	log io.Writer
+	// env holds more NAME=value settings; they override the defaults.
+	env []string
 }
 
 // tollgate is a running Tollgate the simulator started, with the
@@ -102,6 +104,7 @@ func startTollgate(ctx context.Context, o serverOptions) (*tollgate, error) {
 	if o.redisURL != "" {
 		env = append(env, "TOLLGATE_REDIS_URL="+o.redisURL)
 	}
+	env = append(env, o.env...)
 	t.cmd = exec.Command(o.binary)
 	t.cmd.Env, t.cmd.Stdout, t.cmd.Stderr = env, o.log, o.log
 	if err := t.cmd.Start(); err != nil {
@@ -125,6 +128,7 @@ func (t *tollgate) waitReady(ctx context.Context) error {
 	for time.Now().Before(deadline) {
 		select {
 		case err := <-t.done:
+			t.done <- err // for stop, which waits for the exit too
 			return fmt.Errorf("tollgate exited at start: %v", err)
 		case <-ctx.Done():
 			return ctx.Err()

@@ -35,12 +35,9 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	var err error
-	switch {
-	case len(os.Args) > 1 && os.Args[1] == "admin":
-		err = runAdmin(ctx, os.Args[2:], os.Environ(), os.Stdin, os.Stdout)
-	case len(os.Args) > 1 && os.Args[1] == "lists":
-		err = runLists(ctx, os.Args[2:], os.Environ(), os.Stdout)
-	default:
+	if len(os.Args) > 1 && subcommands[os.Args[1]] != nil {
+		err = subcommands[os.Args[1]](ctx, os.Args[2:], os.Environ(), os.Stdin, os.Stdout)
+	} else {
 		err = run(ctx, os.Args[1:], os.Environ(), os.Stdout)
 	}
 	if err != nil {
@@ -49,12 +46,24 @@ func main() {
 	}
 }
 
+// subcommands are the commands "tollgate NAME ..." runs instead of the
+// service, by NAME.
+var subcommands = map[string]func(ctx context.Context, args, environ []string, stdin io.Reader, stdout io.Writer) error{
+	"admin": runAdmin,
+	"lists": func(ctx context.Context, args, environ []string, _ io.Reader, stdout io.Writer) error {
+		return runLists(ctx, args, environ, stdout)
+	},
+	"healthcheck": func(ctx context.Context, args, environ []string, _ io.Reader, stdout io.Writer) error {
+		return runHealthcheck(ctx, args, environ, stdout)
+	},
+}
+
 // run starts Tollgate and serves until ctx ends.
 func run(ctx context.Context, args, environ []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("tollgate", flag.ContinueOnError)
 	fs.SetOutput(stdout)
 	fs.Usage = func() {
-		fmt.Fprintf(stdout, "Usage: tollgate\n       tollgate admin create-user|unlock ...\n       tollgate lists import|export ...\n\nTollgate is configured by environment variables:\n\n%s", ConfigHelp())
+		fmt.Fprintf(stdout, "Usage: tollgate\n       tollgate admin create-user|unlock ...\n       tollgate lists import|export ...\n       tollgate healthcheck [-ready] [-url URL]\n\nTollgate is configured by environment variables:\n\n%s", ConfigHelp())
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
