@@ -9,8 +9,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
-	"runtime"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -113,16 +111,10 @@ func runSoak(ctx context.Context, c config, stdout, stderr io.Writer) error {
 		log = f
 	}
 	// The simulated dialer holds a worker 2 s a call: enough workers that
-	// allowed calls do not queue at this rate. Each worker holds a Redis
-	// connection while it waits for a call (XREADGROUP BLOCK), so the pool
-	// gets as many more than go-redis's default of 10 per CPU.
+	// allowed calls do not queue at this rate. Tollgate widens its Redis
+	// pool by one connection per worker itself.
 	workers := min(max(32, int(c.rate*3)), 256)
-	sep := "?"
-	if strings.Contains(redisURL, "?") {
-		sep = "&"
-	}
-	serverRedis := fmt.Sprintf("%s%spool_size=%d", redisURL, sep, workers+10*runtime.NumCPU())
-	t, err := startTollgate(ctx, serverOptions{binary: c.server, geoDir: dir, redisURL: serverRedis, log: log, env: []string{
+	t, err := startTollgate(ctx, serverOptions{binary: c.server, geoDir: dir, redisURL: redisURL, log: log, env: []string{
 		fmt.Sprintf("TOLLGATE_METRICS_ADDR=127.0.0.1:%d", metricsPort),
 		fmt.Sprintf("TOLLGATE_DIAL_WORKERS=%d", workers),
 	}})
