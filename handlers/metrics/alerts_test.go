@@ -86,7 +86,7 @@ func TestAlertRulesUseRegisteredMetrics(t *testing.T) {
 			t.Errorf("the rules use %s, which is not registered; registered: %v", name, names)
 		}
 	}
-	for _, alert := range []string{"TollgateDown", "TollgateRedisErrors", "TollgateDecisionLatencyHigh", "TollgateBlockRatioSpike",
+	for _, alert := range []string{"TollgateDown", "TollgateRedisErrors", "TollgateFailModeAnswering", "TollgateDecisionLatencyHigh", "TollgateBlockRatioSpike",
 		"TollgateDeadLettersGrowing", "TollgateQueueStalled", "TollgateBudgetNearlyExhausted", "TollgateChallengeFailuresHigh"} {
 		if !strings.Contains(string(AlertRules), "alert: "+alert+"\n") {
 			t.Errorf("the rules have no alert %s", alert)
