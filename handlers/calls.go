@@ -64,9 +64,12 @@ func (s *server) handleCallEnd(c echo.Context) error {
 }
 
 // endCall ends call id and answers with ok, or with the error a client of
-// either webhook should see.
+// either webhook should see. The store gets the decision budget: past it
+// the client is told to try again (503), as nothing was written.
 func (s *server) endCall(c echo.Context, id, outcome string, ok func() error) error {
-	_, err := s.Calls.End(c.Request().Context(), id, outcome)
+	ctx, cancel := s.budget(c.Request().Context())
+	defer cancel()
+	_, err := s.Calls.End(ctx, id, outcome)
 	switch {
 	case errors.Is(err, contactflows.ErrUnknownCall):
 		return &appError{Code: codeNotFound, Message: "No call has this id.", Err: err}

@@ -117,7 +117,9 @@ func (s *server) handleChallengeStats(c echo.Context) error {
 		}
 		day = d
 	}
-	stats, err := s.Challenges.Stats(c.Request().Context(), day)
+	ctx, cancel := s.budget(c.Request().Context())
+	defer cancel()
+	stats, err := s.Challenges.Stats(ctx, day)
 	if err != nil {
 		return &appError{Code: codeUnavailable, Err: err}
 	}

@@ -102,6 +102,21 @@ func TestIVRFallbackTwilio(t *testing.T) {
 			t.Errorf("new fallback code: %s, want connected", doc)
 		}
 	})
+	t.Run("store down: a callee answering a callback keys a stateless code", func(t *testing.T) {
+		e, m, observed := faultyIVR(t, FailChallenge)
+		m.Close()
+		outbound := contactflows.TwilioOutboundPath + "?callback_id=cb1"
+		action, code := gathered(t, twilioPost(t, e, outbound, url.Values{"CallSid": {"CA2"}, "CallStatus": {"in-progress"}}))
+		if !strings.Contains(action, "challenge=fallback-") {
+			t.Errorf("gather action %s, want a fallback challenge", action)
+		}
+		if doc := twilioPost(t, e, action, url.Values{"CallSid": {"CA2"}, "Digits": {code}}); !strings.Contains(doc, connected) {
+			t.Errorf("right fallback code: %s, want connected", doc)
+		}
+		if len(*observed) == 0 || (*observed)[0] != "ivr/challenge" {
+			t.Errorf("fallbacks observed = %v, want ivr/challenge", *observed)
+		}
+	})
 	t.Run("store down, pass mode: callers go through", func(t *testing.T) {
 		e, m, observed := faultyIVR(t, FailPass)
 		m.Close()

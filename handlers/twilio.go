@@ -63,9 +63,21 @@ func (s *server) handleTwilioOutbound(c echo.Context) error {
 	if sid == "" || len(sid) > maxContactIDLen {
 		return fieldError(codeBadRequest, "CallSid", "CallSid is missing or too long.")
 	}
-	ch, err := s.Challenges.Issue(c.Request().Context(), twilioCallbackFlow, sid)
-	if err != nil {
+	ctx, cancel := s.budget(c.Request().Context())
+	defer cancel()
+	ch, err := s.Challenges.Issue(ctx, twilioCallbackFlow, sid)
+	switch {
+	case errors.Is(err, contactflows.ErrTooManyChallenges):
 		return &appError{Code: codeUnavailable, Err: fmt.Errorf("issuing a callback's challenge: %w", err)}
+	case err != nil:
+		// The store failed: the IVR fail mode decides, as for a caller.
+		s.fellBack(ctx, surfaceIVR, string(s.Faults.IVR), fmt.Errorf("issuing a callback's challenge: %w", err))
+		if s.Faults.IVR == FailPass {
+			return twiml(c, contactflows.Say{Text: twilioGreeting}, s.TwilioContinue.Next())
+		}
+		if ch, err = s.Faults.Fallback.Issue(twilioCallbackFlow, sid); err != nil {
+			return &appError{Code: codeInternal, Err: fmt.Errorf("issuing a callback's fallback challenge: %w", err)}
+		}
 	}
 	return twiml(c, s.gather(twilioCallbackFlow, ch.ID, ch.Code, twilioGreeting))
 }
