@@ -18,7 +18,8 @@ const healthcheckUsage = `Usage:
   tollgate healthcheck [-ready] [-url URL] [-timeout 3s]
 
 Asks a running Tollgate on this machine whether it serves: GET /healthz
-(the process answers), or GET /readyz with -ready (and its Redis answers).
+(the process answers), or GET /readyz?strict=true with -ready (and its Redis
+answers: a degraded instance, answering by its fail modes, fails it).
 Exits 0 when the answer is 200, 1 otherwise. The address comes from
 TOLLGATE_ADDR (default :8080; a wildcard host means 127.0.0.1); -url names
 the whole URL instead. Made for container health checks, where the image has
@@ -34,7 +35,7 @@ func runHealthcheck(ctx context.Context, args, environ []string, stdout io.Write
 	fs := flag.NewFlagSet("tollgate healthcheck", flag.ContinueOnError)
 	fs.SetOutput(stdout)
 	fs.Usage = func() { fmt.Fprint(stdout, healthcheckUsage) }
-	ready := fs.Bool("ready", false, "ask /readyz (Redis answers too) instead of /healthz")
+	ready := fs.Bool("ready", false, "ask /readyz?strict=true (Redis answers too; degraded fails) instead of /healthz")
 	target := fs.String("url", "", "the URL to GET, e.g. http://127.0.0.1:8080/readyz; default from TOLLGATE_ADDR")
 	timeout := fs.Duration("timeout", 3*time.Second, "longest wait for the answer")
 	if err := fs.Parse(args); err != nil {
@@ -57,7 +58,7 @@ func runHealthcheck(ctx context.Context, args, environ []string, stdout io.Write
 		}
 		path := "/healthz"
 		if *ready {
-			path = "/readyz"
+			path = "/readyz?strict=true"
 		}
 		if u, err = healthURL(addr, path); err != nil {
 			return err
@@ -112,9 +113,10 @@ func configuredAddr(environ []string) (string, error) {
 	return "", errors.New("TOLLGATE_ADDR is missing from the configuration table")
 }
 
-// healthURL is the URL of path on the server listening on addr, reached
+// healthURL is the URL of pathQuery (a path, and maybe ?query) on the
+// server listening on addr, reached
 // over loopback when addr listens on every interface.
-func healthURL(addr, path string) (string, error) {
+func healthURL(addr, pathQuery string) (string, error) {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return "", err
@@ -128,5 +130,6 @@ func healthURL(addr, path string) (string, error) {
 	case "::", "[::]":
 		host = "::1"
 	}
-	return (&url.URL{Scheme: "http", Host: net.JoinHostPort(host, port), Path: path}).String(), nil
+	path, query, _ := strings.Cut(pathQuery, "?")
+	return (&url.URL{Scheme: "http", Host: net.JoinHostPort(host, port), Path: path, RawQuery: query}).String(), nil
 }

@@ -22,7 +22,7 @@ func TestHealthcheckRealServer(t *testing.T) {
 		}
 		want := "GET " + base + "/healthz: 200"
 		if len(args) > 0 {
-			want = "GET " + base + "/readyz: 200"
+			want = "GET " + base + "/readyz?strict=true: 200"
 		}
 		if got := out.String(); !strings.HasPrefix(got, want) {
 			t.Errorf("healthcheck %v printed %q, want it to start with %q", args, got, want)
@@ -52,6 +52,14 @@ func TestHealthcheckFailures(t *testing.T) {
 	defer close(release)
 	redirect := httptest.NewServer(http.RedirectHandler(unavailable.URL, http.StatusFound))
 	defer redirect.Close()
+	// A degraded instance answers /readyz 200 and only the strict form 503.
+	degraded := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("strict") == "true" {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+		w.Write([]byte(`{"status":"degraded"}`))
+	}))
+	defer degraded.Close()
 	closed := httptest.NewServer(http.NotFoundHandler())
 	closedURL := closed.URL
 	closed.Close()
@@ -62,6 +70,7 @@ func TestHealthcheckFailures(t *testing.T) {
 		want    string
 	}{
 		"503":              {[]string{"-url", unavailable.URL + "/readyz"}, nil, "status 503: {\"status\":\"unavailable\""},
+		"degraded":         {[]string{"-ready"}, []string{"TOLLGATE_ADDR=" + strings.TrimPrefix(degraded.URL, "http://")}, "status 503: {\"status\":\"degraded\""},
 		"nobody listens":   {[]string{"-url", closedURL + "/healthz"}, nil, "connection refused"},
 		"too slow":         {[]string{"-url", slow.URL, "-timeout", "200ms"}, nil, "deadline exceeded"},
 		"redirect":         {[]string{"-url", redirect.URL}, nil, "status 302"},
