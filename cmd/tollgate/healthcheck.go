@@ -114,8 +114,8 @@ func configuredAddr(environ []string) (string, error) {
 }
 
 // healthURL is the URL of pathQuery (a path, and maybe ?query) on the
-// server listening on addr, reached
-// over loopback when addr listens on every interface.
+// server listening on addr, reached over loopback when addr listens on
+// every interface.
 func healthURL(addr, pathQuery string) (string, error) {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
