@@ -75,6 +75,11 @@ func (e *Engine) settle(ctx context.Context, now time.Time, cs ...*counter) {
 	if len(fixes) == 0 {
 		return
 	}
+	// The decision's budget may be all but spent: the repair gets a short
+	// deadline of its own, or a bucket left without a TTL would never
+	// expire once its time is past and nothing counts in it.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ttlRepairTimeout)
+	defer cancel()
 	err := e.exec(ctx, nil, func(p redis.Pipeliner) {
 		for _, f := range fixes {
 			p.PExpire(ctx, f.key, f.ttl)
@@ -82,6 +87,25 @@ func (e *Engine) settle(ctx context.Context, now time.Time, cs ...*counter) {
 	})
 	if err != nil {
 		e.log.Warn("TTL of a re-created counter bucket not set; the bucket's next increment sets it", "err", err)
+	}
+}
+
+// ttlRepairTimeout bounds settle's repair of a re-created bucket's TTL.
+const ttlRepairTimeout = time.Second
+
+// forgetSkipped makes the next increments of the buckets whose PEXPIRE was
+// skipped send it again, after a pipeline that failed: an INCR that ran may
+// have re-created such a bucket without a TTL, which settle never saw.
+func (e *Engine) forgetSkipped(cs ...*counter) {
+	for _, c := range cs {
+		if c == nil {
+			continue
+		}
+		for i, k := range c.keys {
+			if c.skipped[i] {
+				e.expiring.forget(k)
+			}
+		}
 	}
 }
 

@@ -126,6 +126,7 @@ func (e *Engine) Evaluate(ctx context.Context, req Request) (Decision, error) {
 		// A pipeline cut short by the deadline may still have run and
 		// taken the number's lock for d.ID: free it if it did.
 		e.releaseIfHeld(num.e164, d.ID)
+		e.forgetSkipped(pl.ip, pl.net, pl.number, pl.prefix, pl.country)
 		return Decision{}, fmt.Errorf("risk: evaluate: %w", err)
 	}
 

@@ -75,6 +75,19 @@ func TestBusyBucketsSkipPEXPIRE(t *testing.T) {
 	if got, want := countNames(p[len(p)-1], "pexpire"), first-3; got != want {
 		t.Errorf("PEXPIREs once the country is busy again: got %d, want %d", got, want)
 	}
+
+	// A decision whose pipeline fails may have re-created a skipped bucket
+	// unseen: the next one gives every bucket its TTL again.
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := e.Evaluate(cancelled, Request{Phone: "+12019551234", IP: netip.AddrFrom4([4]byte{10, 9, 0, 1})}); err == nil {
+		t.Fatal("Evaluate with a cancelled context: no error")
+	}
+	decide(6)
+	p = decisions(h)
+	if got := countNames(p[len(p)-1], "pexpire"); got != first {
+		t.Errorf("PEXPIREs after a failed decision: got %d, want %d", got, first)
+	}
 }
 
 // decisions are the pipelines that count: those with an INCR.
