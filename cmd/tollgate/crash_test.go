@@ -44,8 +44,9 @@ func (in *instance) wait(d time.Duration) (bool, error) {
 	}
 }
 
-// buildTollgate builds the binary into a temporary directory.
-func buildTollgate(t *testing.T) string {
+// buildTollgate builds the binary into a temporary directory, with env
+// (e.g. CGO_ENABLED=0) added to the build's environment.
+func buildTollgate(t *testing.T, env ...string) string {
 	t.Helper()
 	goTool, err := exec.LookPath("go")
 	if err != nil {
@@ -54,7 +55,9 @@ func buildTollgate(t *testing.T) string {
 	bin := filepath.Join(t.TempDir(), "tollgate")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	if out, err := exec.CommandContext(ctx, goTool, "build", "-o", bin, ".").CombinedOutput(); err != nil {
+	build := exec.CommandContext(ctx, goTool, "build", "-o", bin, ".")
+	build.Env = append(os.Environ(), env...)
+	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	return bin

@@ -137,12 +137,7 @@ func TestStaticBinary(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("the image is linux; debug/elf reads linux binaries")
 	}
-	bin := filepath.Join(t.TempDir(), "tollgate")
-	cmd := exec.Command("go", "build", "-o", bin, ".")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildTollgate(t, "CGO_ENABLED=0")
 	for _, p := range dynamicLinking(t, bin) {
 		t.Error(p)
 	}
