@@ -6,13 +6,9 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"os"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/nyaruka/phonenumbers"
 	"github.com/redis/go-redis/v9"
@@ -83,7 +79,7 @@ func runCallers(b *testing.B, rdb *redis.Client, callers int, call func(i int) e
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	b.ReportAllocs()
-	cpu0, redis0 := processCPU(), redisCPU(rdb)
+	cpu0, redis0 := redistest.ProcessCPU(), redistest.ServerCPU(rdb)
 	b.ResetTimer()
 	for range callers {
 		wg.Add(1)
@@ -104,36 +100,8 @@ func runCallers(b *testing.B, rdb *redis.Client, callers int, call func(i int) e
 	wg.Wait()
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
-	b.ReportMetric(float64((processCPU()-cpu0).Microseconds())/float64(b.N), "go-cpu-µs/op")
-	b.ReportMetric(float64((redisCPU(rdb)-redis0).Microseconds())/float64(b.N), "redis-cpu-µs/op")
-}
-
-// processCPU is the CPU time this process used so far, user and system.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// redisCPU is the CPU time redis-server used so far, user and system, as
-// INFO cpu reports it.
-func redisCPU(rdb *redis.Client) time.Duration {
-	info, err := rdb.Info(context.Background(), "cpu").Result()
-	if err != nil {
-		return 0
-	}
-	var total float64
-	for line := range strings.SplitSeq(info, "\r\n") {
-		for _, f := range []string{"used_cpu_user:", "used_cpu_sys:"} {
-			if v, ok := strings.CutPrefix(line, f); ok {
-				s, _ := strconv.ParseFloat(v, 64)
-				total += s
-			}
-		}
-	}
-	return time.Duration(total * float64(time.Second))
+	b.ReportMetric(float64((redistest.ProcessCPU()-cpu0).Microseconds())/float64(b.N), "go-cpu-µs/op")
+	b.ReportMetric(float64((redistest.ServerCPU(rdb)-redis0).Microseconds())/float64(b.N), "redis-cpu-µs/op")
 }
 
 // benchInputs returns valid numbers across a few countries and client

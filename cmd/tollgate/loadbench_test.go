@@ -13,7 +13,6 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -93,14 +92,14 @@ func BenchmarkHTTPLoad(b *testing.B) {
 			if t.name == "callbacks" && r == rounds-1 {
 				rdb.ConfigResetStat(ctx)
 			}
-			cpu0, redis0 := processCPU(), redisCPU(rdb)
+			cpu0, redis0 := redistest.ProcessCPU(), redistest.ServerCPU(rdb)
 			res, err := closedLoop(tctx, t.addr, conns, 10_000_000, t.req)
 			tcancel()
 			if err != nil {
 				b.Fatal(err)
 			}
 			n := float64(len(res.Lat))
-			res.CPU, res.RedisCPU = (processCPU()-cpu0)/time.Duration(n), (redisCPU(rdb)-redis0)/time.Duration(n)
+			res.CPU, res.RedisCPU = (redistest.ProcessCPU()-cpu0)/time.Duration(n), (redistest.ServerCPU(rdb)-redis0)/time.Duration(n)
 			results[t.name] = append(results[t.name], res)
 			benchSay("round %d %-12s %8.0f req/s  p50 %6.2f ms  p99 %6.2f ms  CPU/req: Go %4.0f µs, redis %4.0f µs  errors %d  statuses %v",
 				r+1, t.name, res.RPS(), ms(res.Quantile(0.5)), ms(res.Quantile(0.99)), us(res.CPU), us(res.RedisCPU), res.Errors, res.Statuses)
@@ -264,16 +263,6 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 
 func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
 
-// processCPU is the CPU time this process (server and load generator)
-// used so far, user and system.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // commandStats lists the commands redis-server ran since its last
 // CONFIG RESETSTAT, busiest first, as calls and microseconds per request.
 func commandStats(rdb *redis.Client, requests float64) string {
@@ -311,25 +300,6 @@ func commandStats(rdb *redis.Client, requests float64) string {
 		out += fmt.Sprintf("; %s %.2f, %.1f µs", st.name, st.calls/requests, st.usecs/requests)
 	}
 	return out
-}
-
-// redisCPU is the CPU time redis-server used so far, user and system, as
-// INFO cpu reports it.
-func redisCPU(rdb *redis.Client) time.Duration {
-	info, err := rdb.Info(context.Background(), "cpu").Result()
-	if err != nil {
-		return 0
-	}
-	var total float64
-	for line := range strings.SplitSeq(info, "\r\n") {
-		for _, f := range []string{"used_cpu_user:", "used_cpu_sys:"} {
-			if v, ok := strings.CutPrefix(line, f); ok {
-				s, _ := strconv.ParseFloat(v, 64)
-				total += s
-			}
-		}
-	}
-	return time.Duration(total * float64(time.Second))
 }
 
 func loadAvg() string {
