@@ -96,6 +96,44 @@ type job struct {
 	baseline bool
 }
 
+// prepare makes what every run needs: a temporary directory named from
+// prefix holding the GeoIP databases, the Tollgate binary (built there
+// unless -server named one; c.server is set to it) and the writer of the
+// server's log (-server-log, or nowhere). cleanup removes and closes them.
+func prepare(ctx context.Context, c *config, prefix string) (dir string, log io.Writer, cleanup func(), err error) {
+	if dir, err = os.MkdirTemp("", prefix); err != nil {
+		return "", nil, nil, err
+	}
+	closers := []func(){func() { os.RemoveAll(dir) }}
+	cleanup = func() {
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
+		}
+	}
+	fail := func(err error) (string, io.Writer, func(), error) {
+		cleanup()
+		return "", nil, nil, err
+	}
+	if _, err := writeGeoIP(dir); err != nil {
+		return fail(err)
+	}
+	if c.server == "" {
+		if c.server, err = buildTollgate(ctx, dir); err != nil {
+			return fail(err)
+		}
+	}
+	log = io.Discard
+	if c.serverLog != "" {
+		f, err := os.Create(c.serverLog)
+		if err != nil {
+			return fail(err)
+		}
+		closers = append(closers, func() { f.Close() })
+		log = &syncWriter{w: f}
+	}
+	return dir, log, cleanup, nil
+}
+
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	c, err := parseFlags(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
@@ -106,28 +144,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if c.soak.duration != 0 {
 		return runSoak(ctx, c, stdout, stderr)
 	}
-	dir, err := os.MkdirTemp("", "tollgate-sim-")
+	dir, log, cleanup, err := prepare(ctx, &c, "tollgate-sim-")
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	if _, err := writeGeoIP(dir); err != nil {
-		return err
-	}
-	if c.server == "" {
-		if c.server, err = buildTollgate(ctx, dir); err != nil {
-			return err
-		}
-	}
-	log := io.Discard
-	if c.serverLog != "" {
-		f, err := os.Create(c.serverLog)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		log = &syncWriter{w: f}
-	}
+	defer cleanup()
 	var jobs []job
 	for _, s := range c.scenarios {
 		if !c.baseline || c.compare {

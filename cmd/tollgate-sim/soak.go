@@ -8,7 +8,6 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -69,19 +68,11 @@ func runSoak(ctx context.Context, c config, stdout, stderr io.Writer) error {
 	if err := c.soak.validate(); err != nil {
 		return err
 	}
-	dir, err := os.MkdirTemp("", "tollgate-soak-")
+	dir, log, cleanup, err := prepare(ctx, &c, "tollgate-soak-")
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	if _, err := writeGeoIP(dir); err != nil {
-		return err
-	}
-	if c.server == "" {
-		if c.server, err = buildTollgate(ctx, dir); err != nil {
-			return err
-		}
-	}
+	defer cleanup()
 	redisURL := c.redisURL
 	if redisURL == "" {
 		srv, err := redistest.StartServer()
@@ -100,15 +91,6 @@ func runSoak(ctx context.Context, c config, stdout, stderr io.Writer) error {
 	metricsPort, err := freePort()
 	if err != nil {
 		return err
-	}
-	log := io.Discard
-	if c.serverLog != "" {
-		f, err := os.Create(c.serverLog)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		log = f
 	}
 	// The simulated dialer holds a worker 2 s a call: enough workers that
 	// allowed calls do not queue at this rate. Tollgate widens its Redis
