@@ -25,9 +25,10 @@ const (
 	// FailBlock answers as a blocked request is answered: exactly what an
 	// accepted one sees, and no call.
 	FailBlock FormFailMode = "block"
-	// FailAllow queues the call unchecked, when the queue can record it;
-	// when it cannot, the visitor is offered the other channels, since a
-	// callback that is not stored is never dialled.
+	// FailAllow scores the request on what needs no Redis
+	// (risk.Engine.Fallback) and queues the call when that allows it and
+	// the queue can record it; when it cannot, the visitor is offered the
+	// other channels, since a callback that is not stored is never dialled.
 	FailAllow FormFailMode = "allow"
 )
 

@@ -60,6 +60,9 @@ type Engine struct {
 	active   atomic.Pointer[compiled]
 	lastRaw  atomic.Pointer[[]byte]
 	releases sync.WaitGroup
+	// fallbackHolds are the numbers Fallback allowed within the duplicate
+	// TTL.
+	fallbackHolds fallbackHolds
 	// budgetAlerted is the UTC day the budget alert was last logged.
 	budgetAlerted atomic.Int64
 	// initial are the settings of Options; stored settings that predate

@@ -2,6 +2,7 @@ package risk
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 )
@@ -14,19 +15,29 @@ import (
 const CodeStoreUnavailable = "store_unavailable"
 
 // Fallback is the decision for req when Evaluate could not be made: action
-// is the surface's fail mode and the reasons are CodeStoreUnavailable,
-// with cause as its detail. It needs no Redis. The number is still parsed
-// and an invalid one still returns a *NumberError, so the visitor can
-// correct it. The reasons the handler found (req.Extra) are kept. With
-// action Allow, the checks that need no Redis still apply: a hard reason
-// among req.Extra (a form honeypot) or a number in a country the policy
-// blocks is blocked. Lists, velocity,
-// duplicate callbacks and caps, which live in Redis, are not checked, and
-// no outstanding-callback lock is taken.
+// is the surface's fail mode and the reasons start with
+// CodeStoreUnavailable, with cause as its detail. It needs no Redis. The
+// number is still parsed and an invalid one still returns a *NumberError,
+// so the visitor can correct it. The reasons the handler found (req.Extra)
+// are kept.
+//
+// With action Allow, everything known without Redis is scored as Evaluate
+// scores it, with the same weights and thresholds: the country policy, a
+// high-risk destination, the number's type, a geo mismatch, the address's
+// anonymizer and hosting flags, authentication and req.Extra (a form
+// honeypot blocks). The request is allowed only below the deflect
+// threshold; else it is deflected or blocked as the score says. Lists
+// (an allow-listed address is scored like any other), velocity, spend and
+// caps live in Redis and are not checked, and no Redis lock is taken;
+// instead this process allows one fallback callback per number per
+// duplicate TTL (a second is blocked with CodeDuplicate), and at most
+// MaxFallbackHolds numbers in that time (past it, requests are
+// deflected).
 func (e *Engine) Fallback(req Request, action Action, cause string) (Decision, error) {
 	s := e.active.Load()
 	ip := req.IP.Unmap()
-	d := Decision{ID: newID(), IP: ip, Flow: req.Flow, At: e.now(), Action: action}
+	now := e.now()
+	d := Decision{ID: newID(), IP: ip, Flow: req.Flow, At: now, Action: action}
 	region := req.Region
 	if region == "" {
 		region = e.region
@@ -38,17 +49,28 @@ func (e *Engine) Fallback(req Request, action Action, cause string) (Decision, e
 	d.Number, d.NumberCountry, d.NumberType = num.e164, num.country, typeNames[num.kind]
 	info := e.geo.Lookup(ip)
 	d.IPCountry, d.ASN = info.Country, info.ASN
-	d.Reasons = append([]Reason{{Code: CodeStoreUnavailable, Detail: cause}}, req.Extra...)
-	for _, r := range req.Extra {
-		if action == Allow && IsHard(r.Code) {
-			d.Action = Block
-		}
+	d.Reasons = []Reason{{Code: CodeStoreUnavailable, Detail: cause}}
+	if action != Allow {
+		d.Reasons = append(d.Reasons, req.Extra...)
+		return d, nil
 	}
-	if d.Action == Allow {
-		if mode, rule := s.CountryMode(req.Flow, num.country); mode == ModeBlock {
-			d.Action = Block
-			d.Reasons = append(d.Reasons, Reason{Code: CodeCountryBlocked, Hard: true, Detail: "calls to " + num.country + " blocked by " + rule})
-		}
+	sc := scorer{s: s, d: &d, now: now}
+	sc.reasons(e.geoGaps)
+	sc.destination(req.Flow, num, info)
+	sc.anonymity(info)
+	sc.auth(req)
+	sc.reasons(req.Extra)
+	if d.Action = sc.action(); d.Action != Allow {
+		return d, nil
+	}
+	switch e.fallbackHolds.take(num.e164, now, e.dupTTL) {
+	case holdTaken:
+	case holdDuplicate:
+		sc.add(CodeDuplicate, "this instance allowed a fail-mode callback to this number within "+e.dupTTL.String())
+		d.Action = sc.action()
+	case holdFull:
+		d.Action = Deflect
+		d.Reasons[0].Detail += fmt.Sprintf("; fail mode allow, but this instance already allowed %d fail-mode callbacks within %s", MaxFallbackHolds, e.dupTTL)
 	}
 	return d, nil
 }
