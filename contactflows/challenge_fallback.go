@@ -239,8 +239,12 @@ func parseFallbackID(id string) (flow, contact string, payload []byte, ok bool) 
 	if !IsFallbackID(id) || len(id) > maxFallbackIDLen {
 		return "", "", nil, false
 	}
-	payload, err := base64.RawURLEncoding.DecodeString(id[len(fallbackPrefix):])
-	if err != nil || len(payload) < 1 {
+	// Only the canonical encoding Issue writes is accepted: a lax decoder
+	// maps several ids (other trailing bits, CR or LF inside) to one
+	// payload, each with attempts and a spent code of its own.
+	enc := id[len(fallbackPrefix):]
+	payload, err := base64.RawURLEncoding.Strict().DecodeString(enc)
+	if err != nil || len(payload) < 1 || base64.RawURLEncoding.EncodeToString(payload) != enc {
 		return "", "", nil, false
 	}
 	n := int(payload[0])

@@ -115,3 +115,29 @@ func TestFallbackChallengeTrackingBound(t *testing.T) {
 		t.Errorf("after the first expired: %s, want %s", got, want)
 	}
 }
+
+// TestFallbackChallengeIDAliases checks that only the id Issue wrote
+// verifies: an alias of its payload (other unused trailing bits, a line
+// break inside) would get attempts and a spent flag of its own.
+func TestFallbackChallengeIDAliases(t *testing.T) {
+	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	f := newTestFallback(t, &now, testFallbackSecret)
+	ch, _ := f.Issue("ivr", "contact-3") // 13 bytes: the last character carries 4 unused bits
+	if len(ch.ID[len(fallbackPrefix):])%4 == 0 {
+		t.Fatalf("id %q has no unused trailing bits; pick another contact", ch.ID)
+	}
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	last := strings.IndexByte(alphabet, ch.ID[len(ch.ID)-1])
+	aliases := []string{ch.ID[:len(fallbackPrefix)+4] + "\n" + ch.ID[len(fallbackPrefix)+4:], ch.ID + "\r"}
+	for i := 1; i < 4; i++ { // same high bits, other low bits
+		aliases = append(aliases, ch.ID[:len(ch.ID)-1]+string(alphabet[last^i]))
+	}
+	for _, id := range aliases {
+		if got, want := f.Verify(id, ch.Code).Result, VerifyUnknown; got != want {
+			t.Errorf("alias %q: result = %s, want %s", id, got, want)
+		}
+	}
+	if got, want := f.Verify(ch.ID, ch.Code).Result, VerifyPass; got != want {
+		t.Errorf("the id issued: result = %s, want %s", got, want)
+	}
+}
