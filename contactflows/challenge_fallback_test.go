@@ -1,6 +1,7 @@
 package contactflows
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -139,5 +140,64 @@ func TestFallbackChallengeIDAliases(t *testing.T) {
 	}
 	if got, want := f.Verify(ch.ID, ch.Code).Result, VerifyPass; got != want {
 		t.Errorf("the id issued: result = %s, want %s", got, want)
+	}
+}
+
+// TestFallbackChallengeRecordsExpire checks that a record is forgotten
+// when its codes expire, not only when the tracking is full, so a
+// contact challenged again later passes with its new code.
+func TestFallbackChallengeRecordsExpire(t *testing.T) {
+	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	f := newTestFallback(t, &now, testFallbackSecret)
+	ch, _ := f.Issue("ivr", "contact-4")
+	if got, want := f.Verify(ch.ID, ch.Code).Result, VerifyPass; got != want {
+		t.Fatalf("first code: result = %s, want %s", got, want)
+	}
+	// Challenged again in the next window: a new code, which passes once.
+	now = now.Add(time.Minute)
+	again, _ := f.Issue("ivr", "contact-4")
+	if again.Code == ch.Code {
+		t.Fatalf("the next window's code %s is the first one; pick another contact", again.Code)
+	}
+	if got, want := f.Verify(again.ID, again.Code).Result, VerifyPass; got != want {
+		t.Errorf("new code in the next window: result = %s, want %s", got, want)
+	}
+	if got, want := f.Verify(again.ID, again.Code).Result, VerifySpent; got != want {
+		t.Errorf("new code replayed: result = %s, want %s", got, want)
+	}
+	if got, want := f.Verify(ch.ID, ch.Code).Result, VerifySpent; got != want {
+		t.Errorf("first code replayed: result = %s, want %s", got, want)
+	}
+	// Two windows after the record was made, a lookup forgets it.
+	now = now.Add(time.Minute)
+	other, _ := f.Issue("ivr", "contact-5")
+	f.Verify(other.ID, other.Code)
+	f.mu.Lock()
+	_, kept := f.tracked[ch.ID]
+	n, q := len(f.tracked), len(f.expiry)
+	f.mu.Unlock()
+	if kept || n != 1 || q != 1 {
+		t.Errorf("after the first record expired: kept %v, %d records, %d queued; want false, 1, 1", kept, n, q)
+	}
+}
+
+// BenchmarkFallbackVerifyFull verifies new challenges while the tracking
+// is full of live records: each Verify must not scan them.
+func BenchmarkFallbackVerifyFull(b *testing.B) {
+	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	f, err := NewFallbackChallenges(FallbackOptions{Secret: []byte(testFallbackSecret), Now: func() time.Time { return now }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := range DefaultFallbackTracked {
+		ch, _ := f.Issue("ivr", "c"+strconv.Itoa(i))
+		f.Verify(ch.ID, "0000")
+	}
+	ch, _ := f.Issue("ivr", "new")
+	b.ResetTimer()
+	for range b.N {
+		if got := f.Verify(ch.ID, ch.Code).Result; got != VerifyFail {
+			b.Fatalf("result = %s, want %s with the tracking full", got, VerifyFail)
+		}
 	}
 }
