@@ -263,6 +263,14 @@ func (f *FallbackChallenges) code(payload []byte, w int64) string {
 	return code
 }
 
+// ParseFallbackID returns the flow and contact id fallback challenge id
+// names; ok is false when id is not a well-formed fallback id. It checks
+// no code.
+func ParseFallbackID(id string) (flow, contactID string, ok bool) {
+	flow, contactID, _, ok = parseFallbackID(id)
+	return flow, contactID, ok
+}
+
 // parseFallbackID returns the flow and contact id a fallback id carries
 // and its payload; ok is false when id is not a well-formed fallback id.
 func parseFallbackID(id string) (flow, contact string, payload []byte, ok bool) {
