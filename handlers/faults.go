@@ -48,6 +48,12 @@ const (
 // DefaultDecisionBudget is the decision budget when Faults.Budget is zero.
 const DefaultDecisionBudget = 150 * time.Millisecond
 
+// WebhookBudget bounds the store work of the write-only telephony webhooks
+// (the call-end report, Twilio's status callback) when the decision budget
+// is shorter: nobody waits on their answer, and a write cut off after it
+// reached Redis would make the provider retry what was done.
+const WebhookBudget = 2 * time.Second
+
 // degradedFor is how long after its last fallback /readyz reports the
 // service degraded.
 const degradedFor = 10 * time.Second
@@ -112,6 +118,12 @@ type faultState struct {
 // budget returns ctx bounded by the decision budget.
 func (s *server) budget(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, s.Faults.Budget)
+}
+
+// webhookBudget returns ctx bounded by the longer of WebhookBudget and the
+// decision budget.
+func (s *server) webhookBudget(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, max(WebhookBudget, s.Faults.Budget))
 }
 
 // fellBack records that the fail mode mode answered on surface because of
