@@ -127,7 +127,7 @@ func (e *Engine) Evaluate(ctx context.Context, req Request) (Decision, error) {
 	if err != nil {
 		// A pipeline cut short by the deadline may still have run and
 		// taken the number's lock for d.ID: free it if it did.
-		e.releaseIfHeld(num.e164, d.ID)
+		e.releaseIfHeld(num.e164, d.ID, err)
 		return Decision{}, fmt.Errorf("risk: evaluate: %w", err)
 	}
 

@@ -2,9 +2,16 @@ package risk_test
 
 import (
 	"context"
+	"fmt"
+	"net"
 	"net/netip"
+	"runtime"
 	"slices"
+	"sync"
 	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/tollgate/tollgate/risk"
 )
@@ -80,5 +87,59 @@ func TestFallbackAllowOncePerNumber(t *testing.T) {
 	}
 	if got, want := d.Codes(), []string{risk.CodeStoreUnavailable}; !slices.Equal(got, want) {
 		t.Errorf("deflect fail mode reasons: got %v, want %v", got, want)
+	}
+}
+
+// TestFailedEvaluationsBoundTheirReleases checks that evaluations failing
+// against a store that never answers do not gather one lock-release
+// goroutine each.
+func TestFailedEvaluationsBoundTheirReleases(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conns []net.Conn
+	var mu sync.Mutex
+	go func() { // accepts and never answers
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	rdb := redis.NewClient(&redis.Options{Addr: ln.Addr().String(), ContextTimeoutEnabled: true, MaxRetries: -1,
+		PoolSize: 200})
+	t.Cleanup(func() { rdb.Close() })
+	e := newEngine(t, rdb, nil)
+
+	const requests = 100
+	before := runtime.NumGoroutine()
+	for i := range requests {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+		_, err := e.Evaluate(ctx, risk.Request{Phone: fmt.Sprintf("+1201555%04d", i*37), IP: usIP})
+		cancel()
+		if err == nil {
+			t.Fatal("Evaluate against a store that never answers succeeded")
+		}
+	}
+	// Releases in flight hold a goroutine (and go-redis one more per
+	// connection); 100 unbounded releases would hold 100 or more.
+	if got, limit := runtime.NumGoroutine()-before, 60; got > limit {
+		t.Errorf("goroutines after %d failed evaluations: %d more than before, want at most %d", requests, got, limit)
+	}
+	if testing.Verbose() {
+		t.Logf("goroutines: %d more than before", runtime.NumGoroutine()-before)
 	}
 }
