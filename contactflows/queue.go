@@ -230,7 +230,7 @@ func (q *Queue) Record(ctx context.Context, d risk.Decision, call *Call) error {
 			return fmt.Errorf("contactflows: encoding call: %w", err)
 		}
 	}
-	err = retryTryAgain(ctx, recordTryAgainFor, func() error {
+	err = retryTryAgain(ctx, recordTryAgainMax, func() error {
 		_, err := q.o.Redis.TxPipelined(ctx, func(p redis.Pipeliner) error {
 			p.XAdd(ctx, &redis.XAddArgs{
 				Stream: decisionLogKey, MaxLen: q.o.DecisionLogLen, Approx: true,
