@@ -9,6 +9,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -60,13 +61,25 @@ type FallbackChallenges struct {
 	o       FallbackOptions
 	mu      sync.Mutex
 	tracked map[string]*fallbackUse
+	// expiry holds every record of tracked in the order they expire: each
+	// lives two windows from the one it was made in, so the order they
+	// are made in. Verify drops the expired ones at its head.
+	expiry []trackedID
 }
 
 // fallbackUse is what Verify remembers of one fallback challenge.
 type fallbackUse struct {
-	wrong   int
-	spent   bool
+	wrong int
+	// spent are the windows whose codes passed; a code of a later window,
+	// issued to the same contact, still passes.
+	spent   []int64
 	expires time.Time
+}
+
+// trackedID is one record in FallbackChallenges.expiry.
+type trackedID struct {
+	id  string
+	use *fallbackUse
 }
 
 // NewFallbackChallenges returns FallbackChallenges for o, or an error
@@ -134,7 +147,10 @@ func (f *FallbackChallenges) Issue(flow, contactID string) (Challenge, error) {
 // challenge id: the code of the current window or of the one before
 // passes, that of the window before them is expired. Codes are compared
 // in constant time. Attempts and spent codes are counted as Challenges
-// counts them, in this process's memory.
+// counts them, in this process's memory, until the codes the challenge
+// was first checked against expire. A code passes once; a contact
+// challenged again in a later window gets a new code that passes (within
+// one window, Issue gives a contact the same code).
 func (f *FallbackChallenges) Verify(id, digits string) Verification {
 	flow, contact, payload, ok := parseFallbackID(id)
 	if !ok {
@@ -150,27 +166,32 @@ func (f *FallbackChallenges) Verify(id, digits string) Verification {
 
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.expire(now)
 	u, known := f.tracked[id]
+	passed := w
+	if cur == 0 {
+		passed = w - 1
+	}
 	switch {
-	case known && u.spent:
+	case cur|prev == 1 && known && slices.Contains(u.spent, passed):
 		v.Result = VerifySpent
 		return v
 	case known && u.wrong >= f.o.MaxAttempts:
 		v.Result = VerifyFail
 		return v
 	case cur|prev == 1:
-		if u = f.track(id, now, w); u == nil {
+		if u = f.track(id, w); u == nil {
 			v.Result = VerifyFail
 			return v
 		}
-		u.spent = true
+		u.spent = append(u.spent, passed)
 		v.Result, v.AttemptsLeft = VerifyPass, f.o.MaxAttempts-u.wrong-1
 		return v
 	case old == 1:
 		v.Result = VerifyExpired
 		return v
 	}
-	if u = f.track(id, now, w); u == nil {
+	if u = f.track(id, w); u == nil {
 		v.Result = VerifyFail
 		return v
 	}
@@ -183,24 +204,33 @@ func (f *FallbackChallenges) Verify(id, digits string) Verification {
 	return v
 }
 
-// track returns the record of id, creating it to expire when its codes do;
-// nil when MaxTracked records are kept and none has expired. f.mu is held.
-func (f *FallbackChallenges) track(id string, now time.Time, w int64) *fallbackUse {
+// expire forgets the records that expired by now, from the head of the
+// expiry queue: no more work than there are records to forget. f.mu is
+// held.
+func (f *FallbackChallenges) expire(now time.Time) {
+	for len(f.expiry) > 0 && !now.Before(f.expiry[0].use.expires) {
+		head := f.expiry[0]
+		if f.tracked[head.id] == head.use {
+			delete(f.tracked, head.id)
+		}
+		f.expiry[0] = trackedID{}
+		f.expiry = f.expiry[1:]
+	}
+}
+
+// track returns the record of id, creating it in window w to expire when
+// the codes it can see do; nil when MaxTracked records are live. f.mu is
+// held and expire has run.
+func (f *FallbackChallenges) track(id string, w int64) *fallbackUse {
 	if u, ok := f.tracked[id]; ok {
 		return u
 	}
 	if len(f.tracked) >= f.o.MaxTracked {
-		for k, u := range f.tracked {
-			if !now.Before(u.expires) {
-				delete(f.tracked, k)
-			}
-		}
-		if len(f.tracked) >= f.o.MaxTracked {
-			return nil
-		}
+		return nil
 	}
 	u := &fallbackUse{expires: time.Unix(0, (w+2)*int64(f.o.Window))}
 	f.tracked[id] = u
+	f.expiry = append(f.expiry, trackedID{id, u})
 	return u
 }
 
@@ -233,14 +263,26 @@ func (f *FallbackChallenges) code(payload []byte, w int64) string {
 	return code
 }
 
+// ParseFallbackID returns the flow and contact id fallback challenge id
+// names; ok is false when id is not a well-formed fallback id. It checks
+// no code.
+func ParseFallbackID(id string) (flow, contactID string, ok bool) {
+	flow, contactID, _, ok = parseFallbackID(id)
+	return flow, contactID, ok
+}
+
 // parseFallbackID returns the flow and contact id a fallback id carries
 // and its payload; ok is false when id is not a well-formed fallback id.
 func parseFallbackID(id string) (flow, contact string, payload []byte, ok bool) {
 	if !IsFallbackID(id) || len(id) > maxFallbackIDLen {
 		return "", "", nil, false
 	}
-	payload, err := base64.RawURLEncoding.DecodeString(id[len(fallbackPrefix):])
-	if err != nil || len(payload) < 1 {
+	// Only the canonical encoding Issue writes is accepted: a lax decoder
+	// maps several ids (other trailing bits, CR or LF inside) to one
+	// payload, each with attempts and a spent code of its own.
+	enc := id[len(fallbackPrefix):]
+	payload, err := base64.RawURLEncoding.Strict().DecodeString(enc)
+	if err != nil || len(payload) < 1 || base64.RawURLEncoding.EncodeToString(payload) != enc {
 		return "", "", nil, false
 	}
 	n := int(payload[0])

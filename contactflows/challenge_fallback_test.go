@@ -1,6 +1,7 @@
 package contactflows
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -113,5 +114,90 @@ func TestFallbackChallengeTrackingBound(t *testing.T) {
 	b, _ = f.Issue("ivr", "b")
 	if got, want := f.Verify(b.ID, b.Code).Result, VerifyPass; got != want {
 		t.Errorf("after the first expired: %s, want %s", got, want)
+	}
+}
+
+// TestFallbackChallengeIDAliases checks that only the id Issue wrote
+// verifies: an alias of its payload (other unused trailing bits, a line
+// break inside) would get attempts and a spent flag of its own.
+func TestFallbackChallengeIDAliases(t *testing.T) {
+	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	f := newTestFallback(t, &now, testFallbackSecret)
+	ch, _ := f.Issue("ivr", "contact-3") // 13 bytes: the last character carries 4 unused bits
+	if len(ch.ID[len(fallbackPrefix):])%4 == 0 {
+		t.Fatalf("id %q has no unused trailing bits; pick another contact", ch.ID)
+	}
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	last := strings.IndexByte(alphabet, ch.ID[len(ch.ID)-1])
+	aliases := []string{ch.ID[:len(fallbackPrefix)+4] + "\n" + ch.ID[len(fallbackPrefix)+4:], ch.ID + "\r"}
+	for i := 1; i < 4; i++ { // same high bits, other low bits
+		aliases = append(aliases, ch.ID[:len(ch.ID)-1]+string(alphabet[last^i]))
+	}
+	for _, id := range aliases {
+		if got, want := f.Verify(id, ch.Code).Result, VerifyUnknown; got != want {
+			t.Errorf("alias %q: result = %s, want %s", id, got, want)
+		}
+	}
+	if got, want := f.Verify(ch.ID, ch.Code).Result, VerifyPass; got != want {
+		t.Errorf("the id issued: result = %s, want %s", got, want)
+	}
+}
+
+// TestFallbackChallengeRecordsExpire checks that a record is forgotten
+// when its codes expire, not only when the tracking is full, so a
+// contact challenged again later passes with its new code.
+func TestFallbackChallengeRecordsExpire(t *testing.T) {
+	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	f := newTestFallback(t, &now, testFallbackSecret)
+	ch, _ := f.Issue("ivr", "contact-4")
+	if got, want := f.Verify(ch.ID, ch.Code).Result, VerifyPass; got != want {
+		t.Fatalf("first code: result = %s, want %s", got, want)
+	}
+	// Challenged again in the next window: a new code, which passes once.
+	now = now.Add(time.Minute)
+	again, _ := f.Issue("ivr", "contact-4")
+	if again.Code == ch.Code {
+		t.Fatalf("the next window's code %s is the first one; pick another contact", again.Code)
+	}
+	if got, want := f.Verify(again.ID, again.Code).Result, VerifyPass; got != want {
+		t.Errorf("new code in the next window: result = %s, want %s", got, want)
+	}
+	if got, want := f.Verify(again.ID, again.Code).Result, VerifySpent; got != want {
+		t.Errorf("new code replayed: result = %s, want %s", got, want)
+	}
+	if got, want := f.Verify(ch.ID, ch.Code).Result, VerifySpent; got != want {
+		t.Errorf("first code replayed: result = %s, want %s", got, want)
+	}
+	// Two windows after the record was made, a lookup forgets it.
+	now = now.Add(time.Minute)
+	other, _ := f.Issue("ivr", "contact-5")
+	f.Verify(other.ID, other.Code)
+	f.mu.Lock()
+	_, kept := f.tracked[ch.ID]
+	n, q := len(f.tracked), len(f.expiry)
+	f.mu.Unlock()
+	if kept || n != 1 || q != 1 {
+		t.Errorf("after the first record expired: kept %v, %d records, %d queued; want false, 1, 1", kept, n, q)
+	}
+}
+
+// BenchmarkFallbackVerifyFull verifies new challenges while the tracking
+// is full of live records: each Verify must not scan them.
+func BenchmarkFallbackVerifyFull(b *testing.B) {
+	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	f, err := NewFallbackChallenges(FallbackOptions{Secret: []byte(testFallbackSecret), Now: func() time.Time { return now }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := range DefaultFallbackTracked {
+		ch, _ := f.Issue("ivr", "c"+strconv.Itoa(i))
+		f.Verify(ch.ID, "0000")
+	}
+	ch, _ := f.Issue("ivr", "new")
+	b.ResetTimer()
+	for range b.N {
+		if got := f.Verify(ch.ID, ch.Code).Result; got != VerifyFail {
+			b.Fatalf("result = %s, want %s with the tracking full", got, VerifyFail)
+		}
 	}
 }

@@ -230,7 +230,7 @@ func (q *Queue) Record(ctx context.Context, d risk.Decision, call *Call) error {
 			return fmt.Errorf("contactflows: encoding call: %w", err)
 		}
 	}
-	err = retryTryAgain(ctx, recordTryAgainFor, func() error {
+	err = retryTryAgain(ctx, recordTryAgainMax, func() error {
 		_, err := q.o.Redis.TxPipelined(ctx, func(p redis.Pipeliner) error {
 			p.XAdd(ctx, &redis.XAddArgs{
 				Stream: decisionLogKey, MaxLen: q.o.DecisionLogLen, Approx: true,
@@ -259,7 +259,10 @@ func (q *Queue) Record(ctx context.Context, d risk.Decision, call *Call) error {
 
 // End records that call id ended with outcome, as a provider's status
 // callback or the call-end API reports it, and releases the number's hold.
-// Ending a call twice is not an error; the second report changes nothing.
+// Ending a call twice is not an error; the second report changes nothing
+// in the call's record but releases the hold again: the first report's
+// end may have been written and its answer lost (a deadline), before the
+// release. A release frees the hold only while this call holds it.
 func (q *Queue) End(ctx context.Context, id, outcome string) (Call, error) {
 	res, err := endScript.Run(ctx, q.o.Redis, []string{callKey(id)}, outcome).StringSlice()
 	if err != nil {
@@ -272,10 +275,9 @@ func (q *Queue) End(ctx context.Context, id, outcome string) (Call, error) {
 	if err := json.Unmarshal([]byte(res[1]), &c); err != nil {
 		return Call{}, fmt.Errorf("contactflows: call %s record: %w", id, err)
 	}
-	if res[0] == stateEnded {
-		return c, nil
+	if res[0] != stateEnded {
+		q.log.Info("call ended", slog.String("id", id), slog.String("number", risk.MaskNumber(c.Number)), slog.String("outcome", outcome))
 	}
-	q.log.Info("call ended", slog.String("id", id), slog.String("number", risk.MaskNumber(c.Number)), slog.String("outcome", outcome))
 	q.release(ctx, c)
 	return c, nil
 }

@@ -242,8 +242,10 @@ func testQueueRetriesTransientFailures(t *testing.T, rdb redis.UniversalClient) 
 	if _, err := h.q.End(context.Background(), "r1", "completed"); err != nil {
 		t.Errorf("second End: %v", err)
 	}
-	if got, want := h.releases(), []string{"r1"}; !slices.Equal(got, want) {
-		t.Errorf("released %v, want %v once", got, want)
+	// The second report releases again: the first one's answer may have
+	// been lost after the end was written, before its release.
+	if got, want := h.releases(), []string{"r1", "r1"}; !slices.Equal(got, want) {
+		t.Errorf("released %v, want %v: once per report", got, want)
 	}
 	if got, want := state(t, h.q, "r1").Outcome, "completed"; got != want {
 		t.Errorf("outcome = %q, want %q", got, want)

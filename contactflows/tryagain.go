@@ -10,13 +10,16 @@ import (
 )
 
 // How long a transaction over the {calls} slot is tried again while Redis
-// Cluster answers TRYAGAIN: a request waits on Record, so briefly; settling
-// a call that was already dialed runs on a worker and must not lose the
-// outcome, so for longer. go-redis itself retries TRYAGAIN only
-// MaxRedirects times (3 by default), a few tens of milliseconds, and a slot
-// migrates for as long as its keys take to move.
+// Cluster answers TRYAGAIN. A request waits on Record, whose context
+// carries the decision budget: Record tries again until that deadline
+// (retryTryAgain never outlasts its context), and recordTryAgainMax, the
+// longest budget the configuration allows, only bounds a caller without
+// a deadline. Settling a call that was already dialed runs on a worker and
+// must not lose the outcome, so for longer. go-redis itself retries
+// TRYAGAIN only MaxRedirects times (3 by default), a few tens of
+// milliseconds, and a slot migrates for as long as its keys take to move.
 const (
-	recordTryAgainFor = time.Second
+	recordTryAgainMax = 10 * time.Second
 	settleTryAgainFor = 30 * time.Second
 )
 
@@ -29,10 +32,14 @@ func isTryAgain(err error) bool {
 }
 
 // retryTryAgain runs fn, and runs it again while it fails with TRYAGAIN,
-// backing off from 10ms to 250ms, until budget has passed or ctx is done.
-// It returns fn's last error.
+// backing off from 10ms to 250ms, until budget has passed or ctx's
+// deadline would pass during the next wait, or ctx is done. It returns
+// fn's last error, so a caller out of time learns it was TRYAGAIN.
 func retryTryAgain(ctx context.Context, budget time.Duration, fn func() error) error {
 	deadline := time.Now().Add(budget)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
 	wait := 10 * time.Millisecond
 	for {
 		err := fn()

@@ -46,6 +46,18 @@ func TestRetryTryAgain(t *testing.T) {
 			}
 		})
 	}
+	t.Run("stops before the context's deadline", func(t *testing.T) {
+		// Record's context carries the decision budget: no wait may run
+		// past it, whatever the retry budget.
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second) // waits end at 810ms, the next would at 1060ms
+		defer cancel()
+		deadline, _ := ctx.Deadline()
+		calls := 0
+		err := retryTryAgain(ctx, time.Minute, func() error { calls++; return tryAgain })
+		if !isTryAgain(err) || ctx.Err() != nil || !time.Now().Before(deadline) {
+			t.Errorf("got %v after %d calls, context error %v; want TRYAGAIN before the deadline", err, calls, ctx.Err())
+		}
+	})
 	t.Run("stops when the context ends", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()

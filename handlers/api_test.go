@@ -334,14 +334,26 @@ func TestCallbackCreateFailAllowQueueDown(t *testing.T) {
 // A slow engine is cut off at the decision budget and the fail mode
 // answers.
 func TestCallbackCreateBudget(t *testing.T) {
+	var left time.Duration
 	h := newHarness(t, risk.Allow, evaluateWith(func(ctx context.Context, req risk.Request) (risk.Decision, error) {
+		if dl, ok := ctx.Deadline(); ok {
+			left = time.Until(dl)
+		}
 		<-ctx.Done()
 		return risk.Decision{}, ctx.Err()
 	}), func(h *harness) { h.deps.Faults = Faults{Budget: 50 * time.Millisecond} })
+	// Without the budget the engine would wait for the request's own end:
+	// give it one, so the test fails rather than hangs.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
 	start := time.Now()
-	rec := h.postJSON(t, `{"phone":"`+testPhone+`"}`)
+	rec := h.do(t, request{method: http.MethodPost, path: "/api/v1/callbacks", body: strings.NewReader(`{"phone":"` + testPhone + `"}`),
+		header: http.Header{"Content-Type": {"application/json"}}, ctx: ctx})
 	if took := time.Since(start); took > 2*time.Second {
 		t.Errorf("answered after %v; the engine was not cut off at the 50ms budget", took)
+	}
+	if left <= 0 || left > 50*time.Millisecond {
+		t.Errorf("engine's deadline %v away, want within the 50ms budget", left)
 	}
 	if got, want := rec.Code, http.StatusOK; got != want {
 		t.Fatalf("status = %d, want %d", got, want)

@@ -64,10 +64,12 @@ func (s *server) handleCallEnd(c echo.Context) error {
 }
 
 // endCall ends call id and answers with ok, or with the error a client of
-// either webhook should see. The store gets the decision budget: past it
-// the client is told to try again (503), as nothing was written.
+// either webhook should see. The store gets the webhook budget: past it
+// the client is told to try again (503). The end may have been written
+// before the deadline; the retry then finds the call ended and releases
+// the number's hold again, which frees it if the first release never ran.
 func (s *server) endCall(c echo.Context, id, outcome string, ok func() error) error {
-	ctx, cancel := s.budget(c.Request().Context())
+	ctx, cancel := s.webhookBudget(c.Request().Context())
 	defer cancel()
 	_, err := s.Calls.End(ctx, id, outcome)
 	switch {

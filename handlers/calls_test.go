@@ -3,8 +3,10 @@ package handlers
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tollgate/tollgate/contactflows"
 )
@@ -90,5 +92,48 @@ func TestCallbackAPICORS(t *testing.T) {
 		header: http.Header{"Content-Type": {"application/json"}, "Origin": {"https://shop.example.com"}}})
 	if got := rec.Header().Get("Access-Control-Allow-Origin"); rec.Code != http.StatusAccepted || got != "https://shop.example.com" {
 		t.Errorf("POST from an allowed origin: %d, Access-Control-Allow-Origin = %q", rec.Code, got)
+	}
+}
+
+// TestCallEndBudget checks that ending a call gets the webhook budget, not
+// the shorter decision budget, on both webhooks that end calls.
+func TestCallEndBudget(t *testing.T) {
+	const key = "flow-key-0123456789abcdefghij"
+	var left []time.Duration
+	mod := func(h *harness) {
+		h.deps.FlowAPIKey = key
+		h.deps.TwilioAuthToken, h.deps.PublicURL = testTwilioToken, testPublicURL
+		h.deps.Faults.Budget = 50 * time.Millisecond
+		h.deps.Calls.(*fakeQueue).EndFunc = func(ctx context.Context, id, outcome string) (contactflows.Call, error) {
+			deadline, ok := ctx.Deadline()
+			if !ok {
+				t.Error("End called without a deadline")
+			}
+			left = append(left, time.Until(deadline))
+			return contactflows.Call{ID: id}, nil
+		}
+	}
+	h := newHarness(t, "", mod)
+	rec := h.do(t, request{method: http.MethodPost, path: "/api/v1/calls/" + testID + "/end", body: strings.NewReader(`{"outcome":"answered"}`),
+		header: http.Header{"Content-Type": {"application/json"}, "Authorization": {"Bearer " + key}}})
+	if rec.Code != http.StatusOK {
+		t.Fatalf("call end: status %d, want 200 (%s)", rec.Code, rec.Body)
+	}
+	path := "/flows/twilio/status?callback_id=" + testID
+	final := url.Values{"CallSid": {"CA123"}, "CallStatus": {"completed"}}
+	rec = h.do(t, request{method: http.MethodPost, path: path, body: strings.NewReader(final.Encode()), header: http.Header{
+		"Content-Type": {"application/x-www-form-urlencoded"}, "X-Twilio-Signature": {twilioSign(testTwilioToken, testPublicURL+path, final)},
+	}})
+	if rec.Code != http.StatusNoContent {
+		t.Fatalf("status callback: status %d, want 204 (%s)", rec.Code, rec.Body)
+	}
+	if len(left) != 2 {
+		t.Fatalf("End called %d times, want 2", len(left))
+	}
+	for i, l := range left {
+		// Far more than the 50ms decision budget; the margin is for a slow machine.
+		if l < WebhookBudget/2 || l > WebhookBudget {
+			t.Errorf("webhook %d: deadline %s away, want about %s", i, l, WebhookBudget)
+		}
 	}
 }

@@ -32,6 +32,9 @@ type challengeResponse struct {
 type verifyRequest struct {
 	Digits string `json:"digits"`
 	Caller string `json:"caller"`
+	// ContactID, when given, is the call now keying the code: a fallback
+	// challenge issued to another contact is not checked.
+	ContactID string `json:"contact_id"`
 }
 
 // verifyResponse answers a verification.
@@ -85,7 +88,10 @@ func (s *server) handleChallengeVerify(c echo.Context) error {
 	if len(req.Digits) > maxDigitsLen || len(req.Caller) > maxCallerLen {
 		return fieldError(codeBadRequest, "digits", "digits must be at most 32 characters and caller at most 64.")
 	}
-	v, err := s.verifyIVR(c.Request().Context(), c.Param("id"), req.Digits, req.Caller)
+	if len(req.ContactID) > maxContactIDLen {
+		return fieldError(codeBadRequest, "contact_id", "contact_id must be at most 128 characters.")
+	}
+	v, err := s.verifyIVR(c.Request().Context(), c.Param("id"), req.Digits, req.Caller, req.ContactID)
 	if err != nil {
 		return err
 	}

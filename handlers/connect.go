@@ -88,7 +88,7 @@ func (s *server) handleConnect(c echo.Context) error {
 		addChallenge(res, ch)
 		return c.JSON(http.StatusOK, res)
 	case "verify":
-		v, err := s.verifyIVR(ctx, p["challenge_id"], p["digits"], cd.CustomerEndpoint.Address)
+		v, err := s.verifyIVR(ctx, p["challenge_id"], p["digits"], cd.CustomerEndpoint.Address, cd.ContactID)
 		if err != nil {
 			return err
 		}

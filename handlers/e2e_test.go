@@ -96,6 +96,9 @@ func newStackOn(t *testing.T, rdb redis.UniversalClient, settings func(*risk.Set
 		Engine: engine, Calls: queue, Challenges: challenges, FlowAPIKey: testFlowKey,
 		Now:  func() time.Time { return time.Now().Add(time.Duration(st.clockSkew.Load())) },
 		Form: FormConfig{Secret: testSecret, MinFillTime: 1500 * time.Millisecond},
+		// A generous budget, so that a slow machine does not turn
+		// decisions into fail-mode answers.
+		Faults: Faults{Budget: 5 * time.Second},
 		Console: &Console{
 			Users: st.users, Audit: st.audit, Sessions: auth.NewSessionStore(rdb),
 			Engine: engine, Queue: queue, Challenges: challenges, Alerts: st.alerts, InsecureCookies: true,

@@ -213,6 +213,8 @@ type request struct {
 	body       io.Reader
 	header     http.Header
 	remoteAddr string
+	// ctx, when set, is the request's context.
+	ctx context.Context
 }
 
 // do serves r and returns the response.
@@ -224,6 +226,9 @@ func (h *harness) do(t *testing.T, r request) *httptest.ResponseRecorder {
 	}
 	if r.remoteAddr != "" {
 		req.RemoteAddr = r.remoteAddr
+	}
+	if r.ctx != nil {
+		req = req.WithContext(r.ctx)
 	}
 	rec := httptest.NewRecorder()
 	h.e.ServeHTTP(rec, req)

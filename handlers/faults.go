@@ -25,9 +25,10 @@ const (
 	// FailBlock answers as a blocked request is answered: exactly what an
 	// accepted one sees, and no call.
 	FailBlock FormFailMode = "block"
-	// FailAllow queues the call unchecked, when the queue can record it;
-	// when it cannot, the visitor is offered the other channels, since a
-	// callback that is not stored is never dialled.
+	// FailAllow scores the request on what needs no Redis
+	// (risk.Engine.Fallback) and queues the call when that allows it and
+	// the queue can record it; when it cannot, the visitor is offered the
+	// other channels, since a callback that is not stored is never dialled.
 	FailAllow FormFailMode = "allow"
 )
 
@@ -46,6 +47,12 @@ const (
 
 // DefaultDecisionBudget is the decision budget when Faults.Budget is zero.
 const DefaultDecisionBudget = 150 * time.Millisecond
+
+// WebhookBudget bounds the store work of the write-only telephony webhooks
+// (the call-end report, Twilio's status callback) when the decision budget
+// is shorter: nobody waits on their answer, and a write cut off after it
+// reached Redis would make the provider retry what was done.
+const WebhookBudget = 2 * time.Second
 
 // degradedFor is how long after its last fallback /readyz reports the
 // service degraded.
@@ -111,6 +118,12 @@ type faultState struct {
 // budget returns ctx bounded by the decision budget.
 func (s *server) budget(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, s.Faults.Budget)
+}
+
+// webhookBudget returns ctx bounded by the longer of WebhookBudget and the
+// decision budget.
+func (s *server) webhookBudget(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, max(WebhookBudget, s.Faults.Budget))
 }
 
 // fellBack records that the fail mode mode answered on surface because of

@@ -1,7 +1,9 @@
 package handlers
 
 import (
+	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -151,4 +153,59 @@ func TestIVRFallbackConnect(t *testing.T) {
 	if status != http.StatusOK || res["result"] != "expired" || res["reason"] != risk.CodeStoreUnavailable {
 		t.Errorf("verify of a stored code with the store down: %d %v, want expired, store_unavailable", status, res)
 	}
+}
+
+// TestIVRFallbackOtherContact checks that a stateless code is checked only
+// in the contact it was issued to, where the transport names the contact,
+// and that a refusal costs the owner no attempt.
+func TestIVRFallbackOtherContact(t *testing.T) {
+	e, m, _ := faultyIVR(t, FailChallenge)
+	m.Close()
+	const caller, connected, goodbye = "+12015550131", "<Enqueue>support</Enqueue>", "<Hangup></Hangup>"
+
+	t.Run("Twilio", func(t *testing.T) {
+		action, code := gathered(t, twilioPost(t, e, twilioVoicePath, url.Values{"CallSid": {"CA7"}, "From": {caller}, "To": {"+12015550100"}}))
+		if doc := twilioPost(t, e, action, url.Values{"CallSid": {"CA8"}, "From": {caller}, "Digits": {code}}); !strings.Contains(doc, goodbye) {
+			t.Errorf("code keyed in another call: %s, want goodbye", doc)
+		}
+		if doc := twilioPost(t, e, action, url.Values{"CallSid": {"CA7"}, "From": {caller}, "Digits": {code}}); !strings.Contains(doc, connected) {
+			t.Errorf("code keyed in its own call: %s, want connected", doc)
+		}
+	})
+	t.Run("Connect", func(t *testing.T) {
+		now := time.Now()
+		_, res := postConnect(t, e, connectEvent(caller, map[string]string{"action": "screen"}), testBridgeSecret, now)
+		other := connectEvent(caller, map[string]string{"action": "verify", "challenge_id": res["challenge_id"], "digits": res["code"]})
+		other.Details.ContactData.ContactID = "c0ffee00-0000-4000-8000-000000000002"
+		if status, got := postConnect(t, e, other, testBridgeSecret, now); status != http.StatusOK || got["result"] != "unknown" {
+			t.Errorf("verify in another contact: %d %v, want unknown", status, got)
+		}
+		own := connectEvent(caller, map[string]string{"action": "verify", "challenge_id": res["challenge_id"], "digits": res["code"]})
+		if status, got := postConnect(t, e, own, testBridgeSecret, now); status != http.StatusOK || got["result"] != "pass" {
+			t.Errorf("verify in its own contact: %d %v, want pass", status, got)
+		}
+	})
+	t.Run("JSON API", func(t *testing.T) {
+		post := func(path, body string) map[string]any {
+			t.Helper()
+			req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer "+testFlowKey)
+			rec := httptest.NewRecorder()
+			e.ServeHTTP(rec, req)
+			var got map[string]any
+			if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil || rec.Code != http.StatusOK {
+				t.Fatalf("POST %s: %d %s", path, rec.Code, rec.Body)
+			}
+			return got
+		}
+		ch := post("/api/v1/challenges", `{"caller":"`+caller+`","flow":"support","contact_id":"call-7"}`)
+		id, code := ch["challenge_id"].(string), ch["code"].(string)
+		if got := post("/api/v1/challenges/"+id+"/verify", `{"digits":"`+code+`","contact_id":"call-8"}`); got["result"] != "unknown" {
+			t.Errorf("verify naming another contact: %v, want unknown", got)
+		}
+		if got := post("/api/v1/challenges/"+id+"/verify", `{"digits":"`+code+`","contact_id":"call-7"}`); got["result"] != "pass" || got["attempts_left"] != float64(2) {
+			t.Errorf("verify naming its own contact: %v, want pass with 2 attempts left", got)
+		}
+	})
 }

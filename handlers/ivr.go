@@ -137,10 +137,12 @@ type ivrVerification struct {
 
 // verifyIVR checks the digits keyed for challenge id; a challenge failed
 // for good counts against the caller's number in later screenings. A
-// fallback challenge is checked without the store. A stored one the store
-// cannot check within the budget passes under FailPass and is expired
-// under FailChallenge, so the flow asks for a new code.
-func (s *server) verifyIVR(ctx context.Context, id, digits, caller string) (ivrVerification, error) {
+// fallback challenge is checked without the store; when the transport
+// names the call keying it (contactID, empty when it does not), one issued
+// to another contact is unknown, and costs no attempt. A stored one the
+// store cannot check within the budget passes under FailPass and is
+// expired under FailChallenge, so the flow asks for a new code.
+func (s *server) verifyIVR(ctx context.Context, id, digits, caller, contactID string) (ivrVerification, error) {
 	if s.Challenges == nil {
 		return ivrVerification{}, &appError{Code: codeNotFound, Err: errors.New("IVR endpoint called without a challenge service")}
 	}
@@ -148,6 +150,11 @@ func (s *server) verifyIVR(ctx context.Context, id, digits, caller string) (ivrV
 	defer cancel()
 	var v ivrVerification
 	if contactflows.IsFallbackID(id) {
+		if _, contact, ok := contactflows.ParseFallbackID(id); ok && contactID != "" && contact != contactID {
+			s.log.LogAttrs(ctx, slog.LevelWarn, "fallback challenge keyed in another contact; refused",
+				slog.String("challenge_contact", contact), slog.String("contact", contactID))
+			return ivrVerification{Verification: contactflows.Verification{Result: contactflows.VerifyUnknown}}, nil
+		}
 		v.Verification = s.Faults.Fallback.Verify(id, digits)
 	} else {
 		var err error

@@ -64,7 +64,7 @@ func (s *server) handleTwilioVerify(c echo.Context) error {
 	r := c.Request()
 	flow, id, code := c.QueryParam(paramFlow), c.QueryParam(paramChallenge), c.QueryParam(paramCode)
 	digits := r.PostForm.Get("Digits")
-	v, err := s.verifyIVR(r.Context(), id, digits, r.PostForm.Get("From"))
+	v, err := s.verifyIVR(r.Context(), id, digits, r.PostForm.Get("From"), r.PostForm.Get("CallSid"))
 	if err != nil {
 		return err
 	}

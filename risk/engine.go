@@ -60,6 +60,15 @@ type Engine struct {
 	active   atomic.Pointer[compiled]
 	lastRaw  atomic.Pointer[[]byte]
 	releases sync.WaitGroup
+	// releaseSlots holds a token per lock release of a failed evaluation
+	// in flight; releasesDropped counts those dropped when it was full, and
+	// dropLogged is when that was last logged, in Unix nanoseconds.
+	releaseSlots    chan struct{}
+	releasesDropped atomic.Int64
+	dropLogged      atomic.Int64
+	// fallbackHolds are the numbers Fallback allowed within the duplicate
+	// TTL.
+	fallbackHolds fallbackHolds
 	// budgetAlerted is the UTC day the budget alert was last logged.
 	budgetAlerted atomic.Int64
 	// initial are the settings of Options; stored settings that predate
@@ -97,6 +106,8 @@ func NewEngine(o Options) (*Engine, error) {
 		now:      o.Now,
 		numbers:  newNumberCache(numberCacheSize),
 		expiring: newExpiring(expiringCacheSize),
+
+		releaseSlots: make(chan struct{}, maxReleasesInFlight),
 	}
 	_, e.cluster = o.Redis.(*redis.ClusterClient)
 	if e.dupTTL <= 0 {

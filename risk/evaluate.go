@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/tollgate/tollgate/risk/geo"
 )
 
 // distinctCap bounds a distinct-count set: enough to see the critical
@@ -125,7 +127,7 @@ func (e *Engine) Evaluate(ctx context.Context, req Request) (Decision, error) {
 	if err != nil {
 		// A pipeline cut short by the deadline may still have run and
 		// taken the number's lock for d.ID: free it if it did.
-		e.releaseIfHeld(num.e164, d.ID)
+		e.releaseIfHeld(num.e164, d.ID, err)
 		e.forgetSkipped(pl.ip, pl.net, pl.number, pl.prefix, pl.country)
 		return Decision{}, fmt.Errorf("risk: evaluate: %w", err)
 	}
@@ -141,29 +143,9 @@ func (e *Engine) Evaluate(ctx context.Context, req Request) (Decision, error) {
 	sc.entry(pl.denyCountry, CodeDenyCountry, "visitor country on the deny list")
 	sc.entry(pl.denyASN, CodeDenyASN, "network operator on the deny list")
 
-	switch mode, rule := s.CountryMode(req.Flow, num.country); mode {
-	case ModeBlock:
-		sc.add(CodeCountryBlocked, "calls to "+num.country+" blocked by "+rule)
-	case ModeMonitor:
-		sc.add(CodeCountryMonitor, "calls to "+num.country+" monitored by "+rule+"; would be blocked")
-	}
-	if s.highRisk[num.country] {
-		sc.add(CodeHighRiskDestination, num.country+" is a high-risk toll fraud destination")
-	}
-	if code, ok := riskyTypes[num.kind]; ok {
-		sc.add(code, "number type "+d.NumberType)
-	}
-	if info.Country != "" && num.country != "" && info.Country != num.country {
-		sc.add(CodeGeoMismatch, "visitor in "+info.Country+", number in "+num.country)
-	}
+	sc.destination(req.Flow, num, info)
 	if !allowIP {
-		a := info.Anonymous
-		sc.addIf(a.VPN, CodeAnonymousVPN, "anonymous VPN")
-		sc.addIf(a.Tor, CodeTorExit, "Tor exit node")
-		sc.addIf(a.PublicProxy, CodePublicProxy, "public proxy")
-		sc.addIf(a.ResidentialProxy, CodeResidentialProxy, "residential proxy")
-		sc.addIf(a.Hosting, CodeHostingProvider, "hosting provider network")
-		sc.addIf(s.hosting[info.ASN], CodeHostingASN, fmt.Sprintf("AS%d is a hosting network", info.ASN))
+		sc.anonymity(info)
 		sc.velocity(pl.ip, CodeVelocityIPWarning, CodeVelocityIPCritical, "from this IP")
 		sc.velocity(pl.net, CodeVelocityNetworkWarning, CodeVelocityNetworkCritical, "from this network")
 		sc.distinct(pl.numbersPerIP, s.Velocity.NumbersPerIP, CodeNumbersPerIPWarning, CodeNumbersPerIPCritical, "numbers from this IP")
@@ -179,11 +161,7 @@ func (e *Engine) Evaluate(ctx context.Context, req Request) (Decision, error) {
 	if !locked && !allowNumber {
 		sc.add(CodeDuplicate, "a callback to this number is already outstanding")
 	}
-	if req.Authenticated {
-		sc.add(CodeAuthenticated, "visitor authenticated by the host site")
-	} else if s.RequireAuth {
-		sc.add(CodeAuthRequired, "the visitor is not authenticated and authentication is required")
-	}
+	sc.auth(req)
 	if sc.spend(pl.spend, num.country) {
 		e.alertBudget(now, sc.d.Reasons[len(sc.d.Reasons)-1].Detail)
 	}
@@ -246,6 +224,49 @@ func (sc scorer) push(r Reason) {
 		r.Weight, r.Hard, r.Monitor = 0, false, true
 	}
 	sc.d.Reasons = append(sc.d.Reasons, r)
+}
+
+// destination adds the reasons the number and the visitor's country give
+// without Redis: the country policy, a high-risk destination, a risky
+// number type and a geo mismatch.
+func (sc scorer) destination(flow string, num parsedNumber, info geo.Info) {
+	switch mode, rule := sc.s.CountryMode(flow, num.country); mode {
+	case ModeBlock:
+		sc.add(CodeCountryBlocked, "calls to "+num.country+" blocked by "+rule)
+	case ModeMonitor:
+		sc.add(CodeCountryMonitor, "calls to "+num.country+" monitored by "+rule+"; would be blocked")
+	}
+	if sc.s.highRisk[num.country] {
+		sc.add(CodeHighRiskDestination, num.country+" is a high-risk toll fraud destination")
+	}
+	if code, ok := riskyTypes[num.kind]; ok {
+		sc.add(code, "number type "+typeNames[num.kind])
+	}
+	if info.Country != "" && num.country != "" && info.Country != num.country {
+		sc.add(CodeGeoMismatch, "visitor in "+info.Country+", number in "+num.country)
+	}
+}
+
+// anonymity adds the anonymizer and hosting flags of the visitor's
+// address, known without Redis.
+func (sc scorer) anonymity(info geo.Info) {
+	a := info.Anonymous
+	sc.addIf(a.VPN, CodeAnonymousVPN, "anonymous VPN")
+	sc.addIf(a.Tor, CodeTorExit, "Tor exit node")
+	sc.addIf(a.PublicProxy, CodePublicProxy, "public proxy")
+	sc.addIf(a.ResidentialProxy, CodeResidentialProxy, "residential proxy")
+	sc.addIf(a.Hosting, CodeHostingProvider, "hosting provider network")
+	sc.addIf(sc.s.hosting[info.ASN], CodeHostingASN, fmt.Sprintf("AS%d is a hosting network", info.ASN))
+}
+
+// auth adds whether the host site vouched for the visitor, or that it
+// should have.
+func (sc scorer) auth(req Request) {
+	if req.Authenticated {
+		sc.add(CodeAuthenticated, "visitor authenticated by the host site")
+	} else if sc.s.RequireAuth {
+		sc.add(CodeAuthRequired, "the visitor is not authenticated and authentication is required")
+	}
 }
 
 func (sc scorer) addIf(cond bool, code, detail string) {

@@ -2,8 +2,12 @@ package risk
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // CodeStoreUnavailable marks a decision or screening made without the
@@ -14,19 +18,29 @@ import (
 const CodeStoreUnavailable = "store_unavailable"
 
 // Fallback is the decision for req when Evaluate could not be made: action
-// is the surface's fail mode and the reasons are CodeStoreUnavailable,
-// with cause as its detail. It needs no Redis. The number is still parsed
-// and an invalid one still returns a *NumberError, so the visitor can
-// correct it. The reasons the handler found (req.Extra) are kept. With
-// action Allow, the checks that need no Redis still apply: a hard reason
-// among req.Extra (a form honeypot) or a number in a country the policy
-// blocks is blocked. Lists, velocity,
-// duplicate callbacks and caps, which live in Redis, are not checked, and
-// no outstanding-callback lock is taken.
+// is the surface's fail mode and the reasons start with
+// CodeStoreUnavailable, with cause as its detail. It needs no Redis. The
+// number is still parsed and an invalid one still returns a *NumberError,
+// so the visitor can correct it. The reasons the handler found (req.Extra)
+// are kept.
+//
+// With action Allow, everything known without Redis is scored as Evaluate
+// scores it, with the same weights and thresholds: the country policy, a
+// high-risk destination, the number's type, a geo mismatch, the address's
+// anonymizer and hosting flags, authentication and req.Extra (a form
+// honeypot blocks). The request is allowed only below the deflect
+// threshold; else it is deflected or blocked as the score says. Lists
+// (an allow-listed address is scored like any other), velocity, spend and
+// caps live in Redis and are not checked, and no Redis lock is taken;
+// instead this process allows one fallback callback per number per
+// duplicate TTL (a second is blocked with CodeDuplicate), and at most
+// MaxFallbackHolds numbers in that time (past it, requests are
+// deflected).
 func (e *Engine) Fallback(req Request, action Action, cause string) (Decision, error) {
 	s := e.active.Load()
 	ip := req.IP.Unmap()
-	d := Decision{ID: newID(), IP: ip, Flow: req.Flow, At: e.now(), Action: action}
+	now := e.now()
+	d := Decision{ID: newID(), IP: ip, Flow: req.Flow, At: now, Action: action}
 	region := req.Region
 	if region == "" {
 		region = e.region
@@ -38,17 +52,28 @@ func (e *Engine) Fallback(req Request, action Action, cause string) (Decision, e
 	d.Number, d.NumberCountry, d.NumberType = num.e164, num.country, typeNames[num.kind]
 	info := e.geo.Lookup(ip)
 	d.IPCountry, d.ASN = info.Country, info.ASN
-	d.Reasons = append([]Reason{{Code: CodeStoreUnavailable, Detail: cause}}, req.Extra...)
-	for _, r := range req.Extra {
-		if action == Allow && IsHard(r.Code) {
-			d.Action = Block
-		}
+	d.Reasons = []Reason{{Code: CodeStoreUnavailable, Detail: cause}}
+	if action != Allow {
+		d.Reasons = append(d.Reasons, req.Extra...)
+		return d, nil
 	}
-	if d.Action == Allow {
-		if mode, rule := s.CountryMode(req.Flow, num.country); mode == ModeBlock {
-			d.Action = Block
-			d.Reasons = append(d.Reasons, Reason{Code: CodeCountryBlocked, Hard: true, Detail: "calls to " + num.country + " blocked by " + rule})
-		}
+	sc := scorer{s: s, d: &d, now: now}
+	sc.reasons(e.geoGaps)
+	sc.destination(req.Flow, num, info)
+	sc.anonymity(info)
+	sc.auth(req)
+	sc.reasons(req.Extra)
+	if d.Action = sc.action(); d.Action != Allow {
+		return d, nil
+	}
+	switch e.fallbackHolds.take(num.e164, now, e.dupTTL) {
+	case holdTaken:
+	case holdDuplicate:
+		sc.add(CodeDuplicate, "this instance allowed a fail-mode callback to this number within "+e.dupTTL.String())
+		d.Action = sc.action()
+	case holdFull:
+		d.Action = Deflect
+		d.Reasons[0].Detail += fmt.Sprintf("; fail mode allow, but this instance already allowed %d fail-mode callbacks within %s", MaxFallbackHolds, e.dupTTL)
 	}
 	return d, nil
 }
@@ -68,15 +93,38 @@ func (e *Engine) ScreenFallback(req CallerRequest, verdict Verdict, cause string
 	return sc
 }
 
+// maxReleasesInFlight bounds the lock releases of failed evaluations
+// running at once.
+const maxReleasesInFlight = 16
+
 // releaseIfHeld frees, off the request path, the lock on number if
 // decision id holds it: an evaluation that failed may or may not have
-// taken it. Another holder's lock is left alone. A failure is only logged
-// at debug level: the store is likely what failed, and the lock expires on
-// its own.
-func (e *Engine) releaseIfHeld(number, id string) {
+// taken it. Which failures left it untaken cannot be told from the error:
+// go-redis retries a pipeline whose replies were lost, so a dial or pool
+// error may follow an attempt that ran; on a Cluster the error may be
+// another node's; and a failed command in a pipeline undoes none of the
+// others. Only a closed client is sure to have sent nothing more. Another
+// holder's lock is left alone. At most maxReleasesInFlight run at once: a
+// failing store would otherwise gather one goroutine per failed request;
+// past that, the release is dropped and the lock expires with its TTL. A
+// failure is only logged at debug level: the store is likely what failed.
+func (e *Engine) releaseIfHeld(number, id string, cause error) {
+	if errors.Is(cause, redis.ErrClosed) {
+		return
+	}
+	select {
+	case e.releaseSlots <- struct{}{}:
+	default:
+		e.releasesDropped.Add(1)
+		if last := e.dropLogged.Load(); time.Since(time.Unix(0, last)) > 10*time.Second && e.dropLogged.CompareAndSwap(last, time.Now().UnixNano()) {
+			e.log.Warn("lock releases of failed evaluations dropped; their locks expire on their own",
+				"in_flight", maxReleasesInFlight, "dropped_so_far", e.releasesDropped.Load(), "ttl", e.dupTTL)
+		}
+		return
+	}
 	e.releases.Add(1)
 	go func() {
-		defer e.releases.Done()
+		defer func() { <-e.releaseSlots; e.releases.Done() }()
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		if err := e.Release(ctx, number, id); err != nil {

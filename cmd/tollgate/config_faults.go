@@ -53,7 +53,7 @@ func faultsConfigKeys() []configKey {
 		{
 			name: "TOLLGATE_FORM_FAIL_MODE", def: "deflect",
 			description: "What the callback form and API answer when Redis fails or misses the budget: deflect (offer the other channels), " +
-				"block (answer as a blocked request: it looks accepted, no call is placed) or allow (queue the call unchecked, if the queue can store it; else deflect).",
+				"block (answer as a blocked request: it looks accepted, no call is placed) or allow (score what needs no Redis, one call per number per duplicate TTL on each instance, and queue the call when that allows it and the queue can store it; else deflect or block as the score says).",
 			parse: func(c *Config, v string) error {
 				switch m := handlers.FormFailMode(v); m {
 				case handlers.FailDeflect, handlers.FailBlock, handlers.FailAllow:

@@ -93,9 +93,8 @@ func (in *instance) callback(t *testing.T, n int) (int, string) {
 	return status, id
 }
 
-// crashNumber is callback n's number, in an exchange of its own so that
-// no two are neighbours the sequential-number signal would count.
-func crashNumber(n int) string { return fmt.Sprintf("+1201%03d0100", 200+n) }
+// crashNumber is callback n's number, far from every other.
+func crashNumber(n int) string { return spreadNumber(201, n) }
 
 // journaled returns how many times each call id is in the journal.
 func journaled(t *testing.T, path string) map[string]int {

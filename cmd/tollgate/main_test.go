@@ -65,7 +65,9 @@ func startTollgate(t *testing.T, env ...string) (string, *syncBuffer) {
 	ctx, cancel := context.WithCancel(context.Background())
 	logs := &syncBuffer{}
 	done := make(chan error, 1)
-	environ := append([]string{"TOLLGATE_ADDR=127.0.0.1:0", "TOLLGATE_LOG_FORMAT=json"}, env...)
+	// A generous decision budget, so that a slow machine does not turn
+	// decisions into fail-mode answers; the fault tests set their own.
+	environ := append([]string{"TOLLGATE_ADDR=127.0.0.1:0", "TOLLGATE_LOG_FORMAT=json", "TOLLGATE_DECISION_BUDGET=5s"}, env...)
 	go func() { done <- run(ctx, nil, environ, logs) }()
 	t.Cleanup(func() {
 		cancel()
@@ -75,6 +77,14 @@ func startTollgate(t *testing.T, env ...string) (string, *syncBuffer) {
 	})
 	l := logs.waitFor(t, "listening", nil)
 	return "http://" + l["addr"].(string), logs
+}
+
+// spreadNumber is the n-th test number in North American area code area,
+// each of the first 800 in an exchange of its own (and later ones 200
+// lines apart), so that no two are neighbours the sequential-number
+// signal (nearby_numbers, within 100) would count.
+func spreadNumber(area, n int) string {
+	return fmt.Sprintf("+1%03d%03d%04d", area, 200+n%800, 100+n/800%40*200)
 }
 
 func postJSON(t *testing.T, url, body string, header ...string) (int, string) {

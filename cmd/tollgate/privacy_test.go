@@ -26,19 +26,34 @@ func TestLogsMaskNumbers(t *testing.T) {
 		t.Errorf("impossible number: got %d %s, want 422", status, body)
 	}
 
-	status, body = postJSON(t, base+"/api/v1/challenges", `{"caller":"+12015550124","flow":"support","contact_id":"c-1"}`, "Authorization", "Bearer "+key)
+	if status, body := postJSON(t, base+"/api/v1/challenges", `{"caller":"+12015550124","flow":"support","contact_id":"c-1"}`, "Authorization", "Bearer "+key); status != http.StatusOK {
+		t.Fatalf("screening: got %d %s, want 200", status, body)
+	}
+	// A withheld caller is always challenged: the wrong codes, keyed with
+	// the caller's number, are certain to be checked and to fail.
+	status, body = postJSON(t, base+"/api/v1/challenges", `{"caller":"anonymous","flow":"support","contact_id":"c-2"}`, "Authorization", "Bearer "+key)
 	var screened struct {
 		Verdict     string `json:"verdict"`
 		ChallengeID string `json:"challenge_id"`
+		Code        string `json:"code"`
 	}
-	if err := json.Unmarshal([]byte(body), &screened); err != nil || status != http.StatusOK {
-		t.Fatalf("challenge: got %d %s, want 200", status, body)
+	if err := json.Unmarshal([]byte(body), &screened); err != nil || status != http.StatusOK || screened.ChallengeID == "" {
+		t.Fatalf("withheld caller's screening: got %d %s, want 200 with a challenge", status, body)
 	}
-	if screened.ChallengeID != "" {
-		status, body = postJSON(t, base+"/api/v1/challenges/"+screened.ChallengeID+"/verify", `{"digits":"0000","caller":"+12015550124"}`, "Authorization", "Bearer "+key)
+	wrong := "0000"
+	if screened.Code == wrong {
+		wrong = "1111"
+	}
+	result := ""
+	for range 3 {
+		status, body = postJSON(t, base+"/api/v1/challenges/"+screened.ChallengeID+"/verify", `{"digits":"`+wrong+`","caller":"+12015550124"}`, "Authorization", "Bearer "+key)
 		if status != http.StatusOK {
-			t.Errorf("verify: got %d %s, want 200", status, body)
+			t.Fatalf("verify: got %d %s, want 200", status, body)
 		}
+		result = body
+	}
+	if !strings.Contains(result, `"result":"fail"`) {
+		t.Errorf("third wrong code: %s, want fail", result)
 	}
 	if status, body := postJSON(t, base+"/api/v1/calls/"+accepted.ID+"/end", `{"outcome":"answered"}`, "Authorization", "Bearer "+key); status >= 500 {
 		t.Errorf("call end: got %d %s", status, body)
