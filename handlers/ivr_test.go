@@ -84,6 +84,19 @@ func testEndToEndChallengeAPI(t *testing.T, rdb redis.UniversalClient) {
 		t.Errorf("without the key: %d %v, want 401", status, got)
 	}
 
+	stats := st.challengeStats(t)
+	want := map[string]int64{"screened": 6, "issued": 4, "passed": 1, "failed": 1, "expired": 1, "screen_passed": 1, "disconnected": 1}
+	for k, v := range want {
+		if got := stats["support"][k]; got != v {
+			t.Errorf("stats support|%s = %d, want %d (all: %v)", k, got, v, stats)
+		}
+	}
+}
+
+// challengeStats reads today's challenge counters per flow through the
+// stats API.
+func (st *stack) challengeStats(t *testing.T) map[string]map[string]int64 {
+	t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, st.url+"/api/v1/challenges/stats", nil)
 	req.Header.Set("Authorization", "Bearer "+testFlowKey)
 	resp, err := http.DefaultClient.Do(req)
@@ -94,13 +107,10 @@ func testEndToEndChallengeAPI(t *testing.T, rdb redis.UniversalClient) {
 	var stats struct {
 		Flows map[string]map[string]int64 `json:"flows"`
 	}
-	json.NewDecoder(resp.Body).Decode(&stats)
-	want := map[string]int64{"screened": 6, "issued": 4, "passed": 1, "failed": 1, "expired": 1, "screen_passed": 1, "disconnected": 1}
-	for k, v := range want {
-		if got := stats.Flows["support"][k]; got != v {
-			t.Errorf("stats support|%s = %d, want %d (all: %v)", k, got, v, stats.Flows)
-		}
+	if err := json.NewDecoder(resp.Body).Decode(&stats); err != nil {
+		t.Fatalf("challenge stats: %v", err)
 	}
+	return stats.Flows
 }
 
 func toStrings(v any) []string {

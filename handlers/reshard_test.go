@@ -275,23 +275,11 @@ func TestReshardUnderLoad(t *testing.T) {
 	}
 
 	// The challenge counters counted every request across the moves.
-	req, _ := http.NewRequest(http.MethodGet, st.url+"/api/v1/challenges/stats", nil)
-	req.Header.Set("Authorization", "Bearer "+testFlowKey)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var stats struct {
-		Flows map[string]map[string]int64 `json:"flows"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&stats); err != nil {
-		t.Fatal(err)
-	}
+	stats := st.challengeStats(t)
 	want := map[string]int64{"screened": int64(len(challenges)), "issued": int64(len(challenges)), "passed": int64(len(verifies))}
 	for k, v := range want {
-		if got := stats.Flows["support"][k]; got != v {
-			t.Errorf("challenge stats support|%s: got %d, want %d (all: %v)", k, got, v, stats.Flows)
+		if got := stats["support"][k]; got != v {
+			t.Errorf("challenge stats support|%s: got %d, want %d (all: %v)", k, got, v, stats)
 		}
 	}
 }
