@@ -380,3 +380,15 @@ func parseDuration(v string, least time.Duration) (time.Duration, error) {
 	}
 	return d, nil
 }
+
+// secretKey parses a secret of at least min characters into field; empty
+// leaves it unset.
+func secretKey(min int, field func(*Config) *string) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		if v != "" && len(v) < min {
+			return fmt.Errorf("is too short; use at least %d random characters, e.g. from openssl rand -hex %d", min, min)
+		}
+		*field(c) = v
+		return nil
+	}
+}

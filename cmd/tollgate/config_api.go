@@ -1,7 +1,5 @@
 package main
 
-import "errors"
-
 // APIConfig is who may call the public API and how host sites vouch for
 // their visitors.
 type APIConfig struct {
@@ -25,13 +23,7 @@ func apiConfigKeys() []configKey {
 		{
 			name: "TOLLGATE_VISITOR_TOKEN_SECRET", secret: true,
 			description: "Shared secret host sites sign visitor tokens with (HMAC-SHA256), marking signed-in visitors as trusted. At least 32 characters. Empty: tokens are not believed.",
-			parse: func(c *Config, v string) error {
-				if v != "" && len(v) < 32 {
-					return errors.New("is too short; use at least 32 random characters, e.g. from openssl rand -hex 32")
-				}
-				c.API.VisitorTokenSecret = v
-				return nil
-			},
+			parse:       secretKey(32, func(c *Config) *string { return &c.API.VisitorTokenSecret }),
 		},
 	}
 }

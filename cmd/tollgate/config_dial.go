@@ -74,13 +74,7 @@ func dialConfigKeys() []configKey {
 		{
 			name: "TOLLGATE_FLOW_API_KEY", secret: true,
 			description: "API key telephony flows send as a Bearer token, e.g. to report a call's end. Empty turns those endpoints off. At least 24 characters.",
-			parse: func(c *Config, v string) error {
-				if v != "" && len(v) < 24 {
-					return errors.New("is too short to be a key; use at least 24 random characters, e.g. from openssl rand -hex 24")
-				}
-				c.Dial.FlowAPIKey = v
-				return nil
-			},
+			parse:       secretKey(24, func(c *Config) *string { return &c.Dial.FlowAPIKey }),
 		},
 		{
 			name: "TOLLGATE_DIAL_WORKERS", def: "4",

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -80,13 +79,7 @@ func faultsConfigKeys() []configKey {
 			name: "TOLLGATE_FALLBACK_SECRET", secret: true, defaultDoc: "(random at each start)",
 			description: "Secret, at least 32 characters, keying the IVR's stateless fallback codes; every instance needs the same one " +
 				"to check codes another issued. Empty: a random key at each start, so a code checks only on the instance that issued it.",
-			parse: func(c *Config, v string) error {
-				if v != "" && len(v) < 32 {
-					return errors.New("is too short; use at least 32 random characters, e.g. from openssl rand -hex 32")
-				}
-				c.Faults.FallbackSecret = v
-				return nil
-			},
+			parse: secretKey(32, func(c *Config) *string { return &c.Faults.FallbackSecret }),
 		},
 		{
 			name: "TOLLGATE_DIAL_TIMEOUT", def: "30s",

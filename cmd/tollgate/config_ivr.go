@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"time"
 )
 
@@ -29,17 +28,6 @@ func (c IVRConfig) BridgeSecrets() [][]byte {
 	return out
 }
 
-// bridgeSecretKey parses a bridge secret into field.
-func bridgeSecretKey(field func(*Config) *string) func(*Config, string) error {
-	return func(c *Config, v string) error {
-		if v != "" && len(v) < 32 {
-			return errors.New("is too short; use at least 32 random characters, e.g. from openssl rand -hex 32")
-		}
-		*field(c) = v
-		return nil
-	}
-}
-
 // ivrConfigKeys are the variables of IVRConfig.
 func ivrConfigKeys() []configKey {
 	return []configKey{
@@ -64,12 +52,12 @@ func ivrConfigKeys() []configKey {
 		{
 			name: "TOLLGATE_BRIDGE_SECRET", secret: true,
 			description: "Secret the Amazon Connect bridge signs its requests with (the same TOLLGATE_BRIDGE_SECRET as the Lambda's), at least 32 characters. Empty turns POST /flows/connect off.",
-			parse:       bridgeSecretKey(func(c *Config) *string { return &c.IVR.BridgeSecret }),
+			parse:       secretKey(32, func(c *Config) *string { return &c.IVR.BridgeSecret }),
 		},
 		{
 			name: "TOLLGATE_BRIDGE_SECRET_PREVIOUS", secret: true,
 			description: "The bridge's previous secret, still accepted while Lambdas move to the new one.",
-			parse:       bridgeSecretKey(func(c *Config) *string { return &c.IVR.BridgeSecretPrevious }),
+			parse:       secretKey(32, func(c *Config) *string { return &c.IVR.BridgeSecretPrevious }),
 		},
 	}
 }

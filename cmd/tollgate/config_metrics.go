@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 )
@@ -32,13 +31,7 @@ func metricsConfigKeys() []configKey {
 		{
 			name: "TOLLGATE_METRICS_TOKEN", secret: true,
 			description: "Bearer token that GET /metrics on the main server (TOLLGATE_ADDR) asks for, at least 24 characters, e.g. from openssl rand -hex 24. Empty: no /metrics on the main server.",
-			parse: func(c *Config, v string) error {
-				if v != "" && len(v) < 24 {
-					return errors.New("is too short; use at least 24 random characters, e.g. from openssl rand -hex 24")
-				}
-				c.Metrics.Token = v
-				return nil
-			},
+			parse:       secretKey(24, func(c *Config) *string { return &c.Metrics.Token }),
 		},
 	}
 }
