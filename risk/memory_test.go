@@ -101,7 +101,7 @@ func BenchmarkRedisMemory(b *testing.B) {
 	}
 	benchSay("%d of %d requests in %s (%.0f/s); used_memory %d -> %d bytes: %.0f bytes a request",
 		done, b.N, elapsed.Round(time.Second), float64(done)/elapsed.Seconds(), before, after, float64(after-before)/float64(done))
-	for _, kind := range []string{"ip", "net", "n", "p", "cc", "spend"} {
+	for _, kind := range []string{"ip", "net", "n", "nb", "p", "cc", "spend"} {
 		k := st.kinds[kind]
 		if k == nil {
 			continue
