@@ -61,10 +61,15 @@ func newFaultRig(t *testing.T) *faultRig {
 		"TOLLGATE_DECISION_BUDGET="+faultBudget.String(),
 		"TOLLGATE_TRUSTED_PROXIES=127.0.0.1",
 		"TOLLGATE_FLOW_API_KEY="+faultFlowKey,
-		"TOLLGATE_SHUTDOWN_TIMEOUT=2s",
+		"TOLLGATE_SHUTDOWN_TIMEOUT=8s",
 		"TOLLGATE_SIMULATOR_DURATION=0s",
 	)
-	return &faultRig{base: base, logs: logs, proxy: p, redis: rs, http: &http.Client{Timeout: 10 * time.Second}}
+	rig := &faultRig{base: base, logs: logs, proxy: p, redis: rs, http: &http.Client{Timeout: 10 * time.Second}}
+	// Connections the client dialed but never used are new to the server,
+	// and Shutdown waits 5 s before it counts them idle: close them before
+	// the service stops (cleanups run last first).
+	t.Cleanup(rig.http.CloseIdleConnections)
+	return rig
 }
 
 // answer is one public endpoint's answer.
