@@ -86,7 +86,7 @@ func NormalizeEntry(l List, value, region string) (string, error) {
 		// ("+49 0..."), so such a number's E.164 form reads back as yet
 		// another number; it is refused, as no caller can have it.
 		e164 := phonenumbers.Format(num, phonenumbers.E164)
-		if len(e164) > 16 {
+		if len(e164) > maxE164Len {
 			return "", fmt.Errorf("%q is not a phone number: %s is longer than the 15 digits E.164 allows", value, e164)
 		}
 		if again, err := phonenumbers.Parse(e164, region); err != nil || phonenumbers.Format(again, phonenumbers.E164) != e164 {

@@ -85,12 +85,17 @@ func parseNumber(input, region string) (parsedNumber, error) {
 	if kind == phonenumbers.UNKNOWN {
 		return parsedNumber{}, &NumberError{Problem: "That number is not in use; check the digits and the country code."}
 	}
-	return parsedNumber{
-		e164:    phonenumbers.Format(num, phonenumbers.E164),
-		country: country,
-		kind:    kind,
-	}, nil
+	e164 := phonenumbers.Format(num, phonenumbers.E164)
+	if len(e164) > maxE164Len {
+		// Some countries' plans allow national numbers long enough to pass
+		// the length check with the country code beyond E.164's 15 digits.
+		return parsedNumber{}, &NumberError{Problem: "That number is too long."}
+	}
+	return parsedNumber{e164: e164, country: country, kind: kind}, nil
 }
+
+// maxE164Len is the longest E.164 number, "+" and 15 digits.
+const maxE164Len = 16
 
 // numberCacheSize bounds the parse cache: at most this many inputs, each
 // entry about 200 bytes (the key, the E.164 form, the region and the type),
