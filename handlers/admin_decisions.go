@@ -225,13 +225,13 @@ func decisionRow(ld contactflows.LoggedDecision, label string) web.DecisionRow {
 	d := ld.Decision
 	row := web.DecisionRow{
 		Entry: ld.Entry, ID: d.ID, At: d.At, Number: d.Number, NumberCountry: d.NumberCountry, NumberType: d.NumberType,
-		IPCountry: d.IPCountry, ASN: d.ASN, Flow: d.Flow, Action: string(d.Action), Score: d.Score, Label: label,
+		IPCountry: d.IPCountry, ASN: d.ASN, Flow: d.Flow, Action: string(d.Action), Shown: string(d.Shown()), Score: d.Score, Label: label,
 	}
 	if d.IP.IsValid() {
 		row.IP = d.IP.String()
 	}
 	for _, r := range d.Reasons {
-		row.Reasons = append(row.Reasons, web.ReasonView{Code: r.Code, Detail: r.Detail, Weight: r.Weight, Hard: r.Hard})
+		row.Reasons = append(row.Reasons, web.ReasonView{Code: r.Code, Name: risk.ReasonName(r.Code), Detail: r.Detail, Weight: r.Weight, Hard: r.Hard, Waived: r.Waived})
 	}
 	return row
 }

@@ -43,8 +43,24 @@ var singleLimits = []struct {
 // maxWindows is how many windows a dimension may have.
 const maxWindows = 3
 
-// reasonCodes returns every known reason code in order.
-func reasonCodes() []string { return slices.Sorted(maps.Keys(risk.DefaultWeights())) }
+// reasonCodes returns every known reason code in the reason table's order.
+func reasonCodes() []string {
+	var codes []string
+	for _, r := range risk.ReasonTable() {
+		codes = append(codes, r.Code)
+	}
+	return codes
+}
+
+// weightRow shows code's weight v in the editor, with its name and
+// meaning from the reason table.
+func weightRow(code, v string, monitored []string) web.WeightRow {
+	info, _ := risk.LookupReason(code)
+	return web.WeightRow{
+		Code: code, Name: info.Name, Description: info.Description, Effect: string(info.Effect), Default: info.Weight,
+		Weight: v, Monitor: slices.Contains(monitored, code),
+	}
+}
 
 // settingsForm shows s in the editor.
 func settingsForm(s risk.Settings) web.SettingsForm {
@@ -57,12 +73,8 @@ func settingsForm(s risk.Settings) web.SettingsForm {
 		RatePerMinute: strconv.Itoa(s.Dispatch.RatePerMinute), CountryRatePerMinute: strconv.Itoa(s.Dispatch.CountryRatePerMinute),
 		Spikes: spikesForm(s.Spikes),
 	}
-	defaults := risk.DefaultWeights()
 	for _, code := range reasonCodes() {
-		m.Weights = append(m.Weights, web.WeightRow{
-			Code: code, Effect: reasonEffect(code), Default: defaults[code],
-			Weight: strconv.Itoa(s.Weights[code]), Monitor: slices.Contains(s.Monitor, code),
-		})
+		m.Weights = append(m.Weights, weightRow(code, strconv.Itoa(s.Weights[code]), s.Monitor))
 	}
 	for _, d := range velocityDims {
 		m.Velocity = append(m.Velocity, web.VelocityDim{Label: d.label, Limits: limitRows(d.path, *d.limits(&s))})
@@ -84,17 +96,6 @@ func settingsForm(s risk.Settings) web.SettingsForm {
 	}
 	m.Costs = strings.Join(costs, "\n")
 	return m
-}
-
-// reasonEffect says what a code does whatever the score.
-func reasonEffect(code string) string {
-	switch {
-	case risk.IsHard(code):
-		return "blocks"
-	case risk.IsDeflecting(code):
-		return "deflects"
-	}
-	return ""
 }
 
 // limitRows shows a dimension's windows, padded with empty rows.
@@ -215,13 +216,12 @@ func readSettingsForm(c echo.Context, base risk.Settings) (risk.Settings, *setti
 
 	form, _ := c.FormParams()
 	s.Monitor = form["monitor"]
-	defaults := risk.DefaultWeights()
 	s.Weights = map[string]int{}
 	for _, code := range reasonCodes() {
 		w := 0
 		v := p.int("weights."+code, &w)
 		s.Weights[code] = w
-		m.Weights = append(m.Weights, web.WeightRow{Code: code, Effect: reasonEffect(code), Default: defaults[code], Weight: v, Monitor: slices.Contains(s.Monitor, code)})
+		m.Weights = append(m.Weights, weightRow(code, v, s.Monitor))
 	}
 
 	for _, d := range velocityDims {

@@ -40,8 +40,9 @@ type deflectedResponse struct {
 	Alternatives web.Channels `json:"alternatives"`
 }
 
-// handleCallbackCreate takes a callback request as JSON. Allow and block
-// get the same 202 answer; deflect gets 200 with the alternatives.
+// handleCallbackCreate takes a callback request as JSON. A decision shown
+// as deflected (risk.Decision.Shown) gets 200 with the alternatives, any
+// other the same 202: the answer never depends on hidden reasons.
 func (s *server) handleCallbackCreate(c echo.Context) error {
 	req, err := decodeCallbackRequest(c.Request())
 	if err != nil {
@@ -52,7 +53,7 @@ func (s *server) handleCallbackCreate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if d.Action == risk.Deflect {
+	if d.Shown() == risk.Deflect {
 		return c.JSON(http.StatusOK, deflectedResponse{
 			Status:       "deflected",
 			Alternatives: s.deflection(),

@@ -208,6 +208,7 @@ func (s *server) logDecision(ctx context.Context, d risk.Decision) {
 	s.log.LogAttrs(ctx, slog.LevelInfo, "decision",
 		slog.String("id", d.ID),
 		slog.String("action", string(d.Action)),
+		slog.String("shown", string(d.Shown())),
 		slog.Int("score", d.Score),
 		slog.Any("reasons", d.Codes()),
 		slog.String("number", risk.MaskNumber(d.Number)),

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"strings"
@@ -94,8 +95,11 @@ func newStackOn(t *testing.T, rdb redis.UniversalClient, settings func(*risk.Set
 	}
 	st.echo = NewServer(Deps{
 		Engine: engine, Calls: queue, Challenges: challenges, FlowAPIKey: testFlowKey,
-		Now:  func() time.Time { return time.Now().Add(time.Duration(st.clockSkew.Load())) },
-		Form: FormConfig{Secret: testSecret, MinFillTime: 1500 * time.Millisecond},
+		// The test client is the proxy: postFrom names the visitor's
+		// address in X-Forwarded-For.
+		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
+		Now:            func() time.Time { return time.Now().Add(time.Duration(st.clockSkew.Load())) },
+		Form:           FormConfig{Secret: testSecret, MinFillTime: 1500 * time.Millisecond},
 		// A generous budget, so that a slow machine does not turn
 		// decisions into fail-mode answers.
 		Faults: Faults{Budget: 5 * time.Second},
@@ -116,12 +120,21 @@ func (st *stack) post(t *testing.T, body string) (int, map[string]any, http.Head
 	return st.postJSON(t, "/api/v1/callbacks", body, "")
 }
 
-// postJSON posts body to path, with the API key key unless it is empty,
-// and decodes the JSON answer.
-func (st *stack) postJSON(t *testing.T, path, body, key string) (int, map[string]any, http.Header) {
+// postFrom asks for a callback through the JSON API as a visitor at ip.
+func (st *stack) postFrom(t *testing.T, ip, body string) (int, map[string]any, http.Header) {
+	t.Helper()
+	return st.postJSON(t, "/api/v1/callbacks", body, "", "X-Forwarded-For", ip)
+}
+
+// postJSON posts body to path, with the API key key unless it is empty and
+// the header name-value pairs, and decodes the JSON answer.
+func (st *stack) postJSON(t *testing.T, path, body, key string, header ...string) (int, map[string]any, http.Header) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, st.url+path, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
 	if key != "" {
 		req.Header.Set("Authorization", "Bearer "+key)
 	}
@@ -203,7 +216,8 @@ func TestEndToEndCallbacks(t *testing.T) {
 	})
 	t.Run("blocked country", func(t *testing.T) {
 		onEveryStore(t, func(t *testing.T, rdb redis.UniversalClient) {
-			refused(t, newStackOn(t, rdb, nil, &contactflows.Simulator{}), `{"phone":"+53 5 123 4567"}`)
+			blockFR := func(s *risk.Settings) { s.Account.Countries["FR"] = risk.ModeBlock }
+			refused(t, newStackOn(t, rdb, blockFR, &contactflows.Simulator{}), `{"phone":"+33 1 42 68 53 00"}`)
 		})
 	})
 	t.Run("duplicate while the first call is on", func(t *testing.T) {

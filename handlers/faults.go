@@ -203,7 +203,7 @@ func (s *server) queueFallback(ctx context.Context, d risk.Decision, in callback
 		}
 		why = "it could not be stored: " + err.Error()
 	}
-	d.Action = risk.Deflect
+	d.Action, d.Visible = risk.Deflect, risk.Deflect
 	d.Reasons = slices.Clone(d.Reasons)
 	for i, r := range d.Reasons {
 		if r.Code == risk.CodeStoreUnavailable {

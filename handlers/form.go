@@ -84,8 +84,9 @@ func (s *server) handleFormShow(c echo.Context) error {
 }
 
 // handleFormSubmit takes the callback form. Field errors re-render the form
-// with the input kept (422); allow and block both show the accepted page;
-// deflect shows the alternatives. What the friction checks find goes into
+// with the input kept (422); a decision shown as deflected
+// (risk.Decision.Shown) shows the alternatives, any other the accepted
+// page. What the friction checks find goes into
 // the decision and nowhere else.
 func (s *server) handleFormSubmit(c echo.Context) error {
 	r := c.Request()
@@ -127,7 +128,7 @@ func (s *server) handleFormSubmit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if d.Action == risk.Deflect {
+	if d.Shown() == risk.Deflect {
 		return s.render(c, http.StatusOK, web.CallbackDeflected(s.form.brand, s.deflection()))
 	}
 	return s.render(c, http.StatusOK, web.CallbackAccepted(s.form.brand, d.ID))

@@ -52,6 +52,11 @@ type Reason struct {
 	// Monitor is true when the code is in monitor mode (Settings.Monitor):
 	// Weight is 0, Hard is false, and Detail says what it would have added.
 	Monitor bool `json:"monitor,omitempty"`
+	// Waived is true when an allow list exempted the request from this
+	// reason: it counts toward what the visitor is shown (Decision.Visible)
+	// but not toward the action, so the answer does not tell that the
+	// number or address is listed.
+	Waived bool `json:"waived,omitempty"`
 }
 
 // Decision is the engine's answer for one Request.
@@ -59,8 +64,14 @@ type Decision struct {
 	// ID identifies the decision; it doubles as the callback id and is the
 	// holder of the number's outstanding-callback lock when Action is Allow.
 	ID string `json:"id"`
-	// Action is allow, deflect or block.
+	// Action is allow, deflect or block: what Tollgate does.
 	Action Action `json:"action"`
+	// Visible is the action the visitor's answer shows: the one the
+	// reasons the visitor can see for themselves give, leaving out the
+	// hidden ones (ReasonInfo.Hidden) and counting the waived ones. The
+	// form and the API show the alternatives when it is Deflect and the
+	// accepted page otherwise; a call is placed only when Action is Allow.
+	Visible Action `json:"visible,omitempty"`
 	// Score is the sum of the reasons' weights, never below zero.
 	Score int `json:"score"`
 	// Number is the normalised E.164 number, e.g. "+442071838750".
@@ -81,6 +92,15 @@ type Decision struct {
 	Reasons []Reason `json:"reasons"`
 	// At is when the decision was made.
 	At time.Time `json:"at"`
+}
+
+// Shown is the action the visitor is shown: Visible, or Action for a
+// decision recorded before Visible existed.
+func (d Decision) Shown() Action {
+	if d.Visible == "" {
+		return d.Action
+	}
+	return d.Visible
 }
 
 // Codes returns the decision's reason codes in order.

@@ -63,14 +63,14 @@ func destinationSuite(t *testing.T, st store) {
 		}
 	})
 
-	t.Run("an allow-listed number skips the nearby check", func(t *testing.T) {
+	t.Run("an allow-listed number waives the nearby check", func(t *testing.T) {
 		e := newEngine(t, st(t), nil)
 		add(t, e, risk.AllowNumber, "+442079460002")
 		eval(t, e, "+442079460001", usIP)
 		d := eval(t, e, "+442079460002", gbIP)
 		wantAction(t, d, risk.Allow, risk.CodeAllowNumber)
-		if d.Has(risk.CodeNearbyNumbersWarning) {
-			t.Errorf("reasons: got %v, want no nearby reason for an allow-listed number", d.Codes())
+		if r := reason(d, risk.CodeNearbyNumbersWarning); !r.Waived {
+			t.Errorf("nearby reason: got %+v, want it waived for an allow-listed number", r)
 		}
 	})
 

@@ -243,13 +243,13 @@ func runSuite(t *testing.T, st store) {
 		wantAction(t, d, risk.Block, risk.CodeAnonymousVPN, risk.CodeHostingASN, risk.CodeGeoMismatch)
 	})
 
-	t.Run("allow-listed network skips IP signals", func(t *testing.T) {
+	t.Run("allow-listed network waives IP signals", func(t *testing.T) {
 		e := newEngine(t, st(t), nil)
 		add(t, e, risk.AllowIP, "203.0.113.0/24")
 		d := eval(t, e, "+31201234567", torIP)
 		wantAction(t, d, risk.Allow, risk.CodeAllowIP)
-		if d.Has(risk.CodeTorExit) {
-			t.Errorf("reasons: got %v, want no ip_tor_exit for an allow-listed network", d.Codes())
+		if r := reason(d, risk.CodeTorExit); !r.Waived {
+			t.Errorf("ip_tor_exit: got %+v, want it waived for an allow-listed network", r)
 		}
 	})
 

@@ -144,22 +144,22 @@ func (e *Engine) Evaluate(ctx context.Context, req Request) (Decision, error) {
 	sc.entry(pl.denyASN, CodeDenyASN, "network operator on the deny list")
 
 	sc.destination(req.Flow, num, info)
-	if !allowIP {
-		sc.anonymity(info)
-		sc.velocity(pl.ip, CodeVelocityIPWarning, CodeVelocityIPCritical, "from this IP")
-		sc.velocity(pl.net, CodeVelocityNetworkWarning, CodeVelocityNetworkCritical, "from this network")
-		sc.distinct(pl.numbersPerIP, s.Velocity.NumbersPerIP, CodeNumbersPerIPWarning, CodeNumbersPerIPCritical, "numbers from this IP")
-	}
-	if !allowNumber {
-		sc.velocity(pl.number, CodeVelocityNumberWarning, CodeVelocityNumberCritical, "for this number")
-		sc.velocity(pl.prefix, CodeVelocityPrefixWarning, CodeVelocityPrefixCritical, "for this number block")
-		sc.distinct(pl.ipsPerNumber, s.Velocity.IPsPerNumber, CodeIPsPerNumberWarning, CodeIPsPerNumberCritical, "IPs for this number")
-		sc.distinct(pl.nearby.count(), s.Velocity.NearbyNumbers, CodeNearbyNumbersWarning, CodeNearbyNumbersCritical, "numbers within 100 of this one")
-	}
+	// An allow list waives the checks it exempts from rather than
+	// skipping them, so what the visitor is shown does not reveal it.
+	byIP := sc.waivedIf(allowIP)
+	byIP.anonymity(info)
+	byIP.velocity(pl.ip, CodeVelocityIPWarning, CodeVelocityIPCritical, "from this IP")
+	byIP.velocity(pl.net, CodeVelocityNetworkWarning, CodeVelocityNetworkCritical, "from this network")
+	byIP.distinct(pl.numbersPerIP, s.Velocity.NumbersPerIP, CodeNumbersPerIPWarning, CodeNumbersPerIPCritical, "numbers from this IP")
+	byNumber := sc.waivedIf(allowNumber)
+	byNumber.velocity(pl.number, CodeVelocityNumberWarning, CodeVelocityNumberCritical, "for this number")
+	byNumber.velocity(pl.prefix, CodeVelocityPrefixWarning, CodeVelocityPrefixCritical, "for this number block")
+	byNumber.distinct(pl.ipsPerNumber, s.Velocity.IPsPerNumber, CodeIPsPerNumberWarning, CodeIPsPerNumberCritical, "IPs for this number")
+	byNumber.distinct(pl.nearby.count(), s.Velocity.NearbyNumbers, CodeNearbyNumbersWarning, CodeNearbyNumbersCritical, "numbers within 100 of this one")
 	sc.velocity(pl.country, CodeVelocityCountryWarning, CodeVelocityCountryCritical, "to "+num.country)
 	locked := pl.lock.Val()
-	if !locked && !allowNumber {
-		sc.add(CodeDuplicate, "a callback to this number is already outstanding")
+	if !locked {
+		byNumber.add(CodeDuplicate, "a callback to this number is already outstanding")
 	}
 	sc.auth(req)
 	if sc.spend(pl.spend, num.country) {
@@ -204,10 +204,18 @@ type scorer struct {
 	s   *compiled
 	d   *Decision
 	now time.Time
+	// waived marks the reasons added as waived by an allow list.
+	waived bool
+}
+
+// waivedIf returns a scorer whose reasons are waived when allowed is true.
+func (sc scorer) waivedIf(allowed bool) scorer {
+	sc.waived = allowed
+	return sc
 }
 
 func (sc scorer) add(code, detail string) {
-	sc.push(Reason{Code: code, Weight: sc.s.Weights[code], Hard: hardCodes[code], Detail: detail})
+	sc.push(Reason{Code: code, Weight: sc.s.Weights[code], Hard: IsHard(code), Detail: detail, Waived: sc.waived})
 }
 
 // push appends r, turned into a monitor-only reason when its code is in
@@ -217,7 +225,7 @@ func (sc scorer) push(r Reason) {
 		note := fmt.Sprintf("monitor only: would add %d", r.Weight)
 		if r.Hard {
 			note += " and block"
-		} else if deflectCodes[r.Code] {
+		} else if IsDeflecting(r.Code) {
 			note += " and deflect"
 		}
 		r.Detail = strings.TrimPrefix(r.Detail+"; "+note, "; ")
@@ -282,7 +290,7 @@ func (sc scorer) reasons(rs []Reason) {
 		if w, ok := sc.s.Weights[r.Code]; ok {
 			r.Weight = w
 		}
-		r.Hard = r.Hard || hardCodes[r.Code]
+		r.Hard = r.Hard || IsHard(r.Code)
 		sc.push(r)
 	}
 }
@@ -337,20 +345,41 @@ func (sc scorer) distinct(cmd *redis.IntCmd, l Limit, warn, crit, what string) {
 	}
 }
 
-// action sums the score and applies the hard rules and thresholds.
+// action sums the score and applies the hard rules and thresholds, and
+// sets the decision's Score and Visible: the action of the reasons the
+// visitor can see (not hidden), waived ones included.
 func (sc scorer) action() Action {
-	hard, deflect := false, false
-	score := 0
+	var acted, seen tally
 	for _, r := range sc.d.Reasons {
-		score += r.Weight
-		hard = hard || r.Hard
-		deflect = deflect || deflectCodes[r.Code] && !r.Monitor
+		if !r.Waived {
+			acted.add(r)
+		}
+		if !hidden(r.Code) {
+			seen.add(r)
+		}
 	}
-	sc.d.Score = max(score, 0)
+	sc.d.Score = max(acted.score, 0)
+	sc.d.Visible = seen.action(sc.s)
+	return acted.action(sc.s)
+}
+
+// tally sums reasons toward an action.
+type tally struct {
+	score          int
+	hard, deflects bool
+}
+
+func (t *tally) add(r Reason) {
+	t.score += r.Weight
+	t.hard = t.hard || r.Hard
+	t.deflects = t.deflects || IsDeflecting(r.Code) && !r.Monitor
+}
+
+func (t tally) action(s *compiled) Action {
 	switch {
-	case hard || sc.d.Score >= sc.s.BlockAt:
+	case t.hard || t.score >= s.BlockAt:
 		return Block
-	case deflect || sc.d.Score >= sc.s.DeflectAt:
+	case t.deflects || t.score >= s.DeflectAt:
 		return Deflect
 	}
 	return Allow

@@ -40,7 +40,7 @@ func (e *Engine) Fallback(req Request, action Action, cause string) (Decision, e
 	s := e.active.Load()
 	ip := req.IP.Unmap()
 	now := e.now()
-	d := Decision{ID: newID(), IP: ip, Flow: req.Flow, At: now, Action: action}
+	d := Decision{ID: newID(), IP: ip, Flow: req.Flow, At: now, Action: action, Visible: action}
 	region := req.Region
 	if region == "" {
 		region = e.region
@@ -72,7 +72,7 @@ func (e *Engine) Fallback(req Request, action Action, cause string) (Decision, e
 		sc.add(CodeDuplicate, "this instance allowed a fail-mode callback to this number within "+e.dupTTL.String())
 		d.Action = sc.action()
 	case holdFull:
-		d.Action = Deflect
+		d.Action, d.Visible = Deflect, Deflect
 		d.Reasons[0].Detail += fmt.Sprintf("; fail mode allow, but this instance already allowed %d fail-mode callbacks within %s", MaxFallbackHolds, e.dupTTL)
 	}
 	return d, nil

@@ -3,32 +3,22 @@ package risk_test
 import (
 	"fmt"
 	"os"
-	"slices"
 	"strings"
 	"testing"
 
 	"github.com/tollgate/tollgate/risk"
 )
 
-// weightsTable renders the default weights as the README shows them.
+// weightsTable renders the reason table as the README shows it.
 func weightsTable() string {
-	w := risk.DefaultWeights()
-	codes := make([]string, 0, len(w))
-	for c := range w {
-		codes = append(codes, c)
-	}
-	slices.Sort(codes)
 	var b strings.Builder
-	b.WriteString("| Reason code | Default weight | Whatever the score |\n| --- | --- | --- |\n")
-	for _, c := range codes {
-		effect := ""
-		switch {
-		case risk.IsHard(c):
-			effect = "blocks"
-		case risk.IsDeflecting(c):
-			effect = "deflects at least"
+	b.WriteString("| Reason | Code | Default weight | Whatever the score | Hidden from the answer |\n| --- | --- | --- | --- | --- |\n")
+	for _, r := range risk.ReasonTable() {
+		hidden := ""
+		if r.Hidden {
+			hidden = "yes"
 		}
-		fmt.Fprintf(&b, "| `%s` | %d | %s |\n", c, w[c], effect)
+		fmt.Fprintf(&b, "| %s | `%s` | %d | %s | %s |\n", r.Name, r.Code, r.Weight, r.Effect, hidden)
 	}
 	return b.String()
 }

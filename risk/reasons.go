@@ -1,5 +1,7 @@
 package risk
 
+import "slices"
+
 // Reason codes. They are stable: logs, dashboards and settings refer to them.
 const (
 	CodeTypeVoIP           = "number_type_voip"
@@ -81,119 +83,180 @@ const (
 	CodeAttestationFailed      = "stir_verification_failed"
 )
 
-// hardCodes block whatever the score.
-var hardCodes = map[string]bool{
-	CodeDenyNumber:     true,
-	CodeDenyPrefix:     true,
-	CodeDenyIP:         true,
-	CodeDenyCountry:    true,
-	CodeDenyASN:        true,
-	CodeCountryBlocked: true,
-	CodeDuplicate:      true,
-	CodeFormHoneypot:   true,
+// Effect is what a reason does beyond adding its weight to the score.
+type Effect string
+
+// The effects a reason code can have.
+const (
+	// EffectScore adds the weight and nothing more.
+	EffectScore Effect = ""
+	// EffectBlock blocks the request whatever the score.
+	EffectBlock Effect = "blocks"
+	// EffectDeflect deflects a request the score would allow.
+	EffectDeflect Effect = "deflects"
+	// EffectTrust exempts the request from checks: an allow-listed
+	// address skips the anonymity and per-address velocity checks, an
+	// allow-listed number the per-number ones and the duplicate check.
+	EffectTrust Effect = "trusts"
+)
+
+// ReasonInfo describes one reason code: what it weighs by default, what it
+// does whatever the score, and what it means to a person.
+type ReasonInfo struct {
+	// Code is the stable code, e.g. "deny_number".
+	Code string `json:"code"`
+	// Family groups related codes: number, lists, policy, address,
+	// velocity, spend, form, visitor, screening or geoip.
+	Family string `json:"family"`
+	// Name is a short human name, e.g. "Number on the deny list".
+	Name string `json:"name"`
+	// Description says in one line when the reason is given.
+	Description string `json:"description"`
+	// Weight is the shipped weight (DefaultWeights).
+	Weight int `json:"weight"`
+	// Effect is what the reason does whatever the score.
+	Effect Effect `json:"effect,omitempty"`
+	// Hidden marks a reason that rests on what the visitor cannot see for
+	// themselves: lists, the country policy, outstanding callbacks, the
+	// per-number spend caps. It never changes what the visitor is shown
+	// (Decision.Visible), so answers cannot be used to read that state.
+	Hidden bool `json:"hidden,omitempty"`
 }
 
-// trustCodes are the allow lists' codes: a listed entry also exempts the
-// request from checks (velocity, duplicate callback, anonymous networks),
-// an effect beyond its weight that monitor mode cannot withhold, so they
-// cannot be monitored.
-var trustCodes = map[string]bool{
-	CodeAllowNumber: true,
-	CodeAllowIP:     true,
+// reasonTable is every reason code the engine and the handlers give, the
+// one place a signal's weight, effect and meaning are written.
+var reasonTable = []ReasonInfo{
+	{CodeTypeVoIP, "number", "VoIP number", "The number is a VoIP number, cheap to rent by the thousand.", 40, EffectScore, false},
+	{CodeTypePremiumRate, "number", "Premium-rate number", "The number is premium rate: calling it pays its owner.", 80, EffectScore, false},
+	{CodeTypeSharedCost, "number", "Shared-cost number", "The number is a shared-cost number.", 40, EffectScore, false},
+	{CodeTypeUAN, "number", "Universal access number", "The number is a universal access number, not a person's line.", 25, EffectScore, false},
+	{CodeTypePersonalNumber, "number", "Personal number", "The number is a personal (follow-me) number that forwards anywhere.", 40, EffectScore, false},
+	{CodeTypePager, "number", "Pager", "The number is a pager.", 50, EffectScore, false},
+	{CodeTypeTollFree, "number", "Toll-free number", "The number is toll free: a business, not a visitor.", 25, EffectScore, false},
+	{CodeHighRiskDestination, "number", "High-risk destination", "The number is in a country on the high-risk toll fraud list.", 60, EffectScore, false},
+
+	{CodeDenyNumber, "lists", "Number on the deny list", "The number is on the deny list.", 100, EffectBlock, true},
+	{CodeDenyPrefix, "lists", "Prefix on the deny list", "The number starts with a prefix on the deny list.", 100, EffectBlock, true},
+	{CodeDenyIP, "lists", "Address on the deny list", "The visitor's address or network is on the deny list.", 100, EffectBlock, true},
+	{CodeDenyCountry, "lists", "Visitor country on the deny list", "The visitor's address is in a country on the deny list.", 100, EffectBlock, true},
+	{CodeDenyASN, "lists", "Network operator on the deny list", "The visitor's address belongs to an AS on the deny list.", 100, EffectBlock, true},
+	{CodeAllowNumber, "lists", "Number on the allow list", "The number is on the allow list: per-number checks are skipped.", -20, EffectTrust, true},
+	{CodeAllowIP, "lists", "Address on the allow list", "The visitor's address is on the allow list: address checks are skipped.", -20, EffectTrust, true},
+
+	{CodeCountryBlocked, "policy", "Destination country blocked", "The country policy blocks calls to the number's country.", 100, EffectBlock, true},
+	{CodeCountryMonitor, "policy", "Destination country monitored", "The country policy monitors calls to the number's country: they would be blocked.", 0, EffectScore, true},
+
+	{CodeGeoMismatch, "address", "Visitor abroad", "The visitor's address is in another country than the number.", 20, EffectScore, false},
+	{CodeAnonymousVPN, "address", "Anonymous VPN", "The visitor's address is an anonymous VPN.", 35, EffectScore, false},
+	{CodeTorExit, "address", "Tor exit node", "The visitor's address is a Tor exit node.", 60, EffectScore, false},
+	{CodePublicProxy, "address", "Public proxy", "The visitor's address is a public proxy.", 45, EffectScore, false},
+	{CodeResidentialProxy, "address", "Residential proxy", "The visitor's address is a residential proxy.", 30, EffectScore, false},
+	{CodeHostingProvider, "address", "Hosting provider", "The GeoIP database marks the visitor's address as a hosting provider's.", 30, EffectScore, false},
+	{CodeHostingASN, "address", "Hosting network", "The visitor's address belongs to an AS on the hosting list.", 30, EffectScore, false},
+
+	{CodeVelocityIPWarning, "velocity", "Many requests from this address", "Requests from the visitor's address reached a warning threshold.", 20, EffectScore, false},
+	{CodeVelocityIPCritical, "velocity", "Too many requests from this address", "Requests from the visitor's address reached a critical threshold.", 80, EffectScore, false},
+	{CodeVelocityNetworkWarning, "velocity", "Many requests from this network", "Requests from the visitor's /24 (IPv4) or /48 (IPv6) reached a warning threshold.", 15, EffectScore, false},
+	{CodeVelocityNetworkCritical, "velocity", "Too many requests from this network", "Requests from the visitor's /24 (IPv4) or /48 (IPv6) reached a critical threshold.", 60, EffectScore, false},
+	{CodeVelocityNumberWarning, "velocity", "Number asked for often", "Requests for this number reached a warning threshold.", 20, EffectScore, false},
+	{CodeVelocityNumberCritical, "velocity", "Number asked for too often", "Requests for this number reached a critical threshold.", 80, EffectScore, false},
+	{CodeVelocityPrefixWarning, "velocity", "Number block asked for often", "Requests for numbers of this block of 1,000 reached a warning threshold.", 20, EffectScore, false},
+	{CodeVelocityPrefixCritical, "velocity", "Number block asked for too often", "Requests for numbers of this block of 1,000 reached a critical threshold.", 80, EffectScore, false},
+	{CodeVelocityCountryWarning, "velocity", "Country asked for often", "Requests for numbers in this country reached a warning threshold.", 10, EffectScore, false},
+	{CodeVelocityCountryCritical, "velocity", "Country asked for too often", "Requests for numbers in this country reached a critical threshold.", 40, EffectScore, false},
+	{CodeNumbersPerIPWarning, "velocity", "Several numbers from one address", "The visitor's address asked for several distinct numbers.", 25, EffectScore, false},
+	{CodeNumbersPerIPCritical, "velocity", "Many numbers from one address", "The visitor's address asked for many distinct numbers.", 80, EffectScore, false},
+	{CodeIPsPerNumberWarning, "velocity", "Number asked for from several addresses", "Several distinct addresses asked for this number.", 25, EffectScore, false},
+	{CodeIPsPerNumberCritical, "velocity", "Number asked for from many addresses", "Many distinct addresses asked for this number.", 80, EffectScore, false},
+	{CodeNearbyNumbersWarning, "velocity", "Neighbouring numbers asked for", "Other numbers within about 100 of this one were asked for within the window.", 40, EffectScore, false},
+	{CodeNearbyNumbersCritical, "velocity", "Number range being walked", "Many numbers within about 100 of this one were asked for within the window.", 80, EffectScore, false},
+	{CodeDuplicate, "velocity", "Callback already outstanding", "A callback to this number is already queued or in progress.", 100, EffectBlock, true},
+
+	{CodeNumberCapHour, "spend", "Hourly cap for this number", "The calls placed to this number this hour reached its cap.", 0, EffectDeflect, true},
+	{CodeNumberCapDay, "spend", "Daily cap for this number", "The calls placed to this number today reached its cap.", 0, EffectDeflect, true},
+	{CodeBudgetExhausted, "spend", "Daily budget spent", "The day's call budget cannot pay for this call.", 0, EffectDeflect, false},
+
+	{CodeFormHoneypot, "form", "Hidden form field filled in", "The form's hidden field was filled in, as only bots do.", 100, EffectBlock, false},
+	{CodeFormTooFast, "form", "Form sent too fast", "The form came back faster than a person fills it in.", 30, EffectScore, false},
+	{CodeFormExpired, "form", "Form too old", "The form came back after its token's lifetime.", 20, EffectScore, false},
+	{CodeFormTokenInvalid, "form", "Form token missing or forged", "The form's token was missing, forged or issued to another browser.", 60, EffectScore, false},
+
+	{CodeAuthenticated, "visitor", "Signed-in visitor", "The host site vouched for the visitor with a valid visitor token.", -30, EffectScore, false},
+	{CodeVisitorTokenInvalid, "visitor", "Visitor token not valid", "A visitor token came with the request but was not valid.", 30, EffectScore, false},
+	{CodeAuthRequired, "visitor", "Sign-in required", "Settings require a signed-in visitor and this one is not.", 0, EffectDeflect, false},
+
+	{CodeCallerWithheld, "screening", "Caller ID withheld", "The inbound caller withheld their number.", 40, EffectScore, false},
+	{CodeCallerInvalid, "screening", "Caller ID not valid", "The inbound caller's number cannot be a valid number.", 40, EffectScore, false},
+	{CodeVelocityCallerWarning, "screening", "Caller calls often", "Calls from this number reached a warning threshold.", 20, EffectScore, false},
+	{CodeVelocityCallerCritical, "screening", "Caller calls too often", "Calls from this number reached a critical threshold.", 80, EffectScore, false},
+	{CodeCallerFailedWarning, "screening", "Caller failed a challenge", "This caller failed IVR challenges today.", 30, EffectScore, false},
+	{CodeCallerFailedCritical, "screening", "Caller fails challenges", "This caller failed many IVR challenges today.", 80, EffectScore, false},
+	{CodeAttestationFull, "screening", "Caller ID fully attested", "STIR/SHAKEN attested the caller's number fully (A).", -20, EffectScore, false},
+	{CodeAttestationFailed, "screening", "Caller ID verification failed", "STIR/SHAKEN verification of the caller's number failed.", 40, EffectScore, false},
+
+	{CodeCountryDBUnavailable, "geoip", "Country database missing", "No GeoIP country database: country signals were skipped.", 0, EffectScore, false},
+	{CodeASNDBUnavailable, "geoip", "ASN database missing", "No GeoIP ASN database: network operator signals were skipped.", 0, EffectScore, false},
+	{CodeAnonymousDBUnavailable, "geoip", "Anonymous IP database missing", "No GeoIP Anonymous IP database: VPN, proxy and hosting signals were skipped.", 0, EffectScore, false},
 }
 
-// deflectCodes deflect a request that would otherwise be allowed: the
-// visitor is offered another channel rather than a call.
-var deflectCodes = map[string]bool{
-	CodeAuthRequired:    true,
-	CodeNumberCapHour:   true,
-	CodeNumberCapDay:    true,
-	CodeBudgetExhausted: true,
+// reasonIndex finds a code's row in reasonTable.
+var reasonIndex = func() map[string]ReasonInfo {
+	m := make(map[string]ReasonInfo, len(reasonTable))
+	for _, r := range reasonTable {
+		if _, dup := m[r.Code]; dup {
+			panic("risk: reason code " + r.Code + " is in the table twice")
+		}
+		m[r.Code] = r
+	}
+	return m
+}()
+
+// ReasonTable returns every weighted reason code's row, in the table's
+// order (by family).
+func ReasonTable() []ReasonInfo { return slices.Clone(reasonTable) }
+
+// LookupReason returns the row of code; ok is false for a code not in the
+// table, such as CodeStoreUnavailable.
+func LookupReason(code string) (info ReasonInfo, ok bool) {
+	info, ok = reasonIndex[code]
+	return info, ok
 }
+
+// ReasonName is code's human name, or code itself when it has none.
+func ReasonName(code string) string {
+	if code == CodeStoreUnavailable {
+		return "Store unavailable"
+	}
+	if r, ok := reasonIndex[code]; ok {
+		return r.Name
+	}
+	return code
+}
+
+func effectOf(code string) Effect { return reasonIndex[code].Effect }
+
+// hidden reports whether code rests on state the visitor cannot see.
+func hidden(code string) bool { return reasonIndex[code].Hidden }
 
 // IsDeflecting reports whether a reason code deflects a request that its
 // score would allow.
-func IsDeflecting(code string) bool { return deflectCodes[code] }
+func IsDeflecting(code string) bool { return effectOf(code) == EffectDeflect }
 
 // IsHard reports whether a reason code blocks a request whatever its score.
-func IsHard(code string) bool { return hardCodes[code] }
+func IsHard(code string) bool { return effectOf(code) == EffectBlock }
+
+// isTrust reports whether code is an allow list's: a listed entry exempts
+// the request from checks, an effect beyond its weight that monitor mode
+// cannot withhold, so such codes cannot be monitored.
+func isTrust(code string) bool { return effectOf(code) == EffectTrust }
 
 // DefaultWeights returns the shipped weight of every reason code. A reason
 // a handler adds through Request.Extra is scored with its code's configured
 // weight; a code with none keeps the weight it was given.
 func DefaultWeights() map[string]int {
-	return map[string]int{
-		CodeTypeVoIP:           40,
-		CodeTypePremiumRate:    80,
-		CodeTypeSharedCost:     40,
-		CodeTypeUAN:            25,
-		CodeTypePersonalNumber: 40,
-		CodeTypePager:          50,
-		CodeTypeTollFree:       25,
-
-		CodeDenyNumber:  100,
-		CodeDenyPrefix:  100,
-		CodeDenyIP:      100,
-		CodeDenyCountry: 100,
-		CodeDenyASN:     100,
-		CodeAllowNumber: -20,
-		CodeAllowIP:     -20,
-
-		CodeCountryBlocked: 100,
-		CodeCountryMonitor: 0,
-
-		CodeHighRiskDestination: 60,
-
-		CodeGeoMismatch:      20,
-		CodeAnonymousVPN:     35,
-		CodeTorExit:          60,
-		CodePublicProxy:      45,
-		CodeResidentialProxy: 30,
-		CodeHostingProvider:  30,
-		CodeHostingASN:       30,
-
-		CodeVelocityIPWarning:       20,
-		CodeVelocityIPCritical:      80,
-		CodeVelocityNetworkWarning:  15,
-		CodeVelocityNetworkCritical: 60,
-		CodeVelocityNumberWarning:   20,
-		CodeVelocityNumberCritical:  80,
-		CodeVelocityPrefixWarning:   20,
-		CodeVelocityPrefixCritical:  80,
-		CodeVelocityCountryWarning:  10,
-		CodeVelocityCountryCritical: 40,
-		CodeNumbersPerIPWarning:     25,
-		CodeNumbersPerIPCritical:    80,
-		CodeIPsPerNumberWarning:     25,
-		CodeIPsPerNumberCritical:    80,
-		CodeNearbyNumbersWarning:    40,
-		CodeNearbyNumbersCritical:   80,
-		CodeDuplicate:               100,
-		CodeAuthenticated:           -30,
-
-		CodeCountryDBUnavailable:   0,
-		CodeASNDBUnavailable:       0,
-		CodeAnonymousDBUnavailable: 0,
-
-		CodeFormHoneypot:     100,
-		CodeFormTooFast:      30,
-		CodeFormExpired:      20,
-		CodeFormTokenInvalid: 60,
-
-		CodeVisitorTokenInvalid: 30,
-		CodeAuthRequired:        0,
-
-		CodeNumberCapHour:   0,
-		CodeNumberCapDay:    0,
-		CodeBudgetExhausted: 0,
-
-		CodeCallerWithheld:         40,
-		CodeCallerInvalid:          40,
-		CodeVelocityCallerWarning:  20,
-		CodeVelocityCallerCritical: 80,
-		CodeCallerFailedWarning:    30,
-		CodeCallerFailedCritical:   80,
-		CodeAttestationFull:        -20,
-		CodeAttestationFailed:      40,
+	w := make(map[string]int, len(reasonTable))
+	for _, r := range reasonTable {
+		w[r.Code] = r.Weight
 	}
+	return w
 }

@@ -58,7 +58,7 @@ func (s Settings) Validate() error {
 	for i, code := range s.Monitor {
 		if _, ok := known[code]; !ok {
 			p.add(fmt.Sprintf("monitor[%d]", i), "unknown reason code %q", code)
-		} else if trustCodes[code] {
+		} else if isTrust(code) {
 			p.add(fmt.Sprintf("monitor[%d]", i), "%s cannot be monitored: allow lists are trust, not rules; a listed entry skips the velocity, duplicate and anonymity checks whatever its weight, so remove the entry or set its weight instead", code)
 		}
 	}

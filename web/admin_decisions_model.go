@@ -27,9 +27,11 @@ func (f DecisionFilterModel) Query(before string) string {
 
 // ReasonView is one reason of a decision.
 type ReasonView struct {
-	Code, Detail string
-	Weight       int
-	Hard         bool
+	Code, Name, Detail string
+	Weight             int
+	Hard               bool
+	// Waived is true when an allow list exempted the request from it.
+	Waived bool
 }
 
 // DecisionRow is one logged decision as the log and the detail page show it.
@@ -45,8 +47,11 @@ type DecisionRow struct {
 	ASN                               uint
 	Flow                              string
 	Action                            string
-	Score                             int
-	Reasons                           []ReasonView
+	// Shown is what the visitor's answer showed: "deflect" for the
+	// alternatives, anything else for the accepted page.
+	Shown   string
+	Score   int
+	Reasons []ReasonView
 	// Label is "spam", "legit" or empty.
 	Label string
 }
@@ -121,4 +126,13 @@ type IVRModel struct {
 	Days  int
 	Rows  []IVRRow
 	Total IVRRow
+}
+
+// shownAs says in words what the visitor saw for a decision shown as
+// action.
+func shownAs(action string) string {
+	if action == "deflect" {
+		return "the other ways to reach us (deflected)"
+	}
+	return "the accepted page"
 }

@@ -40,9 +40,9 @@ type SettingsForm struct {
 
 // WeightRow is one reason code's weight.
 type WeightRow struct {
-	// Code is the reason code; Description explains it when known.
-	Code, Description string
-	// Effect is "blocks", "deflects" or "" (score only).
+	// Code is the reason code; Name and Description say what it means.
+	Code, Name, Description string
+	// Effect is "blocks", "deflects", "trusts" or "" (score only).
 	Effect string
 	// Weight is the weight as typed; Default is the shipped one.
 	Weight  string

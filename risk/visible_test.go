@@ -1,0 +1,74 @@
+package risk_test
+
+import (
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/tollgate/tollgate/risk"
+	"github.com/tollgate/tollgate/risk/redistest"
+)
+
+// TestVisibleIgnoresHiddenReasons probes as an attacker who has pushed
+// their own score into the deflect band (a foreign address, with deflect
+// at 20) and compares the answer for a number with and without hidden
+// state: a list entry, a blocked country, an outstanding callback. What
+// the visitor is shown must not change; what Tollgate does must.
+func TestVisibleIgnoresHiddenReasons(t *testing.T) {
+	redistest.Each(t, func(t *testing.T, rdb redis.UniversalClient) {
+		deflectBand := func(s *risk.Settings) { s.DeflectAt = 20 }
+		tests := []struct {
+			name string
+			// hide puts the hidden state in place before the probe.
+			hide       func(t *testing.T, e *risk.Engine, s *risk.Settings)
+			wantAction risk.Action
+			wantCode   string
+		}{
+			{"deny-listed number", func(t *testing.T, e *risk.Engine, _ *risk.Settings) { add(t, e, risk.DenyNumber, usNum) }, risk.Block, risk.CodeDenyNumber},
+			{"deny-listed prefix", func(t *testing.T, e *risk.Engine, _ *risk.Settings) { add(t, e, risk.DenyPrefix, "+1201") }, risk.Block, risk.CodeDenyPrefix},
+			{"deny-listed address", func(t *testing.T, e *risk.Engine, _ *risk.Settings) { add(t, e, risk.DenyIP, gbIP.String()) }, risk.Block, risk.CodeDenyIP},
+			{"blocked country", func(t *testing.T, e *risk.Engine, s *risk.Settings) {
+				s.Account.Countries = map[string]risk.Mode{"US": risk.ModeBlock}
+				if err := e.SaveSettings(t.Context(), *s); err != nil {
+					t.Fatal(err)
+				}
+			}, risk.Block, risk.CodeCountryBlocked},
+			{"outstanding callback", func(t *testing.T, e *risk.Engine, _ *risk.Settings) {
+				wantAction(t, eval(t, e, usNum, usIP), risk.Allow)
+			}, risk.Block, risk.CodeDuplicate},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				redistest.Flush(t, rdb)
+				clean := eval(t, newEngine(t, rdb, deflectBand), usNum, gbIP)
+				redistest.Flush(t, rdb)
+				s := risk.DefaultSettings()
+				deflectBand(&s)
+				e := newEngine(t, rdb, deflectBand)
+				tt.hide(t, e, &s)
+				probe := eval(t, e, usNum, gbIP)
+				wantAction(t, probe, tt.wantAction, tt.wantCode)
+				if clean.Shown() != risk.Deflect || probe.Shown() != clean.Shown() {
+					t.Errorf("shown: got %s for the probe and %s for a clean number, want deflect for both (probe reasons %v)", probe.Shown(), clean.Shown(), probe.Codes())
+				}
+			})
+		}
+
+		t.Run("allow-listed address", func(t *testing.T) {
+			redistest.Flush(t, rdb)
+			e := newEngine(t, rdb, nil)
+			add(t, e, risk.AllowIP, usIP.String())
+			var d risk.Decision
+			for _, n := range []string{"+12025550100", "+13035550100", "+14045550100", "+15055550100", "+16065550100"} {
+				d = eval(t, e, n, usIP)
+			}
+			wantAction(t, d, risk.Allow, risk.CodeAllowIP, risk.CodeNumbersPerIPWarning)
+			if d.Shown() != risk.Deflect {
+				t.Errorf("shown: got %s, want deflect, as five numbers from an unlisted address show (reasons %+v)", d.Shown(), d.Reasons)
+			}
+			if r := reason(d, risk.CodeNumbersPerIPWarning); !r.Waived {
+				t.Errorf("%s: got %+v, want it waived by the allow list", risk.CodeNumbersPerIPWarning, r)
+			}
+		})
+	})
+}
