@@ -71,7 +71,8 @@ func settingsForm(s risk.Settings) web.SettingsForm {
 		PassAt:  strconv.Itoa(s.Screening.PassAt),
 		ChatURL: s.Deflect.ChatURL, Phone: s.Deflect.Phone, Hours: s.Deflect.Hours,
 		RatePerMinute: strconv.Itoa(s.Dispatch.RatePerMinute), CountryRatePerMinute: strconv.Itoa(s.Dispatch.CountryRatePerMinute),
-		Spikes: spikesForm(s.Spikes),
+		IPv6Prefix: strconv.Itoa(s.Velocity.IPv6Prefix),
+		Spikes:     spikesForm(s.Spikes),
 	}
 	for _, code := range reasonCodes() {
 		m.Weights = append(m.Weights, weightRow(code, strconv.Itoa(s.Weights[code]), s.Monitor))
@@ -234,6 +235,7 @@ func readSettingsForm(c echo.Context, base risk.Settings) (risk.Settings, *setti
 		*d.limit(&s) = l
 		m.Velocity = append(m.Velocity, web.VelocityDim{Label: d.label, Limits: []web.LimitRow{row}})
 	}
+	m.IPv6Prefix = p.int("velocity.ipv6_prefix", &s.Velocity.IPv6Prefix)
 	s.Screening.Velocity, m.ScreenVelocity = p.limits("screening.velocity")
 	s.Screening.FailedChallenges, m.FailedChallenges, _ = p.limit("screening.failed_challenges")
 	m.PassAt = p.int("screening.pass_at", &s.Screening.PassAt)

@@ -26,6 +26,7 @@ func settingsValues(s risk.Settings) url.Values {
 		"spend.daily_budget": {m.DailyBudget}, "spend.default_cost": {m.DefaultCost}, "spend.costs": {m.Costs},
 		"screening.pass_at": {m.PassAt}, "deflect.chat_url": {m.ChatURL}, "deflect.phone": {m.Phone}, "deflect.hours": {m.Hours},
 		"dispatch.rate_per_minute": {m.RatePerMinute}, "dispatch.country_rate_per_minute": {m.CountryRatePerMinute},
+		"velocity.ipv6_prefix": {m.IPv6Prefix},
 	}
 	if m.RequireAuth {
 		v.Set("require_auth", "on")
@@ -254,5 +255,63 @@ func TestSettingsAPIRefusesBadFlowNames(t *testing.T) {
 	status, _, _ := st.post(t, `{"phone":"+1 201 555 0123","name":"Ann","flow":"sales.v2"}`)
 	if status != http.StatusAccepted {
 		t.Errorf("callback with flow sales.v2: got %d, want 202", status)
+	}
+}
+
+// The IPv6 network length round-trips through the editor and the API like
+// any whole-number setting, its problems shown next to it.
+func TestSettingsIPv6Prefix(t *testing.T) {
+	st := newStack(t, nil, &contactflows.Simulator{})
+	admin := st.signIn(t, auth.RoleAdmin)
+	_, _, body := admin.get(t, adminSettingsPath)
+	if want := `name="velocity.ipv6_prefix" value="64"`; !strings.Contains(body, want) {
+		t.Errorf("settings page lacks %s", want)
+	}
+	v := settingsValues(st.engine.Settings())
+	v.Set("velocity.ipv6_prefix", "56")
+	if status, loc, body := admin.post(t, adminSettingsPath, v); status != http.StatusSeeOther || loc != adminSettingsPath {
+		t.Fatalf("save: got %d to %q, want 303 to %s; body %s", status, loc, adminSettingsPath, body)
+	}
+	if got, want := st.engine.Settings().Velocity.IPv6Prefix, 56; got != want {
+		t.Errorf("ipv6_prefix after save: got %d, want %d", got, want)
+	}
+	for typed, message := range map[string]string{"20": "between 32 and 128", "many": "must be a whole number"} {
+		v.Set("velocity.ipv6_prefix", typed)
+		status, _, body := admin.post(t, adminSettingsPath, v)
+		if status != http.StatusUnprocessableEntity {
+			t.Fatalf("save with ipv6_prefix %q: status %d, want 422", typed, status)
+		}
+		for _, want := range []string{`data-testid="error-velocity.ipv6_prefix"`, message, `name="velocity.ipv6_prefix" value="` + typed + `"`} {
+			if !strings.Contains(body, want) {
+				t.Errorf("page after saving ipv6_prefix %q lacks %s", typed, want)
+			}
+		}
+	}
+	if got, want := st.engine.Settings().Velocity.IPv6Prefix, 56; got != want {
+		t.Errorf("ipv6_prefix after invalid saves: got %d, want %d", got, want)
+	}
+
+	token := st.token(t, auth.RoleAdmin)
+	var s map[string]any
+	if got := st.api(t, http.MethodGet, adminAPIPrefix+"/settings", token, "", "", &s); got != http.StatusOK {
+		t.Fatalf("GET settings: status %d", got)
+	}
+	vel := s["velocity"].(map[string]any)
+	if got, want := vel["ipv6_prefix"], 56.0; got != want {
+		t.Errorf("GET settings: ipv6_prefix %v, want %v", got, want)
+	}
+	vel["ipv6_prefix"] = 128
+	b, _ := json.Marshal(s)
+	if got := st.api(t, http.MethodPut, adminAPIPrefix+"/settings", token, "application/json", string(b), nil); got != http.StatusOK {
+		t.Fatalf("PUT settings with ipv6_prefix 128: status %d, want 200", got)
+	}
+	if got, want := st.engine.Settings().Velocity.IPv6Prefix, 128; got != want {
+		t.Errorf("ipv6_prefix after PUT: got %d, want %d", got, want)
+	}
+	vel["ipv6_prefix"] = 129
+	b, _ = json.Marshal(s)
+	var bad settingsProblems
+	if got := st.api(t, http.MethodPut, adminAPIPrefix+"/settings", token, "application/json", string(b), &bad); got != http.StatusUnprocessableEntity || bad.Error.Field != "velocity.ipv6_prefix" {
+		t.Errorf("PUT settings with ipv6_prefix 129: got %d, field %q; want 422 on velocity.ipv6_prefix", got, bad.Error.Field)
 	}
 }

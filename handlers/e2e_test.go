@@ -57,8 +57,9 @@ func newStack(t *testing.T, settings func(*risk.Settings), sim *contactflows.Sim
 	return newStackOn(t, miniRedis(t), settings, sim)
 }
 
-// newStackOn is the stack on rdb, which holds no keys.
-func newStackOn(t *testing.T, rdb redis.UniversalClient, settings func(*risk.Settings), sim *contactflows.Simulator) *stack {
+// newStackOn is the stack on rdb, which holds no keys; deps, if any, edit
+// the server's dependencies before it starts.
+func newStackOn(t *testing.T, rdb redis.UniversalClient, settings func(*risk.Settings), sim *contactflows.Simulator, deps ...func(*Deps)) *stack {
 	t.Helper()
 	engine := engineOn(t, rdb)
 	s := risk.DefaultSettings()
@@ -93,7 +94,7 @@ func newStackOn(t *testing.T, rdb redis.UniversalClient, settings func(*risk.Set
 	if st.detector, err = spike.NewDetector(spike.DetectorOptions{Redis: rdb, Store: st.alerts, Settings: engine.SpikeSettings, Audit: st.audit}); err != nil {
 		t.Fatal(err)
 	}
-	st.echo = NewServer(Deps{
+	d := Deps{
 		Engine: engine, Calls: queue, Challenges: challenges, FlowAPIKey: testFlowKey,
 		// The test client is the proxy: postFrom names the visitor's
 		// address in X-Forwarded-For.
@@ -107,7 +108,11 @@ func newStackOn(t *testing.T, rdb redis.UniversalClient, settings func(*risk.Set
 			Users: st.users, Audit: st.audit, Sessions: auth.NewSessionStore(rdb),
 			Engine: engine, Queue: queue, Challenges: challenges, Alerts: st.alerts, InsecureCookies: true,
 		},
-	})
+	}
+	for _, edit := range deps {
+		edit(&d)
+	}
+	st.echo = NewServer(d)
 	srv := httptest.NewServer(st.echo)
 	t.Cleanup(srv.Close)
 	st.url = srv.URL

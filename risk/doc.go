@@ -21,6 +21,8 @@
 //     proxies, hosting) from a GeoIP2 Anonymous IP database, hosting ASNs.
 //   - Velocity: sliding windows per IP, IP network, number, number block and
 //     destination country, and distinct numbers per IP and IPs per number.
+//     The per-IP counts take an IPv6 address by its network of
+//     Velocity.IPv6Prefix bits (a /64 by default: one home subscriber).
 //   - Duplicates: one outstanding callback per number; Release frees it.
 //
 // Weights, thresholds and limits live in Settings, stored in Redis and

@@ -77,9 +77,10 @@ func (e *Engine) Evaluate(ctx context.Context, req Request) (Decision, error) {
 
 	var pl plan
 	rd := newReads(e.cluster)
+	sub := subscriber(ip, s.Velocity.IPv6Prefix)
 	countIP := func(p redis.Pipeliner) {
 		if ip.IsValid() {
-			pl.ip = queueCounter(ctx, p, rd, e.expiring, ipTag(ip), s.Velocity.IP, now)
+			pl.ip = queueCounter(ctx, p, rd, e.expiring, ipTag(sub), s.Velocity.IP, now)
 			pl.net = queueCounter(ctx, p, rd, e.expiring, netTag(ipNetwork(ip)), s.Velocity.Network, now)
 		}
 	}
@@ -110,8 +111,8 @@ func (e *Engine) Evaluate(ctx context.Context, req Request) (Decision, error) {
 		pl.allowNumber = p.HMGet(ctx, listKey(AllowNumber), num.e164)
 		pl.denyPrefix = p.HMGet(ctx, listKey(DenyPrefix), prefixCandidates(num.e164)...)
 		if ip.IsValid() {
-			it := ipTag(ip)
-			pl.ipsPerNumber = queueDistinct(ctx, p, key(nt, "ips"), ip.String(), s.Velocity.IPsPerNumber, now)
+			it := ipTag(sub)
+			pl.ipsPerNumber = queueDistinct(ctx, p, key(nt, "ips"), subscriberID(sub), s.Velocity.IPsPerNumber, now)
 			pl.numbersPerIP = queueDistinct(ctx, p, key(it, "numbers"), num.e164, s.Velocity.NumbersPerIP, now)
 			nets := networkCandidates(ip)
 			pl.denyIP = p.HMGet(ctx, listKey(DenyIP), nets...)

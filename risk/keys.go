@@ -5,7 +5,7 @@ import "net/netip"
 // Every key starts with "tg:" and carries the hash tag of the thing it
 // counts, so in Cluster mode a thing's keys share a slot and no command of
 // a decision crosses slots.
-func ipTag(ip netip.Addr) string       { return "{ip:" + ip.String() + "}" }
+func ipTag(sub netip.Prefix) string    { return "{ip:" + subscriberID(sub) + "}" }
 func netTag(n netip.Prefix) string     { return "{net:" + n.String() + "}" }
 func numberTag(e164 string) string     { return "{n:" + e164 + "}" }
 func prefixTag(prefix string) string   { return "{p:" + prefix + "}" }
@@ -17,4 +17,25 @@ func ipNetwork(ip netip.Addr) netip.Prefix {
 		return netip.PrefixFrom(ip, 24).Masked()
 	}
 	return netip.PrefixFrom(ip, 48).Masked()
+}
+
+// subscriber is what the per-IP counts count for ip: an IPv4 address
+// whole, an IPv6 address masked to its first ipv6Bits bits
+// (Velocity.IPv6Prefix).
+// A home IPv6 subscriber holds a whole /64, so counting single addresses
+// would let one subscriber start afresh with each address it rotates to.
+func subscriber(ip netip.Addr, ipv6Bits int) netip.Prefix {
+	if ip.Is4() {
+		return netip.PrefixFrom(ip, 32)
+	}
+	return netip.PrefixFrom(ip, ipv6Bits).Masked()
+}
+
+// subscriberID names sub in keys and sets: a single address bare (so an
+// IPv4 address keeps the keys it always had), a network in CIDR form.
+func subscriberID(sub netip.Prefix) string {
+	if sub.IsSingleIP() {
+		return sub.Addr().String()
+	}
+	return sub.String()
 }

@@ -37,7 +37,8 @@ type Limit struct {
 // Velocity holds the limits of every counted dimension, each with up to
 // three windows.
 type Velocity struct {
-	// IP counts requests per client address.
+	// IP counts requests per client address: an IPv4 address, or an IPv6
+	// address's network of IPv6Prefix bits.
 	IP []Limit `json:"ip"`
 	// Network counts requests per /24 (IPv4) or /48 (IPv6).
 	Network []Limit `json:"ip_network"`
@@ -47,14 +48,22 @@ type Velocity struct {
 	Prefix []Limit `json:"prefix"`
 	// Country counts requests per destination country.
 	Country []Limit `json:"country"`
-	// NumbersPerIP counts distinct numbers asked for from one IP.
+	// NumbersPerIP counts distinct numbers asked for from one IP (as IP
+	// counts it).
 	NumbersPerIP Limit `json:"distinct_numbers_per_ip"`
-	// IPsPerNumber counts distinct IPs asking for one number.
+	// IPsPerNumber counts distinct IPs (as IP counts them) asking for one
+	// number.
 	IPsPerNumber Limit `json:"distinct_ips_per_number"`
 	// NearbyNumbers counts distinct numbers asked for, from any IP, in a
 	// number's block of 100 and the blocks either side: sequential
 	// enumeration of a range.
 	NearbyNumbers Limit `json:"nearby_numbers"`
+	// IPv6Prefix is the length, 32 to 128, of the network an IPv6 address
+	// is counted by in IP, NumbersPerIP and IPsPerNumber: a home subscriber
+	// gets a whole /64 and can rotate through its addresses, so 64 by
+	// default; 128 counts each address apart. Lists match the address
+	// itself whatever this is.
+	IPv6Prefix int `json:"ipv6_prefix"`
 }
 
 // Mode is a country policy verdict.
@@ -219,6 +228,7 @@ func DefaultSettings() Settings {
 			// A second number near another within the hour deflects, a
 			// fourth blocks.
 			NearbyNumbers: Limit{Duration(time.Hour), 2, 4},
+			IPv6Prefix:    64,
 		},
 		HostingASNs:       DefaultHostingASNs(),
 		HighRiskCountries: DefaultHighRiskCountries(),

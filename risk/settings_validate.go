@@ -78,6 +78,9 @@ func (s Settings) Validate() error {
 	v.NumbersPerIP.validate(&p, "velocity.distinct_numbers_per_ip")
 	v.IPsPerNumber.validate(&p, "velocity.distinct_ips_per_number")
 	v.NearbyNumbers.validate(&p, "velocity.nearby_numbers")
+	if v.IPv6Prefix < minIPv6Prefix || v.IPv6Prefix > 128 {
+		p.add("velocity.ipv6_prefix", "must be between %d and 128 (the bits of an IPv6 address counted as one client; 64: a home subscriber's network), got %d", minIPv6Prefix, v.IPv6Prefix)
+	}
 	for i, cc := range s.HighRiskCountries {
 		if !isRegion(cc) {
 			p.add(fmt.Sprintf("high_risk_countries[%d]", i), "%q is not an upper-case ISO 3166-1 alpha-2 code", cc)
@@ -100,6 +103,10 @@ func (s Settings) Validate() error {
 	s.Spikes.validate(&p)
 	return errors.Join(p...)
 }
+
+// minIPv6Prefix is the shortest network Velocity.IPv6Prefix may count as
+// one client: shorter, a whole provider would share one count.
+const minIPv6Prefix = 32
 
 // MaxFlowNameLen is the longest flow name, in bytes.
 const MaxFlowNameLen = 64

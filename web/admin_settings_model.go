@@ -11,6 +11,9 @@ type SettingsForm struct {
 	DeflectAt, BlockAt string
 	// Velocity lists the counted dimensions.
 	Velocity []VelocityDim
+	// IPv6Prefix is the length of the network an IPv6 address is counted
+	// by per IP.
+	IPv6Prefix string
 	// HostingASNs lists autonomous system numbers, one per line or comma.
 	HostingASNs string
 	// HighRiskCountries lists high-risk destination countries, ISO codes

@@ -102,23 +102,6 @@ func CheckUserName(name string) error {
 	return nil
 }
 
-// Throttle limits failed sign-ins.
-type Throttle struct {
-	// AccountFailures locks an account after this many failures within
-	// Window.
-	AccountFailures int
-	// IPFailures refuses an address after this many failures within Window.
-	IPFailures int
-	// Window is how long failures are counted and an address refused.
-	Window time.Duration
-	// Lockout is how long an account stays locked unless an admin unlocks it.
-	Lockout time.Duration
-}
-
-// DefaultThrottle locks an account after 5 failures in 15 minutes for 30
-// minutes, and refuses an address after 20 failures for 15 minutes.
-var DefaultThrottle = Throttle{AccountFailures: 5, IPFailures: 20, Window: 15 * time.Minute, Lockout: 30 * time.Minute}
-
 // Store keeps users, tokens and sign-in failures in Redis. All its keys
 // share the {admin} hash tag, so its transactions work on a Cluster.
 type Store struct {
@@ -128,11 +111,9 @@ type Store struct {
 }
 
 // NewStore returns a store on rdb; a zero throttle means DefaultThrottle.
+// It panics when t.IPv6Prefix is neither 0 nor 32 to 128: a wiring mistake.
 func NewStore(rdb redis.UniversalClient, t Throttle) *Store {
-	if t == (Throttle{}) {
-		t = DefaultThrottle
-	}
-	return &Store{rdb: rdb, throttle: t, now: time.Now}
+	return &Store{rdb: rdb, throttle: t.withDefaults(), now: time.Now}
 }
 
 const (
@@ -142,7 +123,7 @@ const (
 
 func userKey(name string) string     { return "tg:{admin}:user:" + name }
 func failUserKey(name string) string { return "tg:{admin}:fail:u:" + name }
-func failIPKey(ip string) string     { return "tg:{admin}:fail:ip:" + ip }
+func failIPKey(client string) string { return "tg:{admin}:fail:ip:" + client }
 
 // CreateUser adds a user with a new password.
 func (s *Store) CreateUser(ctx context.Context, name, password string, role Role) (User, error) {
@@ -344,13 +325,15 @@ func (s *Store) changeKeepingAnAdmin(ctx context.Context, name string, demote bo
 }
 
 // Authenticate checks a sign-in. Failures count against the account and the
-// address ip; past the throttle's limits it returns ErrLocked or
-// ErrThrottled without checking the password.
+// address ip (an IPv6 address by its network, see Throttle.IPv6Prefix);
+// past the throttle's limits it returns ErrLocked or ErrThrottled without
+// checking the password.
 func (s *Store) Authenticate(ctx context.Context, name, password, ip string) (User, error) {
+	client := s.throttle.client(ip)
 	var ipFails *redis.StringCmd
 	var locked *redis.DurationCmd
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		ipFails = p.Get(ctx, failIPKey(ip))
+		ipFails = p.Get(ctx, failIPKey(client))
 		locked = p.PTTL(ctx, lockPrefix+name)
 		return nil
 	})
@@ -367,12 +350,12 @@ func (s *Store) Authenticate(ctx context.Context, name, password, ip string) (Us
 	if CheckUserName(name) != nil {
 		// No key is made from a name no user can have.
 		_, _ = VerifyPassword(dummyHash(), password)
-		return User{}, s.fail(ctx, "", ip, false)
+		return User{}, s.fail(ctx, "", client, false)
 	}
 	u, hash, err := s.load(ctx, name)
 	if errors.Is(err, ErrNoUser) {
 		_, _ = VerifyPassword(dummyHash(), password)
-		return User{}, s.fail(ctx, name, ip, false)
+		return User{}, s.fail(ctx, name, client, false)
 	}
 	if err != nil {
 		return User{}, err
@@ -382,21 +365,22 @@ func (s *Store) Authenticate(ctx context.Context, name, password, ip string) (Us
 		return User{}, fmt.Errorf("sign-in: user %s: %w", name, err)
 	}
 	if !ok {
-		return User{}, s.fail(ctx, name, ip, true)
+		return User{}, s.fail(ctx, name, client, true)
 	}
 	s.rdb.Del(ctx, failUserKey(name))
 	return u, nil
 }
 
-// fail counts a failed sign-in against the address and the name, known
-// or not, and locks the name at the limit. ErrLockedNow is returned only
-// for a user that exists, so only real lockouts are reported.
-func (s *Store) fail(ctx context.Context, name, ip string, exists bool) error {
+// fail counts a failed sign-in against the client (an address as
+// Throttle.client names it) and the name, known or not, and locks the name
+// at the limit. ErrLockedNow is returned only for a user that exists, so
+// only real lockouts are reported.
+func (s *Store) fail(ctx context.Context, name, client string, exists bool) error {
 	w := s.throttle.Window
 	var userFails *redis.IntCmd
 	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.Incr(ctx, failIPKey(ip))
-		p.Expire(ctx, failIPKey(ip), w)
+		p.Incr(ctx, failIPKey(client))
+		p.Expire(ctx, failIPKey(client), w)
 		if name != "" {
 			userFails = p.Incr(ctx, failUserKey(name))
 			p.Expire(ctx, failUserKey(name), w)

@@ -1,0 +1,86 @@
+package handlers
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/netip"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/risk"
+	"github.com/tollgate/tollgate/risk/redistest"
+)
+
+// behindProxy trusts the test client's loopback address as a proxy, so the
+// X-Forwarded-For of each request names its client.
+func behindProxy(d *Deps) {
+	d.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+}
+
+// postFrom asks for a callback through the JSON API as the client ip
+// behind the proxy, and returns the status.
+func (st *stack) postFrom(t *testing.T, ip netip.Addr, body string) int {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, st.url+"/api/v1/callbacks", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Forwarded-For", ip.String())
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode
+}
+
+// TestAttackIPv6Rotation asks for callbacks as an attacker holding one IPv6
+// /64, the network every home subscriber gets, would: each number from a
+// new address of the /64. The service counts the /64 as one client, so from
+// the 8th number on the requests are refused, as from one IPv4 address.
+func TestAttackIPv6Rotation(t *testing.T) {
+	t.Parallel()
+	redistest.Each(t, func(t *testing.T, rdb redis.UniversalClient) {
+		st := newStackOn(t, rdb, nil, &contactflows.Simulator{}, behindProxy)
+		const asked = 12
+		var sent []netip.Addr
+		for i := range asked {
+			// Addresses far apart in the /64; numbers each in their own
+			// block, far from one another.
+			ip := netip.MustParseAddr(fmt.Sprintf("2001:db8:aa:1:%x:%x::%x", 0x1000+i*0x111, i*13, i+1))
+			body := fmt.Sprintf(`{"phone":"+1 201 %03d 0123"}`, 300+i*11)
+			if status := st.postFrom(t, ip, body); status != http.StatusAccepted && status != http.StatusOK {
+				t.Fatalf("request %d: status %d, want 202 or 200", i+1, status)
+			}
+			sent = append(sent, ip)
+		}
+		ds, err := st.queue.Decisions(context.Background(), asked)
+		if err != nil || len(ds) != asked {
+			t.Fatalf("decision log: got %d decisions, %v; want %d", len(ds), err, asked)
+		}
+		slices.Reverse(ds)
+		for i, d := range ds {
+			if got, want := d.IP, sent[i]; got != want {
+				t.Errorf("decision %d: IP %s, want the client's address %s", i+1, got, want)
+			}
+			switch {
+			case i < 3:
+				if d.Action != risk.Allow {
+					t.Errorf("number %d: got %s %v, want allow: the first numbers of a subscriber are not suspect", i+1, d.Action, d.Codes())
+				}
+			case i >= 7:
+				if d.Action != risk.Block || !d.Has(risk.CodeNumbersPerIPCritical) {
+					t.Errorf("number %d from a rotating /64: got %s %v, want block with %s", i+1, d.Action, d.Codes(), risk.CodeNumbersPerIPCritical)
+				}
+			}
+		}
+		if n := st.sim.Count(); n > 7 {
+			t.Errorf("calls placed: got %d, want at most 7", n)
+		}
+	})
+}
