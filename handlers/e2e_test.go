@@ -98,7 +98,7 @@ func newStackOn(t *testing.T, rdb redis.UniversalClient, settings func(*risk.Set
 		Engine: engine, Calls: queue, Challenges: challenges, FlowAPIKey: testFlowKey,
 		// The test client is the proxy: postFrom names the visitor's
 		// address in X-Forwarded-For.
-		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
+		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")},
 		Now:            func() time.Time { return time.Now().Add(time.Duration(st.clockSkew.Load())) },
 		Form:           FormConfig{Secret: testSecret, MinFillTime: 1500 * time.Millisecond},
 		// A generous budget, so that a slow machine does not turn
