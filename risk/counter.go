@@ -22,7 +22,13 @@ type counter struct {
 	skipped []bool
 	rd      *reads
 	prev    []int
-	counts  []int64
+	// union, for a distinct-source counter (queueSources), counts the
+	// current and previous buckets together; prev is then unused.
+	union []*redis.IntCmd
+	// readOnly marks a distinct-source counter that only counted: settle
+	// has nothing of its buckets to remember or repair.
+	readOnly bool
+	counts   []int64
 }
 
 // queueCounter adds the commands of a counter to p and its reads to rd.
@@ -47,6 +53,45 @@ func queueCounter(ctx context.Context, p redis.Pipeliner, rd *reads, x *expiring
 	return c
 }
 
+// queueSources adds the commands of a distinct-source counter to p: per
+// window, a HyperLogLog per bucket of the sources (subscriberID) that
+// asked for the thing tag names. A source asking again, however often,
+// adds nothing, so a flood from one address cannot raise a count that
+// other visitors are judged by. The sliding estimate is the current
+// bucket's count plus the share of the previous bucket's sources not seen
+// since that the window still covers, from PFCOUNT of the current bucket
+// and of both together (same tag, same slot).
+//
+// With write false the source is not added, only counted against: for a
+// request its own source already refuses (see sourceRefused).
+func queueSources(ctx context.Context, p redis.Pipeliner, x *expiring, tag, source string, write bool, ls []Limit, now time.Time) *counter {
+	if len(ls) == 0 {
+		return nil
+	}
+	m := len(ls)
+	c := &counter{limits: ls, keys: make([]string, m), cur: make([]*redis.IntCmd, m), union: make([]*redis.IntCmd, m), skipped: make([]bool, m), readOnly: !write}
+	ms := now.UnixMilli()
+	for i, l := range ls {
+		w := time.Duration(l.Window).Milliseconds()
+		bucket := ms / w
+		k, prev := sourcesKey(tag, w, bucket), sourcesKey(tag, w, bucket-1)
+		c.keys[i] = k
+		if write {
+			p.PFAdd(ctx, k, source)
+		}
+		c.cur[i] = p.PFCount(ctx, k)
+		c.union[i] = p.PFCount(ctx, k, prev)
+		if c.skipped[i] = !write || x.has(k); !c.skipped[i] {
+			p.PExpire(ctx, k, 2*time.Duration(l.Window))
+		}
+	}
+	return c
+}
+
+func sourcesKey(tag string, windowMS, bucket int64) string {
+	return "tg:" + tag + ":s" + strconv.FormatInt(windowMS, 10) + ":" + strconv.FormatInt(bucket, 10)
+}
+
 // settle finishes counters once their pipeline ran: it computes their
 // sliding counts, remembers the buckets given a TTL and counted again, and
 // sets the TTL of any bucket whose PEXPIRE was skipped but whose INCR
@@ -62,6 +107,9 @@ func (e *Engine) settle(ctx context.Context, now time.Time, cs ...*counter) {
 			continue
 		}
 		c.estimate(now)
+		if c.readOnly {
+			continue
+		}
 		for i, k := range c.keys {
 			switch n := c.cur[i].Val(); {
 			case c.skipped[i] && n == 1:
@@ -123,7 +171,12 @@ func (c *counter) estimate(now time.Time) {
 	for i, l := range c.limits {
 		w := time.Duration(l.Window).Milliseconds()
 		covered := 1 - float64(ms%w)/float64(w)
-		p := c.rd.int(c.prev[i])
+		var p int64
+		if c.union != nil {
+			p = max(c.union[i].Val()-c.cur[i].Val(), 0)
+		} else {
+			p = c.rd.int(c.prev[i])
+		}
 		c.counts[i] = c.cur[i].Val() + int64(float64(p)*covered+0.5)
 	}
 }

@@ -71,36 +71,60 @@ func nearbyBlock(e164 string) (block, below, above string, ok bool) {
 	return "+" + head, pad(n - 1), pad(n + 1), true
 }
 
-func nearbyKey(block string) string { return key("{nb:"+block+"}", "numbers") }
+func nearbyKey(block, what string) string { return key("{nb:"+block+"}", what) }
 
-// nearbyReads are the commands counting the distinct numbers seen near a
-// number: its own block's set, trimmed to the window, and the numbers of
-// the two neighbouring blocks seen within the window.
+// nearbyReads are the commands counting what was asked for near a number:
+// for the numbers and for the sources asking for them, the own block's
+// set, trimmed to the window, and the two neighbouring blocks' sets.
 type nearbyReads struct {
-	own, below, above *redis.IntCmd
+	counts [2][3]*redis.IntCmd
 }
 
-// queueNearby adds number to its block's set and counts the distinct
-// numbers seen in the window l in that block and the two beside it.
-func queueNearby(ctx context.Context, p redis.Pipeliner, e164 string, l Limit, now time.Time) nearbyReads {
+// queueNearby adds the request's number and source to its block's sets
+// and counts, in the window l, the distinct numbers and distinct sources
+// seen in that block and the two beside it. The signal is the smaller of
+// the two: a range walked from rotating addresses raises both, while one
+// address asking for numbers beside a victim's raises only the numbers
+// (it can bring the victim's request to the warning, never to the
+// critical threshold), and several addresses asking for one number raise
+// only the sources (distinct_ips_per_number's signal).
+//
+// With write false nothing is added, only counted (see sourceRefused).
+func queueNearby(ctx context.Context, p redis.Pipeliner, e164, source string, write bool, l Limit, now time.Time) nearbyReads {
 	block, below, above, ok := nearbyBlock(e164)
 	if !ok || l.Window <= 0 {
 		return nearbyReads{}
 	}
-	since := "(" + strconv.FormatInt(now.UnixMilli()-time.Duration(l.Window).Milliseconds(), 10)
-	return nearbyReads{
-		own:   queueDistinct(ctx, p, nearbyKey(block), e164, l, now),
-		below: p.ZCount(ctx, nearbyKey(below), since, "+inf"),
-		above: p.ZCount(ctx, nearbyKey(above), since, "+inf"),
+	var r nearbyReads
+	for i, what := range [...]string{"numbers", "sources"} {
+		member := e164
+		if i == 1 {
+			member = source
+		}
+		if write {
+			r.counts[i][0] = queueDistinct(ctx, p, nearbyKey(block, what), member, l, now)
+		} else {
+			r.counts[i][0] = queueSeen(ctx, p, nearbyKey(block, what), l, now)
+		}
+		r.counts[i][1] = queueSeen(ctx, p, nearbyKey(below, what), l, now)
+		r.counts[i][2] = queueSeen(ctx, p, nearbyKey(above, what), l, now)
 	}
+	return r
 }
 
-// count is how many distinct numbers the reads saw, the request's own included.
+// count is the smaller of the distinct numbers and the distinct sources
+// the reads saw, the request's own included.
 func (r nearbyReads) count() *redis.IntCmd {
-	if r.own == nil {
+	if r.counts[0][0] == nil {
 		return nil
 	}
+	var sums [2]int64
+	for i := range r.counts {
+		for _, c := range r.counts[i] {
+			sums[i] += c.Val()
+		}
+	}
 	total := redis.NewIntCmd(context.Background())
-	total.SetVal(r.own.Val() + r.below.Val() + r.above.Val())
+	total.SetVal(min(sums[0], sums[1]))
 	return total
 }

@@ -267,9 +267,35 @@ func runSuite(t *testing.T, st store) {
 		wantAction(t, got[1], risk.Allow)
 		wantAction(t, got[2], risk.Allow, risk.CodeVelocityIPWarning)
 		wantAction(t, got[3], risk.Allow, risk.CodeVelocityIPWarning)
-		wantAction(t, got[4], risk.Block, risk.CodeVelocityIPCritical, risk.CodeVelocityPrefixWarning)
+		wantAction(t, got[4], risk.Block, risk.CodeVelocityIPCritical)
 		if r := reason(got[4], risk.CodeVelocityIPCritical); !strings.Contains(r.Detail, "5 requests") {
 			t.Errorf("detail: got %q, want it to say 5 requests", r.Detail)
+		}
+		// One address asking five times is one source for the block.
+		if got[4].Has(risk.CodeVelocityPrefixWarning) {
+			t.Errorf("reasons: got %v, want no prefix reason for one address", got[4].Codes())
+		}
+		for i := range 5 {
+			got = append(got, eval(t, e, fmt.Sprintf("+1201555%04d", 200+i), netip.MustParseAddr(fmt.Sprintf("198.51.100.%d", 60+i))))
+		}
+		wantAction(t, got[8], risk.Deflect, risk.CodeVelocityPrefixWarning)
+		if r := reason(got[8], risk.CodeVelocityPrefixWarning); !strings.Contains(r.Detail, "5 addresses") {
+			t.Errorf("detail: got %q, want it to say 5 addresses (the first and four new ones)", r.Detail)
+		}
+	})
+
+	t.Run("a flood from one address does not move what others are judged by", func(t *testing.T) {
+		e := newEngine(t, st(t), func(s *risk.Settings) {
+			s.Velocity.Country = []risk.Limit{{Window: risk.Duration(time.Minute), Warning: 3, Critical: 5}}
+		})
+		for i := range 40 {
+			eval(t, e, fmt.Sprintf("+4474001%05d", i*97), torIP)
+			eval(t, e, "+447400999888", torIP)
+		}
+		d := eval(t, e, gbMob, gbIP)
+		wantAction(t, d, risk.Allow)
+		if d.Has(risk.CodeVelocityCountryWarning) || d.Has(risk.CodeVelocityNumberWarning) {
+			t.Errorf("a clean request after a flood from another address: got %v, want no shared velocity reason", d.Codes())
 		}
 	})
 

@@ -60,6 +60,32 @@ func queueDistinct(ctx context.Context, p redis.Pipeliner, key, member string, l
 	return card
 }
 
+// queueSeen counts the members of the distinct-count set key seen in the
+// window l, without adding one: queueDistinct's read for a request whose
+// own source already refuses it.
+func queueSeen(ctx context.Context, p redis.Pipeliner, key string, l Limit, now time.Time) *redis.IntCmd {
+	return p.ZCount(ctx, key, "("+strconv.FormatInt(now.UnixMilli()-time.Duration(l.Window).Milliseconds(), 10), "+inf")
+}
+
+// sourceRefused reports whether what is known of the request's source
+// before any counting (its address's anonymity flags and hosting network,
+// and the handler's reasons: form friction, a bad visitor token) already
+// deflects or blocks it. Such a request is counted against its own source
+// but adds nothing to the counts other visitors are judged by (the
+// number's, its block's, nearby numbers', the country's), so a flood of
+// junk cannot deflect real customers.
+func sourceRefused(s *compiled, info geo.Info, req Request) bool {
+	var d Decision
+	sc := scorer{s: s, d: &d}
+	sc.anonymity(info)
+	sc.reasons(req.Extra)
+	var t tally
+	for _, r := range d.Reasons {
+		t.add(r)
+	}
+	return t.action(s) != Allow
+}
+
 // Evaluate decides one request in a single Redis round trip (one per node,
 // concurrently, on a Cluster). A number that cannot be valid returns a
 // *NumberError after the attempt is counted against the client IP.
@@ -97,14 +123,21 @@ func (e *Engine) Evaluate(ctx context.Context, req Request) (Decision, error) {
 	d.IPCountry, d.ASN = info.Country, info.ASN
 
 	nt := numberTag(num.e164)
+	source := "unknown"
+	if ip.IsValid() {
+		source = subscriberID(sub)
+	}
+	shared := !sourceRefused(s, info, req)
 	err := e.exec(ctx, rd, func(p redis.Pipeliner) {
 		countIP(p)
-		pl.number = queueCounter(ctx, p, rd, e.expiring, nt, s.Velocity.Number, now)
-		pl.prefix = queueCounter(ctx, p, rd, e.expiring, prefixTag(numberPrefix(num.e164)), s.Velocity.Prefix, now)
+		// What many visitors share counts distinct sources, not requests
+		// (see queueSources).
+		pl.number = queueSources(ctx, p, e.expiring, nt, source, shared, s.Velocity.Number, now)
+		pl.prefix = queueSources(ctx, p, e.expiring, prefixTag(numberPrefix(num.e164)), source, shared, s.Velocity.Prefix, now)
 		if num.country != "" {
-			pl.country = queueCounter(ctx, p, rd, e.expiring, countryTag(num.country), s.Velocity.Country, now)
+			pl.country = queueSources(ctx, p, e.expiring, countryTag(num.country), source, shared, s.Velocity.Country, now)
 		}
-		pl.nearby = queueNearby(ctx, p, num.e164, s.Velocity.NearbyNumbers, now)
+		pl.nearby = queueNearby(ctx, p, num.e164, source, shared, s.Velocity.NearbyNumbers, now)
 		pl.lock = p.SetNX(ctx, lockKey(num.e164), d.ID, e.dupTTL)
 		pl.spend = queueSpend(rd, s.Spend, num.e164, now)
 		pl.denyNumber = p.HMGet(ctx, listKey(DenyNumber), num.e164)
@@ -112,7 +145,11 @@ func (e *Engine) Evaluate(ctx context.Context, req Request) (Decision, error) {
 		pl.denyPrefix = p.HMGet(ctx, listKey(DenyPrefix), prefixCandidates(num.e164)...)
 		if ip.IsValid() {
 			it := ipTag(sub)
-			pl.ipsPerNumber = queueDistinct(ctx, p, key(nt, "ips"), subscriberID(sub), s.Velocity.IPsPerNumber, now)
+			if shared {
+				pl.ipsPerNumber = queueDistinct(ctx, p, key(nt, "ips"), source, s.Velocity.IPsPerNumber, now)
+			} else {
+				pl.ipsPerNumber = queueSeen(ctx, p, key(nt, "ips"), s.Velocity.IPsPerNumber, now)
+			}
 			pl.numbersPerIP = queueDistinct(ctx, p, key(it, "numbers"), num.e164, s.Velocity.NumbersPerIP, now)
 			nets := networkCandidates(ip)
 			pl.denyIP = p.HMGet(ctx, listKey(DenyIP), nets...)
@@ -149,15 +186,15 @@ func (e *Engine) Evaluate(ctx context.Context, req Request) (Decision, error) {
 	// skipping them, so what the visitor is shown does not reveal it.
 	byIP := sc.waivedIf(allowIP)
 	byIP.anonymity(info)
-	byIP.velocity(pl.ip, CodeVelocityIPWarning, CodeVelocityIPCritical, "from this IP")
-	byIP.velocity(pl.net, CodeVelocityNetworkWarning, CodeVelocityNetworkCritical, "from this network")
+	byIP.velocity(pl.ip, CodeVelocityIPWarning, CodeVelocityIPCritical, "requests from this IP")
+	byIP.velocity(pl.net, CodeVelocityNetworkWarning, CodeVelocityNetworkCritical, "requests from this network")
 	byIP.distinct(pl.numbersPerIP, s.Velocity.NumbersPerIP, CodeNumbersPerIPWarning, CodeNumbersPerIPCritical, "numbers from this IP")
 	byNumber := sc.waivedIf(allowNumber)
-	byNumber.velocity(pl.number, CodeVelocityNumberWarning, CodeVelocityNumberCritical, "for this number")
-	byNumber.velocity(pl.prefix, CodeVelocityPrefixWarning, CodeVelocityPrefixCritical, "for this number block")
+	byNumber.velocity(pl.number, CodeVelocityNumberWarning, CodeVelocityNumberCritical, "addresses asking for this number")
+	byNumber.velocity(pl.prefix, CodeVelocityPrefixWarning, CodeVelocityPrefixCritical, "addresses asking for this number block")
 	byNumber.distinct(pl.ipsPerNumber, s.Velocity.IPsPerNumber, CodeIPsPerNumberWarning, CodeIPsPerNumberCritical, "IPs for this number")
-	byNumber.distinct(pl.nearby.count(), s.Velocity.NearbyNumbers, CodeNearbyNumbersWarning, CodeNearbyNumbersCritical, "numbers within 100 of this one")
-	sc.velocity(pl.country, CodeVelocityCountryWarning, CodeVelocityCountryCritical, "to "+num.country)
+	byNumber.distinct(pl.nearby.count(), s.Velocity.NearbyNumbers, CodeNearbyNumbersWarning, CodeNearbyNumbersCritical, "addresses asking for numbers within 100 of this one")
+	sc.velocity(pl.country, CodeVelocityCountryWarning, CodeVelocityCountryCritical, "addresses asking for numbers in "+num.country)
 	locked := pl.lock.Val()
 	if !locked {
 		byNumber.add(CodeDuplicate, "a callback to this number is already outstanding")
@@ -323,9 +360,9 @@ func (sc scorer) velocity(c *counter, warn, crit, what string) {
 		n := int(c.counts[j])
 		switch {
 		case n >= l.Critical:
-			code, detail = crit, fmt.Sprintf("%d requests %s in %s (critical at %d)", n, what, time.Duration(l.Window), l.Critical)
+			code, detail = crit, fmt.Sprintf("%d %s in %s (critical at %d)", n, what, time.Duration(l.Window), l.Critical)
 		case n >= l.Warning && code != crit:
-			code, detail = warn, fmt.Sprintf("%d requests %s in %s (warning at %d)", n, what, time.Duration(l.Window), l.Warning)
+			code, detail = warn, fmt.Sprintf("%d %s in %s (warning at %d)", n, what, time.Duration(l.Window), l.Warning)
 		}
 	}
 	if code != "" {

@@ -123,7 +123,7 @@ func (e *Engine) ScreenCaller(ctx context.Context, req CallerRequest) (Screening
 		sc.add(code, "number type "+d.NumberType)
 	}
 	if !allowed {
-		sc.velocity(calls, CodeVelocityCallerWarning, CodeVelocityCallerCritical, "from this caller")
+		sc.velocity(calls, CodeVelocityCallerWarning, CodeVelocityCallerCritical, "calls from this caller")
 		n := int(rd.int(fails))
 		switch l := s.Screening.FailedChallenges; {
 		case n >= l.Critical:
