@@ -56,8 +56,9 @@ func newStack(t *testing.T, settings func(*risk.Settings), sim *contactflows.Sim
 	return newStackOn(t, miniRedis(t), settings, sim)
 }
 
-// newStackOn is the stack on rdb, which holds no keys.
-func newStackOn(t *testing.T, rdb redis.UniversalClient, settings func(*risk.Settings), sim *contactflows.Simulator) *stack {
+// newStackOn is the stack on rdb, which holds no keys; deps adjust the
+// server's Deps before it is built.
+func newStackOn(t *testing.T, rdb redis.UniversalClient, settings func(*risk.Settings), sim *contactflows.Simulator, deps ...func(*Deps)) *stack {
 	t.Helper()
 	engine := engineOn(t, rdb)
 	s := risk.DefaultSettings()
@@ -92,7 +93,7 @@ func newStackOn(t *testing.T, rdb redis.UniversalClient, settings func(*risk.Set
 	if st.detector, err = spike.NewDetector(spike.DetectorOptions{Redis: rdb, Store: st.alerts, Settings: engine.SpikeSettings, Audit: st.audit}); err != nil {
 		t.Fatal(err)
 	}
-	st.echo = NewServer(Deps{
+	d := Deps{
 		Engine: engine, Calls: queue, Challenges: challenges, FlowAPIKey: testFlowKey,
 		Now:  func() time.Time { return time.Now().Add(time.Duration(st.clockSkew.Load())) },
 		Form: FormConfig{Secret: testSecret, MinFillTime: 1500 * time.Millisecond},
@@ -103,7 +104,11 @@ func newStackOn(t *testing.T, rdb redis.UniversalClient, settings func(*risk.Set
 			Users: st.users, Audit: st.audit, Sessions: auth.NewSessionStore(rdb),
 			Engine: engine, Queue: queue, Challenges: challenges, Alerts: st.alerts, InsecureCookies: true,
 		},
-	})
+	}
+	for _, mod := range deps {
+		mod(&d)
+	}
+	st.echo = NewServer(d)
 	srv := httptest.NewServer(st.echo)
 	t.Cleanup(srv.Close)
 	st.url = srv.URL
