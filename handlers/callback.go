@@ -203,8 +203,13 @@ func callAttributes(d risk.Decision, note string) map[string]string {
 	return attrs
 }
 
-// logDecision writes the one log line of a decision. The number is masked.
+// logDecision writes the one log line of a decision, with the name of the
+// API key the request came with, if any. The number is masked.
 func (s *server) logDecision(ctx context.Context, d risk.Decision) {
+	var key slog.Attr
+	if k, ok := apiKeyFrom(ctx); ok {
+		key = slog.String("api_key", k.Name)
+	}
 	s.log.LogAttrs(ctx, slog.LevelInfo, "decision",
 		slog.String("id", d.ID),
 		slog.String("action", string(d.Action)),
@@ -217,5 +222,6 @@ func (s *server) logDecision(ctx context.Context, d risk.Decision) {
 		slog.String("ip_country", d.IPCountry),
 		slog.Uint64("asn", uint64(d.ASN)),
 		slog.String("flow", d.Flow),
+		key,
 	)
 }

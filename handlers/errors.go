@@ -42,6 +42,11 @@ const (
 	codeUnavailable      = "unavailable"
 	codeImportRefused    = "import_refused"
 	codeInternal         = "internal"
+
+	// The callback API's access modes refuse a request without a key or
+	// visitor token they accept.
+	codeInvalidAPIKey       = "invalid_api_key"
+	codeInvalidVisitorToken = "invalid_visitor_token"
 )
 
 // statusByCode is the one place an error code becomes an HTTP status.
@@ -75,6 +80,9 @@ var statusByCode = map[string]int{
 	codeUnavailable:      http.StatusServiceUnavailable,
 	codeImportRefused:    http.StatusUnprocessableEntity,
 	codeInternal:         http.StatusInternalServerError,
+
+	codeInvalidAPIKey:       http.StatusUnauthorized,
+	codeInvalidVisitorToken: http.StatusUnauthorized,
 }
 
 // defaultMessages are the messages of errors that carry none of their own.

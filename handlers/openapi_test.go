@@ -148,3 +148,61 @@ func TestOpenAPIServed(t *testing.T) {
 		t.Errorf("GET /api/v1/openapi.json = %d %q", rec.Code, rec.Header().Get("Content-Type"))
 	}
 }
+
+// TestOpenAPIDocumentsAPIAccess checks that the callback API documents its
+// access modes: the site key's bearer scheme, anonymous calls for the
+// other modes, the 401 of a refused key or visitor token and the 404 of
+// the off mode.
+func TestOpenAPIDocumentsAPIAccess(t *testing.T) {
+	var doc struct {
+		Paths map[string]map[string]struct {
+			Description string                     `json:"description"`
+			Security    []map[string][]string      `json:"security"`
+			Responses   map[string]json.RawMessage `json:"responses"`
+		} `json:"paths"`
+		Components struct {
+			SecuritySchemes map[string]struct {
+				Type   string `json:"type"`
+				Scheme string `json:"scheme"`
+			} `json:"securitySchemes"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(openAPI, &doc); err != nil {
+		t.Fatal(err)
+	}
+	op := doc.Paths["/api/v1/callbacks"]["post"]
+	for _, status := range []string{"401", "404"} {
+		if _, ok := op.Responses[status]; !ok {
+			t.Errorf("POST /api/v1/callbacks documents no %s response", status)
+		}
+	}
+	anonymous := slices.ContainsFunc(op.Security, func(r map[string][]string) bool { return len(r) == 0 })
+	keyed := slices.ContainsFunc(op.Security, func(r map[string][]string) bool { _, ok := r["siteKey"]; return ok })
+	if !anonymous || !keyed {
+		t.Errorf("POST /api/v1/callbacks security = %v, want {} (open, visitor-token) and siteKey (key)", op.Security)
+	}
+	if got, want := doc.Components.SecuritySchemes["siteKey"], "http bearer"; got.Type+" "+got.Scheme != want {
+		t.Errorf("siteKey scheme = %s %s, want %s, as requireAPIAccess reads Authorization: Bearer", got.Type, got.Scheme, want)
+	}
+	for _, word := range []string{codeInvalidAPIKey, codeInvalidVisitorToken, "TOLLGATE_API_ACCESS", "TOLLGATE_API_KEYS"} {
+		if !strings.Contains(op.Description, word) {
+			t.Errorf("POST /api/v1/callbacks description does not mention %s", word)
+		}
+	}
+	for _, mode := range APIAccessModes {
+		if !strings.Contains(op.Description, string(mode)+" (") {
+			t.Errorf("POST /api/v1/callbacks description does not explain the %s mode", mode)
+		}
+	}
+	for path, ops := range doc.Paths {
+		for method, o := range ops {
+			for _, req := range o.Security {
+				for name := range req {
+					if _, ok := doc.Components.SecuritySchemes[name]; !ok {
+						t.Errorf("%s %s names the undefined security scheme %s", method, path, name)
+					}
+				}
+			}
+		}
+	}
+}

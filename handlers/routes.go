@@ -24,10 +24,13 @@ func (s *server) registerRoutes(e *echo.Echo) {
 	// The branding's colours, at a content-hashed path.
 	e.Match([]string{http.MethodGet, http.MethodHead}, s.form.brandPath, s.handleBrandStylesheet)
 	// The JSON callback API, callable from the browsers of the configured
-	// origins; OPTIONS answers their CORS preflight.
-	cors := s.cors()
-	e.POST("/api/v1/callbacks", s.handleCallbackCreate, cors, limitBody())
-	e.OPTIONS("/api/v1/callbacks", handleNoContent, cors)
+	// origins, by whom the access mode admits; OPTIONS answers their CORS
+	// preflight. The off mode leaves both out: 404.
+	if s.api.mode != APIOff {
+		cors := s.cors()
+		e.POST("/api/v1/callbacks", s.handleCallbackCreate, cors, limitBody(), s.requireAPIAccess)
+		e.OPTIONS("/api/v1/callbacks", handleNoContent, cors)
+	}
 	// A telephony flow reports that a call ended, with the flow API key.
 	e.POST("/api/v1/calls/:id/end", s.handleCallEnd, s.requireFlowKey, limitBody())
 	// Twilio asks what an answered callback hears, signed with the auth
@@ -56,8 +59,9 @@ func (s *server) registerRoutes(e *echo.Echo) {
 	e.Match([]string{http.MethodGet, http.MethodHead}, static.Prefix+"*", handleStatic(static.Handler()))
 }
 
-// cors lets the configured origins call an API route from a browser.
-// Without origins, it sends no CORS headers: same origin only.
+// cors lets the configured origins call an API route from a browser, with
+// a JSON body and an API key. Without origins, it sends no CORS headers:
+// same origin only.
 func (s *server) cors() echo.MiddlewareFunc {
 	if len(s.CORSOrigins) == 0 {
 		return func(next echo.HandlerFunc) echo.HandlerFunc { return next }
@@ -65,7 +69,7 @@ func (s *server) cors() echo.MiddlewareFunc {
 	return middleware.CORSWithConfig(middleware.CORSConfig{
 		AllowOrigins: s.CORSOrigins,
 		AllowMethods: []string{http.MethodPost},
-		AllowHeaders: []string{echo.HeaderContentType},
+		AllowHeaders: []string{echo.HeaderContentType, echo.HeaderAuthorization},
 		MaxAge:       600,
 	})
 }

@@ -87,6 +87,9 @@ type Deps struct {
 	// CORSOrigins may call the callback API from a browser; empty allows
 	// none but the same origin.
 	CORSOrigins []string
+	// API is who may call the JSON callback API; the zero value lets
+	// anyone (APIOpen).
+	API APIAccess
 	// FlowAPIKey authenticates telephony flows and the call-end API; empty
 	// turns those endpoints off.
 	FlowAPIKey string
@@ -166,6 +169,8 @@ type server struct {
 	form *formSettings
 	// console is nil when the console is off.
 	console *adminConsole
+	// api is who may call the JSON callback API.
+	api apiAccessSettings
 	// faults remembers the fail modes' answers for /readyz.
 	faults faultState
 	// routes are the registered route patterns, which ObserveRequest is
@@ -175,14 +180,14 @@ type server struct {
 
 // NewServer returns the HTTP server for d with every route registered.
 // It panics when a required dependency is missing, or a trusted proxy
-// prefix, the default region or a frame ancestor is invalid: wiring
-// mistakes, as configuration is validated before.
+// prefix, the default region, a frame ancestor or the API access is
+// invalid: wiring mistakes, as configuration is validated before.
 func NewServer(d Deps) *echo.Echo {
 	if d.Engine == nil || d.Calls == nil {
 		panic("handlers: Deps.Engine and Deps.Calls are required")
 	}
 	s := &server{Deps: d, log: d.Logger, now: d.Now, form: newFormSettings(d.Form, d.TrustedProxies, d.Now),
-		console: newAdminConsole(d.Console)}
+		console: newAdminConsole(d.Console), api: newAPIAccess(d.API, d.VisitorSecret)}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

@@ -286,7 +286,7 @@ func (c Config) Warnings() []string {
 	if c.Admin.InsecureCookies && c.RedisURL != "" {
 		w = append(w, "TOLLGATE_ADMIN_INSECURE_COOKIES=true: console session cookies travel over plain HTTP; serve the console over HTTPS instead")
 	}
-	return slices.Concat(w, c.formWarnings(), c.faultsWarnings())
+	return slices.Concat(w, c.formWarnings(), c.apiWarnings(), c.faultsWarnings())
 }
 
 // LogJSON reports whether logs should be JSON, given whether standard output

@@ -1,8 +1,12 @@
 package main
 
 import (
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/tollgate/tollgate/handlers"
+	"github.com/tollgate/tollgate/risk"
 )
 
 // FuzzLoadConfig sets one variable of the key table to an arbitrary value.
@@ -64,6 +68,15 @@ func checkConfig(c Config) string {
 		return "DefaultRegion " + c.DefaultRegion
 	case c.Dial.Workers < 1 || c.Dial.MaxAttempts < 1 || c.IVR.CodeLength < 3 || c.IVR.Attempts < 1:
 		return "a count is below its least"
+	case !slices.Contains(handlers.APIAccessModes, c.API.Access):
+		return "API access mode " + string(c.API.Access)
+	case c.API.Access == handlers.APIKeyRequired && len(c.API.Keys) == 0:
+		return "API key mode without keys"
+	}
+	for _, k := range c.API.Keys {
+		if len(k.Secret) < minAPIKeyLen || !validAPIKeySecret(k.Secret) || !risk.ValidFlowName(k.Name) {
+			return "API key " + k.Name + " is not a name and a secret"
+		}
 	}
 	return ""
 }

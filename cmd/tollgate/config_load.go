@@ -31,7 +31,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		}
 	}
 	if len(errs) == 0 {
-		errs = slices.Concat(c.Dial.validate(), c.Admin.validate(), c.Metrics.validate(c.Addr), c.Faults.validate())
+		errs = slices.Concat(c.Dial.validate(), c.API.validate(), c.Admin.validate(), c.Metrics.validate(c.Addr), c.Faults.validate())
 	}
 	if err := errors.Join(errs...); err != nil {
 		return Config{}, err

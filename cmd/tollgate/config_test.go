@@ -58,6 +58,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 		FormTokenLifetime: 2 * time.Hour,
 		Brand:             web.DefaultBranding(),
 		Dial:              defaultDial,
+		API:               APIConfig{Access: handlers.APIOpen},
 		IVR:               defaultIVR,
 		Limits:            defaultLimits,
 		DecisionRetention: 30 * 24 * time.Hour,
@@ -110,6 +111,7 @@ func TestLoadConfigValues(t *testing.T) {
 		FormTokenLifetime: 2 * time.Hour,
 		Brand:             web.DefaultBranding(),
 		Dial:              defaultDial,
+		API:               APIConfig{Access: handlers.APIOpen},
 		IVR:               defaultIVR,
 		Limits:            defaultLimits,
 		DecisionRetention: 30 * 24 * time.Hour,
@@ -196,6 +198,8 @@ func TestLoadConfigBadValues(t *testing.T) {
 		{"TOLLGATE_BRIDGE_SECRET_PREVIOUS", "short", "at least 32 random characters"},
 		{"TOLLGATE_CORS_ORIGINS", "https://ok.example.com,https://shop.example.com/cart", `"https://shop.example.com/cart": only scheme://host[:port] is allowed`},
 		{"TOLLGATE_VISITOR_TOKEN_SECRET", "secret", "at least 32 random characters"},
+		{"TOLLGATE_API_KEYS", "site-a=secret", `key "site-a": the secret is too short (use at least 32 random characters`},
+		{"TOLLGATE_API_ACCESS", "public", `"public" is not an access mode; use open, key, visitor-token or off`},
 	}
 	freeText := []string{"TOLLGATE_DEFLECT_PHONE", "TOLLGATE_DEFLECT_HOURS"}
 	// The form's keys have their own table: TestLoadFormConfigBadValues.

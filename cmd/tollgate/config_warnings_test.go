@@ -35,7 +35,8 @@ func TestLoadConfigEnvironWarnings(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			environ := append([]string{"TOLLGATE_DEFLECT_PHONE=+1 555 0100", "TOLLGATE_FORM_SECRET=" + testFormSecret}, tt.environ...)
+			// The API's warning: TestAPIConfigWarnings.
+			environ := append([]string{"TOLLGATE_DEFLECT_PHONE=+1 555 0100", "TOLLGATE_FORM_SECRET=" + testFormSecret, "TOLLGATE_API_ACCESS=off"}, tt.environ...)
 			c, err := LoadConfigEnviron(environ)
 			if err != nil {
 				t.Fatalf("LoadConfigEnviron: %v", err)
@@ -82,7 +83,8 @@ func TestConfigWarnings(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			env := map[string]string{"TOLLGATE_FORM_SECRET": testFormSecret} // its warning: TestFormConfigWarnings
+			// Their warnings: TestFormConfigWarnings, TestAPIConfigWarnings.
+			env := map[string]string{"TOLLGATE_FORM_SECRET": testFormSecret, "TOLLGATE_API_ACCESS": "off"}
 			maps.Copy(env, tt.env)
 			c, err := LoadConfig(envOf(env))
 			if err != nil {

@@ -79,6 +79,7 @@ func run(ctx context.Context, args, environ []string, stdout io.Writer) error {
 	for _, w := range cfg.Warnings() {
 		log.Warn(w)
 	}
+	log.Info("callback API access", "mode", string(cfg.API.Access), "keys", cfg.API.keyNames())
 
 	rdb, closeStore, err := openStore(cfg, log)
 	if err != nil {
@@ -186,6 +187,7 @@ func run(ctx context.Context, args, environ []string, stdout io.Writer) error {
 		TrustedProxies:  cfg.TrustedProxies,
 		VisitorSecret:   []byte(cfg.API.VisitorTokenSecret),
 		CORSOrigins:     cfg.API.CORSOrigins,
+		API:             cfg.API.access(),
 		FlowAPIKey:      cfg.Dial.FlowAPIKey,
 		TwilioAuthToken: cfg.Dial.TwilioAuthToken,
 		PublicURL:       cfg.Dial.PublicURL,
