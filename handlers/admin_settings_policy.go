@@ -39,7 +39,9 @@ func (s *server) handlePolicyShow(c echo.Context) error {
 	}
 	m := web.PolicyModel{Account: policyView("", cur.Account, names), Regions: s.form.regions}
 	for _, flow := range slices.Sorted(maps.Keys(cur.Flows)) {
-		m.Flows = append(m.Flows, policyView(flow, cur.Flows[flow], names))
+		v := policyView(flow, cur.Flows[flow], names)
+		v.Binding = s.flowBinding(cur, flow)
+		m.Flows = append(m.Flows, v)
 	}
 	if c.QueryParams().Has("country") {
 		r := web.ResolveView{Flow: c.QueryParam("flow"), Country: strings.ToUpper(c.QueryParam("country")), Asked: true}
@@ -66,12 +68,36 @@ func policyView(flow string, p risk.Policy, names map[string]string) web.PolicyV
 	return v
 }
 
-// resolvePolicy resolves the mode of a call to country from flow.
+// flowBinding says whom flow's policy applies to: anyone naming it when it
+// only makes the account policy stricter, else only requests bound to it,
+// and by which API keys.
+func (s *server) flowBinding(cur risk.Settings, flow string) string {
+	if !cur.Loosens(flow) {
+		return "Only stricter than the account policy: applies to every request naming the flow."
+	}
+	var keys []string
+	for _, k := range s.API.Keys {
+		if slices.Contains(k.Flows, flow) {
+			keys = append(keys, k.Name)
+		}
+	}
+	if len(keys) == 0 {
+		return "Loosens the account policy, but no API key is bound to it: a request naming it gets the account policy, or this one where it is stricter."
+	}
+	return "Loosens the account policy for requests bound to it by the API keys " + strings.Join(keys, ", ") + "; anyone else naming it gets only what is stricter."
+}
+
+// resolvePolicy resolves the mode of a call to country from flow for a
+// request not bound to the flow, and says what a bound one gets when that
+// differs.
 func resolvePolicy(cur risk.Settings, flow, country string) (risk.Mode, string, error) {
 	if !phonenumbers.GetSupportedRegions()[country] {
 		return "", "", errors.New("Pick a country: an ISO 3166-1 alpha-2 code such as GB.")
 	}
-	mode, rule := cur.CountryMode(flow, country)
+	mode, rule := cur.CountryMode(flow, country, false)
+	if bound, brule := cur.CountryMode(flow, country, true); bound != mode {
+		rule += "; a request bound to flow " + flow + " (by an API key) gets " + string(bound) + " by " + brule
+	}
 	return mode, rule, nil
 }
 

@@ -56,7 +56,8 @@ func TestPolicyPageEditsAndResolves(t *testing.T) {
 		}
 	}
 	tests := []struct{ flow, country, mode, rule string }{
-		{"sales", "GB", "ALLOW", "flow sales rule for GB"},
+		// sales allows what the account blocks: only for requests bound to it.
+		{"sales", "GB", "BLOCK", "account rule for GB (flow sales would loosen it, but the request is not bound to the flow); a request bound to flow sales (by an API key) gets ALLOW by flow sales rule for GB"},
 		{"sales", "FR", "MONITOR", "flow sales default"},
 		{"support", "GB", "BLOCK", "account rule for GB"},
 		{"support", "FR", "ALLOW", "account default"},
@@ -137,7 +138,7 @@ func TestPolicyAPI(t *testing.T) {
 	if got := st.api(t, http.MethodPut, adminAPIPrefix+"/policy", token, "application/json", body, &doc); got != http.StatusOK {
 		t.Fatalf("PUT policy: status %d", got)
 	}
-	if mode, rule := st.engine.Settings().CountryMode("sales", "FR"); mode != risk.ModeBlock || rule != "flow sales default" {
+	if mode, rule := st.engine.Settings().CountryMode("sales", "FR", false); mode != risk.ModeBlock || rule != "flow sales default" {
 		t.Errorf("sales FR after PUT: %s by %q", mode, rule)
 	}
 	lastAudit(t, st, "policy.save")

@@ -52,7 +52,9 @@ type APIKeyConfig struct {
 	Name string
 	// Secret is what the site sends as its bearer token. Never log it.
 	Secret string
-	// Flows, when not empty, are the only flows the key is for.
+	// Flows are the flows the key binds: a request with this key naming
+	// one of them may have that flow's policy loosen the account's
+	// (risk.Request.FlowBound); other flows stay stricter-only.
 	Flows []string
 }
 
@@ -67,7 +69,9 @@ func (k APIKeyConfig) String() string {
 type APIKey struct {
 	// Name is the key's name, for logs.
 	Name string
-	// Flows, when not empty, are the only flows the key is for.
+	// Flows are the flows the key binds: a request with this key naming
+	// one of them may have that flow's policy loosen the account's
+	// (risk.Request.FlowBound); other flows stay stricter-only.
 	Flows []string
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -139,6 +140,7 @@ func (s *server) decide(c echo.Context, in callbackInput, surface string) (risk.
 		IP:            clientIP(c),
 		UserAgent:     c.Request().UserAgent(),
 		Flow:          in.Flow,
+		FlowBound:     s.flowBound(c, in.Flow),
 		Authenticated: in.Authenticated,
 		Extra:         in.Extra,
 	}
@@ -172,6 +174,15 @@ func (s *server) decide(c echo.Context, in callbackInput, surface string) (risk.
 	}
 	s.logDecision(ctx, d)
 	return d, nil
+}
+
+// flowBound reports whether something the visitor cannot choose binds the
+// request to flow: an API key bound to it. The form's and an unkeyed API
+// call's flow is the visitor's to type, so its policy may only make the
+// account's stricter.
+func (s *server) flowBound(c echo.Context, flow string) bool {
+	k, ok := apiKeyOf(c)
+	return ok && flow != "" && slices.Contains(k.Flows, flow)
 }
 
 // allowedCall is the call an allowed decision places.

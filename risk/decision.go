@@ -32,6 +32,10 @@ type Request struct {
 	// Flow names the form or flow the request came from; it selects the
 	// country policy for that flow. Empty means the account default.
 	Flow string
+	// FlowBound is true when something the visitor cannot choose binds the
+	// request to Flow (an API key bound to it); only then may the flow's
+	// policy loosen the account's. See Settings.CountryMode.
+	FlowBound bool
 	// Authenticated is true when the host site vouched for the visitor.
 	Authenticated bool
 	// Extra holds reasons found outside the engine (form friction, tokens);
@@ -88,6 +92,9 @@ type Decision struct {
 	ASN uint `json:"asn,omitempty"`
 	// Flow is the flow the request came from.
 	Flow string `json:"flow,omitempty"`
+	// FlowBound is Request.FlowBound: the flow's policy could loosen the
+	// account's.
+	FlowBound bool `json:"flow_bound,omitempty"`
 	// Reasons lists every reason that contributed, in the order found.
 	Reasons []Reason `json:"reasons"`
 	// At is when the decision was made.

@@ -93,7 +93,7 @@ func (e *Engine) Evaluate(ctx context.Context, req Request) (Decision, error) {
 	s := e.active.Load()
 	now := e.now()
 	ip := req.IP.Unmap()
-	d := Decision{ID: newID(), IP: ip, Flow: req.Flow, At: now}
+	d := Decision{ID: newID(), IP: ip, Flow: req.Flow, FlowBound: req.FlowBound, At: now}
 
 	region := req.Region
 	if region == "" {
@@ -181,7 +181,7 @@ func (e *Engine) Evaluate(ctx context.Context, req Request) (Decision, error) {
 	sc.entry(pl.denyCountry, CodeDenyCountry, "visitor country on the deny list")
 	sc.entry(pl.denyASN, CodeDenyASN, "network operator on the deny list")
 
-	sc.destination(req.Flow, num, info)
+	sc.destination(req.Flow, req.FlowBound, num, info)
 	// An allow list waives the checks it exempts from rather than
 	// skipping them, so what the visitor is shown does not reveal it.
 	byIP := sc.waivedIf(allowIP)
@@ -275,8 +275,8 @@ func (sc scorer) push(r Reason) {
 // destination adds the reasons the number and the visitor's country give
 // without Redis: the country policy, a high-risk destination, a risky
 // number type and a geo mismatch.
-func (sc scorer) destination(flow string, num parsedNumber, info geo.Info) {
-	switch mode, rule := sc.s.CountryMode(flow, num.country); mode {
+func (sc scorer) destination(flow string, bound bool, num parsedNumber, info geo.Info) {
+	switch mode, rule := sc.s.CountryMode(flow, num.country, bound); mode {
 	case ModeBlock:
 		sc.add(CodeCountryBlocked, "calls to "+num.country+" blocked by "+rule)
 	case ModeMonitor:

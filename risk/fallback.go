@@ -40,7 +40,7 @@ func (e *Engine) Fallback(req Request, action Action, cause string) (Decision, e
 	s := e.active.Load()
 	ip := req.IP.Unmap()
 	now := e.now()
-	d := Decision{ID: newID(), IP: ip, Flow: req.Flow, At: now, Action: action, Visible: action}
+	d := Decision{ID: newID(), IP: ip, Flow: req.Flow, FlowBound: req.FlowBound, At: now, Action: action, Visible: action}
 	region := req.Region
 	if region == "" {
 		region = e.region
@@ -59,7 +59,7 @@ func (e *Engine) Fallback(req Request, action Action, cause string) (Decision, e
 	}
 	sc := scorer{s: s, d: &d, now: now}
 	sc.reasons(e.geoGaps)
-	sc.destination(req.Flow, num, info)
+	sc.destination(req.Flow, req.FlowBound, num, info)
 	sc.anonymity(info)
 	sc.auth(req)
 	sc.reasons(req.Extra)

@@ -3,6 +3,8 @@ package risk
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 )
 
@@ -243,22 +245,56 @@ func DefaultSettings() Settings {
 	}
 }
 
-// CountryMode resolves the mode for a destination country in a flow: the
-// flow's entry for the country, then the flow's default, then the account's
-// entry, then the account default. It also says which rule decided.
-func (s Settings) CountryMode(flow, country string) (Mode, string) {
-	if p, ok := s.Flows[flow]; ok && flow != "" {
-		if m, ok := p.Countries[country]; ok {
-			return m, "flow " + flow + " rule for " + country
-		}
-		if p.Default != "" {
-			return p.Default, "flow " + flow + " default"
-		}
-	}
+// CountryMode resolves the mode for a destination country in a flow, and
+// says which rule decided. A flow's mode is its entry for the country, then
+// its default, then the account's. When the request is bound to the flow
+// (Request.FlowBound: something the visitor cannot choose names it), the
+// flow's mode decides. A flow named by an anonymous caller can only make
+// the account's mode stricter (BLOCK over MONITOR over ALLOW): a flow that
+// allows a country the account blocks does not open it to anyone who
+// types the flow's name.
+func (s Settings) CountryMode(flow, country string, bound bool) (Mode, string) {
+	am, arule := s.Account.Default, "account default"
 	if m, ok := s.Account.Countries[country]; ok {
-		return m, "account rule for " + country
+		am, arule = m, "account rule for "+country
 	}
-	return s.Account.Default, "account default"
+	p, ok := s.Flows[flow]
+	if !ok || flow == "" {
+		return am, arule
+	}
+	fm, frule := am, arule
+	if m, ok := p.Countries[country]; ok {
+		fm, frule = m, "flow "+flow+" rule for "+country
+	} else if p.Default != "" {
+		fm, frule = p.Default, "flow "+flow+" default"
+	}
+	if bound || strictness[fm] >= strictness[am] {
+		return fm, frule
+	}
+	return am, arule + " (flow " + flow + " would loosen it, but the request is not bound to the flow)"
+}
+
+// strictness orders the modes: a flow not bound to the request may only
+// move to a stricter one.
+var strictness = map[Mode]int{ModeAllow: 0, ModeMonitor: 1, ModeBlock: 2}
+
+// Loosens reports whether flow's policy lets through, for some country,
+// what the account policy would block or monitor: it then applies only to
+// requests bound to the flow.
+func (s Settings) Loosens(flow string) bool {
+	p, ok := s.Flows[flow]
+	if !ok || flow == "" {
+		return false
+	}
+	// "" stands for every country neither policy names.
+	countries := append(slices.Collect(maps.Keys(p.Countries)), slices.Collect(maps.Keys(s.Account.Countries))...)
+	for _, cc := range append(countries, "") {
+		bound, _ := s.CountryMode(flow, cc, true)
+		if anyone, _ := s.CountryMode(flow, cc, false); bound != anyone {
+			return true
+		}
+	}
+	return false
 }
 
 // weight returns the configured weight of a code, or fallback when unset.

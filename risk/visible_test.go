@@ -72,3 +72,37 @@ func TestVisibleIgnoresHiddenReasons(t *testing.T) {
 		})
 	})
 }
+
+// TestCountryModeUnboundFlowOnlyStricter resolves flows as a request bound
+// to them and as one that only names them.
+func TestCountryModeUnboundFlowOnlyStricter(t *testing.T) {
+	s := risk.DefaultSettings()
+	s.Account = risk.Policy{Default: risk.ModeAllow, Countries: map[string]risk.Mode{"FR": risk.ModeBlock, "BE": risk.ModeMonitor}}
+	s.Flows = map[string]risk.Policy{
+		"vip":    {Default: risk.ModeAllow},
+		"strict": {Countries: map[string]risk.Mode{"DE": risk.ModeBlock, "BE": risk.ModeBlock}},
+	}
+	tests := []struct {
+		flow, country string
+		bound         bool
+		want          risk.Mode
+	}{
+		{"vip", "FR", true, risk.ModeAllow},
+		{"vip", "FR", false, risk.ModeBlock},
+		{"vip", "BE", false, risk.ModeMonitor},
+		{"vip", "GB", false, risk.ModeAllow},
+		{"strict", "DE", false, risk.ModeBlock},
+		{"strict", "BE", false, risk.ModeBlock},
+		{"strict", "FR", false, risk.ModeBlock},
+		{"unknown", "FR", false, risk.ModeBlock},
+		{"", "GB", false, risk.ModeAllow},
+	}
+	for _, tt := range tests {
+		if got, rule := s.CountryMode(tt.flow, tt.country, tt.bound); got != tt.want {
+			t.Errorf("CountryMode(%q, %s, bound %v) = %s (%s), want %s", tt.flow, tt.country, tt.bound, got, rule, tt.want)
+		}
+	}
+	if !s.Loosens("vip") || s.Loosens("strict") || s.Loosens("unknown") {
+		t.Errorf("Loosens: vip %v, strict %v, unknown %v; want true, false, false", s.Loosens("vip"), s.Loosens("strict"), s.Loosens("unknown"))
+	}
+}

@@ -93,6 +93,8 @@ type PolicyView struct {
 	Default string
 	// Rules are its country rules, by country name.
 	Rules []CountryRule
+	// Binding says, for a flow, whom its policy applies to.
+	Binding string
 }
 
 // CountryRule is one country's mode in a policy.

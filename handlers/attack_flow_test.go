@@ -1,0 +1,56 @@
+package handlers
+
+import (
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/risk"
+	"github.com/tollgate/tollgate/risk/redistest"
+)
+
+// TestAttackFlowEscape names, as an anonymous caller would, a flow whose
+// policy allows a country the account blocks. The flow may only make the
+// account policy stricter for them; a partner whose API key is bound to
+// the flow gets its policy.
+func TestAttackFlowEscape(t *testing.T) {
+	const partnerKey = "partner-key-0123456789abcdefghijklmnop"
+	const otherKey = "other-key-0123456789abcdefghijklmnopqr"
+	policy := func(s *risk.Settings) {
+		s.Account.Countries = map[string]risk.Mode{"FR": risk.ModeBlock}
+		s.Flows = map[string]risk.Policy{"vip": {Default: risk.ModeAllow}, "strict": {Countries: map[string]risk.Mode{"DE": risk.ModeBlock}}}
+	}
+	const frenchVIP = `{"phone":"+33 1 42 68 53 00","flow":"vip"}`
+	redistest.Each(t, func(t *testing.T, rdb redis.UniversalClient) {
+		t.Run("anonymous", func(t *testing.T) {
+			redistest.Flush(t, rdb)
+			st := newStackOn(t, rdb, policy, &contactflows.Simulator{})
+			st.postFrom(t, "192.0.2.60", frenchVIP)
+			if d := st.lastDecision(t).Decision; d.Action != risk.Block || !d.Has(risk.CodeCountryBlocked) || d.FlowBound {
+				t.Errorf("anonymous caller naming flow vip: got %s %v (bound %v), want blocked by the account policy", d.Action, d.Codes(), d.FlowBound)
+			}
+			st.postFrom(t, "192.0.2.61", `{"phone":"+49 30 901820","flow":"strict"}`)
+			if d := st.lastDecision(t).Decision; d.Action != risk.Block || !d.Has(risk.CodeCountryBlocked) {
+				t.Errorf("anonymous caller naming a stricter flow: got %s %v, want blocked by the flow", d.Action, d.Codes())
+			}
+		})
+		t.Run("keys", func(t *testing.T) {
+			redistest.Flush(t, rdb)
+			st := newStackOn(t, rdb, policy, &contactflows.Simulator{}, func(d *Deps) {
+				d.API = APIAccess{Mode: APIKeyRequired, Keys: []APIKeyConfig{
+					{Name: "partner", Secret: partnerKey, Flows: []string{"vip"}},
+					{Name: "other", Secret: otherKey},
+				}}
+			})
+			st.postJSON(t, "/api/v1/callbacks", frenchVIP, otherKey, "X-Forwarded-For", "192.0.2.62")
+			if d := st.lastDecision(t).Decision; d.Action != risk.Block || d.FlowBound {
+				t.Errorf("a key not bound to vip: got %s %v (bound %v), want blocked by the account policy", d.Action, d.Codes(), d.FlowBound)
+			}
+			status, body, _ := st.postJSON(t, "/api/v1/callbacks", frenchVIP, partnerKey, "X-Forwarded-For", "192.0.2.63")
+			if d := st.lastDecision(t).Decision; d.Action != risk.Allow || !d.FlowBound || status != 202 {
+				t.Errorf("the key bound to vip: got %d %v, %s %v (bound %v), want allowed by the flow", status, body, d.Action, d.Codes(), d.FlowBound)
+			}
+		})
+	})
+}
