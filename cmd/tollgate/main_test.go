@@ -117,14 +117,14 @@ func TestRunEndToEnd(t *testing.T) {
 		}
 	}
 
-	status, body := postJSON(t, base+"/api/v1/callbacks", `{"phone":"+1 201 555 0123","name":"Ann"}`, "X-Forwarded-For", "192.0.2.10")
+	status, body := postJSON(t, base+"/api/v1/callbacks", `{"phone":"+1 212 555 0123","name":"Ann"}`, "X-Forwarded-For", "192.0.2.10")
 	var accepted struct{ Status, ID string }
 	if err := json.Unmarshal([]byte(body), &accepted); err != nil || status != http.StatusAccepted || accepted.ID == "" {
 		t.Fatalf("allowed callback: got %d %s, want 202 with an id", status, body)
 	}
 	logs.waitFor(t, "simulated call placed", func(l map[string]any) bool { return l["id"] == accepted.ID })
 	d := logs.waitFor(t, "decision", func(l map[string]any) bool { return l["id"] == accepted.ID })
-	if d["action"] != "allow" || d["ip_country"] != "US" || strings.Contains(logs.b.String(), "+12015550123") {
+	if d["action"] != "allow" || d["ip_country"] != "US" || strings.Contains(logs.b.String(), "+12125550123") {
 		t.Errorf("decision line: got %v, want allow from US with the number masked", d)
 	}
 

@@ -50,7 +50,7 @@ func TestRunMetrics(t *testing.T) {
 		"TOLLGATE_FLOW_API_KEY=flow-key-0123456789abcdefgh")
 	separate := "http://" + logs.waitFor(t, "metrics listening", nil)["addr"].(string) + "/metrics"
 
-	status, body := postJSON(t, base+"/api/v1/callbacks", `{"phone":"+1 201 555 0123"}`, "X-Forwarded-For", "192.0.2.10")
+	status, body := postJSON(t, base+"/api/v1/callbacks", `{"phone":"+1 212 555 0123"}`, "X-Forwarded-For", "192.0.2.10")
 	var allowed struct{ ID string }
 	if err := json.Unmarshal([]byte(body), &allowed); err != nil || status != http.StatusAccepted {
 		t.Fatalf("allowed callback: got %d %s, want 202", status, body)

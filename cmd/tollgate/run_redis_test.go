@@ -44,7 +44,7 @@ func TestRunOnRedis(t *testing.T) {
 		}
 
 		var allowed, blocked struct{ Status, ID string }
-		status, body := postJSON(t, base+"/api/v1/callbacks", `{"phone":"+1 201 555 0123"}`, "X-Forwarded-For", "192.0.2.10")
+		status, body := postJSON(t, base+"/api/v1/callbacks", `{"phone":"+1 212 555 0123"}`, "X-Forwarded-For", "192.0.2.10")
 		if err := json.Unmarshal([]byte(body), &allowed); err != nil || status != http.StatusAccepted || allowed.ID == "" {
 			t.Fatalf("allowed callback: got %d %s, want 202 with an id", status, body)
 		}
