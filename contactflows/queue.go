@@ -63,7 +63,12 @@ type QueueOptions struct {
 	Release func(ctx context.Context, number, id string) error
 	// Placed is told of every call a provider accepted, for caps and spend.
 	// Nil does nothing.
-	Placed func(ctx context.Context, number, country string) error
+	Placed func(ctx context.Context, c risk.PlacedCall) error
+	// Budget, when set, keeps the calls' reservations in the daily budget:
+	// asked before every dial whether the call still fits (it may not when
+	// the budget was lowered since), told of every call given up. Nil: no
+	// budget. *risk.Engine satisfies it.
+	Budget Budget
 	// Logger receives a line per call event; nil discards.
 	Logger *slog.Logger
 	// Spikes returns the spike settings in force, e.g.
@@ -116,6 +121,18 @@ type QueueOptions struct {
 	// process id.
 	Consumer string
 }
+
+// Budget keeps the reservations allowed calls hold in the daily budget;
+// *risk.Engine satisfies it.
+type Budget interface {
+	// Affordable reports whether call id, requested then, still fits the
+	// budget in force.
+	Affordable(ctx context.Context, id string, requested time.Time) (bool, error)
+	// Unreserve releases call id's reservation, if it holds one.
+	Unreserve(ctx context.Context, id string, requested time.Time) error
+}
+
+var _ Budget = (*risk.Engine)(nil)
 
 // Queue is the durable call queue: allowed callbacks go into a Redis stream
 // read through a consumer group, and the workers Run starts place them
@@ -171,7 +188,7 @@ func NewQueue(o QueueOptions) (*Queue, error) {
 		o.Spikes = func() risk.Spikes { return def }
 	}
 	if o.Placed == nil {
-		o.Placed = func(context.Context, string, string) error { return nil }
+		o.Placed = func(context.Context, risk.PlacedCall) error { return nil }
 	}
 	q := &Queue{o: o, limiter: redis_rate.NewLimiter(o.Redis), log: o.Logger, now: time.Now}
 	if q.log == nil {

@@ -71,10 +71,10 @@ func newHarness(t *testing.T, rdb redis.UniversalClient, d Dialer, o QueueOption
 		h.released = append(h.released, id)
 		return nil
 	}
-	o.Placed = func(_ context.Context, number, country string) error {
+	o.Placed = func(_ context.Context, c risk.PlacedCall) error {
 		h.mu.Lock()
 		defer h.mu.Unlock()
-		h.placed = append(h.placed, number)
+		h.placed = append(h.placed, c.Number)
 		return nil
 	}
 	setDefault(&o.BackoffBase, 20*time.Millisecond)

@@ -229,6 +229,21 @@ func (q *Queue) process(ctx context.Context, consumer string, m redis.XMessage) 
 		return
 	}
 
+	if q.o.Budget != nil {
+		ok, err := q.o.Budget.Affordable(ctx, c.ID, c.RequestedAt)
+		switch {
+		case err != nil:
+			// Not known to fit: the entry stays pending, to be reclaimed
+			// and checked again.
+			log.Error("checking the daily budget before a dial", slog.Any("err", err))
+			return
+		case !ok:
+			log.Warn("call not placed: the daily budget was lowered below what it reserved")
+			q.giveUp(ctx, m.ID, c, int(attempt), errBudgetLowered)
+			return
+		}
+	}
+
 	// The dial outlives ctx: a call half-placed at shutdown would otherwise
 	// have an unknown outcome.
 	dialCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), q.o.DialTimeout)
@@ -247,7 +262,7 @@ func (q *Queue) process(ctx context.Context, consumer string, m redis.XMessage) 
 		})
 		log.Info("call placed", slog.String("provider_id", r.ProviderID), slog.Int64("attempt", attempt), slog.String("outcome", r.Outcome))
 		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		if err := q.o.Placed(pctx, c.Number, c.Country); err != nil {
+		if err := q.o.Placed(pctx, risk.PlacedCall{ID: c.ID, Number: c.Number, Country: c.Country, RequestedAt: c.RequestedAt}); err != nil {
 			log.Error("recording a placed call for caps and spend", slog.Any("err", err))
 		}
 		cancel()
@@ -283,7 +298,12 @@ func (q *Queue) dial(ctx context.Context, c Call) (r Result, err error) {
 	return q.o.Dialer.Dial(ctx, c)
 }
 
-// giveUp moves c to the dead letters with err and releases its hold.
+// errBudgetLowered is why a call whose reservation no longer fits the
+// daily budget is given up.
+var errBudgetLowered = errors.New("the daily budget was lowered below what this call reserved; not placed")
+
+// giveUp moves c to the dead letters with err and releases its hold and
+// its reservation in the daily budget.
 func (q *Queue) giveUp(ctx context.Context, entry string, c Call, attempts int, err error) {
 	cj, _ := json.Marshal(c)
 	q.settle(ctx, entry, func(p redis.Pipeliner) {
@@ -295,6 +315,11 @@ func (q *Queue) giveUp(ctx context.Context, entry string, c Call, attempts int, 
 		p.XTrimMinID(ctx, deadKey, q.retainedFrom())
 	})
 	q.release(ctx, c)
+	if q.o.Budget != nil {
+		if err := q.o.Budget.Unreserve(context.WithoutCancel(ctx), c.ID, c.RequestedAt); err != nil {
+			q.log.Error("releasing a given-up call's budget reservation; it lapses with the day", slog.String("id", c.ID), slog.Any("err", err))
+		}
+	}
 }
 
 // settle acknowledges and deletes stream entry together with what also

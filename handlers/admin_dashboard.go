@@ -53,6 +53,12 @@ type dashboard struct {
 	// SpendAvoided7d is the estimated cost of the calls refused in the
 	// last 7 days at today's costs, in minor units.
 	SpendAvoided7d int64 `json:"spend_avoided_7d_minor"`
+	// Budget is today's daily budget (0: none), what the calls placed
+	// today cost and what is reserved for calls allowed and not yet placed
+	// or given up, in minor units.
+	Budget      int64 `json:"budget_minor"`
+	SpentToday  int64 `json:"spent_today_minor"`
+	ReservedNow int64 `json:"reserved_minor"`
 	// Hours and Days are the chart data, oldest first.
 	Hours []contactflows.Bucket `json:"hours"`
 	Days  []contactflows.Bucket `json:"days"`
@@ -89,6 +95,11 @@ func (s *server) loadDashboard(c echo.Context) (dashboard, error) {
 		d.PlacedToday = st.Days[n-1].Placed
 	}
 	spend := s.console.Engine.Settings().Spend
+	b, err := s.console.Engine.BudgetToday(c.Request().Context())
+	if err != nil {
+		return dashboard{}, &appError{Code: codeUnavailable, Err: err}
+	}
+	d.Budget, d.SpentToday, d.ReservedNow = spend.DailyBudget, b.Spent, b.Reserved
 	for country, n := range st.RefusedByCountry {
 		d.SpendAvoided7d += n * spend.Cost(country)
 	}
@@ -135,6 +146,7 @@ func dashboardModel(d dashboard) web.DashboardModel {
 	return web.DashboardModel{
 		Requests24h: d.Requests24h, BlockedPct: d.BlockedPercent, DeflectedPct: d.DeflectedPercent,
 		PlacedToday: d.PlacedToday, AvoidedMinor: d.SpendAvoided7d,
+		BudgetMinor: d.Budget, SpentMinor: d.SpentToday, ReservedMinor: d.ReservedNow,
 		Hours: chartBars(d.Hours), Days: chartBars(d.Days), TopDays: d.TopDays,
 		Tops: []web.TopList{
 			{ID: "number-countries", Title: "Number countries", Column: "Country", Rows: topRows(d.Top.NumberCountries)},

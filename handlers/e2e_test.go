@@ -74,7 +74,7 @@ func newStackOn(t *testing.T, rdb redis.UniversalClient, settings func(*risk.Set
 	if _, err := engine.AddEntry(context.Background(), risk.DenyNumber, risk.Entry{Value: "+12015550166", Reason: "fraud", Author: "test"}); err != nil {
 		t.Fatal(err)
 	}
-	queue, err := contactflows.NewQueue(contactflows.QueueOptions{Redis: rdb, Dialer: sim, Release: engine.Release, Placed: engine.RecordPlaced, Rates: engine.DispatchRates, Spikes: engine.SpikeSettings})
+	queue, err := contactflows.NewQueue(contactflows.QueueOptions{Redis: rdb, Dialer: sim, Release: engine.Release, Placed: engine.RecordPlaced, Budget: engine, Rates: engine.DispatchRates, Spikes: engine.SpikeSettings})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -95,6 +95,9 @@ type Decision struct {
 	// FlowBound is Request.FlowBound: the flow's policy could loosen the
 	// account's.
 	FlowBound bool `json:"flow_bound,omitempty"`
+	// Reserved is the estimated cost, in minor units, held in the daily
+	// budget for the call of an allowed decision; 0 when no budget is set.
+	Reserved int64 `json:"reserved,omitempty"`
 	// Reasons lists every reason that contributed, in the order found.
 	Reasons []Reason `json:"reasons"`
 	// At is when the decision was made.

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -198,11 +199,17 @@ func runSuite(t *testing.T, st store) {
 			}
 		})
 		wantAction(t, eval(t, e, gbMob, gbIP), risk.Block, risk.CodeCountryBlocked)
-		d, err := e.Evaluate(ctx, risk.Request{Phone: "+447400126457", IP: gbIP, Flow: "uk-sales"})
+		d, err := e.Evaluate(ctx, risk.Request{Phone: "+447400126457", IP: gbIP, Flow: "uk-sales", FlowBound: true})
 		if err != nil {
 			t.Fatal(err)
 		}
 		wantAction(t, d, risk.Allow)
+		// Named by anyone, the loosening flow gets the account's policy.
+		d, err = e.Evaluate(ctx, risk.Request{Phone: "+447400126999", IP: gbIP, Flow: "uk-sales"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantAction(t, d, risk.Block, risk.CodeCountryBlocked)
 		d, err = e.Evaluate(ctx, risk.Request{Phone: usNum, IP: usIP, Flow: "us-only"})
 		if err != nil {
 			t.Fatal(err)
@@ -383,7 +390,7 @@ func runSuite(t *testing.T, st store) {
 		placeAndEnd := func() {
 			d := eval(t, e, gbMob, gbIP)
 			wantAction(t, d, risk.Allow)
-			if err := e.RecordPlaced(ctx, d.Number, d.NumberCountry); err != nil {
+			if err := e.RecordPlaced(ctx, risk.PlacedCall{Number: d.Number, Country: d.NumberCountry}); err != nil {
 				t.Fatal(err)
 			}
 			if err := e.Release(ctx, d.Number, d.ID); err != nil {
@@ -402,17 +409,66 @@ func runSuite(t *testing.T, st store) {
 		// Nothing spent yet: the budget's key does not exist.
 		first := eval(t, e, "+12015556177", usIP)
 		wantAction(t, first, risk.Allow)
+		if first.Reserved != 10 {
+			t.Errorf("Reserved: got %d, want the call's cost, 10", first.Reserved)
+		}
+		if b, err := e.BudgetToday(ctx); err != nil || b != (risk.Budget{Reserved: 10}) {
+			t.Errorf("BudgetToday = %+v, %v; want 10 reserved", b, err)
+		}
+		// Its call is given up: lock and reservation are released.
 		if err := e.Release(ctx, first.Number, first.ID); err != nil {
 			t.Fatal(err)
 		}
-		if err := e.RecordPlaced(ctx, "+447700900999", "GB"); err != nil {
+		if err := e.Unreserve(ctx, first.ID, first.At); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.RecordPlaced(ctx, risk.PlacedCall{Number: "+447700900999", Country: "GB"}); err != nil {
 			t.Fatal(err)
 		}
 		if got, err := e.SpentToday(ctx); err != nil || got != 20 {
 			t.Errorf("SpentToday = %d, %v; want 20", got, err)
 		}
 		wantAction(t, eval(t, e, gbMob, gbIP), risk.Deflect, risk.CodeBudgetExhausted)
-		wantAction(t, eval(t, e, usNum, usIP), risk.Allow)
+		last := eval(t, e, usNum, usIP)
+		wantAction(t, last, risk.Allow)
+		// Placed, its reservation becomes spend.
+		if err := e.RecordPlaced(ctx, risk.PlacedCall{ID: last.ID, Number: last.Number, Country: "US", RequestedAt: last.At}); err != nil {
+			t.Fatal(err)
+		}
+		if b, err := e.BudgetToday(ctx); err != nil || b != (risk.Budget{Spent: 30}) {
+			t.Errorf("BudgetToday = %+v, %v; want 30 spent, nothing reserved", b, err)
+		}
+	})
+
+	t.Run("the daily budget holds under a burst", func(t *testing.T) {
+		e := newEngine(t, st(t), func(s *risk.Settings) { s.Spend.DailyBudget, s.Spend.DefaultCost = 50, 10 })
+		var wg sync.WaitGroup
+		actions := make(chan risk.Decision, 20)
+		for i := range 20 {
+			wg.Go(func() {
+				d, err := e.Evaluate(ctx, risk.Request{Phone: fmt.Sprintf("+447400%06d", 100000+i*1000), IP: netip.AddrFrom4([4]byte{10, byte(i), 0, 1})})
+				if err != nil {
+					t.Error(err)
+				}
+				actions <- d
+			})
+		}
+		wg.Wait()
+		close(actions)
+		allowed := 0
+		for d := range actions {
+			if d.Action == risk.Allow {
+				allowed++
+			} else if !d.Has(risk.CodeBudgetExhausted) {
+				t.Errorf("refused without budget_exhausted: %v", d.Codes())
+			}
+		}
+		if allowed != 5 {
+			t.Errorf("20 simultaneous requests with room for 5 calls: %d allowed, want 5", allowed)
+		}
+		if b, err := e.BudgetToday(ctx); err != nil || b.Reserved != 50 {
+			t.Errorf("BudgetToday = %+v, %v; want 50 reserved", b, err)
+		}
 	})
 
 	t.Run("thresholds decide deflect", func(t *testing.T) {
@@ -460,7 +516,7 @@ func runSuite(t *testing.T, st store) {
 		eval(t, e, gbMob, gbIP)
 		eval(t, e, usNum, deIP6)
 		add(t, e, risk.DenyCountry, "CU")
-		if err := e.RecordPlaced(ctx, usNum, "US"); err != nil {
+		if err := e.RecordPlaced(ctx, risk.PlacedCall{Number: usNum, Country: "US"}); err != nil {
 			t.Fatal(err)
 		}
 		var keys []string

@@ -21,6 +21,7 @@ func distinctCap(l Limit) int { return max(2*l.Critical, 64) }
 type plan struct {
 	ip, net, number, prefix, country      *counter
 	spend                                 spendReads
+	budget                                *budgetHold
 	numbersPerIP, ipsPerNumber            *redis.IntCmd
 	nearby                                nearbyReads
 	lock                                  *redis.BoolCmd
@@ -67,23 +68,25 @@ func queueSeen(ctx context.Context, p redis.Pipeliner, key string, l Limit, now 
 	return p.ZCount(ctx, key, "("+strconv.FormatInt(now.UnixMilli()-time.Duration(l.Window).Milliseconds(), 10), "+inf")
 }
 
-// sourceRefused reports whether what is known of the request's source
-// before any counting (its address's anonymity flags and hosting network,
-// and the handler's reasons: form friction, a bad visitor token) already
-// deflects or blocks it. Such a request is counted against its own source
-// but adds nothing to the counts other visitors are judged by (the
-// number's, its block's, nearby numbers', the country's), so a flood of
-// junk cannot deflect real customers.
-func sourceRefused(s *compiled, info geo.Info, req Request) bool {
+// beforeCounting scores what is known of a request before any counting.
+// sourceRefused is true when its source's own signals (its address's
+// anonymity and hosting flags, the handler's reasons: form friction, a bad
+// visitor token) already deflect or block it: such a request is counted
+// against its own source but adds nothing to the counts other visitors
+// are judged by (the number's, its block's, nearby numbers', the
+// country's), so a flood of junk cannot deflect real customers. mayAllow
+// is true when those and the number's own signals (country policy,
+// high-risk destination, type, geo mismatch, authentication) leave it
+// allowed: only then does it reserve the daily budget.
+func beforeCounting(s *compiled, req Request, num parsedNumber, info geo.Info) (sourceRefused, mayAllow bool) {
 	var d Decision
 	sc := scorer{s: s, d: &d}
 	sc.anonymity(info)
 	sc.reasons(req.Extra)
-	var t tally
-	for _, r := range d.Reasons {
-		t.add(r)
-	}
-	return t.action(s) != Allow
+	sourceRefused = tallyOf(d.Reasons).action(s) != Allow
+	sc.destination(req.Flow, req.FlowBound, num, info)
+	sc.auth(req)
+	return sourceRefused, tallyOf(d.Reasons).action(s) == Allow
 }
 
 // Evaluate decides one request in a single Redis round trip (one per node,
@@ -127,7 +130,9 @@ func (e *Engine) Evaluate(ctx context.Context, req Request) (Decision, error) {
 	if ip.IsValid() {
 		source = subscriberID(sub)
 	}
-	shared := !sourceRefused(s, info, req)
+	sourceRefused, mayAllow := beforeCounting(s, req, num, info)
+	shared := !sourceRefused
+	reserve := s.Spend.DailyBudget > 0 && mayAllow
 	err := e.exec(ctx, rd, func(p redis.Pipeliner) {
 		countIP(p)
 		// What many visitors share counts distinct sources, not requests
@@ -140,6 +145,9 @@ func (e *Engine) Evaluate(ctx context.Context, req Request) (Decision, error) {
 		pl.nearby = queueNearby(ctx, p, num.e164, source, shared, s.Velocity.NearbyNumbers, now)
 		pl.lock = p.SetNX(ctx, lockKey(num.e164), d.ID, e.dupTTL)
 		pl.spend = queueSpend(rd, s.Spend, num.e164, now)
+		if reserve {
+			pl.budget = queueReserve(ctx, p, s.Spend, d.ID, num.country, now)
+		}
 		pl.denyNumber = p.HMGet(ctx, listKey(DenyNumber), num.e164)
 		pl.allowNumber = p.HMGet(ctx, listKey(AllowNumber), num.e164)
 		pl.denyPrefix = p.HMGet(ctx, listKey(DenyPrefix), prefixCandidates(num.e164)...)
@@ -166,6 +174,9 @@ func (e *Engine) Evaluate(ctx context.Context, req Request) (Decision, error) {
 		// A pipeline cut short by the deadline may still have run and
 		// taken the number's lock for d.ID: free it if it did.
 		e.releaseIfHeld(num.e164, d.ID, err)
+		if reserve {
+			e.unreserveLater(d.ID, now)
+		}
 		e.forgetSkipped(pl.ip, pl.net, pl.number, pl.prefix, pl.country)
 		return Decision{}, fmt.Errorf("risk: evaluate: %w", err)
 	}
@@ -200,14 +211,24 @@ func (e *Engine) Evaluate(ctx context.Context, req Request) (Decision, error) {
 		byNumber.add(CodeDuplicate, "a callback to this number is already outstanding")
 	}
 	sc.auth(req)
-	if sc.spend(pl.spend, num.country) {
-		e.alertBudget(now, sc.d.Reasons[len(sc.d.Reasons)-1].Detail)
+	sc.spend(pl.spend)
+	held := false
+	if pl.budget != nil {
+		if held = sc.budget(pl.budget, num.country); !held {
+			e.alertBudget(now, sc.d.Reasons[len(sc.d.Reasons)-1].Detail)
+		}
 	}
 	sc.reasons(req.Extra)
 	d.Action = sc.action()
 
 	if locked && d.Action != Allow {
 		e.ReleaseLater(num.e164, d.ID)
+	}
+	switch {
+	case held && d.Action == Allow:
+		d.Reserved = pl.budget.cost
+	case held:
+		e.unreserveLater(d.ID, now)
 	}
 	return d, nil
 }
@@ -399,6 +420,15 @@ func (sc scorer) action() Action {
 	sc.d.Score = max(acted.score, 0)
 	sc.d.Visible = seen.action(sc.s)
 	return acted.action(sc.s)
+}
+
+// tallyOf sums every reason of rs.
+func tallyOf(rs []Reason) tally {
+	var t tally
+	for _, r := range rs {
+		t.add(r)
+	}
+	return t
 }
 
 // tally sums reasons toward an action.

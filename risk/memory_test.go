@@ -195,7 +195,7 @@ func memoryWorkload(ctx context.Context, e *risk.Engine, n, callers int, deadlin
 					return
 				}
 				if d.Action == risk.Allow && k%50 == 11 {
-					err = e.RecordPlaced(ctx, d.Number, d.NumberCountry)
+					err = e.RecordPlaced(ctx, risk.PlacedCall{Number: d.Number, Country: d.NumberCountry})
 				}
 				if d.Action == risk.Allow && k%25 == 12 {
 					err = e.Release(ctx, d.Number, d.ID)

@@ -70,10 +70,10 @@ func TestEvaluateReadsInOneMGET(t *testing.T) {
 	}
 	defer e.Close()
 	ctx := context.Background()
-	if err := e.RecordPlaced(ctx, "+12015550123", "US"); err != nil {
+	if err := e.RecordPlaced(ctx, PlacedCall{Number: "+12015550123", Country: "US"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.RecordPlaced(ctx, "+12015550123", "US"); err != nil {
+	if err := e.RecordPlaced(ctx, PlacedCall{Number: "+12015550123", Country: "US"}); err != nil {
 		t.Fatal(err)
 	}
 	h := &pipelineNames{}

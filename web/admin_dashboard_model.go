@@ -18,6 +18,10 @@ type DashboardModel struct {
 	// AvoidedMinor is the estimated cost of the calls refused in the last
 	// 7 days, in minor units of the account's currency.
 	AvoidedMinor int64
+	// BudgetMinor is the daily budget (0: none); SpentMinor what today's
+	// placed calls cost; ReservedMinor what is held for calls allowed and
+	// not yet placed. Minor units.
+	BudgetMinor, SpentMinor, ReservedMinor int64
 	// Hours are the last 24 hours' bars, Days the last 7 days', oldest
 	// first.
 	Hours, Days []ChartBar
@@ -170,3 +174,11 @@ func layoutChart(id, title string, bars []ChartBar, labelEvery int, layout strin
 
 // num formats an SVG coordinate.
 func num(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) }
+
+// spentOf is today's spend, against the budget when there is one.
+func spentOf(m DashboardModel) string {
+	if m.BudgetMinor <= 0 {
+		return FormatMinor(m.SpentMinor)
+	}
+	return FormatMinor(m.SpentMinor) + " of " + FormatMinor(m.BudgetMinor)
+}

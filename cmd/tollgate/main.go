@@ -140,7 +140,7 @@ func run(ctx context.Context, args, environ []string, stdout io.Writer) error {
 	}
 	defer closeJournal()
 	queue, err := contactflows.NewQueue(contactflows.QueueOptions{
-		Redis: rdb, Dialer: m.Dialer(cfg.Dial.Dialer, dialer), Release: engine.Release, Placed: engine.RecordPlaced, Logger: log, Spikes: engine.SpikeSettings,
+		Redis: rdb, Dialer: m.Dialer(cfg.Dial.Dialer, dialer), Release: engine.Release, Placed: engine.RecordPlaced, Budget: engine, Logger: log, Spikes: engine.SpikeSettings,
 		Workers: cfg.Dial.Workers, Rates: engine.DispatchRates, MaxAttempts: cfg.Dial.MaxAttempts,
 		DecisionRetention: cfg.DecisionRetention,
 		DialTimeout:       cfg.Faults.DialTimeout, ClaimIdle: cfg.Faults.ClaimIdle,

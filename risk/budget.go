@@ -1,0 +1,203 @@
+package risk
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// The daily budget is reserved, not just checked: a decision that may be
+// allowed reserves its call's estimated cost atomically in its own round
+// trip, so simultaneous requests cannot all fit into the same remaining
+// budget. The reservation is released off the request path when the
+// decision is refused after all, or when its call is given up, and turned
+// into spend when its call is placed. A UTC day's budget keeps three keys
+// under the {calls} hash tag: what was spent, what is reserved, and the
+// reservations by decision id (so releasing is idempotent).
+func budgetKey(what string, t time.Time) string {
+	return "tg:{calls}:budget:" + what + ":d" + strconv.FormatInt(t.Unix()/86400, 10)
+}
+
+// budgetKeep is how long a day's budget keys outlive their last write.
+const budgetKeep = 48 * time.Hour
+
+// reserveScript reserves ARGV[2] for decision ARGV[1] when what is spent
+// and reserved leaves room for it within the budget ARGV[3]. It answers
+// {1 reserved, 0 not; spent; reserved, this reservation included}.
+var reserveScript = redis.NewScript(`
+local spent = tonumber(redis.call('GET', KEYS[1]) or '0')
+local reserved = tonumber(redis.call('GET', KEYS[2]) or '0')
+local cost = tonumber(ARGV[2])
+if spent + reserved + cost > tonumber(ARGV[3]) then
+  return {0, spent, reserved}
+end
+redis.call('INCRBY', KEYS[2], cost)
+redis.call('PEXPIRE', KEYS[2], ARGV[4])
+redis.call('HSET', KEYS[3], ARGV[1], cost)
+redis.call('PEXPIRE', KEYS[3], ARGV[4])
+return {1, spent, reserved + cost}
+`)
+
+// unreserveScript releases decision ARGV[1]'s reservation, if it holds one.
+var unreserveScript = redis.NewScript(`
+local cost = redis.call('HGET', KEYS[2], ARGV[1])
+if not cost then
+  return 0
+end
+redis.call('HDEL', KEYS[2], ARGV[1])
+redis.call('DECRBY', KEYS[1], cost)
+return 1
+`)
+
+// commitScript turns decision ARGV[1]'s reservation into spend, or
+// charges ARGV[2] when it holds none.
+var commitScript = redis.NewScript(`
+local cost = redis.call('HGET', KEYS[3], ARGV[1])
+if cost then
+  redis.call('HDEL', KEYS[3], ARGV[1])
+  redis.call('DECRBY', KEYS[2], cost)
+else
+  cost = ARGV[2]
+end
+redis.call('INCRBY', KEYS[1], cost)
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return cost
+`)
+
+// affordableScript answers 0 when decision ARGV[1]'s reservation no longer
+// fits the budget ARGV[2] (lowered since) on top of what was spent, else 1.
+var affordableScript = redis.NewScript(`
+local cost = redis.call('HGET', KEYS[2], ARGV[1])
+local budget = tonumber(ARGV[2])
+if not cost or budget <= 0 then
+  return 1
+end
+if tonumber(redis.call('GET', KEYS[1]) or '0') + tonumber(cost) > budget then
+  return 0
+end
+return 1
+`)
+
+func budgetKeys(t time.Time) []string {
+	return []string{budgetKey("spent", t), budgetKey("reserved", t), budgetKey("holds", t)}
+}
+
+// budgetHold is a decision's reservation in its pipeline.
+type budgetHold struct {
+	cmd  *redis.Cmd
+	cost int64
+}
+
+// queueReserve adds the reservation of decision id's call to country to p.
+func queueReserve(ctx context.Context, p redis.Pipeliner, sp Spend, id, country string, now time.Time) *budgetHold {
+	cost := sp.cost(country)
+	return &budgetHold{cost: cost, cmd: reserveScript.Eval(ctx, p, budgetKeys(now), id, cost, sp.DailyBudget, budgetKeep.Milliseconds())}
+}
+
+// reserved reports whether the hold was taken, and what was spent and
+// reserved before it.
+func (h *budgetHold) reserved() (ok bool, spent, reserved int64) {
+	v, err := h.cmd.Int64Slice()
+	if err != nil || len(v) != 3 {
+		return false, 0, 0
+	}
+	return v[0] == 1, v[1], v[2]
+}
+
+// budget adds budget_exhausted when the hold could not be taken; ok
+// reports whether it was.
+func (sc scorer) budget(h *budgetHold, country string) (ok bool) {
+	taken, spent, reserved := h.reserved()
+	if !taken {
+		sc.add(CodeBudgetExhausted, fmt.Sprintf("daily budget %d cannot pay for a call to %s costing %d (%d spent, %d reserved)", sc.s.Spend.DailyBudget, country, h.cost, spent, reserved))
+	}
+	return taken
+}
+
+// queueCommit adds to p what turns c's reservation into spend.
+func (e *Engine) queueCommit(ctx context.Context, p redis.Pipeliner, c PlacedCall, now time.Time) {
+	at := c.RequestedAt
+	if at.IsZero() {
+		at = now
+	}
+	commitScript.Eval(ctx, p, budgetKeys(at), c.ID, e.active.Load().Spend.cost(c.Country), budgetKeep.Milliseconds())
+}
+
+// Unreserve releases the reservation decision id made in the daily budget
+// of the day requested, if it holds one: for a call given up.
+func (e *Engine) Unreserve(ctx context.Context, id string, requested time.Time) error {
+	k := budgetKeys(requested)
+	if err := unreserveScript.Run(ctx, e.rdb, k[1:], id).Err(); err != nil {
+		return fmt.Errorf("risk: releasing a budget reservation: %w", err)
+	}
+	return nil
+}
+
+// Affordable reports whether the call of decision id, requested then, may
+// still be dialled: its reservation fits the daily budget in force on top
+// of what was spent. A call without a reservation is affordable.
+func (e *Engine) Affordable(ctx context.Context, id string, requested time.Time) (bool, error) {
+	k := budgetKeys(requested)
+	n, err := affordableScript.Run(ctx, e.rdb, []string{k[0], k[2]}, id, e.active.Load().Spend.DailyBudget).Int64()
+	if err != nil {
+		return false, fmt.Errorf("risk: checking the budget before a dial: %w", err)
+	}
+	return n == 1, nil
+}
+
+// unreserveLater releases, off the request path, the reservation a
+// refused decision took a moment ago; Close waits for it.
+func (e *Engine) unreserveLater(id string, at time.Time) {
+	e.releases.Add(1)
+	go func() {
+		defer e.releases.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		if err := e.Unreserve(ctx, id, at); err != nil {
+			e.log.Warn("budget reservation of a refused request not released; it lapses with the day", "err", err)
+		}
+	}()
+}
+
+// Budget is the daily budget's state for a UTC day, in minor units.
+type Budget struct {
+	// Spent is the estimated cost of the calls placed.
+	Spent int64 `json:"spent"`
+	// Reserved is held for calls allowed and not yet placed or given up.
+	Reserved int64 `json:"reserved"`
+}
+
+// BudgetToday returns today's (UTC) spend and reservations.
+func (e *Engine) BudgetToday(ctx context.Context) (Budget, error) {
+	k := budgetKeys(e.now())
+	v, err := e.rdb.MGet(ctx, k[0], k[1]).Result()
+	if err != nil {
+		return Budget{}, fmt.Errorf("risk: reading the budget: %w", err)
+	}
+	n := func(x any) int64 {
+		s, _ := x.(string)
+		i, _ := strconv.ParseInt(s, 10, 64)
+		return i
+	}
+	return Budget{Spent: n(v[0]), Reserved: n(v[1])}, nil
+}
+
+// SpentToday returns the estimated cost of the calls placed today (UTC),
+// in minor units.
+func (e *Engine) SpentToday(ctx context.Context) (int64, error) {
+	b, err := e.BudgetToday(ctx)
+	return b.Spent, err
+}
+
+// alertBudget logs, once per UTC day and engine, that the daily budget is
+// spent: from then on requests are deflected.
+func (e *Engine) alertBudget(now time.Time, spent string) {
+	day := now.Unix() / 86400
+	if e.budgetAlerted.Swap(day) != day {
+		e.log.Warn("ALERT: daily call budget spent; new callback requests are deflected until the UTC day ends or the budget is raised",
+			"reason", CodeBudgetExhausted, "detail", spent)
+	}
+}
