@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -75,9 +76,9 @@ func queueSeen(ctx context.Context, p redis.Pipeliner, key string, l Limit, now 
 // against its own source but adds nothing to the counts other visitors
 // are judged by (the number's, its block's, nearby numbers', the
 // country's), so a flood of junk cannot deflect real customers. mayAllow
-// is true when those and the number's own signals (country policy,
-// high-risk destination, type, geo mismatch, authentication) leave it
-// allowed: only then does it reserve the daily budget.
+// is true when those and the number's own visible signals (high-risk
+// destination, type, geo mismatch, authentication) leave it allowed: only
+// then does it reserve the daily budget.
 func beforeCounting(s *compiled, req Request, num parsedNumber, info geo.Info) (sourceRefused, mayAllow bool) {
 	var d Decision
 	sc := scorer{s: s, d: &d}
@@ -86,7 +87,11 @@ func beforeCounting(s *compiled, req Request, num parsedNumber, info geo.Info) (
 	sourceRefused = tallyOf(d.Reasons).action(s) != Allow
 	sc.destination(req.Flow, req.FlowBound, num, info)
 	sc.auth(req)
-	return sourceRefused, tallyOf(d.Reasons).action(s) == Allow
+	// Hidden reasons (the country policy) do not spare the reservation:
+	// whether a request may hit budget_exhausted, which shows, must not
+	// depend on them.
+	visible := slices.DeleteFunc(d.Reasons, func(r Reason) bool { return hidden(r.Code) })
+	return sourceRefused, tallyOf(visible).action(s) == Allow
 }
 
 // Evaluate decides one request in a single Redis round trip (one per node,

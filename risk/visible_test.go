@@ -106,3 +106,22 @@ func TestCountryModeUnboundFlowOnlyStricter(t *testing.T) {
 		t.Errorf("Loosens: vip %v, strict %v, unknown %v; want true, false, false", s.Loosens("vip"), s.Loosens("strict"), s.Loosens("unknown"))
 	}
 }
+
+// TestVisibleBudgetSpentHidesThePolicy probes, with the day's budget
+// spent, a number in a blocked country and a clean one: both show the
+// deflection the spent budget gives, so the budget does not become a way
+// to read the country policy.
+func TestVisibleBudgetSpentHidesThePolicy(t *testing.T) {
+	redistest.Each(t, func(t *testing.T, rdb redis.UniversalClient) {
+		e := newEngine(t, rdb, func(s *risk.Settings) {
+			s.Spend.DailyBudget, s.Spend.DefaultCost = 5, 10
+			s.Account.Countries = map[string]risk.Mode{"GB": risk.ModeBlock}
+		})
+		clean, blocked := eval(t, e, usNum, usIP), eval(t, e, gbMob, gbIP)
+		wantAction(t, clean, risk.Deflect, risk.CodeBudgetExhausted)
+		wantAction(t, blocked, risk.Block, risk.CodeCountryBlocked, risk.CodeBudgetExhausted)
+		if clean.Shown() != risk.Deflect || blocked.Shown() != risk.Deflect {
+			t.Errorf("shown: clean %s, blocked country %s; want deflect for both", clean.Shown(), blocked.Shown())
+		}
+	})
+}
