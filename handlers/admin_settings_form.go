@@ -25,9 +25,10 @@ type velocityDim struct {
 var velocityDims = []velocityDim{
 	{"Requests from one IP", "velocity.ip", func(s *risk.Settings) *[]risk.Limit { return &s.Velocity.IP }},
 	{"Requests from one network (/24, /48)", "velocity.ip_network", func(s *risk.Settings) *[]risk.Limit { return &s.Velocity.Network }},
-	{"Requests for one number", "velocity.number", func(s *risk.Settings) *[]risk.Limit { return &s.Velocity.Number }},
-	{"Requests for one block of 1000 numbers", "velocity.prefix", func(s *risk.Settings) *[]risk.Limit { return &s.Velocity.Prefix }},
-	{"Requests to one country", "velocity.country", func(s *risk.Settings) *[]risk.Limit { return &s.Velocity.Country }},
+	{"Addresses asking for one number", "velocity.number", func(s *risk.Settings) *[]risk.Limit { return &s.Velocity.Number }},
+	{"Addresses asking for one block of 1000 numbers", "velocity.prefix", func(s *risk.Settings) *[]risk.Limit { return &s.Velocity.Prefix }},
+	{"Addresses asking for numbers in one country", "velocity.country", func(s *risk.Settings) *[]risk.Limit { return &s.Velocity.Country }},
+	{"Requests from one signed-in account", "velocity.account", func(s *risk.Settings) *[]risk.Limit { return &s.Velocity.Account }},
 }
 
 // singleLimits are the dimensions with one window.
@@ -38,6 +39,7 @@ var singleLimits = []struct {
 	{"Distinct numbers from one IP", "velocity.distinct_numbers_per_ip", func(s *risk.Settings) *risk.Limit { return &s.Velocity.NumbersPerIP }},
 	{"Distinct IPs for one number", "velocity.distinct_ips_per_number", func(s *risk.Settings) *risk.Limit { return &s.Velocity.IPsPerNumber }},
 	{"Distinct numbers within 100 of one another", "velocity.nearby_numbers", func(s *risk.Settings) *risk.Limit { return &s.Velocity.NearbyNumbers }},
+	{"Distinct numbers from one signed-in account", "velocity.distinct_numbers_per_account", func(s *risk.Settings) *risk.Limit { return &s.Velocity.NumbersPerAccount }},
 }
 
 // maxWindows is how many windows a dimension may have.

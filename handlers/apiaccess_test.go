@@ -264,7 +264,7 @@ func TestAPIAccessVisitorToken(t *testing.T) {
 	if got, want := len(h.requests), 1; got != want {
 		t.Fatalf("engine calls = %d, want %d", got, want)
 	}
-	if !h.requests[0].Authenticated {
+	if h.requests[0].Visitor == nil {
 		t.Errorf("engine request not authenticated; the handler did not get the token the middleware read")
 	}
 }

@@ -42,9 +42,9 @@ type callbackInput struct {
 	// VisitorToken is the visitor token the host site signed, if any;
 	// decide checks it.
 	VisitorToken string
-	// Authenticated is true when a valid visitor token came with the
-	// request.
-	Authenticated bool
+	// Visitor is the signed-in account a valid visitor token names; nil
+	// when none came, or no secret is configured.
+	Visitor *risk.Visitor
 	// Extra are reasons the handler found itself: form friction, a bad
 	// visitor token.
 	Extra []risk.Reason
@@ -135,14 +135,14 @@ func (s *server) decide(c echo.Context, in callbackInput, surface string) (risk.
 	ctx, cancel := s.budget(c.Request().Context())
 	defer cancel()
 	req := risk.Request{
-		Phone:         strings.TrimSpace(in.Phone),
-		Region:        in.Region,
-		IP:            clientIP(c),
-		UserAgent:     c.Request().UserAgent(),
-		Flow:          in.Flow,
-		FlowBound:     s.flowBound(c, in.Flow),
-		Authenticated: in.Authenticated,
-		Extra:         in.Extra,
+		Phone:     strings.TrimSpace(in.Phone),
+		Region:    in.Region,
+		IP:        clientIP(c),
+		UserAgent: c.Request().UserAgent(),
+		Flow:      in.Flow,
+		FlowBound: s.flowBound(c, in.Flow),
+		Visitor:   in.Visitor,
+		Extra:     in.Extra,
 	}
 	d, err := s.Engine.Evaluate(ctx, req)
 	var ne *risk.NumberError
@@ -176,10 +176,10 @@ func (s *server) decide(c echo.Context, in callbackInput, surface string) (risk.
 	return d, nil
 }
 
-// flowBound reports whether something the visitor cannot choose binds the
-// request to flow: an API key bound to it. The form's and an unkeyed API
-// call's flow is the visitor's to type, so its policy may only make the
-// account's stricter.
+// flowBound reports whether an API key bound to flow authenticated the
+// request. The form's and an unkeyed API call's flow is the visitor's to
+// type, so its policy may only make the account's stricter, unless a
+// visitor token the engine believes names the flow (risk.Visitor.Flow).
 func (s *server) flowBound(c echo.Context, flow string) bool {
 	k, ok := apiKeyOf(c)
 	return ok && flow != "" && slices.Contains(k.Flows, flow)

@@ -36,11 +36,31 @@ type Request struct {
 	// request to Flow (an API key bound to it); only then may the flow's
 	// policy loosen the account's. See Settings.CountryMode.
 	FlowBound bool
-	// Authenticated is true when the host site vouched for the visitor.
-	Authenticated bool
+	// Visitor is the signed-in account a host site vouched for with a
+	// valid visitor token; nil for an anonymous visitor.
+	Visitor *Visitor
 	// Extra holds reasons found outside the engine (form friction, tokens);
 	// they are scored with the engine's own.
 	Extra []Reason
+}
+
+// Visitor is a signed-in account a host site vouched for. The engine
+// counts its requests and distinct numbers, and vouches for the request
+// (authenticated) unless the token was bound to another number or was
+// single-use and seen before.
+type Visitor struct {
+	// Account is the host site's id of the account.
+	Account string
+	// Number, when set, is the only number the token vouches for, as
+	// typed or in E.164.
+	Number string
+	// Flow, when set, binds the request to that flow (see
+	// Settings.CountryMode) when the request names it.
+	Flow string
+	// Once, when set, makes the token single-use: it is the token's id.
+	Once string
+	// Expiry is when the token stops being valid.
+	Expiry time.Time
 }
 
 // Reason is one thing that contributed to a Decision.

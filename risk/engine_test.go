@@ -364,7 +364,7 @@ func runSuite(t *testing.T, st store) {
 
 	t.Run("authentication and extra reasons count", func(t *testing.T) {
 		e := newEngine(t, st(t), nil)
-		d, err := e.Evaluate(ctx, risk.Request{Phone: gbVoIP, IP: torIP, Authenticated: true,
+		d, err := e.Evaluate(ctx, risk.Request{Phone: gbVoIP, IP: torIP, Visitor: &risk.Visitor{Account: "user-1"},
 			Extra: []risk.Reason{{Code: "form_too_fast", Weight: 15, Detail: "submitted in 1s"}}})
 		if err != nil {
 			t.Fatal(err)
@@ -378,7 +378,7 @@ func runSuite(t *testing.T, st store) {
 	t.Run("require authentication deflects anonymous visitors", func(t *testing.T) {
 		e := newEngine(t, st(t), func(s *risk.Settings) { s.RequireAuth = true })
 		wantAction(t, eval(t, e, gbMob, gbIP), risk.Deflect, risk.CodeAuthRequired)
-		d, err := e.Evaluate(ctx, risk.Request{Phone: usNum, IP: usIP, Authenticated: true})
+		d, err := e.Evaluate(ctx, risk.Request{Phone: usNum, IP: usIP, Visitor: &risk.Visitor{Account: "user-1"}})
 		if err != nil {
 			t.Fatal(err)
 		}

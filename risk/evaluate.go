@@ -23,6 +23,7 @@ type plan struct {
 	ip, net, number, prefix, country      *counter
 	spend                                 spendReads
 	budget                                *budgetHold
+	account                               accountReads
 	numbersPerIP, ipsPerNumber            *redis.IntCmd
 	nearby                                nearbyReads
 	lock                                  *redis.BoolCmd
@@ -79,14 +80,15 @@ func queueSeen(ctx context.Context, p redis.Pipeliner, key string, l Limit, now 
 // is true when those and the number's own visible signals (high-risk
 // destination, type, geo mismatch, authentication) leave it allowed: only
 // then does it reserve the daily budget.
-func beforeCounting(s *compiled, req Request, num parsedNumber, info geo.Info) (sourceRefused, mayAllow bool) {
+func beforeCounting(s *compiled, req Request, fits bool, num parsedNumber, info geo.Info) (sourceRefused, mayAllow bool) {
 	var d Decision
 	sc := scorer{s: s, d: &d}
 	sc.anonymity(info)
 	sc.reasons(req.Extra)
 	sourceRefused = tallyOf(d.Reasons).action(s) != Allow
-	sc.destination(req.Flow, req.FlowBound, num, info)
-	sc.auth(req)
+	vouched := req.Visitor != nil && fits
+	sc.destination(req.Flow, flowBound(req, vouched), num, info)
+	sc.visitor(req, fits, accountReads{})
 	// Hidden reasons (the country policy) do not spare the reservation:
 	// whether a request may hit budget_exhausted, which shows, must not
 	// depend on them.
@@ -135,7 +137,8 @@ func (e *Engine) Evaluate(ctx context.Context, req Request) (Decision, error) {
 	if ip.IsValid() {
 		source = subscriberID(sub)
 	}
-	sourceRefused, mayAllow := beforeCounting(s, req, num, info)
+	fits := e.tokenFits(req.Visitor, num, region)
+	sourceRefused, mayAllow := beforeCounting(s, req, fits, num, info)
 	shared := !sourceRefused
 	reserve := s.Spend.DailyBudget > 0 && mayAllow
 	err := e.exec(ctx, rd, func(p redis.Pipeliner) {
@@ -152,6 +155,9 @@ func (e *Engine) Evaluate(ctx context.Context, req Request) (Decision, error) {
 		pl.spend = queueSpend(rd, s.Spend, num.e164, now)
 		if reserve {
 			pl.budget = queueReserve(ctx, p, s.Spend, d.ID, num.country, now)
+		}
+		if req.Visitor != nil {
+			pl.account = queueAccount(ctx, p, rd, e.expiring, s, req.Visitor, num.e164, now)
 		}
 		pl.denyNumber = p.HMGet(ctx, listKey(DenyNumber), num.e164)
 		pl.allowNumber = p.HMGet(ctx, listKey(AllowNumber), num.e164)
@@ -182,11 +188,11 @@ func (e *Engine) Evaluate(ctx context.Context, req Request) (Decision, error) {
 		if reserve {
 			e.unreserveLater(d.ID, now)
 		}
-		e.forgetSkipped(pl.ip, pl.net, pl.number, pl.prefix, pl.country)
+		e.forgetSkipped(pl.ip, pl.net, pl.number, pl.prefix, pl.country, pl.account.velocity)
 		return Decision{}, fmt.Errorf("risk: evaluate: %w", err)
 	}
 
-	e.settle(ctx, now, pl.ip, pl.net, pl.number, pl.prefix, pl.country)
+	e.settle(ctx, now, pl.ip, pl.net, pl.number, pl.prefix, pl.country, pl.account.velocity)
 	sc := scorer{s: s, d: &d, now: now}
 	sc.reasons(e.geoGaps)
 	allowNumber := sc.entry(pl.allowNumber, CodeAllowNumber, "number on the allow list")
@@ -197,7 +203,8 @@ func (e *Engine) Evaluate(ctx context.Context, req Request) (Decision, error) {
 	sc.entry(pl.denyCountry, CodeDenyCountry, "visitor country on the deny list")
 	sc.entry(pl.denyASN, CodeDenyASN, "network operator on the deny list")
 
-	sc.destination(req.Flow, req.FlowBound, num, info)
+	d.FlowBound = flowBound(req, pl.account.vouched(req, fits))
+	sc.destination(req.Flow, d.FlowBound, num, info)
 	// An allow list waives the checks it exempts from rather than
 	// skipping them, so what the visitor is shown does not reveal it.
 	byIP := sc.waivedIf(allowIP)
@@ -215,7 +222,7 @@ func (e *Engine) Evaluate(ctx context.Context, req Request) (Decision, error) {
 	if !locked {
 		byNumber.add(CodeDuplicate, "a callback to this number is already outstanding")
 	}
-	sc.auth(req)
+	sc.visitor(req, fits, pl.account)
 	sc.spend(pl.spend)
 	held := false
 	if pl.budget != nil {
@@ -329,16 +336,6 @@ func (sc scorer) anonymity(info geo.Info) {
 	sc.addIf(a.ResidentialProxy, CodeResidentialProxy, "residential proxy")
 	sc.addIf(a.Hosting, CodeHostingProvider, "hosting provider network")
 	sc.addIf(sc.s.hosting[info.ASN], CodeHostingASN, fmt.Sprintf("AS%d is a hosting network", info.ASN))
-}
-
-// auth adds whether the host site vouched for the visitor, or that it
-// should have.
-func (sc scorer) auth(req Request) {
-	if req.Authenticated {
-		sc.add(CodeAuthenticated, "visitor authenticated by the host site")
-	} else if sc.s.RequireAuth {
-		sc.add(CodeAuthRequired, "the visitor is not authenticated and authentication is required")
-	}
 }
 
 func (sc scorer) addIf(cond bool, code, detail string) {

@@ -59,9 +59,11 @@ func (e *Engine) Fallback(req Request, action Action, cause string) (Decision, e
 	}
 	sc := scorer{s: s, d: &d, now: now}
 	sc.reasons(e.geoGaps)
-	sc.destination(req.Flow, req.FlowBound, num, info)
+	fits := e.tokenFits(req.Visitor, num, region)
+	d.FlowBound = flowBound(req, req.Visitor != nil && fits)
+	sc.destination(req.Flow, d.FlowBound, num, info)
 	sc.anonymity(info)
-	sc.auth(req)
+	sc.visitor(req, fits, accountReads{})
 	sc.reasons(req.Extra)
 	if d.Action = sc.action(); d.Action != Allow {
 		return d, nil

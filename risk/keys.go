@@ -1,6 +1,10 @@
 package risk
 
-import "net/netip"
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"net/netip"
+)
 
 // Every key starts with "tg:" and carries the hash tag of the thing it
 // counts, so in Cluster mode a thing's keys share a slot and no command of
@@ -38,4 +42,11 @@ func subscriberID(sub netip.Prefix) string {
 		return sub.Addr().String()
 	}
 	return sub.String()
+}
+
+// accountTag is the hash tag of a signed-in account's keys: a digest of
+// the host site's id, which may hold any character, braces included.
+func accountTag(account string) string {
+	sum := sha256.Sum256([]byte(account))
+	return "{acct:" + hex.EncodeToString(sum[:12]) + "}"
 }

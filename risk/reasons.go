@@ -63,9 +63,16 @@ const (
 	CodeFormExpired      = "form_expired"
 	CodeFormTokenInvalid = "form_token_invalid"
 
-	// Visitor tokens a host site signs, checked by the handlers.
-	CodeVisitorTokenInvalid = "visitor_token_invalid"
-	CodeAuthRequired        = "authentication_required"
+	// Visitor tokens a host site signs, checked by the handlers, and the
+	// signed-in accounts they name, counted by the engine.
+	CodeVisitorTokenInvalid       = "visitor_token_invalid"
+	CodeVisitorTokenWrongNumber   = "visitor_token_wrong_number"
+	CodeVisitorTokenReused        = "visitor_token_reused"
+	CodeAuthRequired              = "authentication_required"
+	CodeVelocityAccountWarning    = "velocity_account_warning"
+	CodeVelocityAccountCritical   = "velocity_account_critical"
+	CodeNumbersPerAccountWarning  = "distinct_numbers_per_account_warning"
+	CodeNumbersPerAccountCritical = "distinct_numbers_per_account_critical"
 
 	// Spend controls on placed calls.
 	CodeNumberCapHour   = "number_cap_hour"
@@ -183,7 +190,13 @@ var reasonTable = []ReasonInfo{
 
 	{CodeAuthenticated, "visitor", "Signed-in visitor", "The host site vouched for the visitor with a valid visitor token.", -30, EffectScore, false},
 	{CodeVisitorTokenInvalid, "visitor", "Visitor token not valid", "A visitor token came with the request but was not valid.", 30, EffectScore, false},
+	{CodeVisitorTokenWrongNumber, "visitor", "Visitor token for another number", "The visitor token is bound to another number, so it vouches for nothing here.", 30, EffectScore, false},
+	{CodeVisitorTokenReused, "visitor", "Single-use visitor token reused", "The single-use visitor token was used before, so it vouches for nothing here.", 30, EffectScore, false},
 	{CodeAuthRequired, "visitor", "Sign-in required", "Settings require a signed-in visitor and this one is not.", 0, EffectDeflect, false},
+	{CodeVelocityAccountWarning, "visitor", "Many requests from one account", "Requests from the signed-in account reached a warning threshold.", 20, EffectScore, false},
+	{CodeVelocityAccountCritical, "visitor", "Too many requests from one account", "Requests from the signed-in account reached a critical threshold.", 80, EffectScore, false},
+	{CodeNumbersPerAccountWarning, "visitor", "Several numbers from one account", "The signed-in account asked for several distinct numbers.", 25, EffectScore, false},
+	{CodeNumbersPerAccountCritical, "visitor", "Many numbers from one account", "The signed-in account asked for many distinct numbers.", 80, EffectScore, false},
 
 	{CodeCallerWithheld, "screening", "Caller ID withheld", "The inbound caller withheld their number.", 40, EffectScore, false},
 	{CodeCallerInvalid, "screening", "Caller ID not valid", "The inbound caller's number cannot be a valid number.", 40, EffectScore, false},

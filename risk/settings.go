@@ -66,6 +66,11 @@ type Velocity struct {
 	// default; 128 counts each address apart. Lists match the address
 	// itself whatever this is.
 	IPv6Prefix int `json:"ipv6_prefix"`
+	// Account counts requests per signed-in account (Request.Visitor).
+	Account []Limit `json:"account"`
+	// NumbersPerAccount counts distinct numbers asked for by one
+	// signed-in account.
+	NumbersPerAccount Limit `json:"distinct_numbers_per_account"`
 }
 
 // Mode is a country policy verdict.
@@ -231,6 +236,9 @@ func DefaultSettings() Settings {
 			// fourth blocks.
 			NearbyNumbers: Limit{Duration(time.Hour), 2, 4},
 			IPv6Prefix:    64,
+			// A signed-in account asks for its own number, now and then.
+			Account:           limits(time.Minute, 3, 6, time.Hour, 6, 12, 24*time.Hour, 10, 20),
+			NumbersPerAccount: Limit{Duration(24 * time.Hour), 3, 6},
 		},
 		HostingASNs:       DefaultHostingASNs(),
 		HighRiskCountries: DefaultHighRiskCountries(),
