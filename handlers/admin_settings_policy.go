@@ -81,10 +81,11 @@ func (s *server) flowBinding(cur risk.Settings, flow string) string {
 			keys = append(keys, k.Name)
 		}
 	}
-	if len(keys) == 0 {
-		return "Loosens the account policy, but no API key is bound to it: a request naming it gets the account policy, or this one where it is stricter."
+	by := "visitor tokens naming it"
+	if len(keys) > 0 {
+		by = "the API keys " + strings.Join(keys, ", ") + " and " + by
 	}
-	return "Loosens the account policy for requests bound to it by the API keys " + strings.Join(keys, ", ") + "; anyone else naming it gets only what is stricter."
+	return "Loosens the account policy for requests bound to it by " + by + "; anyone else naming it gets only what is stricter."
 }
 
 // resolvePolicy resolves the mode of a call to country from flow for a
@@ -96,7 +97,7 @@ func resolvePolicy(cur risk.Settings, flow, country string) (risk.Mode, string, 
 	}
 	mode, rule := cur.CountryMode(flow, country, false)
 	if bound, brule := cur.CountryMode(flow, country, true); bound != mode {
-		rule += "; a request bound to flow " + flow + " (by an API key) gets " + string(bound) + " by " + brule
+		rule += "; a request bound to flow " + flow + " (by an API key or a visitor token) gets " + string(bound) + " by " + brule
 	}
 	return mode, rule, nil
 }

@@ -57,7 +57,7 @@ func TestPolicyPageEditsAndResolves(t *testing.T) {
 	}
 	tests := []struct{ flow, country, mode, rule string }{
 		// sales allows what the account blocks: only for requests bound to it.
-		{"sales", "GB", "BLOCK", "account rule for GB (flow sales would loosen it, but the request is not bound to the flow); a request bound to flow sales (by an API key) gets ALLOW by flow sales rule for GB"},
+		{"sales", "GB", "BLOCK", "account rule for GB (flow sales would loosen it, but the request is not bound to the flow); a request bound to flow sales (by an API key or a visitor token) gets ALLOW by flow sales rule for GB"},
 		{"sales", "FR", "MONITOR", "flow sales default"},
 		{"support", "GB", "BLOCK", "account rule for GB"},
 		{"support", "FR", "ALLOW", "account default"},
