@@ -42,6 +42,8 @@ func (s *server) registerSettingsRoutes(pages, api *echo.Group) {
 	// Removes a flow's country rule.
 	pages.POST("/policy/flows/:flow/countries/:cc/delete", s.handlePolicyRuleDelete, limitBody())
 
+	// Every reason code: its name, description, default weight and effect.
+	api.GET("/reasons", handleAPIReasons)
 	// The whole settings in force.
 	api.GET("/settings", s.handleAPISettings)
 	// Replaces the whole settings; 422 lists every problem.
@@ -93,6 +95,11 @@ func (s *server) saveSettings(c echo.Context, action, target string, before, aft
 func (s *server) handleSettingsDownload(c echo.Context) error {
 	c.Response().Header().Set(echo.HeaderContentDisposition, `attachment; filename="tollgate-settings.json"`)
 	return c.Blob(http.StatusOK, echo.MIMEApplicationJSONCharsetUTF8, []byte(settingsJSON(s.console.Engine.Settings())))
+}
+
+// handleAPIReasons answers the reason table, risk.ReasonTable.
+func handleAPIReasons(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]any{"reasons": risk.ReasonTable()})
 }
 
 // handleAPISettings answers the settings in force.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -313,5 +314,18 @@ func TestSettingsIPv6Prefix(t *testing.T) {
 	var bad settingsProblems
 	if got := st.api(t, http.MethodPut, adminAPIPrefix+"/settings", token, "application/json", string(b), &bad); got != http.StatusUnprocessableEntity || bad.Error.Field != "velocity.ipv6_prefix" {
 		t.Errorf("PUT settings with ipv6_prefix 129: got %d, field %q; want 422 on velocity.ipv6_prefix", got, bad.Error.Field)
+	}
+}
+
+// The admin API answers the reason table a viewer can read: every code
+// with its name and description.
+func TestAPIReasons(t *testing.T) {
+	st := newStack(t, nil, &contactflows.Simulator{})
+	var got struct{ Reasons []risk.ReasonInfo }
+	if status := st.api(t, "GET", "/api/v1/admin/reasons", st.token(t, auth.RoleViewer), "", "", &got); status != 200 {
+		t.Fatalf("GET /api/v1/admin/reasons: %d", status)
+	}
+	if want := risk.ReasonTable(); !slices.Equal(got.Reasons, want) {
+		t.Errorf("reasons: got %d rows, want the %d of risk.ReasonTable", len(got.Reasons), len(want))
 	}
 }
