@@ -148,20 +148,6 @@ func (e *Engine) Affordable(ctx context.Context, id string, requested time.Time)
 	return n == 1, nil
 }
 
-// unreserveLater releases, off the request path, the reservation a
-// refused decision took a moment ago; Close waits for it.
-func (e *Engine) unreserveLater(id string, at time.Time) {
-	e.releases.Add(1)
-	go func() {
-		defer e.releases.Done()
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		if err := e.Unreserve(ctx, id, at); err != nil {
-			e.log.Warn("budget reservation of a refused request not released; it lapses with the day", "err", err)
-		}
-	}()
-}
-
 // Budget is the daily budget's state for a UTC day, in minor units.
 type Budget struct {
 	// Spent is the estimated cost of the calls placed.

@@ -186,7 +186,7 @@ func (e *Engine) Evaluate(ctx context.Context, req Request) (Decision, error) {
 		// taken the number's lock for d.ID: free it if it did.
 		e.releaseIfHeld(num.e164, d.ID, err)
 		if reserve {
-			e.unreserveLater(d.ID, now)
+			e.releaseLater(num.e164, d.ID, false, true)
 		}
 		e.forgetSkipped(pl.ip, pl.net, pl.number, pl.prefix, pl.country, pl.account.velocity)
 		return Decision{}, fmt.Errorf("risk: evaluate: %w", err)
@@ -216,7 +216,7 @@ func (e *Engine) Evaluate(ctx context.Context, req Request) (Decision, error) {
 	byNumber.velocity(pl.number, CodeVelocityNumberWarning, CodeVelocityNumberCritical, "addresses asking for this number")
 	byNumber.velocity(pl.prefix, CodeVelocityPrefixWarning, CodeVelocityPrefixCritical, "addresses asking for this number block")
 	byNumber.distinct(pl.ipsPerNumber, s.Velocity.IPsPerNumber, CodeIPsPerNumberWarning, CodeIPsPerNumberCritical, "IPs for this number")
-	byNumber.distinct(pl.nearby.count(), s.Velocity.NearbyNumbers, CodeNearbyNumbersWarning, CodeNearbyNumbersCritical, "addresses asking for numbers within 100 of this one")
+	byNumber.distinct(pl.nearby.count(), s.Velocity.NearbyNumbers, CodeNearbyNumbersWarning, CodeNearbyNumbersCritical, "numbers from as many addresses within 100 of this one")
 	sc.velocity(pl.country, CodeVelocityCountryWarning, CodeVelocityCountryCritical, "addresses asking for numbers in "+num.country)
 	locked := pl.lock.Val()
 	if !locked {
@@ -233,39 +233,48 @@ func (e *Engine) Evaluate(ctx context.Context, req Request) (Decision, error) {
 	sc.reasons(req.Extra)
 	d.Action = sc.action()
 
-	if locked && d.Action != Allow {
-		e.ReleaseLater(num.e164, d.ID)
-	}
 	switch {
-	case held && d.Action == Allow:
+	case d.Action == Allow && held:
 		d.Reserved = pl.budget.cost
-	case held:
-		e.unreserveLater(d.ID, now)
+	case d.Action != Allow && (locked || held):
+		e.releaseLater(num.e164, d.ID, locked, held)
 	}
 	return d, nil
 }
 
-// ReleaseLater frees, off the request path, the lock decision id took on
-// number a moment ago, as for a decision whose call will not be placed;
-// Close waits for it. While less than half the lock's TTL has passed since
-// ReleaseLater was called nobody else can hold the lock, so a plain DEL
-// frees it, sparing Redis a script under attack; later, Release checks the
-// holder first.
-func (e *Engine) ReleaseLater(number, id string) {
-	taken := time.Now()
+// ReleaseLater frees, off the request path, what decision id took a
+// moment ago for a call that will not be placed: its lock on number and
+// its reservation in the daily budget, if any; Close waits for it.
+func (e *Engine) ReleaseLater(number, id string) { e.releaseLater(number, id, true, true) }
+
+// releaseLater frees the lock (lock) and the budget reservation (hold)
+// decision id took a moment ago, off the request path. While less than
+// half the lock's TTL has passed since it was called nobody else can hold
+// the lock, so a plain DEL frees it, sparing Redis a script under attack;
+// later, Release checks the holder first. Releasing a reservation is
+// idempotent.
+func (e *Engine) releaseLater(number, id string, lock, hold bool) {
+	taken, day := time.Now(), e.now()
 	e.releases.Add(1)
 	go func() {
 		defer e.releases.Done()
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
-		var err error
-		if time.Since(taken) < e.dupTTL/2 {
-			err = e.rdb.Del(ctx, lockKey(number)).Err()
-		} else {
-			err = e.Release(ctx, number, id)
+		if lock {
+			var err error
+			if time.Since(taken) < e.dupTTL/2 {
+				err = e.rdb.Del(ctx, lockKey(number)).Err()
+			} else {
+				err = e.Release(ctx, number, id)
+			}
+			if err != nil {
+				e.log.Warn("lock of a refused request not released; it expires on its own", "err", err)
+			}
 		}
-		if err != nil {
-			e.log.Warn("lock of a refused request not released; it expires on its own", "err", err)
+		if hold {
+			if err := e.Unreserve(ctx, id, day); err != nil {
+				e.log.Warn("budget reservation of a refused request not released; it lapses with the day", "err", err)
+			}
 		}
 	}()
 }
