@@ -125,9 +125,9 @@ type QueueOptions struct {
 // Budget keeps the reservations allowed calls hold in the daily budget;
 // *risk.Engine satisfies it.
 type Budget interface {
-	// Affordable reports whether call id, requested then, still fits the
-	// budget in force.
-	Affordable(ctx context.Context, id string, requested time.Time) (bool, error)
+	// Affordable reports whether call id to country, requested then,
+	// still fits the budget in force.
+	Affordable(ctx context.Context, id, country string, requested time.Time) (bool, error)
 	// Unreserve releases call id's reservation, if it holds one.
 	Unreserve(ctx context.Context, id string, requested time.Time) error
 }

@@ -21,7 +21,7 @@ type fakeBudget struct {
 	unreserved []string
 }
 
-func (b *fakeBudget) Affordable(_ context.Context, id string, _ time.Time) (bool, error) {
+func (b *fakeBudget) Affordable(_ context.Context, id, _ string, _ time.Time) (bool, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return !b.over[id], nil

@@ -199,6 +199,22 @@ func (q *Queue) process(ctx context.Context, consumer string, m redis.XMessage) 
 		return
 	}
 
+	// Before the claim, so a call whose check failed is still just queued.
+	if q.o.Budget != nil {
+		ok, err := q.o.Budget.Affordable(ctx, c.ID, c.Country, c.RequestedAt)
+		switch {
+		case err != nil:
+			// Not known to fit: the entry stays pending, to be reclaimed
+			// and checked again.
+			q.log.Error("checking the daily budget before a dial", slog.String("id", id), slog.Any("err", err))
+			return
+		case !ok:
+			q.log.Warn("call not placed: it does not fit the daily budget in force", slog.String("id", id), slog.String("number", risk.MaskNumber(c.Number)))
+			q.giveUp(ctx, m.ID, c, 0, errBudgetLowered)
+			return
+		}
+	}
+
 	// The lease outlasts the dial, bounded by DialTimeout, by a margin for
 	// recording its result: 5s, or DialTimeout when that is shorter, so a
 	// short DialTimeout also means a prompt recovery after a crash.
@@ -227,21 +243,6 @@ func (q *Queue) process(ctx context.Context, consumer string, m redis.XMessage) 
 		log.Error("a worker stopped while dialing this call; it may have been placed, so it is not dialed again")
 		q.giveUp(ctx, m.ID, c, int(attempt), errors.New("worker stopped while dialing; the call may have been placed and was not dialed again"))
 		return
-	}
-
-	if q.o.Budget != nil {
-		ok, err := q.o.Budget.Affordable(ctx, c.ID, c.RequestedAt)
-		switch {
-		case err != nil:
-			// Not known to fit: the entry stays pending, to be reclaimed
-			// and checked again.
-			log.Error("checking the daily budget before a dial", slog.Any("err", err))
-			return
-		case !ok:
-			log.Warn("call not placed: the daily budget was lowered below what it reserved")
-			q.giveUp(ctx, m.ID, c, int(attempt), errBudgetLowered)
-			return
-		}
 	}
 
 	// The dial outlives ctx: a call half-placed at shutdown would otherwise
@@ -300,14 +301,18 @@ func (q *Queue) dial(ctx context.Context, c Call) (r Result, err error) {
 
 // errBudgetLowered is why a call whose reservation no longer fits the
 // daily budget is given up.
-var errBudgetLowered = errors.New("the daily budget was lowered below what this call reserved; not placed")
+var errBudgetLowered = errors.New("the call does not fit the daily budget in force (lowered since it was allowed, or allowed without a reservation); not placed")
 
 // giveUp moves c to the dead letters with err and releases its hold and
 // its reservation in the daily budget.
 func (q *Queue) giveUp(ctx context.Context, entry string, c Call, attempts int, err error) {
 	cj, _ := json.Marshal(c)
 	q.settle(ctx, entry, func(p redis.Pipeliner) {
+		// A call given up before any dial has no record yet.
+		p.HSetNX(ctx, callKey(c.ID), "call", cj)
+		p.HSetNX(ctx, callKey(c.ID), "attempts", attempts)
 		p.HSet(ctx, callKey(c.ID), "state", stateDead, "last_error", err.Error())
+		p.PExpire(ctx, callKey(c.ID), q.o.RecordTTL)
 		p.XAdd(ctx, &redis.XAddArgs{
 			Stream: deadKey, MaxLen: q.o.DeadLetterLen, Approx: true,
 			Values: []any{"id", c.ID, "call", cj, "attempts", attempts, "error", err.Error(), "at", q.now().UnixMilli()},

@@ -67,15 +67,25 @@ redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return cost
 `)
 
-// affordableScript answers 0 when decision ARGV[1]'s reservation no longer
-// fits the budget ARGV[2] (lowered since) on top of what was spent, else 1.
+// affordableScript answers 0 when the call of decision ARGV[1] no longer
+// fits the budget ARGV[2]: its reservation on top of what was spent (the
+// budget was lowered since), or, with no reservation (allowed in fail
+// mode, or by an allow list that waived its source's refusal), its cost
+// ARGV[3] on top of what was spent and reserved. Else 1.
 var affordableScript = redis.NewScript(`
-local cost = redis.call('HGET', KEYS[2], ARGV[1])
 local budget = tonumber(ARGV[2])
-if not cost or budget <= 0 then
+if budget <= 0 then
   return 1
 end
-if tonumber(redis.call('GET', KEYS[1]) or '0') + tonumber(cost) > budget then
+local spent = tonumber(redis.call('GET', KEYS[1]) or '0')
+local cost = redis.call('HGET', KEYS[3], ARGV[1])
+if cost then
+  if spent + tonumber(cost) > budget then
+    return 0
+  end
+  return 1
+end
+if spent + tonumber(redis.call('GET', KEYS[2]) or '0') + tonumber(ARGV[3]) > budget then
   return 0
 end
 return 1
@@ -136,12 +146,17 @@ func (e *Engine) Unreserve(ctx context.Context, id string, requested time.Time) 
 	return nil
 }
 
-// Affordable reports whether the call of decision id, requested then, may
-// still be dialled: its reservation fits the daily budget in force on top
-// of what was spent. A call without a reservation is affordable.
-func (e *Engine) Affordable(ctx context.Context, id string, requested time.Time) (bool, error) {
-	k := budgetKeys(requested)
-	n, err := affordableScript.Run(ctx, e.rdb, []string{k[0], k[2]}, id, e.active.Load().Spend.DailyBudget).Int64()
+// Affordable reports whether the call of decision id to country,
+// requested then, may still be dialled: its reservation fits the daily
+// budget in force on top of what was spent; a call without a reservation
+// fits on top of what is spent and reserved. With no budget, every call
+// fits, without asking Redis.
+func (e *Engine) Affordable(ctx context.Context, id, country string, requested time.Time) (bool, error) {
+	sp := e.active.Load().Spend
+	if sp.DailyBudget <= 0 {
+		return true, nil
+	}
+	n, err := affordableScript.Run(ctx, e.rdb, budgetKeys(requested), id, sp.DailyBudget, sp.cost(country)).Int64()
 	if err != nil {
 		return false, fmt.Errorf("risk: checking the budget before a dial: %w", err)
 	}

@@ -69,7 +69,8 @@ type Velocity struct {
 	// Account counts requests per signed-in account (Request.Visitor).
 	Account []Limit `json:"account"`
 	// NumbersPerAccount counts distinct numbers asked for by one
-	// signed-in account.
+	// signed-in account; the zero Limit counts nothing (settings written
+	// before it existed).
 	NumbersPerAccount Limit `json:"distinct_numbers_per_account"`
 }
 

@@ -78,7 +78,9 @@ func (s Settings) Validate() error {
 	v.NumbersPerIP.validate(&p, "velocity.distinct_numbers_per_ip")
 	v.IPsPerNumber.validate(&p, "velocity.distinct_ips_per_number")
 	v.NearbyNumbers.validate(&p, "velocity.nearby_numbers")
-	v.NumbersPerAccount.validate(&p, "velocity.distinct_numbers_per_account")
+	if v.NumbersPerAccount != (Limit{}) {
+		v.NumbersPerAccount.validate(&p, "velocity.distinct_numbers_per_account")
+	}
 	if v.IPv6Prefix < minIPv6Prefix || v.IPv6Prefix > 128 {
 		p.add("velocity.ipv6_prefix", "must be between %d and 128 (the bits of an IPv6 address counted as one client; 64: a home subscriber's network), got %d", minIPv6Prefix, v.IPv6Prefix)
 	}

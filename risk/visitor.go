@@ -28,9 +28,9 @@ type accountReads struct {
 // queueAccount adds the commands counting v's request for e164 to p.
 func queueAccount(ctx context.Context, p redis.Pipeliner, rd *reads, x *expiring, s *compiled, v *Visitor, e164 string, now time.Time) accountReads {
 	tag := accountTag(v.Account)
-	r := accountReads{
-		velocity: queueCounter(ctx, p, rd, x, tag, s.Velocity.Account, now),
-		numbers:  queueDistinct(ctx, p, key(tag, "numbers"), e164, s.Velocity.NumbersPerAccount, now),
+	r := accountReads{velocity: queueCounter(ctx, p, rd, x, tag, s.Velocity.Account, now)}
+	if s.Velocity.NumbersPerAccount.Window > 0 {
+		r.numbers = queueDistinct(ctx, p, key(tag, "numbers"), e164, s.Velocity.NumbersPerAccount, now)
 	}
 	if v.Once != "" {
 		sum := sha256.Sum256([]byte(v.Once))
