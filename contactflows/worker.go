@@ -241,7 +241,7 @@ func (q *Queue) process(ctx context.Context, consumer string, m redis.XMessage) 
 		return
 	case "unknown":
 		log.Error("a worker stopped while dialing this call; it may have been placed, so it is not dialed again")
-		q.giveUp(ctx, m.ID, c, int(attempt), errors.New("worker stopped while dialing; the call may have been placed and was not dialed again"))
+		q.giveUp(ctx, m.ID, c, int(attempt), MaybePlaced(errors.New("worker stopped while dialing; the call may have been placed and was not dialed again")))
 		return
 	}
 
@@ -303,8 +303,9 @@ func (q *Queue) dial(ctx context.Context, c Call) (r Result, err error) {
 // daily budget is given up.
 var errBudgetLowered = errors.New("the call does not fit the daily budget in force (lowered since it was allowed, or allowed without a reservation); not placed")
 
-// giveUp moves c to the dead letters with err and releases its hold and
-// its reservation in the daily budget.
+// giveUp moves c to the dead letters with err and releases its hold. Its
+// reservation in the daily budget is released, or, when the call may
+// have been placed (IsMaybePlaced), charged as placed.
 func (q *Queue) giveUp(ctx context.Context, entry string, c Call, attempts int, err error) {
 	cj, _ := json.Marshal(c)
 	q.settle(ctx, entry, func(p redis.Pipeliner) {
@@ -320,7 +321,14 @@ func (q *Queue) giveUp(ctx context.Context, entry string, c Call, attempts int, 
 		p.XTrimMinID(ctx, deadKey, q.retainedFrom())
 	})
 	q.release(ctx, c)
-	if q.o.Budget != nil {
+	switch {
+	case IsMaybePlaced(err):
+		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := q.o.Placed(pctx, risk.PlacedCall{ID: c.ID, Number: c.Number, Country: c.Country, RequestedAt: c.RequestedAt}); err != nil {
+			q.log.Error("charging a call that may have been placed to caps and spend", slog.String("id", c.ID), slog.Any("err", err))
+		}
+	case q.o.Budget != nil:
 		if err := q.o.Budget.Unreserve(context.WithoutCancel(ctx), c.ID, c.RequestedAt); err != nil {
 			q.log.Error("releasing a given-up call's budget reservation; it lapses with the day", slog.String("id", c.ID), slog.Any("err", err))
 		}

@@ -151,7 +151,7 @@ func (s *server) decide(c echo.Context, in callbackInput, surface string) (risk.
 		return risk.Decision{}, &validationError{errs: []*appError{
 			{Code: codeInvalidPhone, Field: web.FieldPhone, Message: ne.Problem, Err: err}}}
 	case err != nil:
-		return s.decideFallback(c.Request().Context(), surface, req, in, fmt.Errorf("evaluating callback: %w", err), "", true)
+		return s.decideFallback(c.Request().Context(), fallbackCase{surface: surface, req: req, in: in, cause: fmt.Errorf("evaluating callback: %w", err)})
 	}
 
 	var call *contactflows.Call
@@ -170,7 +170,8 @@ func (s *server) decide(c echo.Context, in callbackInput, surface string) (risk.
 		if call != nil && notRecorded {
 			s.Engine.ReleaseLater(d.Number, d.ID)
 		}
-		return s.decideFallback(c.Request().Context(), surface, req, in, fmt.Errorf("recording callback: %w", err), d.Action, call == nil || notRecorded)
+		return s.decideFallback(c.Request().Context(), fallbackCase{surface: surface, req: req, in: in,
+			cause: fmt.Errorf("recording callback: %w", err), engine: &d, notRecorded: notRecorded})
 	}
 	s.logDecision(ctx, d)
 	return d, nil

@@ -154,24 +154,41 @@ func (s *server) storeCause(err error) string {
 	return "the store failed: " + err.Error()
 }
 
+// fallbackCase is a callback request the store failed on.
+type fallbackCase struct {
+	// surface is form or api.
+	surface string
+	req     risk.Request
+	in      callbackInput
+	// cause is the store's failure.
+	cause error
+	// engine is the engine's decision when it decided before the
+	// recording failed; nil when the evaluation failed.
+	engine *risk.Decision
+	// notRecorded is true when the failed recording surely wrote nothing
+	// (contactflows.ErrNotRecorded): storing again cannot queue a call
+	// twice.
+	notRecorded bool
+}
+
 // decideFallback answers a callback request with the form's fail mode
-// after the store failed with cause. engine is the engine's action when
-// it decided before the recording failed, else empty: FailAllow never
-// lets through what the engine blocked or deflected. mayRecord is false
-// when an allowed call may already have been queued, so FailAllow must not
-// queue another.
-func (s *server) decideFallback(ctx context.Context, surface string, req risk.Request, in callbackInput, cause error, engine risk.Action, mayRecord bool) (risk.Decision, error) {
+// after the store failed. FailAllow never lets through what the engine
+// blocked or deflected, and never queues a call that may already have
+// been queued. What a refused request is shown mirrors what an allowed one
+// with the same visible reasons is shown in the same failure (see
+// mirrorShown), so the fail mode does not reveal hidden reasons either.
+func (s *server) decideFallback(ctx context.Context, fc fallbackCase) (risk.Decision, error) {
 	mode := s.Faults.Form
 	action := risk.Deflect
 	switch {
 	case mode == FailBlock:
 		action = risk.Block
-	case mode == FailAllow && (engine == risk.Block || engine == risk.Deflect):
-		action = engine
+	case mode == FailAllow && fc.engine != nil && fc.engine.Action != risk.Allow:
+		action = fc.engine.Action
 	case mode == FailAllow:
 		action = risk.Allow
 	}
-	d, err := s.Engine.Fallback(req, action, s.storeCause(cause))
+	d, err := s.Engine.Fallback(fc.req, action, s.storeCause(fc.cause))
 	var ne *risk.NumberError
 	switch {
 	case errors.As(err, &ne):
@@ -179,12 +196,37 @@ func (s *server) decideFallback(ctx context.Context, surface string, req risk.Re
 	case err != nil:
 		return risk.Decision{}, &appError{Code: codeInternal, Err: fmt.Errorf("fallback decision: %w", err)}
 	}
-	s.fellBack(ctx, surface, string(mode), cause)
-	if d.Action == risk.Allow {
-		d = s.queueFallback(ctx, d, in, mayRecord)
+	s.fellBack(ctx, fc.surface, string(mode), fc.cause)
+	mayRecord := fc.engine == nil || fc.notRecorded
+	switch {
+	case d.Action == risk.Allow:
+		d = s.queueFallback(ctx, d, fc.in, mayRecord)
+	case mode == FailAllow && fc.engine != nil:
+		d.Visible = s.mirrorShown(ctx, d, fc.engine.Shown(), mayRecord)
 	}
 	s.logDecision(ctx, d)
 	return d, nil
+}
+
+// mirrorShown is what a refused request whose recording failed is shown
+// in fail mode allow: what an allowed request shown as shown would be
+// shown in the same failure. An allowed one is stored again when that
+// cannot queue its call twice (mayRecord), and shown accepted if that
+// works, the alternatives otherwise; so the refused one is stored again
+// under the same condition, without a call, and shown alike.
+func (s *server) mirrorShown(ctx context.Context, d risk.Decision, shown risk.Action, mayRecord bool) risk.Action {
+	if shown != risk.Allow {
+		return shown
+	}
+	if !mayRecord {
+		return risk.Deflect
+	}
+	rctx, cancel := s.budget(context.WithoutCancel(ctx))
+	defer cancel()
+	if err := s.Calls.Record(rctx, d, nil); err != nil {
+		return risk.Deflect
+	}
+	return risk.Allow
 }
 
 // queueFallback queues the call of d, allowed by FailAllow, with a budget

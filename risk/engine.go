@@ -69,6 +69,8 @@ type Engine struct {
 	// fallbackHolds are the numbers Fallback allowed within the duplicate
 	// TTL.
 	fallbackHolds fallbackHolds
+	// hot are the sources recently past their own critical thresholds.
+	hot hotSources
 	// budgetAlerted is the UTC day the budget alert was last logged.
 	budgetAlerted atomic.Int64
 	// initial are the settings of Options; stored settings that predate

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -70,30 +69,20 @@ func queueSeen(ctx context.Context, p redis.Pipeliner, key string, l Limit, now 
 	return p.ZCount(ctx, key, "("+strconv.FormatInt(now.UnixMilli()-time.Duration(l.Window).Milliseconds(), 10), "+inf")
 }
 
-// beforeCounting scores what is known of a request before any counting.
-// sourceRefused is true when its source's own signals (its address's
-// anonymity and hosting flags, the handler's reasons: form friction, a bad
-// visitor token) already deflect or block it: such a request is counted
-// against its own source but adds nothing to the counts other visitors
-// are judged by (the number's, its block's, nearby numbers', the
-// country's), so a flood of junk cannot deflect real customers. mayAllow
-// is true when those and the number's own visible signals (high-risk
-// destination, type, geo mismatch, authentication) leave it allowed: only
-// then does it reserve the daily budget.
-func beforeCounting(s *compiled, req Request, fits bool, num parsedNumber, info geo.Info) (sourceRefused, mayAllow bool) {
+// beforeCounting reports whether a request's source's own signals, known
+// before any counting (its address's anonymity and hosting flags, the
+// handler's reasons: form friction, a bad visitor token), already deflect
+// or block it. Such a request is counted against its own source but adds
+// nothing to the counts other visitors are judged by (the number's, its
+// block's, nearby numbers', the country's), so a flood of junk cannot
+// deflect real customers; nor does it take the number's lock or reserve
+// the budget.
+func beforeCounting(s *compiled, req Request, info geo.Info) (sourceRefused bool) {
 	var d Decision
 	sc := scorer{s: s, d: &d}
 	sc.anonymity(info)
 	sc.reasons(req.Extra)
-	sourceRefused = tallyOf(d.Reasons).action(s) != Allow
-	vouched := req.Visitor != nil && fits
-	sc.destination(req.Flow, flowBound(req, vouched), num, info)
-	sc.visitor(req, fits, accountReads{})
-	// Hidden reasons (the country policy) do not spare the reservation:
-	// whether a request may hit budget_exhausted, which shows, must not
-	// depend on them.
-	visible := slices.DeleteFunc(d.Reasons, func(r Reason) bool { return hidden(r.Code) })
-	return sourceRefused, tallyOf(visible).action(s) == Allow
+	return tallyOf(d.Reasons).action(s) != Allow
 }
 
 // Evaluate decides one request in a single Redis round trip (one per node,
@@ -133,14 +122,17 @@ func (e *Engine) Evaluate(ctx context.Context, req Request) (Decision, error) {
 	d.IPCountry, d.ASN = info.Country, info.ASN
 
 	nt := numberTag(num.e164)
-	source := "unknown"
+	addr, source := "unknown", "unknown"
 	if ip.IsValid() {
-		source = subscriberID(sub)
+		addr, source = subscriberID(sub), sharedSource(ip, sub)
 	}
-	fits := e.tokenFits(req.Visitor, num, region)
-	sourceRefused, mayAllow := beforeCounting(s, req, fits, num, info)
-	shared := !sourceRefused
-	reserve := s.Spend.DailyBudget > 0 && mayAllow
+	fits := e.tokenFits(req.Visitor, num)
+	// A request its own source refuses cannot be allowed (unless an allow
+	// list waives that, below): it counts against its source only, takes
+	// no lock and reserves nothing.
+	sourceRefused := beforeCounting(s, req, info) || e.hot.hot(addr, now)
+	shared, lock := !sourceRefused, !sourceRefused
+	reserve := s.Spend.DailyBudget > 0 && !sourceRefused
 	err := e.exec(ctx, rd, func(p redis.Pipeliner) {
 		countIP(p)
 		// What many visitors share counts distinct sources, not requests
@@ -151,7 +143,9 @@ func (e *Engine) Evaluate(ctx context.Context, req Request) (Decision, error) {
 			pl.country = queueSources(ctx, p, e.expiring, countryTag(num.country), source, shared, s.Velocity.Country, now)
 		}
 		pl.nearby = queueNearby(ctx, p, num.e164, source, shared, s.Velocity.NearbyNumbers, now)
-		pl.lock = p.SetNX(ctx, lockKey(num.e164), d.ID, e.dupTTL)
+		if lock {
+			pl.lock = p.SetNX(ctx, lockKey(num.e164), d.ID, e.dupTTL)
+		}
 		pl.spend = queueSpend(rd, s.Spend, num.e164, now)
 		if reserve {
 			pl.budget = queueReserve(ctx, p, s.Spend, d.ID, num.country, now)
@@ -218,8 +212,8 @@ func (e *Engine) Evaluate(ctx context.Context, req Request) (Decision, error) {
 	byNumber.distinct(pl.ipsPerNumber, s.Velocity.IPsPerNumber, CodeIPsPerNumberWarning, CodeIPsPerNumberCritical, "IPs for this number")
 	byNumber.distinct(pl.nearby.count(), s.Velocity.NearbyNumbers, CodeNearbyNumbersWarning, CodeNearbyNumbersCritical, "numbers from as many addresses within 100 of this one")
 	sc.velocity(pl.country, CodeVelocityCountryWarning, CodeVelocityCountryCritical, "addresses asking for numbers in "+num.country)
-	locked := pl.lock.Val()
-	if !locked {
+	locked := lock && pl.lock.Val()
+	if lock && !locked {
 		byNumber.add(CodeDuplicate, "a callback to this number is already outstanding")
 	}
 	sc.visitor(req, fits, pl.account)
@@ -232,6 +226,18 @@ func (e *Engine) Evaluate(ctx context.Context, req Request) (Decision, error) {
 	}
 	sc.reasons(req.Extra)
 	d.Action = sc.action()
+	e.hot.mark(addr, &d, now)
+	if d.Action == Allow && !lock {
+		// An allow list waived what its source refused: the lock is taken
+		// now, in a round trip of its own.
+		if locked, err = e.rdb.SetNX(ctx, lockKey(num.e164), d.ID, e.dupTTL).Result(); err != nil {
+			return Decision{}, fmt.Errorf("risk: evaluate: %w", err)
+		}
+		if !locked {
+			byNumber.add(CodeDuplicate, "a callback to this number is already outstanding")
+			d.Action = sc.action()
+		}
+	}
 
 	switch {
 	case d.Action == Allow && held:

@@ -59,7 +59,12 @@ func (e *Engine) Fallback(req Request, action Action, cause string) (Decision, e
 	}
 	sc := scorer{s: s, d: &d, now: now}
 	sc.reasons(e.geoGaps)
-	fits := e.tokenFits(req.Visitor, num, region)
+	// A single-use token cannot be checked without the store: it vouches
+	// for nothing here, and binds no flow.
+	if req.Visitor != nil && req.Visitor.Once != "" {
+		req.Visitor = nil
+	}
+	fits := e.tokenFits(req.Visitor, num)
 	d.FlowBound = flowBound(req, req.Visitor != nil && fits)
 	sc.destination(req.Flow, d.FlowBound, num, info)
 	sc.anonymity(info)

@@ -35,6 +35,18 @@ func subscriber(ip netip.Addr, ipv6Bits int) netip.Prefix {
 	return netip.PrefixFrom(ip, ipv6Bits).Masked()
 }
 
+// sharedSource is who a request counts as in the counters many visitors
+// share (a number's, a block's, a country's, nearby numbers'): an IPv4
+// address, or the /48 an IPv6 address is in, since a home ISP may
+// delegate a whole /56 or /48 to one subscriber, who could otherwise count
+// as hundreds of sources.
+func sharedSource(ip netip.Addr, sub netip.Prefix) string {
+	if ip.Is4() {
+		return subscriberID(sub)
+	}
+	return ipNetwork(ip).String()
+}
+
 // subscriberID names sub in keys and sets: a single address bare (so an
 // IPv4 address keeps the keys it always had), a network in CIDR form.
 func subscriberID(sub netip.Prefix) string {

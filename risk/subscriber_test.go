@@ -99,8 +99,9 @@ func TestIPv6PrefixSettingIsRead(t *testing.T) {
 	})
 }
 
-// One number asked for from many addresses of one /64 is asked for by one
-// subscriber; from as many /64s, by as many.
+// One number asked for from many addresses of one /64, or from many /64s
+// of one /48 (what a home ISP may delegate to one subscriber), is asked
+// for by one source; from as many /48s, by as many.
 func TestIPv6DistinctIPsPerNumberCountsSubscribers(t *testing.T) {
 	redistest.Each(t, func(t *testing.T, rdb redis.UniversalClient) {
 		e := newEngine(t, rdb, func(s *risk.Settings) {
@@ -112,9 +113,15 @@ func TestIPv6DistinctIPsPerNumberCountsSubscribers(t *testing.T) {
 				t.Errorf("request %d from one /64: got reasons %v, want no distinct-IPs reason", i+1, d.Codes())
 			}
 		}
+		for i := range 4 {
+			d := eval(t, e, "+12015550142", in64(fmt.Sprintf("2001:db8:aa:%x::/64", 0x200+i), 0))
+			if d.Has(risk.CodeIPsPerNumberWarning) || d.Has(risk.CodeIPsPerNumberCritical) {
+				t.Errorf("request %d from one /48: got reasons %v, want no distinct-IPs reason", i+1, d.Codes())
+			}
+		}
 		var last risk.Decision
 		for i := range 3 {
-			last = eval(t, e, "+12015550141", in64(fmt.Sprintf("2001:db8:aa:%x::/64", 0x200+i), 0))
+			last = eval(t, e, "+12015550141", in64(fmt.Sprintf("2001:db8:%x:1::/64", 0x200+i), 0))
 		}
 		wantAction(t, last, risk.Block, risk.CodeIPsPerNumberCritical)
 	})

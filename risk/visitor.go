@@ -45,12 +45,13 @@ func queueAccount(ctx context.Context, p redis.Pipeliner, rd *reads, x *expiring
 const maxTokenLife = time.Hour
 
 // tokenFits reports whether v may vouch for the number num: it is not
-// bound to a number, or bound to this one.
-func (e *Engine) tokenFits(v *Visitor, num parsedNumber, region string) bool {
+// bound to a number, or bound to this one. The bound number is read in the
+// engine's default region, never the request's, which the visitor picks.
+func (e *Engine) tokenFits(v *Visitor, num parsedNumber) bool {
 	if v == nil || v.Number == "" {
 		return true
 	}
-	bound, err := e.numbers.parse(v.Number, region)
+	bound, err := e.numbers.parse(v.Number, e.region)
 	return err == nil && bound.e164 == num.e164
 }
 
