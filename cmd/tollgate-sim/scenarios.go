@@ -91,7 +91,7 @@ var scenarios = []scenario{
 	{name: "flow-escape", about: "the account blocks LV, LT, SO, CU, SL and GN (by policy only: taken off the high-risk list) and flow vip allows them; clean German residential addresses send flow vip with numbers there; legit visitors send no flow", legitShare: 0.5, attack: attackFlowEscape, settings: flowEscapeSettings},
 	{name: "flood-to-deflect", about: "after every 150 legit visitors (US, GB), a burst of 300 requests at 150 a second from one of 2 Amazon hosting addresses for random US numbers; measured: US customers lost (needs -requests 600 for legit visitors after a whole burst)", attackEvery: 150, attack: attackFlood, burstRate: floodRate, measure: measureFlood},
 	{name: "ipv6-rotation", about: "one IPv6 /64 of a UK broadband range, a new address each request, asking for high-cost or clean UK mobile numbers; GB legit visitors on IPv6 too, each in its own /64", legitShare: 0.5, attack: attackIPv6Rotation, legitV6: true},
-	{name: "budget-race", about: "a daily budget room for 5 US calls; bursts of 10 simultaneous clean requests (US residential addresses, US numbers) among legit visitors", legitShare: 0.9, attack: attackBudgetRace, settings: budgetSettings, measure: measureBudget},
+	{name: "budget-race", about: "a daily budget with room for 5 US calls; bursts of 10 simultaneous clean requests (US residential addresses, US numbers) among legit visitors", legitShare: 0.9, attack: attackBudgetRace, settings: budgetSettings, measure: measureBudget},
 	{name: "token-reuse", about: "one valid visitor token (one user) reused from Amazon hosting addresses, a new address each request, for different US numbers", legitShare: 0.5, attack: attackTokenReuse},
 }
 

@@ -202,17 +202,17 @@ func budgetSettings(s map[string]any) {
 	if spend == nil {
 		return
 	}
-	cost := number(spend["default_cost"])
+	cost := jsonInt(spend["default_cost"])
 	if c, ok := spend["costs"].(map[string]any); ok {
 		if v, ok := c["US"]; ok {
-			cost = number(v)
+			cost = jsonInt(v)
 		}
 	}
 	spend["daily_budget"] = budgetCalls * max(cost, 1)
 }
 
-// number reads a JSON number.
-func number(v any) int64 {
+// jsonInt reads a JSON number as an integer.
+func jsonInt(v any) int64 {
 	f, _ := v.(float64)
 	return int64(f)
 }
