@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"hash/fnv"
 	"net/http"
+	"net/http/httptest"
 	"net/netip"
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -362,5 +364,43 @@ func TestPairDecisionsOutOfOrder(t *testing.T) {
 	log[0].Decision.Visible = ""
 	if _, err := pairDecisions(sents, []int{0, 1}, log); err == nil {
 		t.Error("a 200 answer paired with a block shown as block: want an error")
+	}
+}
+
+// TestSendAtOnceIsConcurrent: the server answers none of a burst's
+// requests until all of them arrived, which only a burst sent at once
+// gets past.
+func TestSendAtOnceIsConcurrent(t *testing.T) {
+	reqs := traffic(mustScenario(t, "budget-race"), 7, 300)
+	first := slices.IndexFunc(reqs, func(r request) bool { return r.concurrent })
+	burst := reqs[first : first+burstLen(reqs[first:])]
+	var mu sync.Mutex
+	arrived := 0
+	all := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		if arrived++; arrived == len(burst) {
+			close(all)
+		}
+		mu.Unlock()
+		select {
+		case <-all:
+		case <-r.Context().Done():
+			return
+		}
+		w.WriteHeader(http.StatusAccepted)
+		fmt.Fprint(w, `{"status":"accepted","id":"d"}`)
+	}))
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	got, err := (&tollgate{base: srv.URL}).sendAtOnce(ctx, burst, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range got {
+		if s.status != http.StatusAccepted || s.req.phone != burst[i].phone {
+			t.Errorf("answer %d: got %d for %s, want 202 for %s", i, s.status, s.req.phone, burst[i].phone)
+		}
 	}
 }
