@@ -87,7 +87,7 @@ var scenarios = []scenario{
 	{name: "voip", about: "clean residential addresses (US, GB, DE) asking for UK VoIP numbers (+44 56)", legitShare: 0.5, attack: attackVoIP},
 	{name: "ivr-bots", about: "inbound IVR: bots (withheld ids, UK VoIP, random US numbers) keying random digits; people keying the code, 5% mistyping once", legitShare: 0.3, attack: attackIVRBot},
 	{name: "mixed", about: "legit visitors with every callback attack above at once", legitShare: 0.7, attack: attackMixed},
-	{name: "oracle", about: "an attacker pushes its score into the deflect band (a fresh German residential address, 4 throwaway UK mobile numbers), then probes one UK mobile number; probes come in pairs under equal conditions, one number on the deny list and one clean", legitShare: 0.9, attack: attackOracle, measure: measureOracle},
+	{name: "oracle", about: "an attacker pushes its score into the deflect band (a fresh German residential address in a /24 of its own, 4 throwaway UK mobile numbers), then probes one UK mobile number; probes come in pairs under equal conditions, one number on the deny list and one clean", legitShare: 0.9, attack: attackOracle, measure: measureOracle},
 	{name: "flow-escape", about: "the account blocks LV, LT, SO, CU, SL and GN (by policy only: taken off the high-risk list) and flow vip allows them; clean German residential addresses send flow vip with numbers there; legit visitors send no flow", legitShare: 0.5, attack: attackFlowEscape, settings: flowEscapeSettings},
 	{name: "flood-to-deflect", about: "after every 150 legit visitors (US, GB), a burst of 300 requests at 150 a second from one of 2 Amazon hosting addresses for random US numbers; measured: US customers lost (needs -requests 600 for legit visitors after a whole burst)", attackEvery: 150, attack: attackFlood, burstRate: floodRate, measure: measureFlood},
 	{name: "ipv6-rotation", about: "one IPv6 /64 of a UK broadband range, a new address each request, asking for high-cost or clean UK mobile numbers; GB legit visitors on IPv6 too, each in its own /64", legitShare: 0.5, attack: attackIPv6Rotation, legitV6: true},
@@ -148,6 +148,8 @@ type generator struct {
 	// floodIPs are the flooding addresses; v6Net the rotating attacker's /64.
 	floodIPs []netip.Addr
 	v6Net    netip.Prefix
+	// usedNets are the /24s oracle sessions used.
+	usedNets map[netip.Prefix]bool
 }
 
 // traffic returns the requests of scenario s: n of them, in order.

@@ -38,7 +38,7 @@ const (
 var escapeCountries = []string{"LV", "LT", "SO", "CU", "SL", "GN"}
 
 // attackOracle draws one probe pair: two fresh German residential
-// addresses, each asking for oracleWarmup throwaway UK mobile numbers and
+// addresses, each in a /24 of its own, each asking for oracleWarmup throwaway UK mobile numbers and
 // then probing a UK mobile number, one of the two probes on the deny list,
 // in random order.
 func attackOracle(g *generator) []request {
@@ -46,7 +46,7 @@ func attackOracle(g *generator) []request {
 	listedFirst := g.r.IntN(2) == 0
 	var out []request
 	for i := range 2 {
-		ip := drawIP(g.r, netResidentialDE)
+		ip := g.freshNetworkIP(netResidentialDE)
 		for range oracleWarmup {
 			out = append(out, attack("oracle", ip, drawNumber(g.r, planGBMobile)))
 		}
@@ -55,6 +55,22 @@ func attackOracle(g *generator) []request {
 		out = append(out, probe)
 	}
 	return out
+}
+
+// freshNetworkIP draws an address in p whose /24 no earlier oracle
+// session used (while any is left), so that every session starts with the same network
+// counters: the two probes of a pair then differ only in the listing.
+func (g *generator) freshNetworkIP(p netip.Prefix) netip.Addr {
+	if g.usedNets == nil {
+		g.usedNets = map[netip.Prefix]bool{}
+	}
+	for {
+		ip := drawIP(g.r, p)
+		if n := netip.PrefixFrom(ip, 24).Masked(); !g.usedNets[n] || len(g.usedNets) >= 1<<(24-p.Bits()) {
+			g.usedNets[n] = true
+			return ip
+		}
+	}
 }
 
 // listedNumbers returns the numbers reqs put on the deny list.

@@ -149,6 +149,7 @@ func TestOracleProbesComeInPairs(t *testing.T) {
 	type pair struct{ listed, clean int }
 	pairs := map[int]*pair{}
 	byIP := map[netip.Addr]int{}
+	nets := map[netip.Prefix]bool{}
 	for _, r := range reqs {
 		if !r.attack {
 			if r.probe != 0 || r.listed {
@@ -165,6 +166,11 @@ func TestOracleProbesComeInPairs(t *testing.T) {
 		}
 		if got, want := byIP[r.ip], oracleWarmup+1; got != want {
 			t.Errorf("probe %s is request %d of its address, want %d", r.phone, got, want)
+		}
+		if n := netip.PrefixFrom(r.ip, 24).Masked(); nets[n] {
+			t.Errorf("probe from %s: another session used %s, want a /24 of its own", r.ip, n)
+		} else {
+			nets[n] = true
 		}
 		if pairs[r.probe] == nil {
 			pairs[r.probe] = &pair{}
