@@ -4,12 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/tollgate/tollgate/handlers"
 )
 
 // sent is what the simulator saw of one request.
@@ -69,15 +73,21 @@ func (t *tollgate) api(ctx context.Context, method, path, bearer string, header 
 
 var httpClient = &http.Client{Timeout: 30 * time.Second}
 
-// drive sends reqs one after another at most rate a second, stopping at
-// the deadline. Requests are sent in order and each waits for its answer,
-// so the decision log holds them in the same order.
-func drive(ctx context.Context, t *tollgate, reqs []request, rate float64, deadline time.Time, seed uint64) ([]sent, error) {
+// maxRate is the highest rate, in requests a second, the simulator sends
+// at: -rate and a scenario's burst rate alike.
+const maxRate = 200
+
+// drive sends reqs at most rate a second, stopping at the deadline.
+// Requests are sent in order and each waits for its answer, so the
+// decision log holds them in the same order; a burst (request.burst) takes
+// one tick and goes out at burstRate, or all at once when concurrent, its
+// decisions then logged in any order among themselves.
+func drive(ctx context.Context, t *tollgate, reqs []request, rate, burstRate float64, deadline time.Time, seed uint64) ([]sent, error) {
 	r := rand.New(rand.NewPCG(seed, 0xd161))
 	tick := time.NewTicker(time.Duration(float64(time.Second) / rate))
 	defer tick.Stop()
 	out := make([]sent, 0, len(reqs))
-	for i, req := range reqs {
+	for i := 0; i < len(reqs); {
 		if time.Now().After(deadline) {
 			break
 		}
@@ -86,19 +96,90 @@ func drive(ctx context.Context, t *tollgate, reqs []request, rate float64, deadl
 			return out, ctx.Err()
 		case <-tick.C:
 		}
-		s := sent{req: req}
+		n := burstLen(reqs[i:])
 		var err error
-		if req.kind == ivrCall {
-			s.ivr, err = t.ivrCall(ctx, req, fmt.Sprintf("sim-%d", i), r)
-		} else {
-			s.status, s.id, err = t.callback(ctx, req)
+		switch {
+		case n == 1:
+			var s sent
+			s, err = t.send(ctx, reqs[i], fmt.Sprintf("sim-%d", i), r)
+			out = append(out, s)
+		case reqs[i].concurrent:
+			out, err = t.sendAtOnce(ctx, reqs[i:i+n], out)
+		default:
+			out, err = t.sendAtRate(ctx, reqs[i:i+n], burstRate, out)
 		}
 		if err != nil {
+			return out, err
+		}
+		i += n
+	}
+	return out, nil
+}
+
+// burstLen returns how many requests at the head of reqs go out together:
+// the head's burst, or 1.
+func burstLen(reqs []request) int {
+	n := 1
+	for reqs[0].burst != 0 && n < len(reqs) && reqs[n].burst == reqs[0].burst {
+		n++
+	}
+	return n
+}
+
+// send sends one request; contact names an IVR call.
+func (t *tollgate) send(ctx context.Context, req request, contact string, r *rand.Rand) (sent, error) {
+	s := sent{req: req}
+	var err error
+	if req.kind == ivrCall {
+		s.ivr, err = t.ivrCall(ctx, req, contact, r)
+	} else {
+		s.status, s.id, err = t.callback(ctx, req)
+	}
+	return s, err
+}
+
+// sendAtRate sends a burst of callback requests one after another at rate
+// a second (capped at maxRate), appending to out.
+func (t *tollgate) sendAtRate(ctx context.Context, reqs []request, rate float64, out []sent) ([]sent, error) {
+	tick := time.NewTicker(time.Duration(float64(time.Second) / min(max(rate, 1), maxRate)))
+	defer tick.Stop()
+	for k, req := range reqs {
+		if k > 0 {
+			select {
+			case <-ctx.Done():
+				return out, ctx.Err()
+			case <-tick.C:
+			}
+		}
+		s := sent{req: req}
+		var err error
+		if s.status, s.id, err = t.callback(ctx, req); err != nil {
 			return out, err
 		}
 		out = append(out, s)
 	}
 	return out, nil
+}
+
+// sendAtOnce sends a burst of callback requests all at the same time and
+// waits for every answer, appending them to out in the burst's order.
+func (t *tollgate) sendAtOnce(ctx context.Context, reqs []request, out []sent) ([]sent, error) {
+	got := make([]sent, len(reqs))
+	errs := make([]error, len(reqs))
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for k, req := range reqs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			got[k].req = req
+			got[k].status, got[k].id, errs[k] = t.callback(ctx, req)
+		}()
+	}
+	close(start)
+	wg.Wait()
+	return append(out, got...), errors.Join(errs...)
 }
 
 // callback posts req to the callback API from req.ip.
@@ -108,8 +189,28 @@ func (t *tollgate) callback(ctx context.Context, req request) (int, string, erro
 		ID     string `json:"id"`
 	}
 	h := http.Header{"X-Forwarded-For": {req.ip.String()}}
-	status, err := t.api(ctx, http.MethodPost, "/api/v1/callbacks", "", h, map[string]string{"phone": req.phone}, &ans)
+	body := map[string]string{"phone": req.phone}
+	if req.flow != "" {
+		body["flow"] = req.flow
+	}
+	if req.visitor != "" {
+		body["visitor_token"] = handlers.SignVisitorToken(t.visitorSecret, req.visitor, time.Now().Add(30*time.Minute))
+	}
+	status, err := t.api(ctx, http.MethodPost, "/api/v1/callbacks", "", h, body, &ans)
 	return status, ans.ID, err
+}
+
+// addDenyNumbers puts numbers on the deny list through the admin API.
+func (t *tollgate) addDenyNumbers(ctx context.Context, numbers []string) error {
+	entries := make([]map[string]string, len(numbers))
+	for i, n := range numbers {
+		entries[i] = map[string]string{"value": n, "reason": "tollgate-sim oracle target"}
+	}
+	status, err := t.api(ctx, http.MethodPost, "/api/v1/admin/lists/deny_number/entries", t.token, nil, map[string]any{"entries": entries}, nil)
+	if err != nil || status != http.StatusOK {
+		return fmt.Errorf("adding to the deny list: status %d: %v", status, err)
+	}
+	return nil
 }
 
 // ivrCall screens req's caller and keys digits for any challenge.

@@ -22,6 +22,7 @@ type simNetwork struct {
 //	192.168.0.0/16    NL       9009   M247 VPN (VPN and hosting flags)
 //	100.64.0.0/10     DE       64602  residential proxy pool (residential proxy flag)
 //	198.18.0.0/15     DE       64603  residential broadband
+//	2001:db8::/32     GB       64604  residential broadband (IPv6)
 var (
 	netResidentialUS = netip.MustParsePrefix("10.0.0.0/9")
 	netResidentialGB = netip.MustParsePrefix("10.128.0.0/9")
@@ -29,6 +30,8 @@ var (
 	netVPN           = netip.MustParsePrefix("192.168.0.0/16")
 	netResProxy      = netip.MustParsePrefix("100.64.0.0/10")
 	netResidentialDE = netip.MustParsePrefix("198.18.0.0/15")
+	// netResidentialGBv6 is the IPv6 documentation range.
+	netResidentialGBv6 = netip.MustParsePrefix("2001:db8::/32")
 )
 
 // simNetworks returns what the simulator's GeoIP databases hold.
@@ -40,6 +43,7 @@ func simNetworks() []geo.Network {
 		{Prefix: netVPN, Country: "NL", ASN: 9009, ASOrg: "M247 Europe SRL", Anonymous: geo.Anonymous{VPN: true, Hosting: true}},
 		{Prefix: netResProxy, Country: "DE", ASN: 64602, ASOrg: "Sim Proxy Pool", Anonymous: geo.Anonymous{ResidentialProxy: true}},
 		{Prefix: netResidentialDE, Country: "DE", ASN: 64603, ASOrg: "Sim Kabel DE"},
+		{Prefix: netResidentialGBv6, Country: "GB", ASN: 64604, ASOrg: "Sim Fibre GB"},
 	}
 }
 

@@ -56,7 +56,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	c := config{why: &syncWriter{w: stderr}}
 	list := fs.String("scenarios", "all", "comma-separated scenarios, or all: "+scenarioNames())
 	fs.IntVar(&c.requests, "requests", 200, "requests per scenario, 1 to 100000")
-	fs.Float64Var(&c.rate, "rate", 4, "requests a second per scenario, at most 200")
+	fs.Float64Var(&c.rate, "rate", 4, fmt.Sprintf("requests a second per scenario, at most %d (a scenario's bursts go at their own rate, at most the same)", maxRate))
 	fs.DurationVar(&c.duration, "duration", 5*time.Minute, "longest time one scenario sends for")
 	fs.Uint64Var(&c.seed, "seed", 1, "seed of the traffic; the same seed sends the same requests")
 	fs.BoolVar(&c.baseline, "baseline", false, "run with only the minimal controls (deny lists, one outstanding callback per number, country policy)")
@@ -80,8 +80,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	switch {
 	case c.requests < 1 || c.requests > 100_000:
 		return c, errors.New("-requests must be 1 to 100000")
-	case c.rate <= 0 || c.rate > 200:
-		return c, errors.New("-rate must be above 0 and at most 200")
+	case c.rate <= 0 || c.rate > maxRate:
+		return c, fmt.Errorf("-rate must be above 0 and at most %d", maxRate)
 	case c.duration <= 0 || c.duration > time.Hour:
 		return c, errors.New("-duration must be above 0 and at most 1h")
 	case c.parallel < 1 || c.parallel > 8:
@@ -178,6 +178,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	writeTable(stdout, results)
+	writeMeasures(stdout, results)
 	return nil
 }
 
@@ -192,14 +193,20 @@ func runJob(ctx context.Context, c config, j job, o serverOptions) (tally, error
 	if err := checkLoopback(t.base); err != nil {
 		return tally{}, err
 	}
-	table, err := t.prepare(ctx, j.baseline, c.costs)
+	table, err := t.prepare(ctx, j.baseline, c.costs, j.s.settings)
 	if err != nil {
 		return tally{}, fmt.Errorf("%s: %w", j.s.name, err)
 	}
+	seed := scenarioSeed(c.seed, j.s.name)
+	reqs := traffic(j.s, seed, c.requests)
+	if listed := listedNumbers(reqs); len(listed) > 0 {
+		if err := t.addDenyNumbers(ctx, listed); err != nil {
+			return tally{}, fmt.Errorf("%s: %w", j.s.name, err)
+		}
+	}
 	tStart := time.Since(phase)
 	phase = time.Now()
-	seed := scenarioSeed(c.seed, j.s.name)
-	sents, err := drive(ctx, t, traffic(j.s, seed, c.requests), c.rate, time.Now().Add(c.duration), seed)
+	sents, err := drive(ctx, t, reqs, c.rate, j.s.burstRate, time.Now().Add(c.duration), seed)
 	if err != nil {
 		return tally{}, fmt.Errorf("%s: %w", j.s.name, err)
 	}
@@ -216,7 +223,11 @@ func runJob(ctx context.Context, c config, j job, o serverOptions) (tally, error
 			fmt.Fprintf(c.why, "%s (baseline %v): legit %s %s %s: %s\n", j.s.name, j.baseline, o.action, o.req.ip, o.req.phone, strings.Join(o.reasons, " "))
 		}
 	}
-	return count(j.s.name, j.baseline, outs, table), nil
+	tl := count(j.s.name, j.baseline, outs, table)
+	if j.s.measure != nil {
+		tl.measure = j.s.measure(outs, table)
+	}
+	return tl, nil
 }
 
 // scenarioSeed derives a scenario's seed from the run's, so each scenario

@@ -35,6 +35,7 @@ var (
 	planLV      = []numberPlan{{"+3712", 7, nil}}
 	planLT      = []numberPlan{{"+3706", 7, nil}}
 	planGBVoIP  = []numberPlan{{"+4456", 8, []phonenumbers.PhoneNumberType{phonenumbers.VOIP}}}
+	planEscape  = []numberPlan{{"+3712", 7, nil}, {"+3706", 7, nil}, {"+2526", 7, nil}, {"+535", 7, nil}, {"+23276", 6, nil}, {"+22462", 7, nil}}
 	planForeign = []numberPlan{{"+3712", 7, nil}, {"+2526", 7, nil}, {"+535", 7, nil}, {"+23276", 6, nil}}
 )
 
@@ -78,8 +79,12 @@ func valid(e164 string, types []phonenumbers.PhoneNumberType) bool {
 	return false
 }
 
-// drawIP returns a random host address inside p (IPv4).
+// drawIP returns a random host address inside p: IPv4 avoiding .0 and
+// .255, or IPv6 with random bits past the prefix.
 func drawIP(r *rand.Rand, p netip.Prefix) netip.Addr {
+	if p.Addr().Is6() {
+		return drawIP6(r, p)
+	}
 	a := p.Addr().As4()
 	base := uint32(a[0])<<24 | uint32(a[1])<<16 | uint32(a[2])<<8 | uint32(a[3])
 	size := uint32(1) << (32 - p.Bits())
@@ -88,4 +93,15 @@ func drawIP(r *rand.Rand, p netip.Prefix) netip.Addr {
 		v ^= 7
 	}
 	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
+}
+
+// drawIP6 returns a random address inside the IPv6 prefix p.
+func drawIP6(r *rand.Rand, p netip.Prefix) netip.Addr {
+	a := p.Masked().Addr().As16()
+	for i := p.Bits(); i < 128; i++ {
+		if r.IntN(2) == 1 {
+			a[i/8] |= 0x80 >> (i % 8)
+		}
+	}
+	return netip.AddrFrom16(a)
 }

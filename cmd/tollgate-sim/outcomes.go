@@ -31,8 +31,11 @@ type outcome struct {
 type loggedDecision struct {
 	Entry    string `json:"entry"`
 	Decision struct {
-		ID            string     `json:"id"`
-		Action        string     `json:"action"`
+		ID     string `json:"id"`
+		Action string `json:"action"`
+		// Visible is what the visitor was shown, where the server
+		// records it apart from Action.
+		Visible       string     `json:"visible"`
 		Number        string     `json:"number"`
 		NumberCountry string     `json:"number_country"`
 		IP            netip.Addr `json:"ip"`
@@ -45,6 +48,10 @@ type loggedDecision struct {
 		State string `json:"State"`
 	} `json:"call"`
 }
+
+// shown is the action the visitor was shown: Visible, or Action from a
+// server that does not record it.
+func (d loggedDecision) shown() string { return cmp.Or(d.Decision.Visible, d.Decision.Action) }
 
 // callState is the state of an allowed decision's call, "" for none.
 func (d loggedDecision) callState() string {
@@ -126,7 +133,8 @@ func (t *tollgate) settledDecisions(ctx context.Context, limit int, wait time.Du
 
 // outcomes pairs every sent request with its decision, in order, checking
 // that the address, the masked number and the callback id agree, once
-// every allowed call settled (waiting up to wait).
+// every allowed call settled (waiting up to wait). The decisions of a
+// burst sent at once are paired by callback id, then by address and number.
 func (t *tollgate) outcomes(ctx context.Context, sents []sent, wait time.Duration) ([]outcome, error) {
 	log, err := t.settledDecisions(ctx, len(sents)+1, wait)
 	if err != nil {
@@ -134,43 +142,88 @@ func (t *tollgate) outcomes(ctx context.Context, sents []sent, wait time.Duratio
 	}
 	out := make([]outcome, len(sents))
 	next := 0
-	for i, s := range sents {
-		out[i].sent = s
-		switch {
-		case s.req.kind == ivrCall:
-			out[i].action = map[string]string{"passed": "allow", "blocked": "block", "failed": "block"}[s.ivr]
-			out[i].placed = s.ivr == "passed"
-			continue
-		case s.status == http.StatusAccepted || s.status == http.StatusOK:
-		case s.status >= 400 && s.status < 500:
-			out[i].action = "invalid"
-			continue
-		default:
-			return nil, fmt.Errorf("request %d: unexpected status %d", i, s.status)
+	for i := 0; i < len(sents); {
+		n := 1
+		for sents[i].req.concurrent && i+n < len(sents) && sents[i+n].req.burst == sents[i].req.burst {
+			n++
 		}
-		if next >= len(log) {
+		var decided []int
+		for k := i; k < i+n; k++ {
+			s := sents[k]
+			out[k].sent = s
+			switch {
+			case s.req.kind == ivrCall:
+				out[k].action = map[string]string{"passed": "allow", "blocked": "block", "failed": "block"}[s.ivr]
+				out[k].placed = s.ivr == "passed"
+			case s.status == http.StatusAccepted || s.status == http.StatusOK:
+				decided = append(decided, k)
+			case s.status >= 400 && s.status < 500:
+				out[k].action = "invalid"
+			default:
+				return nil, fmt.Errorf("request %d: unexpected status %d", k, s.status)
+			}
+		}
+		if next+len(decided) > len(log) {
 			return nil, fmt.Errorf("request %d has no decision in the log (%d logged)", i, len(log))
 		}
-		ld := log[next]
-		d := ld.Decision
-		next++
-		if d.IP != s.req.ip || d.Number != risk.MaskNumber(s.req.phone) || (s.id != "" && d.ID != s.id) {
-			return nil, fmt.Errorf("request %d (%s %s) does not match decision %s (%s %s)", i, s.req.ip, s.req.phone, ld.Entry, d.IP, d.Number)
+		pairs, err := pairDecisions(sents, decided, log[next:next+len(decided)])
+		if err != nil {
+			return nil, err
 		}
-		if (s.status == http.StatusOK) != (d.Action == string(risk.Deflect)) {
-			return nil, fmt.Errorf("request %d: answer %d but decision %s", i, s.status, d.Action)
+		next += len(decided)
+		for k, ld := range pairs {
+			d := ld.Decision
+			out[k].action, out[k].country = d.Action, d.NumberCountry
+			for _, r := range d.Reasons {
+				out[k].reasons = append(out[k].reasons, r.Code)
+			}
+			if d.Action == string(risk.Allow) {
+				st := ld.callState()
+				out[k].placed = st == "placed" || st == "ended"
+			}
 		}
-		out[i].action, out[i].country = d.Action, d.NumberCountry
-		for _, r := range d.Reasons {
-			out[i].reasons = append(out[i].reasons, r.Code)
-		}
-		if d.Action == string(risk.Allow) {
-			st := ld.callState()
-			out[i].placed = st == "placed" || st == "ended"
-		}
+		i += n
 	}
 	if next != len(log) {
 		return nil, fmt.Errorf("the log holds %d decisions, the simulator made %d", len(log), next)
 	}
 	return out, nil
+}
+
+// pairDecisions pairs the requests sents[k], k in decided, with the
+// decisions logged for them (as many, in any order): by callback id where
+// the answer gave one, else the first unpaired decision with the same
+// address and number. It checks every pair: address, masked number, id and
+// the deflected answer against what the visitor was shown.
+func pairDecisions(sents []sent, decided []int, log []loggedDecision) (map[int]loggedDecision, error) {
+	used := make([]bool, len(log))
+	pairs := make(map[int]loggedDecision, len(decided))
+	matches := func(s sent, d loggedDecision) bool {
+		return d.Decision.IP == s.req.ip && d.Decision.Number == risk.MaskNumber(s.req.phone) && (s.id == "" || d.Decision.ID == s.id)
+	}
+	for pass := range 2 {
+		for j, k := range decided {
+			s := sents[k]
+			if _, done := pairs[k]; done || (pass == 0 && s.id == "") {
+				continue
+			}
+			found := false
+			for e := range log {
+				// In log order a request's decision is at its own place.
+				if e = (e + j) % len(log); !used[e] && matches(s, log[e]) {
+					used[e], pairs[k], found = true, log[e], true
+					break
+				}
+			}
+			if !found {
+				return nil, fmt.Errorf("request %d (%s %s) matches no decision from %s on", k, s.req.ip, s.req.phone, log[0].Entry)
+			}
+		}
+	}
+	for k, ld := range pairs {
+		if (sents[k].status == http.StatusOK) != (ld.shown() == string(risk.Deflect)) {
+			return nil, fmt.Errorf("request %d: answer %d but decision %s shown as %s", k, sents[k].status, ld.Decision.Action, ld.shown())
+		}
+	}
+	return pairs, nil
 }

@@ -33,6 +33,8 @@ type tally struct {
 	// calls placed and refused, in minor units.
 	spendPlaced, spendAvoided int64
 	ivr                       bool
+	// measure is the scenario's own measure (scenario.measure), "" for none.
+	measure string
 }
 
 // count sums outcomes with the run's cost table.
@@ -133,5 +135,29 @@ func writeTable(w io.Writer, ts []tally) {
 			t.scenario, controls, t.requests, t.legit, t.attack, t.placed, t.blocked, t.deflected, t.invalid,
 			t.legitLost, pct(t.legitLost, t.legitDecided), t.legitRepeats, t.attackPlaced, pct(t.attackPlaced, t.attackDecided),
 			pct(t.attackDecided-t.attackPlaced, t.attackDecided), spendPlaced, spendAvoided, verdict(t))
+	}
+}
+
+// writeMeasures writes the scenarios' own measures, when any has one, as a
+// second Markdown table.
+func writeMeasures(w io.Writer, ts []tally) {
+	var rows []tally
+	for _, t := range ts {
+		if t.measure != "" {
+			rows = append(rows, t)
+		}
+	}
+	if len(rows) == 0 {
+		return
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| scenario | controls | measure |")
+	fmt.Fprintln(w, "| --- | --- | --- |")
+	for _, t := range rows {
+		controls := "defaults"
+		if t.baseline {
+			controls = "baseline"
+		}
+		fmt.Fprintf(w, "| %s | %s | %s |\n", t.scenario, controls, t.measure)
 	}
 }

@@ -32,6 +32,22 @@ type request struct {
 	// out, and mistypes the first attempt when mistype is set.
 	bot     bool
 	mistype bool
+	// flow is the flow field sent, "" for none.
+	flow string
+	// visitor, when set, sends a visitor token naming this user, signed
+	// with the run's secret.
+	visitor string
+	// burst numbers the burst the request is in (0 for none). A burst's
+	// requests are consecutive and go out without waiting for -rate: one
+	// after another at the scenario's burst rate or, when concurrent is
+	// set, all at once.
+	burst      int
+	concurrent bool
+	// probe numbers the oracle's probe pair the request is a probe of (0
+	// for none); listed marks the probe whose number the run puts on the
+	// deny list.
+	probe  int
+	listed bool
 }
 
 // scenario is a named traffic mix.
@@ -41,22 +57,42 @@ type scenario struct {
 	about string
 	// legitShare is the share of legit visitors in the traffic.
 	legitShare float64
+	// attackEvery, when set, puts the attack after every attackEvery legit
+	// visitors instead of drawing it at random (legitShare unused).
+	attackEvery int
 	// attack draws the next attack requests.
 	attack func(g *generator) []request
+	// settings, when set, edits the settings (as JSON) saved before the
+	// traffic, with the defaults and with the baseline alike.
+	settings func(s map[string]any)
+	// burstRate is the rate of a burst sent one request after another, at
+	// most maxRate a second.
+	burstRate float64
+	// legitV6 places the GB legit visitors at IPv6 addresses.
+	legitV6 bool
+	// measure, when set, sums what the scenario is about beyond calls
+	// placed and legit lost, for the measures table.
+	measure func(outs []outcome, c costs) string
 }
 
 // scenarios lists every traffic mix by name.
 var scenarios = []scenario{
-	{"legit", "residential visitors (US, GB) asking for their own domestic numbers; 5% mistype first, 5% ask again later", 1, nil},
-	{"irsf", "pumping to premium destinations (LV, LT, SO, CU, SL, GN, UK 090) hopping over hosting and VPN addresses, a new address each request", 0.5, attackIRSF},
-	{"sequential", "numbers counted up in one UK block (+44 20 7946 0xxx) from rotating clean residential addresses", 0.5, attackSequential},
-	{"drip", "premium destinations from a residential proxy pool, each address used at most twice", 0.5, attackDrip},
-	{"reuse", "15 clean residential addresses and 15 Lithuanian numbers recombined at random", 0.5, attackReuse},
-	{"duplicates", "floods of the same 5 numbers, bursts of 5 from clean residential addresses", 0.5, attackDuplicates},
-	{"geo", "clean German residential addresses asking for numbers in high-cost countries", 0.5, attackGeo},
-	{"voip", "clean residential addresses (US, GB, DE) asking for UK VoIP numbers (+44 56)", 0.5, attackVoIP},
-	{"ivr-bots", "inbound IVR: bots (withheld ids, UK VoIP, random US numbers) keying random digits; people keying the code, 5% mistyping once", 0.3, attackIVRBot},
-	{"mixed", "legit visitors with every callback attack above at once", 0.7, attackMixed},
+	{name: "legit", about: "residential visitors (US, GB) asking for their own domestic numbers; 5% mistype first, 5% ask again later", legitShare: 1},
+	{name: "irsf", about: "pumping to premium destinations (LV, LT, SO, CU, SL, GN, UK 090) hopping over hosting and VPN addresses, a new address each request", legitShare: 0.5, attack: attackIRSF},
+	{name: "sequential", about: "numbers counted up in one UK block (+44 20 7946 0xxx) from rotating clean residential addresses", legitShare: 0.5, attack: attackSequential},
+	{name: "drip", about: "premium destinations from a residential proxy pool, each address used at most twice", legitShare: 0.5, attack: attackDrip},
+	{name: "reuse", about: "15 clean residential addresses and 15 Lithuanian numbers recombined at random", legitShare: 0.5, attack: attackReuse},
+	{name: "duplicates", about: "floods of the same 5 numbers, bursts of 5 from clean residential addresses", legitShare: 0.5, attack: attackDuplicates},
+	{name: "geo", about: "clean German residential addresses asking for numbers in high-cost countries", legitShare: 0.5, attack: attackGeo},
+	{name: "voip", about: "clean residential addresses (US, GB, DE) asking for UK VoIP numbers (+44 56)", legitShare: 0.5, attack: attackVoIP},
+	{name: "ivr-bots", about: "inbound IVR: bots (withheld ids, UK VoIP, random US numbers) keying random digits; people keying the code, 5% mistyping once", legitShare: 0.3, attack: attackIVRBot},
+	{name: "mixed", about: "legit visitors with every callback attack above at once", legitShare: 0.7, attack: attackMixed},
+	{name: "oracle", about: "an attacker pushes its score into the deflect band (a fresh German residential address in a /24 of its own, 4 throwaway UK mobile numbers), then probes one UK mobile number; probes come in pairs under equal conditions, one number on the deny list and one clean", legitShare: 0.9, attack: attackOracle, measure: measureOracle},
+	{name: "flow-escape", about: "the account blocks LV, LT, SO, CU, SL and GN (by policy only: taken off the high-risk list) and flow vip allows them; clean German residential addresses send flow vip with numbers there; legit visitors send no flow", legitShare: 0.5, attack: attackFlowEscape, settings: flowEscapeSettings},
+	{name: "flood-to-deflect", about: "after every 150 legit visitors (US, GB), a burst of 300 requests at 150 a second from one of 2 Amazon hosting addresses for random US numbers; measured: US customers lost (needs -requests 600 for legit visitors after a whole burst)", attackEvery: 150, attack: attackFlood, burstRate: floodRate, measure: measureFlood},
+	{name: "ipv6-rotation", about: "one IPv6 /64 of a UK broadband range, a new address each request, asking for high-cost or clean UK mobile numbers; GB legit visitors on IPv6 too, each in its own /64", legitShare: 0.5, attack: attackIPv6Rotation, legitV6: true},
+	{name: "budget-race", about: "a daily budget with room for 5 US calls; bursts of 10 simultaneous clean requests (US residential addresses, US numbers) among legit visitors", legitShare: 0.9, attack: attackBudgetRace, settings: budgetSettings, measure: measureBudget},
+	{name: "token-reuse", about: "one valid visitor token (one user) reused from Amazon hosting addresses, a new address each request, for different US numbers", legitShare: 0.5, attack: attackTokenReuse},
 }
 
 // scenarioNames returns the names, comma-separated.
@@ -105,11 +141,20 @@ type generator struct {
 	dripIP   netip.Addr
 	dripUses int
 	ivr      bool
+	legitV6  bool
+	// burst counts bursts; probes the oracle's probe pairs; legitRun the
+	// legit visitors since the last attack.
+	burst, probes, legitRun int
+	// floodIPs are the flooding addresses; v6Net the rotating attacker's /64.
+	floodIPs []netip.Addr
+	v6Net    netip.Prefix
+	// usedNets are the /24s oracle sessions used.
+	usedNets map[netip.Prefix]bool
 }
 
 // traffic returns the requests of scenario s: n of them, in order.
 func traffic(s scenario, seed uint64, n int) []request {
-	g := &generator{r: rand.New(rand.NewPCG(seed, 0x7011)), later: map[int][]request{}, ivr: s.name == "ivr-bots"}
+	g := &generator{r: rand.New(rand.NewPCG(seed, 0x7011)), later: map[int][]request{}, ivr: s.name == "ivr-bots", legitV6: s.legitV6}
 	for range 15 {
 		g.reuseIPs = append(g.reuseIPs, drawIP(g.r, netResidentialGB))
 		g.reuseNumbers = append(g.reuseNumbers, drawNumber(g.r, planLT))
@@ -124,13 +169,27 @@ func traffic(s scenario, seed uint64, n int) []request {
 			out = append(out, due...)
 			continue
 		}
-		if g.r.Float64() < s.legitShare {
+		if g.legitNext(s) {
 			out = append(out, g.legit(len(out))...)
 		} else {
 			out = append(out, s.attack(g)...)
 		}
 	}
 	return out[:n]
+}
+
+// legitNext reports whether the next draw of s is a legit visitor: at
+// random by legitShare, or by attackEvery.
+func (g *generator) legitNext(s scenario) bool {
+	if s.attackEvery == 0 {
+		return g.r.Float64() < s.legitShare
+	}
+	if g.legitRun == s.attackEvery {
+		g.legitRun = 0
+		return false
+	}
+	g.legitRun++
+	return true
 }
 
 // legit draws one visitor (or IVR caller) at request index at.
@@ -141,6 +200,9 @@ func (g *generator) legit(at int) []request {
 	req := request{kind: callbackRequest, tactic: "legit", ip: drawIP(g.r, netResidentialUS), phone: drawNumber(g.r, planUS)}
 	if g.r.Float64() < 0.25 {
 		req.ip, req.phone = drawIP(g.r, netResidentialGB), drawNumber(g.r, planGBMobile)
+		if g.legitV6 {
+			req.ip = drawIP(g.r, netResidentialGBv6)
+		}
 	}
 	var out []request
 	if g.r.Float64() < 0.05 {

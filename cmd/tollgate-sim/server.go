@@ -39,8 +39,10 @@ type tollgate struct {
 	base    string
 	flowKey string
 	token   string
-	cmd     *exec.Cmd
-	done    chan error
+	// visitorSecret signs visitor tokens (TOLLGATE_VISITOR_TOKEN_SECRET).
+	visitorSecret []byte
+	cmd           *exec.Cmd
+	done          chan error
 }
 
 // buildTollgate builds ./cmd/tollgate of this module into dir.
@@ -81,13 +83,14 @@ func startTollgate(ctx context.Context, o serverOptions) (*tollgate, error) {
 		"TOLLGATE_GEOIP_ASN_DB":       filepath.Join(o.geoDir, "GeoLite2-ASN.mmdb"),
 		"TOLLGATE_GEOIP_ANONYMOUS_DB": filepath.Join(o.geoDir, "GeoIP2-Anonymous-IP.mmdb"),
 	}
-	t := &tollgate{base: fmt.Sprintf("http://127.0.0.1:%d", port), flowKey: randomHex(16), done: make(chan error, 1)}
+	t := &tollgate{base: fmt.Sprintf("http://127.0.0.1:%d", port), flowKey: randomHex(16), visitorSecret: []byte(randomHex(24)), done: make(chan error, 1)}
 	password := randomHex(12)
 	env := []string{
 		"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"),
 		"TOLLGATE_ADDR=" + fmt.Sprintf("127.0.0.1:%d", port),
 		"TOLLGATE_TRUSTED_PROXIES=127.0.0.1",
 		"TOLLGATE_FLOW_API_KEY=" + t.flowKey,
+		"TOLLGATE_VISITOR_TOKEN_SECRET=" + string(t.visitorSecret),
 		"TOLLGATE_ADMIN_USER=sim", "TOLLGATE_ADMIN_PASSWORD=" + password,
 		"TOLLGATE_ADMIN_INSECURE_COOKIES=true",
 		"TOLLGATE_DEMO_DATA=false",

@@ -16,10 +16,13 @@ var baselineKeeps = map[string]bool{
 	"duplicate_callback": true, "country_blocked": true,
 }
 
-// costs holds the cost table the run applies, in minor units.
+// costs holds the cost table and the daily budget the run applies, in
+// minor units.
 type costs struct {
 	byCountry map[string]int64
 	fallback  int64
+	// budget is the daily budget, 0 for none.
+	budget int64
 }
 
 // cost returns the estimated cost of one call to country.
@@ -48,10 +51,10 @@ func parseCosts(s string) (map[string]int64, error) {
 }
 
 // prepare saves the run's settings through the admin API: the cost table
-// when given, and for a baseline every weight but baselineKeeps at 0, no
-// spend caps, and IVR callers let through unchallenged. It returns the cost
-// table in force.
-func (t *tollgate) prepare(ctx context.Context, baseline bool, table map[string]int64) (costs, error) {
+// when given, for a baseline every weight but baselineKeeps at 0, no spend
+// caps, and IVR callers let through unchallenged, and then the scenario's
+// own edit when it has one. It returns the cost table and budget in force.
+func (t *tollgate) prepare(ctx context.Context, baseline bool, table map[string]int64, edit func(map[string]any)) (costs, error) {
 	var s map[string]any
 	if status, err := t.api(ctx, http.MethodGet, "/api/v1/admin/settings", t.token, nil, nil, &s); err != nil || status != http.StatusOK {
 		return costs{}, fmt.Errorf("reading settings: status %d: %v", status, err)
@@ -79,7 +82,10 @@ func (t *tollgate) prepare(ctx context.Context, baseline bool, table map[string]
 			sc["pass_at"] = 1000
 		}
 	}
-	if len(table) > 0 || baseline {
+	if edit != nil {
+		edit(s)
+	}
+	if len(table) > 0 || baseline || edit != nil {
 		if status, err := t.api(ctx, http.MethodPut, "/api/v1/admin/settings", t.token, nil, s, nil); err != nil || status != http.StatusOK {
 			return costs{}, fmt.Errorf("saving settings: status %d: %v", status, err)
 		}
@@ -90,10 +96,11 @@ func (t *tollgate) prepare(ctx context.Context, baseline bool, table map[string]
 		Spend struct {
 			Costs       map[string]int64 `json:"costs"`
 			DefaultCost int64            `json:"default_cost"`
+			DailyBudget int64            `json:"daily_budget"`
 		} `json:"spend"`
 	}
 	if status, err := t.api(ctx, http.MethodGet, "/api/v1/admin/settings", t.token, nil, nil, &in); err != nil || status != http.StatusOK {
 		return costs{}, fmt.Errorf("reading settings: status %d: %v", status, err)
 	}
-	return costs{byCountry: in.Spend.Costs, fallback: in.Spend.DefaultCost}, nil
+	return costs{byCountry: in.Spend.Costs, fallback: in.Spend.DefaultCost, budget: in.Spend.DailyBudget}, nil
 }
