@@ -19,6 +19,21 @@ import (
 type policyDoc struct {
 	Account risk.Policy            `json:"account_policy"`
 	Flows   map[string]risk.Policy `json:"flow_policies"`
+	// Bindings say of each flow whom its policy applies to; answered by
+	// GET, ignored by PUT.
+	Bindings map[string]flowBinding `json:"flow_bindings,omitempty"`
+}
+
+// flowBinding is whom a flow's policy applies to.
+type flowBinding struct {
+	// Loosens is true when the flow lets through what the account policy
+	// blocks or monitors: it then applies only to requests bound to it.
+	Loosens bool `json:"loosens"`
+	// APIKeys are the site keys that bind requests to the flow; visitor
+	// tokens naming it bind too.
+	APIKeys []string `json:"api_keys,omitempty"`
+	// Summary says it in a sentence.
+	Summary string `json:"summary"`
 }
 
 func policyOf(s risk.Settings) policyDoc {
@@ -40,7 +55,7 @@ func (s *server) handlePolicyShow(c echo.Context) error {
 	m := web.PolicyModel{Account: policyView("", cur.Account, names), Regions: s.form.regions}
 	for _, flow := range slices.Sorted(maps.Keys(cur.Flows)) {
 		v := policyView(flow, cur.Flows[flow], names)
-		v.Binding = s.flowBinding(cur, flow)
+		v.Binding = s.flowBinding(cur, flow).Summary
 		m.Flows = append(m.Flows, v)
 	}
 	if c.QueryParams().Has("country") {
@@ -70,22 +85,23 @@ func policyView(flow string, p risk.Policy, names map[string]string) web.PolicyV
 
 // flowBinding says whom flow's policy applies to: anyone naming it when it
 // only makes the account policy stricter, else only requests bound to it,
-// and by which API keys.
-func (s *server) flowBinding(cur risk.Settings, flow string) string {
+// by the API keys listing it or visitor tokens naming it.
+func (s *server) flowBinding(cur risk.Settings, flow string) flowBinding {
 	if !cur.Loosens(flow) {
-		return "Only stricter than the account policy: applies to every request naming the flow."
+		return flowBinding{Summary: "Only stricter than the account policy: applies to every request naming the flow."}
 	}
-	var keys []string
+	b := flowBinding{Loosens: true}
 	for _, k := range s.API.Keys {
 		if slices.Contains(k.Flows, flow) {
-			keys = append(keys, k.Name)
+			b.APIKeys = append(b.APIKeys, k.Name)
 		}
 	}
 	by := "visitor tokens naming it"
-	if len(keys) > 0 {
-		by = "the API keys " + strings.Join(keys, ", ") + " and " + by
+	if len(b.APIKeys) > 0 {
+		by = "the API keys " + strings.Join(b.APIKeys, ", ") + " and " + by
 	}
-	return "Loosens the account policy for requests bound to it by " + by + "; anyone else naming it gets only what is stricter."
+	b.Summary = "Loosens the account policy for requests bound to it by " + by + "; anyone else naming it gets only what is stricter."
+	return b
 }
 
 // resolvePolicy resolves the mode of a call to country from flow for a
@@ -261,7 +277,13 @@ func (s *server) handlePolicyFlowDelete(c echo.Context) error {
 
 // handleAPIPolicy answers the account and flow policies.
 func (s *server) handleAPIPolicy(c echo.Context) error {
-	return c.JSON(http.StatusOK, policyOf(s.console.Engine.Settings()))
+	cur := s.console.Engine.Settings()
+	doc := policyOf(cur)
+	doc.Bindings = make(map[string]flowBinding, len(cur.Flows))
+	for flow := range cur.Flows {
+		doc.Bindings[flow] = s.flowBinding(cur, flow)
+	}
+	return c.JSON(http.StatusOK, doc)
 }
 
 // handleAPIPolicyPut replaces the account and flow policies.

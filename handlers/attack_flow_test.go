@@ -1,11 +1,13 @@
 package handlers
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/handlers/auth"
 	"github.com/tollgate/tollgate/risk"
 	"github.com/tollgate/tollgate/risk/redistest"
 )
@@ -50,6 +52,17 @@ func TestAttackFlowEscape(t *testing.T) {
 			status, body, _ := st.postJSON(t, "/api/v1/callbacks", frenchVIP, partnerKey, "X-Forwarded-For", "192.0.2.63")
 			if d := st.lastDecision(t).Decision; d.Action != risk.Allow || !d.FlowBound || status != 202 {
 				t.Errorf("the key bound to vip: got %d %v, %s %v (bound %v), want allowed by the flow", status, body, d.Action, d.Codes(), d.FlowBound)
+			}
+			// The admin API says which flows loosen and what binds them.
+			var doc policyDoc
+			if status := st.api(t, "GET", "/api/v1/admin/policy", st.token(t, auth.RoleViewer), "", "", &doc); status != 200 {
+				t.Fatalf("GET /api/v1/admin/policy: %d", status)
+			}
+			if b := doc.Bindings["vip"]; !b.Loosens || !slices.Equal(b.APIKeys, []string{"partner"}) {
+				t.Errorf("vip's binding: got %+v, want it to loosen, bound by the key partner", b)
+			}
+			if b := doc.Bindings["strict"]; b.Loosens || len(b.APIKeys) != 0 {
+				t.Errorf("strict's binding: got %+v, want stricter only", b)
 			}
 		})
 	})
