@@ -2,9 +2,10 @@
 //
 // An Engine scores a Request (the number as typed, the client IP, the user
 // agent, the flow, whether the visitor is authenticated) and returns a
-// Decision: Allow, Deflect or Block, a score, the normalised number with its
-// country and type, the IP's country and ASN, and every Reason that
-// contributed, each with a stable code, its weight and a short detail.
+// Decision: Allow, Deflect or Block, a score, what the visitor is shown
+// (Visible), the normalised number with its country and type, the IP's
+// country and ASN, and every Reason that contributed, each with a stable
+// code, its weight and a short detail. ReasonTable describes every code.
 //
 // # Signals
 //
@@ -14,21 +15,32 @@
 //     shared cost, UAN, personal, pager, toll free) carry weights.
 //   - Lists: deny lists of numbers, prefixes (longest match), IPs and
 //     networks, visitor countries and ASNs; allow lists of numbers and
-//     networks. See List, Entry, AddEntries.
+//     networks, which waive the checks they exempt from. See List, Entry,
+//     AddEntries.
 //   - Country policy: ALLOW, BLOCK or MONITOR per destination country, an
-//     account Policy overridden by named flow policies. See Settings.CountryMode.
+//     account Policy that a named flow's policy may make stricter, and
+//     loosen only for a request bound to the flow. See Settings.CountryMode.
 //   - IP: country mismatch with the number, anonymous networks (VPN, Tor,
 //     proxies, hosting) from a GeoIP2 Anonymous IP database, hosting ASNs.
-//   - Velocity: sliding windows per IP, IP network, number, number block and
-//     destination country, and distinct numbers per IP and IPs per number.
-//     The per-IP counts take an IPv6 address by its network of
-//     Velocity.IPv6Prefix bits (a /64 by default: one home subscriber).
+//   - Velocity: sliding windows of requests per IP and IP network, of
+//     distinct sources per number, number block and destination country,
+//     distinct numbers per IP and IPs per number, and numbers near one
+//     another. The per-IP counts take an IPv6 address by its network of
+//     Velocity.IPv6Prefix bits (a /64 by default: one home subscriber), the
+//     shared counts by its /48. A request its own source refuses adds
+//     nothing to the shared counts.
+//   - Signed-in accounts (Request.Visitor): requests and distinct numbers
+//     per account; a token may be bound to a number or single-use.
 //   - Duplicates: one outstanding callback per number; Release frees it.
+//   - Spend: calls placed per number, and a daily budget reserved by each
+//     decision that may be allowed (see Budget).
 //
 // Weights, thresholds and limits live in Settings, stored in Redis and
 // reloaded by Watch, so every instance follows changes within seconds.
 // Deny-list hits, blocked countries and duplicates block whatever the score
-// (IsHard).
+// (IsHard). Reasons that rest on what the visitor cannot see (lists, the
+// country policy, outstanding callbacks, per-number caps) never change
+// Decision.Visible, so answers do not reveal them.
 //
 // # Redis
 //

@@ -44,11 +44,14 @@ type Velocity struct {
 	IP []Limit `json:"ip"`
 	// Network counts requests per /24 (IPv4) or /48 (IPv6).
 	Network []Limit `json:"ip_network"`
-	// Number counts requests per destination number.
+	// Number counts distinct sources (addresses; IPv6 by the /48) asking
+	// for one destination number.
 	Number []Limit `json:"number"`
-	// Prefix counts requests per block of 1000 numbers.
+	// Prefix counts distinct sources asking for numbers of one block of
+	// 1000.
 	Prefix []Limit `json:"prefix"`
-	// Country counts requests per destination country.
+	// Country counts distinct sources asking for numbers in one
+	// destination country.
 	Country []Limit `json:"country"`
 	// NumbersPerIP counts distinct numbers asked for from one IP (as IP
 	// counts it).
