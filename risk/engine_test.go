@@ -364,12 +364,12 @@ func runSuite(t *testing.T, st store) {
 
 	t.Run("authentication and extra reasons count", func(t *testing.T) {
 		e := newEngine(t, st(t), nil)
-		d, err := e.Evaluate(ctx, risk.Request{Phone: gbVoIP, IP: torIP, Visitor: &risk.Visitor{Account: "user-1"},
+		d, err := e.Evaluate(ctx, risk.Request{Phone: gbVoIP, IP: gbIP, Visitor: &risk.Visitor{Account: "user-1"},
 			Extra: []risk.Reason{{Code: "form_too_fast", Weight: 15, Detail: "submitted in 1s"}}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		wantAction(t, d, risk.Block, risk.CodeAuthenticated, "form_too_fast")
+		wantAction(t, d, risk.Deflect, risk.CodeAuthenticated, "form_too_fast")
 		if r := reason(d, risk.CodeAuthenticated); r.Weight != -30 {
 			t.Errorf("authenticated weight: got %d, want -30", r.Weight)
 		}

@@ -153,6 +153,7 @@ func (e *Engine) Evaluate(ctx context.Context, req Request) (Decision, error) {
 		if req.Visitor != nil {
 			pl.account = queueAccount(ctx, p, rd, e.expiring, s, req.Visitor, num.e164, now)
 		}
+		pl.account.refusedSource = sourceRefused
 		pl.denyNumber = p.HMGet(ctx, listKey(DenyNumber), num.e164)
 		pl.allowNumber = p.HMGet(ctx, listKey(AllowNumber), num.e164)
 		pl.denyPrefix = p.HMGet(ctx, listKey(DenyPrefix), prefixCandidates(num.e164)...)

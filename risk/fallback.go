@@ -65,10 +65,11 @@ func (e *Engine) Fallback(req Request, action Action, cause string) (Decision, e
 		req.Visitor = nil
 	}
 	fits := e.tokenFits(req.Visitor, num)
-	d.FlowBound = flowBound(req, req.Visitor != nil && fits)
+	acct := accountReads{refusedSource: beforeCounting(s, req, info)}
+	d.FlowBound = flowBound(req, acct.vouched(req, fits))
 	sc.destination(req.Flow, d.FlowBound, num, info)
 	sc.anonymity(info)
-	sc.visitor(req, fits, accountReads{})
+	sc.visitor(req, fits, acct)
 	sc.reasons(req.Extra)
 	if d.Action = sc.action(); d.Action != Allow {
 		return d, nil

@@ -68,6 +68,7 @@ const (
 	CodeVisitorTokenInvalid       = "visitor_token_invalid"
 	CodeVisitorTokenWrongNumber   = "visitor_token_wrong_number"
 	CodeVisitorTokenReused        = "visitor_token_reused"
+	CodeVisitorTokenRefusedSource = "visitor_token_refused_source"
 	CodeAuthRequired              = "authentication_required"
 	CodeVelocityAccountWarning    = "velocity_account_warning"
 	CodeVelocityAccountCritical   = "velocity_account_critical"
@@ -192,6 +193,7 @@ var reasonTable = []ReasonInfo{
 	{CodeVisitorTokenInvalid, "visitor", "Visitor token not valid", "A visitor token came with the request but was not valid.", 30, EffectScore, false},
 	{CodeVisitorTokenWrongNumber, "visitor", "Visitor token for another number", "The visitor token is bound to another number, so it vouches for nothing here.", 30, EffectScore, false},
 	{CodeVisitorTokenReused, "visitor", "Single-use visitor token reused", "The single-use visitor token was used before, so it vouches for nothing here.", 30, EffectScore, false},
+	{CodeVisitorTokenRefusedSource, "visitor", "Visitor token from a refused address", "The visitor token came from an address its own signals refuse (an anonymizer or hosting network, or past its own limits), so it vouches for nothing there.", 0, EffectScore, false},
 	{CodeAuthRequired, "visitor", "Sign-in required", "Settings require a signed-in visitor and this one is not.", 0, EffectDeflect, false},
 	{CodeVelocityAccountWarning, "visitor", "Many requests from one account", "Requests from the signed-in account reached a warning threshold.", 20, EffectScore, false},
 	{CodeVelocityAccountCritical, "visitor", "Too many requests from one account", "Requests from the signed-in account reached a critical threshold.", 80, EffectScore, false},

@@ -23,6 +23,9 @@ type accountReads struct {
 	// once is nil unless the token is single-use; false when its id was
 	// already taken.
 	once *redis.BoolCmd
+	// refusedSource is true when the request's own source refuses it
+	// (see beforeCounting): a token does not whitewash such an address.
+	refusedSource bool
 }
 
 // queueAccount adds the commands counting v's request for e164 to p.
@@ -56,11 +59,15 @@ func (e *Engine) tokenFits(v *Visitor, num parsedNumber) bool {
 }
 
 // vouched reports whether req's visitor token vouches for the request:
-// there is one, it fits the number, and (a single-use one) was not seen
-// before.
+// there is one, it fits the number, (a single-use one) was not seen
+// before, and it did not come from a source that its own signals refuse.
 func (a accountReads) vouched(req Request, fits bool) bool {
-	return req.Visitor != nil && fits && (a.once == nil || a.once.Val())
+	return req.Visitor != nil && fits && a.fresh() && !a.refusedSource
 }
+
+// fresh reports whether a single-use token was not seen before; any other
+// token is.
+func (a accountReads) fresh() bool { return a.once == nil || a.once.Val() }
 
 // flowBound is whether the request is bound to its flow: by what the
 // handler established (an API key), or by a visitor token that vouches for
@@ -79,8 +86,10 @@ func (sc scorer) visitor(req Request, fits bool, a accountReads) {
 		sc.add(CodeAuthenticated, "visitor authenticated by the host site")
 	case v != nil && !fits:
 		sc.add(CodeVisitorTokenWrongNumber, "the visitor token is bound to another number")
-	case v != nil:
+	case v != nil && !a.fresh():
 		sc.add(CodeVisitorTokenReused, "the single-use visitor token was used before")
+	case v != nil:
+		sc.add(CodeVisitorTokenRefusedSource, "the visitor token came from an address its own signals refuse")
 	}
 	if !vouched && sc.s.RequireAuth {
 		sc.add(CodeAuthRequired, "the visitor is not authenticated and authentication is required")

@@ -56,6 +56,19 @@ func TestVisitorAccounts(t *testing.T) {
 				t.Errorf("reasons %v: a reused single-use token vouched", d.Codes())
 			}
 		})
+		t.Run("a token does not whitewash a refused address", func(t *testing.T) {
+			redistest.Flush(t, rdb)
+			e := newEngine(t, rdb, nil)
+			d := ask(t, e, usNum, torIP, risk.Visitor{Account: "user-5"}, "")
+			wantAction(t, d, risk.Block, risk.CodeVisitorTokenRefusedSource, risk.CodeTorExit)
+			if d.Has(risk.CodeAuthenticated) {
+				t.Errorf("reasons %v: a token from a Tor exit vouched", d.Codes())
+			}
+			// From a residential proxy, which alone does not refuse, it
+			// still vouches.
+			d = ask(t, e, "+12025550143", netip.MustParseAddr("100.64.0.9"), risk.Visitor{Account: "user-5"}, "")
+			wantAction(t, d, risk.Allow, risk.CodeAuthenticated)
+		})
 		t.Run("a token naming a flow binds it", func(t *testing.T) {
 			redistest.Flush(t, rdb)
 			e := newEngine(t, rdb, func(s *risk.Settings) {
