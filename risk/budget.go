@@ -163,8 +163,8 @@ func (e *Engine) Affordable(ctx context.Context, id, country string, requested t
 	return n == 1, nil
 }
 
-// Budget is the daily budget's state for a UTC day, in minor units.
-type Budget struct {
+// BudgetState is the daily budget's state for a UTC day, in minor units.
+type BudgetState struct {
 	// Spent is the estimated cost of the calls placed.
 	Spent int64 `json:"spent"`
 	// Reserved is held for calls allowed and not yet placed or given up.
@@ -172,18 +172,18 @@ type Budget struct {
 }
 
 // BudgetToday returns today's (UTC) spend and reservations.
-func (e *Engine) BudgetToday(ctx context.Context) (Budget, error) {
+func (e *Engine) BudgetToday(ctx context.Context) (BudgetState, error) {
 	k := budgetKeys(e.now())
 	v, err := e.rdb.MGet(ctx, k[0], k[1]).Result()
 	if err != nil {
-		return Budget{}, fmt.Errorf("risk: reading the budget: %w", err)
+		return BudgetState{}, fmt.Errorf("risk: reading the budget: %w", err)
 	}
 	n := func(x any) int64 {
 		s, _ := x.(string)
 		i, _ := strconv.ParseInt(s, 10, 64)
 		return i
 	}
-	return Budget{Spent: n(v[0]), Reserved: n(v[1])}, nil
+	return BudgetState{Spent: n(v[0]), Reserved: n(v[1])}, nil
 }
 
 // SpentToday returns the estimated cost of the calls placed today (UTC),

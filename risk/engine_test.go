@@ -412,7 +412,7 @@ func runSuite(t *testing.T, st store) {
 		if first.Reserved != 10 {
 			t.Errorf("Reserved: got %d, want the call's cost, 10", first.Reserved)
 		}
-		if b, err := e.BudgetToday(ctx); err != nil || b != (risk.Budget{Reserved: 10}) {
+		if b, err := e.BudgetToday(ctx); err != nil || b != (risk.BudgetState{Reserved: 10}) {
 			t.Errorf("BudgetToday = %+v, %v; want 10 reserved", b, err)
 		}
 		// Its call is given up: lock and reservation are released.
@@ -435,7 +435,7 @@ func runSuite(t *testing.T, st store) {
 		if err := e.RecordPlaced(ctx, risk.PlacedCall{ID: last.ID, Number: last.Number, Country: "US", RequestedAt: last.At}); err != nil {
 			t.Fatal(err)
 		}
-		if b, err := e.BudgetToday(ctx); err != nil || b != (risk.Budget{Spent: 30}) {
+		if b, err := e.BudgetToday(ctx); err != nil || b != (risk.BudgetState{Spent: 30}) {
 			t.Errorf("BudgetToday = %+v, %v; want 30 spent, nothing reserved", b, err)
 		}
 	})
