@@ -1,8 +1,10 @@
 package handlers
 
 import (
+	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -35,6 +37,22 @@ func TestAttackFlowEscape(t *testing.T) {
 			st.postFrom(t, "192.0.2.61", `{"phone":"+49 30 901820","flow":"strict"}`)
 			if d := st.lastDecision(t).Decision; d.Action != risk.Block || !d.Has(risk.CodeCountryBlocked) {
 				t.Errorf("anonymous caller naming a stricter flow: got %s %v, want blocked by the flow", d.Action, d.Codes())
+			}
+		})
+		t.Run("visitor tokens", func(t *testing.T) {
+			redistest.Flush(t, rdb)
+			st := newStackOn(t, rdb, policy, &contactflows.Simulator{}, func(d *Deps) { d.VisitorSecret = testSecret })
+			exp := time.Now().Add(30 * time.Minute).Unix()
+			for _, tt := range []struct {
+				name  string
+				flow  string
+				bound bool
+			}{{"a token not naming the flow", "", false}, {"a token naming it", "vip", true}} {
+				token := SignVisitorClaims(testSecret, VisitorClaims{User: "member-1" + tt.flow, Expiry: exp, Flow: tt.flow})
+				st.postFrom(t, "192.0.2.64", `{"phone":"+33 1 42 68 53 0`+fmt.Sprint(len(tt.flow))+`","flow":"vip","visitor_token":"`+token+`"}`)
+				if d := st.lastDecision(t).Decision; d.FlowBound != tt.bound || (d.Action == risk.Allow) != tt.bound {
+					t.Errorf("%s: got %s %v (bound %v), want bound %v", tt.name, d.Action, d.Codes(), d.FlowBound, tt.bound)
+				}
 			}
 		})
 		t.Run("keys", func(t *testing.T) {
