@@ -71,8 +71,9 @@ var (
 	ErrNoUser = errors.New("no such user")
 	// ErrLastAdmin refuses to remove or demote the only admin.
 	ErrLastAdmin = errors.New("the last admin cannot be removed or made a viewer")
-	// ErrNoToken is an unknown or revoked API token.
-	ErrNoToken = errors.New("the API token is unknown or revoked")
+	// ErrNoToken is an unknown, revoked or expired API token, or one whose
+	// creator is gone or changed password since.
+	ErrNoToken = errors.New("the API token is unknown, revoked or expired")
 )
 
 // InvalidError is input the store refuses, with a message fit to show.
@@ -116,6 +117,10 @@ type Store struct {
 func NewStore(rdb redis.UniversalClient, t Throttle) *Store {
 	return &Store{rdb: rdb, throttle: t.withDefaults(), hashes: newHashSlots(), now: time.Now}
 }
+
+// SetClock makes the store read the time from now instead of time.Now, for
+// token expiry, last use and lockouts; call it before the store is used.
+func (s *Store) SetClock(now func() time.Time) { s.now = now }
 
 const (
 	usersKey   = "tg:{admin}:users"
@@ -242,7 +247,8 @@ func (s *Store) HasUsers(ctx context.Context) (bool, error) {
 	return n > 0, err
 }
 
-// SetPassword replaces a user's password.
+// SetPassword replaces a user's password, ending the sessions signed in
+// with the old one and revoking the user's API tokens.
 func (s *Store) SetPassword(ctx context.Context, name, password string) error {
 	hash, err := HashPassword(password)
 	if err != nil {
@@ -251,13 +257,17 @@ func (s *Store) SetPassword(ctx context.Context, name, password string) error {
 	if _, err := s.User(ctx, name); err != nil {
 		return err
 	}
-	return s.rdb.HSet(ctx, userKey(name), "hash", hash, "stamp", newStamp()).Err()
+	if err := s.rdb.HSet(ctx, userKey(name), "hash", hash, "stamp", newStamp()).Err(); err != nil {
+		return err
+	}
+	return s.revokeTokensBy(ctx, name)
 }
 
 // newStamp returns a fresh random user stamp.
 func newStamp() string { return rand.Text() }
 
-// SetRole changes a user's role; the last admin stays an admin.
+// SetRole changes a user's role; the last admin stays an admin. The user's
+// API tokens act with at most the new role.
 func (s *Store) SetRole(ctx context.Context, name string, role Role) error {
 	if _, err := ParseRole(string(role)); err != nil {
 		return err
@@ -267,12 +277,19 @@ func (s *Store) SetRole(ctx context.Context, name string, role Role) error {
 	})
 }
 
-// DeleteUser removes a user; the last admin stays.
+// DeleteUser removes a user and revokes its API tokens; the last admin
+// stays.
 func (s *Store) DeleteUser(ctx context.Context, name string) error {
-	return s.changeKeepingAnAdmin(ctx, name, true, func(p redis.Pipeliner) {
+	err := s.changeKeepingAnAdmin(ctx, name, true, func(p redis.Pipeliner) {
 		p.Del(ctx, userKey(name), lockPrefix+name, failUserKey(name))
 		p.SRem(ctx, usersKey, name)
 	})
+	if err != nil {
+		return err
+	}
+	// Were this to fail, the tokens would still be refused: their creator
+	// is gone.
+	return s.revokeTokensBy(ctx, name)
 }
 
 // changeKeepingAnAdmin applies write to the user name in a transaction
