@@ -74,6 +74,8 @@ type actor struct {
 	Name string
 	// Role is what it may do.
 	Role auth.Role
+	// User is the signed-in user, or the user who created the token.
+	User string
 }
 
 // actorOf returns the request's actor; the zero actor before authentication.
@@ -148,6 +150,10 @@ func (s *server) registerAdminRoutes(e *echo.Echo) {
 	api.GET("/whoami", s.handleAPIWhoami)
 	// Users, read-only.
 	api.GET("/users", s.handleAPIUsers)
+	// API tokens: list, create (the secret is in the answer, once), revoke.
+	api.GET("/tokens", s.handleAPITokens)
+	api.POST("/tokens", s.handleAPITokenCreate)
+	api.DELETE("/tokens/:id", s.handleAPITokenRevoke)
 
 	s.registerListRoutes(pages, api)
 	s.registerSettingsRoutes(pages, api)
@@ -284,7 +290,7 @@ func (s *server) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
 			_ = s.console.sessions.Destroy(ctx)
 			return s.needSignIn(c)
 		}
-		c.Set(actorKey, actor{Name: u.Name, Role: u.Role})
+		c.Set(actorKey, actor{Name: u.Name, Role: u.Role, User: u.Name})
 		return next(c)
 	}
 }
@@ -321,12 +327,12 @@ func (s *server) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
 		t, err := s.console.Users.VerifyToken(c.Request().Context(), strings.TrimSpace(secret))
 		if err == auth.ErrNoToken {
 			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="tollgate-admin", error="invalid_token"`)
-			return &appError{Code: codeUnauthorized, Message: "The API token is unknown or revoked."}
+			return &appError{Code: codeUnauthorized, Message: "The API token is unknown, revoked or expired, or its creator was removed or changed password."}
 		}
 		if err != nil {
 			return &appError{Code: codeUnavailable, Err: err}
 		}
-		c.Set(actorKey, actor{Name: "token:" + t.ID, Role: t.Role})
+		c.Set(actorKey, actor{Name: "token:" + t.ID, Role: t.Role, User: t.CreatedBy})
 		return next(c)
 	}
 }

@@ -5,7 +5,9 @@ import (
 	"log/slog"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -35,18 +37,20 @@ func (s *server) handleSignIn(c echo.Context) error {
 	u, err := s.console.Users.Authenticate(ctx, name, c.FormValue("password"), clientIP(c).String())
 	switch {
 	case err == nil:
-	case errors.Is(err, auth.ErrBadCredentials), errors.Is(err, auth.ErrLocked), errors.Is(err, auth.ErrThrottled):
+	case errors.Is(err, auth.ErrBadCredentials), errors.Is(err, auth.ErrLocked), errors.Is(err, auth.ErrThrottled), errors.Is(err, auth.ErrBusy):
 		s.log.Warn("admin sign-in refused", slog.String("user", name), slog.String("ip", clientIP(c).String()), slog.String("why", err.Error()))
 		if err == auth.ErrLockedNow {
 			c.Set(actorKey, actor{Name: name})
 			s.record(c, "user.locked", "user "+name, nil, nil)
 		}
 		// A locked account reads as a wrong password: neither says whether
-		// the user exists. An address over its limit is told so.
+		// the user exists. An address over its limit, or a sign-in that
+		// found every password hash slot taken, is told to come back.
 		status := http.StatusUnauthorized
 		m.Error = auth.ErrBadCredentials.Error()
-		if errors.Is(err, auth.ErrThrottled) {
+		if wait := s.console.Users.RetryAfter(err); wait > 0 {
 			m.Error, status = err.Error(), http.StatusTooManyRequests
+			c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Round(time.Second)/time.Second)))
 		}
 		return s.renderSignIn(c, status, m)
 	default:

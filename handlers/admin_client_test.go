@@ -99,10 +99,15 @@ func (ac *adminClient) post(t testing.TB, path string, form url.Values) (int, st
 	return ac.do(t, req)
 }
 
-// token creates an API token with role and returns its secret.
+// token creates an API token with role, made by the user named after
+// role (created unless it exists), and returns its secret.
 func (st *stack) token(t testing.TB, role auth.Role) string {
 	t.Helper()
-	secret, _, err := st.users.CreateToken(context.Background(), "test "+string(role), role, "test")
+	ctx := context.Background()
+	if _, err := st.users.CreateUser(ctx, string(role), testPassword, role); err != nil && err != auth.ErrUserExists {
+		t.Fatal(err)
+	}
+	secret, _, err := st.users.CreateToken(ctx, auth.NewToken{Label: "test " + string(role), Role: role, CreatedBy: string(role)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,8 +11,7 @@ import (
 )
 
 const (
-	adminUsersPath  = adminPrefix + "/users"
-	adminTokensPath = adminPrefix + "/tokens"
+	adminUsersPath = adminPrefix + "/users"
 )
 
 // handleUsersShow lists the users.
@@ -95,48 +94,6 @@ func (s *server) handleUserDelete(c echo.Context) error {
 	return s.redirectBack(c, adminUsersPath, flashOK, "User "+name+" deleted.")
 }
 
-// handleTokensShow lists the API tokens.
-func (s *server) handleTokensShow(c echo.Context) error {
-	tokens, err := s.console.Users.Tokens(c.Request().Context())
-	if err != nil {
-		return &appError{Code: codeUnavailable, Err: err}
-	}
-	return s.render(c, http.StatusOK, web.TokensPage(s.frame(c, web.SectionTokens), tokenRows(tokens), ""))
-}
-
-// handleTokenCreate makes a token and answers with the tokens page showing
-// its secret, this once: the secret is never stored, not even in the
-// session.
-func (s *server) handleTokenCreate(c echo.Context) error {
-	ctx := c.Request().Context()
-	role, err := auth.ParseRole(c.FormValue("role"))
-	if err != nil {
-		return s.refusal(c, adminTokensPath, err)
-	}
-	secret, t, err := s.console.Users.CreateToken(ctx, c.FormValue("label"), role, actorOf(c).Name)
-	if err != nil {
-		return s.refusal(c, adminTokensPath, err)
-	}
-	s.record(c, "token.create", "token "+t.ID, nil, t)
-	tokens, err := s.console.Users.Tokens(ctx)
-	if err != nil {
-		return &appError{Code: codeUnavailable, Err: err}
-	}
-	f := s.frame(c, web.SectionTokens)
-	f.Flash, f.FlashKind = "Token "+t.ID+" created. Copy its secret now: it is not shown again.", flashOK
-	return s.render(c, http.StatusCreated, web.TokensPage(f, tokenRows(tokens), secret))
-}
-
-// handleTokenRevoke deletes a token.
-func (s *server) handleTokenRevoke(c echo.Context) error {
-	t, err := s.console.Users.RevokeToken(c.Request().Context(), c.Param("id"))
-	if err != nil {
-		return s.refusal(c, adminTokensPath, err)
-	}
-	s.record(c, "token.revoke", "token "+t.ID, t, nil)
-	return s.redirectBack(c, adminTokensPath, flashOK, "Token "+t.ID+" revoked.")
-}
-
 // whoami is the JSON answer of GET /api/v1/admin/whoami.
 type whoami struct {
 	Actor string    `json:"actor"`
@@ -162,14 +119,6 @@ func userRows(users []auth.User) []web.UserRow {
 	rows := make([]web.UserRow, len(users))
 	for i, u := range users {
 		rows[i] = web.UserRow{Name: u.Name, Role: string(u.Role), Created: u.Created, LockedUntil: u.LockedUntil}
-	}
-	return rows
-}
-
-func tokenRows(tokens []auth.Token) []web.TokenRow {
-	rows := make([]web.TokenRow, len(tokens))
-	for i, t := range tokens {
-		rows[i] = web.TokenRow{ID: t.ID, Label: t.Label, Role: string(t.Role), CreatedBy: t.CreatedBy, Created: t.Created}
 	}
 	return rows
 }

@@ -44,7 +44,8 @@ type stack struct {
 	// alerts are the spike alerts; detector finds them on demand.
 	alerts   *spike.Store
 	detector *spike.Detector
-	// clockSkew moves the server's clock (Deps.Now) ahead of the real one.
+	// clockSkew moves the server's clock (Deps.Now) and the users store's
+	// ahead of the real one.
 	clockSkew atomic.Int64
 }
 
@@ -90,6 +91,7 @@ func newStackOn(t *testing.T, rdb redis.UniversalClient, settings func(*risk.Set
 		t.Fatal(err)
 	}
 	st.users, st.audit = auth.NewStore(rdb, auth.Throttle{}), audit.NewLog(rdb)
+	st.users.SetClock(func() time.Time { return time.Now().Add(time.Duration(st.clockSkew.Load())) })
 	st.alerts = spike.NewStore(rdb, engine)
 	if st.detector, err = spike.NewDetector(spike.DetectorOptions{Redis: rdb, Store: st.alerts, Settings: engine.SpikeSettings, Audit: st.audit}); err != nil {
 		t.Fatal(err)

@@ -38,6 +38,7 @@ const (
 	codeMissingConsent   = "missing_consent"
 	codeInvalidFilter    = "invalid_filter"
 	codeInvalidEntry     = "invalid_entry"
+	codeInvalidToken     = "invalid_token"
 	codeInvalidSettings  = "invalid_settings"
 	codeUnavailable      = "unavailable"
 	codeImportRefused    = "import_refused"
@@ -75,6 +76,7 @@ var statusByCode = map[string]int{
 	codeInvalidReason:    http.StatusUnprocessableEntity,
 	codeMissingConsent:   http.StatusUnprocessableEntity,
 	codeInvalidFilter:    http.StatusUnprocessableEntity,
+	codeInvalidToken:     http.StatusUnprocessableEntity,
 	codeInvalidEntry:     http.StatusUnprocessableEntity,
 	codeInvalidSettings:  http.StatusUnprocessableEntity,
 	codeUnavailable:      http.StatusServiceUnavailable,

@@ -46,6 +46,9 @@ func jsonDangerous(s string) bool { return strings.ContainsAny(s, `<>`) }
 func TestHostileStringsRenderAsText(t *testing.T) {
 	st := newStack(t, nil, &contactflows.Simulator{})
 	ctx := context.Background()
+	if _, err := st.users.CreateUser(ctx, "admin", testPassword, auth.RoleAdmin); err != nil {
+		t.Fatal(err)
+	}
 	for i, p := range hostileStrings {
 		for _, l := range []risk.List{risk.DenyNumber, risk.DenyIP} {
 			value := fmt.Sprintf("+1201555%04d", 200+i)
@@ -56,7 +59,7 @@ func TestHostileStringsRenderAsText(t *testing.T) {
 				t.Fatalf("AddEntry %s %q: %v", l, p, err)
 			}
 		}
-		if _, _, err := st.users.CreateToken(ctx, p, auth.RoleViewer, "admin"); err != nil {
+		if _, _, err := st.users.CreateToken(ctx, auth.NewToken{Label: p, Role: auth.RoleViewer, CreatedBy: "admin"}); err != nil {
 			t.Logf("token named %q refused: %v", p, err)
 		}
 		if err := st.audit.Record(ctx, p, "203.0.113.9", "list.add", p, nil, map[string]string{"reason": p}); err != nil {

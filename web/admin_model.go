@@ -100,5 +100,7 @@ type UserRow struct {
 // TokenRow is one API token as the tokens page shows it.
 type TokenRow struct {
 	ID, Label, Role, CreatedBy string
-	Created                    time.Time
+	// Expires is zero for a token that does not expire; LastUsed zero for
+	// one never used.
+	Created, Expires, LastUsed time.Time
 }

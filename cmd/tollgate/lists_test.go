@@ -36,7 +36,10 @@ func listsInstance(t *testing.T) (srv *httptest.Server, engine *risk.Engine, tok
 		t.Fatal(err)
 	}
 	users := auth.NewStore(rdb, auth.Throttle{})
-	token, _, err = users.CreateToken(context.Background(), "cli test", auth.RoleAdmin, "test")
+	if _, err := users.CreateUser(context.Background(), "test", "correct horse battery", auth.RoleAdmin); err != nil {
+		t.Fatal(err)
+	}
+	token, _, err = users.CreateToken(context.Background(), auth.NewToken{Label: "cli test", Role: auth.RoleAdmin, CreatedBy: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -125,7 +125,13 @@ func TestLastAdminStays(t *testing.T) {
 func TestTokens(t *testing.T) {
 	s, _ := newTestStore(t)
 	ctx := context.Background()
-	secret, tok, err := s.CreateToken(ctx, "sync", RoleViewer, "ann")
+	if _, err := s.CreateUser(ctx, "ann", "correct horse battery", RoleAdmin); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.CreateToken(ctx, NewToken{Label: "sync", Role: RoleViewer, CreatedBy: "nobody"}); !errors.Is(err, ErrNoUser) {
+		t.Fatalf("token of an unknown user: got %v, want ErrNoUser", err)
+	}
+	secret, tok, err := s.CreateToken(ctx, NewToken{Label: "sync", Role: RoleViewer, CreatedBy: "ann"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,8 +139,8 @@ func TestTokens(t *testing.T) {
 		t.Fatalf("token %q id %q", secret, tok.ID)
 	}
 	got, err := s.VerifyToken(ctx, secret)
-	if err != nil || got != tok {
-		t.Fatalf("verify: %+v %v, want %+v", got, err, tok)
+	if err != nil || got.ID != tok.ID || got.Role != RoleViewer || got.LastUsed.IsZero() {
+		t.Fatalf("verify: got %+v %v, want %+v used now", got, err, tok)
 	}
 	if _, err := s.VerifyToken(ctx, secret+"x"); err != ErrNoToken {
 		t.Fatalf("altered secret: %v", err)
@@ -144,6 +150,36 @@ func TestTokens(t *testing.T) {
 	}
 	if _, err := s.VerifyToken(ctx, secret); err != ErrNoToken {
 		t.Fatalf("revoked: %v", err)
+	}
+}
+
+// A token's expiry is checked against the store's clock; its last use is
+// written at most once per TokenUseResolution.
+func TestTokenExpiryAndLastUse(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	s.now = func() time.Time { return now }
+	s.CreateUser(ctx, "ann", "correct horse battery", RoleAdmin)
+	if _, _, err := s.CreateToken(ctx, NewToken{Label: "old", Role: RoleAdmin, CreatedBy: "ann", Expires: now}); !IsRefusal(err) {
+		t.Fatalf("expiry now: got %v, want a refusal", err)
+	}
+	secret, _, err := s.CreateToken(ctx, NewToken{Label: "sync", Role: RoleAdmin, CreatedBy: "ann", Expires: now.Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, _ := s.VerifyToken(ctx, secret)
+	now = now.Add(30 * time.Second)
+	if got, _ := s.VerifyToken(ctx, secret); !got.LastUsed.Equal(first.LastUsed) {
+		t.Errorf("last used 30 s later: got %v, want it kept at %v", got.LastUsed, first.LastUsed)
+	}
+	now = now.Add(time.Minute)
+	if got, _ := s.VerifyToken(ctx, secret); !got.LastUsed.Equal(now) {
+		t.Errorf("last used 90 s later: got %v, want %v", got.LastUsed, now)
+	}
+	now = now.Add(time.Hour)
+	if _, err := s.VerifyToken(ctx, secret); err != ErrNoToken {
+		t.Errorf("past its expiry: got %v, want ErrNoToken", err)
 	}
 }
 

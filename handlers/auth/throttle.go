@@ -11,7 +11,9 @@ type Throttle struct {
 	// AccountFailures locks an account after this many failures within
 	// Window.
 	AccountFailures int
-	// IPFailures refuses an address after this many failures within Window.
+	// IPFailures refuses an address after this many sign-ins within Window
+	// that were not successful: each attempt is counted before its password
+	// is checked, and given back when it succeeds.
 	IPFailures int
 	// Window is how long failures are counted and an address refused.
 	Window time.Duration

@@ -63,3 +63,44 @@ func TestThrottleClient(t *testing.T) {
 		}
 	}
 }
+
+// Every attempt counts against the address before its password is
+// checked, so a burst of them at once cannot pass the limit; a successful
+// sign-in is given back, so signing in often is never refused.
+func TestThrottleCountsBeforeHashing(t *testing.T) {
+	redistest.Each(t, func(t *testing.T, rdb redis.UniversalClient) {
+		ctx := context.Background()
+		s := NewStore(rdb, Throttle{AccountFailures: 3, IPFailures: 5, Window: time.Minute, Lockout: time.Hour})
+		if _, err := s.CreateUser(ctx, "ann", "correct horse battery", RoleAdmin); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 8 {
+			if _, err := s.Authenticate(ctx, "ann", "correct horse battery", "192.0.2.1"); err != nil {
+				t.Fatalf("sign-in %d: got %v, want it let in", i+1, err)
+			}
+		}
+		if n := rdb.Exists(ctx, failIPKey("192.0.2.1")).Val(); n != 0 {
+			t.Errorf("the address's count after successful sign-ins: got %d keys, want none", n)
+		}
+		for range 3 {
+			s.Authenticate(ctx, "ann", "wrong", "192.0.2.2")
+		}
+		errs := make(chan error, 40)
+		for range cap(errs) {
+			go func() {
+				_, err := s.Authenticate(ctx, "ann", "correct horse battery", "192.0.2.3")
+				errs <- err
+			}()
+		}
+		counted := map[error]int{}
+		for range cap(errs) {
+			counted[<-errs]++
+		}
+		if got := counted[ErrLocked] + counted[ErrBusy]; got > 5 || counted[ErrThrottled] < cap(errs)-5 {
+			t.Errorf("40 attempts at once on a locked name: got %v, want at most 5 past the address's limit", counted)
+		}
+		if got, want := s.PeakHashes(), cap(s.hashes.free); got > want {
+			t.Errorf("hashes at once: got %d, want at most %d", got, want)
+		}
+	})
+}

@@ -63,7 +63,7 @@ var (
 	ErrLocked = errors.New("this account is locked after too many failed sign-ins; try later or ask an admin to unlock it")
 	// ErrLockedNow is the failure that locked the account; it is ErrLocked.
 	ErrLockedNow = fmt.Errorf("%w", ErrLocked)
-	// ErrThrottled is an address that failed too often.
+	// ErrThrottled is an address that tried too often.
 	ErrThrottled = errors.New("too many failed sign-ins from this address; try again in a few minutes")
 	// ErrUserExists is a create with a taken name.
 	ErrUserExists = errors.New("a user with this name exists")
@@ -71,8 +71,9 @@ var (
 	ErrNoUser = errors.New("no such user")
 	// ErrLastAdmin refuses to remove or demote the only admin.
 	ErrLastAdmin = errors.New("the last admin cannot be removed or made a viewer")
-	// ErrNoToken is an unknown or revoked API token.
-	ErrNoToken = errors.New("the API token is unknown or revoked")
+	// ErrNoToken is an unknown, revoked or expired API token, or one whose
+	// creator is gone or changed password since.
+	ErrNoToken = errors.New("the API token is unknown, revoked or expired")
 )
 
 // InvalidError is input the store refuses, with a message fit to show.
@@ -107,14 +108,19 @@ func CheckUserName(name string) error {
 type Store struct {
 	rdb      redis.UniversalClient
 	throttle Throttle
+	hashes   *hashSlots
 	now      func() time.Time
 }
 
 // NewStore returns a store on rdb; a zero throttle means DefaultThrottle.
 // It panics when t.IPv6Prefix is neither 0 nor 32 to 128: a wiring mistake.
 func NewStore(rdb redis.UniversalClient, t Throttle) *Store {
-	return &Store{rdb: rdb, throttle: t.withDefaults(), now: time.Now}
+	return &Store{rdb: rdb, throttle: t.withDefaults(), hashes: newHashSlots(), now: time.Now}
 }
+
+// SetClock makes the store read the time from now instead of time.Now, for
+// token expiry, last use and lockouts; call it before the store is used.
+func (s *Store) SetClock(now func() time.Time) { s.now = now }
 
 const (
 	usersKey   = "tg:{admin}:users"
@@ -241,7 +247,8 @@ func (s *Store) HasUsers(ctx context.Context) (bool, error) {
 	return n > 0, err
 }
 
-// SetPassword replaces a user's password.
+// SetPassword replaces a user's password, ending the sessions signed in
+// with the old one and revoking the user's API tokens.
 func (s *Store) SetPassword(ctx context.Context, name, password string) error {
 	hash, err := HashPassword(password)
 	if err != nil {
@@ -250,13 +257,17 @@ func (s *Store) SetPassword(ctx context.Context, name, password string) error {
 	if _, err := s.User(ctx, name); err != nil {
 		return err
 	}
-	return s.rdb.HSet(ctx, userKey(name), "hash", hash, "stamp", newStamp()).Err()
+	if err := s.rdb.HSet(ctx, userKey(name), "hash", hash, "stamp", newStamp()).Err(); err != nil {
+		return err
+	}
+	return s.revokeTokensBy(ctx, name)
 }
 
 // newStamp returns a fresh random user stamp.
 func newStamp() string { return rand.Text() }
 
-// SetRole changes a user's role; the last admin stays an admin.
+// SetRole changes a user's role; the last admin stays an admin. The user's
+// API tokens act with at most the new role.
 func (s *Store) SetRole(ctx context.Context, name string, role Role) error {
 	if _, err := ParseRole(string(role)); err != nil {
 		return err
@@ -266,12 +277,19 @@ func (s *Store) SetRole(ctx context.Context, name string, role Role) error {
 	})
 }
 
-// DeleteUser removes a user; the last admin stays.
+// DeleteUser removes a user and revokes its API tokens; the last admin
+// stays.
 func (s *Store) DeleteUser(ctx context.Context, name string) error {
-	return s.changeKeepingAnAdmin(ctx, name, true, func(p redis.Pipeliner) {
+	err := s.changeKeepingAnAdmin(ctx, name, true, func(p redis.Pipeliner) {
 		p.Del(ctx, userKey(name), lockPrefix+name, failUserKey(name))
 		p.SRem(ctx, usersKey, name)
 	})
+	if err != nil {
+		return err
+	}
+	// Were this to fail, the tokens would still be refused: their creator
+	// is gone.
+	return s.revokeTokensBy(ctx, name)
 }
 
 // changeKeepingAnAdmin applies write to the user name in a transaction
@@ -324,73 +342,97 @@ func (s *Store) changeKeepingAnAdmin(ctx context.Context, name string, demote bo
 	return errors.New("auth: the users kept changing; try again")
 }
 
-// Authenticate checks a sign-in. Failures count against the account and the
-// address ip (an IPv6 address by its network, see Throttle.IPv6Prefix);
-// past the throttle's limits it returns ErrLocked or ErrThrottled without
-// checking the password.
+// Authenticate checks a sign-in. Every attempt counts against the address
+// ip (an IPv6 address by its network, see Throttle.IPv6Prefix) in one
+// atomic step before any password is hashed, and a successful one is given
+// back, so a burst cannot slip past the limit; refused ones also count
+// against the name. Past the limits it returns ErrThrottled without
+// hashing, or ErrLocked after hashing as a wrong password would. Hashes
+// run at most one per core (ErrBusy when none came free in time).
 func (s *Store) Authenticate(ctx context.Context, name, password, ip string) (User, error) {
 	client := s.throttle.client(ip)
-	var ipFails *redis.StringCmd
+	var tries *redis.IntCmd
 	var locked *redis.DurationCmd
-	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		ipFails = p.Get(ctx, failIPKey(client))
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		tries = p.Incr(ctx, failIPKey(client))
+		p.Expire(ctx, failIPKey(client), s.throttle.Window)
 		locked = p.PTTL(ctx, lockPrefix+name)
 		return nil
 	})
-	if err != nil && !errors.Is(err, redis.Nil) {
+	if err != nil {
 		return User{}, fmt.Errorf("sign-in: %w", err)
 	}
-	if n, _ := ipFails.Int(); n >= s.throttle.IPFailures {
+	if tries.Val() > int64(s.throttle.IPFailures) {
 		return User{}, ErrThrottled
 	}
 	if locked.Val() > 0 {
-		_, _ = VerifyPassword(dummyHash(), password)
+		if _, err := s.verify(ctx, dummyHash(), password); err != nil {
+			return User{}, err
+		}
 		return User{}, ErrLocked
 	}
 	if CheckUserName(name) != nil {
 		// No key is made from a name no user can have.
-		_, _ = VerifyPassword(dummyHash(), password)
-		return User{}, s.fail(ctx, "", client, false)
+		if _, err := s.verify(ctx, dummyHash(), password); err != nil {
+			return User{}, err
+		}
+		return User{}, ErrBadCredentials
 	}
 	u, hash, err := s.load(ctx, name)
 	if errors.Is(err, ErrNoUser) {
-		_, _ = VerifyPassword(dummyHash(), password)
-		return User{}, s.fail(ctx, name, client, false)
+		if _, err := s.verify(ctx, dummyHash(), password); err != nil {
+			return User{}, err
+		}
+		return User{}, s.fail(ctx, name, false)
 	}
 	if err != nil {
 		return User{}, err
 	}
-	ok, err := VerifyPassword(hash, password)
+	ok, err := s.verify(ctx, hash, password)
 	if err != nil {
 		return User{}, fmt.Errorf("sign-in: user %s: %w", name, err)
 	}
 	if !ok {
-		return User{}, s.fail(ctx, name, client, true)
+		return User{}, s.fail(ctx, name, true)
 	}
-	s.rdb.Del(ctx, failUserKey(name))
+	if err := signedIn.Run(ctx, s.rdb, []string{failIPKey(client), failUserKey(name)}).Err(); err != nil && !errors.Is(err, redis.Nil) {
+		return User{}, fmt.Errorf("sign-in: %w", err)
+	}
 	return u, nil
 }
 
-// fail counts a failed sign-in against the client (an address as
-// Throttle.client names it) and the name, known or not, and locks the name
-// at the limit. ErrLockedNow is returned only for a user that exists, so
-// only real lockouts are reported.
-func (s *Store) fail(ctx context.Context, name, client string, exists bool) error {
+// signedIn gives a successful sign-in's attempt back to its address
+// (KEYS[1]), deleting the count at zero so no key is left without an
+// expiry, and forgets the name's failures (KEYS[2]).
+var signedIn = redis.NewScript(`
+if redis.call('DECR', KEYS[1]) <= 0 then redis.call('DEL', KEYS[1]) end
+redis.call('DEL', KEYS[2])
+return 0`)
+
+// verify checks password against hash in one of the store's hash slots.
+func (s *Store) verify(ctx context.Context, hash, password string) (ok bool, err error) {
+	if busy := s.hashes.run(ctx, func() { ok, err = VerifyPassword(hash, password) }); busy != nil {
+		return false, busy
+	}
+	return ok, err
+}
+
+// fail counts a failed sign-in against the name, known or not, and locks
+// the name at the limit; the address was counted before the password was
+// checked. ErrLockedNow is returned only for a user that exists, so only
+// real lockouts are reported.
+func (s *Store) fail(ctx context.Context, name string, exists bool) error {
 	w := s.throttle.Window
 	var userFails *redis.IntCmd
 	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.Incr(ctx, failIPKey(client))
-		p.Expire(ctx, failIPKey(client), w)
-		if name != "" {
-			userFails = p.Incr(ctx, failUserKey(name))
-			p.Expire(ctx, failUserKey(name), w)
-		}
+		userFails = p.Incr(ctx, failUserKey(name))
+		p.Expire(ctx, failUserKey(name), w)
 		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("sign-in: %w", err)
 	}
-	if userFails != nil && userFails.Val() >= int64(s.throttle.AccountFailures) {
+	if userFails.Val() >= int64(s.throttle.AccountFailures) {
 		_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 			p.Set(ctx, lockPrefix+name, s.now().Unix(), s.throttle.Lockout)
 			p.Del(ctx, failUserKey(name))

@@ -1,0 +1,147 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/tollgate/tollgate/handlers/auth"
+	"github.com/tollgate/tollgate/web"
+)
+
+const adminTokensPath = adminPrefix + "/tokens"
+
+// handleTokensShow lists the API tokens.
+func (s *server) handleTokensShow(c echo.Context) error {
+	tokens, err := s.console.Users.Tokens(c.Request().Context())
+	if err != nil {
+		return &appError{Code: codeUnavailable, Err: err}
+	}
+	return s.render(c, http.StatusOK, web.TokensPage(s.frame(c, web.SectionTokens), tokenRows(tokens), ""))
+}
+
+// handleTokenCreate makes a token and answers with the tokens page showing
+// its secret, this once: the secret is never stored, not even in the
+// session.
+func (s *server) handleTokenCreate(c echo.Context) error {
+	ctx := c.Request().Context()
+	secret, t, err := s.createToken(c, c.FormValue("label"), c.FormValue("role"), c.FormValue("expires"))
+	if ae := (*appError)(nil); errors.As(err, &ae) && ae.Code == codeInvalidToken {
+		return s.redirectBack(c, adminTokensPath, flashError, ae.Message)
+	}
+	if err != nil {
+		return s.refusal(c, adminTokensPath, err)
+	}
+	tokens, err := s.console.Users.Tokens(ctx)
+	if err != nil {
+		return &appError{Code: codeUnavailable, Err: err}
+	}
+	f := s.frame(c, web.SectionTokens)
+	f.Flash, f.FlashKind = "Token "+t.ID+" created. Copy its secret now: it is not shown again.", flashOK
+	return s.render(c, http.StatusCreated, web.TokensPage(f, tokenRows(tokens), secret))
+}
+
+// createToken makes a token for the request's user (a token's creator when
+// a token calls) and records it in the audit log. expires is empty, a date
+// (the token works through that day, UTC) or an RFC 3339 time.
+func (s *server) createToken(c echo.Context, label, role, expires string) (string, auth.Token, error) {
+	r, err := auth.ParseRole(role)
+	if err != nil {
+		return "", auth.Token{}, err
+	}
+	until, err := parseTokenExpiry(expires)
+	if err != nil {
+		return "", auth.Token{}, err
+	}
+	secret, t, err := s.console.Users.CreateToken(c.Request().Context(), auth.NewToken{Label: label, Role: r, CreatedBy: actorOf(c).User, Expires: until})
+	if err != nil {
+		return "", auth.Token{}, err
+	}
+	s.record(c, "token.create", "token "+t.ID, nil, t)
+	return secret, t, nil
+}
+
+// parseTokenExpiry reads a token's expiry: "" for none, a date meaning the
+// end of that day (UTC), or an RFC 3339 time.
+func parseTokenExpiry(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if d, err := time.Parse(time.DateOnly, s); err == nil {
+		return d.AddDate(0, 0, 1), nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fieldError(codeInvalidToken, "expires", "expires: give a date (2026-12-31, the token works through that day, UTC) or an RFC 3339 time, or leave it empty")
+}
+
+// handleTokenRevoke deletes a token.
+func (s *server) handleTokenRevoke(c echo.Context) error {
+	t, err := s.console.Users.RevokeToken(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return s.refusal(c, adminTokensPath, err)
+	}
+	s.record(c, "token.revoke", "token "+t.ID, t, nil)
+	return s.redirectBack(c, adminTokensPath, flashOK, "Token "+t.ID+" revoked.")
+}
+
+// handleAPITokens lists the tokens as JSON.
+func (s *server) handleAPITokens(c echo.Context) error {
+	tokens, err := s.console.Users.Tokens(c.Request().Context())
+	if err != nil {
+		return &appError{Code: codeUnavailable, Err: err}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"tokens": tokens})
+}
+
+// tokenInput is the body of POST /api/v1/admin/tokens.
+type tokenInput struct {
+	Label   string `json:"label"`
+	Role    string `json:"role"`
+	Expires string `json:"expires"`
+}
+
+// handleAPITokenCreate makes a token from {"label","role","expires"}; the
+// answer holds its secret, this once.
+func (s *server) handleAPITokenCreate(c echo.Context) error {
+	var in tokenInput
+	if err := decodeJSON(c.Request(), &in, "label, role and expires"); err != nil {
+		return err
+	}
+	secret, t, err := s.createToken(c, in.Label, in.Role, in.Expires)
+	var ae *appError
+	switch {
+	case errors.As(err, &ae):
+		return ae
+	case auth.IsRefusal(err):
+		return fieldError(codeInvalidToken, "", err.Error())
+	case err != nil:
+		return &appError{Code: codeUnavailable, Err: err}
+	}
+	return c.JSON(http.StatusCreated, map[string]any{"secret": secret, "token": t})
+}
+
+// handleAPITokenRevoke deletes a token: 204, or 404 when there is none.
+func (s *server) handleAPITokenRevoke(c echo.Context) error {
+	t, err := s.console.Users.RevokeToken(c.Request().Context(), c.Param("id"))
+	if errors.Is(err, auth.ErrNoToken) {
+		return &appError{Code: codeNotFound, Message: "No token has this ID."}
+	}
+	if err != nil {
+		return &appError{Code: codeUnavailable, Err: err}
+	}
+	s.record(c, "token.revoke", "token "+t.ID, t, nil)
+	return c.NoContent(http.StatusNoContent)
+}
+
+func tokenRows(tokens []auth.Token) []web.TokenRow {
+	rows := make([]web.TokenRow, len(tokens))
+	for i, t := range tokens {
+		rows[i] = web.TokenRow{ID: t.ID, Label: t.Label, Role: string(t.Role), CreatedBy: t.CreatedBy, Created: t.Created,
+			Expires: t.Expires, LastUsed: t.LastUsed}
+	}
+	return rows
+}
