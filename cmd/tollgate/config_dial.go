@@ -62,7 +62,7 @@ func dialConfigKeys() []configKey {
 		},
 		{
 			name:        "TOLLGATE_PUBLIC_URL",
-			description: "Absolute base URL at which telephony providers reach Tollgate, e.g. https://callbacks.example.com. Required by the twilio dialer for its TwiML and status callbacks.",
+			description: "Absolute base URL at which telephony providers reach Tollgate, e.g. https://callbacks.example.com. Required by the twilio dialer for its TwiML and status callbacks. Tollgate serves at the root: if this URL has a path (https://example.com/tollgate), the proxy must strip that prefix before forwarding, or every Twilio route answers 404.",
 			parse: func(c *Config, v string) error {
 				if v != "" {
 					u, err := url.Parse(v)

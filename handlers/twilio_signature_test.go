@@ -40,3 +40,35 @@ func TestTwilioPreviousAuthToken(t *testing.T) {
 		}
 	}
 }
+
+// Tollgate serves at the root: behind a proxy that strips the path of a
+// TOLLGATE_PUBLIC_URL such as https://example.com/tollgate, a webhook
+// signed for the public URL is accepted; one forwarded with the prefix is
+// no route at all, as the README warns.
+func TestTwilioPublicURLWithAPath(t *testing.T) {
+	const public = "https://example.com/tollgate"
+	path := "/flows/twilio/status?callback_id=" + testID
+	form := url.Values{"CallSid": {"CA123"}, "CallStatus": {"completed"}, "To": {testNumber}}
+	sig := twilioSign(testTwilioToken, public+path, form)
+	withPath := func(h *harness) {
+		h.deps.TwilioAuthToken, h.deps.PublicURL = testTwilioToken, public
+		h.deps.Calls.(*fakeQueue).EndFunc = func(ctx context.Context, id, outcome string) (contactflows.Call, error) {
+			return contactflows.Call{ID: id}, nil
+		}
+	}
+	for _, tt := range []struct {
+		name, path string
+		want       int
+	}{
+		{"prefix stripped by the proxy", path, http.StatusNoContent},
+		{"prefix forwarded", "/tollgate" + path, http.StatusNotFound},
+	} {
+		h := newHarness(t, "", withPath)
+		got := h.do(t, request{method: http.MethodPost, path: tt.path, body: strings.NewReader(form.Encode()), header: http.Header{
+			"Content-Type": {"application/x-www-form-urlencoded"}, "X-Twilio-Signature": {sig},
+		}}).Code
+		if got != tt.want {
+			t.Errorf("%s: got status %d, want %d", tt.name, got, tt.want)
+		}
+	}
+}
