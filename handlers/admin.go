@@ -10,7 +10,6 @@ import (
 
 	"github.com/alexedwards/scs/v2"
 	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/tollgate/tollgate/contactflows"
 	"github.com/tollgate/tollgate/handlers/audit"
@@ -122,7 +121,7 @@ func (s *server) registerAdminRoutes(e *echo.Echo) {
 	if s.console == nil {
 		return
 	}
-	g := e.Group(adminPrefix, s.adminHeaders, consoleBodyLimit(), s.adminSessions, s.adminCSRF())
+	g := e.Group(adminPrefix, s.adminHeaders, consoleBodyLimit(), s.adminSessions, s.adminCSRF)
 	// The sign-in form, and its submission.
 	g.GET("/sign-in", s.handleSignInShow)
 	g.POST("/sign-in", s.handleSignIn, limitBody())
@@ -236,30 +235,6 @@ func (s *server) commitSession(ctx context.Context, w http.ResponseWriter) {
 		sm.WriteSessionCookie(ctx, w, "", time.Time{})
 	}
 }
-
-// adminCSRF checks every state-changing console request: browsers that
-// send Sec-Fetch-Site are held to same-origin; others must echo the token
-// from the csrf cookie in the _csrf form field or X-CSRF-Token header.
-func (s *server) adminCSRF() echo.MiddlewareFunc {
-	return middleware.CSRFWithConfig(middleware.CSRFConfig{
-		TokenLookup:    "form:_csrf,header:" + echo.HeaderXCSRFToken,
-		ContextKey:     csrfKey,
-		CookieName:     "tollgate_csrf",
-		CookiePath:     adminPrefix,
-		CookieHTTPOnly: true,
-		CookieSecure:   !s.console.InsecureCookies,
-		CookieSameSite: http.SameSiteStrictMode,
-		ErrorHandler: func(err error, c echo.Context) error {
-			return &appError{Code: codeForbidden, Message: csrfRefused, Err: err}
-		},
-		AllowSecFetchSiteFunc: func(c echo.Context) (bool, error) {
-			return false, &appError{Code: codeForbidden, Message: csrfRefused}
-		},
-	})
-}
-
-// csrfRefused is the message of a request the CSRF check refuses.
-const csrfRefused = "The form expired or came from another site. Reload the page and try again."
 
 // Session keys: the signed-in user's name, and its stamp at sign-in.
 const (

@@ -59,6 +59,8 @@ func (s *server) handleSignIn(c echo.Context) error {
 	if err := s.console.sessions.RenewToken(ctx); err != nil {
 		return &appError{Code: codeUnavailable, Err: err}
 	}
+	// The signed-in session gets a CSRF secret of its own on its next page.
+	s.console.sessions.Remove(ctx, sessionCSRFKey)
 	s.console.sessions.Put(ctx, sessionUserKey, u.Name)
 	s.console.sessions.Put(ctx, sessionStampKey, u.Stamp)
 	c.Set(actorKey, actor{Name: u.Name, Role: u.Role})

@@ -32,11 +32,23 @@ func TestAdminSignInRotatesSession(t *testing.T) {
 	if _, err := st.users.CreateUser(context.Background(), "ann", testPassword, auth.RoleAdmin); err != nil {
 		t.Fatal(err)
 	}
-	ac := st.newAdminClient(t)
-	ac.get(t, adminSignInPath)
+	// The attacker starts a session of their own and plants its cookie in
+	// the victim's browser, which then shows the sign-in form.
 	u, _ := url.Parse(st.url + adminPrefix + "/")
-	fixed := &http.Cookie{Name: "tollgate_admin", Value: "attacker-chosen-token", Path: adminPrefix}
+	attacker := st.newAdminClient(t)
+	attacker.get(t, adminSignInPath)
+	var fixed *http.Cookie
+	for _, c := range attacker.http.Jar.Cookies(u) {
+		if c.Name == "tollgate_admin" {
+			fixed = &http.Cookie{Name: c.Name, Value: c.Value, Path: adminPrefix}
+		}
+	}
+	if fixed == nil {
+		t.Fatal("the sign-in page started no session")
+	}
+	ac := st.newAdminClient(t)
 	ac.http.Jar.SetCookies(u, []*http.Cookie{fixed})
+	ac.get(t, adminSignInPath)
 	status, _, body := ac.post(t, adminSignInPath, url.Values{"name": {"ann"}, "password": {testPassword}})
 	if status != http.StatusSeeOther {
 		t.Fatalf("sign in: status %d %s", status, body)

@@ -55,6 +55,11 @@ func (st *stack) signIn(t testing.TB, role auth.Role) *adminClient {
 	if loc != adminHome {
 		t.Fatalf("sign in as %s: went to %q, want %q", name, loc, adminHome)
 	}
+	// Like a browser, follow the redirect: the signed-in session's pages
+	// carry its own CSRF token.
+	if status, _, body := ac.get(t, loc); status != http.StatusOK {
+		t.Fatalf("home after sign-in as %s: status %d, body %s", name, status, body)
+	}
 	return ac
 }
 

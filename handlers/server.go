@@ -96,6 +96,9 @@ type Deps struct {
 	// TwilioAuthToken validates Twilio's request signatures; empty turns
 	// the Twilio webhooks off.
 	TwilioAuthToken string
+	// TwilioPreviousAuthToken, when set, validates signatures too, tried
+	// after TwilioAuthToken, while Twilio's auth token is rotated.
+	TwilioPreviousAuthToken string
 	// PublicURL is the absolute base URL providers reach the server at, as
 	// they sign it.
 	PublicURL string

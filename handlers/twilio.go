@@ -21,7 +21,7 @@ var twilioOutcomes = map[string]string{
 }
 
 // requireTwilioSignature admits requests Twilio signed with the account's
-// auth token. The signed URL is the public URL the request was sent to,
+// auth token, or with the previous one while it is rotated. The signed URL is the public URL the request was sent to,
 // which a TLS-terminating proxy does not change. Without a token or a
 // public URL the Twilio routes do not exist.
 func (s *server) requireTwilioSignature(next echo.HandlerFunc) echo.HandlerFunc {
@@ -37,7 +37,9 @@ func (s *server) requireTwilioSignature(next echo.HandlerFunc) echo.HandlerFunc 
 			return bodyReadError(err)
 		}
 		url := s.PublicURL + r.URL.RequestURI()
-		if !contactflows.ValidTwilioSignature(s.TwilioAuthToken, url, r.PostForm, r.Header.Get("X-Twilio-Signature")) {
+		sig := r.Header.Get("X-Twilio-Signature")
+		if !contactflows.ValidTwilioSignature(s.TwilioAuthToken, url, r.PostForm, sig) &&
+			!contactflows.ValidTwilioSignature(s.TwilioPreviousAuthToken, url, r.PostForm, sig) {
 			return &appError{Code: codeForbidden}
 		}
 		return next(c)

@@ -38,6 +38,9 @@ type DialConfig struct {
 	ConnectSourcePhone, ConnectQueueID                     string
 
 	TwilioAccountSID, TwilioAuthToken, TwilioFrom string
+	// TwilioAuthTokenPrevious validates Twilio's signatures after
+	// TwilioAuthToken while the auth token is rotated; it places no calls.
+	TwilioAuthTokenPrevious string
 	// TwilioContinue is where an answered Twilio callback goes.
 	TwilioContinue contactflows.TwilioContinue
 }
@@ -59,7 +62,7 @@ func dialConfigKeys() []configKey {
 		},
 		{
 			name:        "TOLLGATE_PUBLIC_URL",
-			description: "Absolute base URL at which telephony providers reach Tollgate, e.g. https://callbacks.example.com. Required by the twilio dialer for its TwiML and status callbacks.",
+			description: "Absolute base URL at which telephony providers reach Tollgate, e.g. https://callbacks.example.com. Required by the twilio dialer for its TwiML and status callbacks. Tollgate serves at the root: if this URL has a path (https://example.com/tollgate), the proxy must strip that prefix before forwarding, or every Twilio route answers 404.",
 			parse: func(c *Config, v string) error {
 				if v != "" {
 					u, err := url.Parse(v)
@@ -123,6 +126,8 @@ func dialConfigKeys() []configKey {
 			parse: patternKey(func(c *Config) *string { return &c.Dial.TwilioAccountSID }, twilioSID, "AC followed by 32 hexadecimal digits")},
 		{name: "TOLLGATE_TWILIO_AUTH_TOKEN", secret: true, description: "Twilio auth token; also validates the signatures of Twilio's status callbacks.",
 			parse: patternKey(func(c *Config) *string { return &c.Dial.TwilioAuthToken }, twilioToken, "32 hexadecimal digits")},
+		{name: "TOLLGATE_TWILIO_AUTH_TOKEN_PREVIOUS", secret: true, description: "Twilio's previous auth token, still accepted on Twilio's webhook signatures (after TOLLGATE_TWILIO_AUTH_TOKEN) while the token is rotated: set the new token as TOLLGATE_TWILIO_AUTH_TOKEN and the old one here, promote the secondary token in Twilio, then remove this.",
+			parse: patternKey(func(c *Config) *string { return &c.Dial.TwilioAuthTokenPrevious }, twilioToken, "32 hexadecimal digits")},
 		{name: "TOLLGATE_TWILIO_FROM", description: "E.164 Twilio number calls come from.",
 			parse: e164Key(func(c *Config) *string { return &c.Dial.TwilioFrom })},
 		{
@@ -191,6 +196,9 @@ func (d DialConfig) validate() []error {
 		if v == "" {
 			errs = append(errs, fmt.Errorf("TOLLGATE_DIALER=%s needs %s", d.Dialer, name))
 		}
+	}
+	if d.TwilioAuthTokenPrevious != "" && d.TwilioAuthToken == "" {
+		errs = append(errs, errors.New("TOLLGATE_TWILIO_AUTH_TOKEN_PREVIOUS needs TOLLGATE_TWILIO_AUTH_TOKEN: the previous token is only tried after the current one"))
 	}
 	switch d.Dialer {
 	case "connect":

@@ -37,3 +37,24 @@ func TestLoadConfigDialerNeeds(t *testing.T) {
 		t.Errorf("complete connect settings: %+v, %v", c.Dial, err)
 	}
 }
+
+func TestLoadConfigTwilioPreviousAuthToken(t *testing.T) {
+	const previous = "fedcba9876543210fedcba9876543210"
+	twilio := map[string]string{
+		"TOLLGATE_DIALER": "twilio", "TOLLGATE_TWILIO_ACCOUNT_SID": "AC0123456789abcdef0123456789abcdef",
+		"TOLLGATE_TWILIO_AUTH_TOKEN": "0123456789abcdef0123456789abcdef", "TOLLGATE_TWILIO_FROM": "+442071838750",
+		"TOLLGATE_PUBLIC_URL": "https://callbacks.example.com", "TOLLGATE_TWILIO_CONTINUE": "enqueue:support",
+		"TOLLGATE_TWILIO_AUTH_TOKEN_PREVIOUS_FILE": writeFile(t, previous+"\n"),
+	}
+	c, err := LoadConfig(envOf(twilio))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := c.Dial.TwilioAuthTokenPrevious, previous; got != want {
+		t.Errorf("TwilioAuthTokenPrevious: got %q, want %q", got, want)
+	}
+	_, err = LoadConfig(envOf(map[string]string{"TOLLGATE_TWILIO_AUTH_TOKEN_PREVIOUS": previous}))
+	if err == nil || !strings.Contains(err.Error(), "TOLLGATE_TWILIO_AUTH_TOKEN_PREVIOUS needs TOLLGATE_TWILIO_AUTH_TOKEN") {
+		t.Errorf("previous token without a current one: got %v, want an error naming both", err)
+	}
+}

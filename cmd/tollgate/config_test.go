@@ -189,6 +189,7 @@ func TestLoadConfigBadValues(t *testing.T) {
 		{"TOLLGATE_CONNECT_QUEUE_ID", "queue", "is not an id such as"},
 		{"TOLLGATE_TWILIO_ACCOUNT_SID", "AB123", "AC followed by 32 hexadecimal digits"},
 		{"TOLLGATE_TWILIO_AUTH_TOKEN", "secret-token", "is not 32 hexadecimal digits"},
+		{"TOLLGATE_TWILIO_AUTH_TOKEN_PREVIOUS", "old-token", "is not 32 hexadecimal digits"},
 		{"TOLLGATE_TWILIO_FROM", "+44 20 7183 8750", "not an E.164 number"},
 		{"TOLLGATE_TWILIO_CONTINUE", "hangup", "does not start with dial:"},
 		{"TOLLGATE_CHALLENGE_DIGITS", "9", "from 3 to 8"},

@@ -8,7 +8,8 @@
 //
 // The signature header may hold several comma-separated v1= values, so a
 // sender can sign with an old and a new secret while they are rotated.
-// Values of other schemes are ignored, which leaves room for a v2.
+// Values of other schemes are ignored, which leaves room for a v2, and so
+// are malformed v1 values, so long as one well-formed v1 value remains.
 package flowsig
 
 import (
@@ -144,25 +145,28 @@ func parseTimestamp(s string) (int64, error) {
 	return ts, nil
 }
 
-// parseSignature returns the decoded v1 values of a signature header. Items
-// of other schemes are skipped; a header without a v1 value, or with a v1
-// value that is not 64 hex digits, is malformed.
+// parseSignature returns the decoded v1 values of a signature header.
+// Items of other schemes, items without a scheme and v1 values that are not
+// 64 hex digits are skipped, so one bad value cannot hide a good one after
+// it. A header without a well-formed v1 value, or with more than
+// maxSignatures v1 items, is malformed.
 func parseSignature(s string) ([][]byte, error) {
 	var sigs [][]byte
+	v1Items := 0
 	for item := range strings.SplitSeq(s, ",") {
 		scheme, value, ok := strings.Cut(strings.TrimSpace(item), "=")
-		if !ok {
-			return nil, ErrMalformed
-		}
-		if scheme != "v1" {
+		if !ok || scheme != "v1" {
 			continue
 		}
-		if len(value) != 2*sha256.Size || len(sigs) == maxSignatures {
+		if v1Items++; v1Items > maxSignatures {
 			return nil, ErrMalformed
+		}
+		if len(value) != 2*sha256.Size {
+			continue
 		}
 		b, err := hex.DecodeString(value)
 		if err != nil {
-			return nil, ErrMalformed
+			continue
 		}
 		sigs = append(sigs, b)
 	}

@@ -70,7 +70,11 @@ func TestVerify(t *testing.T) {
 		{name: "signature without v1", timestamp: ts, signature: "v0=" + hexOf(sig), want: ErrMalformed},
 		{name: "signature not hex", timestamp: ts, signature: "v1=" + strings.Repeat("zz", 32), want: ErrMalformed},
 		{name: "signature too short", timestamp: ts, signature: sig[:len(sig)-2], want: ErrMalformed},
-		{name: "empty item", timestamp: ts, signature: sig + ",", want: ErrMalformed},
+		{name: "empty item skipped", timestamp: ts, signature: sig + ",", want: nil},
+		{name: "malformed v1 skipped before a valid one", timestamp: ts, signature: "v1=zz," + sig, want: nil},
+		{name: "short v1 skipped before a valid one", timestamp: ts, signature: sig[:len(sig)-2] + "," + sig, want: nil},
+		{name: "malformed v1 values only", timestamp: ts, signature: "v1=zz,v1=" + strings.Repeat("gg", 32), want: ErrMalformed},
+		{name: "too many values, malformed ones counted", timestamp: ts, signature: strings.Repeat("v1=zz,", maxSignatures) + sig, want: ErrMalformed},
 		{name: "too many values", timestamp: ts, signature: strings.Repeat(oldSig+",", maxSignatures) + sig, want: ErrMalformed},
 		{name: "empty secret", secret: []byte{}, timestamp: ts, signature: sig, want: ErrNoSecret},
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -69,6 +70,9 @@ func NewWebhooks(o WebhookOptions) *Webhooks {
 	if o.Client == nil {
 		o.Client = &http.Client{Timeout: o.Timeout}
 	}
+	client := *o.Client
+	client.CheckRedirect = refuseRedirect
+	o.Client = &client
 	w := &Webhooks{o: o, log: o.Logger, jobs: make(chan Alert, o.Queue)}
 	if w.log == nil {
 		w.log = slog.New(slog.DiscardHandler)
@@ -102,12 +106,18 @@ func (w *Webhooks) Run(ctx context.Context) {
 				w.wg.Add(1)
 				go func() {
 					defer w.wg.Done()
-					if err := w.Deliver(ctx, u, a); err != nil {
-						w.log.Error("alert webhook failed", slog.String("alert", a.ID), slog.String("url", redact(u)), slog.Any("err", err))
-					}
+					w.send(ctx, u, a)
 				}()
 			}
 		}
+	}
+}
+
+// send delivers a to target and logs a failure, naming the URL by its
+// scheme and host only.
+func (w *Webhooks) send(ctx context.Context, target string, a Alert) {
+	if err := w.Deliver(ctx, target, a); err != nil {
+		w.log.Error("alert webhook failed", slog.String("alert", a.ID), slog.String("url", redact(target)), slog.Any("err", err))
 	}
 }
 
@@ -142,23 +152,42 @@ func (w *Webhooks) post(ctx context.Context, target string, body []byte) (retry 
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
 	if err != nil {
-		return false, err
+		return false, withoutURL(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "Tollgate-Alerts/1")
 	resp, err := w.o.Client.Do(req)
 	if err != nil {
-		return true, err
+		return true, withoutURL(err)
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	switch {
 	case resp.StatusCode < 300:
 		return false, nil
+	case resp.StatusCode < 400:
+		return false, fmt.Errorf("answered %s; redirects are not followed", resp.Status)
 	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
 		return true, fmt.Errorf("answered %s", resp.Status)
 	}
 	return false, fmt.Errorf("answered %s", resp.Status)
+}
+
+// refuseRedirect keeps a webhook where it was configured: a redirect is
+// answered to the sender as is, never followed, so an https URL cannot
+// bounce an alert to http or to another host.
+func refuseRedirect(*http.Request, []*http.Request) error {
+	return http.ErrUseLastResponse
+}
+
+// withoutURL drops the URL go's *url.Error carries, keeping the operation
+// and the cause: a webhook's URL often holds its secret.
+func withoutURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return fmt.Errorf("%s: %w", ue.Op, ue.Err)
+	}
+	return err
 }
 
 // redact keeps a URL's scheme and host: webhook paths often hold secrets.
