@@ -45,7 +45,7 @@ func (s *server) handleTwilioVoice(c echo.Context) error {
 		flow = "twilio"
 	}
 	st, err := s.startIVR(c.Request().Context(), risk.CallerRequest{
-		Caller: f.Get("From"), Flow: flow, Attestation: f.Get("StirVerstat"),
+		Caller: twilioParty(f), Flow: flow, Attestation: f.Get("StirVerstat"),
 	}, f.Get("CallSid"))
 	if err != nil {
 		return err
@@ -59,12 +59,14 @@ func (s *server) handleTwilioVoice(c echo.Context) error {
 	return twiml(c, contactflows.Say{Text: sayGoodbye}, contactflows.Hangup{})
 }
 
-// handleTwilioVerify checks the digits a caller keyed into a Gather.
+// handleTwilioVerify checks the digits a caller keyed into a Gather; a
+// failure counts against the person on the call (twilioParty), the callee
+// on an answered callback.
 func (s *server) handleTwilioVerify(c echo.Context) error {
 	r := c.Request()
 	flow, id, code := c.QueryParam(paramFlow), c.QueryParam(paramChallenge), c.QueryParam(paramCode)
 	digits := r.PostForm.Get("Digits")
-	v, err := s.verifyIVR(r.Context(), id, digits, r.PostForm.Get("From"), r.PostForm.Get("CallSid"))
+	v, err := s.verifyIVR(r.Context(), id, digits, twilioParty(r.PostForm), r.PostForm.Get("CallSid"))
 	if err != nil {
 		return err
 	}
