@@ -82,6 +82,7 @@ var challengeSuite = []struct {
 	{"Stats", testChallengeStats},
 	{"ConcurrentVerifies", testChallengeConcurrentVerifies},
 	{"EveryKeyExpires", testChallengeKeysExpire},
+	{"Replays", testChallengeReplays},
 }
 
 func TestChallenges(t *testing.T) {
@@ -294,5 +295,45 @@ func testChallengeStats(t *testing.T, e *challengeEnv) {
 	ttl, err := e.rdb.TTL(ctx, statsKey(today)).Result()
 	if err != nil || ttl < 39*24*time.Hour || ttl > 40*24*time.Hour {
 		t.Errorf("TTL of %s: got %v, %v; want about 40 days", statsKey(today), ttl, err)
+	}
+}
+
+// testChallengeReplays claims a request's digest: the first claim answers,
+// a second waits while nothing is kept, then gets what was kept; a
+// released claim is first again; every claim expires.
+func testChallengeReplays(t *testing.T, e *challengeEnv) {
+	c := e.challenges(t, ChallengeOptions{})
+	ctx := t.Context()
+	claim := func(digest string, wantFirst bool, wantAnswer string) {
+		t.Helper()
+		first, answer, err := c.Claim(ctx, digest, time.Minute)
+		if err != nil || first != wantFirst || string(answer) != wantAnswer {
+			t.Fatalf("Claim(%s): got %v, %q, %v; want %v, %q, nil", digest, first, answer, err, wantFirst, wantAnswer)
+		}
+	}
+	claim("d1", true, "")
+	claim("d1", false, "")
+	if err := c.Keep(ctx, "d1", []byte("text/xml\n<Response/>")); err != nil {
+		t.Fatal(err)
+	}
+	claim("d1", false, "text/xml\n<Response/>")
+	claim("d2", true, "")
+	if err := c.Release(ctx, "d2"); err != nil {
+		t.Fatal(err)
+	}
+	claim("d2", true, "")
+	if err := c.Keep(ctx, "never-claimed", []byte("x")); err != nil {
+		t.Fatalf("Keep of no claim: got %v, want nil", err)
+	}
+	for _, k := range allKeys(t, e.rdb) {
+		if !strings.HasPrefix(k, "tg:{replay:") {
+			continue
+		}
+		if k == replayKey("never-claimed") {
+			t.Errorf("Keep of no claim stored %s", k)
+		}
+		if ttl := e.rdb.PTTL(ctx, k).Val(); ttl <= 0 || ttl > time.Minute {
+			t.Errorf("%s expires in %v, want within a minute", k, ttl)
+		}
 	}
 }

@@ -36,7 +36,9 @@ const connectFlowDefault = "connect"
 //     attribute callback_id) ended with Parameters.outcome: result.
 //
 // Parameters.flow names the flow; every value answered holds only letters,
-// digits, '-' and '_', as Connect requires. A field of the event whose JSON
+// digits, '-' and '_', as Connect requires. A replay of a signed event
+// within the clock skew is answered as the event was, with no second
+// effect. A field of the event whose JSON
 // type does not fit events.ConnectEvent is ignored, not the event.
 func (s *server) handleConnect(c echo.Context) error {
 	if len(s.BridgeSecrets) == 0 || s.Challenges == nil {
@@ -52,6 +54,13 @@ func (s *server) handleConnect(c echo.Context) error {
 		c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Signature realm="tollgate"`)
 		return &appError{Code: codeUnauthorized, Message: "The request is not signed with the bridge secret.", Err: err}
 	}
+	digest := requestDigest("connect", r.Header.Get(flowsig.HeaderTimestamp), string(body))
+	return s.answerOnce(c, digest, connectReplayTTL, func() error { return s.answerConnect(c, body) })
+}
+
+// answerConnect answers a Connect event whose signature was verified.
+func (s *server) answerConnect(c echo.Context, body []byte) error {
+	r := c.Request()
 	ev, ignored, err := connectevent.Decode(body)
 	if err != nil {
 		return &appError{Code: codeMalformedJSON, Message: "The request body must be an Amazon Connect event, a JSON object.", Err: err}

@@ -23,6 +23,14 @@ type Challenger interface {
 	Count(ctx context.Context, flow, event string) error
 	// Stats returns day's counts, flow by flow.
 	Stats(ctx context.Context, day time.Time) (map[string]map[string]int64, error)
+	// Claim records that the signed request with digest is being
+	// answered, for ttl; a replay gets the answer Keep stored, or nil
+	// while the first is being answered.
+	Claim(ctx context.Context, digest string, ttl time.Duration) (first bool, answer []byte, err error)
+	// Keep stores the answer of the request Claim gave first to.
+	Keep(ctx context.Context, digest string, answer []byte) error
+	// Release drops a claim, so the request is answered afresh.
+	Release(ctx context.Context, digest string) error
 }
 
 var _ Challenger = (*contactflows.Challenges)(nil)

@@ -27,6 +27,10 @@ const (
 	paramFlow      = "flow"
 	paramChallenge = "challenge"
 	paramCode      = "code"
+	// paramStep counts the Gathers of a challenge, so that a caller who
+	// keys the same wrong digits twice sends two requests, not one and a
+	// replay of it.
+	paramStep = "step"
 )
 
 // Paths of the Twilio voice routes.
@@ -54,7 +58,7 @@ func (s *server) handleTwilioVoice(c echo.Context) error {
 	case risk.Pass:
 		return twiml(c, s.TwilioContinue.Next())
 	case risk.Challenge:
-		return twiml(c, s.gather(flow, st.Challenge.ID, st.Challenge.Code, ""))
+		return twiml(c, s.gather(flow, st.Challenge.ID, st.Challenge.Code, "", 1))
 	}
 	return twiml(c, contactflows.Say{Text: sayGoodbye}, contactflows.Hangup{})
 }
@@ -79,7 +83,7 @@ func (s *server) handleTwilioVerify(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		return twiml(c, s.gather(flow, ch.ID, ch.Code, sayCodeUnchecked))
+		return twiml(c, s.gather(flow, ch.ID, ch.Code, sayCodeUnchecked, 1))
 	}
 	switch v.Result {
 	case contactflows.VerifyPass:
@@ -89,16 +93,18 @@ func (s *server) handleTwilioVerify(c echo.Context) error {
 		if digits == "" {
 			first = sayNoInput
 		}
-		return twiml(c, s.gather(flow, id, code, first))
+		step, _ := strconv.Atoi(c.QueryParam(paramStep))
+		return twiml(c, s.gather(flow, id, code, first, max(step, 1)+1))
 	}
 	return twiml(c, contactflows.Say{Text: sayGoodbye}, contactflows.Hangup{})
 }
 
 // gather asks the caller to key in code, read twice digit by digit, after
 // first, if any; the digits go to the verify route, or an empty result
-// when none came, which counts as a wrong attempt.
-func (s *server) gather(flow, id, code, first string) contactflows.Gather {
-	q := url.Values{paramFlow: {flow}, paramChallenge: {id}, paramCode: {code}}
+// when none came, which counts as a wrong attempt. step numbers the
+// Gathers of one challenge from 1.
+func (s *server) gather(flow, id, code, first string, step int) contactflows.Gather {
+	q := url.Values{paramFlow: {flow}, paramChallenge: {id}, paramCode: {code}, paramStep: {strconv.Itoa(step)}}
 	g := contactflows.Gather{
 		Input: "dtmf", NumDigits: len(code), Timeout: 8, Method: http.MethodPost, ActionOnEmptyResult: true,
 		Action: s.PublicURL + twilioVerifyPath + "?" + q.Encode(),
