@@ -177,6 +177,10 @@ type Verification struct {
 	// Flow and ContactID are those the challenge was issued for; empty
 	// when Result is VerifyUnknown.
 	Flow, ContactID string
+	// Ended is true when this Verify ended the challenge: passed it, or
+	// used its last attempt on a wrong code. A VerifyFail that is not
+	// Ended found the challenge failed already, so it counts nothing.
+	Ended bool
 }
 
 // Verify checks digits, as the caller keyed them in contactID, against
@@ -236,10 +240,10 @@ func (c *Challenges) settle(ctx context.Context, now time.Time, id, outcome stri
 	switch res {
 	case "passed_now":
 		c.count(ctx, now, v.Flow, StatPassed)
-		v.Result, v.AttemptsLeft = VerifyPass, left
+		v.Result, v.AttemptsLeft, v.Ended = VerifyPass, left, true
 	case "failed_now":
 		c.count(ctx, now, v.Flow, StatFailed)
-		v.Result = VerifyFail
+		v.Result, v.Ended = VerifyFail, true
 	default:
 		v.Result = VerifyResult(res)
 	}

@@ -164,8 +164,12 @@ func testChallengeFailAfterLimit(t *testing.T, e *challengeEnv) {
 	ch := issue(t, c, "ivr-uk", "contact-1")
 	verify(t, c, ch, wrongCode(ch.Code), VerifyRetry, 2)
 	verify(t, c, ch, wrongCode(ch.Code), VerifyRetry, 1)
-	verify(t, c, ch, wrongCode(ch.Code), VerifyFail, 0)
-	verify(t, c, ch, ch.Code, VerifyFail, 0)
+	if v := verify(t, c, ch, wrongCode(ch.Code), VerifyFail, 0); !v.Ended {
+		t.Error("the Verify that used the last attempt: got Ended false, want true")
+	}
+	if v := verify(t, c, ch, ch.Code, VerifyFail, 0); v.Ended {
+		t.Error("a Verify of a failed challenge: got Ended true, want false")
+	}
 }
 
 func testChallengeExpired(t *testing.T, e *challengeEnv) {

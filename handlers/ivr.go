@@ -146,7 +146,8 @@ type ivrVerification struct {
 
 // verifyIVR checks the digits keyed for challenge id in the call
 // contactID; a challenge failed for good counts against the caller's
-// number in later screenings. A challenge, stored or fallback, issued to
+// number in later screenings, once: by the Verify that used its last
+// attempt. A challenge, stored or fallback, issued to
 // another contact than contactID is unknown and costs no attempt. A
 // fallback challenge is checked without the store; a stored one the
 // store cannot check within the budget passes under FailPass and is
@@ -177,7 +178,7 @@ func (s *server) verifyIVR(ctx context.Context, id, digits, caller, contactID st
 			return v, nil
 		}
 	}
-	if v.Result == contactflows.VerifyFail && caller != "" {
+	if v.Result == contactflows.VerifyFail && v.Ended && caller != "" {
 		if err := s.Engine.RecordChallengeFailed(ctx, caller); err != nil {
 			s.log.Warn("failed challenge not counted against the caller", slog.Any("err", err))
 		}

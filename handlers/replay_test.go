@@ -66,6 +66,18 @@ func testSignedReplaysChangeNothing(t *testing.T, rdb redis.UniversalClient) {
 		}
 	})
 
+	t.Run("JSON API, codes keyed after the challenge failed", func(t *testing.T) {
+		const caller = "+12015550182"
+		_, ch, _ := st.postJSON(t, "/api/v1/challenges", `{"caller":"`+caller+`","flow":"support","contact_id":"call-r"}`, testFlowKey)
+		id, code := ch["challenge_id"].(string), ch["code"].(string)
+		for range 6 {
+			st.postJSON(t, "/api/v1/challenges/"+id+"/verify", `{"digits":"`+otherCode(code)+`","caller":"`+caller+`","contact_id":"call-r"}`, testFlowKey)
+		}
+		if warning, critical := failures(caller); !warning || critical {
+			t.Errorf("caller's failures: got warning %v, critical %v; want one failure counted, a warning", warning, critical)
+		}
+	})
+
 	t.Run("Amazon Connect", func(t *testing.T) {
 		const caller = "+12015550181"
 		now := time.Now()
