@@ -38,8 +38,8 @@ const connectFlowDefault = "connect"
 // Parameters.flow names the flow; every value answered holds only letters,
 // digits, '-' and '_', as Connect requires. A replay of a signed event
 // within the clock skew is answered as the event was, with no second
-// effect. A field of the event whose JSON
-// type does not fit events.ConnectEvent is ignored, not the event.
+// effect. A field of the event whose JSON type does not fit
+// events.ConnectEvent is ignored, not the event.
 func (s *server) handleConnect(c echo.Context) error {
 	if len(s.BridgeSecrets) == 0 || s.Challenges == nil {
 		return &appError{Code: codeNotFound, Err: errors.New("Connect flow endpoint called but TOLLGATE_BRIDGE_SECRET is not set")}
