@@ -147,11 +147,11 @@ type ivrVerification struct {
 // verifyIVR checks the digits keyed for challenge id in the call
 // contactID; a challenge failed for good counts against the caller's
 // number in later screenings, once: by the Verify that used its last
-// attempt. A challenge, stored or fallback, issued to
-// another contact than contactID is unknown and costs no attempt. A
-// fallback challenge is checked without the store; a stored one the
-// store cannot check within the budget passes under FailPass and is
-// expired under FailChallenge, so the flow asks for a new code.
+// attempt. A challenge, stored or fallback, issued to another contact
+// than contactID is unknown and costs no attempt. A fallback challenge is
+// checked without the store; a stored one the store cannot check within
+// the budget passes under FailPass and is expired under FailChallenge, so
+// the flow asks for a new code.
 func (s *server) verifyIVR(ctx context.Context, id, digits, caller, contactID string) (ivrVerification, error) {
 	if s.Challenges == nil {
 		return ivrVerification{}, &appError{Code: codeNotFound, Err: errors.New("IVR endpoint called without a challenge service")}
