@@ -162,7 +162,8 @@ const (
 	// VerifySpent: the challenge was already passed; this is a replay.
 	// Nothing is compared and no attempt is used.
 	VerifySpent VerifyResult = "spent"
-	// VerifyUnknown: no challenge has that id, or its record is gone.
+	// VerifyUnknown: no challenge has that id, its record is gone, or it
+	// was issued to another contact than the one keying it.
 	VerifyUnknown VerifyResult = "unknown"
 )
 
@@ -176,20 +177,26 @@ type Verification struct {
 	// Flow and ContactID are those the challenge was issued for; empty
 	// when Result is VerifyUnknown.
 	Flow, ContactID string
+	// Ended is true when this Verify ended the challenge: passed it, or
+	// used its last attempt on a wrong code. A VerifyFail that is not
+	// Ended found the challenge failed already, so it counts nothing.
+	Ended bool
 }
 
-// Verify checks digits, as the caller keyed them, against challenge id.
-// Spaces and a '#' terminator are ignored; anything else that is not a
+// Verify checks digits, as the caller keyed them in contactID, against
+// challenge id. A challenge issued to another contact is VerifyUnknown,
+// telling nothing of it and costing it no attempt, so a code read out in
+// one call verifies in no other. Spaces and a '#' terminator are ignored; anything else that is not a
 // digit makes the attempt wrong, not an error. Each Verify of a live
 // challenge uses one attempt, taken atomically before the code is compared
 // in constant time, so concurrent Verifies of one challenge compare at
 // most MaxAttempts codes and at most one of them passes.
-func (c *Challenges) Verify(ctx context.Context, id, digits string) (Verification, error) {
-	if id == "" || len(id) > 64 {
+func (c *Challenges) Verify(ctx context.Context, id, contactID, digits string) (Verification, error) {
+	if id == "" || len(id) > 64 || contactID == "" {
 		return Verification{Result: VerifyUnknown}, nil
 	}
 	now := c.o.Now()
-	res, err := attemptScript.Run(ctx, c.o.Redis, []string{challengeKey(id)}, now.UnixMilli()).StringSlice()
+	res, err := attemptScript.Run(ctx, c.o.Redis, []string{challengeKey(id)}, now.UnixMilli(), contactID).StringSlice()
 	if err != nil {
 		return Verification{}, fmt.Errorf("contactflows: verifying challenge %s: %w", id, err)
 	}
@@ -233,10 +240,10 @@ func (c *Challenges) settle(ctx context.Context, now time.Time, id, outcome stri
 	switch res {
 	case "passed_now":
 		c.count(ctx, now, v.Flow, StatPassed)
-		v.Result, v.AttemptsLeft = VerifyPass, left
+		v.Result, v.AttemptsLeft, v.Ended = VerifyPass, left, true
 	case "failed_now":
 		c.count(ctx, now, v.Flow, StatFailed)
-		v.Result = VerifyFail
+		v.Result, v.Ended = VerifyFail, true
 	default:
 		v.Result = VerifyResult(res)
 	}

@@ -185,7 +185,7 @@ func (f *FallbackChallenges) Verify(id, digits string) Verification {
 			return v
 		}
 		u.spent = append(u.spent, passed)
-		v.Result, v.AttemptsLeft = VerifyPass, f.o.MaxAttempts-u.wrong-1
+		v.Result, v.AttemptsLeft, v.Ended = VerifyPass, f.o.MaxAttempts-u.wrong-1, true
 		return v
 	case old == 1:
 		v.Result = VerifyExpired
@@ -200,7 +200,7 @@ func (f *FallbackChallenges) Verify(id, digits string) Verification {
 		v.Result, v.AttemptsLeft = VerifyRetry, left
 		return v
 	}
-	v.Result = VerifyFail
+	v.Result, v.Ended = VerifyFail, true
 	return v
 }
 

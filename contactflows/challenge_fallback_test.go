@@ -71,12 +71,17 @@ func TestFallbackChallengeAttempts(t *testing.T) {
 		wrong = "1111"
 	}
 	for i, want := range []VerifyResult{VerifyRetry, VerifyRetry, VerifyFail, VerifyFail} {
-		if got := f.Verify(ch.ID, wrong).Result; got != want {
+		v := f.Verify(ch.ID, wrong)
+		if got := v.Result; got != want {
 			t.Errorf("attempt %d: result = %s, want %s", i+1, got, want)
 		}
+		// Only the attempt that used the last one ends the challenge.
+		if got, want := v.Ended, i == 2; got != want {
+			t.Errorf("attempt %d: Ended = %v, want %v", i+1, got, want)
+		}
 	}
-	if got, want := f.Verify(ch.ID, ch.Code).Result, VerifyFail; got != want {
-		t.Errorf("right code after the attempts: result = %s, want %s", got, want)
+	if v := f.Verify(ch.ID, ch.Code); v.Result != VerifyFail || v.Ended {
+		t.Errorf("right code after the attempts: got %s, Ended %v; want %s, not Ended", v.Result, v.Ended, VerifyFail)
 	}
 }
 

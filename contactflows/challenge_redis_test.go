@@ -19,7 +19,7 @@ func testChallengeConcurrentVerifies(t *testing.T, e *challengeEnv) {
 		var wg sync.WaitGroup
 		for range 20 {
 			wg.Go(func() {
-				v, err := c.Verify(t.Context(), ch.ID, digits)
+				v, err := c.Verify(t.Context(), ch.ID, ch.ContactID, digits)
 				if err != nil {
 					t.Errorf("Verify: %v", err)
 					return
@@ -77,7 +77,7 @@ func allKeys(t *testing.T, rdb redis.UniversalClient) []string {
 func testChallengeKeysExpire(t *testing.T, e *challengeEnv) {
 	c := e.challenges(t, ChallengeOptions{TTL: time.Minute})
 	ch := issue(t, c, "ivr-uk", "c1")
-	verify(t, c, ch.ID, ch.Code, VerifyPass, 2)
+	verify(t, c, ch, ch.Code, VerifyPass, 2)
 	if err := c.Count(t.Context(), "ivr-uk", "screened"); err != nil {
 		t.Fatal(err)
 	}

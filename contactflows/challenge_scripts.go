@@ -49,13 +49,15 @@ return n + 1
 // status "check" when the code is to be compared, "expired_now" when the
 // challenge expired and this call was the first to see it, or the
 // VerifyResult of a challenge that is spent or out of attempts; nothing
-// when there is no record.
+// when there is no record, or when the record was issued to another
+// contact than ARGV[2]: a code keyed in another call is unknown, whatever
+// its state, and costs no attempt.
 //
-// KEYS[1] the challenge; ARGV[1] now ms.
+// KEYS[1] the challenge; ARGV[1] now ms, ARGV[2] the contact keying it.
 var attemptScript = redis.NewScript(`
 local r = redis.call('HMGET', KEYS[1], 'state', 'code', 'left', 'expires_at', 'flow', 'contact')
 local state = r[1]
-if not state then return {} end
+if not state or r[6] ~= ARGV[2] then return {} end
 local flow, contact = r[5] or '', r[6] or ''
 if state == 'passed' then return {'spent', '', '0', flow, contact} end
 if state == 'failed' then return {'fail', '', '0', flow, contact} end

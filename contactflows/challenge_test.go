@@ -76,11 +76,13 @@ var challengeSuite = []struct {
 	{"Expired", testChallengeExpired},
 	{"ReplayAfterPass", testChallengeReplayAfterPass},
 	{"Unknown", testChallengeUnknown},
+	{"OtherContact", testChallengeOtherContact},
 	{"NonDigitsUseAnAttempt", testChallengeNonDigits},
 	{"TooManyIssues", testChallengeTooManyIssues},
 	{"Stats", testChallengeStats},
 	{"ConcurrentVerifies", testChallengeConcurrentVerifies},
 	{"EveryKeyExpires", testChallengeKeysExpire},
+	{"Replays", testChallengeReplays},
 }
 
 func TestChallenges(t *testing.T) {
@@ -108,10 +110,11 @@ func issue(t *testing.T, c *Challenges, flow, contact string) Challenge {
 	return ch
 }
 
-// verify verifies digits and checks the result and attempts left.
-func verify(t *testing.T, c *Challenges, id, digits string, want VerifyResult, wantLeft int) Verification {
+// verify verifies digits keyed in ch's own contact and checks the result
+// and attempts left.
+func verify(t *testing.T, c *Challenges, ch Challenge, digits string, want VerifyResult, wantLeft int) Verification {
 	t.Helper()
-	v, err := c.Verify(t.Context(), id, digits)
+	v, err := c.Verify(t.Context(), ch.ID, ch.ContactID, digits)
 	if err != nil {
 		t.Fatalf("Verify(%q): %v", digits, err)
 	}
@@ -143,7 +146,7 @@ func testChallengePassFirstTime(t *testing.T, e *challengeEnv) {
 	if got, want := ch.ExpiresAt, e.clock.Now().Add(5*time.Minute); !got.Equal(want) {
 		t.Errorf("ExpiresAt: got %v, want %v", got, want)
 	}
-	v := verify(t, c, ch.ID, ch.Code, VerifyPass, 2)
+	v := verify(t, c, ch, ch.Code, VerifyPass, 2)
 	if v.Flow != "ivr-uk" || v.ContactID != "contact-1" {
 		t.Errorf("Verification flow and contact: got %q, %q; want %q, %q", v.Flow, v.ContactID, "ivr-uk", "contact-1")
 	}
@@ -152,62 +155,85 @@ func testChallengePassFirstTime(t *testing.T, e *challengeEnv) {
 func testChallengePassSecondTry(t *testing.T, e *challengeEnv) {
 	c := e.challenges(t, ChallengeOptions{})
 	ch := issue(t, c, "ivr-uk", "contact-1")
-	verify(t, c, ch.ID, wrongCode(ch.Code), VerifyRetry, 2)
-	verify(t, c, ch.ID, ch.Code, VerifyPass, 1)
+	verify(t, c, ch, wrongCode(ch.Code), VerifyRetry, 2)
+	verify(t, c, ch, ch.Code, VerifyPass, 1)
 }
 
 func testChallengeFailAfterLimit(t *testing.T, e *challengeEnv) {
 	c := e.challenges(t, ChallengeOptions{})
 	ch := issue(t, c, "ivr-uk", "contact-1")
-	verify(t, c, ch.ID, wrongCode(ch.Code), VerifyRetry, 2)
-	verify(t, c, ch.ID, wrongCode(ch.Code), VerifyRetry, 1)
-	verify(t, c, ch.ID, wrongCode(ch.Code), VerifyFail, 0)
-	verify(t, c, ch.ID, ch.Code, VerifyFail, 0)
+	verify(t, c, ch, wrongCode(ch.Code), VerifyRetry, 2)
+	verify(t, c, ch, wrongCode(ch.Code), VerifyRetry, 1)
+	if v := verify(t, c, ch, wrongCode(ch.Code), VerifyFail, 0); !v.Ended {
+		t.Error("the Verify that used the last attempt: got Ended false, want true")
+	}
+	if v := verify(t, c, ch, ch.Code, VerifyFail, 0); v.Ended {
+		t.Error("a Verify of a failed challenge: got Ended true, want false")
+	}
 }
 
 func testChallengeExpired(t *testing.T, e *challengeEnv) {
 	c := e.challenges(t, ChallengeOptions{TTL: time.Minute})
 	early, late := issue(t, c, "ivr-uk", "contact-1"), issue(t, c, "ivr-uk", "contact-2")
 	e.clock.Advance(time.Minute - time.Millisecond)
-	verify(t, c, early.ID, early.Code, VerifyPass, 2)
+	verify(t, c, early, early.Code, VerifyPass, 2)
 	e.clock.Advance(time.Millisecond)
-	verify(t, c, late.ID, late.Code, VerifyExpired, 0)
-	v := verify(t, c, late.ID, late.Code, VerifyExpired, 0)
+	verify(t, c, late, late.Code, VerifyExpired, 0)
+	v := verify(t, c, late, late.Code, VerifyExpired, 0)
 	if v.ContactID != "contact-2" {
 		t.Errorf("ContactID of an expired challenge: got %q, want %q", v.ContactID, "contact-2")
 	}
-	verify(t, c, early.ID, early.Code, VerifySpent, 0)
+	verify(t, c, early, early.Code, VerifySpent, 0)
 }
 
 func testChallengeReplayAfterPass(t *testing.T, e *challengeEnv) {
 	c := e.challenges(t, ChallengeOptions{})
 	ch := issue(t, c, "ivr-uk", "contact-1")
-	verify(t, c, ch.ID, ch.Code, VerifyPass, 2)
-	verify(t, c, ch.ID, ch.Code, VerifySpent, 0)
-	verify(t, c, ch.ID, wrongCode(ch.Code), VerifySpent, 0)
-	verify(t, c, ch.ID, ch.Code, VerifySpent, 0)
+	verify(t, c, ch, ch.Code, VerifyPass, 2)
+	verify(t, c, ch, ch.Code, VerifySpent, 0)
+	verify(t, c, ch, wrongCode(ch.Code), VerifySpent, 0)
+	verify(t, c, ch, ch.Code, VerifySpent, 0)
 }
 
 func testChallengeUnknown(t *testing.T, e *challengeEnv) {
 	c := e.challenges(t, ChallengeOptions{})
 	ch := issue(t, c, "ivr-uk", "contact-1")
 	for _, id := range []string{"", "no-such-id", ch.ID + "x", "}", strings.Repeat("a", 65)} {
-		v := verify(t, c, id, ch.Code, VerifyUnknown, 0)
+		v := verify(t, c, Challenge{ID: id, ContactID: ch.ContactID}, ch.Code, VerifyUnknown, 0)
 		if v.Flow != "" || v.ContactID != "" {
 			t.Errorf("Verify(%q): got flow %q and contact %q, want none", id, v.Flow, v.ContactID)
 		}
 	}
-	verify(t, c, ch.ID, ch.Code, VerifyPass, 2)
+	verify(t, c, ch, ch.Code, VerifyPass, 2)
+}
+
+// testChallengeOtherContact keys a code, right or wrong, in contacts other
+// than its own: each is unknown, tells nothing of the challenge and costs
+// it no attempt, whatever its state.
+func testChallengeOtherContact(t *testing.T, e *challengeEnv) {
+	c := e.challenges(t, ChallengeOptions{MaxAttempts: 1})
+	ch := issue(t, c, "ivr-uk", "contact-1")
+	for _, other := range []string{"contact-2", "", "contact-1 ", "CONTACT-1"} {
+		for _, digits := range []string{ch.Code, wrongCode(ch.Code)} {
+			v := verify(t, c, Challenge{ID: ch.ID, ContactID: other}, digits, VerifyUnknown, 0)
+			if v.Flow != "" || v.ContactID != "" {
+				t.Errorf("Verify in contact %q: got flow %q and contact %q, want none", other, v.Flow, v.ContactID)
+			}
+		}
+	}
+	verify(t, c, ch, ch.Code, VerifyPass, 0)
+	verify(t, c, Challenge{ID: ch.ID, ContactID: "contact-2"}, ch.Code, VerifyUnknown, 0)
+	verify(t, c, ch, ch.Code, VerifySpent, 0)
 }
 
 func testChallengeNonDigits(t *testing.T, e *challengeEnv) {
 	c := e.challenges(t, ChallengeOptions{MaxAttempts: 4})
 	ch := issue(t, c, "ivr-uk", "contact-1")
-	verify(t, c, ch.ID, ch.Code[:2]+"*"+ch.Code[3:], VerifyRetry, 3)
-	verify(t, c, ch.ID, "", VerifyRetry, 2)
-	verify(t, c, ch.ID, ch.Code+"#"+ch.Code, VerifyRetry, 1)
+	verify(t, c, ch, ch.Code[:2]+"*"+ch.Code[3:], VerifyRetry, 3)
+	verify(t, c, ch, "", VerifyRetry, 2)
+	verify(t, c, ch, ch.Code+"#"+ch.Code, VerifyRetry, 1)
 	spaced := strings.Join(strings.Split(ch.Code, ""), " ") + "#"
-	verify(t, c, ch.ID, spaced, VerifyPass, 0)
+	verify(t, c, ch, spaced, VerifyPass, 0)
 }
 
 func testChallengeTooManyIssues(t *testing.T, e *challengeEnv) {
@@ -224,7 +250,7 @@ func testChallengeTooManyIssues(t *testing.T, e *challengeEnv) {
 	// flow "ivr-uk:contact" and contact "1" and the like.
 	issue(t, c, "ivr-uk:contact", "1")
 	issue(t, c, "ivr", "uk:contact-1")
-	verify(t, c, first.ID, first.Code, VerifyPass, 2)
+	verify(t, c, first, first.Code, VerifyPass, 2)
 
 	e.clock.Advance(30*time.Second - time.Millisecond)
 	if _, err := c.Issue(t.Context(), "ivr-uk", "contact-1"); !errors.Is(err, ErrTooManyChallenges) {
@@ -240,10 +266,10 @@ func testChallengeStats(t *testing.T, e *challengeEnv) {
 	today := e.clock.Now()
 	pass, fail, expire := issue(t, c, "ivr-uk", "c1"), issue(t, c, "ivr-uk", "c2"), issue(t, c, "ivr-uk", "c3")
 	issue(t, c, "ivr-us", "c1")
-	verify(t, c, pass.ID, pass.Code, VerifyPass, 0)
-	verify(t, c, pass.ID, pass.Code, VerifySpent, 0)
-	verify(t, c, fail.ID, wrongCode(fail.Code), VerifyFail, 0)
-	verify(t, c, fail.ID, fail.Code, VerifyFail, 0)
+	verify(t, c, pass, pass.Code, VerifyPass, 0)
+	verify(t, c, pass, pass.Code, VerifySpent, 0)
+	verify(t, c, fail, wrongCode(fail.Code), VerifyFail, 0)
+	verify(t, c, fail, fail.Code, VerifyFail, 0)
 	for _, ev := range []string{"screened", "screened", "blocked"} {
 		if err := c.Count(ctx, "ivr-us", ev); err != nil {
 			t.Fatalf("Count(%q): %v", ev, err)
@@ -253,8 +279,8 @@ func testChallengeStats(t *testing.T, e *challengeEnv) {
 		t.Error("Count of an event with '|': got nil error, want one")
 	}
 	e.clock.Advance(time.Minute)
-	verify(t, c, expire.ID, expire.Code, VerifyExpired, 0)
-	verify(t, c, expire.ID, expire.Code, VerifyExpired, 0)
+	verify(t, c, expire, expire.Code, VerifyExpired, 0)
+	verify(t, c, expire, expire.Code, VerifyExpired, 0)
 
 	got, err := c.Stats(ctx, today)
 	if err != nil {
@@ -273,5 +299,45 @@ func testChallengeStats(t *testing.T, e *challengeEnv) {
 	ttl, err := e.rdb.TTL(ctx, statsKey(today)).Result()
 	if err != nil || ttl < 39*24*time.Hour || ttl > 40*24*time.Hour {
 		t.Errorf("TTL of %s: got %v, %v; want about 40 days", statsKey(today), ttl, err)
+	}
+}
+
+// testChallengeReplays claims a request's digest: the first claim answers,
+// a second waits while nothing is kept, then gets what was kept; a
+// released claim is first again; every claim expires.
+func testChallengeReplays(t *testing.T, e *challengeEnv) {
+	c := e.challenges(t, ChallengeOptions{})
+	ctx := t.Context()
+	claim := func(digest string, wantFirst bool, wantAnswer string) {
+		t.Helper()
+		first, answer, err := c.Claim(ctx, digest, time.Minute)
+		if err != nil || first != wantFirst || string(answer) != wantAnswer {
+			t.Fatalf("Claim(%s): got %v, %q, %v; want %v, %q, nil", digest, first, answer, err, wantFirst, wantAnswer)
+		}
+	}
+	claim("d1", true, "")
+	claim("d1", false, "")
+	if err := c.Keep(ctx, "d1", []byte("text/xml\n<Response/>")); err != nil {
+		t.Fatal(err)
+	}
+	claim("d1", false, "text/xml\n<Response/>")
+	claim("d2", true, "")
+	if err := c.Release(ctx, "d2"); err != nil {
+		t.Fatal(err)
+	}
+	claim("d2", true, "")
+	if err := c.Keep(ctx, "never-claimed", []byte("x")); err != nil {
+		t.Fatalf("Keep of no claim: got %v, want nil", err)
+	}
+	for _, k := range allKeys(t, e.rdb) {
+		if !strings.HasPrefix(k, "tg:{replay:") {
+			continue
+		}
+		if k == replayKey("never-claimed") {
+			t.Errorf("Keep of no claim stored %s", k)
+		}
+		if ttl := e.rdb.PTTL(ctx, k).Val(); ttl <= 0 || ttl > time.Minute {
+			t.Errorf("%s expires in %v, want within a minute", k, ttl)
+		}
 	}
 }

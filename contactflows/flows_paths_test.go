@@ -11,33 +11,54 @@ func isLambdaAction(d flowDoc, a flowAction, action string) bool {
 	return a.Type == "InvokeLambdaFunction" && d.lambdaParams(a)["action"] == action
 }
 
-func TestDeterSpamFailsOpenBeforeAChallenge(t *testing.T) {
+// TestDeterSpamFailsClosedToTheChallenge follows every way the screening
+// can fail (the Lambda invocation fails, Tollgate or the bridge answers
+// result error, a verdict the flow does not know): each goes to the
+// challenge, by an issue, and no way reaches the queue without the pass
+// verdict or a passed code.
+func TestDeterSpamFailsClosedToTheChallenge(t *testing.T) {
 	d, _ := loadFlow(t, "deter-spam")
 	start, _ := d.action(d.StartAction)
 	if !isLambdaAction(d, start, "screen") {
 		t.Fatalf("StartAction %s does not screen the caller", start.Identifier)
 	}
-	queued := func(id string) bool {
+	issues := func(id string) bool {
 		a, _ := d.action(id)
-		return a.Type == "UpdateContactTargetQueue"
+		return isLambdaAction(d, a, "issue")
 	}
 	for _, e := range start.Transitions.Errors {
-		if !queued(e.NextAction) {
-			t.Errorf("a failed screen invocation (%s) goes to %s, not the queue", e.ErrorType, e.NextAction)
+		if !issues(e.NextAction) {
+			t.Errorf("a failed screen invocation (%s) goes to %s, not to a code", e.ErrorType, e.NextAction)
 		}
 	}
-	next, _ := d.action(start.Transitions.NextAction)
+	check, _ := d.action(start.Transitions.NextAction)
 	found := false
-	for _, c := range next.Transitions.Conditions {
+	for _, c := range check.Transitions.Conditions {
 		if slices.Contains(c.Condition.Operands, "error") {
 			found = true
-			if !queued(c.NextAction) {
-				t.Errorf("result error goes to %s, not the queue", c.NextAction)
+			if !issues(c.NextAction) {
+				t.Errorf("result error goes to %s, not to a code", c.NextAction)
 			}
 		}
 	}
 	if !found {
-		t.Errorf("%s does not branch on result error", next.Identifier)
+		t.Errorf("%s does not branch on result error", check.Identifier)
+	}
+
+	// Cut the pass verdict and the passed code: nothing else may queue.
+	cutPasses := func(a flowAction, e flowEdge) bool {
+		cv, _ := a.Parameters["ComparisonValue"].(string)
+		return cv == "$.External.verdict" && slices.Contains(e.operands, "pass") ||
+			cv == "$.External.result" && slices.Contains(e.operands, string(VerifyPass))
+	}
+	reached := d.reachable(nil, cutPasses)
+	for id := range reached {
+		if a, _ := d.action(id); a.Type == "UpdateContactTargetQueue" || a.Type == "TransferContactToQueue" {
+			t.Errorf("%s (%s) is reachable without the pass verdict or a passed code", id, a.Type)
+		}
+	}
+	if !reached["save-challenge"] {
+		t.Error("the challenge cannot be reached")
 	}
 }
 

@@ -14,14 +14,18 @@ import (
 // the counts back from the report.
 func TestAdminIVRReport(t *testing.T) {
 	st := newStack(t, nil, &contactflows.Simulator{})
+	contacts := make(map[string]string) // challenge id -> its contact
 	screen := func(caller, contact string) map[string]any {
 		t.Helper()
 		_, got, _ := st.postJSON(t, "/api/v1/challenges", `{"caller":"`+caller+`","flow":"support","contact_id":"`+contact+`"}`, testFlowKey)
+		if id, ok := got["challenge_id"].(string); ok {
+			contacts[id] = contact
+		}
 		return got
 	}
 	verify := func(id, digits string) {
 		t.Helper()
-		st.postJSON(t, "/api/v1/challenges/"+id+"/verify", `{"digits":"`+digits+`"}`, testFlowKey)
+		st.postJSON(t, "/api/v1/challenges/"+id+"/verify", `{"digits":"`+digits+`","contact_id":"`+contacts[id]+`"}`, testFlowKey)
 	}
 	want := ivrJSON{Day: time.Now().UTC().Format("2006-01-02"), Flow: "support"}
 	pass := screen("+12015550120", "c1")

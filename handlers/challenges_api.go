@@ -32,8 +32,8 @@ type challengeResponse struct {
 type verifyRequest struct {
 	Digits string `json:"digits"`
 	Caller string `json:"caller"`
-	// ContactID, when given, is the call now keying the code: a fallback
-	// challenge issued to another contact is not checked.
+	// ContactID is the call now keying the code, required: a challenge
+	// issued to another contact is unknown.
 	ContactID string `json:"contact_id"`
 }
 
@@ -82,14 +82,14 @@ func (s *server) handleChallengeCreate(c echo.Context) error {
 // handleChallengeVerify checks the digits a caller keyed.
 func (s *server) handleChallengeVerify(c echo.Context) error {
 	var req verifyRequest
-	if err := decodeJSON(c.Request(), &req, "digits and caller"); err != nil {
+	if err := decodeJSON(c.Request(), &req, "digits, caller and contact_id"); err != nil {
 		return err
 	}
 	if len(req.Digits) > maxDigitsLen || len(req.Caller) > maxCallerLen {
 		return fieldError(codeBadRequest, "digits", "digits must be at most 32 characters and caller at most 64.")
 	}
-	if len(req.ContactID) > maxContactIDLen {
-		return fieldError(codeBadRequest, "contact_id", "contact_id must be at most 128 characters.")
+	if req.ContactID == "" || len(req.ContactID) > maxContactIDLen {
+		return fieldError(codeBadRequest, "contact_id", "contact_id must hold the id of the call keying the code, the one the challenge was issued for, at most 128 characters.")
 	}
 	v, err := s.verifyIVR(c.Request().Context(), c.Param("id"), req.Digits, req.Caller, req.ContactID)
 	if err != nil {

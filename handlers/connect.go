@@ -1,18 +1,17 @@
 package handlers
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/labstack/echo/v4"
 
 	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/contactflows/connectevent"
 	"github.com/tollgate/tollgate/contactflows/flowsig"
 	"github.com/tollgate/tollgate/risk"
 )
@@ -37,7 +36,10 @@ const connectFlowDefault = "connect"
 //     attribute callback_id) ended with Parameters.outcome: result.
 //
 // Parameters.flow names the flow; every value answered holds only letters,
-// digits, '-' and '_', as Connect requires.
+// digits, '-' and '_', as Connect requires. A replay of a signed event
+// within the clock skew is answered as the event was, with no second
+// effect. A field of the event whose JSON type does not fit
+// events.ConnectEvent is ignored, not the event.
 func (s *server) handleConnect(c echo.Context) error {
 	if len(s.BridgeSecrets) == 0 || s.Challenges == nil {
 		return &appError{Code: codeNotFound, Err: errors.New("Connect flow endpoint called but TOLLGATE_BRIDGE_SECRET is not set")}
@@ -52,9 +54,20 @@ func (s *server) handleConnect(c echo.Context) error {
 		c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Signature realm="tollgate"`)
 		return &appError{Code: codeUnauthorized, Message: "The request is not signed with the bridge secret.", Err: err}
 	}
-	var ev events.ConnectEvent
-	if err := json.NewDecoder(bytes.NewReader(body)).Decode(&ev); err != nil {
-		return jsonError(err, "those of an Amazon Connect event")
+	digest := requestDigest("connect", r.Header.Get(flowsig.HeaderTimestamp), string(body))
+	return s.answerOnce(c, digest, connectReplayTTL, func() error { return s.answerConnect(c, body) })
+}
+
+// answerConnect answers a Connect event whose signature was verified.
+func (s *server) answerConnect(c echo.Context, body []byte) error {
+	r := c.Request()
+	ev, ignored, err := connectevent.Decode(body)
+	if err != nil {
+		return &appError{Code: codeMalformedJSON, Message: "The request body must be an Amazon Connect event, a JSON object.", Err: err}
+	}
+	if ignored != "" {
+		s.log.LogAttrs(r.Context(), slog.LevelWarn, "Connect event fields of unexpected types ignored",
+			slog.String("contact", ev.Details.ContactData.ContactID), slog.String("first", ignored))
 	}
 	p, cd := ev.Details.Parameters, ev.Details.ContactData
 	flow := p["flow"]

@@ -79,8 +79,11 @@ func TestConnectConversations(t *testing.T) {
 	if _, got = postConnect(t, e, connectEvent(caller, verify(id, code)), testBridgeSecret, now); got["result"] != "pass" {
 		t.Errorf("right digits: %v, want pass", got)
 	}
-	if _, got = postConnect(t, e, connectEvent(caller, verify(id, code)), testBridgeSecret, now); got["result"] != "spent" {
-		t.Errorf("replayed: %v, want spent", got)
+	if _, got = postConnect(t, e, connectEvent(caller, verify(id, code)), testBridgeSecret, now); got["result"] != "pass" || got["attempts_left"] != "1" {
+		t.Errorf("the signed request replayed: %v, want pass with 1 left, as before", got)
+	}
+	if _, got = postConnect(t, e, connectEvent(caller, verify(id, code)), testBridgeSecret, now.Add(time.Second)); got["result"] != "spent" {
+		t.Errorf("the code keyed again: %v, want spent", got)
 	}
 
 	if _, err := engine.AddEntry(context.Background(), risk.AllowNumber, risk.Entry{Value: "+12015550141", Author: "test"}); err != nil {
@@ -98,8 +101,8 @@ func TestConnectConversations(t *testing.T) {
 
 	// Failing for good, and a blocked caller.
 	_, got = postConnect(t, e, connectEvent("+12015550142", screen), testBridgeSecret, now)
-	for range 3 {
-		_, got2 := postConnect(t, e, connectEvent("+12015550142", verify(got["challenge_id"], "x")), testBridgeSecret, now)
+	for i := range 3 {
+		_, got2 := postConnect(t, e, connectEvent("+12015550142", verify(got["challenge_id"], "x")), testBridgeSecret, now.Add(time.Duration(i)*time.Second))
 		got["last"] = got2["result"]
 	}
 	if got["last"] != "fail" {

@@ -16,12 +16,21 @@ import (
 type Challenger interface {
 	// Issue returns a fresh code for contactID in flow.
 	Issue(ctx context.Context, flow, contactID string) (contactflows.Challenge, error)
-	// Verify checks digits against challenge id.
-	Verify(ctx context.Context, id, digits string) (contactflows.Verification, error)
+	// Verify checks digits keyed in contactID against challenge id; one
+	// issued to another contact is unknown.
+	Verify(ctx context.Context, id, contactID, digits string) (contactflows.Verification, error)
 	// Count adds one event to flow's stats for today.
 	Count(ctx context.Context, flow, event string) error
 	// Stats returns day's counts, flow by flow.
 	Stats(ctx context.Context, day time.Time) (map[string]map[string]int64, error)
+	// Claim records that the signed request with digest is being
+	// answered, for ttl; a replay gets the answer Keep stored, or nil
+	// while the first is being answered.
+	Claim(ctx context.Context, digest string, ttl time.Duration) (first bool, answer []byte, err error)
+	// Keep stores the answer of the request Claim gave first to.
+	Keep(ctx context.Context, digest string, answer []byte) error
+	// Release drops a claim, so the request is answered afresh.
+	Release(ctx context.Context, digest string) error
 }
 
 var _ Challenger = (*contactflows.Challenges)(nil)
@@ -135,13 +144,14 @@ type ivrVerification struct {
 	StoreDown bool
 }
 
-// verifyIVR checks the digits keyed for challenge id; a challenge failed
-// for good counts against the caller's number in later screenings. A
-// fallback challenge is checked without the store; when the transport
-// names the call keying it (contactID, empty when it does not), one issued
-// to another contact is unknown, and costs no attempt. A stored one the
-// store cannot check within the budget passes under FailPass and is
-// expired under FailChallenge, so the flow asks for a new code.
+// verifyIVR checks the digits keyed for challenge id in the call
+// contactID; a challenge failed for good counts against the caller's
+// number in later screenings, once: by the Verify that used its last
+// attempt. A challenge, stored or fallback, issued to another contact
+// than contactID is unknown and costs no attempt. A fallback challenge is
+// checked without the store; a stored one the store cannot check within
+// the budget passes under FailPass and is expired under FailChallenge, so
+// the flow asks for a new code.
 func (s *server) verifyIVR(ctx context.Context, id, digits, caller, contactID string) (ivrVerification, error) {
 	if s.Challenges == nil {
 		return ivrVerification{}, &appError{Code: codeNotFound, Err: errors.New("IVR endpoint called without a challenge service")}
@@ -150,7 +160,7 @@ func (s *server) verifyIVR(ctx context.Context, id, digits, caller, contactID st
 	defer cancel()
 	var v ivrVerification
 	if contactflows.IsFallbackID(id) {
-		if _, contact, ok := contactflows.ParseFallbackID(id); ok && contactID != "" && contact != contactID {
+		if _, contact, ok := contactflows.ParseFallbackID(id); ok && contact != contactID {
 			s.log.LogAttrs(ctx, slog.LevelWarn, "fallback challenge keyed in another contact; refused",
 				slog.String("challenge_contact", contact), slog.String("contact", contactID))
 			return ivrVerification{Verification: contactflows.Verification{Result: contactflows.VerifyUnknown}}, nil
@@ -158,7 +168,7 @@ func (s *server) verifyIVR(ctx context.Context, id, digits, caller, contactID st
 		v.Verification = s.Faults.Fallback.Verify(id, digits)
 	} else {
 		var err error
-		v.Verification, err = s.Challenges.Verify(ctx, id, digits)
+		v.Verification, err = s.Challenges.Verify(ctx, id, contactID, digits)
 		if err != nil {
 			s.fellBack(ctx, surfaceIVR, string(s.Faults.IVR), fmt.Errorf("verifying challenge: %w", err))
 			v = ivrVerification{Verification: contactflows.Verification{Result: contactflows.VerifyExpired}, StoreDown: true}
@@ -168,7 +178,7 @@ func (s *server) verifyIVR(ctx context.Context, id, digits, caller, contactID st
 			return v, nil
 		}
 	}
-	if v.Result == contactflows.VerifyFail && caller != "" {
+	if v.Result == contactflows.VerifyFail && v.Ended && caller != "" {
 		if err := s.Engine.RecordChallengeFailed(ctx, caller); err != nil {
 			s.log.Warn("failed challenge not counted against the caller", slog.Any("err", err))
 		}

@@ -26,17 +26,21 @@ func testEndToEndChallengeAPI(t *testing.T, rdb redis.UniversalClient) {
 	if _, err := st.engine.AddEntry(context.Background(), risk.AllowNumber, risk.Entry{Value: "+12015550111", Author: "test"}); err != nil {
 		t.Fatal(err)
 	}
+	contacts := make(map[string]string) // challenge id -> its contact
 	screen := func(caller, contact string) map[string]any {
 		t.Helper()
 		status, got, _ := st.postJSON(t, "/api/v1/challenges", `{"caller":"`+caller+`","flow":"support","contact_id":"`+contact+`"}`, testFlowKey)
 		if status != http.StatusOK {
 			t.Fatalf("screen %s: %d %v", caller, status, got)
 		}
+		if id, ok := got["challenge_id"].(string); ok {
+			contacts[id] = contact
+		}
 		return got
 	}
 	verify := func(id, digits string) map[string]any {
 		t.Helper()
-		status, got, _ := st.postJSON(t, "/api/v1/challenges/"+id+"/verify", `{"digits":"`+digits+`","caller":"+12015550120"}`, testFlowKey)
+		status, got, _ := st.postJSON(t, "/api/v1/challenges/"+id+"/verify", `{"digits":"`+digits+`","caller":"+12015550120","contact_id":"`+contacts[id]+`"}`, testFlowKey)
 		if status != http.StatusOK {
 			t.Fatalf("verify: %d %v", status, got)
 		}

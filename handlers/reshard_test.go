@@ -134,7 +134,7 @@ func TestReshardUnderLoad(t *testing.T) {
 			if err != nil || id == "" {
 				continue
 			}
-			status, body, err = apiPost(ctx, st.url+"/api/v1/challenges/"+id+"/verify", fmt.Sprintf(`{"digits":%q,"caller":%q}`, code, caller))
+			status, body, err = apiPost(ctx, st.url+"/api/v1/challenges/"+id+"/verify", fmt.Sprintf(`{"digits":%q,"caller":%q,"contact_id":"r%d"}`, code, caller, i))
 			verifies = append(verifies, answer{status: status, body: body, err: err, migrating: migrating.Load()})
 		}
 	})

@@ -34,13 +34,14 @@ func (s *server) registerRoutes(e *echo.Echo) {
 	// A telephony flow reports that a call ended, with the flow API key.
 	e.POST("/api/v1/calls/:id/end", s.handleCallEnd, s.requireFlowKey, limitBody())
 	// Twilio asks what an answered callback hears, signed with the auth
-	// token.
-	e.POST(contactflows.TwilioOutboundPath, s.handleTwilioOutbound, limitBody(), s.requireTwilioSignature)
+	// token; a replay is answered as before.
+	e.POST(contactflows.TwilioOutboundPath, s.handleTwilioOutbound, limitBody(), s.requireTwilioSignature, s.twilioOnce)
 	// Twilio's voice webhook for an inbound call, and the digits its
-	// caller keyed; both signed.
-	e.POST(twilioVoicePath, s.handleTwilioVoice, limitBody(), s.requireTwilioSignature)
-	e.POST(twilioVerifyPath, s.handleTwilioVerify, limitBody(), s.requireTwilioSignature)
-	// An Amazon Connect flow's event, forwarded and signed by the bridge.
+	// caller keyed; both signed, a replay answered as before.
+	e.POST(twilioVoicePath, s.handleTwilioVoice, limitBody(), s.requireTwilioSignature, s.twilioOnce)
+	e.POST(twilioVerifyPath, s.handleTwilioVerify, limitBody(), s.requireTwilioSignature, s.twilioOnce)
+	// An Amazon Connect flow's event, forwarded and signed by the bridge;
+	// a replay within the clock skew is answered as before.
 	e.POST("/flows/connect", s.handleConnect, limitBody())
 	// The importable Amazon Connect flows, filled in, with the flow API key.
 	e.GET("/flows/connect/contact-flows/:name", s.handleContactFlowDownload, s.requireFlowKey)

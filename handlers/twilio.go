@@ -81,7 +81,7 @@ func (s *server) handleTwilioOutbound(c echo.Context) error {
 			return &appError{Code: codeInternal, Err: fmt.Errorf("issuing a callback's fallback challenge: %w", err)}
 		}
 	}
-	return twiml(c, s.gather(twilioCallbackFlow, ch.ID, ch.Code, twilioGreeting))
+	return twiml(c, s.gather(twilioCallbackFlow, ch.ID, ch.Code, twilioGreeting, 1))
 }
 
 // handleTwilioStatus takes Twilio's status callback for a placed call and,

@@ -27,6 +27,10 @@ const (
 	paramFlow      = "flow"
 	paramChallenge = "challenge"
 	paramCode      = "code"
+	// paramStep counts the Gathers of a challenge, so that a caller who
+	// keys the same wrong digits twice sends two requests, not one and a
+	// replay of it.
+	paramStep = "step"
 )
 
 // Paths of the Twilio voice routes.
@@ -45,7 +49,7 @@ func (s *server) handleTwilioVoice(c echo.Context) error {
 		flow = "twilio"
 	}
 	st, err := s.startIVR(c.Request().Context(), risk.CallerRequest{
-		Caller: f.Get("From"), Flow: flow, Attestation: f.Get("StirVerstat"),
+		Caller: twilioParty(f), Flow: flow, Attestation: f.Get("StirVerstat"),
 	}, f.Get("CallSid"))
 	if err != nil {
 		return err
@@ -54,17 +58,19 @@ func (s *server) handleTwilioVoice(c echo.Context) error {
 	case risk.Pass:
 		return twiml(c, s.TwilioContinue.Next())
 	case risk.Challenge:
-		return twiml(c, s.gather(flow, st.Challenge.ID, st.Challenge.Code, ""))
+		return twiml(c, s.gather(flow, st.Challenge.ID, st.Challenge.Code, "", 1))
 	}
 	return twiml(c, contactflows.Say{Text: sayGoodbye}, contactflows.Hangup{})
 }
 
-// handleTwilioVerify checks the digits a caller keyed into a Gather.
+// handleTwilioVerify checks the digits a caller keyed into a Gather; a
+// failure counts against the person on the call (twilioParty), the callee
+// on an answered callback.
 func (s *server) handleTwilioVerify(c echo.Context) error {
 	r := c.Request()
 	flow, id, code := c.QueryParam(paramFlow), c.QueryParam(paramChallenge), c.QueryParam(paramCode)
 	digits := r.PostForm.Get("Digits")
-	v, err := s.verifyIVR(r.Context(), id, digits, r.PostForm.Get("From"), r.PostForm.Get("CallSid"))
+	v, err := s.verifyIVR(r.Context(), id, digits, twilioParty(r.PostForm), r.PostForm.Get("CallSid"))
 	if err != nil {
 		return err
 	}
@@ -77,7 +83,7 @@ func (s *server) handleTwilioVerify(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		return twiml(c, s.gather(flow, ch.ID, ch.Code, sayCodeUnchecked))
+		return twiml(c, s.gather(flow, ch.ID, ch.Code, sayCodeUnchecked, 1))
 	}
 	switch v.Result {
 	case contactflows.VerifyPass:
@@ -87,16 +93,18 @@ func (s *server) handleTwilioVerify(c echo.Context) error {
 		if digits == "" {
 			first = sayNoInput
 		}
-		return twiml(c, s.gather(flow, id, code, first))
+		step, _ := strconv.Atoi(c.QueryParam(paramStep))
+		return twiml(c, s.gather(flow, id, code, first, max(step, 1)+1))
 	}
 	return twiml(c, contactflows.Say{Text: sayGoodbye}, contactflows.Hangup{})
 }
 
 // gather asks the caller to key in code, read twice digit by digit, after
 // first, if any; the digits go to the verify route, or an empty result
-// when none came, which counts as a wrong attempt.
-func (s *server) gather(flow, id, code, first string) contactflows.Gather {
-	q := url.Values{paramFlow: {flow}, paramChallenge: {id}, paramCode: {code}}
+// when none came, which counts as a wrong attempt. step numbers the
+// Gathers of one challenge from 1.
+func (s *server) gather(flow, id, code, first string, step int) contactflows.Gather {
+	q := url.Values{paramFlow: {flow}, paramChallenge: {id}, paramCode: {code}, paramStep: {strconv.Itoa(step)}}
 	g := contactflows.Gather{
 		Input: "dtmf", NumDigits: len(code), Timeout: 8, Method: http.MethodPost, ActionOnEmptyResult: true,
 		Action: s.PublicURL + twilioVerifyPath + "?" + q.Encode(),

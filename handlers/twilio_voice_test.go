@@ -140,7 +140,8 @@ func TestTwilioConversations(t *testing.T) {
 		if !strings.Contains(doc, sayWrongCode) {
 			t.Errorf("wrong code: %s, want %q", doc, sayWrongCode)
 		}
-		twilioPost(t, e, action, keyed(wrong))
+		action, _ = gathered(t, doc)
+		action, _ = gathered(t, twilioPost(t, e, action, keyed(wrong)))
 		if doc := twilioPost(t, e, action, keyed(wrong)); !strings.Contains(doc, goodbye) || strings.Contains(doc, "<Gather") {
 			t.Errorf("third wrong code: %s, want goodbye", doc)
 		}
@@ -163,9 +164,13 @@ func TestTwilioConversations(t *testing.T) {
 	t.Run("replayed verify", func(t *testing.T) {
 		e, _ := ivrServer(t)
 		action, code := gathered(t, twilioPost(t, e, twilioVoicePath, call("CA1")))
-		twilioPost(t, e, action, keyed(code))
-		if doc := twilioPost(t, e, action, keyed(code)); !strings.Contains(doc, goodbye) {
-			t.Errorf("replayed code: %s, want goodbye", doc)
+		first := twilioPost(t, e, action, keyed(code))
+		if doc := twilioPost(t, e, action, keyed(code)); doc != first {
+			t.Errorf("the signed request replayed: got %s, want %s, as before", doc, first)
+		}
+		// The code keyed again, in a later step Twilio signed.
+		if doc := twilioPost(t, e, strings.Replace(action, "step=1", "step=2", 1), keyed(code)); !strings.Contains(doc, goodbye) {
+			t.Errorf("code keyed again: %s, want goodbye", doc)
 		}
 	})
 	t.Run("blocked caller", func(t *testing.T) {
@@ -193,7 +198,7 @@ func TestTwilioConversations(t *testing.T) {
 			t.Errorf("answered callback: %s, want the greeting", doc)
 		}
 		action, code := gathered(t, doc)
-		if doc := twilioPost(t, e, action, keyed(code)); !strings.Contains(doc, connected) {
+		if doc := twilioPost(t, e, action, url.Values{"CallSid": {"CA9"}, "To": {caller}, "Digits": {code}}); !strings.Contains(doc, connected) {
 			t.Errorf("callee's right code: %s", doc)
 		}
 	})

@@ -14,6 +14,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/tollgate/tollgate/contactflows/connectevent"
 	"github.com/tollgate/tollgate/contactflows/flowsig"
 	"github.com/tollgate/tollgate/risk/mask"
 )
@@ -29,7 +30,9 @@ const (
 
 // Error codes, letters and underscores only.
 const (
-	// codeBadEvent: the invocation payload is not a JSON object.
+	// codeBadEvent: the invocation payload is not a JSON object. Fields of
+	// unexpected types are ignored one by one (connectevent.Decode), never
+	// the whole event.
 	codeBadEvent = "bad_event"
 	// codeTimeout: Tollgate did not answer within TOLLGATE_TIMEOUT.
 	codeTimeout = "timeout"
@@ -44,7 +47,7 @@ const (
 	// here (redirects are not followed).
 	codeServerError = "server_error"
 	// codeBadAnswer: the answer is not a flat JSON object of strings, or
-	// is larger than Amazon Connect accepts.
+	// is maxAnswerBytes or more.
 	codeBadAnswer = "bad_answer"
 	// codeUnsafeAnswer: a key or value holds characters Amazon Connect
 	// rejects.
@@ -52,7 +55,10 @@ const (
 )
 
 // maxAnswerBytes is Amazon Connect's limit on a Lambda's answer: "less than
-// 32 Kb of UTF-8 data".
+// 32 Kb of UTF-8 data", read as 32 KiB. An answer of this many bytes or
+// more, as Tollgate sent it, is refused whole, not trimmed: a trimmed
+// answer could send the flow down a branch Tollgate did not choose. The
+// runtime's encoding of an answer checkAnswer accepts is never longer.
 const maxAnswerBytes = 32 << 10
 
 // Bridge forwards Amazon Connect flow events to Tollgate and hands back its
@@ -98,13 +104,16 @@ func newHTTPClient() *http.Client {
 // too, and the signature covers exactly what Connect sent.
 func (b *Bridge) Handle(ctx context.Context, payload json.RawMessage) (events.ConnectResponse, error) {
 	start := b.now()
-	var ev events.ConnectEvent
-	if err := json.Unmarshal(payload, &ev); err != nil || !isObject(payload) {
+	ev, ignored, err := connectevent.Decode(payload)
+	if err != nil {
 		b.log.LogAttrs(ctx, slog.LevelError, "invocation payload is not a Connect event",
 			slog.String("error_code", codeBadEvent), slog.String("payload", snippet(payload)))
 		return errorAnswer(codeBadEvent), nil
 	}
 	log := b.log.With("contact_id", ev.Details.ContactData.ContactID, "event", ev.Name)
+	if ignored != "" {
+		log.LogAttrs(ctx, slog.LevelWarn, "event fields of unexpected types ignored", slog.String("first", ignored))
+	}
 
 	answer, code, err := b.forward(ctx, payload)
 	if err != nil {
@@ -145,8 +154,8 @@ func (b *Bridge) forward(ctx context.Context, body []byte) (events.ConnectRespon
 	if code := statusCode(resp.StatusCode); code != "" {
 		return nil, code, fmt.Errorf("status %d: %s", resp.StatusCode, snippet(raw))
 	}
-	if len(raw) > maxAnswerBytes {
-		return nil, codeBadAnswer, fmt.Errorf("answer is over %d bytes", maxAnswerBytes)
+	if len(raw) >= maxAnswerBytes {
+		return nil, codeBadAnswer, fmt.Errorf("answer is %d bytes or more, Amazon Connect takes less", maxAnswerBytes)
 	}
 	var answer events.ConnectResponse
 	if err := json.Unmarshal(raw, &answer); err != nil || answer == nil {
@@ -209,12 +218,6 @@ func safe(s string) bool {
 		}
 	}
 	return true
-}
-
-// isObject reports whether a valid JSON document is an object.
-func isObject(doc []byte) bool {
-	doc = bytes.TrimSpace(doc)
-	return len(doc) > 0 && doc[0] == '{'
 }
 
 func errorAnswer(code string) events.ConnectResponse {

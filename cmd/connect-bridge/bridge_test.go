@@ -149,6 +149,10 @@ func TestHandle(t *testing.T) {
 		{name: "null", answer: answerJSON(200, `null`), want: errAnswer(codeBadAnswer)},
 		{name: "empty body", answer: answerJSON(200, ``), want: errAnswer(codeBadAnswer)},
 		{name: "over 32 KiB", answer: answerJSON(200, `{"result":"allow","pad":"`+strings.Repeat("a", maxAnswerBytes)+`"}`), want: errAnswer(codeBadAnswer)},
+		// `{"result":"allow","pad":""}` is 27 bytes: the pad makes the
+		// answer exactly 32,768 bytes, which Connect refuses, or one less.
+		{name: "exactly 32 KiB", answer: answerJSON(200, `{"result":"allow","pad":"`+strings.Repeat("a", maxAnswerBytes-27)+`"}`), want: errAnswer(codeBadAnswer)},
+		{name: "one byte under 32 KiB", answer: answerJSON(200, `{"result":"allow","pad":"`+strings.Repeat("a", maxAnswerBytes-28)+`"}`), want: map[string]string{"result": "allow", "pad": strings.Repeat("a", maxAnswerBytes-28)}},
 		{name: "value with a space", answer: answerJSON(200, `{"result":"allow","message":"`+leak+`"}`), want: errAnswer(codeUnsafeAnswer)},
 		{name: "value with a plus", answer: answerJSON(200, `{"result":"allow","number":"+447700900123"}`), want: errAnswer(codeUnsafeAnswer)},
 		{name: "value not ASCII", answer: answerJSON(200, `{"result":"allów"}`), want: errAnswer(codeUnsafeAnswer)},
@@ -240,7 +244,7 @@ func TestHandleBadEvent(t *testing.T) {
 	srv := httptest.NewServer(tg)
 	defer srv.Close()
 
-	for _, payload := range []string{`[]`, `null`, `"ContactFlowEvent"`, `{"Name": 7}`} {
+	for _, payload := range []string{`[]`, `null`, `"ContactFlowEvent"`, `7`} {
 		got := invoke(t, newTestBridge(srv.URL, time.Second, io.Discard), []byte(payload))
 		if want := map[string]string{"result": "error", "error_code": codeBadEvent}; !maps.Equal(got, want) {
 			t.Errorf("payload %s: answer = %v, want %v", payload, got, want)
@@ -277,8 +281,8 @@ func TestHandleBadEventLogMasksNumbers(t *testing.T) {
 	srv := httptest.NewServer(&tollgate{t: t, secret: []byte(testSecret), answer: answerJSON(200, `{"result":"allow"}`)})
 	defer srv.Close()
 
-	// A Connect event whose Name has the wrong type: logged as a snippet.
-	payload := `{"Name":7,"Details":{"ContactData":{"CustomerEndpoint":{"Address":"+447700900123","Type":"TELEPHONE_NUMBER"}}}}`
+	// A payload that is no JSON object: logged as a snippet.
+	payload := `[{"Name":"ContactFlowEvent","Details":{"ContactData":{"CustomerEndpoint":{"Address":"+447700900123","Type":"TELEPHONE_NUMBER"}}}}]`
 	var logs bytes.Buffer
 	invoke(t, newTestBridge(srv.URL, time.Second, &logs), []byte(payload))
 	if !strings.Contains(logs.String(), "not a Connect event") || !strings.Contains(logs.String(), "+4477******23") {
@@ -286,5 +290,31 @@ func TestHandleBadEventLogMasksNumbers(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), "447700900123") {
 		t.Errorf("log = %s, want no caller number", logs.String())
+	}
+}
+
+// TestHandleFieldsOfOtherTypes forwards events whose fields have other JSON
+// types than events.ConnectEvent expects, such as the admin guide's older
+// sample with "Queue": "QueueName": the fields are ignored, the event is
+// forwarded byte for byte and Tollgate's answer handed back.
+func TestHandleFieldsOfOtherTypes(t *testing.T) {
+	for _, payload := range []string{
+		`{"Name":"ContactFlowEvent","Details":{"ContactData":{"Attributes":{},"Channel":"VOICE","ContactId":"5ca32fbd","CustomerEndpoint":{"Address":"+1234567890","Type":"TELEPHONE_NUMBER"},"InitialContactId":"5ca32fbd","InitiationMethod":"INBOUND","InstanceARN":"arn:aws:connect:us-east-1:123456789012:instance/9308c2a1","PreviousContactId":"5ca32fbd","Queue":"QueueName","SystemEndpoint":{"Address":"+1234567890","Type":"TELEPHONE_NUMBER"}},"Parameters":{"action":"screen"}}}`,
+		`{"Name":7,"Details":{"ContactData":{"ContactId":"c-2","Attributes":{"n":5}},"Parameters":{"action":"screen","n":1}}}`,
+	} {
+		tg := &tollgate{t: t, secret: []byte(testSecret), wantBody: []byte(payload), answer: answerJSON(200, `{"result":"ok","verdict":"pass"}`)}
+		srv := httptest.NewServer(tg)
+		var logs bytes.Buffer
+		got := invoke(t, newTestBridge(srv.URL, time.Second, &logs), []byte(payload))
+		srv.Close()
+		if want := map[string]string{"result": "ok", "verdict": "pass"}; !maps.Equal(got, want) {
+			t.Errorf("payload %s: answer = %v, want %v", payload, got, want)
+		}
+		if n := tg.calls.Load(); n != 1 {
+			t.Errorf("payload %s: Tollgate called %d times, want 1", payload, n)
+		}
+		if !strings.Contains(logs.String(), "ignored") {
+			t.Errorf("payload %s: log = %s, want the ignored field named", payload, logs.String())
+		}
 	}
 }

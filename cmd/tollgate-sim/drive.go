@@ -241,7 +241,7 @@ func (t *tollgate) ivrCall(ctx context.Context, req request, contact string, r *
 			Result string `json:"result"`
 		}
 		path := "/api/v1/challenges/" + ch.ChallengeID + "/verify"
-		status, err := t.api(ctx, http.MethodPost, path, t.flowKey, nil, map[string]string{"digits": digits, "caller": req.phone}, &v)
+		status, err := t.api(ctx, http.MethodPost, path, t.flowKey, nil, map[string]string{"digits": digits, "caller": req.phone, "contact_id": contact}, &v)
 		if err != nil || status != http.StatusOK {
 			return "", fmt.Errorf("verify: status %d: %v", status, err)
 		}

@@ -158,7 +158,7 @@ func (r *faultRig) round(t *testing.T, faulty bool) []answer {
 		return out
 	}
 	v := check(r.do(t, "verify", http.MethodPost, "/api/v1/challenges/"+res.ChallengeID+"/verify", "application/json",
-		`{"digits":"`+res.Code+`"}`, "Authorization", "Bearer "+faultFlowKey))
+		fmt.Sprintf(`{"digits":%q,"contact_id":"contact-%d"}`, res.Code, n), "Authorization", "Bearer "+faultFlowKey))
 	if !strings.Contains(v.body, `"result":"pass"`) {
 		t.Errorf("verify of the fallback code under a fault: %s, want pass", v.body)
 	}

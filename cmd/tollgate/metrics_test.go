@@ -70,7 +70,7 @@ func TestRunMetrics(t *testing.T) {
 	if err := json.Unmarshal([]byte(body), &ch); err != nil || status != http.StatusOK || ch.Verdict != "challenge" {
 		t.Fatalf("screening: got %d %s, want 200 with a challenge", status, body)
 	}
-	if status, body := postJSON(t, base+"/api/v1/challenges/"+ch.ChallengeID+"/verify", `{"digits":"0","caller":"+12015550120"}`, key...); status != http.StatusOK {
+	if status, body := postJSON(t, base+"/api/v1/challenges/"+ch.ChallengeID+"/verify", `{"digits":"0","caller":"+12015550120","contact_id":"c-1"}`, key...); status != http.StatusOK {
 		t.Fatalf("verify: got %d %s, want 200", status, body)
 	}
 	logs.waitFor(t, "call placed", func(l map[string]any) bool { return l["id"] == allowed.ID })

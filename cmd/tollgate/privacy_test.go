@@ -46,7 +46,7 @@ func TestLogsMaskNumbers(t *testing.T) {
 	}
 	result := ""
 	for range 3 {
-		status, body = postJSON(t, base+"/api/v1/challenges/"+screened.ChallengeID+"/verify", `{"digits":"`+wrong+`","caller":"+12015550124"}`, "Authorization", "Bearer "+key)
+		status, body = postJSON(t, base+"/api/v1/challenges/"+screened.ChallengeID+"/verify", `{"digits":"`+wrong+`","caller":"+12015550124","contact_id":"c-2"}`, "Authorization", "Bearer "+key)
 		if status != http.StatusOK {
 			t.Fatalf("verify: got %d %s, want 200", status, body)
 		}

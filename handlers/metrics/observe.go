@@ -106,8 +106,8 @@ func (c *Challenges) Issue(ctx context.Context, flow, contactID string) (contact
 }
 
 // Verify checks digits and records the result.
-func (c *Challenges) Verify(ctx context.Context, id, digits string) (contactflows.Verification, error) {
-	v, err := c.Challenges.Verify(ctx, id, digits)
+func (c *Challenges) Verify(ctx context.Context, id, contactID, digits string) (contactflows.Verification, error) {
+	v, err := c.Challenges.Verify(ctx, id, contactID, digits)
 	if err != nil {
 		c.m.verified.WithLabelValues(resultError).Inc()
 	} else {
