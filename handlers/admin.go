@@ -75,6 +75,9 @@ type actor struct {
 	Role auth.Role
 	// User is the signed-in user, or the user who created the token.
 	User string
+	// Token is the token that authenticated the request; nil for a
+	// console session.
+	Token *auth.Token
 }
 
 // actorOf returns the request's actor; the zero actor before authentication.
@@ -307,7 +310,7 @@ func (s *server) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			return &appError{Code: codeUnavailable, Err: err}
 		}
-		c.Set(actorKey, actor{Name: "token:" + t.ID, Role: t.Role, User: t.CreatedBy})
+		c.Set(actorKey, actor{Name: "token:" + t.ID, Role: t.Role, User: t.CreatedBy, Token: &t})
 		return next(c)
 	}
 }

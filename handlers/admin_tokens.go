@@ -46,6 +46,10 @@ func (s *server) handleTokenCreate(c echo.Context) error {
 // createToken makes a token for the request's user (a token's creator when
 // a token calls) and records it in the audit log. expires is empty, a date
 // (the token works through that day, UTC) or an RFC 3339 time.
+//
+// A token a token makes never outlives it: it expires no later, and is
+// revoked with it (auth.NewToken.Parent), so a leaked or short-lived
+// token cannot mint a lasting one.
 func (s *server) createToken(c echo.Context, label, role, expires string) (string, auth.Token, error) {
 	r, err := auth.ParseRole(role)
 	if err != nil {
@@ -55,7 +59,7 @@ func (s *server) createToken(c echo.Context, label, role, expires string) (strin
 	if err != nil {
 		return "", auth.Token{}, err
 	}
-	secret, t, err := s.console.Users.CreateToken(c.Request().Context(), auth.NewToken{Label: label, Role: r, CreatedBy: actorOf(c).User, Expires: until})
+	secret, t, err := s.console.Users.CreateToken(c.Request().Context(), auth.NewToken{Label: label, Role: r, CreatedBy: actorOf(c).User, Expires: until, Parent: actorOf(c).Token})
 	if err != nil {
 		return "", auth.Token{}, err
 	}

@@ -127,3 +127,26 @@ func tokenID(t *testing.T, st *stack, secret string) string {
 	}
 	return tok.ID
 }
+
+// A token a token mints never outlives it: a leaked or short-lived token
+// cannot make a lasting one.
+func TestAPITokenMintedByTokenEndsWithIt(t *testing.T) {
+	st := newStack(t, nil, &contactflows.Simulator{})
+	parent := st.token(t, auth.RoleAdmin)
+	var child struct {
+		Secret string     `json:"secret"`
+		Token  auth.Token `json:"token"`
+	}
+	if status := st.api(t, "POST", "/api/v1/admin/tokens", parent, "application/json", `{"label":"persist","role":"admin"}`, &child); status != 201 {
+		t.Fatalf("POST /api/v1/admin/tokens with a token: %d, want 201", status)
+	}
+	if child.Token.Parent != tokenID(t, st, parent) {
+		t.Errorf("the minted token's parent: got %q, want the token that made it", child.Token.Parent)
+	}
+	if status := st.api(t, "DELETE", "/api/v1/admin/tokens/"+tokenID(t, st, parent), parent, "", "", nil); status != 204 {
+		t.Fatalf("revoking the parent: %d, want 204", status)
+	}
+	if status := st.api(t, "GET", "/api/v1/admin/whoami", child.Secret, "", "", nil); status != 401 {
+		t.Errorf("the minted token after its parent was revoked: %d, want 401", status)
+	}
+}

@@ -91,17 +91,19 @@ func (s *server) answerOnce(c echo.Context, digest string, ttl time.Duration, an
 	return err
 }
 
-// twilioOnce answers a signed Twilio webhook once, by answerOnce: the
-// digest covers all the signature does, the public URL (with the query
-// that names the challenge and the step) and the form (with the CallSid).
-// It runs after requireTwilioSignature.
+// twilioOnce answers a signed Twilio webhook once, by answerOnce. The
+// digest is the public URL (with the query that names the challenge and
+// the step) and the signature itself, which stands for everything Twilio
+// signed: its form parameters run together, name then value, so
+// "Digits=0000" and "Digits0=000" carry the same signature and must count
+// as one request, not two. It runs after requireTwilioSignature.
 func (s *server) twilioOnce(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if s.Challenges == nil {
 			return next(c)
 		}
 		r := c.Request()
-		digest := requestDigest("twilio", s.PublicURL+r.URL.RequestURI(), r.PostForm.Encode())
+		digest := requestDigest("twilio", s.PublicURL+r.URL.RequestURI(), r.Header.Get("X-Twilio-Signature"))
 		return s.answerOnce(c, digest, twilioReplayTTL, func() error { return next(c) })
 	}
 }

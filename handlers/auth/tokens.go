@@ -39,6 +39,11 @@ type Token struct {
 	// LastUsed is when the token last authenticated a request, kept to
 	// within TokenUseResolution; zero when never.
 	LastUsed time.Time `json:"last_used,omitzero"`
+	// Parent is the ID of the token that created this one through the
+	// API; empty for a token created in the console. A token never
+	// outlives its parent: its expiry is capped at the parent's, and
+	// revoking the parent revokes it.
+	Parent string `json:"parent,omitempty"`
 }
 
 // NewToken is what a token is created with.
@@ -52,6 +57,9 @@ type NewToken struct {
 	// Expires, unless zero, is when the token stops working; it must be in
 	// the future.
 	Expires time.Time
+	// Parent, when set, is the token creating this one; the new token
+	// expires no later than it and is revoked with it.
+	Parent *Token
 }
 
 // storedToken is a token as kept in Redis.
@@ -62,6 +70,8 @@ type storedToken struct {
 	// before stamps were kept have none, and end when their creator's
 	// password changes because SetPassword deletes them.
 	CreatorStamp string `json:"creator_stamp,omitempty"`
+	// ParentDigest is the parent token's key, for revoking with it.
+	ParentDigest string `json:"parent_digest,omitempty"`
 }
 
 // TokenUseResolution is how stale a token's LastUsed may be: it is written
@@ -101,6 +111,15 @@ func (s *Store) CreateToken(ctx context.Context, n NewToken) (string, Token, err
 	if err != nil {
 		return "", Token{}, err
 	}
+	var parentDigest string
+	if n.Parent != nil {
+		if parentDigest, err = s.tokenDigestOf(ctx, n.Parent.ID); err != nil {
+			return "", Token{}, err
+		}
+		if pe := n.Parent.Expires; !pe.IsZero() && (n.Expires.IsZero() || n.Expires.After(pe)) {
+			n.Expires = pe
+		}
+	}
 	var b [32]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return "", Token{}, err
@@ -108,7 +127,11 @@ func (s *Store) CreateToken(ctx context.Context, n NewToken) (string, Token, err
 	secret := TokenPrefix + strings.ToLower(tokenEncoding.EncodeToString(b[:]))
 	digest := tokenDigest(secret)
 	st := storedToken{Token: Token{ID: digest[:12], Label: label, Role: n.Role, CreatedBy: creator.Name,
-		Created: now.Truncate(time.Second), Expires: n.Expires.UTC().Truncate(time.Second)}, CreatorStamp: creator.Stamp}
+		Created: now.Truncate(time.Second), Expires: n.Expires.UTC().Truncate(time.Second)}, CreatorStamp: creator.Stamp,
+		ParentDigest: parentDigest}
+	if n.Parent != nil {
+		st.Parent = n.Parent.ID
+	}
 	raw, err := json.Marshal(st)
 	if err != nil {
 		return "", Token{}, err
@@ -250,20 +273,55 @@ func (s *Store) revokeTokensBy(ctx context.Context, name string) error {
 	return err
 }
 
-// revokeTokens deletes the tokens that match and returns them.
+// tokenDigestOf is the key of the token with this ID.
+func (s *Store) tokenDigestOf(ctx context.Context, id string) (string, error) {
+	digests, err := s.rdb.HKeys(ctx, tokensKey).Result()
+	if err != nil {
+		return "", fmt.Errorf("find token: %w", err)
+	}
+	for _, d := range digests {
+		if len(id) == 12 && strings.HasPrefix(d, id) {
+			return d, nil
+		}
+	}
+	return "", ErrNoToken
+}
+
+// revokeTokens deletes the tokens that match, and the tokens they made
+// (transitively), and returns them.
 func (s *Store) revokeTokens(ctx context.Context, match func(digest string, t Token) bool) ([]Token, error) {
 	all, err := s.rdb.HGetAll(ctx, tokensKey).Result()
 	if err != nil {
 		return nil, fmt.Errorf("revoke token: %w", err)
 	}
-	var digests []string
-	var revoked []Token
+	stored := make(map[string]storedToken, len(all))
 	for digest, raw := range all {
 		var st storedToken
 		_ = json.Unmarshal([]byte(raw), &st)
+		stored[digest] = st
+	}
+	gone := map[string]bool{}
+	var digests []string
+	var revoked []Token
+	take := func(digest string) {
+		gone[digest] = true
+		digests = append(digests, digest)
+		revoked = append(revoked, stored[digest].Token)
+	}
+	// The matches first (RevokeToken answers the first), then what they
+	// made, and what that made.
+	for digest, st := range stored {
 		if match(digest, st.Token) {
-			digests = append(digests, digest)
-			revoked = append(revoked, st.Token)
+			take(digest)
+		}
+	}
+	for changed := len(digests) > 0; changed; {
+		changed = false
+		for digest, st := range stored {
+			if !gone[digest] && st.ParentDigest != "" && gone[st.ParentDigest] {
+				take(digest)
+				changed = true
+			}
 		}
 	}
 	if len(digests) == 0 {
