@@ -32,11 +32,22 @@ func TestAdminSignInRotatesSession(t *testing.T) {
 	if _, err := st.users.CreateUser(context.Background(), "ann", testPassword, auth.RoleAdmin); err != nil {
 		t.Fatal(err)
 	}
-	// The attacker starts a session of their own and plants its cookie in
-	// the victim's browser, which then shows the sign-in form.
+	// The sign-in page starts no session: loading it writes nothing to
+	// the store.
 	u, _ := url.Parse(st.url + adminPrefix + "/")
-	attacker := st.newAdminClient(t)
-	attacker.get(t, adminSignInPath)
+	anonymous := st.newAdminClient(t)
+	for range 5 {
+		anonymous.get(t, adminSignInPath)
+		anonymous.get(t, adminPrefix+"/dashboard")
+	}
+	for _, c := range anonymous.http.Jar.Cookies(u) {
+		if c.Name == "tollgate_admin" {
+			t.Errorf("loading the sign-in page started a session")
+		}
+	}
+	// The attacker signs in to a session of their own and plants its
+	// cookie in the victim's browser, which then shows the sign-in form.
+	attacker := st.signIn(t, auth.RoleViewer)
 	var fixed *http.Cookie
 	for _, c := range attacker.http.Jar.Cookies(u) {
 		if c.Name == "tollgate_admin" {
@@ -44,11 +55,11 @@ func TestAdminSignInRotatesSession(t *testing.T) {
 		}
 	}
 	if fixed == nil {
-		t.Fatal("the sign-in page started no session")
+		t.Fatal("the attacker's sign-in started no session")
 	}
 	ac := st.newAdminClient(t)
 	ac.http.Jar.SetCookies(u, []*http.Cookie{fixed})
-	ac.get(t, adminSignInPath)
+	ac.csrf = attacker.csrf // the attacker knows their session's form token
 	status, _, body := ac.post(t, adminSignInPath, url.Values{"name": {"ann"}, "password": {testPassword}})
 	if status != http.StatusSeeOther {
 		t.Fatalf("sign in: status %d %s", status, body)

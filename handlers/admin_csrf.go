@@ -40,6 +40,9 @@ func (s *server) adminCSRF(next echo.HandlerFunc) echo.HandlerFunc {
 			return next(c)
 		}
 		ctx := r.Context()
+		if s.console.sessions.GetString(ctx, sessionUserKey) == "" && s.sessionCSRFToken(ctx) == "" {
+			return s.anonymousCSRF(c, safe, next)
+		}
 		if !safe {
 			want := s.sessionCSRFToken(ctx)
 			if want == "" || !(sameToken(c.FormValue("_csrf"), want) || sameToken(r.Header.Get(echo.HeaderXCSRFToken), want)) {
@@ -53,6 +56,42 @@ func (s *server) adminCSRF(next echo.HandlerFunc) echo.HandlerFunc {
 		c.Set(csrfKey, token)
 		return next(c)
 	}
+}
+
+// presignCookie names the random cookie a visitor who is not signed in
+// gets, which their form token is bound to.
+const presignCookie = "tollgate_presign"
+
+// anonymousCSRF checks a request of a visitor who is not signed in (the
+// sign-in form) without writing a session: the token is bound to a random
+// cookie of the visitor's and signed with the key of the public form's
+// tokens, so loading console pages writes nothing to Redis. A client
+// without Sec-Fetch-Site that plants its own cookie and token in a
+// victim's browser can no more be stopped this way than with a session it
+// started itself; browsers that send Sec-Fetch-Site are held to
+// same-origin above.
+func (s *server) anonymousCSRF(c echo.Context, safe bool, next echo.HandlerFunc) error {
+	binding := ""
+	if ck, err := c.Cookie(presignCookie); err == nil && validBinding(ck.Value) {
+		binding = ck.Value
+	}
+	if !safe {
+		issued, ok := s.form.tokens.verify("console:"+binding, c.FormValue("_csrf"))
+		if binding == "" || !ok || s.form.now().Sub(issued) > s.form.lifetime {
+			return &appError{Code: codeForbidden, Message: csrfRefused}
+		}
+	}
+	if binding == "" {
+		b := make([]byte, bindingLen)
+		if _, err := rand.Read(b); err != nil {
+			return &appError{Code: codeUnavailable, Err: err}
+		}
+		binding = base64.RawURLEncoding.EncodeToString(b)
+		c.SetCookie(&http.Cookie{Name: presignCookie, Value: binding, Path: adminPrefix, HttpOnly: true,
+			SameSite: http.SameSiteStrictMode, Secure: !s.console.InsecureCookies})
+	}
+	c.Set(csrfKey, s.form.tokens.issue("console:"+binding, s.form.now()))
+	return next(c)
 }
 
 // sessionCSRFToken returns the form token of the session, or "" when the
