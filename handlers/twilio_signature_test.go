@@ -44,7 +44,7 @@ func TestTwilioPreviousAuthToken(t *testing.T) {
 // Tollgate serves at the root: behind a proxy that strips the path of a
 // TOLLGATE_PUBLIC_URL such as https://example.com/tollgate, a webhook
 // signed for the public URL is accepted; one forwarded with the prefix is
-// no route at all, as the README warns.
+// no route at all, as cmd/tollgate/deploying.md warns.
 func TestTwilioPublicURLWithAPath(t *testing.T) {
 	const public = "https://example.com/tollgate"
 	path := "/flows/twilio/status?callback_id=" + testID

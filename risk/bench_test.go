@@ -17,7 +17,7 @@ import (
 	"github.com/tollgate/tollgate/risk/redistest"
 )
 
-// benchCallers are the concurrency levels the README reports.
+// benchCallers are the concurrency levels cmd/tollgate/benchmarks.md reports.
 var benchCallers = []int{1, 16, 64}
 
 // BenchmarkEvaluate measures whole decisions on a real Redis, beside

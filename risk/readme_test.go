@@ -9,7 +9,7 @@ import (
 	"github.com/tollgate/tollgate/risk"
 )
 
-// weightsTable renders the reason table as the README shows it.
+// weightsTable renders the reason table as risk/README.md shows it.
 func weightsTable() string {
 	var b strings.Builder
 	b.WriteString("| Reason | Code | Default weight | Whatever the score | Hidden from the answer |\n| --- | --- | --- | --- | --- |\n")
@@ -24,7 +24,7 @@ func weightsTable() string {
 }
 
 func TestREADMEWeights(t *testing.T) {
-	b, err := os.ReadFile("../README.md")
+	b, err := os.ReadFile("README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,9 +32,9 @@ func TestREADMEWeights(t *testing.T) {
 	s := string(b)
 	i, j := strings.Index(s, start), strings.Index(s, end)
 	if i < 0 || j < i {
-		t.Fatalf("README.md lacks %s ... %s; put this between them:\n%s", start, end, weightsTable())
+		t.Fatalf("risk/README.md lacks %s ... %s; put this between them:\n%s", start, end, weightsTable())
 	}
 	if got, want := strings.TrimSpace(s[i+len(start):j]), strings.TrimSpace(weightsTable()); got != want {
-		t.Errorf("README.md weights table is stale; replace it with:\n%s", want)
+		t.Errorf("risk/README.md weights table is stale; replace it with:\n%s", want)
 	}
 }

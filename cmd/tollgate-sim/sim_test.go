@@ -113,7 +113,7 @@ func TestCountRepeatsAreNotLost(t *testing.T) {
 }
 
 // TestExistingTrafficUnchanged pins the traffic of the scenarios measured
-// in the README: a change to the generator must not redraw them.
+// in cmd/tollgate-sim/README.md: a change to the generator must not redraw them.
 func TestExistingTrafficUnchanged(t *testing.T) {
 	want := map[string]uint64{
 		"legit": 0x328595645442c920, "irsf": 0xf0d898965fbd2f70, "sequential": 0xca6f28f9562e015c,

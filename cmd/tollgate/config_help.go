@@ -24,7 +24,7 @@ func ConfigHelp() string {
 }
 
 // ConfigMarkdown returns the table of environment variables as a Markdown
-// table, as README.md shows it between <!-- config:start --> and
+// table, as cmd/tollgate/README.md shows it between <!-- config:start --> and
 // <!-- config:end -->.
 func ConfigMarkdown() string {
 	var b strings.Builder
