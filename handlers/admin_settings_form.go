@@ -59,7 +59,7 @@ func reasonCodes() []string {
 func weightRow(code, v string, monitored []string) web.WeightRow {
 	info, _ := risk.LookupReason(code)
 	return web.WeightRow{
-		Code: code, Name: info.Name, Description: info.Description, Effect: string(info.Effect), Default: info.Weight,
+		Code: code, Name: info.Name, Description: info.Description, Family: string(info.Family), Effect: string(info.Effect), Default: info.Weight,
 		Weight: v, Monitor: slices.Contains(monitored, code),
 	}
 }
@@ -73,8 +73,9 @@ func settingsForm(s risk.Settings) web.SettingsForm {
 		PassAt:  strconv.Itoa(s.Screening.PassAt),
 		ChatURL: s.Deflect.ChatURL, Phone: s.Deflect.Phone, Hours: s.Deflect.Hours,
 		RatePerMinute: strconv.Itoa(s.Dispatch.RatePerMinute), CountryRatePerMinute: strconv.Itoa(s.Dispatch.CountryRatePerMinute),
-		IPv6Prefix: strconv.Itoa(s.Velocity.IPv6Prefix),
-		Spikes:     spikesForm(s.Spikes),
+		IPv6Prefix: strconv.Itoa(s.Velocity.IPv6Prefix), SharedCeiling: strconv.Itoa(s.Velocity.SharedCeiling),
+		SharedASNs: sharedASNsText(s.SharedASNs), HighCostRanges: costRangesText(s.HighCostRanges),
+		Spikes: spikesForm(s.Spikes),
 	}
 	for _, code := range reasonCodes() {
 		m.Weights = append(m.Weights, weightRow(code, strconv.Itoa(s.Weights[code]), s.Monitor))
@@ -238,12 +239,17 @@ func readSettingsForm(c echo.Context, base risk.Settings) (risk.Settings, *setti
 		m.Velocity = append(m.Velocity, web.VelocityDim{Label: d.label, Limits: []web.LimitRow{row}})
 	}
 	m.IPv6Prefix = p.int("velocity.ipv6_prefix", &s.Velocity.IPv6Prefix)
+	m.SharedCeiling = p.int("velocity.shared_ceiling", &s.Velocity.SharedCeiling)
 	s.Screening.Velocity, m.ScreenVelocity = p.limits("screening.velocity")
 	s.Screening.FailedChallenges, m.FailedChallenges, _ = p.limit("screening.failed_challenges")
 	m.PassAt = p.int("screening.pass_at", &s.Screening.PassAt)
 
 	m.HostingASNs = c.FormValue("hosting_asns")
-	s.HostingASNs = p.asns(m.HostingASNs)
+	s.HostingASNs = p.asns("hosting_asns", m.HostingASNs)
+	m.SharedASNs = c.FormValue("shared_asns")
+	s.SharedASNs = p.asns("shared_asns", m.SharedASNs)
+	m.HighCostRanges = c.FormValue("high_cost_ranges")
+	s.HighCostRanges = p.costRanges(m.HighCostRanges)
 	m.HighRiskCountries = c.FormValue("high_risk_countries")
 	s.HighRiskCountries = p.countries("high_risk_countries", m.HighRiskCountries)
 	m.NumberPerHour = p.int("spend.number_per_hour", &s.Spend.NumberPerHour)
@@ -261,16 +267,71 @@ func readSettingsForm(c echo.Context, base risk.Settings) (risk.Settings, *setti
 	return s, p
 }
 
-// asns reads autonomous system numbers separated by commas or spaces.
-func (p *settingsParser) asns(v string) []uint {
-	var out []uint
-	for _, f := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\r' || r == '\t' }) {
-		n, err := strconv.ParseUint(strings.TrimPrefix(strings.ToUpper(f), "AS"), 10, 32)
-		if err != nil {
-			p.fail("hosting_asns", "%q is not an AS number", f)
+// asns reads autonomous system numbers separated by commas, spaces or
+// lines; a # starts a comment that runs to the end of its line.
+func (p *settingsParser) asns(field, v string) []uint {
+	out := []uint{}
+	for _, line := range strings.Split(v, "\n") {
+		line, _, _ = strings.Cut(line, "#")
+		for _, f := range strings.FieldsFunc(line, func(r rune) bool { return r == ',' || r == ' ' || r == '\r' || r == '\t' }) {
+			n, err := strconv.ParseUint(strings.TrimPrefix(strings.ToUpper(f), "AS"), 10, 32)
+			if err != nil || n == 0 {
+				p.fail(field, "%q is not an AS number", f)
+				continue
+			}
+			if !slices.Contains(out, uint(n)) {
+				out = append(out, uint(n))
+			}
+		}
+	}
+	return out
+}
+
+// sharedASNsText shows the shared-address networks one a line, each
+// shipped one with its name as a comment.
+func sharedASNsText(asns []uint) string {
+	names := map[uint]string{}
+	for _, n := range risk.ShippedSharedNetworks() {
+		names[n.ASN] = n.Name
+	}
+	lines := make([]string, len(asns))
+	for i, a := range asns {
+		lines[i] = strconv.FormatUint(uint64(a), 10)
+		if name := names[a]; name != "" {
+			lines[i] += "  # " + name
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// costRangesText shows the high-cost ranges one a line, as
+// costRanges reads them.
+func costRangesText(rs []risk.CostRange) string {
+	lines := make([]string, len(rs))
+	for i, r := range rs {
+		lines[i] = strings.Join([]string{r.Prefix, r.Name, r.Source, r.Date}, " | ")
+	}
+	return strings.Join(lines, "\n")
+}
+
+// costRanges reads "prefix | name | source | date" lines; only the prefix
+// is required.
+func (p *settingsParser) costRanges(v string) []risk.CostRange {
+	out := []risk.CostRange{}
+	for _, line := range strings.Split(v, "\n") {
+		if strings.TrimSpace(line) == "" {
 			continue
 		}
-		out = append(out, uint(n))
+		f := strings.Split(line, "|")
+		if len(f) > 4 {
+			p.fail("high_cost_ranges", "%q has more than four fields (prefix | name | source | date)", strings.TrimSpace(line))
+			continue
+		}
+		f = append(f, "", "", "")
+		for i := range f {
+			f[i] = strings.TrimSpace(f[i])
+		}
+		out = append(out, risk.CostRange{Prefix: f[0], Name: f[1], Source: f[2], Date: f[3]})
 	}
 	return out
 }
@@ -325,8 +386,10 @@ func placeErrors(m *web.SettingsForm, errs []*risk.FieldError, rows map[string]s
 				break
 			}
 		}
-		if strings.HasPrefix(field, "monitor[") {
-			field = "monitor"
+		for _, list := range []string{"monitor", "high_cost_ranges"} {
+			if strings.HasPrefix(field, list+"[") {
+				field = list
+			}
 		}
 		if _, taken := m.Errors[field]; !taken {
 			m.Errors[field] = e.Message

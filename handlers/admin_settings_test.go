@@ -27,7 +27,8 @@ func settingsValues(s risk.Settings) url.Values {
 		"spend.daily_budget": {m.DailyBudget}, "spend.default_cost": {m.DefaultCost}, "spend.costs": {m.Costs},
 		"screening.pass_at": {m.PassAt}, "deflect.chat_url": {m.ChatURL}, "deflect.phone": {m.Phone}, "deflect.hours": {m.Hours},
 		"dispatch.rate_per_minute": {m.RatePerMinute}, "dispatch.country_rate_per_minute": {m.CountryRatePerMinute},
-		"velocity.ipv6_prefix": {m.IPv6Prefix},
+		"velocity.ipv6_prefix": {m.IPv6Prefix}, "velocity.shared_ceiling": {m.SharedCeiling},
+		"shared_asns": {m.SharedASNs}, "high_cost_ranges": {m.HighCostRanges},
 	}
 	if m.RequireAuth {
 		v.Set("require_auth", "on")
@@ -81,6 +82,8 @@ func TestSettingsPageSaves(t *testing.T) {
 	v.Set("velocity.ip[2].window", "")
 	v.Set("velocity.ip[2].warning", "")
 	v.Set("velocity.ip[2].critical", "")
+	v.Set("shared_asns", v.Get("shared_asns")+"\nAS64512  # our office")
+	v.Set("high_cost_ranges", v.Get("high_cost_ranges")+"\n+1218862 | a rural exchange | our carrier's invoice | 2026-11")
 	status, loc, body := admin.post(t, adminSettingsPath, v)
 	if status != http.StatusSeeOther || loc != adminSettingsPath {
 		t.Fatalf("save: got %d to %q, want 303 to %s; body %s", status, loc, adminSettingsPath, body)
@@ -92,6 +95,13 @@ func TestSettingsPageSaves(t *testing.T) {
 	}
 	if fmt.Sprint(got.HighRiskCountries) != "[CU SO]" || got.Velocity.NearbyNumbers.Warning != 3 {
 		t.Errorf("high-risk countries %v, nearby warning %d after save; want [CU SO] and 3", got.HighRiskCountries, got.Velocity.NearbyNumbers.Warning)
+	}
+	def := risk.DefaultSettings()
+	if len(got.SharedASNs) != len(def.SharedASNs)+1 || got.SharedASNs[len(got.SharedASNs)-1] != 64512 {
+		t.Errorf("shared ASNs after save: %v, want the shipped ones and 64512", got.SharedASNs)
+	}
+	if n := len(got.HighCostRanges); n != len(def.HighCostRanges)+1 || got.HighCostRanges[n-1] != (risk.CostRange{Prefix: "+1218862", Name: "a rural exchange", Source: "our carrier's invoice", Date: "2026-11"}) || got.HighCostRanges[0] != def.HighCostRanges[0] {
+		t.Errorf("high-cost ranges after save: %v, want the shipped ones and +1218862", got.HighCostRanges)
 	}
 	if got.Account.Countries["CU"] != risk.ModeBlock {
 		t.Errorf("account rules after a settings save: got %v, want CU kept", got.Account.Countries)
@@ -120,13 +130,15 @@ func TestSettingsPageShowsEveryProblem(t *testing.T) {
 	v.Set("weights.tor_exit", "x")
 	v.Set("deflect_at", "70")
 	v.Set("high_risk_countries", "LV Latvia")
+	v.Set("shared_asns", "21928 T-Mobile")
+	v.Set("high_cost_ranges", "1809 | no plus sign")
 	status, _, body := admin.post(t, adminSettingsPath, v)
 	if status != http.StatusUnprocessableEntity {
 		t.Fatalf("invalid save: status %d, want 422", status)
 	}
 	for _, want := range []string{
 		`data-testid="settings-errors"`, `data-testid="error-block_at"`, `data-testid="error-deflect.chat_url"`,
-		`data-testid="error-velocity.number[1].warning"`, `data-testid="error-high_risk_countries"`, `value="/chat"`, `value="lots"`, `value="70"`,
+		`data-testid="error-velocity.number[1].warning"`, `data-testid="error-high_risk_countries"`, `data-testid="error-shared_asns"`, `data-testid="error-high_cost_ranges"`, `value="/chat"`, `value="lots"`, `value="70"`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("page after invalid save lacks %s", want)

@@ -90,7 +90,7 @@ func TestReshardUnderLoad(t *testing.T) {
 		// Velocity limits would refuse a stream of neighbouring numbers
 		// from one address; the deny-listed number still is refused.
 		wide := risk.Limit{Window: risk.Duration(time.Hour), Warning: 100000, Critical: 200000}
-		s.Velocity = risk.Velocity{NumbersPerIP: wide, IPsPerNumber: wide, NearbyNumbers: wide, IPv6Prefix: s.Velocity.IPv6Prefix}
+		s.Velocity = risk.Velocity{NumbersPerIP: wide, IPsPerNumber: wide, NearbyNumbers: wide, IPv6Prefix: s.Velocity.IPv6Prefix, SharedCeiling: s.Velocity.SharedCeiling}
 	}, &contactflows.Simulator{History: 2 * reshardMaxCallbacks})
 	ctx, cancel := context.WithTimeout(t.Context(), reshardLimit)
 	defer cancel()

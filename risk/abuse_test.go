@@ -34,7 +34,7 @@ func TestRefusedSourcesHoldNothing(t *testing.T) {
 			e := newEngine(t, rdb, func(s *risk.Settings) { s.Spend.DailyBudget, s.Spend.DefaultCost = 1000, 10 })
 			var d risk.Decision
 			for i := range 9 {
-				d = eval(t, e, fmt.Sprintf("+447400%06d", 200000+i*1000), usIP)
+				d = eval(t, e, fmt.Sprintf("+447400%06d", 200000+i), usIP)
 			}
 			wantAction(t, d, risk.Block, risk.CodeVelocityIPCritical)
 			e.Close() // the refused requests' releases are done
@@ -43,7 +43,7 @@ func TestRefusedSourcesHoldNothing(t *testing.T) {
 				t.Fatal(err)
 			}
 			d = eval(t, e, usNum, usIP)
-			wantAction(t, d, risk.Block, risk.CodeVelocityIPCritical)
+			wantAction(t, d, risk.Deflect, risk.CodeVelocityIPCritical)
 			if n, err := rdb.Exists(t.Context(), lockOf(usNum)).Result(); err != nil || n != 0 {
 				t.Errorf("the victim's lock after a request from a hot address: EXISTS %d, %v; want 0", n, err)
 			}

@@ -81,6 +81,11 @@ type Reason struct {
 	// but not toward the action, so the answer does not tell that the
 	// number or address is listed.
 	Waived bool `json:"waived,omitempty"`
+	// Corroborating is true when the reason counts only alongside
+	// evidence of another family: the volume of an address many people
+	// share (CodeSharedAddress). Its weight is then left out of the
+	// score when nothing else marks the request.
+	Corroborating bool `json:"corroborating,omitempty"`
 }
 
 // Decision is the engine's answer for one Request.

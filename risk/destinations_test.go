@@ -56,7 +56,7 @@ func destinationSuite(t *testing.T, st store) {
 		wantAction(t, d, risk.Deflect, risk.CodeNearbyNumbersWarning)
 		// The next block counts its neighbour's numbers.
 		wantAction(t, eval(t, e, "+442079460100", ip(3)), risk.Deflect, risk.CodeNearbyNumbersWarning)
-		wantAction(t, eval(t, e, "+442079460101", ip(4)), risk.Block, risk.CodeNearbyNumbersCritical)
+		wantAction(t, eval(t, e, "+442079460101", ip(4)), risk.Deflect, risk.CodeNearbyNumbersCritical)
 		// Asking again for a number already counted adds no distinct number.
 		if got := eval(t, e, "+442079465000", ip(5)); got.Has(risk.CodeNearbyNumbersWarning) {
 			t.Errorf("the same number again: got %v, want no nearby reason", got.Codes())

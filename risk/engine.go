@@ -63,7 +63,9 @@ type Engine struct {
 	// releaseSlots holds a token per lock release of a failed evaluation
 	// in flight; releasesDropped counts those dropped when it was full, and
 	// dropLogged is when that was last logged, in Unix nanoseconds.
-	releaseSlots    chan struct{}
+	releaseSlots chan struct{}
+	// ringSlots holds a token per recombination ring marking in flight.
+	ringSlots       chan struct{}
 	releasesDropped atomic.Int64
 	dropLogged      atomic.Int64
 	// fallbackHolds are the numbers Fallback allowed within the duplicate
@@ -82,7 +84,9 @@ type Engine struct {
 type compiled struct {
 	Settings
 	hosting  map[uint]bool
+	shared   map[uint]bool
 	highRisk map[string]bool
+	highCost costRanges
 	monitor  map[string]bool
 }
 
@@ -110,6 +114,7 @@ func NewEngine(o Options) (*Engine, error) {
 		expiring: newExpiring(expiringCacheSize),
 
 		releaseSlots: make(chan struct{}, maxReleasesInFlight),
+		ringSlots:    make(chan struct{}, maxRingMarksInFlight),
 	}
 	_, e.cluster = o.Redis.(*redis.ClusterClient)
 	if e.dupTTL <= 0 {
@@ -171,6 +176,11 @@ func compile(s Settings) (*compiled, error) {
 	for _, a := range s.HostingASNs {
 		c.hosting[a] = true
 	}
+	c.shared = make(map[uint]bool, len(s.SharedASNs))
+	for _, a := range s.SharedASNs {
+		c.shared[a] = true
+	}
+	c.highCost = newCostRanges(s.HighCostRanges)
 	c.highRisk = make(map[string]bool, len(s.HighRiskCountries))
 	for _, cc := range s.HighRiskCountries {
 		c.highRisk[cc] = true

@@ -145,7 +145,7 @@ func runSuite(t *testing.T, st store) {
 				t.Fatalf("got %v, want a *NumberError with a problem", err)
 			}
 		}
-		wantAction(t, eval(t, e, gbMob, gbIP), risk.Block, risk.CodeVelocityIPCritical)
+		wantAction(t, eval(t, e, gbMob, gbIP), risk.Deflect, risk.CodeVelocityIPCritical)
 	})
 
 	t.Run("deny lists block whatever the score", func(t *testing.T) {
@@ -224,7 +224,7 @@ func runSuite(t *testing.T, st store) {
 	t.Run("number types carry their weights", func(t *testing.T) {
 		e := newEngine(t, st(t), nil)
 		d := eval(t, e, gbPrem, gbIP)
-		wantAction(t, d, risk.Block, risk.CodeTypePremiumRate)
+		wantAction(t, d, risk.Deflect, risk.CodeTypePremiumRate)
 		if d.NumberType != "premium_rate" {
 			t.Errorf("type: got %q, want premium_rate", d.NumberType)
 		}
@@ -273,7 +273,7 @@ func runSuite(t *testing.T, st store) {
 		wantAction(t, got[1], risk.Allow)
 		wantAction(t, got[2], risk.Allow, risk.CodeVelocityIPWarning)
 		wantAction(t, got[3], risk.Allow, risk.CodeVelocityIPWarning)
-		wantAction(t, got[4], risk.Block, risk.CodeVelocityIPCritical)
+		wantAction(t, got[4], risk.Deflect, risk.CodeVelocityIPCritical)
 		if r := reason(got[4], risk.CodeVelocityIPCritical); !strings.Contains(r.Detail, "5 requests") {
 			t.Errorf("detail: got %q, want it to say 5 requests", r.Detail)
 		}
@@ -312,7 +312,7 @@ func runSuite(t *testing.T, st store) {
 		})
 		eval(t, e, "+12015550131", usIP)
 		eval(t, e, "+12015550132", usIP)
-		wantAction(t, eval(t, e, "+12015550133", usIP), risk.Block, risk.CodeNumbersPerIPCritical)
+		wantAction(t, eval(t, e, "+12015550133", usIP), risk.Deflect, risk.CodeNumbersPerIPCritical)
 		for i := 0; i < 3; i++ {
 			d := eval(t, e, "+447400123400", netip.MustParseAddr(fmt.Sprintf("198.51.100.%d", 50+i)))
 			if i == 2 && !d.Has(risk.CodeIPsPerNumberCritical) {

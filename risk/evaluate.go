@@ -24,7 +24,9 @@ type plan struct {
 	budget                                *budgetHold
 	account                               accountReads
 	numbersPerIP, ipsPerNumber            *redis.IntCmd
+	blocksPerIP                           *redis.IntCmd
 	nearby                                nearbyReads
+	ring                                  ringReads
 	lock                                  *redis.BoolCmd
 	denyNumber, allowNumber, denyPrefix   *redis.SliceCmd
 	denyIP, allowIP, denyCountry, denyASN *redis.SliceCmd
@@ -165,6 +167,8 @@ func (e *Engine) Evaluate(ctx context.Context, req Request) (Decision, error) {
 				pl.ipsPerNumber = queueSeen(ctx, p, key(nt, "ips"), s.Velocity.IPsPerNumber, now)
 			}
 			pl.numbersPerIP = queueDistinct(ctx, p, key(it, "numbers"), num.e164, s.Velocity.NumbersPerIP, now)
+			pl.blocksPerIP = queueDistinct(ctx, p, key(it, "blocks"), numberPrefix(num.e164), s.Velocity.NumbersPerIP, now)
+			pl.ring = queueRing(ctx, p, rd, num.e164, source)
 			nets := networkCandidates(ip)
 			pl.denyIP = p.HMGet(ctx, listKey(DenyIP), nets...)
 			pl.allowIP = p.HMGet(ctx, listKey(AllowIP), nets...)
@@ -203,11 +207,32 @@ func (e *Engine) Evaluate(ctx context.Context, req Request) (Decision, error) {
 	// An allow list waives the checks it exempts from rather than
 	// skipping them, so what the visitor is shown does not reveal it.
 	byIP := sc.waivedIf(allowIP)
-	byIP.anonymity(info)
-	byIP.velocity(pl.ip, CodeVelocityIPWarning, CodeVelocityIPCritical, "requests from this IP")
-	byIP.velocity(pl.net, CodeVelocityNetworkWarning, CodeVelocityNetworkCritical, "requests from this network")
-	byIP.distinct(pl.numbersPerIP, s.Velocity.NumbersPerIP, CodeNumbersPerIPWarning, CodeNumbersPerIPCritical, "numbers from this IP")
 	byNumber := sc.waivedIf(allowNumber)
+	byIP.anonymity(info)
+	sharedASN := s.shared[info.ASN]
+	ring := pl.ring.sighting(rd, pl.numbersPerIP, shareable(pl.ipsPerNumber, shared), sharedASN)
+	// The volume of an address many people share counts only with other
+	// evidence, up to a ceiling.
+	vol := byIP
+	if why := sharedAddress(s, info.ASN, sharedASN, ip.Is4(), pl, ring); why != "" {
+		byIP.add(CodeSharedAddress, why)
+		vol.ceiling = s.Velocity.SharedCeiling
+	}
+	vol.velocity(pl.ip, CodeVelocityIPWarning, CodeVelocityIPCritical, "requests from this IP")
+	vol.velocity(pl.net, CodeVelocityNetworkWarning, CodeVelocityNetworkCritical, "requests from this network")
+	vol.distinct(pl.numbersPerIP, s.Velocity.NumbersPerIP, CodeNumbersPerIPWarning, CodeNumbersPerIPCritical, "numbers from this IP")
+	if ring.detail != "" {
+		if ring.byAddress {
+			byIP.add(CodeRecombined, ring.detail)
+		} else {
+			byNumber.add(CodeRecombined, ring.detail)
+		}
+	}
+	if ring.live && !ring.marked {
+		// Only the number of a shared address: its other numbers are
+		// other people's.
+		e.markRing(ipTag(sub), source, num.e164, !sharedASN, time.Duration(s.Velocity.IPsPerNumber.Window))
+	}
 	byNumber.velocity(pl.number, CodeVelocityNumberWarning, CodeVelocityNumberCritical, "addresses asking for this number")
 	byNumber.velocity(pl.prefix, CodeVelocityPrefixWarning, CodeVelocityPrefixCritical, "addresses asking for this number block")
 	byNumber.distinct(pl.ipsPerNumber, s.Velocity.IPsPerNumber, CodeIPsPerNumberWarning, CodeIPsPerNumberCritical, "IPs for this number")
@@ -293,6 +318,10 @@ type scorer struct {
 	now time.Time
 	// waived marks the reasons added as waived by an allow list.
 	waived bool
+	// ceiling, when set, makes the counts velocity and distinct add
+	// corroborating only (Reason.Corroborating) while below ceiling times
+	// their critical threshold: the volume of a shared address.
+	ceiling int
 }
 
 // waivedIf returns a scorer whose reasons are waived when allowed is true.
@@ -303,6 +332,17 @@ func (sc scorer) waivedIf(allowed bool) scorer {
 
 func (sc scorer) add(code, detail string) {
 	sc.push(Reason{Code: code, Weight: sc.s.Weights[code], Hard: IsHard(code), Detail: detail, Waived: sc.waived})
+}
+
+// addCount adds the code of a count; beyond tells whether the count
+// passed the shared-address ceiling.
+func (sc scorer) addCount(code, detail string, beyond bool) {
+	r := Reason{Code: code, Weight: sc.s.Weights[code], Hard: IsHard(code), Detail: detail, Waived: sc.waived}
+	if sc.ceiling > 0 && !beyond {
+		r.Corroborating = true
+		r.Detail += "; shared address: counts only with other evidence"
+	}
+	sc.push(r)
 }
 
 // push appends r, turned into a monitor-only reason when its code is in
@@ -333,6 +373,9 @@ func (sc scorer) destination(flow string, bound bool, num parsedNumber, info geo
 	}
 	if sc.s.highRisk[num.country] {
 		sc.add(CodeHighRiskDestination, num.country+" is a high-risk toll fraud destination")
+	}
+	if r, ok := sc.s.highCost.lookup(num.e164); ok {
+		sc.add(CodeHighCostRange, "in "+r.Prefix+": "+r.Name)
 	}
 	if code, ok := riskyTypes[num.kind]; ok {
 		sc.add(code, "number type "+typeNames[num.kind])
@@ -394,9 +437,10 @@ func (sc scorer) velocity(c *counter, warn, crit, what string) {
 	if c == nil {
 		return
 	}
-	code, detail := "", ""
+	code, detail, beyond := "", "", false
 	for j, l := range c.limits {
 		n := int(c.counts[j])
+		beyond = beyond || sc.ceiling > 0 && n >= sc.ceiling*l.Critical
 		switch {
 		case n >= l.Critical:
 			code, detail = crit, fmt.Sprintf("%d %s in %s (critical at %d)", n, what, time.Duration(l.Window), l.Critical)
@@ -405,7 +449,7 @@ func (sc scorer) velocity(c *counter, warn, crit, what string) {
 		}
 	}
 	if code != "" {
-		sc.add(code, detail)
+		sc.addCount(code, detail, beyond)
 	}
 }
 
@@ -414,11 +458,12 @@ func (sc scorer) distinct(cmd *redis.IntCmd, l Limit, warn, crit, what string) {
 		return
 	}
 	n := int(cmd.Val())
+	beyond := sc.ceiling > 0 && n >= sc.ceiling*l.Critical
 	switch {
 	case n >= l.Critical:
-		sc.add(crit, fmt.Sprintf("%d distinct %s in %s (critical at %d)", n, what, time.Duration(l.Window), l.Critical))
+		sc.addCount(crit, fmt.Sprintf("%d distinct %s in %s (critical at %d)", n, what, time.Duration(l.Window), l.Critical), beyond)
 	case n >= l.Warning:
-		sc.add(warn, fmt.Sprintf("%d distinct %s in %s (warning at %d)", n, what, time.Duration(l.Window), l.Warning))
+		sc.addCount(warn, fmt.Sprintf("%d distinct %s in %s (warning at %d)", n, what, time.Duration(l.Window), l.Warning), beyond)
 	}
 }
 
@@ -435,7 +480,8 @@ func (sc scorer) action() Action {
 			seen.add(r)
 		}
 	}
-	sc.d.Score = max(acted.score, 0)
+	score, _ := acted.total()
+	sc.d.Score = max(score, 0)
 	sc.d.Visible = seen.action(sc.s)
 	return acted.action(sc.s)
 }
@@ -451,21 +497,47 @@ func tallyOf(rs []Reason) tally {
 
 // tally sums reasons toward an action.
 type tally struct {
-	score          int
-	hard, deflects bool
+	// score sums the weights; held, the corroborating-only ones.
+	score, held int
+	// families and heldFamilies are the families that added points.
+	families, heldFamilies familySet
+	hard, deflects         bool
 }
 
 func (t *tally) add(r Reason) {
-	t.score += r.Weight
+	f := familyOf(r.Code)
+	switch {
+	case r.Corroborating:
+		t.held += r.Weight
+		if r.Weight > 0 {
+			t.heldFamilies |= f
+		}
+	default:
+		t.score += r.Weight
+		if r.Weight > 0 {
+			t.families |= f
+		}
+	}
 	t.hard = t.hard || r.Hard
 	t.deflects = t.deflects || IsDeflecting(r.Code) && !r.Monitor
 }
 
+// total is the score and the families that add to it: the
+// corroborating-only points count when another evidence family adds
+// points.
+func (t tally) total() (int, familySet) {
+	if t.families&^t.heldFamilies&evidence != 0 {
+		return t.score + t.held, t.families | t.heldFamilies
+	}
+	return t.score, t.families
+}
+
 func (t tally) action(s *compiled) Action {
+	score, families := t.total()
 	switch {
-	case t.hard || t.score >= s.BlockAt:
+	case t.hard || score >= s.BlockAt && !families.single():
 		return Block
-	case t.deflects || t.score >= s.DeflectAt:
+	case t.deflects || score >= s.DeflectAt:
 		return Deflect
 	}
 	return Allow

@@ -28,7 +28,7 @@ func TestFallbackAllowScoresWhatNeedsNoRedis(t *testing.T) {
 		extra []risk.Reason
 	}{
 		{"clean", usNum, usIP, risk.Allow, nil},
-		{"premium rate", gbPrem, gbIP, risk.Block, nil},
+		{"premium rate", gbPrem, gbIP, risk.Deflect, nil},
 		{"VoIP", gbVoIP, gbIP, risk.Deflect, nil},
 		{"Tor exit, hosting", "+12015550124", torIP, risk.Block, nil},
 		{"VPN, geo mismatch", "+447400123459", netip.MustParseAddr("2001:db8:1::9"), risk.Block, nil},

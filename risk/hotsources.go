@@ -39,7 +39,7 @@ func (h *hotSources) mark(source string, d *Decision, now time.Time) {
 	hot := false
 	for _, r := range d.Reasons {
 		for _, c := range hotCodes {
-			hot = hot || r.Code == c && !r.Waived && !r.Monitor
+			hot = hot || r.Code == c && !r.Waived && !r.Monitor && !r.Corroborating
 		}
 	}
 	if !hot {

@@ -50,7 +50,7 @@ func TestRefusedSourceTakesNothing(t *testing.T) {
 		t.Errorf("a request from a Tor exit: %d SET NX, %d reservations, %d PFADD; want none", l, r, w)
 	}
 	for i := range 8 {
-		writes("192.0.2.20", fmt.Sprintf("+447400%06d", 300000+i*1000))
+		writes("192.0.2.20", fmt.Sprintf("+447400%06d", 300000+i))
 	}
 	if l, r, w := writes("192.0.2.20", "+12015550125"); l != 0 || r != 0 || w != 0 {
 		t.Errorf("a request from an address past its limits: %d SET NX, %d reservations, %d PFADD; want none", l, r, w)

@@ -62,3 +62,9 @@ func accountTag(account string) string {
 	sum := sha256.Sum256([]byte(account))
 	return "{acct:" + hex.EncodeToString(sum[:12]) + "}"
 }
+
+// ringBlockKey is the set of the numbers of a block of 1,000 (numberPrefix)
+// seen in a recombination ring; ringSourceKey marks a shared source
+// (sharedSource) seen in one. See recombination.go.
+func ringBlockKey(prefix string) string  { return key(prefixTag(prefix), "ring") }
+func ringSourceKey(source string) string { return key("{ip:"+source+"}", "ring") }

@@ -12,13 +12,13 @@ import (
 // weightsTable renders the reason table as risk/README.md shows it.
 func weightsTable() string {
 	var b strings.Builder
-	b.WriteString("| Reason | Code | Default weight | Whatever the score | Hidden from the answer |\n| --- | --- | --- | --- | --- |\n")
+	b.WriteString("| Reason | Code | Family | Default weight | Whatever the score | Hidden from the answer |\n| --- | --- | --- | --- | --- | --- |\n")
 	for _, r := range risk.ReasonTable() {
 		hidden := ""
 		if r.Hidden {
 			hidden = "yes"
 		}
-		fmt.Fprintf(&b, "| %s | `%s` | %d | %s | %s |\n", r.Name, r.Code, r.Weight, r.Effect, hidden)
+		fmt.Fprintf(&b, "| %s | `%s` | %s | %d | %s | %s |\n", r.Name, r.Code, r.Family, r.Weight, r.Effect, hidden)
 	}
 	return b.String()
 }

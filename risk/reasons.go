@@ -26,6 +26,9 @@ const (
 	// CodeHighRiskDestination marks a number in a country of
 	// Settings.HighRiskCountries.
 	CodeHighRiskDestination = "destination_high_risk"
+	// CodeHighCostRange marks a number in a range of
+	// Settings.HighCostRanges.
+	CodeHighCostRange = "destination_high_cost_range"
 
 	CodeGeoMismatch      = "ip_geo_mismatch"
 	CodeAnonymousVPN     = "ip_anonymous_vpn"
@@ -52,10 +55,17 @@ const (
 	CodeNearbyNumbersWarning    = "nearby_numbers_warning"
 	CodeNearbyNumbersCritical   = "nearby_numbers_critical"
 	CodeDuplicate               = "duplicate_callback"
-	CodeAuthenticated           = "authenticated"
-	CodeCountryDBUnavailable    = "geoip_country_unavailable"
-	CodeASNDBUnavailable        = "geoip_asn_unavailable"
-	CodeAnonymousDBUnavailable  = "geoip_anonymous_unavailable"
+	// CodeRecombined marks addresses and numbers recombined: see
+	// recombination.go.
+	CodeRecombined = "number_recombined"
+	// CodeSharedAddress marks an address many people share (see
+	// Settings.SharedASNs and shared.go): its own volume counts only
+	// with other evidence.
+	CodeSharedAddress          = "ip_shared"
+	CodeAuthenticated          = "authenticated"
+	CodeCountryDBUnavailable   = "geoip_country_unavailable"
+	CodeASNDBUnavailable       = "geoip_asn_unavailable"
+	CodeAnonymousDBUnavailable = "geoip_anonymous_unavailable"
 
 	// Form friction, found by the form handler and passed in Request.Extra.
 	CodeFormHoneypot     = "form_honeypot"
@@ -91,6 +101,50 @@ const (
 	CodeAttestationFailed      = "stir_verification_failed"
 )
 
+// Family is the kind of evidence a reason code is. The five evidence
+// families (reputation, volume, destination, reuse, behaviour) combine: a
+// score past the block threshold blocks only when at least two families
+// add points to it, so one family alone deflects at most. Reasons decisive
+// by nature (a deny list, a blocked country, an outstanding callback, the
+// form's honeypot) block by their effect whatever their family.
+type Family string
+
+// The families of the reason codes.
+const (
+	// FamilyReputation is what the visitor's address is: an anonymizer,
+	// a proxy, a hosting network.
+	FamilyReputation Family = "reputation"
+	// FamilyVolume is how much one source asks: requests and distinct
+	// numbers from one address, network or signed-in account.
+	FamilyVolume Family = "volume"
+	// FamilyDestination is what the number costs or is: its type, a
+	// high-risk country or high-cost range, a country asked for by many.
+	FamilyDestination Family = "destination"
+	// FamilyReuse is numbers asked for by many: by many addresses, near
+	// other numbers asked for, recombined with addresses.
+	FamilyReuse Family = "reuse"
+	// FamilyBehaviour is how the visitor behaves: the form filled in too
+	// fast, a token forged or reused, an address abroad.
+	FamilyBehaviour Family = "behaviour"
+
+	// FamilyLists are the deny lists, decisive by nature.
+	FamilyLists Family = "lists"
+	// FamilyPolicy is the country policy and sign-in requirement.
+	FamilyPolicy Family = "policy"
+	// FamilyTrust lowers the score: allow lists, signed-in visitors.
+	FamilyTrust Family = "trust"
+	// FamilySpend are the spend caps and budget, which deflect.
+	FamilySpend Family = "spend"
+	// FamilyScreening is inbound caller screening, scored on its own.
+	FamilyScreening Family = "screening"
+	// FamilyGeoIP notes a missing GeoIP database.
+	FamilyGeoIP Family = "geoip"
+)
+
+// EvidenceFamilies are the families that must corroborate one another for
+// a score to block.
+var EvidenceFamilies = []Family{FamilyReputation, FamilyVolume, FamilyDestination, FamilyReuse, FamilyBehaviour}
+
 // Effect is what a reason does beyond adding its weight to the score.
 type Effect string
 
@@ -113,9 +167,8 @@ const (
 type ReasonInfo struct {
 	// Code is the stable code, e.g. "deny_number".
 	Code string `json:"code"`
-	// Family groups related codes: number, lists, policy, address,
-	// velocity, spend, form, visitor, screening or geoip.
-	Family string `json:"family"`
+	// Family is the kind of evidence the code is (see Family).
+	Family Family `json:"family"`
 	// Name is a short human name, e.g. "Number on the deny list".
 	Name string `json:"name"`
 	// Description says in one line when the reason is given.
@@ -134,84 +187,87 @@ type ReasonInfo struct {
 // reasonTable is every reason code the engine and the handlers give, the
 // one place a signal's weight, effect and meaning are written.
 var reasonTable = []ReasonInfo{
-	{CodeTypeVoIP, "number", "VoIP number", "The number is a VoIP number, cheap to rent by the thousand.", 40, EffectScore, false},
-	{CodeTypePremiumRate, "number", "Premium-rate number", "The number is premium rate: calling it pays its owner.", 80, EffectScore, false},
-	{CodeTypeSharedCost, "number", "Shared-cost number", "The number is a shared-cost number.", 40, EffectScore, false},
-	{CodeTypeUAN, "number", "Universal access number", "The number is a universal access number, not a person's line.", 25, EffectScore, false},
-	{CodeTypePersonalNumber, "number", "Personal number", "The number is a personal (follow-me) number that forwards anywhere.", 40, EffectScore, false},
-	{CodeTypePager, "number", "Pager", "The number is a pager.", 50, EffectScore, false},
-	{CodeTypeTollFree, "number", "Toll-free number", "The number is toll free: a business, not a visitor.", 25, EffectScore, false},
-	{CodeHighRiskDestination, "number", "High-risk destination", "The number is in a country on the high-risk toll fraud list.", 60, EffectScore, false},
+	{CodeTypeVoIP, FamilyDestination, "VoIP number", "The number is a VoIP number, cheap to rent by the thousand.", 40, EffectScore, false},
+	{CodeTypePremiumRate, FamilyDestination, "Premium-rate number", "The number is premium rate: calling it pays its owner.", 80, EffectScore, false},
+	{CodeTypeSharedCost, FamilyDestination, "Shared-cost number", "The number is a shared-cost number.", 40, EffectScore, false},
+	{CodeTypeUAN, FamilyDestination, "Universal access number", "The number is a universal access number, not a person's line.", 25, EffectScore, false},
+	{CodeTypePersonalNumber, FamilyDestination, "Personal number", "The number is a personal (follow-me) number that forwards anywhere.", 40, EffectScore, false},
+	{CodeTypePager, FamilyDestination, "Pager", "The number is a pager.", 50, EffectScore, false},
+	{CodeTypeTollFree, FamilyDestination, "Toll-free number", "The number is toll free: a business, not a visitor.", 25, EffectScore, false},
+	{CodeHighRiskDestination, FamilyDestination, "High-risk destination", "The number is in a country on the high-risk toll fraud list.", 60, EffectScore, false},
+	{CodeHighCostRange, FamilyDestination, "High-cost number range", "The number is in a range on the high-cost list: domestic traffic pumping or revenue-share ranges its type does not show.", 60, EffectScore, false},
 
-	{CodeDenyNumber, "lists", "Number on the deny list", "The number is on the deny list.", 100, EffectBlock, true},
-	{CodeDenyPrefix, "lists", "Prefix on the deny list", "The number starts with a prefix on the deny list.", 100, EffectBlock, true},
-	{CodeDenyIP, "lists", "Address on the deny list", "The visitor's address or network is on the deny list.", 100, EffectBlock, true},
-	{CodeDenyCountry, "lists", "Visitor country on the deny list", "The visitor's address is in a country on the deny list.", 100, EffectBlock, true},
-	{CodeDenyASN, "lists", "Network operator on the deny list", "The visitor's address belongs to an AS on the deny list.", 100, EffectBlock, true},
-	{CodeAllowNumber, "lists", "Number on the allow list", "The number is on the allow list: per-number checks are skipped.", -20, EffectTrust, true},
-	{CodeAllowIP, "lists", "Address on the allow list", "The visitor's address is on the allow list: address checks are skipped.", -20, EffectTrust, true},
+	{CodeDenyNumber, FamilyLists, "Number on the deny list", "The number is on the deny list.", 100, EffectBlock, true},
+	{CodeDenyPrefix, FamilyLists, "Prefix on the deny list", "The number starts with a prefix on the deny list.", 100, EffectBlock, true},
+	{CodeDenyIP, FamilyLists, "Address on the deny list", "The visitor's address or network is on the deny list.", 100, EffectBlock, true},
+	{CodeDenyCountry, FamilyLists, "Visitor country on the deny list", "The visitor's address is in a country on the deny list.", 100, EffectBlock, true},
+	{CodeDenyASN, FamilyLists, "Network operator on the deny list", "The visitor's address belongs to an AS on the deny list.", 100, EffectBlock, true},
+	{CodeAllowNumber, FamilyTrust, "Number on the allow list", "The number is on the allow list: per-number checks are skipped.", -20, EffectTrust, true},
+	{CodeAllowIP, FamilyTrust, "Address on the allow list", "The visitor's address is on the allow list: address checks are skipped.", -20, EffectTrust, true},
 
-	{CodeCountryBlocked, "policy", "Destination country blocked", "The country policy blocks calls to the number's country.", 100, EffectBlock, true},
-	{CodeCountryMonitor, "policy", "Destination country monitored", "The country policy monitors calls to the number's country: they would be blocked.", 0, EffectScore, true},
+	{CodeCountryBlocked, FamilyPolicy, "Destination country blocked", "The country policy blocks calls to the number's country.", 100, EffectBlock, true},
+	{CodeCountryMonitor, FamilyPolicy, "Destination country monitored", "The country policy monitors calls to the number's country: they would be blocked.", 0, EffectScore, true},
 
-	{CodeGeoMismatch, "address", "Visitor abroad", "The visitor's address is in another country than the number.", 20, EffectScore, false},
-	{CodeAnonymousVPN, "address", "Anonymous VPN", "The visitor's address is an anonymous VPN.", 35, EffectScore, false},
-	{CodeTorExit, "address", "Tor exit node", "The visitor's address is a Tor exit node.", 60, EffectScore, false},
-	{CodePublicProxy, "address", "Public proxy", "The visitor's address is a public proxy.", 45, EffectScore, false},
-	{CodeResidentialProxy, "address", "Residential proxy", "The visitor's address is a residential proxy.", 30, EffectScore, false},
-	{CodeHostingProvider, "address", "Hosting provider", "The GeoIP database marks the visitor's address as a hosting provider's.", 30, EffectScore, false},
-	{CodeHostingASN, "address", "Hosting network", "The visitor's address belongs to an AS on the hosting list.", 30, EffectScore, false},
+	{CodeGeoMismatch, FamilyBehaviour, "Visitor abroad", "The visitor's address is in another country than the number.", 20, EffectScore, false},
+	{CodeAnonymousVPN, FamilyReputation, "Anonymous VPN", "The visitor's address is an anonymous VPN.", 35, EffectScore, false},
+	{CodeTorExit, FamilyReputation, "Tor exit node", "The visitor's address is a Tor exit node.", 60, EffectScore, false},
+	{CodePublicProxy, FamilyReputation, "Public proxy", "The visitor's address is a public proxy.", 45, EffectScore, false},
+	{CodeResidentialProxy, FamilyReputation, "Residential proxy", "The visitor's address is a residential proxy.", 30, EffectScore, false},
+	{CodeHostingProvider, FamilyReputation, "Hosting provider", "The GeoIP database marks the visitor's address as a hosting provider's.", 30, EffectScore, false},
+	{CodeHostingASN, FamilyReputation, "Hosting network", "The visitor's address belongs to an AS on the hosting list.", 30, EffectScore, false},
 
-	{CodeVelocityIPWarning, "velocity", "Many requests from this address", "Requests from the visitor's address reached a warning threshold.", 20, EffectScore, false},
-	{CodeVelocityIPCritical, "velocity", "Too many requests from this address", "Requests from the visitor's address reached a critical threshold.", 80, EffectScore, false},
-	{CodeVelocityNetworkWarning, "velocity", "Many requests from this network", "Requests from the visitor's /24 (IPv4) or /48 (IPv6) reached a warning threshold.", 15, EffectScore, false},
-	{CodeVelocityNetworkCritical, "velocity", "Too many requests from this network", "Requests from the visitor's /24 (IPv4) or /48 (IPv6) reached a critical threshold.", 60, EffectScore, false},
-	{CodeVelocityNumberWarning, "velocity", "Number asked for by several addresses lately", "Distinct addresses asking for this number within a minute, an hour or a day reached a warning threshold.", 20, EffectScore, false},
-	{CodeVelocityNumberCritical, "velocity", "Number asked for by many addresses lately", "Distinct addresses asking for this number within a minute, an hour or a day reached a critical threshold.", 80, EffectScore, false},
-	{CodeVelocityPrefixWarning, "velocity", "Number block asked for often", "Distinct addresses asking for numbers of this block of 1,000 reached a warning threshold.", 20, EffectScore, false},
-	{CodeVelocityPrefixCritical, "velocity", "Number block asked for too often", "Distinct addresses asking for numbers of this block of 1,000 reached a critical threshold.", 80, EffectScore, false},
-	{CodeVelocityCountryWarning, "velocity", "Country asked for often", "Distinct addresses asking for numbers in this country reached a warning threshold.", 10, EffectScore, false},
-	{CodeVelocityCountryCritical, "velocity", "Country asked for too often", "Distinct addresses asking for numbers in this country reached a critical threshold.", 40, EffectScore, false},
-	{CodeNumbersPerIPWarning, "velocity", "Several numbers from one address", "The visitor's address asked for several distinct numbers.", 25, EffectScore, false},
-	{CodeNumbersPerIPCritical, "velocity", "Many numbers from one address", "The visitor's address asked for many distinct numbers.", 80, EffectScore, false},
-	{CodeIPsPerNumberWarning, "velocity", "Number asked for from several addresses today", "Several distinct addresses asked for this number within the day.", 25, EffectScore, false},
-	{CodeIPsPerNumberCritical, "velocity", "Number asked for from many addresses today", "Many distinct addresses asked for this number within the day.", 80, EffectScore, false},
-	{CodeNearbyNumbersWarning, "velocity", "Neighbouring numbers asked for", "Other numbers within about 100 of this one were asked for, by other addresses, within the window.", 40, EffectScore, false},
-	{CodeNearbyNumbersCritical, "velocity", "Number range being walked", "Many numbers within about 100 of this one were asked for, by as many addresses, within the window.", 80, EffectScore, false},
-	{CodeDuplicate, "velocity", "Callback already outstanding", "A callback to this number is already queued or in progress.", 100, EffectBlock, true},
+	{CodeVelocityIPWarning, FamilyVolume, "Many requests from this address", "Requests from the visitor's address reached a warning threshold.", 20, EffectScore, false},
+	{CodeVelocityIPCritical, FamilyVolume, "Too many requests from this address", "Requests from the visitor's address reached a critical threshold.", 80, EffectScore, false},
+	{CodeVelocityNetworkWarning, FamilyVolume, "Many requests from this network", "Requests from the visitor's /24 (IPv4) or /48 (IPv6) reached a warning threshold.", 15, EffectScore, false},
+	{CodeVelocityNetworkCritical, FamilyVolume, "Too many requests from this network", "Requests from the visitor's /24 (IPv4) or /48 (IPv6) reached a critical threshold.", 60, EffectScore, false},
+	{CodeVelocityNumberWarning, FamilyReuse, "Number asked for by several addresses lately", "Distinct addresses asking for this number within a minute, an hour or a day reached a warning threshold.", 20, EffectScore, false},
+	{CodeVelocityNumberCritical, FamilyReuse, "Number asked for by many addresses lately", "Distinct addresses asking for this number within a minute, an hour or a day reached a critical threshold.", 80, EffectScore, false},
+	{CodeVelocityPrefixWarning, FamilyReuse, "Number block asked for often", "Distinct addresses asking for numbers of this block of 1,000 reached a warning threshold.", 20, EffectScore, false},
+	{CodeVelocityPrefixCritical, FamilyReuse, "Number block asked for too often", "Distinct addresses asking for numbers of this block of 1,000 reached a critical threshold.", 80, EffectScore, false},
+	{CodeVelocityCountryWarning, FamilyDestination, "Country asked for often", "Distinct addresses asking for numbers in this country reached a warning threshold.", 10, EffectScore, false},
+	{CodeVelocityCountryCritical, FamilyDestination, "Country asked for too often", "Distinct addresses asking for numbers in this country reached a critical threshold.", 40, EffectScore, false},
+	{CodeNumbersPerIPWarning, FamilyVolume, "Several numbers from one address", "The visitor's address asked for several distinct numbers.", 25, EffectScore, false},
+	{CodeNumbersPerIPCritical, FamilyVolume, "Many numbers from one address", "The visitor's address asked for many distinct numbers.", 80, EffectScore, false},
+	{CodeIPsPerNumberWarning, FamilyReuse, "Number asked for from several addresses today", "Several distinct addresses asked for this number within the day.", 25, EffectScore, false},
+	{CodeIPsPerNumberCritical, FamilyReuse, "Number asked for from many addresses today", "Many distinct addresses asked for this number within the day.", 80, EffectScore, false},
+	{CodeNearbyNumbersWarning, FamilyReuse, "Neighbouring numbers asked for", "Other numbers within about 100 of this one were asked for, by other addresses, within the window.", 40, EffectScore, false},
+	{CodeNearbyNumbersCritical, FamilyReuse, "Number range being walked", "Many numbers within about 100 of this one were asked for, by as many addresses, within the window.", 80, EffectScore, false},
+	{CodeRecombined, FamilyReuse, "Addresses and numbers recombined", "The address asked for other numbers and this number was asked for from other addresses, or either was seen in such a ring within the day.", 50, EffectScore, false},
+	{CodeSharedAddress, FamilyVolume, "Shared address", "Many people share the visitor's address (a carrier-NAT network on the shared list, or many unrelated numbers each asked for once): its own volume counts only with other evidence.", 0, EffectScore, false},
+	{CodeDuplicate, FamilyReuse, "Callback already outstanding", "A callback to this number is already queued or in progress.", 100, EffectBlock, true},
 
-	{CodeNumberCapHour, "spend", "Hourly cap for this number", "The calls placed to this number this hour reached its cap.", 0, EffectDeflect, true},
-	{CodeNumberCapDay, "spend", "Daily cap for this number", "The calls placed to this number today reached its cap.", 0, EffectDeflect, true},
-	{CodeBudgetExhausted, "spend", "Daily budget spent", "The day's call budget cannot pay for this call.", 0, EffectDeflect, false},
+	{CodeNumberCapHour, FamilySpend, "Hourly cap for this number", "The calls placed to this number this hour reached its cap.", 0, EffectDeflect, true},
+	{CodeNumberCapDay, FamilySpend, "Daily cap for this number", "The calls placed to this number today reached its cap.", 0, EffectDeflect, true},
+	{CodeBudgetExhausted, FamilySpend, "Daily budget spent", "The day's call budget cannot pay for this call.", 0, EffectDeflect, false},
 
-	{CodeFormHoneypot, "form", "Hidden form field filled in", "The form's hidden field was filled in, as only bots do.", 100, EffectBlock, false},
-	{CodeFormTooFast, "form", "Form sent too fast", "The form came back faster than a person fills it in.", 30, EffectScore, false},
-	{CodeFormExpired, "form", "Form too old", "The form came back after its token's lifetime.", 20, EffectScore, false},
-	{CodeFormTokenInvalid, "form", "Form token missing or forged", "The form's token was missing, forged or issued to another browser.", 60, EffectScore, false},
+	{CodeFormHoneypot, FamilyBehaviour, "Hidden form field filled in", "The form's hidden field was filled in, as only bots do.", 100, EffectBlock, false},
+	{CodeFormTooFast, FamilyBehaviour, "Form sent too fast", "The form came back faster than a person fills it in.", 30, EffectScore, false},
+	{CodeFormExpired, FamilyBehaviour, "Form too old", "The form came back after its token's lifetime.", 20, EffectScore, false},
+	{CodeFormTokenInvalid, FamilyBehaviour, "Form token missing or forged", "The form's token was missing, forged or issued to another browser.", 60, EffectScore, false},
 
-	{CodeAuthenticated, "visitor", "Signed-in visitor", "The host site vouched for the visitor with a valid visitor token.", -30, EffectScore, false},
-	{CodeVisitorTokenInvalid, "visitor", "Visitor token not valid", "A visitor token came with the request but was not valid.", 30, EffectScore, false},
-	{CodeVisitorTokenWrongNumber, "visitor", "Visitor token for another number", "The visitor token is bound to another number, so it vouches for nothing here.", 30, EffectScore, false},
-	{CodeVisitorTokenReused, "visitor", "Single-use visitor token reused", "The single-use visitor token was used before, so it vouches for nothing here.", 30, EffectScore, false},
-	{CodeVisitorTokenRefusedSource, "visitor", "Visitor token from a refused address", "The visitor token came from an address its own signals refuse (an anonymizer or hosting network, or past its own limits), so it vouches for nothing there.", 0, EffectScore, false},
-	{CodeAuthRequired, "visitor", "Sign-in required", "Settings require a signed-in visitor and this one is not.", 0, EffectDeflect, false},
-	{CodeVelocityAccountWarning, "visitor", "Many requests from one account", "Requests from the signed-in account reached a warning threshold.", 20, EffectScore, false},
-	{CodeVelocityAccountCritical, "visitor", "Too many requests from one account", "Requests from the signed-in account reached a critical threshold.", 80, EffectScore, false},
-	{CodeNumbersPerAccountWarning, "visitor", "Several numbers from one account", "The signed-in account asked for several distinct numbers.", 25, EffectScore, false},
-	{CodeNumbersPerAccountCritical, "visitor", "Many numbers from one account", "The signed-in account asked for many distinct numbers.", 80, EffectScore, false},
+	{CodeAuthenticated, FamilyTrust, "Signed-in visitor", "The host site vouched for the visitor with a valid visitor token.", -30, EffectScore, false},
+	{CodeVisitorTokenInvalid, FamilyBehaviour, "Visitor token not valid", "A visitor token came with the request but was not valid.", 30, EffectScore, false},
+	{CodeVisitorTokenWrongNumber, FamilyBehaviour, "Visitor token for another number", "The visitor token is bound to another number, so it vouches for nothing here.", 30, EffectScore, false},
+	{CodeVisitorTokenReused, FamilyBehaviour, "Single-use visitor token reused", "The single-use visitor token was used before, so it vouches for nothing here.", 30, EffectScore, false},
+	{CodeVisitorTokenRefusedSource, FamilyBehaviour, "Visitor token from a refused address", "The visitor token came from an address its own signals refuse (an anonymizer or hosting network, or past its own limits), so it vouches for nothing there.", 0, EffectScore, false},
+	{CodeAuthRequired, FamilyPolicy, "Sign-in required", "Settings require a signed-in visitor and this one is not.", 0, EffectDeflect, false},
+	{CodeVelocityAccountWarning, FamilyVolume, "Many requests from one account", "Requests from the signed-in account reached a warning threshold.", 20, EffectScore, false},
+	{CodeVelocityAccountCritical, FamilyVolume, "Too many requests from one account", "Requests from the signed-in account reached a critical threshold.", 80, EffectScore, false},
+	{CodeNumbersPerAccountWarning, FamilyVolume, "Several numbers from one account", "The signed-in account asked for several distinct numbers.", 25, EffectScore, false},
+	{CodeNumbersPerAccountCritical, FamilyVolume, "Many numbers from one account", "The signed-in account asked for many distinct numbers.", 80, EffectScore, false},
 
-	{CodeCallerWithheld, "screening", "Caller ID withheld", "The inbound caller withheld their number.", 40, EffectScore, false},
-	{CodeCallerInvalid, "screening", "Caller ID not valid", "The inbound caller's number cannot be a valid number.", 40, EffectScore, false},
-	{CodeVelocityCallerWarning, "screening", "Caller calls often", "Calls from this number reached a warning threshold.", 20, EffectScore, false},
-	{CodeVelocityCallerCritical, "screening", "Caller calls too often", "Calls from this number reached a critical threshold.", 80, EffectScore, false},
-	{CodeCallerFailedWarning, "screening", "Caller failed a challenge", "This caller failed IVR challenges today.", 30, EffectScore, false},
-	{CodeCallerFailedCritical, "screening", "Caller fails challenges", "This caller failed many IVR challenges today.", 80, EffectScore, false},
-	{CodeAttestationFull, "screening", "Caller ID fully attested", "STIR/SHAKEN attested the caller's number fully (A).", -20, EffectScore, false},
-	{CodeAttestationFailed, "screening", "Caller ID verification failed", "STIR/SHAKEN verification of the caller's number failed.", 40, EffectScore, false},
+	{CodeCallerWithheld, FamilyScreening, "Caller ID withheld", "The inbound caller withheld their number.", 40, EffectScore, false},
+	{CodeCallerInvalid, FamilyScreening, "Caller ID not valid", "The inbound caller's number cannot be a valid number.", 40, EffectScore, false},
+	{CodeVelocityCallerWarning, FamilyScreening, "Caller calls often", "Calls from this number reached a warning threshold.", 20, EffectScore, false},
+	{CodeVelocityCallerCritical, FamilyScreening, "Caller calls too often", "Calls from this number reached a critical threshold.", 80, EffectScore, false},
+	{CodeCallerFailedWarning, FamilyScreening, "Caller failed a challenge", "This caller failed IVR challenges today.", 30, EffectScore, false},
+	{CodeCallerFailedCritical, FamilyScreening, "Caller fails challenges", "This caller failed many IVR challenges today.", 80, EffectScore, false},
+	{CodeAttestationFull, FamilyScreening, "Caller ID fully attested", "STIR/SHAKEN attested the caller's number fully (A).", -20, EffectScore, false},
+	{CodeAttestationFailed, FamilyScreening, "Caller ID verification failed", "STIR/SHAKEN verification of the caller's number failed.", 40, EffectScore, false},
 
-	{CodeCountryDBUnavailable, "geoip", "Country database missing", "No GeoIP country database: country signals were skipped.", 0, EffectScore, false},
-	{CodeASNDBUnavailable, "geoip", "ASN database missing", "No GeoIP ASN database: network operator signals were skipped.", 0, EffectScore, false},
-	{CodeAnonymousDBUnavailable, "geoip", "Anonymous IP database missing", "No GeoIP Anonymous IP database: VPN, proxy and hosting signals were skipped.", 0, EffectScore, false},
+	{CodeCountryDBUnavailable, FamilyGeoIP, "Country database missing", "No GeoIP country database: country signals were skipped.", 0, EffectScore, false},
+	{CodeASNDBUnavailable, FamilyGeoIP, "ASN database missing", "No GeoIP ASN database: network operator signals were skipped.", 0, EffectScore, false},
+	{CodeAnonymousDBUnavailable, FamilyGeoIP, "Anonymous IP database missing", "No GeoIP Anonymous IP database: VPN, proxy and hosting signals were skipped.", 0, EffectScore, false},
 }
 
 // reasonIndex finds a code's row in reasonTable.
@@ -275,3 +331,32 @@ func DefaultWeights() map[string]int {
 	}
 	return w
 }
+
+// familySet is a set of families, one bit each.
+type familySet uint16
+
+// familyBits numbers the families.
+var familyBits = func() map[Family]familySet {
+	all := append(slices.Clone(EvidenceFamilies), FamilyLists, FamilyPolicy, FamilyTrust, FamilySpend, FamilyScreening, FamilyGeoIP)
+	m := make(map[Family]familySet, len(all))
+	for i, f := range all {
+		m[f] = 1 << i
+	}
+	return m
+}()
+
+// evidence is the set of EvidenceFamilies.
+var evidence = func() familySet {
+	var s familySet
+	for _, f := range EvidenceFamilies {
+		s |= familyBits[f]
+	}
+	return s
+}()
+
+// familyOf is code's family as a set; 0 for a code not in the table.
+func familyOf(code string) familySet { return familyBits[reasonIndex[code].Family] }
+
+// single reports whether the points come from one evidence family alone,
+// which may deflect but not block.
+func (s familySet) single() bool { return s&^evidence == 0 && s&(s-1) == 0 && s != 0 }

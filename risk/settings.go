@@ -69,6 +69,11 @@ type Velocity struct {
 	// default; 128 counts each address apart. Lists match the address
 	// itself whatever this is.
 	IPv6Prefix int `json:"ipv6_prefix"`
+	// SharedCeiling is how many times its critical thresholds an address
+	// many people share (SharedASNs, or many unrelated numbers each asked
+	// for once) may reach before its own volume counts alone again: 1 to
+	// 100, 5 by default.
+	SharedCeiling int `json:"shared_ceiling"`
 	// Account counts requests per signed-in account (Request.Visitor).
 	Account []Limit `json:"account"`
 	// NumbersPerAccount counts distinct numbers asked for by one
@@ -110,6 +115,15 @@ type Settings struct {
 	Velocity Velocity `json:"velocity"`
 	// HostingASNs lists autonomous systems of hosting and cloud providers.
 	HostingASNs []uint `json:"hosting_asns"`
+	// SharedASNs lists autonomous systems whose addresses many people
+	// share behind carrier-grade NAT (mobile carriers): the volume of one
+	// of their addresses counts only with other evidence. See
+	// ShippedSharedNetworks.
+	SharedASNs []uint `json:"shared_asns"`
+	// HighCostRanges lists number ranges that cost more to call than
+	// their type says; a number in one adds destination_high_cost_range.
+	// See ShippedCostRanges.
+	HighCostRanges []CostRange `json:"high_cost_ranges"`
 	// HighRiskCountries lists destination countries (ISO 3166-1 alpha-2)
 	// where toll fraud often terminates; a number in one adds
 	// destination_high_risk. See DefaultHighRiskCountries.
@@ -240,12 +254,15 @@ func DefaultSettings() Settings {
 			// fourth blocks.
 			NearbyNumbers: Limit{Duration(time.Hour), 2, 4},
 			IPv6Prefix:    64,
+			SharedCeiling: 5,
 			// A signed-in account asks for its own number, now and then.
 			Account:           limits(time.Minute, 3, 6, time.Hour, 6, 12, 24*time.Hour, 10, 20),
 			NumbersPerAccount: Limit{Duration(24 * time.Hour), 3, 6},
 		},
 		HostingASNs:       DefaultHostingASNs(),
 		HighRiskCountries: DefaultHighRiskCountries(),
+		SharedASNs:        DefaultSharedASNs(),
+		HighCostRanges:    ShippedCostRanges(),
 		Account:           Policy{Default: ModeAllow},
 		Spend:             Spend{NumberPerHour: 2, NumberPerDay: 4, DefaultCost: 10},
 		Screening: ScreenSettings{

@@ -46,6 +46,8 @@ func (s Settings) clone() Settings {
 	c.Weights = maps.Clone(s.Weights)
 	c.HostingASNs = slices.Clone(s.HostingASNs)
 	c.HighRiskCountries = slices.Clone(s.HighRiskCountries)
+	c.SharedASNs = slices.Clone(s.SharedASNs)
+	c.HighCostRanges = slices.Clone(s.HighCostRanges)
 	c.Account.Countries = maps.Clone(s.Account.Countries)
 	if s.Flows != nil {
 		c.Flows = make(map[string]Policy, len(s.Flows))

@@ -84,6 +84,10 @@ func (s Settings) Validate() error {
 	if v.IPv6Prefix < minIPv6Prefix || v.IPv6Prefix > 128 {
 		p.add("velocity.ipv6_prefix", "must be between %d and 128 (the bits of an IPv6 address counted as one client; 64: a home subscriber's network), got %d", minIPv6Prefix, v.IPv6Prefix)
 	}
+	if v.SharedCeiling < 1 || v.SharedCeiling > 100 {
+		p.add("velocity.shared_ceiling", "must be between 1 and 100 (how many times its critical thresholds a shared address may reach before its volume counts alone), got %d", v.SharedCeiling)
+	}
+	s.validateCostRanges(&p)
 	for i, cc := range s.HighRiskCountries {
 		if !isRegion(cc) {
 			p.add(fmt.Sprintf("high_risk_countries[%d]", i), "%q is not an upper-case ISO 3166-1 alpha-2 code", cc)

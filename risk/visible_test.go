@@ -59,7 +59,7 @@ func TestVisibleIgnoresHiddenReasons(t *testing.T) {
 			e := newEngine(t, rdb, nil)
 			add(t, e, risk.AllowIP, usIP.String())
 			var d risk.Decision
-			for _, n := range []string{"+12025550100", "+13035550100", "+14045550100", "+15055550100", "+16065550100"} {
+			for _, n := range []string{"+12025550100", "+12025550101", "+12025550102", "+12025550103", "+12025550104"} {
 				d = eval(t, e, n, usIP)
 			}
 			wantAction(t, d, risk.Allow, risk.CodeAllowIP, risk.CodeNumbersPerIPWarning)

@@ -32,7 +32,7 @@ func TestVisitorAccounts(t *testing.T) {
 			for i := range 6 {
 				d = ask(t, e, fmt.Sprintf("+447400%06d", 100000+i*1000), netip.AddrFrom4([4]byte{10, byte(i), 0, 1}), v, "")
 			}
-			wantAction(t, d, risk.Block, risk.CodeAuthenticated, risk.CodeNumbersPerAccountCritical)
+			wantAction(t, d, risk.Deflect, risk.CodeAuthenticated, risk.CodeNumbersPerAccountCritical)
 		})
 		t.Run("a token bound to another number", func(t *testing.T) {
 			redistest.Flush(t, rdb)

@@ -14,6 +14,14 @@ type SettingsForm struct {
 	// IPv6Prefix is the length of the network an IPv6 address is counted
 	// by per IP.
 	IPv6Prefix string
+	// SharedCeiling is velocity.shared_ceiling.
+	SharedCeiling string
+	// SharedASNs lists shared-address networks, one per line, each with a
+	// "# name" comment when it is a shipped one.
+	SharedASNs string
+	// HighCostRanges lists high-cost number ranges, one per line as
+	// "prefix | name | source | date".
+	HighCostRanges string
 	// HostingASNs lists autonomous system numbers, one per line or comma.
 	HostingASNs string
 	// HighRiskCountries lists high-risk destination countries, ISO codes
@@ -45,6 +53,8 @@ type SettingsForm struct {
 type WeightRow struct {
 	// Code is the reason code; Name and Description say what it means.
 	Code, Name, Description string
+	// Family is the kind of evidence the code is (risk.Family).
+	Family string
 	// Effect is "blocks", "deflects", "trusts" or "" (score only).
 	Effect string
 	// Weight is the weight as typed; Default is the shipped one.

@@ -1,0 +1,79 @@
+package risk
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// DefaultSharedASNs are the AS numbers of ShippedSharedNetworks.
+func DefaultSharedASNs() []uint {
+	nets := ShippedSharedNetworks()
+	asns := make([]uint, len(nets))
+	for i, n := range nets {
+		asns[i] = n.ASN
+	}
+	return asns
+}
+
+// costRanges finds the longest range of a list a number is in.
+type costRanges struct {
+	byPrefix          map[string]CostRange
+	shortest, longest int
+}
+
+func newCostRanges(rs []CostRange) costRanges {
+	c := costRanges{byPrefix: make(map[string]CostRange, len(rs))}
+	for _, r := range rs {
+		c.byPrefix[r.Prefix] = r
+		if c.shortest == 0 || len(r.Prefix) < c.shortest {
+			c.shortest = len(r.Prefix)
+		}
+		c.longest = max(c.longest, len(r.Prefix))
+	}
+	return c
+}
+
+// lookup returns the longest range e164 is in.
+func (c costRanges) lookup(e164 string) (CostRange, bool) {
+	for n := min(c.longest, len(e164)); n >= c.shortest && n > 0; n-- {
+		if r, ok := c.byPrefix[e164[:n]]; ok {
+			return r, true
+		}
+	}
+	return CostRange{}, false
+}
+
+var (
+	costPrefixPattern = regexp.MustCompile(`^\+[1-9][0-9]{0,14}$`)
+	costDatePattern   = regexp.MustCompile(`^[0-9]{4}-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?$`)
+)
+
+// maxCostRanges bounds the high-cost list.
+const maxCostRanges = 10_000
+
+func (s Settings) validateCostRanges(p *problems) {
+	if len(s.HighCostRanges) > maxCostRanges {
+		p.add("high_cost_ranges", "at most %d ranges, got %d", maxCostRanges, len(s.HighCostRanges))
+		return
+	}
+	seen := make(map[string]bool, len(s.HighCostRanges))
+	for i, r := range s.HighCostRanges {
+		field := fmt.Sprintf("high_cost_ranges[%d]", i)
+		switch {
+		case !costPrefixPattern.MatchString(r.Prefix):
+			p.add(field+".prefix", "%q is not a number prefix in E.164: a + and 1 to 15 digits, e.g. +1712", r.Prefix)
+		case seen[r.Prefix]:
+			p.add(field+".prefix", "%s is listed twice", r.Prefix)
+		}
+		seen[r.Prefix] = true
+		if r.Date != "" && !costDatePattern.MatchString(r.Date) {
+			p.add(field+".date", "%q is not a date as YYYY-MM-DD or YYYY-MM", r.Date)
+		}
+		for name, v := range map[string]string{"name": r.Name, "source": r.Source} {
+			if len(v) > 300 || strings.ContainsAny(v, "\r\n") {
+				p.add(field+"."+name, "must be one line of at most 300 characters")
+			}
+		}
+	}
+}

@@ -1,0 +1,62 @@
+package risk
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Shared addresses: behind a mobile carrier's carrier-grade NAT, or a large
+// office's, one address carries many people, each asking for their own
+// number. Counted as one visitor, they would look like one visitor asking
+// for many numbers. An address is treated as shared when its network is on
+// the shared list (Settings.SharedASNs) or when, an IPv4 address, its
+// traffic looks shared (carrier-grade NAT is IPv4's; an IPv6 client is
+// counted by its own /64, which is one subscriber's):
+// several distinct numbers (the distinct-numbers warning or more), each in
+// a block of 1,000 of its own, asked for about once each (at most two
+// requests a number), the number now asked for from no other source and
+// near no other number asked for, and no recombination ring seen from it. On a shared address, the
+// per-address volume (requests from the address and its network, distinct
+// numbers) counts only alongside evidence of another family, until it
+// reaches Velocity.SharedCeiling times its critical thresholds.
+
+// sharedAddress says why the request's address is shared, "" when it is
+// not.
+func sharedAddress(s *compiled, asn uint, listed, v4 bool, pl plan, ring ringSighting) string {
+	if listed {
+		return fmt.Sprintf("AS%d is on the shared-address list", asn)
+	}
+	if !v4 || pl.numbersPerIP == nil || ring.detail != "" {
+		return ""
+	}
+	n := pl.numbersPerIP.Val()
+	switch {
+	case n < int64(s.Velocity.NumbersPerIP.Warning),
+		pl.blocksPerIP.Val() < n,
+		pl.ip != nil && len(pl.ip.counts) > 0 && slices.Max(pl.ip.counts) > 2*n,
+		pl.ipsPerNumber.Val() > 1,
+		nearby(pl) >= int64(s.Velocity.NearbyNumbers.Warning):
+		return ""
+	}
+	return fmt.Sprintf("%d distinct numbers from this address, none asked for elsewhere or near another: many people behind one address", n)
+}
+
+// shareable returns the count of distinct sources for a number when this
+// request was counted in it (shared), nil otherwise: a source its own
+// signals refuse adds nothing to the pattern others are judged by.
+func shareable(sources *redis.IntCmd, shared bool) *redis.IntCmd {
+	if !shared {
+		return nil
+	}
+	return sources
+}
+
+// nearby is the nearby-numbers count of pl, 0 when not counted.
+func nearby(pl plan) int64 {
+	if c := pl.nearby.count(); c != nil {
+		return c.Val()
+	}
+	return 0
+}
