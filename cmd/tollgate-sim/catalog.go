@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"net/netip"
 	"strings"
 )
 
@@ -44,7 +45,43 @@ type family struct {
 }
 
 // families are the scenarios with variants and paces.
-var families []family
+var families = []family{
+	{"ring-small", ringScenario("ring-small")},
+	{"ring-medium", ringScenario("ring-medium")},
+	{"ring-large", ringScenario("ring-large")},
+	{"travellers", travellersScenario},
+}
+
+// floodPlan is how the flood pace packs a scenario's attack: into bursts at
+// rate a second.
+type floodPlan struct {
+	bursts int
+	rate   float64
+}
+
+// addressPool is where a scenario's addresses come from, with what they are
+// in words.
+type addressPool struct {
+	about string
+	nets  []netip.Prefix
+}
+
+// attackAbout says what share of the requests attack and how the flood
+// pace packs them.
+func attackAbout(legitShare float64, f floodPlan) string {
+	bursts := "1 burst"
+	if f.bursts != 1 {
+		bursts = fmt.Sprintf("%d bursts", f.bursts)
+	}
+	return fmt.Sprintf("%.0f%% of the requests attack; flood: %s at %g a second", 100*(1-legitShare), bursts, f.rate)
+}
+
+// The address pools of the families.
+var (
+	usResidential    = addressPool{"US residential addresses", []netip.Prefix{netResidentialUS}}
+	usResidentialMix = addressPool{"US residential addresses (half IPv4, half IPv6 cable)", []netip.Prefix{netResidentialUS, netResidentialUSv6}}
+	deResidential    = addressPool{"German residential addresses", []netip.Prefix{netResidentialDE}}
+)
 
 // parseVariant reads -variants.
 func parseVariant(s string) (variant, error) {

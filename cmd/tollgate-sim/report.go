@@ -161,3 +161,16 @@ func writeMeasures(w io.Writer, ts []tally) {
 		fmt.Fprintf(w, "| %s | %s | %s |\n", t.scenario, controls, t.measure)
 	}
 }
+
+// lostAmong says how many of the legit requests pick chooses were lost, as
+// the main table counts them: "label lost 3 of 80 (3.8%)".
+func lostAmong(label string, outs []outcome, c costs, pick func(request) bool) string {
+	var in []outcome
+	for _, o := range outs {
+		if !o.req.attack && pick(o.req) {
+			in = append(in, o)
+		}
+	}
+	t := count("", false, in, c)
+	return fmt.Sprintf("%s lost %d of %d (%s)", label, t.legitLost, t.legitDecided, pct(t.legitLost, t.legitDecided))
+}

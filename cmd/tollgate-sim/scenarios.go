@@ -71,6 +71,10 @@ type scenario struct {
 	attackEvery int
 	// attack draws the next attack requests.
 	attack func(g *generator) []request
+	// start, when set, draws a run's own pools and returns the run's legit
+	// visitors and attack (a nil legit draws the usual visitors); attack
+	// is then unused.
+	start func(g *generator) mix
 	// settings, when set, edits the settings (as JSON) saved before the
 	// traffic, with the defaults and with the baseline alike.
 	settings func(s map[string]any)
@@ -159,6 +163,12 @@ func draws(s scenario, seed uint64, n int) []group {
 		g.floodNumbers = append(g.floodNumbers, drawNumber(g.r, planForeign))
 	}
 	m := mix{legit: g.legit, attack: func() []request { return s.attack(g) }}
+	if s.start != nil {
+		m = s.start(g)
+		if m.legit == nil {
+			m.legit = g.legit
+		}
+	}
 	var out []group
 	total := 0
 	add := func(reqs []request, legit bool) {

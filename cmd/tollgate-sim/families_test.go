@@ -1,0 +1,111 @@
+package main
+
+import (
+	"net/netip"
+	"reflect"
+	"slices"
+	"testing"
+)
+
+// legitTactics and attackTactics are the labels of the families' requests.
+var (
+	legitTactics  = []string{"legit", "traveller"}
+	attackTactics = []string{"ring"}
+)
+
+// TestFamiliesLabelAndPlaceTheirRequests: every request of every family,
+// variant and pace is labelled legit or attack, from an address inside the
+// simulator's networks; each carries both.
+func TestFamiliesLabelAndPlaceTheirRequests(t *testing.T) {
+	for _, v := range []variant{tune, eval} {
+		for _, s := range allScenarios(v) {
+			if s.pace == "" {
+				continue
+			}
+			var legit, attacks int
+			for _, r := range traffic(s, 7, 600, 8) {
+				tactics := legitTactics
+				if r.attack {
+					tactics, attacks = attackTactics, attacks+1
+				} else {
+					legit++
+				}
+				if !slices.Contains(tactics, r.tactic) {
+					t.Errorf("%s (%s): %s request labelled %q", s.name, v, map[bool]string{true: "attack", false: "legit"}[r.attack], r.tactic)
+				}
+				if !inSimNetworks(r.ip) {
+					t.Errorf("%s (%s): %s is in no simulated network", s.name, v, r.ip)
+				}
+			}
+			if legit == 0 || attacks == 0 {
+				t.Errorf("%s (%s): %d legit and %d attack requests, want some of each", s.name, v, legit, attacks)
+			}
+		}
+	}
+}
+
+func inSimNetworks(ip netip.Addr) bool {
+	for _, n := range simNetworks() {
+		if n.Prefix.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestVariantsDiffer: every family draws other traffic, from other
+// parameters, for tuning and for evaluation.
+func TestVariantsDiffer(t *testing.T) {
+	tuned, evaluated := allScenarios(tune), allScenarios(eval)
+	for _, f := range families {
+		a, b := scenarioNamed(t, tuned, f.name+"/paced"), scenarioNamed(t, evaluated, f.name+"/paced")
+		if a.about == b.about {
+			t.Errorf("%s: the same parameters for tune and eval: %s", f.name, a.about)
+		}
+		if reflect.DeepEqual(traffic(a, 7, 300, 8), traffic(b, 7, 300, 8)) {
+			t.Errorf("%s: the same traffic for tune and eval", f.name)
+		}
+	}
+	for name, plans := range ringPlans {
+		if p, q := plans[tune], plans[eval]; p.addrs == q.addrs || p.numbers == q.numbers || p.numbersFrom.about == q.numbersFrom.about {
+			t.Errorf("%s: tune %dx%d of %s, eval %dx%d of %s; want other pools", name, p.addrs, p.numbers, p.numbersFrom.about, q.addrs, q.numbers, q.numbersFrom.about)
+		}
+	}
+}
+
+// TestFindScenariosPaces: a family's name runs both paces, a name with its
+// pace one, all every scenario, each once.
+func TestFindScenariosPaces(t *testing.T) {
+	names := func(list string) []string {
+		ss, err := findScenarios(list, eval)
+		if err != nil {
+			t.Fatalf("%s: %v", list, err)
+		}
+		var out []string
+		for _, s := range ss {
+			out = append(out, s.name)
+		}
+		return out
+	}
+	for list, want := range map[string][]string{
+		"ring-small":                  {"ring-small/paced", "ring-small/flood"},
+		"ring-small/flood":            {"ring-small/flood"},
+		"irsf, travellers/paced":      {"irsf", "travellers/paced"},
+		"ring-small,ring-small/flood": {"ring-small/paced", "ring-small/flood"},
+	} {
+		if got := names(list); !reflect.DeepEqual(got, want) {
+			t.Errorf("%q: got %v, want %v", list, got, want)
+		}
+	}
+	if got, want := len(names("all")), len(fixedScenarios)+2*len(families); got != want {
+		t.Errorf("all: got %d scenarios, want %d", got, want)
+	}
+	for _, bad := range []string{"irsf/flood", "ring-small/fast", "ring"} {
+		if _, err := findScenarios(bad, eval); err == nil {
+			t.Errorf("%q: want an error", bad)
+		}
+	}
+	if _, err := parseVariant("test"); err == nil {
+		t.Error("-variants test: want an error")
+	}
+}
