@@ -50,6 +50,8 @@ var families = []family{
 	{"ring-medium", ringScenario("ring-medium")},
 	{"ring-large", ringScenario("ring-large")},
 	{"travellers", travellersScenario},
+	{"pumping-known", pumpingKnownScenario},
+	{"pumping-unknown", pumpingUnknownScenario},
 }
 
 // floodPlan is how the flood pace packs a scenario's attack: into bursts at

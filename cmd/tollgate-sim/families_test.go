@@ -1,16 +1,20 @@
 package main
 
 import (
+	"errors"
 	"net/netip"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
+
+	"github.com/tollgate/tollgate/risk"
 )
 
 // legitTactics and attackTactics are the labels of the families' requests.
 var (
 	legitTactics  = []string{"legit", "traveller"}
-	attackTactics = []string{"ring"}
+	attackTactics = []string{"ring", "pumping"}
 )
 
 // TestFamiliesLabelAndPlaceTheirRequests: every request of every family,
@@ -18,7 +22,7 @@ var (
 // simulator's networks; each carries both.
 func TestFamiliesLabelAndPlaceTheirRequests(t *testing.T) {
 	for _, v := range []variant{tune, eval} {
-		for _, s := range allScenarios(v) {
+		for _, s := range boundScenarios(t, v) {
 			if s.pace == "" {
 				continue
 			}
@@ -56,7 +60,7 @@ func inSimNetworks(ip netip.Addr) bool {
 // TestVariantsDiffer: every family draws other traffic, from other
 // parameters, for tuning and for evaluation.
 func TestVariantsDiffer(t *testing.T) {
-	tuned, evaluated := allScenarios(tune), allScenarios(eval)
+	tuned, evaluated := boundScenarios(t, tune), boundScenarios(t, eval)
 	for _, f := range families {
 		a, b := scenarioNamed(t, tuned, f.name+"/paced"), scenarioNamed(t, evaluated, f.name+"/paced")
 		if a.about == b.about {
@@ -70,6 +74,78 @@ func TestVariantsDiffer(t *testing.T) {
 		if p, q := plans[tune], plans[eval]; p.addrs == q.addrs || p.numbers == q.numbers || p.numbersFrom.about == q.numbersFrom.about {
 			t.Errorf("%s: tune %dx%d of %s, eval %dx%d of %s; want other pools", name, p.addrs, p.numbers, p.numbersFrom.about, q.addrs, q.numbers, q.numbersFrom.about)
 		}
+	}
+}
+
+// TestPumpingUnknownAvoidsListedRanges: no number is under a listed
+// prefix, an area code listed whole is dropped, and a list covering every
+// range fails the scenario.
+func TestPumpingUnknownAvoidsListedRanges(t *testing.T) {
+	facts := serverFacts{highCost: []risk.CostRange{{Prefix: "+1605"}, {Prefix: "+17014"}, {Prefix: "+44"}}}
+	s := pumpingUnknownScenario(eval)
+	s.pace = paced
+	var err error
+	if s.start, err = s.bind(facts); err != nil {
+		t.Fatal(err)
+	}
+	npas := map[string]int{}
+	for _, r := range traffic(s, 7, 2000, 8) {
+		if !r.attack {
+			continue
+		}
+		for _, c := range facts.highCost {
+			if strings.HasPrefix(r.phone, c.Prefix) {
+				t.Errorf("%s is under the listed prefix %s", r.phone, c.Prefix)
+			}
+		}
+		npas[r.phone[2:5]]++
+	}
+	if npas["605"] > 0 || npas["701"] == 0 || npas["307"] == 0 {
+		t.Errorf("numbers by area code %v, want none in 605 (listed) and some in 701 and 307", npas)
+	}
+	every := serverFacts{highCost: []risk.CostRange{{Prefix: "+1"}}}
+	if _, err := s.bind(every); err == nil || !strings.Contains(err.Error(), "high_cost_ranges") {
+		t.Errorf("a list covering every range: got %v, want an error naming high_cost_ranges", err)
+	}
+}
+
+// TestPumpingKnownDrawsListedRanges: numbers under the listed +1 prefixes
+// only, valid, every usable prefix drawn; no list fails the scenario with
+// an error naming the field.
+func TestPumpingKnownDrawsListedRanges(t *testing.T) {
+	facts := serverFacts{highCost: []risk.CostRange{{Prefix: "+1712"}, {Prefix: "+16054321"}, {Prefix: "+4470"}, {Prefix: "+1abc"}}}
+	s := pumpingKnownScenario(tune)
+	s.pace = paced
+	var err error
+	if s.start, err = s.bind(facts); err != nil {
+		t.Fatal(err)
+	}
+	under := map[string]int{}
+	for _, r := range traffic(s, 7, 1000, 8) {
+		if !r.attack {
+			continue
+		}
+		switch {
+		case !valid(r.phone, nil):
+			t.Errorf("%s is not valid", r.phone)
+		case strings.HasPrefix(r.phone, "+1712"):
+			under["+1712"]++
+		case strings.HasPrefix(r.phone, "+16054321"):
+			under["+16054321"]++
+		default:
+			t.Errorf("%s is under no listed +1 prefix", r.phone)
+		}
+	}
+	if len(under) != 2 {
+		t.Errorf("numbers by prefix %v, want both +1 prefixes", under)
+	}
+	for _, f := range []serverFacts{{}, {highCost: []risk.CostRange{}}} {
+		if _, err := s.bind(f); !errors.Is(err, errNoHighCostRanges) || !strings.Contains(err.Error(), "high_cost_ranges") {
+			t.Errorf("no high-cost ranges: got %v, want an error naming high_cost_ranges", err)
+		}
+	}
+	if _, err := s.bind(serverFacts{highCost: []risk.CostRange{{Prefix: "+4470"}}}); err == nil || !strings.Contains(err.Error(), "high_cost_ranges") {
+		t.Errorf("no +1 range: got %v, want an error naming high_cost_ranges", err)
 	}
 }
 

@@ -188,13 +188,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}()
 	}
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return err
+	var done []tally
+	for i, err := range errs {
+		if err == nil {
+			done = append(done, results[i])
+		}
 	}
-	fmt.Fprintf(stdout, "Variants %s, seed %d, %d requests a scenario at %g a second.\n\n", c.variant, c.seed, c.requests, c.rate)
-	writeTable(stdout, results)
-	writeMeasures(stdout, results)
-	return nil
+	if len(done) > 0 {
+		fmt.Fprintf(stdout, "Variants %s, seed %d, %d requests a scenario at %g a second.\n\n", c.variant, c.seed, c.requests, c.rate)
+		writeTable(stdout, done)
+		writeMeasures(stdout, done)
+	}
+	return errors.Join(errs...)
 }
 
 // runJob starts a server, sends one scenario's traffic and counts the outcomes.
@@ -209,9 +214,14 @@ func runJob(ctx context.Context, c config, j job, o serverOptions) (tally, error
 		return tally{}, err
 	}
 	s := j.s
-	table, err := t.prepare(ctx, j.baseline, c.costs, s.settings)
+	table, facts, err := t.prepare(ctx, j.baseline, c.costs, s.settings)
 	if err != nil {
 		return tally{}, fmt.Errorf("%s: %w", s.name, err)
+	}
+	if s.bind != nil {
+		if s.start, err = s.bind(facts); err != nil {
+			return tally{}, fmt.Errorf("%s: %w", s.name, err)
+		}
 	}
 	seed := scenarioSeed(c.seed, s.family)
 	reqs := traffic(s, seed, c.requests, c.rate)

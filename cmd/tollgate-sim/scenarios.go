@@ -75,6 +75,10 @@ type scenario struct {
 	// visitors and attack (a nil legit draws the usual visitors); attack
 	// is then unused.
 	start func(g *generator) mix
+	// bind, when set, reads what the traffic needs from the settings of
+	// the server it runs against and returns start; it fails when the
+	// settings lack it.
+	bind func(f serverFacts) (func(g *generator) mix, error)
 	// settings, when set, edits the settings (as JSON) saved before the
 	// traffic, with the defaults and with the baseline alike.
 	settings func(s map[string]any)
@@ -162,7 +166,12 @@ func draws(s scenario, seed uint64, n int) []group {
 	for range 5 {
 		g.floodNumbers = append(g.floodNumbers, drawNumber(g.r, planForeign))
 	}
-	m := mix{legit: g.legit, attack: func() []request { return s.attack(g) }}
+	m := mix{legit: g.legit, attack: func() []request {
+		if s.attack == nil {
+			panic("scenario " + s.name + " drew an attack before its bind")
+		}
+		return s.attack(g)
+	}}
 	if s.start != nil {
 		m = s.start(g)
 		if m.legit == nil {

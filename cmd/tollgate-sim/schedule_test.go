@@ -85,7 +85,7 @@ func TestLegitArrivalsFollowTheDay(t *testing.T) {
 func TestPaces(t *testing.T) {
 	const n, rate = 400, 8
 	for _, v := range []variant{tune, eval} {
-		all := allScenarios(v)
+		all := boundScenarios(t, v)
 		for _, f := range families {
 			p, fl := scenarioNamed(t, all, f.name+"/paced"), scenarioNamed(t, all, f.name+"/flood")
 			seed := scenarioSeed(7, f.name)

@@ -22,7 +22,7 @@ import (
 
 func TestTrafficIsReproducible(t *testing.T) {
 	for _, v := range []variant{tune, eval} {
-		for _, s := range allScenarios(v) {
+		for _, s := range boundScenarios(t, v) {
 			a, b := traffic(s, 7, 400, 8), traffic(s, 7, 400, 8)
 			if !reflect.DeepEqual(a, b) {
 				t.Errorf("%s (%s): the same seed drew different traffic", s.name, v)
@@ -50,6 +50,26 @@ func TestTrafficIsReproducible(t *testing.T) {
 			}
 		}
 	}
+}
+
+// fakeFacts stands for a server whose settings list two +1 high-cost ranges.
+var fakeFacts = serverFacts{highCost: []risk.CostRange{{Prefix: "+1712", Name: "rural Iowa"}, {Prefix: "+1605", Name: "rural South Dakota"}}}
+
+// boundScenarios returns every scenario of v, those drawing on the server's
+// settings bound to fakeFacts.
+func boundScenarios(t *testing.T, v variant) []scenario {
+	t.Helper()
+	all := allScenarios(v)
+	for i, s := range all {
+		if s.bind == nil {
+			continue
+		}
+		var err error
+		if all[i].start, err = s.bind(fakeFacts); err != nil {
+			t.Fatalf("%s (%s): %v", s.name, v, err)
+		}
+	}
+	return all
 }
 
 func TestCheckLoopback(t *testing.T) {
