@@ -49,6 +49,8 @@ var families = []family{
 	{"ring-small", ringScenario("ring-small")},
 	{"ring-medium", ringScenario("ring-medium")},
 	{"ring-large", ringScenario("ring-large")},
+	{"cgnat", cgnatScenario},
+	{"office", officeScenario},
 	{"travellers", travellersScenario},
 	{"pumping-known", pumpingKnownScenario},
 	{"pumping-unknown", pumpingUnknownScenario},

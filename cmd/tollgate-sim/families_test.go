@@ -13,8 +13,8 @@ import (
 
 // legitTactics and attackTactics are the labels of the families' requests.
 var (
-	legitTactics  = []string{"legit", "traveller"}
-	attackTactics = []string{"ring", "pumping"}
+	legitTactics  = []string{"legit", "cgnat", "employee", "traveller"}
+	attackTactics = []string{"ring", "pumping", "irsf", "drip"}
 )
 
 // TestFamiliesLabelAndPlaceTheirRequests: every request of every family,
@@ -55,6 +55,69 @@ func inSimNetworks(ip netip.Addr) bool {
 		}
 	}
 	return false
+}
+
+// TestSharedAddresses: cgnat's customers and attack come from the carriers'
+// few NAT addresses, office's employees from one address, travellers'
+// from abroad.
+func TestSharedAddresses(t *testing.T) {
+	for _, v := range []variant{tune, eval} {
+		nats := map[netip.Addr]bool{}
+		customers := map[string]int{}
+		for _, r := range traffic(mustVariant(t, "cgnat/paced", v), 7, 600, 8) {
+			switch {
+			case r.tactic == "cgnat":
+				nats[r.ip] = true
+				for _, c := range carriers {
+					if c.net.Contains(r.ip) {
+						customers[c.name]++
+					}
+				}
+			case r.attack && !netCarrierUS.Contains(r.ip) && !netCarrierGB.Contains(r.ip):
+				t.Errorf("cgnat (%s): attack from %s, want a carrier NAT address", v, r.ip)
+			}
+		}
+		if got, want := len(nats), 2*cgnatPlans[v].nats; got != want || len(customers) != 2 {
+			t.Errorf("cgnat (%s): customers behind %d addresses of %d carriers, want %d of 2", v, got, len(customers), want)
+		}
+		offices := map[netip.Addr]bool{}
+		employees := 0
+		for _, r := range traffic(mustVariant(t, "office/paced", v), 7, 600, 8) {
+			if r.tactic == "employee" {
+				offices[r.ip] = true
+				employees++
+			}
+		}
+		if want := officePlans[v].employees; len(offices) != 1 || employees < want*9/10 || employees > want*6/5 {
+			t.Errorf("office (%s): %d employee requests from %d addresses, want about %d from 1", v, employees, len(offices), want)
+		}
+		travellers := 0
+		for _, r := range traffic(mustVariant(t, "travellers/paced", v), 7, 600, 8) {
+			if r.tactic == "traveller" && !r.typo {
+				travellers++
+				if country := ipCountry(r.ip); country == numberCountry(t, r.phone) {
+					t.Errorf("travellers (%s): %s in %s asks for %s, want a number of another country", v, r.ip, country, r.phone)
+				}
+			}
+		}
+		if travellers == 0 {
+			t.Errorf("travellers (%s): no traveller", v)
+		}
+	}
+}
+
+func ipCountry(ip netip.Addr) string {
+	for _, n := range simNetworks() {
+		if n.Prefix.Contains(ip) {
+			return n.Country
+		}
+	}
+	return ""
+}
+
+func mustVariant(t *testing.T, name string, v variant) scenario {
+	t.Helper()
+	return scenarioNamed(t, boundScenarios(t, v), name)
 }
 
 // TestVariantsDiffer: every family draws other traffic, from other
@@ -166,7 +229,7 @@ func TestFindScenariosPaces(t *testing.T) {
 	for list, want := range map[string][]string{
 		"ring-small":                  {"ring-small/paced", "ring-small/flood"},
 		"ring-small/flood":            {"ring-small/flood"},
-		"irsf, travellers/paced":      {"irsf", "travellers/paced"},
+		"irsf, cgnat/paced":           {"irsf", "cgnat/paced"},
 		"ring-small,ring-small/flood": {"ring-small/paced", "ring-small/flood"},
 	} {
 		if got := names(list); !reflect.DeepEqual(got, want) {

@@ -138,6 +138,8 @@ type generator struct {
 	v6Net    netip.Prefix
 	// usedNets are the /24s oracle sessions used.
 	usedNets map[netip.Prefix]bool
+	// requests is how many requests the run draws.
+	requests int
 }
 
 // group is requests drawn together: one legit visitor (a mistyped number
@@ -158,7 +160,7 @@ type mix struct {
 // draws returns the requests of scenario s, n of them, grouped as drawn and
 // in the order drawn; schedule then gives each its time.
 func draws(s scenario, seed uint64, n int) []group {
-	g := &generator{r: rand.New(rand.NewPCG(seed, 0x7011)), later: map[int][]request{}, ivr: s.name == "ivr-bots", legitV6: s.legitV6}
+	g := &generator{r: rand.New(rand.NewPCG(seed, 0x7011)), later: map[int][]request{}, ivr: s.name == "ivr-bots", legitV6: s.legitV6, requests: n}
 	for range 15 {
 		g.reuseIPs = append(g.reuseIPs, drawIP(g.r, netResidentialGB))
 		g.reuseNumbers = append(g.reuseNumbers, drawNumber(g.r, planLT))

@@ -68,6 +68,14 @@ func (p *pumper) next(g *generator, number string) request {
 	return attack("pumping", p.ip, number)
 }
 
+// pumpingAttack returns pumping to numbers of src as an attack of a mix.
+func pumpingAttack(p pumpingPlan, src numberSource) mixAttack {
+	return mixAttack{fmt.Sprintf("traffic pumping to %s from %s, each used once or twice", src.about, p.from.about), func(g *generator) func() []request {
+		pm := &pumper{plan: p}
+		return func() []request { return []request{pm.next(g, drawNumber(g.r, src.plans))} }
+	}}
+}
+
 // pumpingScenario returns a pumping scenario of p whose numbers bind draws
 // from the server's settings.
 func pumpingScenario(p pumpingPlan, numbers string, plans func(serverFacts) ([]numberPlan, func(string) bool, error)) scenario {
