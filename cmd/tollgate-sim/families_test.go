@@ -248,3 +248,29 @@ func TestFindScenariosPaces(t *testing.T) {
 		t.Error("-variants test: want an error")
 	}
 }
+
+// TestReasonColumns: the attack requests stopped and the legit requests
+// lost are counted by reason code, the three most given shown.
+func TestReasonColumns(t *testing.T) {
+	out := func(attack bool, action string, placed bool, reasons ...string) outcome {
+		return outcome{sent: sent{req: request{attack: attack, phone: "+12015550100"}, status: 202}, action: action, placed: placed, reasons: reasons}
+	}
+	outs := []outcome{
+		out(true, "block", false, "a", "b", "c"),
+		out(true, "deflect", false, "b", "c", "b"),
+		out(true, "block", false, "c", "d"),
+		out(true, "allow", true, "e"),
+		out(false, "allow", false, "f"),
+		out(false, "deflect", false, "g"),
+	}
+	got := count("x", false, outs, costs{})
+	if s, want := got.stoppedBy.top(3), "c 3, b 2, a 1"; s != want {
+		t.Errorf("attack stopped by %q, want %q", s, want)
+	}
+	if s, want := got.lostTo.top(3), "g 1"; s != want {
+		t.Errorf("legit lost to %q, want %q", s, want)
+	}
+	if s, want := (reasonCounts{}).top(3), "–"; s != want {
+		t.Errorf("no reasons: %q, want %q", s, want)
+	}
+}
