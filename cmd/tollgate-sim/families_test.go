@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"net/netip"
+	"os"
 	"reflect"
 	"slices"
 	"strings"
@@ -272,5 +273,19 @@ func TestReasonColumns(t *testing.T) {
 	}
 	if s, want := (reasonCounts{}).top(3), "–"; s != want {
 		t.Errorf("no reasons: %q, want %q", s, want)
+	}
+}
+
+// TestReadmeListsEveryScenario keeps the README's scenario tables in step
+// with the code.
+func TestReadmeListsEveryScenario(t *testing.T) {
+	b, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range allScenarios(eval) {
+		if !strings.Contains(string(b), "| `"+s.family) {
+			t.Errorf("README.md has no row for %s", s.family)
+		}
 	}
 }
