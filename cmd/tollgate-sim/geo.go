@@ -28,8 +28,9 @@ type simNetwork struct {
 //	198.51.100.0/24   GB       64605  Sim Mobile GB carrier-grade NAT
 //	203.0.113.0/24    US       64606  one office's NAT
 //
-// AS21928 is T-Mobile USA's mobile network, of the kind Tollgate's shipped
-// list of shared-address networks names; AS64605 is private, on no list.
+// AS21928 is T-Mobile USA's mobile network, on Tollgate's shipped list of
+// shared-address networks (risk.ShippedSharedNetworks); AS64605 is private,
+// on no list.
 var (
 	netResidentialUS = netip.MustParsePrefix("10.0.0.0/9")
 	netResidentialGB = netip.MustParsePrefix("10.128.0.0/9")

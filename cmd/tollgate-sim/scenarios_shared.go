@@ -21,8 +21,7 @@ type carrier struct {
 }
 
 var (
-	// carrierUS is the kind of network the shipped list of shared-address
-	// networks names.
+	// carrierUS is on the shipped list of shared-address networks.
 	carrierUS = carrier{"T-Mobile USA", 21928, netCarrierUS, planUS}
 	// carrierGB is on no list.
 	carrierGB = carrier{"Sim Mobile GB", 64605, netCarrierGB, planGBMobile}
