@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -26,6 +28,8 @@ type sent struct {
 	// ivr is the IVR outcome: "blocked" (at screening), "passed"
 	// (through, with or without a code) or "failed" (code not keyed).
 	ivr string
+	// offset is when it was sent, from the start of the traffic.
+	offset time.Duration
 }
 
 // api calls t's JSON API with bearer; out may be nil.
@@ -73,40 +77,46 @@ func (t *tollgate) api(ctx context.Context, method, path, bearer string, header 
 
 var httpClient = &http.Client{Timeout: 30 * time.Second}
 
-// maxRate is the highest rate, in requests a second, the simulator sends
-// at: -rate and a scenario's burst rate alike.
+// maxRate is the highest -rate and the highest burst rate, in requests a
+// second. Legit arrivals peak at about twice -rate.
 const maxRate = 200
 
-// drive sends reqs at most rate a second, stopping at the deadline.
-// Requests are sent in order and each waits for its answer, so the
-// decision log holds them in the same order; a burst (request.burst) takes
-// one tick and goes out at burstRate, or all at once when concurrent, its
+// drive sends reqs at their times (request.at) from now, stopping at the
+// deadline; a request whose time has passed goes at once. Requests are sent
+// in order and each waits for its answer, so the decision log holds them in
+// the same order; a burst sent at once (concurrent) goes together, its
 // decisions then logged in any order among themselves.
-func drive(ctx context.Context, t *tollgate, reqs []request, rate, burstRate float64, deadline time.Time, seed uint64) ([]sent, error) {
+func drive(ctx context.Context, t *tollgate, reqs []request, deadline time.Time, seed uint64) ([]sent, error) {
 	r := rand.New(rand.NewPCG(seed, 0xd161))
-	tick := time.NewTicker(time.Duration(float64(time.Second) / rate))
-	defer tick.Stop()
+	start := time.Now()
 	out := make([]sent, 0, len(reqs))
 	for i := 0; i < len(reqs); {
-		if time.Now().After(deadline) {
+		due := start.Add(reqs[i].at)
+		if due.After(deadline) {
 			break
 		}
-		select {
-		case <-ctx.Done():
-			return out, ctx.Err()
-		case <-tick.C:
+		if wait := time.Until(due); wait > 0 {
+			select {
+			case <-ctx.Done():
+				return out, ctx.Err()
+			case <-time.After(wait):
+			}
 		}
-		n := burstLen(reqs[i:])
+		n := 1
+		if reqs[i].concurrent {
+			n = burstLen(reqs[i:])
+		}
+		from, offset := len(out), time.Since(start)
 		var err error
-		switch {
-		case n == 1:
+		if n == 1 {
 			var s sent
 			s, err = t.send(ctx, reqs[i], fmt.Sprintf("sim-%d", i), r)
 			out = append(out, s)
-		case reqs[i].concurrent:
+		} else {
 			out, err = t.sendAtOnce(ctx, reqs[i:i+n], out)
-		default:
-			out, err = t.sendAtRate(ctx, reqs[i:i+n], burstRate, out)
+		}
+		for k := from; k < len(out); k++ {
+			out[k].offset = offset
 		}
 		if err != nil {
 			return out, err
@@ -126,6 +136,41 @@ func burstLen(reqs []request) int {
 	return n
 }
 
+// burstRates returns the rate each burst sent one request after another
+// went at, in requests a second, by burst.
+func burstRates(sents []sent) map[int]float64 {
+	first, last := map[int]sent{}, map[int]sent{}
+	count := map[int]int{}
+	for _, s := range sents {
+		b := s.req.burst
+		if b == 0 || s.req.concurrent {
+			continue
+		}
+		if count[b] == 0 {
+			first[b] = s
+		}
+		last[b] = s
+		count[b]++
+	}
+	out := map[int]float64{}
+	for b, n := range count {
+		if d := last[b].offset - first[b].offset; n > 1 && d > 0 {
+			out[b] = float64(n-1) / d.Seconds()
+		}
+	}
+	return out
+}
+
+// formatRates lists rates by burst, in whole requests a second.
+func formatRates(rates map[int]float64) string {
+	bursts := slices.Sorted(maps.Keys(rates))
+	parts := make([]string, len(bursts))
+	for i, b := range bursts {
+		parts[i] = fmt.Sprintf("%.0f", rates[b])
+	}
+	return strings.Join(parts, ", ")
+}
+
 // send sends one request; contact names an IVR call.
 func (t *tollgate) send(ctx context.Context, req request, contact string, r *rand.Rand) (sent, error) {
 	s := sent{req: req}
@@ -136,29 +181,6 @@ func (t *tollgate) send(ctx context.Context, req request, contact string, r *ran
 		s.status, s.id, err = t.callback(ctx, req)
 	}
 	return s, err
-}
-
-// sendAtRate sends a burst of callback requests one after another at rate
-// a second (capped at maxRate), appending to out.
-func (t *tollgate) sendAtRate(ctx context.Context, reqs []request, rate float64, out []sent) ([]sent, error) {
-	tick := time.NewTicker(time.Duration(float64(time.Second) / min(max(rate, 1), maxRate)))
-	defer tick.Stop()
-	for k, req := range reqs {
-		if k > 0 {
-			select {
-			case <-ctx.Done():
-				return out, ctx.Err()
-			case <-tick.C:
-			}
-		}
-		s := sent{req: req}
-		var err error
-		if s.status, s.id, err = t.callback(ctx, req); err != nil {
-			return out, err
-		}
-		out = append(out, s)
-	}
-	return out, nil
 }
 
 // sendAtOnce sends a burst of callback requests all at the same time and

@@ -33,6 +33,8 @@ func main() {
 // config is what the flags ask for.
 type config struct {
 	scenarios []scenario
+	variant   variant
+	list      bool
 	requests  int
 	rate      float64
 	duration  time.Duration
@@ -54,11 +56,13 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs := flag.NewFlagSet("tollgate-sim", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	c := config{why: &syncWriter{w: stderr}}
-	list := fs.String("scenarios", "all", "comma-separated scenarios, or all: "+scenarioNames())
+	list := fs.String("scenarios", "all", "comma-separated scenarios, or all; a name without /paced or /flood runs both paces: "+scenarioNames())
+	variants := fs.String("variants", string(eval), "parameter set of the scenarios run at two paces: tune (for choosing defaults, with seeds 1 to 9) or eval (for reporting, with seeds from 101)")
+	fs.BoolVar(&c.list, "list", false, "list the scenarios with what each sends under -variants, as Markdown table rows, and exit")
 	fs.IntVar(&c.requests, "requests", 200, "requests per scenario, 1 to 100000")
-	fs.Float64Var(&c.rate, "rate", 4, fmt.Sprintf("requests a second per scenario, at most %d (a scenario's bursts go at their own rate, at most the same)", maxRate))
+	fs.Float64Var(&c.rate, "rate", 4, fmt.Sprintf("mean requests a second per scenario, at most %d; legit visitors follow a daily curve from a fifth to twice their mean, bursts go at their own rate (at most the same)", maxRate))
 	fs.DurationVar(&c.duration, "duration", 5*time.Minute, "longest time one scenario sends for")
-	fs.Uint64Var(&c.seed, "seed", 1, "seed of the traffic; the same seed sends the same requests")
+	fs.Uint64Var(&c.seed, "seed", firstEvalSeed, fmt.Sprintf("seed of the traffic; the same seed sends the same requests (1 to %d for tuning, %d and up for evaluation)", lastTuneSeed, firstEvalSeed))
 	fs.BoolVar(&c.baseline, "baseline", false, "run with only the minimal controls (deny lists, one outstanding callback per number, country policy)")
 	fs.BoolVar(&c.compare, "compare", false, "run every scenario with the defaults and with the baseline")
 	fs.StringVar(&c.server, "server", "", "tollgate binary to start (default: go build ./cmd/tollgate of this module)")
@@ -71,7 +75,10 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return c, err
 	}
 	var err error
-	if c.scenarios, err = findScenarios(*list); err != nil {
+	if c.variant, err = parseVariant(*variants); err != nil {
+		return c, err
+	}
+	if c.scenarios, err = findScenarios(*list, c.variant); err != nil {
 		return c, err
 	}
 	if c.costs, err = parseCosts(*table); err != nil {
@@ -144,6 +151,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if c.soak.duration != 0 {
 		return runSoak(ctx, c, stdout, stderr)
 	}
+	if c.list {
+		writeScenarioList(stdout, c.variant)
+		return nil
+	}
+	if note := seedNote(c.variant, c.seed); note != "" {
+		fmt.Fprintf(stderr, "tollgate-sim: note: %s; -variants %s\n", note, c.variant)
+	}
 	dir, log, cleanup, err := prepare(ctx, &c, "tollgate-sim-")
 	if err != nil {
 		return err
@@ -174,12 +188,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}()
 	}
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return err
+	var done []tally
+	for i, err := range errs {
+		if err == nil {
+			done = append(done, results[i])
+		}
 	}
-	writeTable(stdout, results)
-	writeMeasures(stdout, results)
-	return nil
+	if len(done) > 0 {
+		fmt.Fprintf(stdout, "Variants %s, seed %d, %d requests a scenario at %g a second.\n\n", c.variant, c.seed, c.requests, c.rate)
+		writeTable(stdout, done)
+		writeMeasures(stdout, done)
+	}
+	return errors.Join(errs...)
 }
 
 // runJob starts a server, sends one scenario's traffic and counts the outcomes.
@@ -193,12 +213,18 @@ func runJob(ctx context.Context, c config, j job, o serverOptions) (tally, error
 	if err := checkLoopback(t.base); err != nil {
 		return tally{}, err
 	}
-	table, err := t.prepare(ctx, j.baseline, c.costs, j.s.settings)
+	s := j.s
+	table, facts, err := t.prepare(ctx, j.baseline, c.costs, s.settings)
 	if err != nil {
-		return tally{}, fmt.Errorf("%s: %w", j.s.name, err)
+		return tally{}, fmt.Errorf("%s: %w", s.name, err)
 	}
-	seed := scenarioSeed(c.seed, j.s.name)
-	reqs := traffic(j.s, seed, c.requests)
+	if s.bind != nil {
+		if s.start, err = s.bind(facts); err != nil {
+			return tally{}, fmt.Errorf("%s: %w", s.name, err)
+		}
+	}
+	seed := scenarioSeed(c.seed, s.family)
+	reqs := traffic(s, seed, c.requests, c.rate)
 	if listed := listedNumbers(reqs); len(listed) > 0 {
 		if err := t.addDenyNumbers(ctx, listed); err != nil {
 			return tally{}, fmt.Errorf("%s: %w", j.s.name, err)
@@ -206,11 +232,14 @@ func runJob(ctx context.Context, c config, j job, o serverOptions) (tally, error
 	}
 	tStart := time.Since(phase)
 	phase = time.Now()
-	sents, err := drive(ctx, t, reqs, c.rate, j.s.burstRate, time.Now().Add(c.duration), seed)
+	sents, err := drive(ctx, t, reqs, time.Now().Add(c.duration), seed)
 	if err != nil {
 		return tally{}, fmt.Errorf("%s: %w", j.s.name, err)
 	}
 	tDrive := time.Since(phase)
+	if rates := burstRates(sents); len(rates) > 0 {
+		fmt.Fprintf(c.why, "tollgate-sim: %s (baseline %v): bursts asked at %g a second went at %s\n", s.name, j.baseline, s.burstRate, formatRates(rates))
+	}
 	phase = time.Now()
 	outs, err := t.outcomes(ctx, sents, 60*time.Second)
 	if err != nil {

@@ -105,3 +105,67 @@ func drawIP6(r *rand.Rand, p netip.Prefix) netip.Addr {
 	}
 	return netip.AddrFrom16(a)
 }
+
+// numberSource is where a scenario's numbers come from, with what they are
+// in words.
+type numberSource struct {
+	about string
+	plans []numberPlan
+}
+
+// thousandBlocks returns the numbers of NANP thousand-blocks, each head an
+// NPA-NXX-X: a small carrier's holdings in one area code.
+func thousandBlocks(about string, heads ...string) numberSource {
+	s := numberSource{about: about}
+	for _, h := range heads {
+		s.plans = append(s.plans, numberPlan{h, 3, nil})
+	}
+	return s
+}
+
+// scatteredNPA returns numbers anywhere in the given NANP area codes.
+func scatteredNPA(about string, npas ...string) numberSource {
+	s := numberSource{about: about}
+	for _, npa := range npas {
+		s.plans = append(s.plans, numberPlan{"+1" + npa, 7, nil})
+	}
+	return s
+}
+
+// The number ranges of the families: rural US area codes, whose carriers
+// can share the termination fee of a call (traffic pumping), and two
+// high-cost countries.
+var (
+	blocks712    = thousandBlocks("numbers in three thousand-blocks of rural area code 712 (western Iowa)", "+17124321", "+17123365", "+17122748")
+	blocks641    = thousandBlocks("numbers in four thousand-blocks of rural area code 641 (north Iowa)", "+16414237", "+16413572", "+16417820", "+16417826")
+	scattered406 = scatteredNPA("numbers scattered over rural area code 406 (Montana)", "406")
+	scattered605 = scatteredNPA("numbers scattered over rural area code 605 (South Dakota)", "605")
+	lithuania    = numberSource{"Lithuanian mobile numbers", planLT}
+	latvia       = numberSource{"Latvian mobile numbers", planLV}
+)
+
+// drawNumbers returns n distinct valid numbers from s.
+func drawNumbers(r *rand.Rand, s numberSource, n int) []string {
+	seen := map[string]bool{}
+	var out []string
+	for len(out) < n {
+		if number := drawNumber(r, s.plans); !seen[number] {
+			seen[number] = true
+			out = append(out, number)
+		}
+	}
+	return out
+}
+
+// drawIPs returns n distinct addresses, drawn in turn from nets.
+func drawIPs(r *rand.Rand, nets []netip.Prefix, n int) []netip.Addr {
+	seen := map[netip.Addr]bool{}
+	var out []netip.Addr
+	for len(out) < n {
+		if ip := drawIP(r, nets[len(out)%len(nets)]); !seen[ip] {
+			seen[ip] = true
+			out = append(out, ip)
+		}
+	}
+	return out
+}

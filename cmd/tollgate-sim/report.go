@@ -1,8 +1,10 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -33,13 +35,41 @@ type tally struct {
 	// calls placed and refused, in minor units.
 	spendPlaced, spendAvoided int64
 	ivr                       bool
+	// stoppedBy counts the reason codes of the attack requests blocked or
+	// deflected; lostTo those of the legit requests lost.
+	stoppedBy, lostTo reasonCounts
 	// measure is the scenario's own measure (scenario.measure), "" for none.
 	measure string
 }
 
+// reasonCounts counts requests by the reason codes their decisions gave.
+type reasonCounts map[string]int
+
+// add counts each of codes once.
+func (c reasonCounts) add(codes []string) {
+	for _, code := range slices.Compact(slices.Sorted(slices.Values(codes))) {
+		c[code]++
+	}
+}
+
+// top returns the n codes most often given, most first (ties by code), with
+// their counts: "destination_high_risk 40, geo_mismatch 31"; "–" for none.
+func (c reasonCounts) top(n int) string {
+	codes := slices.Collect(maps.Keys(c))
+	slices.SortFunc(codes, func(a, b string) int { return cmp.Or(cmp.Compare(c[b], c[a]), cmp.Compare(a, b)) })
+	var parts []string
+	for _, code := range codes[:min(n, len(codes))] {
+		parts = append(parts, fmt.Sprintf("%s %d", code, c[code]))
+	}
+	if len(parts) == 0 {
+		return "–"
+	}
+	return strings.Join(parts, ", ")
+}
+
 // count sums outcomes with the run's cost table.
 func count(name string, baseline bool, outs []outcome, c costs) tally {
-	t := tally{scenario: name, baseline: baseline}
+	t := tally{scenario: name, baseline: baseline, stoppedBy: reasonCounts{}, lostTo: reasonCounts{}}
 	placed := map[string]bool{}
 	for _, o := range outs {
 		t.requests++
@@ -73,10 +103,14 @@ func count(name string, baseline bool, outs []outcome, c costs) tally {
 				t.legitRepeats++
 			case refused:
 				t.legitLost++
+				t.lostTo.add(o.reasons)
 			}
 			continue
 		}
 		t.attackDecided++
+		if refused && !o.placed {
+			t.stoppedBy.add(o.reasons)
+		}
 		cost := int64(0)
 		if o.req.kind == callbackRequest {
 			cost = c.cost(o.country)
@@ -120,8 +154,8 @@ func verdict(t tally) string {
 
 // writeTable writes the tallies as one Markdown table.
 func writeTable(w io.Writer, ts []tally) {
-	fmt.Fprintln(w, "| scenario | controls | requests (legit / attack) | calls placed | blocked | deflected | invalid input | legit lost | legit repeats (call coming) | attack calls placed | attack stopped | attack spend placed | attack spend avoided | targets |")
-	fmt.Fprintln(w, "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+	fmt.Fprintln(w, "| scenario | controls | requests (legit / attack) | calls placed | blocked | deflected | invalid input | legit lost | legit repeats (call coming) | attack calls placed | attack stopped | attack spend placed | attack spend avoided | targets | attack stopped by | legit lost to |")
+	fmt.Fprintln(w, "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 	for _, t := range ts {
 		controls := "defaults"
 		if t.baseline {
@@ -131,10 +165,11 @@ func writeTable(w io.Writer, ts []tally) {
 		if t.ivr {
 			spendPlaced, spendAvoided = "–", "–"
 		}
-		fmt.Fprintf(w, "| %s | %s | %d (%d / %d) | %d | %d | %d | %d | %d (%s) | %d | %d (%s) | %s | %s | %s | %s |\n",
+		fmt.Fprintf(w, "| %s | %s | %d (%d / %d) | %d | %d | %d | %d | %d (%s) | %d | %d (%s) | %s | %s | %s | %s | %s | %s |\n",
 			t.scenario, controls, t.requests, t.legit, t.attack, t.placed, t.blocked, t.deflected, t.invalid,
 			t.legitLost, pct(t.legitLost, t.legitDecided), t.legitRepeats, t.attackPlaced, pct(t.attackPlaced, t.attackDecided),
-			pct(t.attackDecided-t.attackPlaced, t.attackDecided), spendPlaced, spendAvoided, verdict(t))
+			pct(t.attackDecided-t.attackPlaced, t.attackDecided), spendPlaced, spendAvoided, verdict(t),
+			t.stoppedBy.top(3), t.lostTo.top(3))
 	}
 }
 
@@ -160,4 +195,17 @@ func writeMeasures(w io.Writer, ts []tally) {
 		}
 		fmt.Fprintf(w, "| %s | %s | %s |\n", t.scenario, controls, t.measure)
 	}
+}
+
+// lostAmong says how many of the legit requests pick chooses were lost, as
+// the main table counts them: "label lost 3 of 80 (3.8%)".
+func lostAmong(label string, outs []outcome, c costs, pick func(request) bool) string {
+	var in []outcome
+	for _, o := range outs {
+		if !o.req.attack && pick(o.req) {
+			in = append(in, o)
+		}
+	}
+	t := count("", false, in, c)
+	return fmt.Sprintf("%s lost %d of %d (%s)", label, t.legitLost, t.legitDecided, pct(t.legitLost, t.legitDecided))
 }

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
-	"strings"
+	"time"
 )
 
 // kind is what a simulated request calls.
@@ -38,9 +38,8 @@ type request struct {
 	// with the run's secret.
 	visitor string
 	// burst numbers the burst the request is in (0 for none). A burst's
-	// requests are consecutive and go out without waiting for -rate: one
-	// after another at the scenario's burst rate or, when concurrent is
-	// set, all at once.
+	// requests follow one another at the scenario's burst rate or, when
+	// concurrent is set, go out all at once.
 	burst      int
 	concurrent bool
 	// probe numbers the oracle's probe pair the request is a probe of (0
@@ -48,26 +47,46 @@ type request struct {
 	// deny list.
 	probe  int
 	listed bool
+	// at is when the request is sent, from the start of the traffic.
+	at time.Duration
 }
 
 // scenario is a named traffic mix.
 type scenario struct {
+	// name is the family and, for a scenario run at both paces, its pace:
+	// "irsf", "ring-small/flood".
 	name string
-	// about says what the traffic is, for the report.
+	// family is the name without the pace. The seed is drawn from it, so
+	// both paces of a family send the same requests.
+	family string
+	// pace says how the attack requests are spread over the run; "" for a
+	// scenario of one pace (its attack at -rate, bursts at burstRate).
+	pace pace
+	// about says what the traffic is, for -list and the README.
 	about string
 	// legitShare is the share of legit visitors in the traffic.
 	legitShare float64
-	// attackEvery, when set, puts the attack after every attackEvery legit
-	// visitors instead of drawing it at random (legitShare unused).
+	// attackEvery, when set, draws the attack after every attackEvery legit
+	// visitors instead of at random (legitShare unused).
 	attackEvery int
 	// attack draws the next attack requests.
 	attack func(g *generator) []request
+	// start, when set, draws a run's own pools and returns the run's legit
+	// visitors and attack (a nil legit draws the usual visitors); attack
+	// is then unused.
+	start func(g *generator) mix
+	// bind, when set, reads what the traffic needs from the settings of
+	// the server it runs against and returns start; it fails when the
+	// settings lack it.
+	bind func(f serverFacts) (func(g *generator) mix, error)
 	// settings, when set, edits the settings (as JSON) saved before the
 	// traffic, with the defaults and with the baseline alike.
 	settings func(s map[string]any)
 	// burstRate is the rate of a burst sent one request after another, at
-	// most maxRate a second.
+	// most maxRate a second: the flood pace's, or the scenario's own bursts'.
 	burstRate float64
+	// bursts is how many bursts the flood pace packs the attack into.
+	bursts int
 	// legitV6 places the GB legit visitors at IPv6 addresses.
 	legitV6 bool
 	// measure, when set, sums what the scenario is about beyond calls
@@ -75,8 +94,8 @@ type scenario struct {
 	measure func(outs []outcome, c costs) string
 }
 
-// scenarios lists every traffic mix by name.
-var scenarios = []scenario{
+// fixedScenarios are the scenarios of one parameter set and one pace.
+var fixedScenarios = []scenario{
 	{name: "legit", about: "residential visitors (US, GB) asking for their own domestic numbers; 5% mistype first, 5% ask again later", legitShare: 1},
 	{name: "irsf", about: "pumping to premium destinations (LV, LT, SO, CU, SL, GN, UK 090) hopping over hosting and VPN addresses, a new address each request", legitShare: 0.5, attack: attackIRSF},
 	{name: "sequential", about: "numbers counted up in one UK block (+44 20 7946 0xxx) from rotating clean residential addresses", legitShare: 0.5, attack: attackSequential},
@@ -93,37 +112,6 @@ var scenarios = []scenario{
 	{name: "ipv6-rotation", about: "one IPv6 /64 of a UK broadband range, a new address each request, asking for high-cost or clean UK mobile numbers; GB legit visitors on IPv6 too, each in its own /64", legitShare: 0.5, attack: attackIPv6Rotation, legitV6: true},
 	{name: "budget-race", about: "a daily budget with room for 5 US calls; bursts of 10 simultaneous clean requests (US residential addresses, US numbers) among legit visitors", legitShare: 0.9, attack: attackBudgetRace, settings: budgetSettings, measure: measureBudget},
 	{name: "token-reuse", about: "one valid visitor token (one user) reused from Amazon hosting addresses, a new address each request, for different US numbers", legitShare: 0.5, attack: attackTokenReuse},
-}
-
-// scenarioNames returns the names, comma-separated.
-func scenarioNames() string {
-	names := make([]string, len(scenarios))
-	for i, s := range scenarios {
-		names[i] = s.name
-	}
-	return strings.Join(names, ",")
-}
-
-// findScenarios resolves a comma-separated list of names ("all" for every one).
-func findScenarios(list string) ([]scenario, error) {
-	if list == "all" {
-		return scenarios, nil
-	}
-	var out []scenario
-	for _, name := range strings.Split(list, ",") {
-		name = strings.TrimSpace(name)
-		found := false
-		for _, s := range scenarios {
-			if s.name == name {
-				out = append(out, s)
-				found = true
-			}
-		}
-		if !found {
-			return nil, fmt.Errorf("unknown scenario %q; known: %s", name, scenarioNames())
-		}
-	}
-	return out, nil
 }
 
 // generator draws a scenario's requests reproducibly from its seed.
@@ -150,11 +138,29 @@ type generator struct {
 	v6Net    netip.Prefix
 	// usedNets are the /24s oracle sessions used.
 	usedNets map[netip.Prefix]bool
+	// requests is how many requests the run draws.
+	requests int
 }
 
-// traffic returns the requests of scenario s: n of them, in order.
-func traffic(s scenario, seed uint64, n int) []request {
-	g := &generator{r: rand.New(rand.NewPCG(seed, 0x7011)), later: map[int][]request{}, ivr: s.name == "ivr-bots", legitV6: s.legitV6}
+// group is requests drawn together: one legit visitor (a mistyped number
+// and its correction) or one attack draw.
+type group struct {
+	reqs  []request
+	legit bool
+}
+
+// mix is what one run of a scenario draws its requests from: the next legit
+// visitor (at is the index of the request it starts at) and the next attack
+// requests.
+type mix struct {
+	legit  func(at int) []request
+	attack func() []request
+}
+
+// draws returns the requests of scenario s, n of them, grouped as drawn and
+// in the order drawn; schedule then gives each its time.
+func draws(s scenario, seed uint64, n int) []group {
+	g := &generator{r: rand.New(rand.NewPCG(seed, 0x7011)), later: map[int][]request{}, ivr: s.name == "ivr-bots", legitV6: s.legitV6, requests: n}
 	for range 15 {
 		g.reuseIPs = append(g.reuseIPs, drawIP(g.r, netResidentialGB))
 		g.reuseNumbers = append(g.reuseNumbers, drawNumber(g.r, planLT))
@@ -162,20 +168,51 @@ func traffic(s scenario, seed uint64, n int) []request {
 	for range 5 {
 		g.floodNumbers = append(g.floodNumbers, drawNumber(g.r, planForeign))
 	}
-	var out []request
-	for len(out) < n {
-		if due := g.later[len(out)]; len(due) > 0 {
-			delete(g.later, len(out))
-			out = append(out, due...)
+	m := mix{legit: g.legit, attack: func() []request {
+		if s.attack == nil {
+			panic("scenario " + s.name + " drew an attack before its bind")
+		}
+		return s.attack(g)
+	}}
+	if s.start != nil {
+		m = s.start(g)
+		if m.legit == nil {
+			m.legit = g.legit
+		}
+	}
+	var out []group
+	total := 0
+	add := func(reqs []request, legit bool) {
+		reqs = reqs[:min(len(reqs), n-total)]
+		out = append(out, group{reqs: reqs, legit: legit})
+		total += len(reqs)
+	}
+	for total < n {
+		if due := g.later[total]; len(due) > 0 {
+			delete(g.later, total)
+			for _, r := range due {
+				if total < n {
+					add([]request{r}, true)
+				}
+			}
 			continue
 		}
 		if g.legitNext(s) {
-			out = append(out, g.legit(len(out))...)
+			add(m.legit(total), true)
 		} else {
-			out = append(out, s.attack(g)...)
+			add(m.attack(), false)
 		}
 	}
-	return out[:n]
+	return out
+}
+
+// flatten returns the requests of groups in order.
+func flatten(groups []group) []request {
+	var out []request
+	for _, gr := range groups {
+		out = append(out, gr.reqs...)
+	}
+	return out
 }
 
 // legitNext reports whether the next draw of s is a legit visitor: at
@@ -204,6 +241,13 @@ func (g *generator) legit(at int) []request {
 			req.ip = drawIP(g.r, netResidentialGBv6)
 		}
 	}
+	return g.visit(at, req)
+}
+
+// visit returns the requests of one legit visitor asking for req at request
+// index at: 5% mistype the number first (an invalid number, corrected at
+// once), and 5% ask again 60 to 90 requests later.
+func (g *generator) visit(at int, req request) []request {
 	var out []request
 	if g.r.Float64() < 0.05 {
 		typo := req
@@ -212,7 +256,6 @@ func (g *generator) legit(at int) []request {
 	}
 	out = append(out, req)
 	if g.r.Float64() < 0.05 {
-		// The visitor asks again 60 to 90 requests later.
 		due := at + 60 + g.r.IntN(30)
 		g.later[due] = append(g.later[due], req)
 	}

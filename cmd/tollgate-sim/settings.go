@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tollgate/tollgate/risk"
 )
 
 // baselineKeeps are the reason codes the baseline keeps: the deny lists,
@@ -53,15 +55,16 @@ func parseCosts(s string) (map[string]int64, error) {
 // prepare saves the run's settings through the admin API: the cost table
 // when given, for a baseline every weight but baselineKeeps at 0, no spend
 // caps, and IVR callers let through unchallenged, and then the scenario's
-// own edit when it has one. It returns the cost table and budget in force.
-func (t *tollgate) prepare(ctx context.Context, baseline bool, table map[string]int64, edit func(map[string]any)) (costs, error) {
+// own edit when it has one. It returns the cost table and budget in force
+// and what the traffic may draw on.
+func (t *tollgate) prepare(ctx context.Context, baseline bool, table map[string]int64, edit func(map[string]any)) (costs, serverFacts, error) {
 	var s map[string]any
 	if status, err := t.api(ctx, http.MethodGet, "/api/v1/admin/settings", t.token, nil, nil, &s); err != nil || status != http.StatusOK {
-		return costs{}, fmt.Errorf("reading settings: status %d: %v", status, err)
+		return costs{}, serverFacts{}, fmt.Errorf("reading settings: status %d: %v", status, err)
 	}
 	spend, _ := s["spend"].(map[string]any)
 	if spend == nil {
-		return costs{}, fmt.Errorf("settings carry no spend")
+		return costs{}, serverFacts{}, fmt.Errorf("settings carry no spend")
 	}
 	if len(table) > 0 {
 		c := map[string]any{}
@@ -87,7 +90,7 @@ func (t *tollgate) prepare(ctx context.Context, baseline bool, table map[string]
 	}
 	if len(table) > 0 || baseline || edit != nil {
 		if status, err := t.api(ctx, http.MethodPut, "/api/v1/admin/settings", t.token, nil, s, nil); err != nil || status != http.StatusOK {
-			return costs{}, fmt.Errorf("saving settings: status %d: %v", status, err)
+			return costs{}, serverFacts{}, fmt.Errorf("saving settings: status %d: %v", status, err)
 		}
 		// Every instance reloads the settings within two seconds.
 		time.Sleep(2500 * time.Millisecond)
@@ -98,9 +101,10 @@ func (t *tollgate) prepare(ctx context.Context, baseline bool, table map[string]
 			DefaultCost int64            `json:"default_cost"`
 			DailyBudget int64            `json:"daily_budget"`
 		} `json:"spend"`
+		HighCost []risk.CostRange `json:"high_cost_ranges"`
 	}
 	if status, err := t.api(ctx, http.MethodGet, "/api/v1/admin/settings", t.token, nil, nil, &in); err != nil || status != http.StatusOK {
-		return costs{}, fmt.Errorf("reading settings: status %d: %v", status, err)
+		return costs{}, serverFacts{}, fmt.Errorf("reading settings: status %d: %v", status, err)
 	}
-	return costs{byCountry: in.Spend.Costs, fallback: in.Spend.DefaultCost, budget: in.Spend.DailyBudget}, nil
+	return costs{byCountry: in.Spend.Costs, fallback: in.Spend.DefaultCost, budget: in.Spend.DailyBudget}, serverFacts{highCost: in.HighCost}, nil
 }

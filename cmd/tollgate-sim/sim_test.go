@@ -21,27 +21,55 @@ import (
 )
 
 func TestTrafficIsReproducible(t *testing.T) {
-	for _, s := range scenarios {
-		a, b := traffic(s, 7, 400), traffic(s, 7, 400)
-		if !reflect.DeepEqual(a, b) {
-			t.Errorf("%s: the same seed drew different traffic", s.name)
-		}
-		if got, want := len(a), 400; got != want {
-			t.Errorf("%s: got %d requests, want %d", s.name, got, want)
-		}
-		var attacks int
-		for _, r := range a {
-			if r.attack {
-				attacks++
+	for _, v := range []variant{tune, eval} {
+		for _, s := range boundScenarios(t, v) {
+			a, b := traffic(s, 7, 400, 8), traffic(s, 7, 400, 8)
+			if !reflect.DeepEqual(a, b) {
+				t.Errorf("%s (%s): the same seed drew different traffic", s.name, v)
 			}
-			if r.kind == callbackRequest && !r.typo && !valid(r.phone, nil) {
-				t.Errorf("%s: %s is not a valid number", s.name, r.phone)
+			if c := traffic(s, 8, 400, 8); reflect.DeepEqual(a, c) {
+				t.Errorf("%s (%s): seeds 7 and 8 drew the same traffic", s.name, v)
 			}
-		}
-		if s.name != "legit" && attacks == 0 {
-			t.Errorf("%s: no attack requests", s.name)
+			if got, want := len(a), 400; got != want {
+				t.Errorf("%s (%s): got %d requests, want %d", s.name, v, got, want)
+			}
+			var attacks int
+			for i, r := range a {
+				if r.attack {
+					attacks++
+				}
+				if r.kind == callbackRequest && !r.typo && !valid(r.phone, nil) {
+					t.Errorf("%s (%s): %s is not a valid number", s.name, v, r.phone)
+				}
+				if i > 0 && r.at < a[i-1].at {
+					t.Errorf("%s (%s): request %d at %s comes before request %d at %s", s.name, v, i, r.at, i-1, a[i-1].at)
+				}
+			}
+			if s.name != "legit" && attacks == 0 {
+				t.Errorf("%s (%s): no attack requests", s.name, v)
+			}
 		}
 	}
+}
+
+// fakeFacts stands for a server whose settings list two +1 high-cost ranges.
+var fakeFacts = serverFacts{highCost: []risk.CostRange{{Prefix: "+1712", Name: "rural Iowa"}, {Prefix: "+1605", Name: "rural South Dakota"}}}
+
+// boundScenarios returns every scenario of v, those drawing on the server's
+// settings bound to fakeFacts.
+func boundScenarios(t *testing.T, v variant) []scenario {
+	t.Helper()
+	all := allScenarios(v)
+	for i, s := range all {
+		if s.bind == nil {
+			continue
+		}
+		var err error
+		if all[i].start, err = s.bind(fakeFacts); err != nil {
+			t.Fatalf("%s (%s): %v", s.name, v, err)
+		}
+	}
+	return all
 }
 
 func TestCheckLoopback(t *testing.T) {
@@ -112,8 +140,9 @@ func TestCountRepeatsAreNotLost(t *testing.T) {
 	}
 }
 
-// TestExistingTrafficUnchanged pins the traffic of the scenarios measured
-// in cmd/tollgate-sim/README.md: a change to the generator must not redraw them.
+// TestExistingTrafficUnchanged pins the requests drawn for the scenarios
+// measured in cmd/tollgate-sim/README.md, in the order drawn (not their
+// times): a change to the generator must not redraw them.
 func TestExistingTrafficUnchanged(t *testing.T) {
 	want := map[string]uint64{
 		"legit": 0x328595645442c920, "irsf": 0xf0d898965fbd2f70, "sequential": 0xca6f28f9562e015c,
@@ -124,7 +153,7 @@ func TestExistingTrafficUnchanged(t *testing.T) {
 	for name, digest := range want {
 		s := mustScenario(t, name)
 		h := fnv.New64a()
-		for _, r := range traffic(s, scenarioSeed(1, s.name), 500) {
+		for _, r := range flatten(draws(s, scenarioSeed(1, s.name), 500)) {
 			fmt.Fprintf(h, "%d %v %s %s %s %v %v %v\n", r.kind, r.attack, r.tactic, r.ip, r.phone, r.typo, r.bot, r.mistype)
 		}
 		if got := h.Sum64(); got != digest {
@@ -135,7 +164,7 @@ func TestExistingTrafficUnchanged(t *testing.T) {
 
 func mustScenario(t *testing.T, name string) scenario {
 	t.Helper()
-	ss, err := findScenarios(name)
+	ss, err := findScenarios(name, eval)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +174,7 @@ func mustScenario(t *testing.T, name string) scenario {
 // TestOracleProbesComeInPairs: each pair is two fresh addresses with the
 // same warm-up, one probe listed and one clean, and only probes listed.
 func TestOracleProbesComeInPairs(t *testing.T) {
-	reqs := traffic(mustScenario(t, "oracle"), 7, 400)
+	reqs := traffic(mustScenario(t, "oracle"), 7, 400, 8)
 	type pair struct{ listed, clean int }
 	pairs := map[int]*pair{}
 	byIP := map[netip.Addr]int{}
@@ -218,7 +247,7 @@ func TestMeasureOracle(t *testing.T) {
 // blocked countries, legit visitors name no flow; the settings block the
 // countries, drop them from the high-risk list and let vip allow them.
 func TestFlowEscapeTraffic(t *testing.T) {
-	for _, r := range traffic(mustScenario(t, "flow-escape"), 7, 200) {
+	for _, r := range traffic(mustScenario(t, "flow-escape"), 7, 200, 8) {
 		switch {
 		case r.attack && (r.flow != escapeFlow || !slices.Contains(escapeCountries, numberCountry(t, r.phone))):
 			t.Errorf("attack %s (flow %q): want flow %s and a number in %v", r.phone, r.flow, escapeFlow, escapeCountries)
@@ -249,34 +278,63 @@ func numberCountry(t *testing.T, e164 string) string {
 	return phonenumbers.GetRegionCodeForNumber(n)
 }
 
-// TestBurstsAreMarked: the flood goes out in whole bursts of one address
-// at the burst rate, one after another; the budget race in bursts sent at
+// TestBurstsAreMarked: the flood goes out in whole bursts of one address,
+// at its tick of -rate after 150 legit visitors were drawn, at the burst rate
+// with legit visitors arriving around it; the budget race in bursts sent at
 // once; burstLen finds their ends.
 func TestBurstsAreMarked(t *testing.T) {
-	flood := traffic(mustScenario(t, "flood-to-deflect"), 7, 600)
-	first := slices.IndexFunc(flood, func(r request) bool { return r.attack })
-	if first < 150 {
-		t.Fatalf("flood: first attack at request %d, want after 150 legit visitors", first)
+	const rate = 4
+	s := mustScenario(t, "flood-to-deflect")
+	if s.burstRate <= 0 || s.burstRate > maxRate {
+		t.Fatalf("flood burst rate %v, want above 0 and at most %d", s.burstRate, maxRate)
 	}
-	if got, want := burstLen(flood[first:]), floodBurst; got != want {
-		t.Fatalf("flood: a burst of %d, want %d", got, want)
-	}
-	for i, r := range flood[first : first+floodBurst] {
-		if !r.attack || r.burst != 1 || r.concurrent || r.ip != flood[first].ip || numberCountry(t, r.phone) != floodCountry {
-			t.Fatalf("flood request %d: %+v; want attack burst 1, sent in turn, from %s, a %s number", i, r, flood[first].ip, floodCountry)
+	flood := traffic(s, 7, 600, rate)
+	var burst []request
+	legitDuring := 0
+	for _, r := range flood {
+		switch {
+		case r.attack && r.burst == 1:
+			burst = append(burst, r)
+		case r.attack:
+			t.Fatalf("flood request %+v outside burst 1", r)
+		case len(burst) > 0 && len(burst) < floodBurst:
+			legitDuring++
 		}
 	}
-	if s := mustScenario(t, "flood-to-deflect"); s.burstRate <= 0 || s.burstRate > maxRate {
-		t.Errorf("flood burst rate %v, want above 0 and at most %d", s.burstRate, maxRate)
+	if got, want := len(burst), floodBurst; got != want {
+		t.Fatalf("flood: a burst of %d, want %d", got, want)
 	}
-	race := traffic(mustScenario(t, "budget-race"), 7, 300)
+	ticks, visitors := 0, 0
+	for _, gr := range draws(s, 7, 600) {
+		if !gr.legit {
+			break
+		}
+		ticks += gr.ticks()
+		visitors++
+	}
+	if visitors < s.attackEvery {
+		t.Errorf("flood: drawn after %d legit visitors, want at least %d", visitors, s.attackEvery)
+	}
+	if got, want := burst[0].at, time.Duration(float64(time.Second)*float64(ticks)/rate); (got - want).Abs() > time.Microsecond {
+		t.Errorf("flood: the burst starts at %s, want %s (tick %d)", got, want, ticks)
+	}
+	for i, r := range burst {
+		want := burst[0].at + time.Duration(float64(i)*float64(time.Second)/s.burstRate)
+		if r.concurrent || r.ip != burst[0].ip || numberCountry(t, r.phone) != floodCountry || (r.at-want).Abs() > time.Microsecond {
+			t.Fatalf("flood request %d: %+v; want sent in turn at %s, from %s, a %s number", i, r, want, burst[0].ip, floodCountry)
+		}
+	}
+	if legitDuring == 0 {
+		t.Error("flood: no legit visitor arrived during the burst")
+	}
+	race := traffic(mustScenario(t, "budget-race"), 7, 300, rate)
 	bursts := 0
 	for i := 0; i < len(race); {
 		n := burstLen(race[i:])
 		if race[i].burst != 0 {
 			bursts++
 			for _, r := range race[i : i+n] {
-				if !r.attack || !r.concurrent {
+				if !r.attack || !r.concurrent || r.at != race[i].at {
 					t.Errorf("budget race burst %d: %+v, want attack sent at once", r.burst, r)
 				}
 			}
@@ -305,7 +363,7 @@ func TestBudgetSettings(t *testing.T) {
 // TestIPv6RotationStaysInOneSlash64: every attack address is new and in one
 // /64 of the IPv6 range; GB legit visitors are on IPv6, outside it.
 func TestIPv6RotationStaysInOneSlash64(t *testing.T) {
-	reqs := traffic(mustScenario(t, "ipv6-rotation"), 7, 300)
+	reqs := traffic(mustScenario(t, "ipv6-rotation"), 7, 300, 8)
 	var net netip.Prefix
 	seen := map[netip.Addr]bool{}
 	v6Legit := 0
@@ -334,7 +392,7 @@ func TestIPv6RotationStaysInOneSlash64(t *testing.T) {
 
 // TestTokenReuseNamesOneUser: every attack carries the one user's token.
 func TestTokenReuseNamesOneUser(t *testing.T) {
-	for _, r := range traffic(mustScenario(t, "token-reuse"), 7, 100) {
+	for _, r := range traffic(mustScenario(t, "token-reuse"), 7, 100, 8) {
 		if r.attack != (r.visitor == tokenUser) {
 			t.Errorf("%+v: want the token on attacks only", r)
 		}
@@ -377,7 +435,7 @@ func TestPairDecisionsOutOfOrder(t *testing.T) {
 // requests until all of them arrived, which only a burst sent at once
 // gets past.
 func TestSendAtOnceIsConcurrent(t *testing.T) {
-	reqs := traffic(mustScenario(t, "budget-race"), 7, 300)
+	reqs := traffic(mustScenario(t, "budget-race"), 7, 300, 8)
 	first := slices.IndexFunc(reqs, func(r request) bool { return r.concurrent })
 	burst := reqs[first : first+burstLen(reqs[first:])]
 	var mu sync.Mutex

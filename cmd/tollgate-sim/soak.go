@@ -176,7 +176,7 @@ func (t *tollgate) raiseCountryLimits(ctx context.Context) error {
 
 // soakTraffic hands out an endless stream of requests: blocks of the mixed
 // scenario's callbacks with one IVR call in five, each block drawn from its
-// own seed.
+// own seed, in the order drawn (the soak keeps its own schedule).
 type soakTraffic struct {
 	seed  uint64
 	block int
@@ -185,10 +185,10 @@ type soakTraffic struct {
 
 func (s *soakTraffic) next() request {
 	if len(s.queue) == 0 {
-		mixed, _ := findScenarios("mixed")
-		ivr, _ := findScenarios("ivr-bots")
-		calls := traffic(mixed[0], s.seed+uint64(s.block)*2, 800)
-		screens := traffic(ivr[0], s.seed+uint64(s.block)*2+1, 200)
+		mixed, _ := findScenarios("mixed", eval)
+		ivr, _ := findScenarios("ivr-bots", eval)
+		calls := flatten(draws(mixed[0], s.seed+uint64(s.block)*2, 800))
+		screens := flatten(draws(ivr[0], s.seed+uint64(s.block)*2+1, 200))
 		for i, r := range calls {
 			s.queue = append(s.queue, r)
 			if i%4 == 3 {
