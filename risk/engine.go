@@ -64,8 +64,10 @@ type Engine struct {
 	// in flight; releasesDropped counts those dropped when it was full, and
 	// dropLogged is when that was last logged, in Unix nanoseconds.
 	releaseSlots chan struct{}
-	// ringSlots holds a token per recombination ring marking in flight.
+	// ringSlots holds a token per recombination ring marking in flight;
+	// ringsDropped counts sightings not marked when it was full.
 	ringSlots       chan struct{}
+	ringsDropped    atomic.Int64
 	releasesDropped atomic.Int64
 	dropLogged      atomic.Int64
 	// fallbackHolds are the numbers Fallback allowed within the duplicate

@@ -168,7 +168,7 @@ func (e *Engine) Evaluate(ctx context.Context, req Request) (Decision, error) {
 			}
 			pl.numbersPerIP = queueDistinct(ctx, p, key(it, "numbers"), num.e164, s.Velocity.NumbersPerIP, now)
 			pl.blocksPerIP = queueDistinct(ctx, p, key(it, "blocks"), numberPrefix(num.e164), s.Velocity.NumbersPerIP, now)
-			pl.ring = queueRing(ctx, p, rd, num.e164, source)
+			pl.ring = queueRing(ctx, p, rd, num.e164, addr)
 			nets := networkCandidates(ip)
 			pl.denyIP = p.HMGet(ctx, listKey(DenyIP), nets...)
 			pl.allowIP = p.HMGet(ctx, listKey(AllowIP), nets...)
@@ -231,7 +231,7 @@ func (e *Engine) Evaluate(ctx context.Context, req Request) (Decision, error) {
 	if ring.live && !ring.marked {
 		// Only the number of a shared address: its other numbers are
 		// other people's.
-		e.markRing(ipTag(sub), source, num.e164, !sharedASN, time.Duration(s.Velocity.IPsPerNumber.Window))
+		e.markRing(addr, num.e164, !sharedASN, time.Duration(s.Velocity.IPsPerNumber.Window))
 	}
 	byNumber.velocity(pl.number, CodeVelocityNumberWarning, CodeVelocityNumberCritical, "addresses asking for this number")
 	byNumber.velocity(pl.prefix, CodeVelocityPrefixWarning, CodeVelocityPrefixCritical, "addresses asking for this number block")

@@ -111,6 +111,15 @@ func TestRecombination(t *testing.T) {
 		n1, n2, n3 := "+447400123456", "+447400123789", "+447400123111"
 		// ask evaluates and releases the lock of an allowed request, as a
 		// call that ended does.
+		// refusedBy checks d is refused with the recombination reason
+		// detailed as want says.
+		refusedBy := func(t *testing.T, d risk.Decision, want string) {
+			t.Helper()
+			r := reason(d, risk.CodeRecombined)
+			if d.Action == risk.Allow || !strings.Contains(r.Detail, want) {
+				t.Errorf("got %s %v (recombination: %q), want it refused with %q", d.Action, d.Codes(), r.Detail, want)
+			}
+		}
 		ask := func(e *risk.Engine, n string, ip netip.Addr) risk.Decision {
 			d := eval(t, e, n, ip)
 			if d.Action == risk.Allow {
@@ -121,30 +130,43 @@ func TestRecombination(t *testing.T) {
 		t.Run("a ring seen live marks its numbers and addresses", func(t *testing.T) {
 			redistest.Flush(t, rdb)
 			e := newEngine(t, rdb, nil)
-			wantAction(t, ask(e, n1, gb(0)), risk.Allow)
-			wantAction(t, ask(e, n2, gb(1)), risk.Allow)
-			d := ask(e, n2, gb(0))
-			wantAction(t, d, risk.Deflect, risk.CodeRecombined)
-			if r := reason(d, risk.CodeRecombined); !strings.Contains(r.Detail, "asked for 2 numbers") {
-				t.Errorf("detail %q, want the live pattern", r.Detail)
+			ring := []string{n1, n2, n3}
+			// Four addresses recombine three numbers of one block.
+			var sighted risk.Decision
+			for round := range 3 {
+				for a := range 4 {
+					if d := ask(e, ring[(a+round)%3], gb(a)); d.Has(risk.CodeRecombined) && sighted.ID == "" {
+						sighted = d
+					}
+				}
+			}
+			refusedBy(t, sighted, "asked for 2 numbers")
+			if sighted.Shown() != risk.Allow {
+				t.Errorf("first sighting shown %s: the reason rests on what others asked for and is hidden", sighted.Shown())
 			}
 			e.Close() // the marks are written
-			d = ask(e, n1, gb(2))
-			wantAction(t, d, risk.Deflect, risk.CodeRecombined)
-			if r := reason(d, risk.CodeRecombined); r.Detail != "number seen in a recombination ring" {
-				t.Errorf("a fresh address asking for a marked number: detail %q", r.Detail)
+			// Addresses in other networks: the ring's /24 is busy.
+			other := func(i int) netip.Addr { return netip.MustParseAddr(fmt.Sprintf("192.0.2.%d", 100+i)) }
+			refusedBy(t, ask(e, n1, other(1)), "number seen in a recombination ring")
+			refusedBy(t, ask(e, "+447400123222", other(2)), "numbers of this block")
+			refusedBy(t, ask(e, "+447911123456", gb(1)), "address seen in a recombination ring")
+			if d := ask(e, "+447400654321", other(3)); d.Has(risk.CodeRecombined) {
+				t.Errorf("a number outside the ring: %v", d.Codes())
 			}
-			d = ask(e, n3, gb(3))
-			wantAction(t, d, risk.Deflect, risk.CodeRecombined)
-			if r := reason(d, risk.CodeRecombined); !strings.Contains(r.Detail, "numbers of this block") {
-				t.Errorf("a fresh number in a block with two marked: detail %q", r.Detail)
+		})
+		t.Run("asking for a victim's number marks neither the victim nor their address", func(t *testing.T) {
+			redistest.Flush(t, rdb)
+			e := newEngine(t, rdb, nil)
+			victim, owner, attacker := "+447400777123", gb(20), gb(30)
+			wantAction(t, ask(e, victim, owner), risk.Allow)
+			wantAction(t, ask(e, "+447911123456", attacker), risk.Allow)
+			refusedBy(t, ask(e, victim, attacker), "asked for 2 numbers")
+			e.Close()
+			for _, d := range []risk.Decision{ask(e, victim, gb(21)), ask(e, "+447400654321", owner), ask(e, "+447400777999", gb(22))} {
+				if d.Has(risk.CodeRecombined) {
+					t.Errorf("after one address asked for the victim's number: %s from %s got %v", d.Number, d.IP, d.Codes())
+				}
 			}
-			d = ask(e, "+447911123456", gb(1))
-			wantAction(t, d, risk.Deflect, risk.CodeRecombined)
-			if r := reason(d, risk.CodeRecombined); r.Detail != "address seen in a recombination ring" {
-				t.Errorf("a marked address asking for a fresh number: detail %q", r.Detail)
-			}
-			wantAction(t, ask(e, "+447400654321", gb(9)), risk.Allow)
 		})
 		t.Run("a shared address marks only the number it recombined", func(t *testing.T) {
 			redistest.Flush(t, rdb)

@@ -9,7 +9,8 @@ import (
 // Every key starts with "tg:" and carries the hash tag of the thing it
 // counts, so in Cluster mode a thing's keys share a slot and no command of
 // a decision crosses slots.
-func ipTag(sub netip.Prefix) string    { return "{ip:" + subscriberID(sub) + "}" }
+func ipTag(sub netip.Prefix) string    { return ipTagOf(subscriberID(sub)) }
+func ipTagOf(subID string) string      { return "{ip:" + subID + "}" }
 func netTag(n netip.Prefix) string     { return "{net:" + n.String() + "}" }
 func numberTag(e164 string) string     { return "{n:" + e164 + "}" }
 func prefixTag(prefix string) string   { return "{p:" + prefix + "}" }

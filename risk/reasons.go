@@ -139,6 +139,11 @@ const (
 	FamilyScreening Family = "screening"
 	// FamilyGeoIP notes a missing GeoIP database.
 	FamilyGeoIP Family = "geoip"
+	// FamilySurge is a destination country asked for by many visitors at
+	// once: it counts everyone, so it adds points but corroborates
+	// nothing, and a surge of other people's requests cannot turn one
+	// family into two.
+	FamilySurge Family = "surge"
 )
 
 // EvidenceFamilies are the families that must corroborate one another for
@@ -224,15 +229,15 @@ var reasonTable = []ReasonInfo{
 	{CodeVelocityNumberCritical, FamilyReuse, "Number asked for by many addresses lately", "Distinct addresses asking for this number within a minute, an hour or a day reached a critical threshold.", 80, EffectScore, false},
 	{CodeVelocityPrefixWarning, FamilyReuse, "Number block asked for often", "Distinct addresses asking for numbers of this block of 1,000 reached a warning threshold.", 20, EffectScore, false},
 	{CodeVelocityPrefixCritical, FamilyReuse, "Number block asked for too often", "Distinct addresses asking for numbers of this block of 1,000 reached a critical threshold.", 80, EffectScore, false},
-	{CodeVelocityCountryWarning, FamilyDestination, "Country asked for often", "Distinct addresses asking for numbers in this country reached a warning threshold.", 10, EffectScore, false},
-	{CodeVelocityCountryCritical, FamilyDestination, "Country asked for too often", "Distinct addresses asking for numbers in this country reached a critical threshold.", 40, EffectScore, false},
+	{CodeVelocityCountryWarning, FamilySurge, "Country asked for often", "Distinct addresses asking for numbers in this country reached a warning threshold.", 10, EffectScore, false},
+	{CodeVelocityCountryCritical, FamilySurge, "Country asked for too often", "Distinct addresses asking for numbers in this country reached a critical threshold.", 40, EffectScore, false},
 	{CodeNumbersPerIPWarning, FamilyVolume, "Several numbers from one address", "The visitor's address asked for several distinct numbers.", 25, EffectScore, false},
 	{CodeNumbersPerIPCritical, FamilyVolume, "Many numbers from one address", "The visitor's address asked for many distinct numbers.", 80, EffectScore, false},
 	{CodeIPsPerNumberWarning, FamilyReuse, "Number asked for from several addresses today", "Several distinct addresses asked for this number within the day.", 25, EffectScore, false},
 	{CodeIPsPerNumberCritical, FamilyReuse, "Number asked for from many addresses today", "Many distinct addresses asked for this number within the day.", 80, EffectScore, false},
 	{CodeNearbyNumbersWarning, FamilyReuse, "Neighbouring numbers asked for", "Other numbers within about 100 of this one were asked for, by other addresses, within the window.", 40, EffectScore, false},
 	{CodeNearbyNumbersCritical, FamilyReuse, "Number range being walked", "Many numbers within about 100 of this one were asked for, by as many addresses, within the window.", 80, EffectScore, false},
-	{CodeRecombined, FamilyReuse, "Addresses and numbers recombined", "The address asked for other numbers and this number was asked for from other addresses, or either was seen in such a ring within the day.", 50, EffectScore, false},
+	{CodeRecombined, FamilyReuse, "Addresses and numbers recombined", "The address asked for other numbers and this number was asked for from other addresses, or either was seen in such a ring within the day.", 50, EffectScore, true},
 	{CodeSharedAddress, FamilyVolume, "Shared address", "Many people share the visitor's address (a carrier-NAT network on the shared list, or many unrelated numbers each asked for once): its own volume counts only with other evidence.", 0, EffectScore, false},
 	{CodeDuplicate, FamilyReuse, "Callback already outstanding", "A callback to this number is already queued or in progress.", 100, EffectBlock, true},
 
@@ -354,7 +359,8 @@ var evidence = func() familySet {
 	return s
 }()
 
-// familyOf is code's family as a set; 0 for a code not in the table.
+// familyOf is code's family as a set; 0 for a code not in the table and
+// for FamilySurge, which corroborates nothing.
 func familyOf(code string) familySet { return familyBits[reasonIndex[code].Family] }
 
 // single reports whether the points come from one evidence family alone,

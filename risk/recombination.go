@@ -3,6 +3,8 @@ package risk
 import (
 	"context"
 	"fmt"
+	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -18,11 +20,18 @@ import (
 // from other sources within the distinct-addresses window (both counts the
 // engine keeps anyway). The first requests of a ring look like new
 // customers, so a live sighting marks, for the distinct-addresses window,
-// every number the address asked for (in its block's ring set) and every
-// source that asked for the number: a later request for a marked number,
-// for a number in a block with two marked numbers, or from a marked source
-// shows the pattern too. The marks are written off the request path; the
-// decision reads them in its one round trip.
+// the ring's members: the address, and every other IPv4 address that
+// asked for the number and for another number; the number, when such
+// another address asked for it, and every number the address asked for
+// that three sources asked for (in its block's ring set). A later request
+// for a marked number, for a number in a block with two marked numbers,
+// or from a marked address shows the pattern too. An address that asked
+// for one number is never marked, nor a number only its owner and one
+// other address asked for, so one address asking for a victim's number
+// marks neither the victim nor their address. The marks are written off
+// the request path; the decision reads them in its one round trip. The
+// reason is hidden (ReasonInfo.Hidden): it rests on what other visitors
+// asked for, which the answer must not tell.
 
 // maxRingMarksInFlight bounds the ring markings running at once; a sighting
 // past it is not marked (the next one is).
@@ -36,10 +45,10 @@ type ringReads struct {
 	source int
 }
 
-// queueRing reads the marks of e164, its block and source.
-func queueRing(ctx context.Context, p redis.Pipeliner, rd *reads, e164, source string) ringReads {
+// queueRing reads the marks of e164, its block and the subscriber subID.
+func queueRing(ctx context.Context, p redis.Pipeliner, rd *reads, e164, subID string) ringReads {
 	k := ringBlockKey(numberPrefix(e164))
-	return ringReads{queued: true, number: p.SIsMember(ctx, k, e164), block: p.SCard(ctx, k), source: rd.add(ringSourceKey(source))}
+	return ringReads{queued: true, number: p.SIsMember(ctx, k, e164), block: p.SCard(ctx, k), source: rd.add(ringSourceKey(subID))}
 }
 
 // ringSighting is what a decision saw of a ring.
@@ -79,13 +88,17 @@ func (r ringReads) sighting(rd *reads, numbers, sources *redis.IntCmd, sharedASN
 	return s
 }
 
-// markRing marks, off the request path and for window, e164, the numbers
-// the subscriber of subKey asked for when all is set, and the sources that
-// asked for e164 (source among them).
-func (e *Engine) markRing(subKey, source, e164 string, all bool, window time.Duration) {
+// markRing marks, off the request path and for window, the ring a live
+// sighting showed: the subscriber subID (as the per-address counts key it)
+// asking for e164. With all unset (an address on the shared list) the
+// address's other numbers are not looked at: they are other people's.
+func (e *Engine) markRing(subID, e164 string, all bool, window time.Duration) {
 	select {
 	case e.ringSlots <- struct{}{}:
 	default:
+		if n := e.ringsDropped.Add(1); n&(n-1) == 0 {
+			e.log.Warn("recombination ring not marked: too many markings in flight", "in_flight", maxRingMarksInFlight, "dropped_so_far", n)
+		}
 		return
 	}
 	e.releases.Add(1)
@@ -93,37 +106,82 @@ func (e *Engine) markRing(subKey, source, e164 string, all bool, window time.Dur
 		defer func() { <-e.ringSlots; e.releases.Done() }()
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
-		var numbers, sources *redis.StringSliceCmd
-		if _, err := e.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-			if all {
-				numbers = p.ZRange(ctx, key(subKey, "numbers"), 0, -1)
-			}
-			sources = p.ZRange(ctx, key(numberTag(e164), "ips"), 0, -1)
-			return nil
-		}); err != nil {
-			e.log.Warn("recombination ring not marked", "err", err)
-			return
-		}
-		blocks := map[string][]any{}
-		var own []string
-		if all {
-			own = numbers.Val()
-		}
-		for _, n := range append(own, e164) {
-			b := numberPrefix(n)
-			blocks[b] = append(blocks[b], n)
-		}
-		if _, err := e.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for b, ns := range blocks {
-				p.SAdd(ctx, ringBlockKey(b), ns...)
-				p.Expire(ctx, ringBlockKey(b), window)
-			}
-			for _, s := range append(sources.Val(), source) {
-				p.Set(ctx, ringSourceKey(s), "1", window)
-			}
-			return nil
-		}); err != nil {
+		if err := e.writeRing(ctx, subID, e164, all, window); err != nil {
 			e.log.Warn("recombination ring not marked", "err", err)
 		}
 	}()
+}
+
+// ringAdd adds numbers to a block's ring set and sets its expiry in one
+// step, so a set never outlives its window.
+var ringAdd = redis.NewScript(`redis.call("SADD", KEYS[1], unpack(ARGV, 2))
+return redis.call("PEXPIRE", KEYS[1], ARGV[1])`)
+
+// writeRing finds and writes the marks of markRing in three round trips.
+func (e *Engine) writeRing(ctx context.Context, subID, e164 string, all bool, window time.Duration) error {
+	var numbers, sources *redis.StringSliceCmd
+	if _, err := e.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		if all {
+			numbers = p.ZRange(ctx, key(ipTagOf(subID), "numbers"), 0, -1)
+		}
+		sources = p.ZRange(ctx, key(numberTag(e164), "ips"), 0, -1)
+		return nil
+	}); err != nil {
+		return err
+	}
+	// The candidates: the address's other numbers, and the number's other
+	// IPv4 sources (an IPv6 source is a /48, many subscribers).
+	var otherNumbers, otherSources []string
+	if numbers != nil {
+		otherNumbers = slices.DeleteFunc(numbers.Val(), func(n string) bool { return n == e164 })
+	}
+	for _, src := range sources.Val() {
+		if a, err := netip.ParseAddr(src); err == nil && a.Is4() && src != subID {
+			otherSources = append(otherSources, src)
+		}
+	}
+	cards := make([]*redis.IntCmd, 0, len(otherNumbers)+len(otherSources))
+	if _, err := e.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, n := range otherNumbers {
+			cards = append(cards, p.ZCard(ctx, key(numberTag(n), "ips")))
+		}
+		for _, src := range otherSources {
+			cards = append(cards, p.ZCard(ctx, key(ipTagOf(src), "numbers")))
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	// A number is a ring's when addresses of the ring asked for it: the
+	// number sighted when another address that asked for two numbers did
+	// too, another of the address's numbers when three sources did. The
+	// owner of a number an attacker asks for, who asked for it alone, is no
+	// such address.
+	blocks := map[string][]any{}
+	subs := []string{subID}
+	for i, c := range cards {
+		if i < len(otherNumbers) {
+			if c.Val() >= 3 {
+				b := numberPrefix(otherNumbers[i])
+				blocks[b] = append(blocks[b], otherNumbers[i])
+			}
+		} else if c.Val() >= 2 {
+			subs = append(subs, otherSources[i-len(otherNumbers)])
+		}
+	}
+	if len(subs) > 1 {
+		b := numberPrefix(e164)
+		blocks[b] = append(blocks[b], e164)
+	}
+	ms := window.Milliseconds()
+	_, err := e.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for b, ns := range blocks {
+			ringAdd.Eval(ctx, p, []string{ringBlockKey(b)}, append([]any{ms}, ns...)...)
+		}
+		for _, sub := range subs {
+			p.Set(ctx, ringSourceKey(sub), "1", window)
+		}
+		return nil
+	})
+	return err
 }

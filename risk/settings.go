@@ -72,7 +72,7 @@ type Velocity struct {
 	// SharedCeiling is how many times its critical thresholds an address
 	// many people share (SharedASNs, or many unrelated numbers each asked
 	// for once) may reach before its own volume counts alone again: 1 to
-	// 100, 5 by default.
+	// 100, 10 by default.
 	SharedCeiling int `json:"shared_ceiling"`
 	// Account counts requests per signed-in account (Request.Visitor).
 	Account []Limit `json:"account"`
@@ -250,11 +250,11 @@ func DefaultSettings() Settings {
 			Country:      limits(time.Minute, 100, 300, time.Hour, 1000, 3000, 24*time.Hour, 10000, 30000),
 			NumbersPerIP: Limit{Duration(24 * time.Hour), 4, 8},
 			IPsPerNumber: Limit{Duration(24 * time.Hour), 4, 8},
-			// A second number near another within the hour deflects, a
-			// fourth blocks.
+			// A second number near another within the hour deflects; a
+			// fourth scores critical, blocking with any other evidence.
 			NearbyNumbers: Limit{Duration(time.Hour), 2, 4},
 			IPv6Prefix:    64,
-			SharedCeiling: 5,
+			SharedCeiling: 10,
 			// A signed-in account asks for its own number, now and then.
 			Account:           limits(time.Minute, 3, 6, time.Hour, 6, 12, 24*time.Hour, 10, 20),
 			NumbersPerAccount: Limit{Duration(24 * time.Hour), 3, 6},

@@ -14,10 +14,12 @@ import (
 // the shared list (Settings.SharedASNs) or when, an IPv4 address, its
 // traffic looks shared (carrier-grade NAT is IPv4's; an IPv6 client is
 // counted by its own /64, which is one subscriber's):
-// several distinct numbers (the distinct-numbers warning or more), each in
-// a block of 1,000 of its own, asked for about once each (at most two
-// requests a number), the number now asked for from no other source and
-// near no other number asked for, and no recombination ring seen from it. On a shared address, the
+// several distinct numbers (the distinct-numbers warning or more), asked
+// for about once each (at most two requests a number), the number now
+// asked for from no other source and near no other number asked for, and
+// no recombination ring seen from it. Either way, an address whose numbers
+// fall in fewer blocks of 1,000 than half their count (a walk through a
+// block) is one visitor. On a shared address, the
 // per-address volume (requests from the address and its network, distinct
 // numbers) counts only alongside evidence of another family, until it
 // reaches Velocity.SharedCeiling times its critical thresholds.
@@ -25,16 +27,17 @@ import (
 // sharedAddress says why the request's address is shared, "" when it is
 // not.
 func sharedAddress(s *compiled, asn uint, listed, v4 bool, pl plan, ring ringSighting) string {
+	// One address walking a block is one visitor, listed network or not.
+	if pl.numbersPerIP == nil || 2*pl.blocksPerIP.Val() < pl.numbersPerIP.Val() {
+		return ""
+	}
 	if listed {
 		return fmt.Sprintf("AS%d is on the shared-address list", asn)
 	}
-	if !v4 || pl.numbersPerIP == nil || ring.detail != "" {
-		return ""
-	}
 	n := pl.numbersPerIP.Val()
 	switch {
-	case n < int64(s.Velocity.NumbersPerIP.Warning),
-		pl.blocksPerIP.Val() < n,
+	case !v4, ring.detail != "",
+		n < int64(s.Velocity.NumbersPerIP.Warning),
 		pl.ip != nil && len(pl.ip.counts) > 0 && slices.Max(pl.ip.counts) > 2*n,
 		pl.ipsPerNumber.Val() > 1,
 		nearby(pl) >= int64(s.Velocity.NearbyNumbers.Warning):

@@ -48,7 +48,8 @@ type config struct {
 	serverLog string
 	// soak, when its duration is set, runs the soak instead of scenarios.
 	soak soakOptions
-	// why receives the reasons of every legit request refused.
+	// why receives the reasons of every legit request refused and every
+	// attack call placed.
 	why io.Writer
 }
 
@@ -248,8 +249,11 @@ func runJob(ctx context.Context, c config, j job, o serverOptions) (tally, error
 	fmt.Fprintf(c.why, "tollgate-sim: %s (baseline %v): server ready in %s, traffic sent in %s, outcomes read in %s\n",
 		j.s.name, j.baseline, tStart.Round(time.Millisecond), tDrive.Round(time.Millisecond), time.Since(phase).Round(time.Millisecond))
 	for _, o := range outs {
-		if !o.req.attack && (o.action == "block" || o.action == "deflect") {
+		switch {
+		case !o.req.attack && (o.action == "block" || o.action == "deflect"):
 			fmt.Fprintf(c.why, "%s (baseline %v): legit %s %s %s: %s\n", j.s.name, j.baseline, o.action, o.req.ip, o.req.phone, strings.Join(o.reasons, " "))
+		case o.req.attack && o.placed:
+			fmt.Fprintf(c.why, "%s (baseline %v): attack placed %s %s: %s\n", j.s.name, j.baseline, o.req.ip, o.req.phone, strings.Join(o.reasons, " "))
 		}
 	}
 	tl := count(j.s.name, j.baseline, outs, table)
