@@ -78,6 +78,10 @@ func nearbyKey(block, what string) string { return key("{nb:"+block+"}", what) }
 // set, trimmed to the window, and the two neighbouring blocks' sets.
 type nearbyReads struct {
 	counts [2][3]*redis.IntCmd
+	// own are the request's source's last times in the neighbouring
+	// blocks' source sets, so that one source is counted once.
+	own   [2]*redis.FloatCmd
+	since float64
 }
 
 // queueNearby adds the request's number and source to its block's sets
@@ -109,11 +113,15 @@ func queueNearby(ctx context.Context, p redis.Pipeliner, e164, source string, wr
 		r.counts[i][1] = queueSeen(ctx, p, nearbyKey(below, what), l, now)
 		r.counts[i][2] = queueSeen(ctx, p, nearbyKey(above, what), l, now)
 	}
+	r.own[0] = p.ZScore(ctx, nearbyKey(below, "sources"), source)
+	r.own[1] = p.ZScore(ctx, nearbyKey(above, "sources"), source)
+	r.since = float64(now.UnixMilli() - time.Duration(l.Window).Milliseconds())
 	return r
 }
 
 // count is the smaller of the distinct numbers and the distinct sources
-// the reads saw, the request's own included.
+// the reads saw, the request's own included, and counted once: one
+// address asking for numbers in neighbouring blocks is one source.
 func (r nearbyReads) count() *redis.IntCmd {
 	if r.counts[0][0] == nil {
 		return nil
@@ -124,6 +132,14 @@ func (r nearbyReads) count() *redis.IntCmd {
 			sums[i] += c.Val()
 		}
 	}
+	for _, own := range r.own {
+		// Counted in a neighbour within the window, and in the own block
+		// too when this request was written or asked there before.
+		if own.Err() == nil && own.Val() > r.since {
+			sums[1]--
+		}
+	}
+	sums[1] = max(sums[1], 1)
 	total := redis.NewIntCmd(context.Background())
 	total.SetVal(min(sums[0], sums[1]))
 	return total

@@ -63,6 +63,18 @@ func destinationSuite(t *testing.T, st store) {
 		}
 	})
 
+	t.Run("one address across neighbouring blocks is one source", func(t *testing.T) {
+		e := newEngine(t, st(t), nil)
+		office := netip.MustParseAddr("198.51.100.77")
+		for _, n := range []string{"+442079460098", "+442079460101", "+442079460205"} {
+			if d := eval(t, e, n, office); d.Has(risk.CodeNearbyNumbersWarning) {
+				t.Errorf("%s from the address that asked for its neighbours: got %v, want no nearby reason", n, d.Codes())
+			}
+		}
+		// A second address beside them is a second source.
+		wantAction(t, eval(t, e, "+442079460099", gbIP), risk.Deflect, risk.CodeNearbyNumbersWarning)
+	})
+
 	t.Run("an allow-listed number waives the nearby check", func(t *testing.T) {
 		e := newEngine(t, st(t), nil)
 		add(t, e, risk.AllowNumber, "+442079460002")
