@@ -10,16 +10,15 @@ import (
 // Shared addresses: behind a mobile carrier's carrier-grade NAT, or a large
 // office's, one address carries many people, each asking for their own
 // number. Counted as one visitor, they would look like one visitor asking
-// for many numbers. An address is treated as shared when its network is on
-// the shared list (Settings.SharedASNs) or when, an IPv4 address, its
-// traffic looks shared (carrier-grade NAT is IPv4's; an IPv6 client is
-// counted by its own /64, which is one subscriber's):
-// several distinct numbers (the distinct-numbers warning or more), asked
-// for about once each (at most two requests a number), the number now
-// asked for from no other source and near no other number asked for, and
-// no recombination ring seen from it. Either way, an address whose numbers
-// fall in fewer blocks of 1,000 than half their count (a walk through a
-// block) is one visitor. On a shared address, the
+// for many numbers. An address is shared when its network is on the shared
+// list (Settings.SharedASNs), or when it is an IPv4 address whose traffic
+// looks shared: several distinct numbers (the distinct-numbers warning or
+// more), about one request a number (at most two), the number now asked
+// for from no other source and near no other number asked for, and no
+// recombination ring seen from it. Carrier-grade NAT is IPv4's: an IPv6
+// client is counted by its /64, one subscriber's. Either way, an address
+// whose numbers fall in fewer blocks of 1,000 than half their count (a
+// walk through a block) is one visitor. On a shared address the
 // per-address volume (requests from the address and its network, distinct
 // numbers) counts only alongside evidence of another family, until it
 // reaches Velocity.SharedCeiling times its critical thresholds.
