@@ -168,6 +168,23 @@ func TestRecombination(t *testing.T) {
 				}
 			}
 		})
+		t.Run("an address whose numbers are mostly its own is not marked", func(t *testing.T) {
+			redistest.Flush(t, rdb)
+			e := newEngine(t, rdb, nil)
+			nat := netip.MustParseAddr("192.0.2.50")
+			wantAction(t, ask(e, "+12025550177", netip.MustParseAddr("192.0.2.60")), risk.Allow)
+			for i := range 5 {
+				ask(e, unrelated(i), nat)
+			}
+			// One of the many behind it asks for a number asked for elsewhere.
+			refusedBy(t, ask(e, "+12025550177", nat), "asked for 6 numbers")
+			e.Close()
+			d := ask(e, unrelated(6), nat)
+			wantAction(t, d, risk.Allow, risk.CodeSharedAddress)
+			if d.Has(risk.CodeRecombined) {
+				t.Errorf("the next customer behind the address: %v, want no recombination", d.Codes())
+			}
+		})
 		t.Run("a shared address marks only the number it recombined", func(t *testing.T) {
 			redistest.Flush(t, rdb)
 			e := newEngine(t, rdb, func(s *risk.Settings) { s.SharedASNs = []uint{64500} })

@@ -20,7 +20,8 @@ import (
 // from other sources within the distinct-addresses window (both counts the
 // engine keeps anyway). The first requests of a ring look like new
 // customers, so a live sighting marks, for the distinct-addresses window,
-// the ring's members: the address, and every other IPv4 address that
+// the ring's members: the address, when at least half its numbers were
+// asked for from other sources too, and every other IPv4 address that
 // asked for the number and for another number; the number, when such
 // another address asked for it, and every number the address asked for
 // that three sources asked for (in its block's ring set). A later request
@@ -158,20 +159,34 @@ func (e *Engine) writeRing(ctx context.Context, subID, e164 string, all bool, wi
 	// owner of a number an attacker asks for, who asked for it alone, is no
 	// such address.
 	blocks := map[string][]any{}
-	subs := []string{subID}
+	var others []string
+	reused := 1 // e164, asked for from another source too
 	for i, c := range cards {
-		if i < len(otherNumbers) {
+		switch {
+		case i >= len(otherNumbers):
+			if c.Val() >= 2 {
+				others = append(others, otherSources[i-len(otherNumbers)])
+			}
+		case c.Val() >= 2:
+			reused++
 			if c.Val() >= 3 {
 				b := numberPrefix(otherNumbers[i])
 				blocks[b] = append(blocks[b], otherNumbers[i])
 			}
-		} else if c.Val() >= 2 {
-			subs = append(subs, otherSources[i-len(otherNumbers)])
 		}
 	}
-	if len(subs) > 1 {
+	if len(others) > 0 {
 		b := numberPrefix(e164)
 		blocks[b] = append(blocks[b], e164)
+	}
+	// The address is a ring's when at least half its numbers are asked
+	// for from other sources too. One whose numbers are mostly its own is
+	// many people behind one address, one of whom also asked for their
+	// number from elsewhere: marking it would refuse them all. An address
+	// on the shared list (all unset) is never judged by its mark.
+	subs := others
+	if all && 2*reused >= len(otherNumbers)+1 {
+		subs = append(subs, subID)
 	}
 	ms := window.Milliseconds()
 	_, err := e.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
