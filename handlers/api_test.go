@@ -124,7 +124,7 @@ func TestCallbackCreateDeflect(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t, risk.Deflect, func(h *harness) { h.deps.Deflect = tt.deflect })
+			h := newHarness(t, risk.Deflect, func(h *harness) { h.deps.Channels = func() Deflection { return tt.deflect } })
 			rec := h.postJSON(t, `{"phone":"`+testPhone+`"}`)
 			if got, want := rec.Code, http.StatusOK; got != want {
 				t.Fatalf("status = %d, want %d", got, want)

@@ -68,7 +68,7 @@ func startRealServer(t *testing.T) (url string, calls <-chan contactflows.Call) 
 	engine, _ := realEngine(t)
 	queued := make(chan contactflows.Call, 4)
 	e := NewServer(Deps{
-		Engine: engine,
+		Engine: engine, Channels: EngineChannels(engine),
 		Calls: &fakeQueue{RecordFunc: func(_ context.Context, _ risk.Decision, c *contactflows.Call) error {
 			if c != nil {
 				queued <- *c

@@ -5,21 +5,19 @@ import (
 	"github.com/tollgate/tollgate/web"
 )
 
-// channelSource is an engine that carries the deflection channels in its
-// settings; *risk.Engine is one.
-type channelSource interface {
-	Deflection() risk.Channels
+// EngineChannels returns Deps.Channels for engine: the deflection channels
+// of its settings in force.
+func EngineChannels(engine *risk.Engine) func() Deflection {
+	return func() Deflection {
+		d := engine.Deflection()
+		return Deflection{ChatURL: d.ChatURL, Phone: d.Phone, Hours: d.Hours}
+	}
 }
 
-var _ channelSource = (*risk.Engine)(nil)
-
-// deflection returns the channels a deflected visitor is offered now: the
-// engine's settings in force when it carries them, so a saved change shows
-// on the next answer, else Deps.Deflect.
+// deflection returns the channels a deflected visitor is offered now.
 func (s *server) deflection() web.Channels {
-	if src, ok := s.Engine.(channelSource); ok {
-		d := src.Deflection()
-		return web.Channels{ChatURL: d.ChatURL, Phone: d.Phone, Hours: d.Hours}
+	if s.Channels == nil {
+		return web.Channels{}
 	}
-	return s.Deflect
+	return s.Channels()
 }

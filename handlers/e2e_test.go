@@ -97,7 +97,7 @@ func newStackOn(t *testing.T, rdb redis.UniversalClient, settings func(*risk.Set
 		t.Fatal(err)
 	}
 	d := Deps{
-		Engine: engine, Calls: queue, Challenges: challenges, FlowAPIKey: testFlowKey,
+		Engine: engine, Calls: queue, Challenges: challenges, FlowAPIKey: testFlowKey, Channels: EngineChannels(engine),
 		// The test client is the proxy: postFrom names the visitor's
 		// address in X-Forwarded-For.
 		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")},

@@ -168,10 +168,8 @@ func newHarness(t *testing.T, action risk.Action, mods ...func(*harness)) *harne
 			},
 		},
 		Logger: slog.New(slog.NewJSONHandler(h.logs, nil)),
-		Deflect: Deflection{
-			ChatURL: "https://example.com/chat",
-			Phone:   "+44 20 7946 0000",
-			Hours:   "Mon–Fri 9:00–17:00",
+		Channels: func() Deflection {
+			return Deflection{ChatURL: "https://example.com/chat", Phone: "+44 20 7946 0000", Hours: "Mon–Fri 9:00–17:00"}
 		},
 		Form: FormConfig{Secret: testSecret, MinFillTime: testMinFill},
 		Now:  func() time.Time { return h.now },

@@ -167,7 +167,7 @@ func TestFormSubmitAllowAndBlockLookAlike(t *testing.T) {
 }
 
 func TestFormSubmitDeflectWithoutAlternatives(t *testing.T) {
-	h := newHarness(t, risk.Deflect, func(h *harness) { h.deps.Deflect = Deflection{} })
+	h := newHarness(t, risk.Deflect, func(h *harness) { h.deps.Channels = nil })
 	rec := h.submitClean(t, filledForm())
 	assertHTML(t, rec, http.StatusOK, `data-testid="callback-deflected"`, `data-testid="deflect-generic"`)
 }

@@ -77,10 +77,11 @@ type Deps struct {
 	// Empty means clients connect directly and forwarding headers are
 	// ignored.
 	TrustedProxies []netip.Prefix
-	// Deflect is what a deflected visitor is offered when Engine does not
-	// carry deflection channels in its settings; a *risk.Engine does, and
-	// its settings in force win.
-	Deflect Deflection
+	// Channels returns what a deflected visitor is offered now, on the
+	// form and in the API: EngineChannels gives the settings in force of a
+	// *risk.Engine, so a saved change shows on the next answer. Nil offers
+	// no channel.
+	Channels func() Deflection
 	// VisitorSecret verifies the visitor tokens host sites sign; empty
 	// means no token is believed.
 	VisitorSecret []byte

@@ -15,11 +15,8 @@ import (
 // budget. The reservation is released off the request path when the
 // decision is refused after all, or when its call is given up, and turned
 // into spend when its call is placed. A UTC day's budget keeps three keys
-// under the {calls} hash tag: what was spent, what is reserved, and the
-// reservations by decision id (so releasing is idempotent).
-func budgetKey(what string, t time.Time) string {
-	return "tg:{calls}:budget:" + what + ":d" + strconv.FormatInt(t.Unix()/86400, 10)
-}
+// under the {calls} hash tag (budgetKey): what was spent, what is reserved,
+// and the reservations by decision id (so releasing is idempotent).
 
 // budgetKeep is how long a day's budget keys outlive their last write.
 const budgetKeep = 48 * time.Hour

@@ -2,7 +2,6 @@ package risk
 
 import (
 	"context"
-	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -90,10 +89,6 @@ func queueSources(ctx context.Context, p redis.Pipeliner, x *expiring, tag, sour
 	return c
 }
 
-func sourcesKey(tag string, windowMS, bucket int64) string {
-	return "tg:" + tag + ":s" + strconv.FormatInt(windowMS, 10) + ":" + strconv.FormatInt(bucket, 10)
-}
-
 // settle finishes counters once their pipeline ran: it computes their
 // sliding counts, remembers the buckets given a TTL and counted again, and
 // sets the TTL of any bucket whose PEXPIRE was skipped but whose INCR
@@ -157,10 +152,6 @@ func (e *Engine) forgetSkipped(cs ...*counter) {
 			}
 		}
 	}
-}
-
-func windowKey(tag string, windowMS, bucket int64) string {
-	return "tg:" + tag + ":w" + strconv.FormatInt(windowMS, 10) + ":" + strconv.FormatInt(bucket, 10)
 }
 
 // estimate computes the sliding counts once the pipeline ran.

@@ -148,8 +148,6 @@ func NewEngine(o Options) (*Engine, error) {
 	return e, nil
 }
 
-const settingsKey = "tg:settings"
-
 // Settings returns a deep copy of the settings in force: changing it
 // changes nothing until it is saved.
 func (e *Engine) Settings() Settings { return e.active.Load().Settings.clone() }
@@ -266,20 +264,6 @@ func (e *Engine) Watch(ctx context.Context, interval time.Duration) {
 			e.log.Warn("expired list entries not swept", "err", err)
 		}
 	}
-}
-
-// releaseScript deletes a lock only while the caller still holds it.
-var releaseScript = redis.NewScript(`
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('DEL', KEYS[1])
-end
-return 0
-`)
-
-// Release frees the number's outstanding-callback lock if id still holds
-// it. Call it when the callback completed, whatever its outcome.
-func (e *Engine) Release(ctx context.Context, number, id string) error {
-	return releaseScript.Run(ctx, e.rdb, []string{lockKey(number)}, id).Err()
 }
 
 // IPCountry returns the ISO 3166-1 alpha-2 code of the country the GeoIP

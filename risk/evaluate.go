@@ -162,12 +162,12 @@ func (e *Engine) Evaluate(ctx context.Context, req Request) (Decision, error) {
 		if ip.IsValid() {
 			it := ipTag(sub)
 			if shared {
-				pl.ipsPerNumber = queueDistinct(ctx, p, key(nt, "ips"), source, s.Velocity.IPsPerNumber, now)
+				pl.ipsPerNumber = queueDistinct(ctx, p, ipsKey(num.e164), source, s.Velocity.IPsPerNumber, now)
 			} else {
-				pl.ipsPerNumber = queueSeen(ctx, p, key(nt, "ips"), s.Velocity.IPsPerNumber, now)
+				pl.ipsPerNumber = queueSeen(ctx, p, ipsKey(num.e164), s.Velocity.IPsPerNumber, now)
 			}
-			pl.numbersPerIP = queueDistinct(ctx, p, key(it, "numbers"), num.e164, s.Velocity.NumbersPerIP, now)
-			pl.blocksPerIP = queueDistinct(ctx, p, key(it, "blocks"), numberPrefix(num.e164), s.Velocity.NumbersPerIP, now)
+			pl.numbersPerIP = queueDistinct(ctx, p, numbersKey(it), num.e164, s.Velocity.NumbersPerIP, now)
+			pl.blocksPerIP = queueDistinct(ctx, p, blocksKey(it), numberPrefix(num.e164), s.Velocity.NumbersPerIP, now)
 			pl.ring = queueRing(ctx, p, rd, num.e164, addr)
 			nets := networkCandidates(ip)
 			pl.denyIP = p.HMGet(ctx, listKey(DenyIP), nets...)
@@ -272,43 +272,6 @@ func (e *Engine) Evaluate(ctx context.Context, req Request) (Decision, error) {
 		e.releaseLater(num.e164, d.ID, locked, held)
 	}
 	return d, nil
-}
-
-// ReleaseLater frees, off the request path, what decision id took a
-// moment ago for a call that will not be placed: its lock on number and
-// its reservation in the daily budget, if any; Close waits for it.
-func (e *Engine) ReleaseLater(number, id string) { e.releaseLater(number, id, true, true) }
-
-// releaseLater frees the lock (lock) and the budget reservation (hold)
-// decision id took a moment ago, off the request path. While less than
-// half the lock's TTL has passed since it was called nobody else can hold
-// the lock, so a plain DEL frees it, sparing Redis a script under attack;
-// later, Release checks the holder first. Releasing a reservation is
-// idempotent.
-func (e *Engine) releaseLater(number, id string, lock, hold bool) {
-	taken, day := time.Now(), e.now()
-	e.releases.Add(1)
-	go func() {
-		defer e.releases.Done()
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		if lock {
-			var err error
-			if time.Since(taken) < e.dupTTL/2 {
-				err = e.rdb.Del(ctx, lockKey(number)).Err()
-			} else {
-				err = e.Release(ctx, number, id)
-			}
-			if err != nil {
-				e.log.Warn("lock of a refused request not released; it expires on its own", "err", err)
-			}
-		}
-		if hold {
-			if err := e.Unreserve(ctx, id, day); err != nil {
-				e.log.Warn("budget reservation of a refused request not released; it lapses with the day", "err", err)
-			}
-		}
-	}()
 }
 
 // scorer turns script results into reasons.

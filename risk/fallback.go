@@ -1,13 +1,8 @@
 package risk
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"strings"
-	"time"
-
-	"github.com/redis/go-redis/v9"
 )
 
 // CodeStoreUnavailable marks a decision or screening made without the
@@ -99,44 +94,4 @@ func (e *Engine) ScreenFallback(req CallerRequest, verdict Verdict, cause string
 		sc.Number, sc.NumberCountry, sc.NumberType = num.e164, num.country, typeNames[num.kind]
 	}
 	return sc
-}
-
-// maxReleasesInFlight bounds the lock releases of failed evaluations
-// running at once.
-const maxReleasesInFlight = 16
-
-// releaseIfHeld frees, off the request path, the lock on number if
-// decision id holds it: an evaluation that failed may or may not have
-// taken it. Which failures left it untaken cannot be told from the error:
-// go-redis retries a pipeline whose replies were lost, so a dial or pool
-// error may follow an attempt that ran; on a Cluster the error may be
-// another node's; and a failed command in a pipeline undoes none of the
-// others. Only a closed client is sure to have sent nothing more. Another
-// holder's lock is left alone. At most maxReleasesInFlight run at once: a
-// failing store would otherwise gather one goroutine per failed request;
-// past that, the release is dropped and the lock expires with its TTL. A
-// failure is only logged at debug level: the store is likely what failed.
-func (e *Engine) releaseIfHeld(number, id string, cause error) {
-	if errors.Is(cause, redis.ErrClosed) {
-		return
-	}
-	select {
-	case e.releaseSlots <- struct{}{}:
-	default:
-		e.releasesDropped.Add(1)
-		if last := e.dropLogged.Load(); time.Since(time.Unix(0, last)) > 10*time.Second && e.dropLogged.CompareAndSwap(last, time.Now().UnixNano()) {
-			e.log.Warn("lock releases of failed evaluations dropped; their locks expire on their own",
-				"in_flight", maxReleasesInFlight, "dropped_so_far", e.releasesDropped.Load(), "ttl", e.dupTTL)
-		}
-		return
-	}
-	e.releases.Add(1)
-	go func() {
-		defer func() { <-e.releaseSlots; e.releases.Done() }()
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		if err := e.Release(ctx, number, id); err != nil {
-			e.log.Debug("lock of a failed evaluation not checked; if taken, it expires on its own", "err", err)
-		}
-	}()
 }

@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net/netip"
+	"strconv"
+	"time"
 )
 
 // Every key starts with "tg:" and carries the hash tag of the thing it
@@ -65,7 +67,65 @@ func accountTag(account string) string {
 }
 
 // ringBlockKey is the set of the numbers of a block of 1,000 (numberPrefix)
-// seen in a recombination ring; ringSourceKey marks a shared source
-// (sharedSource) seen in one. See recombination.go.
-func ringBlockKey(prefix string) string  { return key(prefixTag(prefix), "ring") }
-func ringSourceKey(source string) string { return key("{ip:"+source+"}", "ring") }
+// seen in a recombination ring; ringSourceKey marks a subscriber
+// (subscriberID) seen in one. See recombination.go.
+func ringBlockKey(prefix string) string { return key(prefixTag(prefix), "ring") }
+func ringSourceKey(subID string) string { return key(ipTagOf(subID), "ring") }
+
+// nearbyKey is the set of the numbers ("numbers") or the sources
+// ("sources") asked for in a block of 100 (nearbyBlock).
+func nearbyKey(block, what string) string { return key("{nb:"+block+"}", what) }
+
+// windowKey is a request counter's bucket of one window (counter.go);
+// sourcesKey the HyperLogLog of distinct sources of one (queueSources).
+func windowKey(tag string, windowMS, bucket int64) string {
+	return "tg:" + tag + ":w" + strconv.FormatInt(windowMS, 10) + ":" + strconv.FormatInt(bucket, 10)
+}
+
+func sourcesKey(tag string, windowMS, bucket int64) string {
+	return "tg:" + tag + ":s" + strconv.FormatInt(windowMS, 10) + ":" + strconv.FormatInt(bucket, 10)
+}
+
+// numbersKey is the distinct numbers asked for by an address or an account
+// (tag), blocksKey the distinct blocks of 1,000 by an address, ipsKey the
+// distinct sources asking for a number: sorted sets by time (queueDistinct).
+func numbersKey(tag string) string { return key(tag, "numbers") }
+func blocksKey(tag string) string  { return key(tag, "blocks") }
+func ipsKey(e164 string) string    { return key(numberTag(e164), "ips") }
+
+// onceKey marks a single-use visitor token seen, by its id's digest.
+func onceKey(tag, digest string) string { return key(tag, "once:"+digest) }
+
+// settingsKey holds the settings every instance loads.
+const settingsKey = "tg:settings"
+
+// The lists live under one hash tag: a hash per list (listKey), its
+// lexicographic index (indexKey: a sorted set of its values, every score 0,
+// kept in step with the hash by every change) and the expiry index of
+// every list's entries.
+const listsTag = "{lists}"
+
+func listKey(l List) string  { return "tg:" + listsTag + ":" + string(l) }
+func indexKey(l List) string { return "tg:" + listsTag + ":idx:" + string(l) }
+
+const expiryIndexKey = "tg:" + listsTag + ":expiry"
+
+// Placed calls are counted per number per clock hour and UTC day, under
+// the number's hash tag. The keys expire a window after their period ends.
+func placedHourKey(e164 string, t time.Time) string {
+	return key(numberTag(e164), "placed:h"+strconv.FormatInt(t.Unix()/3600, 10))
+}
+
+func placedDayKey(e164 string, t time.Time) string {
+	return key(numberTag(e164), "placed:d"+strconv.FormatInt(t.Unix()/86400, 10))
+}
+
+// failsKey counts the challenges a caller failed in a UTC day.
+func failsKey(e164 string, t time.Time) string {
+	return key(numberTag(e164), "fails:d"+strconv.FormatInt(t.Unix()/86400, 10))
+}
+
+// budgetKey is one of a UTC day's budget keys (budget.go).
+func budgetKey(what string, t time.Time) string {
+	return "tg:{calls}:budget:" + what + ":d" + strconv.FormatInt(t.Unix()/86400, 10)
+}

@@ -61,16 +61,6 @@ type Entry struct {
 // Active reports whether the entry counts at time now.
 func (e Entry) Active(now time.Time) bool { return e.Expires.IsZero() || now.Before(e.Expires) }
 
-const listsTag = "{lists}"
-
-func listKey(l List) string { return "tg:" + listsTag + ":" + string(l) }
-
-const expiryIndexKey = "tg:" + listsTag + ":expiry"
-
-// indexKey is the lexicographic index of list l: a sorted set of its
-// values, every score 0, kept in step with the hash by every change.
-func indexKey(l List) string { return "tg:" + listsTag + ":idx:" + string(l) }
-
 // NormalizeEntry checks a list value and returns its canonical form, with
 // an error that says what is wrong. Numbers without +country are read in
 // region.

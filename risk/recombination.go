@@ -123,9 +123,9 @@ func (e *Engine) writeRing(ctx context.Context, subID, e164 string, all bool, wi
 	var numbers, sources *redis.StringSliceCmd
 	if _, err := e.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		if all {
-			numbers = p.ZRange(ctx, key(ipTagOf(subID), "numbers"), 0, -1)
+			numbers = p.ZRange(ctx, numbersKey(ipTagOf(subID)), 0, -1)
 		}
-		sources = p.ZRange(ctx, key(numberTag(e164), "ips"), 0, -1)
+		sources = p.ZRange(ctx, ipsKey(e164), 0, -1)
 		return nil
 	}); err != nil {
 		return err
@@ -144,10 +144,10 @@ func (e *Engine) writeRing(ctx context.Context, subID, e164 string, all bool, wi
 	cards := make([]*redis.IntCmd, 0, len(otherNumbers)+len(otherSources))
 	if _, err := e.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for _, n := range otherNumbers {
-			cards = append(cards, p.ZCard(ctx, key(numberTag(n), "ips")))
+			cards = append(cards, p.ZCard(ctx, ipsKey(n)))
 		}
 		for _, src := range otherSources {
-			cards = append(cards, p.ZCard(ctx, key(ipTagOf(src), "numbers")))
+			cards = append(cards, p.ZCard(ctx, numbersKey(ipTagOf(src))))
 		}
 		return nil
 	}); err != nil {

@@ -3,7 +3,6 @@ package risk
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -63,11 +62,6 @@ func (s Screening) Has(code string) bool { return Decision{Reasons: s.Reasons}.H
 var withheldCallers = map[string]bool{
 	"": true, "anonymous": true, "restricted": true, "private": true, "unknown": true,
 	"unavailable": true, "withheld": true, "+266696687": true, "266696687": true,
-}
-
-// failsKey counts the challenges a caller failed in a UTC day.
-func failsKey(e164 string, t time.Time) string {
-	return key(numberTag(e164), "fails:d"+strconv.FormatInt(t.Unix()/86400, 10))
 }
 
 // ScreenCaller screens an inbound caller in one Redis round trip: the

@@ -23,6 +23,16 @@ import (
 // numbers) counts only alongside evidence of another family, until it
 // reaches Velocity.SharedCeiling times its critical thresholds.
 
+// DefaultSharedASNs are the AS numbers of ShippedSharedNetworks.
+func DefaultSharedASNs() []uint {
+	nets := ShippedSharedNetworks()
+	asns := make([]uint, len(nets))
+	for i, n := range nets {
+		asns[i] = n.ASN
+	}
+	return asns
+}
+
 // sharedAddress says why the request's address is shared, "" when it is
 // not.
 func sharedAddress(s *compiled, asn uint, listed, v4 bool, pl plan, ring ringSighting) string {

@@ -3,21 +3,10 @@ package risk
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 )
-
-// Placed calls are counted per number per clock hour and UTC day, under
-// the number's hash tag. The keys expire a window after their period ends.
-func placedHourKey(e164 string, t time.Time) string {
-	return key(numberTag(e164), "placed:h"+strconv.FormatInt(t.Unix()/3600, 10))
-}
-
-func placedDayKey(e164 string, t time.Time) string {
-	return key(numberTag(e164), "placed:d"+strconv.FormatInt(t.Unix()/86400, 10))
-}
 
 // spendReads are the reads of a decision's per-number caps: handles in
 // rd, -1 for what is not read.

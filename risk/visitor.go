@@ -33,12 +33,12 @@ func queueAccount(ctx context.Context, p redis.Pipeliner, rd *reads, x *expiring
 	tag := accountTag(v.Account)
 	r := accountReads{velocity: queueCounter(ctx, p, rd, x, tag, s.Velocity.Account, now)}
 	if s.Velocity.NumbersPerAccount.Window > 0 {
-		r.numbers = queueDistinct(ctx, p, key(tag, "numbers"), e164, s.Velocity.NumbersPerAccount, now)
+		r.numbers = queueDistinct(ctx, p, numbersKey(tag), e164, s.Velocity.NumbersPerAccount, now)
 	}
 	if v.Once != "" {
 		sum := sha256.Sum256([]byte(v.Once))
 		ttl := min(max(v.Expiry.Sub(now), time.Second), maxTokenLife)
-		r.once = p.SetNX(ctx, key(tag, "once:"+hex.EncodeToString(sum[:12])), 1, ttl)
+		r.once = p.SetNX(ctx, onceKey(tag, hex.EncodeToString(sum[:12])), 1, ttl)
 	}
 	return r
 }

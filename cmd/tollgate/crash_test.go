@@ -53,9 +53,10 @@ func buildTollgate(t *testing.T, env ...string) string {
 		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
 	}
 	bin := filepath.Join(t.TempDir(), "tollgate")
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	build := exec.CommandContext(ctx, goTool, "build", "-o", bin, ".")
+	// No deadline of its own: a build with other settings (CGO_ENABLED=0)
+	// rebuilds the standard library, which takes minutes on a fresh, busy
+	// machine; go test's -timeout bounds it.
+	build := exec.CommandContext(t.Context(), goTool, "build", "-o", bin, ".")
 	build.Env = append(os.Environ(), env...)
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)

@@ -183,7 +183,7 @@ func run(ctx context.Context, args, environ []string, stdout io.Writer) error {
 	}
 	go detector.Run(ctx)
 	e := handlers.NewServer(handlers.Deps{
-		Engine: m.Engine(engine), Calls: queue, Ready: engine.Ping, Logger: log,
+		Engine: m.Engine(engine), Channels: handlers.EngineChannels(engine), Calls: queue, Ready: engine.Ping, Logger: log,
 		TrustedProxies:          cfg.TrustedProxies,
 		VisitorSecret:           []byte(cfg.API.VisitorTokenSecret),
 		CORSOrigins:             cfg.API.CORSOrigins,
