@@ -10,25 +10,15 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/tollgate/tollgate/contactflows"
-	"github.com/tollgate/tollgate/handlers"
-	"github.com/tollgate/tollgate/handlers/audit"
-	"github.com/tollgate/tollgate/handlers/auth"
-	"github.com/tollgate/tollgate/handlers/metrics"
-	"github.com/tollgate/tollgate/risk"
 	"github.com/tollgate/tollgate/risk/geo"
 	"github.com/tollgate/tollgate/risk/mask"
-	"github.com/tollgate/tollgate/risk/spike"
 )
 
 func main() {
@@ -80,177 +70,12 @@ func run(ctx context.Context, args, environ []string, stdout io.Writer) error {
 		log.Warn(w)
 	}
 	log.Info("callback API access", "mode", string(cfg.API.Access), "keys", cfg.API.keyNames())
-
-	rdb, closeStore, err := openStore(cfg, log)
+	a, err := build(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	defer closeStore()
-	m := metrics.New()
-	rdb.AddHook(m.RedisHook())
-
-	gdb, err := openGeoIP(cfg)
-	if err != nil {
-		return err
-	}
-	defer gdb.Close()
-	for src, why := range gdb.Disabled() {
-		log.Warn("GeoIP "+string(src)+" signals disabled", "reason", why, "fix", "set TOLLGATE_GEOIP_"+geoVar[src]+"_DB to a MaxMind database")
-	}
-
-	settings := risk.DefaultSettings()
-	settings.Deflect = risk.Channels{ChatURL: cfg.DeflectChatURL, Phone: cfg.DeflectPhone, Hours: cfg.DeflectHours}
-	settings.Dispatch = risk.Dispatch{RatePerMinute: cfg.Dial.RatePerMinute, CountryRatePerMinute: cfg.Dial.CountryRatePerMinute}
-	engine, err := risk.NewEngine(risk.Options{
-		Redis: rdb, GeoIP: gdb, DefaultRegion: cfg.DefaultRegion,
-		DuplicateTTL: cfg.DuplicateTTL, Logger: log, Settings: &settings,
-	})
-	if err != nil {
-		return err
-	}
-	defer engine.Close()
-	startCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	if err := engine.Ping(startCtx); err != nil {
-		return fmt.Errorf("redis does not answer: %w; check TOLLGATE_REDIS_URL", err)
-	}
-	if err := engine.LoadSettings(startCtx); err != nil {
-		return err
-	}
-	if rebuilt, err := engine.EnsureListIndex(startCtx); err != nil {
-		return err
-	} else if len(rebuilt) > 0 {
-		log.Info("list indexes rebuilt", "lists", rebuilt)
-	}
-	if cfg.DemoData {
-		if err := loadDemoData(startCtx, engine); err != nil {
-			return fmt.Errorf("demo data: %w", err)
-		}
-		log.Info("demo data loaded: GeoIP networks " + demoNetworkSummary() + "; a few deny-list entries")
-	}
-	go engine.Watch(ctx, 2*time.Second)
-
-	dialer, err := newDialer(cfg.Dial, log)
-	if err != nil {
-		return err
-	}
-	closeJournal, err := configureSimulator(dialer, cfg, log)
-	if err != nil {
-		return err
-	}
-	defer closeJournal()
-	queue, err := contactflows.NewQueue(contactflows.QueueOptions{
-		Redis: rdb, Dialer: m.Dialer(cfg.Dial.Dialer, dialer), Release: engine.Release, Placed: engine.RecordPlaced, Budget: engine, Logger: log, Spikes: engine.SpikeSettings,
-		Workers: cfg.Dial.Workers, Rates: engine.DispatchRates, MaxAttempts: cfg.Dial.MaxAttempts,
-		DecisionRetention: cfg.DecisionRetention,
-		DialTimeout:       cfg.Faults.DialTimeout, ClaimIdle: cfg.Faults.ClaimIdle,
-	})
-	if err != nil {
-		return err
-	}
-	if err := m.Register(metrics.NewStore(queue, engine)); err != nil {
-		return err
-	}
-	// The dispatcher outlives the signal: it stops taking calls only after
-	// the server stopped, and lets dials in progress finish.
-	dispatchCtx, stopDispatch := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopDispatch()
-	dispatched := make(chan error, 1)
-	go func() { dispatched <- queue.Run(dispatchCtx) }()
-
-	challenges, err := contactflows.NewChallenges(contactflows.ChallengeOptions{
-		Redis: rdb, CodeLength: cfg.IVR.CodeLength, TTL: cfg.IVR.CodeTTL, MaxAttempts: cfg.IVR.Attempts, Logger: log,
-	})
-	if err != nil {
-		return err
-	}
-	faults, err := newFaults(cfg, m)
-	if err != nil {
-		return err
-	}
-	users, trail := auth.NewStore(rdb, auth.Throttle{}), audit.NewLog(rdb)
-	if err := ensureAdmin(startCtx, users, trail, cfg, log); err != nil {
-		return fmt.Errorf("admin user: %w", err)
-	}
-	alerts := spike.NewStore(rdb, engine)
-	webhooks := spike.NewWebhooks(spike.WebhookOptions{URLs: cfg.AlertWebhooks, Logger: log})
-	go webhooks.Run(ctx)
-	detector, err := spike.NewDetector(spike.DetectorOptions{
-		Redis: rdb, Store: alerts, Settings: engine.SpikeSettings, Audit: trail, Notify: webhooks, Logger: log,
-	})
-	if err != nil {
-		return err
-	}
-	go detector.Run(ctx)
-	e := handlers.NewServer(handlers.Deps{
-		Engine: m.Engine(engine), Channels: handlers.EngineChannels(engine), Calls: queue, Ready: engine.Ping, Logger: log,
-		TrustedProxies:          cfg.TrustedProxies,
-		VisitorSecret:           []byte(cfg.API.VisitorTokenSecret),
-		CORSOrigins:             cfg.API.CORSOrigins,
-		API:                     cfg.API.access(),
-		FlowAPIKey:              cfg.Dial.FlowAPIKey,
-		TwilioAuthToken:         cfg.Dial.TwilioAuthToken,
-		TwilioPreviousAuthToken: cfg.Dial.TwilioAuthTokenPrevious,
-		PublicURL:               cfg.Dial.PublicURL,
-		TwilioContinue:          cfg.Dial.TwilioContinue,
-		Challenges:              m.Challenges(challenges),
-		BridgeSecrets:           cfg.IVR.BridgeSecrets(),
-		Form:                    cfg.formConfig(),
-		Console: &handlers.Console{
-			Users: users, Audit: trail, Sessions: auth.NewSessionStore(rdb),
-			Engine: engine, Queue: queue, Challenges: challenges, Alerts: alerts,
-			InsecureCookies: cfg.Admin.InsecureCookies,
-			IdleTimeout:     cfg.Admin.IdleTimeout, Lifetime: cfg.Admin.SessionLifetime,
-		},
-		Metrics: m.Handler(), MetricsToken: cfg.Metrics.Token, ObserveRequest: m.ObserveRequest,
-		Faults: faults,
-	})
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w; set TOLLGATE_ADDR to a free address", cfg.Addr, err)
-	}
-	srv := &http.Server{
-		Handler:           e,
-		ReadHeaderTimeout: cfg.Limits.ReadHeaderTimeout,
-		ReadTimeout:       readTimeout,
-		WriteTimeout:      writeTimeout,
-		IdleTimeout:       cfg.Limits.IdleTimeout,
-		MaxHeaderBytes:    cfg.Limits.MaxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
-	stopMetrics, err := serveMetrics(cfg.Metrics.Addr, m.Handler(), log)
-	if err != nil {
-		ln.Close()
-		return err
-	}
-	defer stopMetrics()
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	log.Info("listening", "addr", ln.Addr().String())
-
-	var runErr error
-	select {
-	case runErr = <-served:
-	case runErr = <-dispatched:
-		// The dispatcher could not start; nothing is dialing.
-		srv.Close()
-		return runErr
-	case <-ctx.Done():
-		log.Info("shutting down")
-		shutCtx, cancelShut := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
-		defer cancelShut()
-		runErr = srv.Shutdown(shutCtx)
-	}
-	stopDispatch()
-	select {
-	case err := <-dispatched:
-		if runErr == nil {
-			runErr = err
-		}
-	case <-time.After(cfg.ShutdownTimeout):
-		log.Warn("calls still being dialed at shutdown were left; another instance reclaims them")
-	}
-	return runErr
+	defer a.close()
+	return a.serve(ctx)
 }
 
 var geoVar = map[geo.Source]string{geo.SourceCountry: "COUNTRY", geo.SourceASN: "ASN", geo.SourceAnonymous: "ANONYMOUS"}
