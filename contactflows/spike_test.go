@@ -84,7 +84,7 @@ func testDetectorOnRedis(t *testing.T, rdb redis.UniversalClient) {
 			t.Fatal(err)
 		}
 	}
-	store := spike.NewStore(rdb, engine)
+	store := spike.NewStore(rdb, engine.ListStore())
 	det, err := spike.NewDetector(spike.DetectorOptions{Redis: rdb, Store: store, Settings: func() risk.Spikes { return s }})
 	if err != nil {
 		t.Fatal(err)
@@ -102,7 +102,7 @@ func testDetectorOnRedis(t *testing.T, rdb redis.UniversalClient) {
 	if want := "[deny_ip 203.0.113.0/24 deny_prefix +1201555]"; fmt.Sprint(blocked) != want {
 		t.Fatalf("blocked: got %v, want %s", blocked, want)
 	}
-	en, found, err := engine.LookupEntry(ctx, risk.DenyIP, "203.0.113.0/24")
+	en, found, err := engine.ListStore().LookupEntry(ctx, risk.DenyIP, "203.0.113.0/24")
 	if err != nil || !found || en.Author != spike.Author || en.Expires.IsZero() {
 		t.Errorf("deny_ip entry: got %+v %v %v", en, found, err)
 	}

@@ -28,9 +28,12 @@ type Console struct {
 	// Sessions stores the console's sessions, e.g. auth.NewSessionStore.
 	// Required.
 	Sessions scs.Store
-	// Engine is the risk engine whose lists and settings the console
-	// edits. Required.
+	// Engine is the risk engine whose settings the console edits.
+	// Required.
 	Engine *risk.Engine
+	// Lists are the deny and allow lists the console edits, e.g.
+	// Engine.ListStore(). Required.
+	Lists *risk.ListStore
 	// Queue is the call queue and decision log the console shows. Required.
 	Queue *contactflows.Queue
 	// Challenges feeds the IVR report; nil leaves it empty.
@@ -96,8 +99,8 @@ func newAdminConsole(c *Console) *adminConsole {
 	if c == nil {
 		return nil
 	}
-	if c.Users == nil || c.Audit == nil || c.Sessions == nil || c.Engine == nil || c.Queue == nil {
-		panic("handlers: Console.Users, Audit, Sessions, Engine and Queue are required")
+	if c.Users == nil || c.Audit == nil || c.Sessions == nil || c.Engine == nil || c.Lists == nil || c.Queue == nil {
+		panic("handlers: Console.Users, Audit, Sessions, Engine, Lists and Queue are required")
 	}
 	sm := scs.New()
 	sm.Store = c.Sessions

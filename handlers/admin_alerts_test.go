@@ -54,7 +54,7 @@ func TestSpikeAutoBlockEndToEnd(t *testing.T) {
 				t.Fatalf("alerts: got %+v, want one for +1201555 with action %s", alerts, c.action)
 			}
 			ctx := context.Background()
-			en, listed, err := st.engine.LookupEntry(ctx, risk.DenyPrefix, "+1201555")
+			en, listed, err := st.engine.ListStore().LookupEntry(ctx, risk.DenyPrefix, "+1201555")
 			if err != nil || listed != c.listed {
 				t.Fatalf("deny_prefix +1201555: got listed %v (%v), want %v", listed, err, c.listed)
 			}
@@ -103,7 +103,7 @@ func TestAlertLift(t *testing.T) {
 		t.Fatalf("lift: got %d to %q, want 303 to the dashboard", status, loc)
 	}
 	ctx := context.Background()
-	if _, listed, _ := st.engine.LookupEntry(ctx, risk.DenyPrefix, "+1201555"); listed {
+	if _, listed, _ := st.engine.ListStore().LookupEntry(ctx, risk.DenyPrefix, "+1201555"); listed {
 		t.Error("lifted: deny_prefix +1201555 is still listed")
 	}
 	entries, _, err := st.audit.List(ctx, audit.Filter{Action: "alert.lift"}, "", 10)

@@ -174,11 +174,11 @@ func (s *server) mark(c echo.Context, label string, req markRequest) (markAdded,
 		batch[l] = []risk.Entry{{Value: v, Reason: req.Reason, Author: actorOf(c).Name}}
 		values[l] = []string{v}
 	}
-	replaced, err := s.console.Engine.LookupEntries(ctx, values)
+	replaced, err := s.console.Lists.LookupEntries(ctx, values)
 	if err != nil {
 		return nil, &appError{Code: codeUnavailable, Err: err}
 	}
-	out, err := s.console.Engine.AddEntriesToLists(ctx, batch)
+	out, err := s.console.Lists.AddEntriesToLists(ctx, batch)
 	if err != nil {
 		return nil, &appError{Code: codeUnavailable, Err: err}
 	}

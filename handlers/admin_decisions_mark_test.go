@@ -185,7 +185,7 @@ func TestAdminMarkSpamAddsAllOrNothing(t *testing.T) {
 	if status := st.api(t, http.MethodPost, path, token, "application/json", `{"number":true,"ip":"address"}`, nil); status != http.StatusServiceUnavailable {
 		t.Errorf("mark spam with deny_ip failing: got %d, want 503", status)
 	}
-	if _, found, err := st.engine.LookupEntry(context.Background(), risk.DenyNumber, "+12015550193"); found || err != nil {
+	if _, found, err := st.engine.ListStore().LookupEntry(context.Background(), risk.DenyNumber, "+12015550193"); found || err != nil {
 		t.Errorf("deny_number after the failed mark: got found %v, %v; want the number not listed", found, err)
 	}
 }
@@ -197,7 +197,7 @@ func TestAuditRecordsReplacedEntries(t *testing.T) {
 	st.post(t, `{"phone":"+1 201 555 0194"}`)
 	ld := st.lastDecision(t)
 	ctx := context.Background()
-	if _, err := st.engine.AddEntry(ctx, risk.DenyNumber, risk.Entry{Value: "+12015550194", Reason: "old reason", Author: "ann"}); err != nil {
+	if _, err := st.engine.ListStore().AddEntry(ctx, risk.DenyNumber, risk.Entry{Value: "+12015550194", Reason: "old reason", Author: "ann"}); err != nil {
 		t.Fatal(err)
 	}
 	token := st.token(t, auth.RoleAdmin)

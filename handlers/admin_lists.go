@@ -136,7 +136,7 @@ func listPageURL(l risk.List, q risk.ListQuery) string {
 
 // listTabs returns every list with its size.
 func (s *server) listTabs(c echo.Context) ([]web.ListTab, error) {
-	counts, err := s.console.Engine.ListCounts(c.Request().Context())
+	counts, err := s.console.Lists.ListCounts(c.Request().Context())
 	if err != nil {
 		return nil, &appError{Code: codeUnavailable, Err: err}
 	}
@@ -161,7 +161,7 @@ func (s *server) handleListShow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	page, err := s.console.Engine.ListEntries(c.Request().Context(), l, q)
+	page, err := s.console.Lists.ListEntries(c.Request().Context(), l, q)
 	if err != nil {
 		return &appError{Code: codeUnavailable, Err: err}
 	}
@@ -213,7 +213,7 @@ func (s *server) handleListAdd(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	back := listPath(l)
-	chk := newEntryChecker(s.console.Engine, l, s.now(), "entry")
+	chk := newEntryChecker(s.console.Lists, l, s.now(), "entry")
 	expires, err := formExpiry(c.FormValue("expiry"), c.FormValue("expires_on"), s.now())
 	if err != nil {
 		return s.redirectBack(c, back, flashError, asAppError(err).message())
@@ -223,11 +223,11 @@ func (s *server) handleListAdd(c echo.Context) error {
 		return s.redirectBack(c, back, flashError, refused)
 	}
 	en.Expires, en.Author = expires, actorOf(c).Name
-	before, found, err := s.console.Engine.LookupEntry(ctx, l, en.Value)
+	before, found, err := s.console.Lists.LookupEntry(ctx, l, en.Value)
 	if err != nil {
 		return &appError{Code: codeUnavailable, Err: err}
 	}
-	added, err := s.console.Engine.AddEntry(ctx, l, en)
+	added, err := s.console.Lists.AddEntry(ctx, l, en)
 	if err != nil {
 		return &appError{Code: codeUnavailable, Err: err}
 	}
@@ -263,9 +263,9 @@ func (s *server) removeEntry(c echo.Context, l risk.List, value string) (risk.En
 	if strings.TrimSpace(value) == "" {
 		return risk.Entry{}, fieldError(codeInvalidEntry, "value", "Name the value to remove.")
 	}
-	before, found, err := s.console.Engine.LookupEntry(ctx, l, value)
+	before, found, err := s.console.Lists.LookupEntry(ctx, l, value)
 	if err != nil {
-		if _, nerr := s.console.Engine.Normalize(l, value); nerr != nil {
+		if _, nerr := s.console.Lists.Normalize(l, value); nerr != nil {
 			return risk.Entry{}, fieldError(codeInvalidEntry, "value", nerr.Error())
 		}
 		return risk.Entry{}, &appError{Code: codeUnavailable, Err: err}
@@ -273,7 +273,7 @@ func (s *server) removeEntry(c echo.Context, l risk.List, value string) (risk.En
 	if !found {
 		return risk.Entry{}, &appError{Code: codeNotFound, Field: "value", Message: strings.TrimSpace(value) + " is not in " + string(l) + "."}
 	}
-	if err := s.console.Engine.RemoveEntry(ctx, l, before.Value); err != nil {
+	if err := s.console.Lists.RemoveEntry(ctx, l, before.Value); err != nil {
 		return risk.Entry{}, &appError{Code: codeUnavailable, Err: err}
 	}
 	s.record(c, "list.remove", string(l)+" "+before.Value, before, nil)

@@ -18,7 +18,7 @@ type listSummary struct {
 
 // handleAPILists lists the lists with their sizes.
 func (s *server) handleAPILists(c echo.Context) error {
-	counts, err := s.console.Engine.ListCounts(c.Request().Context())
+	counts, err := s.console.Lists.ListCounts(c.Request().Context())
 	if err != nil {
 		return &appError{Code: codeUnavailable, Err: err}
 	}
@@ -46,7 +46,7 @@ func (s *server) handleAPIList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	page, err := s.console.Engine.ListEntries(c.Request().Context(), l, q)
+	page, err := s.console.Lists.ListEntries(c.Request().Context(), l, q)
 	if err != nil {
 		return &appError{Code: codeUnavailable, Err: err}
 	}
@@ -86,7 +86,7 @@ func (s *server) handleAPIListAdd(c echo.Context) error {
 	if len(body.Entries) > maxImportLines {
 		return fieldError(codeInvalidEntry, "entries", "Send at most "+strconv.Itoa(maxImportLines)+" entries at once.")
 	}
-	ch := newEntryChecker(s.console.Engine, l, s.now(), "entry")
+	ch := newEntryChecker(s.console.Lists, l, s.now(), "entry")
 	entries := make([]risk.Entry, 0, len(body.Entries))
 	var refused []entryRefusal
 	author := actorOf(c).Name
@@ -110,11 +110,11 @@ func (s *server) handleAPIListAdd(c echo.Context) error {
 	for i, en := range entries {
 		values[i] = en.Value
 	}
-	replaced, err := s.console.Engine.LookupEntries(c.Request().Context(), map[risk.List][]string{l: values})
+	replaced, err := s.console.Lists.LookupEntries(c.Request().Context(), map[risk.List][]string{l: values})
 	if err != nil {
 		return &appError{Code: codeUnavailable, Err: err}
 	}
-	added, err := s.console.Engine.AddEntries(c.Request().Context(), l, entries)
+	added, err := s.console.Lists.AddEntries(c.Request().Context(), l, entries)
 	if err != nil {
 		return &appError{Code: codeUnavailable, Err: err}
 	}

@@ -155,7 +155,7 @@ func TestAdminListsUseTheServerClock(t *testing.T) {
 	ac := st.signIn(t, auth.RoleAdmin)
 	ac.get(t, "/admin/lists/deny_asn")
 	ac.post(t, "/admin/lists/deny_asn/entries", url.Values{"value": {"AS64501"}, "expiry": {"1h"}})
-	en, found, err := st.engine.LookupEntry(context.Background(), risk.DenyASN, "AS64501")
+	en, found, err := st.engine.ListStore().LookupEntry(context.Background(), risk.DenyASN, "AS64501")
 	if want := time.Now().Add(49 * time.Hour); err != nil || !found || en.Expires.Before(want.Add(-time.Minute)) || en.Expires.After(want.Add(time.Minute)) {
 		t.Errorf("form add expiring in 1h: got %+v, found %v, %v; want it to expire about %v", en, found, err, want)
 	}

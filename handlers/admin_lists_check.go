@@ -23,16 +23,16 @@ const (
 // entryChecker validates the entries of one bulk change before any is
 // applied: the value, the reason, the expiry and duplicates.
 type entryChecker struct {
-	engine *risk.Engine
-	list   risk.List
-	now    time.Time
+	lists *risk.ListStore
+	list  risk.List
+	now   time.Time
 	// unit names a position in messages: "line" or "entry".
 	unit string
 	seen map[string]int
 }
 
-func newEntryChecker(e *risk.Engine, l risk.List, now time.Time, unit string) *entryChecker {
-	return &entryChecker{engine: e, list: l, now: now, unit: unit, seen: map[string]int{}}
+func newEntryChecker(lists *risk.ListStore, l risk.List, now time.Time, unit string) *entryChecker {
+	return &entryChecker{lists: lists, list: l, now: now, unit: unit, seen: map[string]int{}}
 }
 
 // check returns the entry at position pos, or why it is refused.
@@ -41,7 +41,7 @@ func (ch *entryChecker) check(pos int, value, reason, expires string) (risk.Entr
 	if value == "" {
 		return risk.Entry{}, "the value is empty"
 	}
-	v, err := ch.engine.Normalize(ch.list, value)
+	v, err := ch.lists.Normalize(ch.list, value)
 	if err != nil {
 		return risk.Entry{}, err.Error()
 	}
@@ -102,7 +102,7 @@ func (s *server) checkImport(l risk.List, r io.Reader) ([]risk.Entry, importRepo
 	cr.LazyQuotes = true
 	cr.TrimLeadingSpace = true
 	cols := map[string]int{"value": 0, "reason": 1, "expires": 2}
-	ch := newEntryChecker(s.console.Engine, l, s.now(), "line")
+	ch := newEntryChecker(s.console.Lists, l, s.now(), "line")
 	var entries []risk.Entry
 	for first := true; ; {
 		rec, err := cr.Read()

@@ -19,7 +19,7 @@ func (s *server) handleListExport(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	q := risk.ListQuery{Limit: risk.MaxListLimit}
-	page, err := s.console.Engine.ListEntries(ctx, l, q)
+	page, err := s.console.Lists.ListEntries(ctx, l, q)
 	if err != nil {
 		return &appError{Code: codeUnavailable, Err: err}
 	}
@@ -45,7 +45,7 @@ func (s *server) handleListExport(c echo.Context) error {
 			return nil
 		}
 		q.After = page.Next
-		if page, err = s.console.Engine.ListEntries(ctx, l, q); err != nil {
+		if page, err = s.console.Lists.ListEntries(ctx, l, q); err != nil {
 			return &appError{Code: codeUnavailable, Err: err}
 		}
 	}

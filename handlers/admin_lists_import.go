@@ -113,7 +113,7 @@ func (s *server) importEntries(c echo.Context, l risk.List, in io.Reader) (impor
 	for i := range entries {
 		entries[i].Author = author
 	}
-	added, err := s.console.Engine.AddEntries(c.Request().Context(), l, entries)
+	added, err := s.console.Lists.AddEntries(c.Request().Context(), l, entries)
 	if err != nil {
 		return rep, &appError{Code: codeUnavailable, Err: err}
 	}

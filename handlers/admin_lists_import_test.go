@@ -38,7 +38,7 @@ func (ac *adminClient) postFile(t *testing.T, path, fileName, file, text string)
 // listValues returns every value of list l, in order.
 func (st *stack) listValues(t *testing.T, l risk.List) []string {
 	t.Helper()
-	p, err := st.engine.ListEntries(context.Background(), l, risk.ListQuery{Limit: risk.MaxListLimit})
+	p, err := st.engine.ListStore().ListEntries(context.Background(), l, risk.ListQuery{Limit: risk.MaxListLimit})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func TestAdminListImportAppliesAFile(t *testing.T) {
 	if status != http.StatusOK || !strings.Contains(body, "2 added") {
 		t.Fatalf("got %d, body %s", status, body)
 	}
-	en, found, _ := st.engine.LookupEntry(context.Background(), risk.DenyNumber, "+442079460000")
+	en, found, _ := st.engine.ListStore().LookupEntry(context.Background(), risk.DenyNumber, "+442079460000")
 	if !found || en.Author != "admin" || en.Reason != "IRSF wave" || !en.Expires.Equal(time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC)) {
 		t.Errorf("got %+v, want the imported entry by admin", en)
 	}
@@ -137,10 +137,10 @@ func TestAdminListExportNeutralisesAndRoundTrips(t *testing.T) {
 			t.Errorf("export lacks %q:\n%s", want, csv)
 		}
 	}
-	before, _ := st.engine.ListEntries(context.Background(), risk.DenyNumber, risk.ListQuery{})
+	before, _ := st.engine.ListStore().ListEntries(context.Background(), risk.DenyNumber, risk.ListQuery{})
 
 	for _, v := range st.listValues(t, risk.DenyNumber) {
-		if err := st.engine.RemoveEntry(context.Background(), risk.DenyNumber, v); err != nil {
+		if err := st.engine.ListStore().RemoveEntry(context.Background(), risk.DenyNumber, v); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -148,7 +148,7 @@ func TestAdminListExportNeutralisesAndRoundTrips(t *testing.T) {
 	if status := st.api(t, http.MethodPost, "/api/v1/admin/lists/deny_number/import", token, "text/csv", csv, &rep); status != http.StatusOK || !rep.Applied {
 		t.Fatalf("re-import: got %d %+v", status, rep)
 	}
-	after, _ := st.engine.ListEntries(context.Background(), risk.DenyNumber, risk.ListQuery{})
+	after, _ := st.engine.ListStore().ListEntries(context.Background(), risk.DenyNumber, risk.ListQuery{})
 	if len(after.Entries) != len(before.Entries) || len(after.Entries) != 3 {
 		t.Fatalf("got %d entries back, want %d", len(after.Entries), len(before.Entries))
 	}

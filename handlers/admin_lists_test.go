@@ -32,7 +32,7 @@ func rowValues(body string) []string {
 // addEntries adds entries to l directly in the engine.
 func (st *stack) addEntries(t *testing.T, l risk.List, entries ...risk.Entry) {
 	t.Helper()
-	if _, err := st.engine.AddEntries(context.Background(), l, entries); err != nil {
+	if _, err := st.engine.ListStore().AddEntries(context.Background(), l, entries); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -179,7 +179,7 @@ func TestAdminListsAddAndRemove(t *testing.T) {
 	if !strings.Contains(body, "10.1.0.0/16 added to deny_ip.") {
 		t.Error("no flash after adding")
 	}
-	en, found, err := st.engine.LookupEntry(context.Background(), risk.DenyIP, "10.1.0.0/16")
+	en, found, err := st.engine.ListStore().LookupEntry(context.Background(), risk.DenyIP, "10.1.0.0/16")
 	if err != nil || !found || en.Author != "admin" || en.Reason != "office scan" {
 		t.Fatalf("got %+v found %v err %v, want admin's entry", en, found, err)
 	}

@@ -86,7 +86,7 @@ func TestConnectConversations(t *testing.T) {
 		t.Errorf("the code keyed again: %v, want spent", got)
 	}
 
-	if _, err := engine.AddEntry(context.Background(), risk.AllowNumber, risk.Entry{Value: "+12015550141", Author: "test"}); err != nil {
+	if _, err := engine.ListStore().AddEntry(context.Background(), risk.AllowNumber, risk.Entry{Value: "+12015550141", Author: "test"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, got = postConnect(t, e, connectEvent("+12015550141", screen), testBridgeSecret, now); got["verdict"] != "pass" || got["code"] != "" {
@@ -108,7 +108,7 @@ func TestConnectConversations(t *testing.T) {
 	if got["last"] != "fail" {
 		t.Errorf("three wrong codes: last result %s, want fail", got["last"])
 	}
-	if _, err := engine.AddEntry(context.Background(), risk.DenyNumber, risk.Entry{Value: "+12015550143", Author: "test"}); err != nil {
+	if _, err := engine.ListStore().AddEntry(context.Background(), risk.DenyNumber, risk.Entry{Value: "+12015550143", Author: "test"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, got = postConnect(t, e, connectEvent("+12015550143", screen), testBridgeSecret, now); got["verdict"] != "block" || got["code"] != "" {

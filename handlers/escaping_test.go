@@ -55,7 +55,7 @@ func TestHostileStringsRenderAsText(t *testing.T) {
 			if l == risk.DenyIP {
 				value = fmt.Sprintf("198.51.100.%d", 10+i)
 			}
-			if _, err := st.engine.AddEntry(ctx, l, risk.Entry{Value: value, Reason: p, Author: p}); err != nil {
+			if _, err := st.engine.ListStore().AddEntry(ctx, l, risk.Entry{Value: value, Reason: p, Author: p}); err != nil {
 				t.Fatalf("AddEntry %s %q: %v", l, p, err)
 			}
 		}

@@ -23,7 +23,7 @@ func TestEndToEndChallengeAPI(t *testing.T) {
 
 func testEndToEndChallengeAPI(t *testing.T, rdb redis.UniversalClient) {
 	st := newStackOn(t, rdb, nil, &contactflows.Simulator{})
-	if _, err := st.engine.AddEntry(context.Background(), risk.AllowNumber, risk.Entry{Value: "+12015550111", Author: "test"}); err != nil {
+	if _, err := st.engine.ListStore().AddEntry(context.Background(), risk.AllowNumber, risk.Entry{Value: "+12015550111", Author: "test"}); err != nil {
 		t.Fatal(err)
 	}
 	contacts := make(map[string]string) // challenge id -> its contact

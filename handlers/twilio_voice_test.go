@@ -175,7 +175,7 @@ func TestTwilioConversations(t *testing.T) {
 	})
 	t.Run("blocked caller", func(t *testing.T) {
 		e, engine := ivrServer(t)
-		if _, err := engine.AddEntry(context.Background(), risk.DenyNumber, risk.Entry{Value: caller, Author: "test"}); err != nil {
+		if _, err := engine.ListStore().AddEntry(context.Background(), risk.DenyNumber, risk.Entry{Value: caller, Author: "test"}); err != nil {
 			t.Fatal(err)
 		}
 		if doc := twilioPost(t, e, twilioVoicePath, call("CA1")); !strings.Contains(doc, sayGoodbye) || !strings.Contains(doc, goodbye) {
@@ -184,7 +184,7 @@ func TestTwilioConversations(t *testing.T) {
 	})
 	t.Run("allow-listed caller skips the challenge", func(t *testing.T) {
 		e, engine := ivrServer(t)
-		if _, err := engine.AddEntry(context.Background(), risk.AllowNumber, risk.Entry{Value: caller, Author: "test"}); err != nil {
+		if _, err := engine.ListStore().AddEntry(context.Background(), risk.AllowNumber, risk.Entry{Value: caller, Author: "test"}); err != nil {
 			t.Fatal(err)
 		}
 		if doc := twilioPost(t, e, twilioVoicePath, call("CA1")); !strings.Contains(doc, connected) || strings.Contains(doc, "<Gather") {

@@ -75,6 +75,8 @@ type Engine struct {
 	fallbackHolds fallbackHolds
 	// hot are the sources recently past their own critical thresholds.
 	hot hotSources
+	// lists are the deny and allow lists.
+	lists *ListStore
 	// budgetAlerted is the UTC day the budget alert was last logged.
 	budgetAlerted atomic.Int64
 	// initial are the settings of Options; stored settings that predate
@@ -128,6 +130,7 @@ func NewEngine(o Options) (*Engine, error) {
 	if e.now == nil {
 		e.now = time.Now
 	}
+	e.lists = &ListStore{rdb: o.Redis, region: e.region, now: e.now}
 	for src, why := range o.GeoIP.Disabled() {
 		code := map[geo.Source]string{
 			geo.SourceCountry:   CodeCountryDBUnavailable,
@@ -260,7 +263,7 @@ func (e *Engine) Watch(ctx context.Context, interval time.Duration) {
 		if err := e.LoadSettings(ctx); err != nil && ctx.Err() == nil {
 			e.log.Warn("settings not reloaded", "err", err)
 		}
-		if _, err := e.SweepExpired(ctx); err != nil && ctx.Err() == nil {
+		if _, err := e.lists.SweepExpired(ctx); err != nil && ctx.Err() == nil {
 			e.log.Warn("expired list entries not swept", "err", err)
 		}
 	}

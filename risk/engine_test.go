@@ -116,7 +116,7 @@ func wantAction(t *testing.T, d risk.Decision, want risk.Action, codes ...string
 
 func add(t *testing.T, e *risk.Engine, l risk.List, value string) {
 	t.Helper()
-	if _, err := e.AddEntry(context.Background(), l, risk.Entry{Value: value, Reason: "test", Author: "tester"}); err != nil {
+	if _, err := e.ListStore().AddEntry(context.Background(), l, risk.Entry{Value: value, Reason: "test", Author: "tester"}); err != nil {
 		t.Fatalf("AddEntry(%s, %q): %v", l, value, err)
 	}
 }
@@ -173,17 +173,17 @@ func runSuite(t *testing.T, st store) {
 
 	t.Run("expired and removed entries no longer count", func(t *testing.T) {
 		e := newEngine(t, st(t), nil)
-		if _, err := e.AddEntry(ctx, risk.DenyNumber, risk.Entry{Value: usNum, Expires: time.Now().Add(-time.Minute)}); err != nil {
+		if _, err := e.ListStore().AddEntry(ctx, risk.DenyNumber, risk.Entry{Value: usNum, Expires: time.Now().Add(-time.Minute)}); err != nil {
 			t.Fatal(err)
 		}
 		wantAction(t, eval(t, e, usNum, usIP), risk.Allow)
 		add(t, e, risk.DenyIP, "192.0.2.10")
 		wantAction(t, eval(t, e, "+12015554199", usIP), risk.Block, risk.CodeDenyIP)
-		if err := e.RemoveEntry(ctx, risk.DenyIP, "192.0.2.10/32"); err != nil {
+		if err := e.ListStore().RemoveEntry(ctx, risk.DenyIP, "192.0.2.10/32"); err != nil {
 			t.Fatal(err)
 		}
 		wantAction(t, eval(t, e, "+12015557198", usIP), risk.Allow)
-		n, err := e.SweepExpired(ctx)
+		n, err := e.ListStore().SweepExpired(ctx)
 		if err != nil || n != 1 {
 			t.Errorf("SweepExpired: got %d, %v, want 1, nil", n, err)
 		}
@@ -418,7 +418,7 @@ func runSuite(t *testing.T, st store) {
 		wantAction(t, eval(t, e, "+12015550123", usIP), risk.Allow)
 		wantAction(t, eval(t, e, "+12122050123", usIP), risk.Block, risk.CodeDenyPrefix)
 		wantAction(t, eval(t, e, "+12015550124", netip.MustParseAddr("10.1.134.160")), risk.Block, risk.CodeDenyIP)
-		_, err := e.AddEntries(ctx, risk.DenyIP, []risk.Entry{{Value: "10.0.0.0/30"}, {Value: "not-an-ip"}, {Value: "::1/3"}})
+		_, err := e.ListStore().AddEntries(ctx, risk.DenyIP, []risk.Entry{{Value: "10.0.0.0/30"}, {Value: "not-an-ip"}, {Value: "::1/3"}})
 		var ee risk.EntryErrors
 		if !errors.As(err, &ee) || len(ee) != 2 || ee[0].Index != 1 || ee[1].Index != 2 {
 			t.Errorf("bulk add with bad lines: got %v, want errors for entries 2 and 3 only", err)
@@ -483,7 +483,7 @@ func fillLists(tb testing.TB, e *risk.Engine, n int) {
 		nets[i] = risk.Entry{Value: fmt.Sprintf("10.%d.%d.%d/30", i>>14&255, i>>6&255, (i&63)<<2), Reason: "bulk"}
 	}
 	for l, entries := range map[risk.List][]risk.Entry{risk.DenyNumber: numbers, risk.DenyPrefix: prefixes, risk.DenyIP: nets} {
-		if _, err := e.AddEntries(context.Background(), l, entries); err != nil {
+		if _, err := e.ListStore().AddEntries(context.Background(), l, entries); err != nil {
 			tb.Fatalf("AddEntries(%s): %v", l, err)
 		}
 	}

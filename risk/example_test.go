@@ -54,20 +54,20 @@ func ExampleNumberError() {
 
 // Lists are read a page at a time in value order; a search by prefix is
 // normalised the way the list stores its values.
-func ExampleEngine_ListEntries() {
+func ExampleListStore_ListEntries() {
 	m, _ := miniredis.Run()
 	defer m.Close()
 	engine, _ := risk.NewEngine(risk.Options{Redis: redis.NewClient(&redis.Options{Addr: m.Addr()}), DefaultRegion: "GB"})
 	defer engine.Close()
 	ctx := context.Background()
-	_, _ = engine.AddEntries(ctx, risk.DenyNumber, []risk.Entry{
+	_, _ = engine.ListStore().AddEntries(ctx, risk.DenyNumber, []risk.Entry{
 		{Value: "020 7946 0001", Reason: "fraud wave", Author: "ann"},
 		{Value: "020 7946 0000", Reason: "fraud wave", Author: "ann"},
 		{Value: "07400 123456", Reason: "premium", Author: "bob"},
 	})
-	page, _ := engine.ListEntries(ctx, risk.DenyNumber, risk.ListQuery{Prefix: "+44 20", Limit: 1})
+	page, _ := engine.ListStore().ListEntries(ctx, risk.DenyNumber, risk.ListQuery{Prefix: "+44 20", Limit: 1})
 	fmt.Println(page.Total, page.Entries[0].Value, page.Next)
-	page, _ = engine.ListEntries(ctx, risk.DenyNumber, risk.ListQuery{Prefix: "+44 20", After: page.Next})
+	page, _ = engine.ListStore().ListEntries(ctx, risk.DenyNumber, risk.ListQuery{Prefix: "+44 20", After: page.Next})
 	fmt.Println(page.Entries[0].Value, page.Next == "")
 	// Output:
 	// 2 +442079460000 +442079460000

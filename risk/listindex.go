@@ -27,10 +27,10 @@ return #values
 // or out of step with it (its size differs from the list's), as after
 // entries written by a version without indexes. It returns the lists it
 // rebuilt. Call it at start, after LoadSettings.
-func (e *Engine) EnsureListIndex(ctx context.Context) ([]List, error) {
+func (ls *ListStore) EnsureListIndex(ctx context.Context) ([]List, error) {
 	type sizes struct{ list, index *redis.IntCmd }
 	got := make([]sizes, len(Lists()))
-	_, err := e.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+	_, err := ls.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, l := range Lists() {
 			got[i] = sizes{p.HLen(ctx, listKey(l)), p.ZCard(ctx, indexKey(l))}
 		}
@@ -44,7 +44,7 @@ func (e *Engine) EnsureListIndex(ctx context.Context) ([]List, error) {
 		if got[i].list.Val() == got[i].index.Val() {
 			continue
 		}
-		if err := rebuildIndexScript.Run(ctx, e.rdb, []string{listKey(l), indexKey(l)}).Err(); err != nil {
+		if err := rebuildIndexScript.Run(ctx, ls.rdb, []string{listKey(l), indexKey(l)}).Err(); err != nil {
 			return rebuilt, fmt.Errorf("rebuild the index of %s: %w", l, err)
 		}
 		rebuilt = append(rebuilt, l)

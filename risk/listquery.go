@@ -154,7 +154,7 @@ func lexRangeDown(prefix, before string) (lo, hi string) {
 // author and reason are checked entry by entry, reading at most
 // MaxExamined entries per call, so a rare match returns a short page and a
 // cursor to continue.
-func (e *Engine) ListEntries(ctx context.Context, l List, q ListQuery) (ListPage, error) {
+func (ls *ListStore) ListEntries(ctx context.Context, l List, q ListQuery) (ListPage, error) {
 	if !knownList(l) {
 		return ListPage{}, fmt.Errorf("unknown list %q", l)
 	}
@@ -168,15 +168,15 @@ func (e *Engine) ListEntries(ctx context.Context, l List, q ListQuery) (ListPage
 	var page ListPage
 	var err error
 	if prefix == "" {
-		page.Total, err = e.rdb.ZCard(ctx, indexKey(l)).Result()
+		page.Total, err = ls.rdb.ZCard(ctx, indexKey(l)).Result()
 	} else {
-		page.Total, err = e.rdb.ZLexCount(ctx, indexKey(l), lo, hi).Result()
+		page.Total, err = ls.rdb.ZLexCount(ctx, indexKey(l), lo, hi).Result()
 	}
 	if err != nil {
 		return ListPage{}, fmt.Errorf("count %s entries: %w", l, err)
 	}
 	if q.Before != "" && q.After == "" {
-		entries, more, examined, err := e.scan(ctx, l, q, prefix, q.Before, true, limit)
+		entries, more, examined, err := ls.scan(ctx, l, q, prefix, q.Before, true, limit)
 		if err != nil {
 			return ListPage{}, err
 		}
@@ -187,7 +187,7 @@ func (e *Engine) ListEntries(ctx context.Context, l List, q ListQuery) (ListPage
 		}
 		return page, nil
 	}
-	page.Entries, page.Next, page.Examined, err = e.scan(ctx, l, q, prefix, q.After, false, limit)
+	page.Entries, page.Next, page.Examined, err = ls.scan(ctx, l, q, prefix, q.After, false, limit)
 	if err != nil {
 		return ListPage{}, err
 	}
@@ -200,21 +200,21 @@ func (e *Engine) ListEntries(ctx context.Context, l List, q ListQuery) (ListPage
 // scan reads up to limit entries of l that match q, from the cursor on
 // (downwards when reverse), in scan order. more is the cursor to continue
 // from, "" when the scan reached the end of the prefix's range.
-func (e *Engine) scan(ctx context.Context, l List, q ListQuery, prefix, cursor string, reverse bool, limit int) (entries []Entry, more string, examined int, err error) {
+func (ls *ListStore) scan(ctx context.Context, l List, q ListQuery, prefix, cursor string, reverse bool, limit int) (entries []Entry, more string, examined int, err error) {
 	entries = []Entry{}
 	batch := limit + 1
 	if q.filtered() {
 		batch = max(limit+1, 500)
 	}
-	now := e.now()
+	now := ls.now()
 	for {
 		var values []string
 		if reverse {
 			lo, hi := lexRangeDown(prefix, cursor)
-			values, err = e.rdb.ZRevRangeByLex(ctx, indexKey(l), &redis.ZRangeBy{Min: lo, Max: hi, Count: int64(batch)}).Result()
+			values, err = ls.rdb.ZRevRangeByLex(ctx, indexKey(l), &redis.ZRangeBy{Min: lo, Max: hi, Count: int64(batch)}).Result()
 		} else {
 			lo, hi := lexRange(prefix, cursor)
-			values, err = e.rdb.ZRangeByLex(ctx, indexKey(l), &redis.ZRangeBy{Min: lo, Max: hi, Count: int64(batch)}).Result()
+			values, err = ls.rdb.ZRangeByLex(ctx, indexKey(l), &redis.ZRangeBy{Min: lo, Max: hi, Count: int64(batch)}).Result()
 		}
 		if err != nil {
 			return nil, "", 0, fmt.Errorf("list %s entries: %w", l, err)
@@ -222,7 +222,7 @@ func (e *Engine) scan(ctx context.Context, l List, q ListQuery, prefix, cursor s
 		if len(values) == 0 {
 			return entries, "", examined, nil
 		}
-		raw, err := e.rdb.HMGet(ctx, listKey(l), values...).Result()
+		raw, err := ls.rdb.HMGet(ctx, listKey(l), values...).Result()
 		if err != nil {
 			return nil, "", 0, fmt.Errorf("list %s entries: %w", l, err)
 		}
@@ -298,9 +298,9 @@ func ParseList(name string) (List, error) {
 
 // ListCounts returns how many entries each list holds, expired ones not
 // yet swept included.
-func (e *Engine) ListCounts(ctx context.Context) (map[List]int64, error) {
+func (ls *ListStore) ListCounts(ctx context.Context) (map[List]int64, error) {
 	cmds := make(map[List]*redis.IntCmd, len(Lists()))
-	_, err := e.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+	_, err := ls.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for _, l := range Lists() {
 			cmds[l] = p.HLen(ctx, listKey(l))
 		}
@@ -318,12 +318,12 @@ func (e *Engine) ListCounts(ctx context.Context) (map[List]int64, error) {
 
 // LookupEntry returns the entry of value in list l; found is false when
 // it is not listed.
-func (e *Engine) LookupEntry(ctx context.Context, l List, value string) (en Entry, found bool, err error) {
-	v, err := e.Normalize(l, value)
+func (ls *ListStore) LookupEntry(ctx context.Context, l List, value string) (en Entry, found bool, err error) {
+	v, err := ls.Normalize(l, value)
 	if err != nil {
 		return Entry{}, false, err
 	}
-	s, err := e.rdb.HGet(ctx, listKey(l), v).Result()
+	s, err := ls.rdb.HGet(ctx, listKey(l), v).Result()
 	if errors.Is(err, redis.Nil) {
 		return Entry{}, false, nil
 	}
@@ -339,16 +339,16 @@ func (e *Engine) LookupEntry(ctx context.Context, l List, value string) (en Entr
 // LookupEntries returns, list by list, the entries listed under the given
 // values, in one round trip: what adding entries with those values would
 // replace. Values not listed are left out; an invalid value is an error.
-func (e *Engine) LookupEntries(ctx context.Context, values map[List][]string) (map[List][]Entry, error) {
+func (ls *ListStore) LookupEntries(ctx context.Context, values map[List][]string) (map[List][]Entry, error) {
 	cmds := make(map[List]*redis.SliceCmd, len(values))
-	_, err := e.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+	_, err := ls.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for l, vs := range values {
 			if len(vs) == 0 {
 				continue
 			}
 			fields := make([]string, len(vs))
 			for i, v := range vs {
-				n, err := e.Normalize(l, v)
+				n, err := ls.Normalize(l, v)
 				if err != nil {
 					return err
 				}
@@ -379,6 +379,6 @@ func (e *Engine) LookupEntries(ctx context.Context, values map[List][]string) (m
 }
 
 // Normalize is NormalizeEntry with the engine's default region.
-func (e *Engine) Normalize(l List, value string) (string, error) {
-	return NormalizeEntry(l, value, e.region)
+func (ls *ListStore) Normalize(l List, value string) (string, error) {
+	return NormalizeEntry(l, value, ls.region)
 }

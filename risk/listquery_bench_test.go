@@ -26,7 +26,7 @@ func BenchmarkListEntries100k(b *testing.B) {
 		}
 		entries = append(entries, risk.Entry{Value: fmt.Sprintf("+1201%07d", i), Reason: "bench", Author: author})
 		if len(entries) == cap(entries) {
-			if _, err := e.AddEntries(ctx, risk.DenyNumber, entries); err != nil {
+			if _, err := e.ListStore().AddEntries(ctx, risk.DenyNumber, entries); err != nil {
 				b.Fatal(err)
 			}
 			entries = entries[:0]
@@ -45,7 +45,7 @@ func BenchmarkListEntries100k(b *testing.B) {
 		b.Run(bq.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				p, err := e.ListEntries(ctx, risk.DenyNumber, bq.q)
+				p, err := e.ListStore().ListEntries(ctx, risk.DenyNumber, bq.q)
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -40,7 +40,7 @@ func listEngine(t *testing.T, rdb redis.UniversalClient, now *time.Time) *risk.E
 
 func addAll(t *testing.T, e *risk.Engine, l risk.List, entries ...risk.Entry) {
 	t.Helper()
-	if _, err := e.AddEntries(context.Background(), l, entries); err != nil {
+	if _, err := e.ListStore().AddEntries(context.Background(), l, entries); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -55,7 +55,7 @@ func values(p risk.ListPage) []string {
 
 func list(t *testing.T, e *risk.Engine, l risk.List, q risk.ListQuery) risk.ListPage {
 	t.Helper()
-	p, err := e.ListEntries(context.Background(), l, q)
+	p, err := e.ListStore().ListEntries(context.Background(), l, q)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,11 +203,11 @@ func runListSuite(t *testing.T, st store) {
 		rdb := st(t)
 		e := listEngine(t, rdb, &now)
 		addAll(t, e, risk.DenyPrefix, risk.Entry{Value: "+881"}, risk.Entry{Value: "+882", Expires: now.Add(time.Minute)}, risk.Entry{Value: "+883"})
-		if err := e.RemoveEntry(ctx, risk.DenyPrefix, "+881"); err != nil {
+		if err := e.ListStore().RemoveEntry(ctx, risk.DenyPrefix, "+881"); err != nil {
 			t.Fatal(err)
 		}
 		now = now.Add(time.Hour)
-		if _, err := e.SweepExpired(ctx); err != nil {
+		if _, err := e.ListStore().SweepExpired(ctx); err != nil {
 			t.Fatal(err)
 		}
 		p := list(t, e, risk.DenyPrefix, risk.ListQuery{})
@@ -226,7 +226,7 @@ func runListSuite(t *testing.T, st store) {
 		addAll(t, e, risk.AllowIP, risk.Entry{Value: "10.0.0.0/8"}, risk.Entry{Value: "192.0.2.0/24"})
 		addAll(t, e, risk.DenyASN, risk.Entry{Value: "AS1"})
 		rdb.Del(ctx, "tg:{lists}:idx:allow_ip")
-		rebuilt, err := e.EnsureListIndex(ctx)
+		rebuilt, err := e.ListStore().EnsureListIndex(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -236,7 +236,7 @@ func runListSuite(t *testing.T, st store) {
 		if got := values(list(t, e, risk.AllowIP, risk.ListQuery{})); !slices.Equal(got, []string{"10.0.0.0/8", "192.0.2.0/24"}) {
 			t.Errorf("got %v after the rebuild", got)
 		}
-		if rebuilt, _ := e.EnsureListIndex(ctx); len(rebuilt) != 0 {
+		if rebuilt, _ := e.ListStore().EnsureListIndex(ctx); len(rebuilt) != 0 {
 			t.Errorf("second call rebuilt %v, want nothing", rebuilt)
 		}
 	})
@@ -244,7 +244,7 @@ func runListSuite(t *testing.T, st store) {
 	t.Run("several lists in one transaction", func(t *testing.T) {
 		now := listClock
 		e := listEngine(t, st(t), &now)
-		out, err := e.AddEntriesToLists(ctx, map[risk.List][]risk.Entry{
+		out, err := e.ListStore().AddEntriesToLists(ctx, map[risk.List][]risk.Entry{
 			risk.DenyNumber:  {{Value: "07400 123456", Expires: now.Add(time.Hour)}},
 			risk.DenyIP:      {{Value: "192.0.2.7"}},
 			risk.AllowNumber: nil,
@@ -262,14 +262,14 @@ func runListSuite(t *testing.T, st store) {
 			t.Errorf("deny_ip: got %v, want the address", got)
 		}
 		now = now.Add(2 * time.Hour)
-		if n, err := e.SweepExpired(ctx); err != nil || n != 1 {
+		if n, err := e.ListStore().SweepExpired(ctx); err != nil || n != 1 {
 			t.Errorf("sweep: got %d, %v; want 1 expired entry", n, err)
 		}
 		if p := list(t, e, risk.DenyNumber, risk.ListQuery{}); p.Total != 0 {
 			t.Errorf("deny_number after the sweep: got %v, want none", values(p))
 		}
 
-		_, err = e.AddEntriesToLists(ctx, map[risk.List][]risk.Entry{
+		_, err = e.ListStore().AddEntriesToLists(ctx, map[risk.List][]risk.Entry{
 			risk.DenyNumber: {{Value: "+447400123457"}},
 			risk.DenyIP:     {{Value: "192.0.2.8"}, {Value: "not an address"}},
 		})
@@ -277,7 +277,7 @@ func runListSuite(t *testing.T, st store) {
 		if !errors.As(err, &ee) || len(ee) != 1 || ee[0].List != risk.DenyIP || ee[0].Index != 1 {
 			t.Fatalf("a refused value: got %v, want EntryErrors naming deny_ip entry 2", err)
 		}
-		if _, found, _ := e.LookupEntry(ctx, risk.DenyNumber, "+447400123457"); found {
+		if _, found, _ := e.ListStore().LookupEntry(ctx, risk.DenyNumber, "+447400123457"); found {
 			t.Error("a refused batch added its number")
 		}
 	})
@@ -286,25 +286,25 @@ func runListSuite(t *testing.T, st store) {
 		now := listClock
 		e := listEngine(t, st(t), &now)
 		addAll(t, e, risk.DenyNumber, risk.Entry{Value: "07400 123456", Reason: "fraud", Author: "ann"})
-		counts, err := e.ListCounts(ctx)
+		counts, err := e.ListStore().ListCounts(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if counts[risk.DenyNumber] != 1 || counts[risk.DenyIP] != 0 || len(counts) != len(risk.Lists()) {
 			t.Errorf("got counts %v, want deny_number 1, others 0", counts)
 		}
-		en, found, err := e.LookupEntry(ctx, risk.DenyNumber, "+44 7400 123456")
+		en, found, err := e.ListStore().LookupEntry(ctx, risk.DenyNumber, "+44 7400 123456")
 		if err != nil || !found || en.Reason != "fraud" || en.Author != "ann" {
 			t.Errorf("got %+v found %v err %v, want the fraud entry", en, found, err)
 		}
-		if _, found, _ := e.LookupEntry(ctx, risk.DenyNumber, "+447400123457"); found {
+		if _, found, _ := e.ListStore().LookupEntry(ctx, risk.DenyNumber, "+447400123457"); found {
 			t.Error("an unlisted number was found")
 		}
-		got, err := e.LookupEntries(ctx, map[risk.List][]string{risk.DenyNumber: {"+447400123457", "07400 123456"}, risk.DenyIP: {"192.0.2.1"}})
+		got, err := e.ListStore().LookupEntries(ctx, map[risk.List][]string{risk.DenyNumber: {"+447400123457", "07400 123456"}, risk.DenyIP: {"192.0.2.1"}})
 		if err != nil || len(got) != 1 || len(got[risk.DenyNumber]) != 1 || got[risk.DenyNumber][0].Reason != "fraud" {
 			t.Errorf("LookupEntries: got %+v, %v; want only the fraud entry", got, err)
 		}
-		if _, err := e.LookupEntries(ctx, map[risk.List][]string{risk.DenyIP: {"not an address"}}); err == nil {
+		if _, err := e.ListStore().LookupEntries(ctx, map[risk.List][]string{risk.DenyIP: {"not an address"}}); err == nil {
 			t.Error("LookupEntries of an invalid value: got no error")
 		}
 	})
@@ -313,7 +313,7 @@ func runListSuite(t *testing.T, st store) {
 func TestListEntriesRefusesUnknownList(t *testing.T) {
 	now := listClock
 	e := listEngine(t, miniStore(t), &now)
-	if _, err := e.ListEntries(context.Background(), "nope", risk.ListQuery{}); err == nil {
+	if _, err := e.ListStore().ListEntries(context.Background(), "nope", risk.ListQuery{}); err == nil {
 		t.Error("got no error for an unknown list")
 	}
 	_, err := risk.ParseList("deny_numbers")

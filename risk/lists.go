@@ -196,8 +196,8 @@ func bestEntry(raw []any, now time.Time) (Entry, bool) {
 
 // AddEntry stores an entry after normalising its value, replacing any entry
 // with the same value. It returns the stored entry.
-func (e *Engine) AddEntry(ctx context.Context, l List, en Entry) (Entry, error) {
-	out, err := e.AddEntries(ctx, l, []Entry{en})
+func (ls *ListStore) AddEntry(ctx context.Context, l List, en Entry) (Entry, error) {
+	out, err := ls.AddEntries(ctx, l, []Entry{en})
 	if err != nil {
 		var ee EntryErrors
 		if errors.As(err, &ee) {
@@ -230,8 +230,8 @@ func (ee EntryErrors) Error() string {
 
 // AddEntries validates every entry first and stores them all in one
 // transaction, or none: a refused value returns EntryErrors naming each.
-func (e *Engine) AddEntries(ctx context.Context, l List, entries []Entry) ([]Entry, error) {
-	out, err := e.AddEntriesToLists(ctx, map[List][]Entry{l: entries})
+func (ls *ListStore) AddEntries(ctx context.Context, l List, entries []Entry) ([]Entry, error) {
+	out, err := ls.AddEntriesToLists(ctx, map[List][]Entry{l: entries})
 	if err != nil {
 		return nil, err
 	}
@@ -241,16 +241,16 @@ func (e *Engine) AddEntries(ctx context.Context, l List, entries []Entry) ([]Ent
 // AddEntriesToLists is AddEntries for several lists at once: it validates
 // every entry of every list first and stores them all in one transaction,
 // or none. A refused value returns EntryErrors naming its list and index.
-func (e *Engine) AddEntriesToLists(ctx context.Context, batch map[List][]Entry) (map[List][]Entry, error) {
+func (ls *ListStore) AddEntriesToLists(ctx context.Context, batch map[List][]Entry) (map[List][]Entry, error) {
 	lists := slices.Sorted(maps.Keys(batch))
 	out := make(map[List][]Entry, len(batch))
 	values := make(map[List][]any, len(batch))
 	var bad EntryErrors
-	now := e.now()
+	now := ls.now()
 	for _, l := range lists {
 		out[l] = make([]Entry, len(batch[l]))
 		for i, en := range batch[l] {
-			v, err := NormalizeEntry(l, en.Value, e.region)
+			v, err := NormalizeEntry(l, en.Value, ls.region)
 			if err != nil {
 				bad = append(bad, EntryError{List: l, Index: i, Value: en.Value, Err: err})
 				continue
@@ -273,7 +273,7 @@ func (e *Engine) AddEntriesToLists(ctx context.Context, batch map[List][]Entry) 
 	if len(values) == 0 {
 		return out, nil
 	}
-	_, err := e.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	_, err := ls.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		for _, l := range lists {
 			if len(out[l]) > 0 {
 				queueEntries(ctx, p, l, out[l], values[l])
@@ -317,12 +317,12 @@ func queueEntries(ctx context.Context, p redis.Pipeliner, l List, entries []Entr
 }
 
 // RemoveEntry deletes an entry; removing a value that is not listed is not an error.
-func (e *Engine) RemoveEntry(ctx context.Context, l List, value string) error {
-	v, err := NormalizeEntry(l, value, e.region)
+func (ls *ListStore) RemoveEntry(ctx context.Context, l List, value string) error {
+	v, err := NormalizeEntry(l, value, ls.region)
 	if err != nil {
 		return err
 	}
-	_, err = e.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	_, err = ls.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.HDel(ctx, listKey(l), v)
 		p.ZRem(ctx, expiryIndexKey, string(l)+" "+v)
 		p.ZRem(ctx, indexKey(l), v)
@@ -355,11 +355,23 @@ return #due
 // SweepExpired deletes up to 1000 entries whose expiry has passed and
 // returns how many it removed. Expired entries are already ignored by
 // decisions; sweeping keeps the lists from growing.
-func (e *Engine) SweepExpired(ctx context.Context) (int, error) {
-	n, err := sweepScript.Run(ctx, e.rdb, []string{expiryIndexKey, listKey(""), indexKey("")},
-		e.now().Unix(), 1000).Int()
+func (ls *ListStore) SweepExpired(ctx context.Context) (int, error) {
+	n, err := sweepScript.Run(ctx, ls.rdb, []string{expiryIndexKey, listKey(""), indexKey("")},
+		ls.now().Unix(), 1000).Int()
 	if err != nil {
 		return 0, fmt.Errorf("sweep expired entries: %w", err)
 	}
 	return n, nil
 }
+
+// ListStore holds the deny and allow lists in Redis: adding, removing,
+// expiring, querying and indexing entries. Evaluate reads the lists in its
+// own round trip; everything else about them is here.
+type ListStore struct {
+	rdb    redis.Cmdable
+	region string
+	now    func() time.Time
+}
+
+// ListStore returns the lists the engine decides with.
+func (e *Engine) ListStore() *ListStore { return e.lists }

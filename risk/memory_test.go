@@ -134,7 +134,7 @@ func setupMemoryLists(tb testing.TB, e *risk.Engine) {
 		l risk.List
 		v string
 	}{{risk.DenyNumber, "+12015550166"}, {risk.DenyIP, "198.51.100.66"}, {risk.AllowNumber, "+12015550100"}} {
-		if _, err := e.AddEntry(ctx, en.l, risk.Entry{Value: en.v, Reason: "memory benchmark", Author: "bench"}); err != nil {
+		if _, err := e.ListStore().AddEntry(ctx, en.l, risk.Entry{Value: en.v, Reason: "memory benchmark", Author: "bench"}); err != nil {
 			tb.Fatal(err)
 		}
 	}

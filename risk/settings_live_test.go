@@ -17,7 +17,7 @@ import (
 func TestMonitorModeDenyListHitAllows(t *testing.T) {
 	ctx := context.Background()
 	e := newEngine(t, miniStore(t), func(s *risk.Settings) { s.Monitor = []string{risk.CodeDenyNumber} })
-	if _, err := e.AddEntry(ctx, risk.DenyNumber, risk.Entry{Value: usNum, Reason: "fraud", Author: "test"}); err != nil {
+	if _, err := e.ListStore().AddEntry(ctx, risk.DenyNumber, risk.Entry{Value: usNum, Reason: "fraud", Author: "test"}); err != nil {
 		t.Fatal(err)
 	}
 	d := eval(t, e, usNum, usIP)

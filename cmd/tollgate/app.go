@@ -85,7 +85,7 @@ func build(ctx context.Context, cfg Config, log *slog.Logger) (_ *app, err error
 	if err := engine.LoadSettings(startCtx); err != nil {
 		return nil, err
 	}
-	if rebuilt, err := engine.EnsureListIndex(startCtx); err != nil {
+	if rebuilt, err := engine.ListStore().EnsureListIndex(startCtx); err != nil {
 		return nil, err
 	} else if len(rebuilt) > 0 {
 		log.Info("list indexes rebuilt", "lists", rebuilt)
@@ -133,7 +133,7 @@ func build(ctx context.Context, cfg Config, log *slog.Logger) (_ *app, err error
 	if err := ensureAdmin(startCtx, users, trail, cfg, log); err != nil {
 		return nil, fmt.Errorf("admin user: %w", err)
 	}
-	alerts := spike.NewStore(rdb, engine)
+	alerts := spike.NewStore(rdb, engine.ListStore())
 	webhooks := spike.NewWebhooks(spike.WebhookOptions{URLs: cfg.AlertWebhooks, Logger: log})
 	detector, err := spike.NewDetector(spike.DetectorOptions{
 		Redis: rdb, Store: alerts, Settings: engine.SpikeSettings, Audit: trail, Notify: webhooks, Logger: log,
@@ -158,7 +158,7 @@ func build(ctx context.Context, cfg Config, log *slog.Logger) (_ *app, err error
 		Form:                    cfg.formConfig(),
 		Console: &handlers.Console{
 			Users: users, Audit: trail, Sessions: auth.NewSessionStore(rdb),
-			Engine: engine, Queue: a.queue, Challenges: challenges, Alerts: alerts,
+			Engine: engine, Lists: engine.ListStore(), Queue: a.queue, Challenges: challenges, Alerts: alerts,
 			InsecureCookies: cfg.Admin.InsecureCookies,
 			IdleTimeout:     cfg.Admin.IdleTimeout, Lifetime: cfg.Admin.SessionLifetime,
 		},

@@ -27,7 +27,7 @@ var demoEntries = []struct {
 // settings were saved yet.
 func loadDemoData(ctx context.Context, e *risk.Engine) error {
 	for _, d := range demoEntries {
-		if _, err := e.AddEntry(ctx, d.list, risk.Entry{Value: d.value, Reason: d.reason, Author: "demo"}); err != nil {
+		if _, err := e.ListStore().AddEntry(ctx, d.list, risk.Entry{Value: d.value, Reason: d.reason, Author: "demo"}); err != nil {
 			return err
 		}
 	}

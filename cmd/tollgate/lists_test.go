@@ -45,7 +45,7 @@ func listsInstance(t *testing.T) (srv *httptest.Server, engine *risk.Engine, tok
 	}
 	e := handlers.NewServer(handlers.Deps{
 		Engine: engine, Calls: queue, Form: handlers.FormConfig{Secret: []byte(strings.Repeat("s", 32))},
-		Console: &handlers.Console{Users: users, Audit: audit.NewLog(rdb), Sessions: auth.NewSessionStore(rdb), Engine: engine, Queue: queue},
+		Console: &handlers.Console{Users: users, Audit: audit.NewLog(rdb), Sessions: auth.NewSessionStore(rdb), Engine: engine, Lists: engine.ListStore(), Queue: queue},
 	})
 	srv = httptest.NewServer(e)
 	t.Cleanup(srv.Close)
@@ -67,7 +67,7 @@ func TestListsImportAndExport(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
 	}
-	if en, found, _ := engine.LookupEntry(context.Background(), risk.DenyNumber, "+442079460000"); !found || !strings.HasPrefix(en.Author, "token:") {
+	if en, found, _ := engine.ListStore().LookupEntry(context.Background(), risk.DenyNumber, "+442079460000"); !found || !strings.HasPrefix(en.Author, "token:") {
 		t.Errorf("got %+v found %v, want the entry by the token", en, found)
 	}
 
@@ -81,7 +81,7 @@ func TestListsImportAndExport(t *testing.T) {
 	if !strings.Contains(out.String(), "line 2\trefused\tnot a number\t") {
 		t.Errorf("output lacks the refused line:\n%s", out.String())
 	}
-	if _, found, _ := engine.LookupEntry(context.Background(), risk.DenyNumber, "+447400123456"); found {
+	if _, found, _ := engine.ListStore().LookupEntry(context.Background(), risk.DenyNumber, "+447400123456"); found {
 		t.Error("a refused import added its good line")
 	}
 

@@ -131,7 +131,7 @@ type Lists interface {
 	LookupEntry(ctx context.Context, l risk.List, value string) (risk.Entry, bool, error)
 }
 
-var _ Lists = (*risk.Engine)(nil)
+var _ Lists = (*risk.ListStore)(nil)
 
 // Store keeps the alerts in Redis and lifts their blocks.
 type Store struct {
