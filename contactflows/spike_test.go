@@ -70,7 +70,7 @@ func testDetectorOnRedis(t *testing.T, rdb redis.UniversalClient) {
 		t.Fatal(err)
 	}
 	defer engine.Close()
-	s := engine.SpikeSettings()
+	s := engine.SettingsStore().SpikeSettings()
 	s.AutoBlock = risk.BlockOn
 	q, err := NewQueue(QueueOptions{Redis: rdb, Dialer: &fakeDialer{}, Spikes: func() risk.Spikes { return s }})
 	if err != nil {

@@ -28,9 +28,11 @@ type Console struct {
 	// Sessions stores the console's sessions, e.g. auth.NewSessionStore.
 	// Required.
 	Sessions scs.Store
-	// Engine is the risk engine whose settings the console edits.
-	// Required.
+	// Engine is the risk engine whose budget the console shows. Required.
 	Engine *risk.Engine
+	// Settings are the settings the console edits, e.g.
+	// Engine.SettingsStore(). Required.
+	Settings *risk.SettingsStore
 	// Lists are the deny and allow lists the console edits, e.g.
 	// Engine.ListStore(). Required.
 	Lists *risk.ListStore
@@ -99,8 +101,8 @@ func newAdminConsole(c *Console) *adminConsole {
 	if c == nil {
 		return nil
 	}
-	if c.Users == nil || c.Audit == nil || c.Sessions == nil || c.Engine == nil || c.Lists == nil || c.Queue == nil {
-		panic("handlers: Console.Users, Audit, Sessions, Engine, Lists and Queue are required")
+	if c.Users == nil || c.Audit == nil || c.Sessions == nil || c.Engine == nil || c.Settings == nil || c.Lists == nil || c.Queue == nil {
+		panic("handlers: Console.Users, Audit, Sessions, Engine, Settings, Lists and Queue are required")
 	}
 	sm := scs.New()
 	sm.Store = c.Sessions

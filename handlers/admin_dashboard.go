@@ -94,7 +94,7 @@ func (s *server) loadDashboard(c echo.Context) (dashboard, error) {
 	if n := len(st.Days); n > 0 {
 		d.PlacedToday = st.Days[n-1].Placed
 	}
-	spend := s.console.Engine.Settings().Spend
+	spend := s.console.Settings.Settings().Spend
 	b, err := s.console.Engine.BudgetToday(c.Request().Context())
 	if err != nil {
 		return dashboard{}, &appError{Code: codeUnavailable, Err: err}

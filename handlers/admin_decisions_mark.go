@@ -52,7 +52,7 @@ func (s *server) decisionDetailOf(c echo.Context) (decisionDetail, error) {
 	if err != nil {
 		return decisionDetail{}, &appError{Code: codeUnavailable, Err: err}
 	}
-	st := s.console.Engine.Settings()
+	st := s.console.Settings.Settings()
 	out := decisionDetail{LoggedDecision: ld, Label: labels[ld.Entry], DeflectAt: st.DeflectAt, BlockAt: st.BlockAt}
 	call, err := s.console.Queue.Status(ctx, ld.Decision.ID)
 	switch {

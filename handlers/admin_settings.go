@@ -58,7 +58,7 @@ func (s *server) registerSettingsRoutes(pages, api *echo.Group) {
 
 // handleSettingsShow shows the risk settings editor.
 func (s *server) handleSettingsShow(c echo.Context) error {
-	cur := s.console.Engine.Settings()
+	cur := s.console.Settings.Settings()
 	m := settingsForm(cur)
 	m.JSON = settingsJSON(cur)
 	return s.render(c, http.StatusOK, web.SettingsPage(s.frame(c, web.SectionSettings), m))
@@ -67,8 +67,8 @@ func (s *server) handleSettingsShow(c echo.Context) error {
 // handleSettingsSave saves the editor's settings when all are valid;
 // otherwise it shows the form again, as typed, with every problem.
 func (s *server) handleSettingsSave(c echo.Context) error {
-	before := s.console.Engine.Settings()
-	after, m, ok := parseSettingsForm(c, s.console.Engine.Settings())
+	before := s.console.Settings.Settings()
+	after, m, ok := parseSettingsForm(c, s.console.Settings.Settings())
 	if !ok {
 		m.JSON = settingsJSON(before)
 		return s.render(c, http.StatusUnprocessableEntity, web.SettingsPage(s.frame(c, web.SectionSettings), m))
@@ -81,20 +81,20 @@ func (s *server) handleSettingsSave(c echo.Context) error {
 
 // saveSettings stores valid settings and records the change.
 func (s *server) saveSettings(c echo.Context, action, target string, before, after risk.Settings) error {
-	if err := s.console.Engine.SaveSettings(c.Request().Context(), after); err != nil {
+	if err := s.console.Settings.SaveSettings(c.Request().Context(), after); err != nil {
 		if fe := risk.FieldErrors(err); len(fe) > 0 {
 			return &appError{Code: codeInvalidSettings, Message: fe[0].Error(), Field: fe[0].Field}
 		}
 		return &appError{Code: codeUnavailable, Err: err}
 	}
-	s.record(c, action, target, before, s.console.Engine.Settings())
+	s.record(c, action, target, before, s.console.Settings.Settings())
 	return nil
 }
 
 // handleSettingsDownload serves the settings in force as a JSON file.
 func (s *server) handleSettingsDownload(c echo.Context) error {
 	c.Response().Header().Set(echo.HeaderContentDisposition, `attachment; filename="tollgate-settings.json"`)
-	return c.Blob(http.StatusOK, echo.MIMEApplicationJSONCharsetUTF8, []byte(settingsJSON(s.console.Engine.Settings())))
+	return c.Blob(http.StatusOK, echo.MIMEApplicationJSONCharsetUTF8, []byte(settingsJSON(s.console.Settings.Settings())))
 }
 
 // handleAPIReasons answers the reason table, risk.ReasonTable.
@@ -104,7 +104,7 @@ func handleAPIReasons(c echo.Context) error {
 
 // handleAPISettings answers the settings in force.
 func (s *server) handleAPISettings(c echo.Context) error {
-	return c.JSON(http.StatusOK, s.console.Engine.Settings())
+	return c.JSON(http.StatusOK, s.console.Settings.Settings())
 }
 
 // settingsProblems is the 422 answer of invalid settings: the first
@@ -132,8 +132,8 @@ func (s *server) handleAPISettingsPut(c echo.Context) error {
 	if fe := risk.FieldErrors(after.Validate()); len(fe) > 0 {
 		return invalidSettings(c, fe)
 	}
-	if err := s.saveSettings(c, "settings.save", "settings", s.console.Engine.Settings(), after); err != nil {
+	if err := s.saveSettings(c, "settings.save", "settings", s.console.Settings.Settings(), after); err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, s.console.Engine.Settings())
+	return c.JSON(http.StatusOK, s.console.Settings.Settings())
 }

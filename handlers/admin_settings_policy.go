@@ -47,7 +47,7 @@ func policyOf(s risk.Settings) policyDoc {
 // handlePolicyShow shows the policies and, when asked, resolves a flow
 // and country.
 func (s *server) handlePolicyShow(c echo.Context) error {
-	cur := s.console.Engine.Settings()
+	cur := s.console.Settings.Settings()
 	names := make(map[string]string, len(s.form.regions))
 	for _, r := range s.form.regions {
 		names[r.Code] = r.Name
@@ -152,7 +152,7 @@ func (s *server) editPolicy(c echo.Context, edit policyEdit) error {
 // redirects with edit's message or its refusal.
 func (s *server) updatePolicy(c echo.Context, edit func(st *risk.Settings) (string, error)) error {
 	var msg string
-	before, after, err := s.console.Engine.UpdateSettings(c.Request().Context(), func(st *risk.Settings) error {
+	before, after, err := s.console.Settings.UpdateSettings(c.Request().Context(), func(st *risk.Settings) error {
 		m, err := edit(st)
 		if err != nil {
 			return refuse(err.Error())
@@ -277,7 +277,7 @@ func (s *server) handlePolicyFlowDelete(c echo.Context) error {
 
 // handleAPIPolicy answers the account and flow policies.
 func (s *server) handleAPIPolicy(c echo.Context) error {
-	cur := s.console.Engine.Settings()
+	cur := s.console.Settings.Settings()
 	doc := policyOf(cur)
 	doc.Bindings = make(map[string]flowBinding, len(cur.Flows))
 	for flow := range cur.Flows {
@@ -292,12 +292,12 @@ func (s *server) handleAPIPolicyPut(c echo.Context) error {
 	if err := decodeJSON(c.Request(), &doc, "account_policy and flow_policies"); err != nil {
 		return err
 	}
-	check := s.console.Engine.Settings()
+	check := s.console.Settings.Settings()
 	check.Account, check.Flows = doc.Account, doc.Flows
 	if fe := risk.FieldErrors(check.Validate()); len(fe) > 0 {
 		return invalidSettings(c, fe)
 	}
-	before, after, err := s.console.Engine.UpdateSettings(c.Request().Context(), func(st *risk.Settings) error {
+	before, after, err := s.console.Settings.UpdateSettings(c.Request().Context(), func(st *risk.Settings) error {
 		st.Account, st.Flows = doc.Account, doc.Flows
 		return nil
 	})
@@ -322,7 +322,7 @@ type resolveAnswer struct {
 // handleAPIPolicyResolve resolves the mode of a flow and country.
 func (s *server) handleAPIPolicyResolve(c echo.Context) error {
 	flow, country := c.QueryParam("flow"), strings.ToUpper(c.QueryParam("country"))
-	mode, rule, err := resolvePolicy(s.console.Engine.Settings(), flow, country)
+	mode, rule, err := resolvePolicy(s.console.Settings.Settings(), flow, country)
 	if err != nil {
 		return fieldError(codeInvalidRegion, "country", err.Error())
 	}

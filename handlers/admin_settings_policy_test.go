@@ -79,7 +79,7 @@ func TestPolicyPageEditsAndResolves(t *testing.T) {
 			t.Fatalf("POST %s: got %d to %q", path, status, loc)
 		}
 	}
-	got := st.engine.Settings()
+	got := st.engine.SettingsStore().Settings()
 	if _, ok := got.Flows["support"]; ok || len(got.Flows["sales"].Countries) != 0 || got.Account.Countries["GB"] != "" {
 		t.Errorf("policies after removals: account %v, flows %v", got.Account, got.Flows)
 	}
@@ -110,7 +110,7 @@ func TestPolicyPageRefusesBadInput(t *testing.T) {
 			t.Errorf("POST %s %v: got %d and no error message, want 303 and one", s.path, s.form, status)
 		}
 	}
-	if got := st.engine.Settings(); got.Account.Default != risk.ModeAllow || len(got.Account.Countries) != 1 || len(got.Flows) != 0 {
+	if got := st.engine.SettingsStore().Settings(); got.Account.Default != risk.ModeAllow || len(got.Account.Countries) != 1 || len(got.Flows) != 0 {
 		t.Errorf("policies after refused changes: %+v %v", got.Account, got.Flows)
 	}
 }
@@ -138,7 +138,7 @@ func TestPolicyAPI(t *testing.T) {
 	if got := st.api(t, http.MethodPut, adminAPIPrefix+"/policy", token, "application/json", body, &doc); got != http.StatusOK {
 		t.Fatalf("PUT policy: status %d", got)
 	}
-	if mode, rule := st.engine.Settings().CountryMode("sales", "FR", false); mode != risk.ModeBlock || rule != "flow sales default" {
+	if mode, rule := st.engine.SettingsStore().Settings().CountryMode("sales", "FR", false); mode != risk.ModeBlock || rule != "flow sales default" {
 		t.Errorf("sales FR after PUT: %s by %q", mode, rule)
 	}
 	lastAudit(t, st, "policy.save")
@@ -154,7 +154,7 @@ func TestPolicyAPI(t *testing.T) {
 		b, _ := json.Marshal(bad)
 		t.Errorf("PUT invalid policy: got %d %s, want 422 with every problem", got, b)
 	}
-	if got := st.engine.Settings().Account.Countries["RU"]; got != risk.ModeMonitor {
+	if got := st.engine.SettingsStore().Settings().Account.Countries["RU"]; got != risk.ModeMonitor {
 		t.Errorf("account RU after invalid PUT: got %q, want MONITOR kept", got)
 	}
 }
@@ -168,10 +168,10 @@ func TestPolicyEditsKeepOtherInstancesEdits(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	if err := other.LoadSettings(ctx); err != nil {
+	if err := other.SettingsStore().LoadSettings(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := other.UpdateSettings(ctx, func(s *risk.Settings) error {
+	if _, _, err := other.SettingsStore().UpdateSettings(ctx, func(s *risk.Settings) error {
 		s.BlockAt = 95
 		s.Flows = map[string]risk.Policy{"billing": {Default: risk.ModeBlock}}
 		return nil
@@ -183,7 +183,7 @@ func TestPolicyEditsKeepOtherInstancesEdits(t *testing.T) {
 	if status, _, _ := admin.post(t, adminPrefix+"/policy/flows", url.Values{"flow": {"sales"}, "default": {"MONITOR"}}); status != http.StatusSeeOther {
 		t.Fatalf("add flow: status %d", status)
 	}
-	got := st.engine.Settings()
+	got := st.engine.SettingsStore().Settings()
 	if _, ok := got.Flows["billing"]; !ok || got.BlockAt != 95 || got.Flows["sales"].Default != risk.ModeMonitor {
 		t.Errorf("settings after adding a flow: got block_at %d, flows %v; want 95, billing and sales", got.BlockAt, got.Flows)
 	}
@@ -192,10 +192,10 @@ func TestPolicyEditsKeepOtherInstancesEdits(t *testing.T) {
 		t.Errorf("audit before: got %s, want the billing flow and not sales", e.Before)
 	}
 
-	if err := other.LoadSettings(ctx); err != nil {
+	if err := other.SettingsStore().LoadSettings(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := other.UpdateSettings(ctx, func(s *risk.Settings) error { s.BlockAt = 90; return nil }); err != nil {
+	if _, _, err := other.SettingsStore().UpdateSettings(ctx, func(s *risk.Settings) error { s.BlockAt = 90; return nil }); err != nil {
 		t.Fatal(err)
 	}
 	token := st.token(t, auth.RoleAdmin)
@@ -203,7 +203,7 @@ func TestPolicyEditsKeepOtherInstancesEdits(t *testing.T) {
 	if status := st.api(t, http.MethodPut, adminAPIPrefix+"/policy", token, "application/json", body, nil); status != http.StatusOK {
 		t.Fatalf("PUT policy: status %d", status)
 	}
-	if got, want := st.engine.Settings().BlockAt, 90; got != want {
+	if got, want := st.engine.SettingsStore().Settings().BlockAt, 90; got != want {
 		t.Errorf("block_at after PUT policy: got %d, want %d", got, want)
 	}
 }

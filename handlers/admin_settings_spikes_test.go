@@ -20,8 +20,8 @@ func TestSettingsPageSpikePanel(t *testing.T) {
 			t.Errorf("settings page lacks %s", want)
 		}
 	}
-	v := settingsValues(st.engine.Settings())
-	form := spikesForm(st.engine.SpikeSettings())
+	v := settingsValues(st.engine.SettingsStore().Settings())
+	form := spikesForm(st.engine.SettingsStore().SpikeSettings())
 	v.Set("spikes.window", "10m")
 	v.Set("spikes.baseline_horizon", "6h")
 	v.Set("spikes.auto_block", "on")
@@ -35,7 +35,7 @@ func TestSettingsPageSpikePanel(t *testing.T) {
 	if status, loc, body := admin.post(t, adminSettingsPath, v); status != http.StatusSeeOther || loc != adminSettingsPath {
 		t.Fatalf("save: got %d to %q; body %.300s", status, loc, body)
 	}
-	got := st.engine.SpikeSettings()
+	got := st.engine.SettingsStore().SpikeSettings()
 	want := risk.DefaultSpikes()
 	want.Window, want.Horizon, want.AutoBlock, want.BlockFor = risk.Duration(10*time.Minute), risk.Duration(6*time.Hour), risk.BlockOn, risk.Duration(30*time.Minute)
 	want.Prefix.Floor, want.Network.Factor = 7, 2.5

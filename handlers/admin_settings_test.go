@@ -72,7 +72,7 @@ func TestSettingsPageSaves(t *testing.T) {
 			t.Errorf("settings page lacks %s", want)
 		}
 	}
-	v := settingsValues(st.engine.Settings())
+	v := settingsValues(st.engine.SettingsStore().Settings())
 	v.Set("block_at", "90")
 	v.Add("monitor", risk.CodeDenyNumber)
 	v.Set("deflect.chat_url", "https://chat.example.org/")
@@ -88,7 +88,7 @@ func TestSettingsPageSaves(t *testing.T) {
 	if status != http.StatusSeeOther || loc != adminSettingsPath {
 		t.Fatalf("save: got %d to %q, want 303 to %s; body %s", status, loc, adminSettingsPath, body)
 	}
-	got := st.engine.Settings()
+	got := st.engine.SettingsStore().Settings()
 	if got.BlockAt != 90 || len(got.Monitor) != 1 || got.Deflect.ChatURL != "https://chat.example.org/" || got.Dispatch.CountryRatePerMinute != 7 || len(got.Velocity.IP) != 2 {
 		t.Errorf("settings after save: block_at %d, monitor %v, deflect %+v, dispatch %+v, ip windows %d; want 90, [deny_number], the chat URL, 7, 2",
 			got.BlockAt, got.Monitor, got.Deflect, got.Dispatch, len(got.Velocity.IP))
@@ -122,7 +122,7 @@ func TestSettingsPageShowsEveryProblem(t *testing.T) {
 	st := newStack(t, nil, &contactflows.Simulator{})
 	admin := st.signIn(t, auth.RoleAdmin)
 	admin.get(t, adminSettingsPath)
-	before := st.engine.Settings()
+	before := st.engine.SettingsStore().Settings()
 	v := settingsValues(before)
 	v.Set("block_at", "lots")
 	v.Set("deflect.chat_url", "/chat")
@@ -144,7 +144,7 @@ func TestSettingsPageShowsEveryProblem(t *testing.T) {
 			t.Errorf("page after invalid save lacks %s", want)
 		}
 	}
-	if got := st.engine.Settings(); got.DeflectAt != before.DeflectAt || got.Deflect != before.Deflect {
+	if got := st.engine.SettingsStore().Settings(); got.DeflectAt != before.DeflectAt || got.Deflect != before.Deflect {
 		t.Errorf("settings after invalid save: deflect_at %d, deflect %+v; want unchanged", got.DeflectAt, got.Deflect)
 	}
 }
@@ -176,7 +176,7 @@ func TestSettingsAPI(t *testing.T) {
 	if got := st.api(t, http.MethodPut, adminAPIPrefix+"/settings", token, "application/json", string(b), nil); got != http.StatusOK {
 		t.Fatalf("PUT settings: status %d, want 200", got)
 	}
-	if got := st.engine.Settings(); got.BlockAt != 85 || len(got.Monitor) != 1 {
+	if got := st.engine.SettingsStore().Settings(); got.BlockAt != 85 || len(got.Monitor) != 1 {
 		t.Errorf("settings after PUT: block_at %d, monitor %v", got.BlockAt, got.Monitor)
 	}
 	lastAudit(t, st, "settings.save")
@@ -196,7 +196,7 @@ func TestSettingsAPI(t *testing.T) {
 	if got, want := strings.Join(fields, " "), "monitor[0] deflect_at deflect.chat_url"; got != want || bad.Error.Code != codeInvalidSettings {
 		t.Errorf("422 errors: got %q (%s), want %q (%s)", got, bad.Error.Code, want, codeInvalidSettings)
 	}
-	if got := st.engine.Settings().DeflectAt; got != 40 {
+	if got := st.engine.SettingsStore().Settings().DeflectAt; got != 40 {
 		t.Errorf("deflect_at after invalid PUT: got %d, want 40", got)
 	}
 }
@@ -204,7 +204,7 @@ func TestSettingsAPI(t *testing.T) {
 // A saved deflection channel shows on the next deflected answer.
 func TestSavedDeflectionShowsOnNextAnswer(t *testing.T) {
 	st := newStack(t, func(s *risk.Settings) { s.RequireAuth = true }, &contactflows.Simulator{})
-	s := st.engine.Settings()
+	s := st.engine.SettingsStore().Settings()
 	s.Deflect = risk.Channels{ChatURL: "https://help.example.net/chat", Hours: "24/7"}
 	b, _ := json.Marshal(s)
 	if got := st.api(t, http.MethodPut, adminAPIPrefix+"/settings", st.token(t, auth.RoleAdmin), "application/json", string(b), nil); got != http.StatusOK {
@@ -220,7 +220,7 @@ func TestSavedDeflectionShowsOnNextAnswer(t *testing.T) {
 // A saved dispatch rate is used by the queue without a restart.
 func TestSavedDispatchRateUsedByQueue(t *testing.T) {
 	st := newStack(t, nil, &contactflows.Simulator{})
-	s := st.engine.Settings()
+	s := st.engine.SettingsStore().Settings()
 	s.Dispatch.CountryRatePerMinute = 1
 	b, _ := json.Marshal(s)
 	if got := st.api(t, http.MethodPut, adminAPIPrefix+"/settings", st.token(t, auth.RoleAdmin), "application/json", string(b), nil); got != http.StatusOK {
@@ -248,7 +248,7 @@ func TestSettingsAPIRefusesBadFlowNames(t *testing.T) {
 	st := newStack(t, nil, &contactflows.Simulator{})
 	token := st.token(t, auth.RoleAdmin)
 	for _, flow := range []string{"..", ".", "a/b"} {
-		s := st.engine.Settings()
+		s := st.engine.SettingsStore().Settings()
 		s.Flows = map[string]risk.Policy{flow: {Default: risk.ModeBlock}}
 		b, _ := json.Marshal(s)
 		var bad settingsProblems
@@ -256,10 +256,10 @@ func TestSettingsAPIRefusesBadFlowNames(t *testing.T) {
 			t.Errorf("PUT settings with flow %q: got %d, field %q; want 422 on flow_policies.%s", flow, got, bad.Error.Field, flow)
 		}
 	}
-	if got := st.engine.Settings().Flows; len(got) != 0 {
+	if got := st.engine.SettingsStore().Settings().Flows; len(got) != 0 {
 		t.Errorf("flows after refused PUTs: got %v, want none", got)
 	}
-	s := st.engine.Settings()
+	s := st.engine.SettingsStore().Settings()
 	s.Flows = map[string]risk.Policy{"sales.v2": {Default: risk.ModeAllow}}
 	b, _ := json.Marshal(s)
 	if got := st.api(t, http.MethodPut, adminAPIPrefix+"/settings", token, "application/json", string(b), nil); got != http.StatusOK {
@@ -280,12 +280,12 @@ func TestSettingsIPv6Prefix(t *testing.T) {
 	if want := `name="velocity.ipv6_prefix" value="64"`; !strings.Contains(body, want) {
 		t.Errorf("settings page lacks %s", want)
 	}
-	v := settingsValues(st.engine.Settings())
+	v := settingsValues(st.engine.SettingsStore().Settings())
 	v.Set("velocity.ipv6_prefix", "56")
 	if status, loc, body := admin.post(t, adminSettingsPath, v); status != http.StatusSeeOther || loc != adminSettingsPath {
 		t.Fatalf("save: got %d to %q, want 303 to %s; body %s", status, loc, adminSettingsPath, body)
 	}
-	if got, want := st.engine.Settings().Velocity.IPv6Prefix, 56; got != want {
+	if got, want := st.engine.SettingsStore().Settings().Velocity.IPv6Prefix, 56; got != want {
 		t.Errorf("ipv6_prefix after save: got %d, want %d", got, want)
 	}
 	for typed, message := range map[string]string{"20": "between 32 and 128", "many": "must be a whole number"} {
@@ -300,7 +300,7 @@ func TestSettingsIPv6Prefix(t *testing.T) {
 			}
 		}
 	}
-	if got, want := st.engine.Settings().Velocity.IPv6Prefix, 56; got != want {
+	if got, want := st.engine.SettingsStore().Settings().Velocity.IPv6Prefix, 56; got != want {
 		t.Errorf("ipv6_prefix after invalid saves: got %d, want %d", got, want)
 	}
 
@@ -318,7 +318,7 @@ func TestSettingsIPv6Prefix(t *testing.T) {
 	if got := st.api(t, http.MethodPut, adminAPIPrefix+"/settings", token, "application/json", string(b), nil); got != http.StatusOK {
 		t.Fatalf("PUT settings with ipv6_prefix 128: status %d, want 200", got)
 	}
-	if got, want := st.engine.Settings().Velocity.IPv6Prefix, 128; got != want {
+	if got, want := st.engine.SettingsStore().Settings().Velocity.IPv6Prefix, 128; got != want {
 		t.Errorf("ipv6_prefix after PUT: got %d, want %d", got, want)
 	}
 	vel["ipv6_prefix"] = 129

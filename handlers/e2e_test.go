@@ -69,13 +69,13 @@ func newStackOn(t *testing.T, rdb redis.UniversalClient, settings func(*risk.Set
 	if settings != nil {
 		settings(&s)
 	}
-	if err := engine.SaveSettings(context.Background(), s); err != nil {
+	if err := engine.SettingsStore().SaveSettings(context.Background(), s); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := engine.ListStore().AddEntry(context.Background(), risk.DenyNumber, risk.Entry{Value: "+12015550166", Reason: "fraud", Author: "test"}); err != nil {
 		t.Fatal(err)
 	}
-	queue, err := contactflows.NewQueue(contactflows.QueueOptions{Redis: rdb, Dialer: sim, Release: engine.Release, Placed: engine.RecordPlaced, Budget: engine, Rates: engine.DispatchRates, Spikes: engine.SpikeSettings})
+	queue, err := contactflows.NewQueue(contactflows.QueueOptions{Redis: rdb, Dialer: sim, Release: engine.Release, Placed: engine.RecordPlaced, Budget: engine, Rates: engine.SettingsStore().DispatchRates, Spikes: engine.SettingsStore().SpikeSettings})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +93,7 @@ func newStackOn(t *testing.T, rdb redis.UniversalClient, settings func(*risk.Set
 	st.users, st.audit = auth.NewStore(rdb, auth.Throttle{}), audit.NewLog(rdb)
 	st.users.SetClock(func() time.Time { return time.Now().Add(time.Duration(st.clockSkew.Load())) })
 	st.alerts = spike.NewStore(rdb, engine.ListStore())
-	if st.detector, err = spike.NewDetector(spike.DetectorOptions{Redis: rdb, Store: st.alerts, Settings: engine.SpikeSettings, Audit: st.audit}); err != nil {
+	if st.detector, err = spike.NewDetector(spike.DetectorOptions{Redis: rdb, Store: st.alerts, Settings: engine.SettingsStore().SpikeSettings, Audit: st.audit}); err != nil {
 		t.Fatal(err)
 	}
 	d := Deps{
@@ -108,7 +108,7 @@ func newStackOn(t *testing.T, rdb redis.UniversalClient, settings func(*risk.Set
 		Faults: Faults{Budget: 5 * time.Second},
 		Console: &Console{
 			Users: st.users, Audit: st.audit, Sessions: auth.NewSessionStore(rdb),
-			Engine: engine, Lists: engine.ListStore(), Queue: queue, Challenges: challenges, Alerts: st.alerts, InsecureCookies: true,
+			Engine: engine, Settings: engine.SettingsStore(), Lists: engine.ListStore(), Queue: queue, Challenges: challenges, Alerts: st.alerts, InsecureCookies: true,
 		},
 	}
 	for _, edit := range deps {

@@ -107,7 +107,7 @@ func FuzzListImport(f *testing.F) {
 		f.Add(seed, uint8(0))
 	}
 	engine, _ := realEngine(f)
-	s := &server{console: &adminConsole{Console: Console{Engine: engine, Lists: engine.ListStore()}}, now: func() time.Time { return time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC) }}
+	s := &server{console: &adminConsole{Console: Console{Engine: engine, Settings: engine.SettingsStore(), Lists: engine.ListStore()}}, now: func() time.Time { return time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC) }}
 	lists := []risk.List{risk.DenyNumber, risk.DenyPrefix, risk.DenyIP, risk.DenyCountry}
 	f.Fuzz(func(t *testing.T, text string, which uint8) {
 		l := lists[int(which)%len(lists)]

@@ -130,7 +130,7 @@ func (e *Engine) queueCommit(ctx context.Context, p redis.Pipeliner, c PlacedCal
 	if at.IsZero() {
 		at = now
 	}
-	commitScript.Eval(ctx, p, budgetKeys(at), c.ID, e.active.Load().Spend.cost(c.Country), budgetKeep.Milliseconds())
+	commitScript.Eval(ctx, p, budgetKeys(at), c.ID, e.settings.active.Load().Spend.cost(c.Country), budgetKeep.Milliseconds())
 }
 
 // Unreserve releases the reservation decision id made in the daily budget
@@ -149,7 +149,7 @@ func (e *Engine) Unreserve(ctx context.Context, id string, requested time.Time) 
 // fits on top of what is spent and reserved. With no budget, every call
 // fits, without asking Redis.
 func (e *Engine) Affordable(ctx context.Context, id, country string, requested time.Time) (bool, error) {
-	sp := e.active.Load().Spend
+	sp := e.settings.active.Load().Spend
 	if sp.DailyBudget <= 0 {
 		return true, nil
 	}

@@ -7,6 +7,12 @@
 // country and ASN, and every Reason that contributed, each with a stable
 // code, its weight and a short detail. ReasonTable describes every code.
 //
+// The engine does three jobs apart: it decides (Evaluate, ScreenCaller),
+// releases a number's outstanding-callback lock (Release), and holds the
+// budget's reservations. Its ListStore holds the deny and allow lists, its
+// SettingsStore the settings in force, saved in Redis for every instance;
+// Watch keeps both current.
+//
 // # Signals
 //
 //   - Number: parsed with libphonenumber against the default region. A number
@@ -47,4 +53,5 @@
 // A decision's reads and writes go in one pipeline: one round trip on a
 // single Redis, one per node, concurrently, on a Cluster, where every key
 // carries the hash tag of the thing it counts. Every counter key expires.
+// Every key is spelt in keys.go.
 package risk

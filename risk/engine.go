@@ -1,11 +1,9 @@
 package risk
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base32"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -57,8 +55,7 @@ type Engine struct {
 	geoGaps  []Reason
 	numbers  *numberCache
 	expiring *expiring
-	active   atomic.Pointer[compiled]
-	lastRaw  atomic.Pointer[[]byte]
+	settings *SettingsStore
 	releases sync.WaitGroup
 	// releaseSlots holds a token per lock release of a failed evaluation
 	// in flight; releasesDropped counts those dropped when it was full, and
@@ -79,9 +76,6 @@ type Engine struct {
 	lists *ListStore
 	// budgetAlerted is the UTC day the budget alert was last logged.
 	budgetAlerted atomic.Int64
-	// initial are the settings of Options; stored settings that predate
-	// Deflect and Dispatch take those from here.
-	initial Settings
 }
 
 // compiled is a validated Settings with lookups prepared.
@@ -144,26 +138,11 @@ func NewEngine(o Options) (*Engine, error) {
 	if o.Settings != nil {
 		s = *o.Settings
 	}
-	if err := e.apply(s); err != nil {
+	e.settings = &SettingsStore{rdb: o.Redis, initial: s}
+	if err := e.settings.apply(s); err != nil {
 		return nil, fmt.Errorf("risk: settings: %w", err)
 	}
-	e.initial = s
 	return e, nil
-}
-
-// Settings returns a deep copy of the settings in force: changing it
-// changes nothing until it is saved.
-func (e *Engine) Settings() Settings { return e.active.Load().Settings.clone() }
-
-// apply validates s, fills weights missing from it with their defaults and
-// puts it in force.
-func (e *Engine) apply(s Settings) error {
-	c, err := compile(s)
-	if err != nil {
-		return err
-	}
-	e.active.Store(c)
-	return nil
 }
 
 // compile validates s, fills weights missing from it with their defaults
@@ -194,61 +173,6 @@ func compile(s Settings) (*compiled, error) {
 	return c, nil
 }
 
-// SaveSettings validates s, stores it in Redis for every instance and then
-// puts it in force here; when storing fails, the settings in force stay.
-func (e *Engine) SaveSettings(ctx context.Context, s Settings) error {
-	c, err := compile(s)
-	if err != nil {
-		return err
-	}
-	b, err := json.Marshal(c.Settings)
-	if err != nil {
-		return err
-	}
-	if err := e.rdb.Set(ctx, settingsKey, b, 0).Err(); err != nil {
-		return fmt.Errorf("save settings: %w", err)
-	}
-	e.active.Store(c)
-	e.lastRaw.Store(&b)
-	return nil
-}
-
-// LoadSettings reads the settings saved in Redis and puts them in force;
-// with none saved, the settings in force stay.
-func (e *Engine) LoadSettings(ctx context.Context) error {
-	b, err := e.rdb.Get(ctx, settingsKey).Bytes()
-	if errors.Is(err, redis.Nil) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("load settings: %w", err)
-	}
-	if last := e.lastRaw.Load(); last != nil && bytes.Equal(*last, b) {
-		return nil
-	}
-	s, err := e.decodeSettings(b)
-	if err != nil {
-		return fmt.Errorf("load settings: %w", err)
-	}
-	if err := e.apply(s); err != nil {
-		return fmt.Errorf("load settings: stored settings are invalid: %w", err)
-	}
-	e.lastRaw.Store(&b)
-	return nil
-}
-
-// decodeSettings reads settings stored in Redis. Settings saved before a
-// field existed keep that field's default; the deflection channels and
-// dispatch rates keep this instance's.
-func (e *Engine) decodeSettings(b []byte) (Settings, error) {
-	s := DefaultSettings()
-	s.Deflect, s.Dispatch = e.initial.Deflect, e.initial.Dispatch
-	if err := json.Unmarshal(b, &s); err != nil {
-		return Settings{}, fmt.Errorf("stored settings are not valid JSON: %w", err)
-	}
-	return s, nil
-}
-
 // Watch reloads the settings every interval and sweeps expired list
 // entries until ctx ends, so changes made by any instance take effect here.
 func (e *Engine) Watch(ctx context.Context, interval time.Duration) {
@@ -260,7 +184,7 @@ func (e *Engine) Watch(ctx context.Context, interval time.Duration) {
 			return
 		case <-t.C:
 		}
-		if err := e.LoadSettings(ctx); err != nil && ctx.Err() == nil {
+		if err := e.settings.LoadSettings(ctx); err != nil && ctx.Err() == nil {
 			e.log.Warn("settings not reloaded", "err", err)
 		}
 		if _, err := e.lists.SweepExpired(ctx); err != nil && ctx.Err() == nil {

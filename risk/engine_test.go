@@ -355,7 +355,7 @@ func runSuite(t *testing.T, st store) {
 		}
 		blocked := risk.DefaultSettings()
 		blocked.Account.Countries = map[string]risk.Mode{"GB": risk.ModeBlock}
-		if err := e.SaveSettings(ctx, blocked); err != nil {
+		if err := e.SettingsStore().SaveSettings(ctx, blocked); err != nil {
 			t.Fatal(err)
 		}
 		wantAction(t, eval(t, e, gbMob, gbIP), risk.Block, risk.CodeCountryBlocked)
@@ -394,20 +394,20 @@ func runSuite(t *testing.T, st store) {
 	t.Run("settings saved by one instance reach another", func(t *testing.T) {
 		rdb := st(t)
 		a, b := newEngine(t, rdb, nil), newEngine(t, rdb, nil)
-		s := a.Settings()
+		s := a.SettingsStore().Settings()
 		s.DeflectAt, s.BlockAt = 10, 30
-		if err := a.SaveSettings(ctx, s); err != nil {
+		if err := a.SettingsStore().SaveSettings(ctx, s); err != nil {
 			t.Fatal(err)
 		}
-		if err := b.LoadSettings(ctx); err != nil {
+		if err := b.SettingsStore().LoadSettings(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if got := b.Settings(); got.DeflectAt != 10 || got.BlockAt != 30 {
+		if got := b.SettingsStore().Settings(); got.DeflectAt != 10 || got.BlockAt != 30 {
 			t.Errorf("got deflect_at %d block_at %d, want 10 30", got.DeflectAt, got.BlockAt)
 		}
 		bad := s
 		bad.BlockAt = 5
-		if err := a.SaveSettings(ctx, bad); err == nil || !strings.Contains(err.Error(), "block_at") {
+		if err := a.SettingsStore().SaveSettings(ctx, bad); err == nil || !strings.Contains(err.Error(), "block_at") {
 			t.Errorf("SaveSettings(block_at below deflect_at): got %v, want an error naming block_at", err)
 		}
 	})

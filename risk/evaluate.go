@@ -91,7 +91,7 @@ func beforeCounting(s *compiled, req Request, info geo.Info) (sourceRefused bool
 // concurrently, on a Cluster). A number that cannot be valid returns a
 // *NumberError after the attempt is counted against the client IP.
 func (e *Engine) Evaluate(ctx context.Context, req Request) (Decision, error) {
-	s := e.active.Load()
+	s := e.settings.active.Load()
 	now := e.now()
 	ip := req.IP.Unmap()
 	d := Decision{ID: newID(), IP: ip, Flow: req.Flow, FlowBound: req.FlowBound, At: now}

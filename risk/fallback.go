@@ -32,7 +32,7 @@ const CodeStoreUnavailable = "store_unavailable"
 // MaxFallbackHolds numbers in that time (past it, requests are
 // deflected).
 func (e *Engine) Fallback(req Request, action Action, cause string) (Decision, error) {
-	s := e.active.Load()
+	s := e.settings.active.Load()
 	ip := req.IP.Unmap()
 	now := e.now()
 	d := Decision{ID: newID(), IP: ip, Flow: req.Flow, FlowBound: req.FlowBound, At: now, Action: action, Visible: action}

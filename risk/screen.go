@@ -72,7 +72,7 @@ var withheldCallers = map[string]bool{
 // pass_at, passes; a hard reason or a score from block_at blocks; anyone
 // else is challenged.
 func (e *Engine) ScreenCaller(ctx context.Context, req CallerRequest) (Screening, error) {
-	s := e.active.Load()
+	s := e.settings.active.Load()
 	now := e.now()
 	d := Decision{Flow: req.Flow}
 	sc := scorer{s: s, d: &d, now: now}

@@ -32,13 +32,13 @@ const maxDialRate = 100000
 // DispatchRates returns the dial rates in force, global and per country,
 // in calls per minute (0: no cap). The call queue asks before every dial,
 // so a saved change applies without a restart.
-func (e *Engine) DispatchRates() (global, perCountry int) {
-	d := e.active.Load().Dispatch
+func (ss *SettingsStore) DispatchRates() (global, perCountry int) {
+	d := ss.active.Load().Dispatch
 	return d.RatePerMinute, d.CountryRatePerMinute
 }
 
 // Deflection returns the deflection channels in force.
-func (e *Engine) Deflection() Channels { return e.active.Load().Deflect }
+func (ss *SettingsStore) Deflection() Channels { return ss.active.Load().Deflect }
 
 // clone returns a copy of s that shares no map or slice with it.
 func (s Settings) clone() Settings {

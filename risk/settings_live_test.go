@@ -72,10 +72,10 @@ func TestSettingsIsACopy(t *testing.T) {
 	e := newEngine(t, miniStore(t), func(s *risk.Settings) {
 		s.Flows = map[string]risk.Policy{"sales": {Countries: map[string]risk.Mode{"GB": risk.ModeBlock}}}
 	})
-	s := e.Settings()
+	s := e.SettingsStore().Settings()
 	s.Flows["sales"].Countries["GB"] = risk.ModeAllow
 	s.Account.Default = risk.ModeBlock
-	if got, want := e.Settings().Flows["sales"].Countries["GB"], risk.ModeBlock; got != want {
+	if got, want := e.SettingsStore().Settings().Flows["sales"].Countries["GB"], risk.ModeBlock; got != want {
 		t.Errorf("flow rule after changing a copy: got %s, want %s", got, want)
 	}
 }
@@ -85,7 +85,7 @@ func TestSettingsIsACopy(t *testing.T) {
 func TestLoadSettingsKeepsInitialChannelsAndRates(t *testing.T) {
 	ctx := context.Background()
 	rdb := miniStore(t)
-	if err := newEngine(t, rdb, nil).SaveSettings(ctx, risk.DefaultSettings()); err != nil {
+	if err := newEngine(t, rdb, nil).SettingsStore().SaveSettings(ctx, risk.DefaultSettings()); err != nil {
 		t.Fatal(err)
 	}
 	e := newEngine(t, rdb, func(s *risk.Settings) {
@@ -95,13 +95,13 @@ func TestLoadSettingsKeepsInitialChannelsAndRates(t *testing.T) {
 	raw, _ := rdb.Get(ctx, "tg:settings").Result()
 	raw = strings.Replace(raw, `"deflect":{},"dispatch":{"rate_per_minute":0,"country_rate_per_minute":0}`, `"require_auth":false`, 1)
 	rdb.Set(ctx, "tg:settings", raw, 0)
-	if err := e.LoadSettings(ctx); err != nil {
+	if err := e.SettingsStore().LoadSettings(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := e.Deflection().ChatURL, "https://example.com/chat"; got != want {
+	if got, want := e.SettingsStore().Deflection().ChatURL, "https://example.com/chat"; got != want {
 		t.Errorf("chat URL: got %q, want %q", got, want)
 	}
-	if g, c := e.DispatchRates(); g != 60 || c != 20 {
+	if g, c := e.SettingsStore().DispatchRates(); g != 60 || c != 20 {
 		t.Errorf("dispatch rates: got %d, %d, want 60, 20", g, c)
 	}
 }
@@ -117,19 +117,19 @@ func testWatchAppliesSettingsSavedElsewhere(t *testing.T, rdb redis.UniversalCli
 	t.Cleanup(cancel)
 	go b.Watch(ctx, 50*time.Millisecond)
 
-	s := a.Settings()
+	s := a.SettingsStore().Settings()
 	s.BlockAt = 95
 	s.Monitor = []string{risk.CodeTorExit}
 	s.Deflect.Phone = "+44 20 7946 0000"
 	s.Dispatch.RatePerMinute = 7
-	if err := a.SaveSettings(ctx, s); err != nil {
+	if err := a.SettingsStore().SaveSettings(ctx, s); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		got := b.Settings()
-		g, _ := b.DispatchRates()
-		if got.BlockAt == 95 && len(got.Monitor) == 1 && b.Deflection().Phone == "+44 20 7946 0000" && g == 7 {
+		got := b.SettingsStore().Settings()
+		g, _ := b.SettingsStore().DispatchRates()
+		if got.BlockAt == 95 && len(got.Monitor) == 1 && b.SettingsStore().Deflection().Phone == "+44 20 7946 0000" && g == 7 {
 			return
 		}
 		if time.Now().After(deadline) {

@@ -29,10 +29,10 @@ func TestLoadSettingsKeepsDefaultsOfMissingFields(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := newEngine(t, rdb, func(s *risk.Settings) { s.Spend = risk.Spend{} })
-	if err := e.LoadSettings(context.Background()); err != nil {
+	if err := e.SettingsStore().LoadSettings(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := e.Settings().Spend, risk.DefaultSettings().Spend; !reflect.DeepEqual(got, want) {
+	if got, want := e.SettingsStore().Settings().Spend, risk.DefaultSettings().Spend; !reflect.DeepEqual(got, want) {
 		t.Errorf("spend after loading old settings = %+v, want the defaults %+v", got, want)
 	}
 }
@@ -44,14 +44,14 @@ func TestSaveSettingsFailingKeepsSettingsInForce(t *testing.T) {
 	rdb := redis.NewClient(&redis.Options{Addr: m.Addr(), MaxRetries: -1})
 	t.Cleanup(func() { rdb.Close() })
 	e := newEngine(t, rdb, nil)
-	before := e.Settings().BlockAt
-	s := e.Settings()
+	before := e.SettingsStore().Settings().BlockAt
+	s := e.SettingsStore().Settings()
 	s.BlockAt = before - 1
 	m.Close()
-	if err := e.SaveSettings(context.Background(), s); err == nil {
+	if err := e.SettingsStore().SaveSettings(context.Background(), s); err == nil {
 		t.Fatal("SaveSettings with Redis down: got nil, want an error")
 	}
-	if got, want := e.Settings().BlockAt, before; got != want {
+	if got, want := e.SettingsStore().Settings().BlockAt, before; got != want {
 		t.Errorf("block_at in force after a failed save: got %d, want %d", got, want)
 	}
 }

@@ -112,4 +112,4 @@ func (s Spikes) validate(p *problems) {
 }
 
 // SpikeSettings returns the spike settings in force.
-func (e *Engine) SpikeSettings() Spikes { return e.active.Load().Spikes }
+func (ss *SettingsStore) SpikeSettings() Spikes { return ss.active.Load().Spikes }

@@ -30,10 +30,10 @@ var ErrSettingsContended = errors.New("risk: settings kept changing under the up
 // settings, so edit may run more than once and must depend only on its
 // argument. It returns the settings edit started from and the settings
 // stored. An error from edit is returned as it is and nothing is stored.
-func (e *Engine) UpdateSettings(ctx context.Context, edit func(*Settings) error) (before, after Settings, err error) {
-	w, ok := e.rdb.(watcher)
+func (ss *SettingsStore) UpdateSettings(ctx context.Context, edit func(*Settings) error) (before, after Settings, err error) {
+	w, ok := ss.rdb.(watcher)
 	if !ok {
-		return Settings{}, Settings{}, fmt.Errorf("update settings: %T has no WATCH", e.rdb)
+		return Settings{}, Settings{}, fmt.Errorf("update settings: %T has no WATCH", ss.rdb)
 	}
 	var (
 		c   *compiled
@@ -44,11 +44,11 @@ func (e *Engine) UpdateSettings(ctx context.Context, edit func(*Settings) error)
 		var s Settings
 		switch {
 		case errors.Is(err, redis.Nil):
-			s = e.Settings()
+			s = ss.Settings()
 		case err != nil:
 			return fmt.Errorf("update settings: %w", err)
 		default:
-			if s, err = e.decodeSettings(b); err != nil {
+			if s, err = ss.decodeSettings(b); err != nil {
 				return fmt.Errorf("update settings: %w", err)
 			}
 		}
@@ -76,8 +76,8 @@ func (e *Engine) UpdateSettings(ctx context.Context, edit func(*Settings) error)
 		if err != nil {
 			return Settings{}, Settings{}, err
 		}
-		e.active.Store(c)
-		e.lastRaw.Store(&raw)
+		ss.active.Store(c)
+		ss.lastRaw.Store(&raw)
 		return before, c.Settings.clone(), nil
 	}
 	return Settings{}, Settings{}, ErrSettingsContended

@@ -41,10 +41,10 @@ func updateSettingsSuite(t *testing.T, st store) {
 	t.Run("KeepsOtherInstancesEdit", func(t *testing.T) {
 		rdb := st(t)
 		a, b := newEngine(t, rdb, nil), newEngine(t, rdb, nil)
-		if _, _, err := a.UpdateSettings(ctx, func(s *risk.Settings) error { s.BlockAt = 95; return nil }); err != nil {
+		if _, _, err := a.SettingsStore().UpdateSettings(ctx, func(s *risk.Settings) error { s.BlockAt = 95; return nil }); err != nil {
 			t.Fatal(err)
 		}
-		before, after, err := b.UpdateSettings(ctx, addFlow("sales"))
+		before, after, err := b.SettingsStore().UpdateSettings(ctx, addFlow("sales"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -57,14 +57,14 @@ func updateSettingsSuite(t *testing.T, st store) {
 		if _, ok := after.Flows["sales"]; !ok || after.BlockAt != 95 {
 			t.Errorf("after: got block_at %d, flows %v; want 95 and the sales flow", after.BlockAt, after.Flows)
 		}
-		if got := b.Settings(); got.BlockAt != 95 || len(got.Flows) != 1 {
+		if got := b.SettingsStore().Settings(); got.BlockAt != 95 || len(got.Flows) != 1 {
 			t.Errorf("settings in force: got block_at %d, flows %v; want 95 and the sales flow", got.BlockAt, got.Flows)
 		}
 		fresh := newEngine(t, rdb, nil)
-		if err := fresh.LoadSettings(ctx); err != nil {
+		if err := fresh.SettingsStore().LoadSettings(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if got := fresh.Settings(); got.BlockAt != 95 || len(got.Flows) != 1 {
+		if got := fresh.SettingsStore().Settings(); got.BlockAt != 95 || len(got.Flows) != 1 {
 			t.Errorf("stored settings: got block_at %d, flows %v; want 95 and the sales flow", got.BlockAt, got.Flows)
 		}
 	})
@@ -77,18 +77,18 @@ func updateSettingsSuite(t *testing.T, st store) {
 		errs := make([]error, n)
 		for i := range n {
 			e := newEngine(t, rdb, nil)
-			wg.Go(func() { _, _, errs[i] = e.UpdateSettings(ctx, addFlow(fmt.Sprintf("flow%d", i))) })
+			wg.Go(func() { _, _, errs[i] = e.SettingsStore().UpdateSettings(ctx, addFlow(fmt.Sprintf("flow%d", i))) })
 		}
 		wg.Wait()
 		if err := errors.Join(errs...); err != nil {
 			t.Fatal(err)
 		}
 		fresh := newEngine(t, rdb, nil)
-		if err := fresh.LoadSettings(ctx); err != nil {
+		if err := fresh.SettingsStore().LoadSettings(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if got, want := len(fresh.Settings().Flows), n; got != want {
-			t.Errorf("stored flows: got %v, want %d", fresh.Settings().Flows, want)
+		if got, want := len(fresh.SettingsStore().Settings().Flows), n; got != want {
+			t.Errorf("stored flows: got %v, want %d", fresh.SettingsStore().Settings().Flows, want)
 		}
 	})
 
@@ -98,17 +98,17 @@ func updateSettingsSuite(t *testing.T, st store) {
 		rdb := st(t)
 		e := newEngine(t, rdb, nil)
 		refused := errors.New("refused")
-		if _, _, err := e.UpdateSettings(ctx, func(s *risk.Settings) error { s.BlockAt = 1; return refused }); !errors.Is(err, refused) {
+		if _, _, err := e.SettingsStore().UpdateSettings(ctx, func(s *risk.Settings) error { s.BlockAt = 1; return refused }); !errors.Is(err, refused) {
 			t.Errorf("edit error: got %v, want %v", err, refused)
 		}
-		_, _, err := e.UpdateSettings(ctx, func(s *risk.Settings) error { s.BlockAt = -1; return nil })
+		_, _, err := e.SettingsStore().UpdateSettings(ctx, func(s *risk.Settings) error { s.BlockAt = -1; return nil })
 		if len(risk.FieldErrors(err)) == 0 {
 			t.Errorf("invalid result: got %v, want field errors", err)
 		}
 		if n, err := rdb.Exists(ctx, "tg:settings").Result(); err != nil || n != 0 {
 			t.Errorf("stored settings: got %d, %v; want none", n, err)
 		}
-		if got, want := e.Settings().BlockAt, risk.DefaultSettings().BlockAt; got != want {
+		if got, want := e.SettingsStore().Settings().BlockAt, risk.DefaultSettings().BlockAt; got != want {
 			t.Errorf("block_at in force: got %d, want %d", got, want)
 		}
 	})

@@ -178,10 +178,10 @@ func TestLoadSettingsWithoutIPv6Prefix(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := newEngine(t, rdb, func(s *risk.Settings) { s.Velocity.IPv6Prefix = 128 })
-	if err := e.LoadSettings(context.Background()); err != nil {
+	if err := e.SettingsStore().LoadSettings(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := e.Settings().Velocity.IPv6Prefix, 64; got != want {
+	if got, want := e.SettingsStore().Settings().Velocity.IPv6Prefix, 64; got != want {
 		t.Errorf("ipv6_prefix after loading settings saved without it: got %d, want %d", got, want)
 	}
 }

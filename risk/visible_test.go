@@ -29,7 +29,7 @@ func TestVisibleIgnoresHiddenReasons(t *testing.T) {
 			{"deny-listed address", func(t *testing.T, e *risk.Engine, _ *risk.Settings) { add(t, e, risk.DenyIP, gbIP.String()) }, risk.Block, risk.CodeDenyIP},
 			{"blocked country", func(t *testing.T, e *risk.Engine, s *risk.Settings) {
 				s.Account.Countries = map[string]risk.Mode{"US": risk.ModeBlock}
-				if err := e.SaveSettings(t.Context(), *s); err != nil {
+				if err := e.SettingsStore().SaveSettings(t.Context(), *s); err != nil {
 					t.Fatal(err)
 				}
 			}, risk.Block, risk.CodeCountryBlocked},

@@ -82,7 +82,7 @@ func build(ctx context.Context, cfg Config, log *slog.Logger) (_ *app, err error
 	if err := engine.Ping(startCtx); err != nil {
 		return nil, fmt.Errorf("redis does not answer: %w; check TOLLGATE_REDIS_URL", err)
 	}
-	if err := engine.LoadSettings(startCtx); err != nil {
+	if err := engine.SettingsStore().LoadSettings(startCtx); err != nil {
 		return nil, err
 	}
 	if rebuilt, err := engine.ListStore().EnsureListIndex(startCtx); err != nil {
@@ -108,8 +108,8 @@ func build(ctx context.Context, cfg Config, log *slog.Logger) (_ *app, err error
 	}
 	a.closers = append(a.closers, closeJournal)
 	if a.queue, err = contactflows.NewQueue(contactflows.QueueOptions{
-		Redis: rdb, Dialer: m.Dialer(cfg.Dial.Dialer, dialer), Release: engine.Release, Placed: engine.RecordPlaced, Budget: engine, Logger: log, Spikes: engine.SpikeSettings,
-		Workers: cfg.Dial.Workers, Rates: engine.DispatchRates, MaxAttempts: cfg.Dial.MaxAttempts,
+		Redis: rdb, Dialer: m.Dialer(cfg.Dial.Dialer, dialer), Release: engine.Release, Placed: engine.RecordPlaced, Budget: engine, Logger: log, Spikes: engine.SettingsStore().SpikeSettings,
+		Workers: cfg.Dial.Workers, Rates: engine.SettingsStore().DispatchRates, MaxAttempts: cfg.Dial.MaxAttempts,
 		DecisionRetention: cfg.DecisionRetention,
 		DialTimeout:       cfg.Faults.DialTimeout, ClaimIdle: cfg.Faults.ClaimIdle,
 	}); err != nil {
@@ -136,7 +136,7 @@ func build(ctx context.Context, cfg Config, log *slog.Logger) (_ *app, err error
 	alerts := spike.NewStore(rdb, engine.ListStore())
 	webhooks := spike.NewWebhooks(spike.WebhookOptions{URLs: cfg.AlertWebhooks, Logger: log})
 	detector, err := spike.NewDetector(spike.DetectorOptions{
-		Redis: rdb, Store: alerts, Settings: engine.SpikeSettings, Audit: trail, Notify: webhooks, Logger: log,
+		Redis: rdb, Store: alerts, Settings: engine.SettingsStore().SpikeSettings, Audit: trail, Notify: webhooks, Logger: log,
 	})
 	if err != nil {
 		return nil, err
@@ -158,7 +158,7 @@ func build(ctx context.Context, cfg Config, log *slog.Logger) (_ *app, err error
 		Form:                    cfg.formConfig(),
 		Console: &handlers.Console{
 			Users: users, Audit: trail, Sessions: auth.NewSessionStore(rdb),
-			Engine: engine, Lists: engine.ListStore(), Queue: a.queue, Challenges: challenges, Alerts: alerts,
+			Engine: engine, Settings: engine.SettingsStore(), Lists: engine.ListStore(), Queue: a.queue, Challenges: challenges, Alerts: alerts,
 			InsecureCookies: cfg.Admin.InsecureCookies,
 			IdleTimeout:     cfg.Admin.IdleTimeout, Lifetime: cfg.Admin.SessionLifetime,
 		},

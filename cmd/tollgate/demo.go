@@ -31,12 +31,12 @@ func loadDemoData(ctx context.Context, e *risk.Engine) error {
 			return err
 		}
 	}
-	s := e.Settings()
+	s := e.SettingsStore().Settings()
 	if len(s.Account.Countries) > 0 {
 		return nil
 	}
 	s.Account.Countries = map[string]risk.Mode{"CU": risk.ModeBlock, "SO": risk.ModeBlock, "LV": risk.ModeMonitor}
-	return e.SaveSettings(ctx, s)
+	return e.SettingsStore().SaveSettings(ctx, s)
 }
 
 func demoNetworkSummary() string {

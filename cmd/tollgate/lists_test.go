@@ -45,7 +45,7 @@ func listsInstance(t *testing.T) (srv *httptest.Server, engine *risk.Engine, tok
 	}
 	e := handlers.NewServer(handlers.Deps{
 		Engine: engine, Calls: queue, Form: handlers.FormConfig{Secret: []byte(strings.Repeat("s", 32))},
-		Console: &handlers.Console{Users: users, Audit: audit.NewLog(rdb), Sessions: auth.NewSessionStore(rdb), Engine: engine, Lists: engine.ListStore(), Queue: queue},
+		Console: &handlers.Console{Users: users, Audit: audit.NewLog(rdb), Sessions: auth.NewSessionStore(rdb), Engine: engine, Settings: engine.SettingsStore(), Lists: engine.ListStore(), Queue: queue},
 	})
 	srv = httptest.NewServer(e)
 	t.Cleanup(srv.Close)

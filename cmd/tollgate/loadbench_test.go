@@ -147,7 +147,7 @@ func raiseCountryLimits(b *testing.B, rdb *redis.Client) {
 	for i := range s.Velocity.Country {
 		s.Velocity.Country[i].Warning, s.Velocity.Country[i].Critical = 50_000_000, 100_000_000
 	}
-	if err := e.SaveSettings(context.Background(), s); err != nil {
+	if err := e.SettingsStore().SaveSettings(context.Background(), s); err != nil {
 		b.Fatal(err)
 	}
 }

@@ -36,7 +36,7 @@ var _ prometheus.Collector = (*Store)(nil)
 func NewStore(q *contactflows.Queue, e *risk.Engine) *Store {
 	return &Store{
 		Counts: q.Counts, OldestQueued: q.OldestQueued, SpentToday: e.SpentToday,
-		DailyBudget: func() int64 { return e.Settings().Spend.DailyBudget },
+		DailyBudget: func() int64 { return e.SettingsStore().Settings().Spend.DailyBudget },
 	}
 }
 
