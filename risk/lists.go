@@ -16,6 +16,18 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
+// ListStore holds the deny and allow lists in Redis: adding, removing,
+// expiring, querying and indexing entries. Evaluate reads the lists in its
+// own round trip; everything else about them is here.
+type ListStore struct {
+	rdb    redis.Cmdable
+	region string
+	now    func() time.Time
+}
+
+// ListStore returns the lists the engine decides with.
+func (e *Engine) ListStore() *ListStore { return e.lists }
+
 // List names a deny or allow list the engine reads.
 type List string
 
@@ -363,15 +375,3 @@ func (ls *ListStore) SweepExpired(ctx context.Context) (int, error) {
 	}
 	return n, nil
 }
-
-// ListStore holds the deny and allow lists in Redis: adding, removing,
-// expiring, querying and indexing entries. Evaluate reads the lists in its
-// own round trip; everything else about them is here.
-type ListStore struct {
-	rdb    redis.Cmdable
-	region string
-	now    func() time.Time
-}
-
-// ListStore returns the lists the engine decides with.
-func (e *Engine) ListStore() *ListStore { return e.lists }
