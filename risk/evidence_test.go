@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -41,9 +42,13 @@ func unrelated(i int) string { return fmt.Sprintf("+1201%03d4567", 310+i*41) }
 
 func TestSharedAddresses(t *testing.T) {
 	redistest.Each(t, func(t *testing.T, rdb redis.UniversalClient) {
+		// Per-address counts over an hour, so a slow machine counts the same.
+		hourly := func(s *risk.Settings) {
+			s.Velocity.IP = []risk.Limit{{Window: risk.Duration(time.Hour), Warning: 4, Critical: 8}}
+		}
 		t.Run("many unrelated numbers each asked for once look shared", func(t *testing.T) {
 			redistest.Flush(t, rdb)
-			e := newEngine(t, rdb, nil)
+			e := newEngine(t, rdb, hourly)
 			nat := netip.MustParseAddr("192.0.2.30")
 			var d risk.Decision
 			for i := range 12 {
@@ -86,6 +91,7 @@ func TestSharedAddresses(t *testing.T) {
 			redistest.Flush(t, rdb)
 			// 192.0.2.0/24 is AS64500 in the demo databases.
 			e := newEngine(t, rdb, func(s *risk.Settings) {
+				hourly(s)
 				s.SharedASNs = []uint{64500}
 				s.Velocity.SharedCeiling = 2
 			})
@@ -98,7 +104,7 @@ func TestSharedAddresses(t *testing.T) {
 				wantAction(t, d, risk.Allow, risk.CodeSharedAddress)
 				e.Release(t.Context(), d.Number, d.ID)
 			}
-			// The 16th request is twice the minute's critical threshold of 8.
+			// The 16th request is twice the critical threshold of 8.
 			d = eval(t, e, unrelated(16), mobile)
 			wantAction(t, d, risk.Deflect, risk.CodeSharedAddress, risk.CodeVelocityIPCritical)
 		})
