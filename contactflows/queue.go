@@ -72,7 +72,7 @@ type QueueOptions struct {
 	// Logger receives a line per call event; nil discards.
 	Logger *slog.Logger
 	// Spikes returns the spike settings in force, e.g.
-	// (*risk.Engine).SpikeSettings: Record counts each decision for spike
+	// (*risk.SettingsStore).SpikeSettings: Record counts each decision for spike
 	// detection unless they turn it off. Nil means risk.DefaultSpikes.
 	Spikes func() risk.Spikes
 

@@ -22,7 +22,7 @@
 //   - Lists: deny lists of numbers, prefixes (longest match), IPs and
 //     networks, visitor countries and ASNs; allow lists of numbers and
 //     networks, which waive the checks they exempt from. See List, Entry,
-//     AddEntries.
+//     ListStore.AddEntries.
 //   - Country policy: ALLOW, BLOCK or MONITOR per destination country, an
 //     account Policy that a named flow's policy may make stricter, and
 //     loosen only for a request bound to the flow. See Settings.CountryMode.

@@ -89,7 +89,7 @@ type compiled struct {
 }
 
 // NewEngine returns an engine. It does not contact Redis; call
-// LoadSettings to pick up settings saved there.
+// SettingsStore().LoadSettings to pick up settings saved there.
 func NewEngine(o Options) (*Engine, error) {
 	if o.Redis == nil {
 		return nil, errors.New("risk: Options.Redis is required")

@@ -378,7 +378,7 @@ func (ls *ListStore) LookupEntries(ctx context.Context, values map[List][]string
 	return out, nil
 }
 
-// Normalize is NormalizeEntry with the engine's default region.
+// Normalize is NormalizeEntry with the lists' default region.
 func (ls *ListStore) Normalize(l List, value string) (string, error) {
 	return NormalizeEntry(l, value, ls.region)
 }

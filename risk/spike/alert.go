@@ -120,8 +120,8 @@ var ErrUnknownAlert = errors.New("spike: unknown alert")
 // nothing, or its block was lifted or ended.
 var ErrNothingToLift = errors.New("spike: the alert has no block to lift")
 
-// Lists is the part of the risk engine the alerts block with;
-// *risk.Engine satisfies it.
+// Lists is the part of the lists the alerts block with;
+// *risk.ListStore satisfies it.
 type Lists interface {
 	// AddEntries adds deny entries.
 	AddEntries(ctx context.Context, l risk.List, entries []risk.Entry) ([]risk.Entry, error)

@@ -37,7 +37,7 @@ type DetectorOptions struct {
 	// Store keeps the alerts. Required.
 	Store *Store
 	// Settings returns the spike settings in force, e.g.
-	// (*risk.Engine).SpikeSettings. Required.
+	// (*risk.SettingsStore).SpikeSettings. Required.
 	Settings func() risk.Spikes
 	// Audit records automatic blocks; nil records nothing.
 	Audit Auditor
