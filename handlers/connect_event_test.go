@@ -25,9 +25,7 @@ func TestConnectEventFieldsOfOtherTypes(t *testing.T) {
 }
 
 func testConnectEventFieldsOfOtherTypes(t *testing.T, rdb redis.UniversalClient) {
-	st := newStackOn(t, rdb, nil, &contactflows.Simulator{}, func(d *Deps) {
-		d.BridgeSecrets = [][]byte{testBridgeSecret}
-	})
+	st := newStackOn(t, rdb, nil, &contactflows.Simulator{}, withTelephony)
 	post := func(body string) (int, string) {
 		t.Helper()
 		now := time.Now()

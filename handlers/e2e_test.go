@@ -58,6 +58,15 @@ func newStack(t *testing.T, settings func(*risk.Settings), sim *contactflows.Sim
 	return newStackOn(t, miniRedis(t), settings, sim)
 }
 
+// withTelephony signs the stack's telephony webhooks as the tests' Twilio
+// account and Connect bridge do, and continues a passed Twilio caller to
+// the support queue.
+func withTelephony(d *Deps) {
+	cont, _ := contactflows.ParseTwilioContinue("enqueue:support")
+	d.TwilioAuthToken, d.PublicURL, d.TwilioContinue = testTwilioToken, testPublicURL, cont
+	d.BridgeSecrets = [][]byte{testBridgeSecret}
+}
+
 // newStackOn is the stack on rdb, which holds no keys; deps, if any, edit
 // the server's dependencies before it starts.
 func newStackOn(t *testing.T, rdb redis.UniversalClient, settings func(*risk.Settings), sim *contactflows.Simulator, deps ...func(*Deps)) *stack {

@@ -23,11 +23,7 @@ func TestChallengeOtherContact(t *testing.T) {
 }
 
 func testChallengeOtherContact(t *testing.T, rdb redis.UniversalClient) {
-	cont, _ := contactflows.ParseTwilioContinue("enqueue:support")
-	st := newStackOn(t, rdb, nil, &contactflows.Simulator{}, func(d *Deps) {
-		d.TwilioAuthToken, d.PublicURL, d.TwilioContinue = testTwilioToken, testPublicURL, cont
-		d.BridgeSecrets = [][]byte{testBridgeSecret}
-	})
+	st := newStackOn(t, rdb, nil, &contactflows.Simulator{}, withTelephony)
 
 	t.Run("JSON API", func(t *testing.T) {
 		status, ch, _ := st.postJSON(t, "/api/v1/challenges", `{"caller":"+12015550150","flow":"support","contact_id":"call-a"}`, testFlowKey)

@@ -27,11 +27,7 @@ func TestSignedReplaysChangeNothing(t *testing.T) {
 }
 
 func testSignedReplaysChangeNothing(t *testing.T, rdb redis.UniversalClient) {
-	cont, _ := contactflows.ParseTwilioContinue("enqueue:support")
-	st := newStackOn(t, rdb, nil, &contactflows.Simulator{}, func(d *Deps) {
-		d.TwilioAuthToken, d.PublicURL, d.TwilioContinue = testTwilioToken, testPublicURL, cont
-		d.BridgeSecrets = [][]byte{testBridgeSecret}
-	})
+	st := newStackOn(t, rdb, nil, &contactflows.Simulator{}, withTelephony)
 	failures := func(number string) (warning, critical bool) {
 		t.Helper()
 		sc, err := st.engine.ScreenCaller(context.Background(), risk.CallerRequest{Caller: number})

@@ -26,10 +26,7 @@ func testTwilioOutboundCountsCallee(t *testing.T, rdb redis.UniversalClient) {
 	// Tollgate's own number is deny-listed in the stack, so screening it
 	// instead of the callee would block.
 	const tollgate, callee = "+12015550166", "+12015550160"
-	cont, _ := contactflows.ParseTwilioContinue("enqueue:support")
-	st := newStackOn(t, rdb, nil, &contactflows.Simulator{}, func(d *Deps) {
-		d.TwilioAuthToken, d.PublicURL, d.TwilioContinue = testTwilioToken, testPublicURL, cont
-	})
+	st := newStackOn(t, rdb, nil, &contactflows.Simulator{}, withTelephony)
 	outbound := func(sid string) url.Values {
 		return url.Values{"CallSid": {sid}, "Direction": {"outbound-api"}, "From": {tollgate}, "To": {callee}}
 	}

@@ -152,21 +152,25 @@ func verdict(t tally) string {
 	return "**missed** (" + strings.Join(missed, ", ") + ")"
 }
 
+// controls names the controls a tally ran under.
+func (t tally) controls() string {
+	if t.baseline {
+		return "baseline"
+	}
+	return "defaults"
+}
+
 // writeTable writes the tallies as one Markdown table.
 func writeTable(w io.Writer, ts []tally) {
 	fmt.Fprintln(w, "| scenario | controls | requests (legit / attack) | calls placed | blocked | deflected | invalid input | legit lost | legit repeats (call coming) | attack calls placed | attack stopped | attack spend placed | attack spend avoided | targets | attack stopped by | legit lost to |")
 	fmt.Fprintln(w, "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 	for _, t := range ts {
-		controls := "defaults"
-		if t.baseline {
-			controls = "baseline"
-		}
 		spendPlaced, spendAvoided := money(t.spendPlaced), money(t.spendAvoided)
 		if t.ivr {
 			spendPlaced, spendAvoided = "–", "–"
 		}
 		fmt.Fprintf(w, "| %s | %s | %d (%d / %d) | %d | %d | %d | %d | %d (%s) | %d | %d (%s) | %s | %s | %s | %s | %s | %s |\n",
-			t.scenario, controls, t.requests, t.legit, t.attack, t.placed, t.blocked, t.deflected, t.invalid,
+			t.scenario, t.controls(), t.requests, t.legit, t.attack, t.placed, t.blocked, t.deflected, t.invalid,
 			t.legitLost, pct(t.legitLost, t.legitDecided), t.legitRepeats, t.attackPlaced, pct(t.attackPlaced, t.attackDecided),
 			pct(t.attackDecided-t.attackPlaced, t.attackDecided), spendPlaced, spendAvoided, verdict(t),
 			t.stoppedBy.top(3), t.lostTo.top(3))
@@ -189,11 +193,7 @@ func writeMeasures(w io.Writer, ts []tally) {
 	fmt.Fprintln(w, "| scenario | controls | measure |")
 	fmt.Fprintln(w, "| --- | --- | --- |")
 	for _, t := range rows {
-		controls := "defaults"
-		if t.baseline {
-			controls = "baseline"
-		}
-		fmt.Fprintf(w, "| %s | %s | %s |\n", t.scenario, controls, t.measure)
+		fmt.Fprintf(w, "| %s | %s | %s |\n", t.scenario, t.controls(), t.measure)
 	}
 }
 
