@@ -39,14 +39,24 @@ type stack struct {
 	// users and audit are the console's stores.
 	users *auth.Store
 	audit *audit.Log
-	// skew moves the challenge service's clock ahead of the real one.
+	// skew moves the challenge service's clock ahead of challengeNow.
 	skew atomic.Int64
+	// midday is how far the challenge service's clock is set from the real
+	// one: to the middle of today, UTC, so that a test's counts, even with
+	// skew, fall on one day whenever it runs.
+	midday time.Duration
 	// alerts are the spike alerts; detector finds them on demand.
 	alerts   *spike.Store
 	detector *spike.Detector
 	// clockSkew moves the server's clock (Deps.Now) and the users store's
 	// ahead of the real one.
 	clockSkew atomic.Int64
+}
+
+// challengeNow is the challenge service's clock: the middle of the day
+// the stack started on, moved on as real time goes and by skew.
+func (st *stack) challengeNow() time.Time {
+	return time.Now().Add(st.midday + time.Duration(st.skew.Load()))
 }
 
 // testFlowKey is the flow API key of every stack.
@@ -93,9 +103,9 @@ func newStackOn(t *testing.T, rdb redis.UniversalClient, settings func(*risk.Set
 	go func() { done <- queue.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
 	st := &stack{engine: engine, rdb: rdb, queue: queue, sim: sim}
-	challenges, err := contactflows.NewChallenges(contactflows.ChallengeOptions{Redis: rdb, Now: func() time.Time {
-		return time.Now().Add(time.Duration(st.skew.Load()))
-	}})
+	start := time.Now()
+	st.midday = start.UTC().Truncate(24 * time.Hour).Add(12 * time.Hour).Sub(start)
+	challenges, err := contactflows.NewChallenges(contactflows.ChallengeOptions{Redis: rdb, Now: st.challengeNow})
 	if err != nil {
 		t.Fatal(err)
 	}

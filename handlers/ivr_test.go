@@ -97,11 +97,11 @@ func testEndToEndChallengeAPI(t *testing.T, rdb redis.UniversalClient) {
 	}
 }
 
-// challengeStats reads today's challenge counters per flow through the
-// stats API.
+// challengeStats reads the challenge counters per flow of the challenge
+// service's day through the stats API.
 func (st *stack) challengeStats(t *testing.T) map[string]map[string]int64 {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, st.url+"/api/v1/challenges/stats", nil)
+	req, _ := http.NewRequest(http.MethodGet, st.url+"/api/v1/challenges/stats?day="+st.challengeNow().Format(time.DateOnly), nil)
 	req.Header.Set("Authorization", "Bearer "+testFlowKey)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
