@@ -1,6 +1,7 @@
 package contactflows
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
@@ -65,10 +66,10 @@ func NewChallenges(o ChallengeOptions) (*Challenges, error) {
 	if o.Redis == nil {
 		return nil, errors.New("contactflows: ChallengeOptions.Redis is required")
 	}
-	setDefault(&o.CodeLength, 4)
-	setDefault(&o.TTL, 5*time.Minute)
-	setDefault(&o.MaxAttempts, 3)
-	setDefault(&o.MaxIssuesPerContact, 3)
+	o.CodeLength = cmp.Or(o.CodeLength, 4)
+	o.TTL = cmp.Or(o.TTL, 5*time.Minute)
+	o.MaxAttempts = cmp.Or(o.MaxAttempts, 3)
+	o.MaxIssuesPerContact = cmp.Or(o.MaxIssuesPerContact, 3)
 	switch {
 	case o.CodeLength < 3 || o.CodeLength > 8:
 		return nil, fmt.Errorf("contactflows: ChallengeOptions.CodeLength must be 3 to 8 digits, got %d", o.CodeLength)

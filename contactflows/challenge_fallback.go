@@ -1,6 +1,7 @@
 package contactflows
 
 import (
+	"cmp"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -85,10 +86,10 @@ type trackedID struct {
 // NewFallbackChallenges returns FallbackChallenges for o, or an error
 // naming the option that is wrong.
 func NewFallbackChallenges(o FallbackOptions) (*FallbackChallenges, error) {
-	setDefault(&o.CodeLength, 4)
-	setDefault(&o.Window, 5*time.Minute)
-	setDefault(&o.MaxAttempts, 3)
-	setDefault(&o.MaxTracked, DefaultFallbackTracked)
+	o.CodeLength = cmp.Or(o.CodeLength, 4)
+	o.Window = cmp.Or(o.Window, 5*time.Minute)
+	o.MaxAttempts = cmp.Or(o.MaxAttempts, 3)
+	o.MaxTracked = cmp.Or(o.MaxTracked, DefaultFallbackTracked)
 	switch {
 	case len(o.Secret) < 32:
 		return nil, fmt.Errorf("contactflows: FallbackOptions.Secret must be at least 32 bytes, got %d", len(o.Secret))

@@ -1,13 +1,13 @@
 package contactflows
 
 import (
-	"context"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/tollgate/tollgate/risk/redistest"
 )
 
 func testChallengeConcurrentVerifies(t *testing.T, e *challengeEnv) {
@@ -50,30 +50,6 @@ func testChallengeConcurrentVerifies(t *testing.T, e *challengeEnv) {
 	}
 }
 
-// allKeys returns every key on rdb, on every master of a cluster.
-func allKeys(t *testing.T, rdb redis.UniversalClient) []string {
-	t.Helper()
-	var mu sync.Mutex
-	var keys []string
-	scan := func(ctx context.Context, c *redis.Client) error {
-		ks, err := c.Keys(ctx, "*").Result()
-		mu.Lock()
-		defer mu.Unlock()
-		keys = append(keys, ks...)
-		return err
-	}
-	var err error
-	if cc, ok := rdb.(*redis.ClusterClient); ok {
-		err = cc.ForEachMaster(t.Context(), scan)
-	} else {
-		err = scan(t.Context(), rdb.(*redis.Client))
-	}
-	if err != nil {
-		t.Fatalf("KEYS: %v", err)
-	}
-	return keys
-}
-
 func testChallengeKeysExpire(t *testing.T, e *challengeEnv) {
 	c := e.challenges(t, ChallengeOptions{TTL: time.Minute})
 	ch := issue(t, c, "ivr-uk", "c1")
@@ -81,7 +57,7 @@ func testChallengeKeysExpire(t *testing.T, e *challengeEnv) {
 	if err := c.Count(t.Context(), "ivr-uk", "screened"); err != nil {
 		t.Fatal(err)
 	}
-	keys := allKeys(t, e.rdb)
+	keys := redistest.Keys(t, e.rdb)
 	prefixes := map[string]bool{"tg:{challenge:": false, "tg:{contact:": false, "tg:{stats}:d": false}
 	for _, k := range keys {
 		for p := range prefixes {

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tollgate/tollgate/risk/redistest"
@@ -50,21 +49,6 @@ func (e *challengeEnv) challenges(t *testing.T, o ChallengeOptions) *Challenges 
 	return c
 }
 
-// challengeBackends are the Redis deployments the suite runs on: miniredis,
-// a real redis-server and a three-master Redis Cluster, which refuses any
-// script that crosses slots; the last two are shared with the package's
-// other tests (redistest.Lease).
-var challengeBackends = []struct {
-	name  string
-	start func(t *testing.T) redis.UniversalClient
-}{
-	{"miniredis", func(t *testing.T) redis.UniversalClient {
-		return redis.NewClient(&redis.Options{Addr: miniredis.RunT(t).Addr()})
-	}},
-	{redistest.BackendServer, func(t *testing.T) redis.UniversalClient { return redistest.Lease(t, redistest.BackendServer) }},
-	{redistest.BackendCluster, func(t *testing.T) redis.UniversalClient { return redistest.Lease(t, redistest.BackendCluster) }},
-}
-
 // challengeSuite is every test of Challenges that needs Redis.
 var challengeSuite = []struct {
 	name string
@@ -86,10 +70,10 @@ var challengeSuite = []struct {
 }
 
 func TestChallenges(t *testing.T) {
-	for _, b := range challengeBackends {
-		t.Run(b.name, func(t *testing.T) {
+	for _, b := range redistest.Backends {
+		t.Run(b.Name, func(t *testing.T) {
 			t.Parallel()
-			rdb := b.start(t)
+			rdb := b.Start(t)
 			for _, tt := range challengeSuite {
 				t.Run(tt.name, func(t *testing.T) {
 					redistest.Flush(t, rdb)
@@ -329,7 +313,7 @@ func testChallengeReplays(t *testing.T, e *challengeEnv) {
 	if err := c.Keep(ctx, "never-claimed", []byte("x")); err != nil {
 		t.Fatalf("Keep of no claim: got %v, want nil", err)
 	}
-	for _, k := range allKeys(t, e.rdb) {
+	for _, k := range redistest.Keys(t, e.rdb) {
 		if !strings.HasPrefix(k, "tg:{replay:") {
 			continue
 		}

@@ -51,6 +51,17 @@ var (
 	flowName = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
 )
 
+// Attribute keys the dispatcher's ConnectDialer sets on every contact and
+// the contact flows read; they replace keys of the same name in the
+// call's own attributes.
+const (
+	// ConnectAttrCallbackID holds the callback's id, which the contact flow reports
+	// the call's end against.
+	ConnectAttrCallbackID = "callback_id"
+	// ConnectAttrName holds the visitor's name when it is not empty.
+	ConnectAttrName = "name"
+)
+
 // FlowValues fills the placeholders of an embedded contact flow.
 type FlowValues struct {
 	// LambdaARN is the ARN of the deployed cmd/connect-bridge, such as

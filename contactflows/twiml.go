@@ -25,7 +25,7 @@ func ParseTwilioContinue(s string) (TwilioContinue, error) {
 	c := TwilioContinue{Verb: verb, Target: target}
 	switch verb {
 	case "dial":
-		if !isE164(target) && !strings.HasPrefix(target, "sip:") {
+		if !IsE164(target) && !strings.HasPrefix(target, "sip:") {
 			return c, fmt.Errorf("dial: %q is neither an E.164 number nor a sip: address", target)
 		}
 	case "enqueue":

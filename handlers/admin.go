@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/contactflows/dispatch"
 	"github.com/tollgate/tollgate/handlers/audit"
 	"github.com/tollgate/tollgate/handlers/auth"
 	"github.com/tollgate/tollgate/risk"
@@ -36,8 +37,12 @@ type Console struct {
 	// Lists are the deny and allow lists the console edits, e.g.
 	// Engine.ListStore(). Required.
 	Lists *risk.ListStore
-	// Queue is the call queue and decision log the console shows. Required.
-	Queue *contactflows.Queue
+	// Queue is the call queue the console shows: calls, dead letters.
+	// Required.
+	Queue *dispatch.Queue
+	// Decisions is the decision log the console shows and labels, e.g.
+	// Queue.DecisionLog(). Required.
+	Decisions *dispatch.DecisionLog
 	// Challenges feeds the IVR report; nil leaves it empty.
 	Challenges *contactflows.Challenges
 	// Alerts are the spike alerts the dashboard shows and lifts; nil
@@ -101,8 +106,8 @@ func newAdminConsole(c *Console) *adminConsole {
 	if c == nil {
 		return nil
 	}
-	if c.Users == nil || c.Audit == nil || c.Sessions == nil || c.Engine == nil || c.Settings == nil || c.Lists == nil || c.Queue == nil {
-		panic("handlers: Console.Users, Audit, Sessions, Engine, Settings, Lists and Queue are required")
+	if c.Users == nil || c.Audit == nil || c.Sessions == nil || c.Engine == nil || c.Settings == nil || c.Lists == nil || c.Queue == nil || c.Decisions == nil {
+		panic("handlers: Console.Users, Audit, Sessions, Engine, Settings, Lists, Queue and Decisions are required")
 	}
 	sm := scs.New()
 	sm.Store = c.Sessions

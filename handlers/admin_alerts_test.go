@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/contactflows/dispatch"
 	"github.com/tollgate/tollgate/handlers/audit"
 	"github.com/tollgate/tollgate/handlers/auth"
 	"github.com/tollgate/tollgate/risk"
@@ -48,7 +48,7 @@ func TestSpikeAutoBlockEndToEnd(t *testing.T) {
 		listed bool
 	}{{risk.BlockOff, spike.ActionNone, false}, {risk.BlockMonitor, spike.ActionWouldBlock, false}, {risk.BlockOn, spike.ActionBlocked, true}} {
 		t.Run(string(c.mode), func(t *testing.T) {
-			st := newStack(t, spikeSettings(c.mode), &contactflows.Simulator{})
+			st := newStack(t, spikeSettings(c.mode), &dispatch.Simulator{})
 			alerts := st.surge(t)
 			if len(alerts) != 1 || alerts[0].Value != "+1201555" || alerts[0].Count != 5 || alerts[0].Action != c.action {
 				t.Fatalf("alerts: got %+v, want one for +1201555 with action %s", alerts, c.action)
@@ -80,7 +80,7 @@ func TestSpikeAutoBlockEndToEnd(t *testing.T) {
 }
 
 func TestAlertLift(t *testing.T) {
-	st := newStack(t, spikeSettings(risk.BlockOn), &contactflows.Simulator{})
+	st := newStack(t, spikeSettings(risk.BlockOn), &dispatch.Simulator{})
 	alerts := st.surge(t)
 	if len(alerts) != 1 {
 		t.Fatalf("got %d alerts, want 1", len(alerts))

@@ -7,13 +7,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/contactflows/dispatch"
 	"github.com/tollgate/tollgate/handlers/audit"
 	"github.com/tollgate/tollgate/handlers/auth"
 )
 
 func TestAdminSignOut(t *testing.T) {
-	st := newStack(t, nil, &contactflows.Simulator{})
+	st := newStack(t, nil, &dispatch.Simulator{})
 	viewer := st.signIn(t, auth.RoleViewer)
 	if status, _, _ := viewer.get(t, adminUsersPath); status != http.StatusOK {
 		t.Fatalf("before sign-out: status %d", status)
@@ -28,7 +28,7 @@ func TestAdminSignOut(t *testing.T) {
 }
 
 func TestAdminSignInRotatesSession(t *testing.T) {
-	st := newStack(t, nil, &contactflows.Simulator{})
+	st := newStack(t, nil, &dispatch.Simulator{})
 	if _, err := st.users.CreateUser(context.Background(), "ann", testPassword, auth.RoleAdmin); err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +72,7 @@ func TestAdminSignInRotatesSession(t *testing.T) {
 }
 
 func TestAdminSignInFailures(t *testing.T) {
-	st := newStack(t, nil, &contactflows.Simulator{})
+	st := newStack(t, nil, &dispatch.Simulator{})
 	ctx := context.Background()
 	if _, err := st.users.CreateUser(ctx, "ann", testPassword, auth.RoleAdmin); err != nil {
 		t.Fatal(err)
@@ -119,7 +119,7 @@ func TestAdminSignInFailures(t *testing.T) {
 }
 
 func TestAdminCSRF(t *testing.T) {
-	st := newStack(t, nil, &contactflows.Simulator{})
+	st := newStack(t, nil, &dispatch.Simulator{})
 	admin := st.signIn(t, auth.RoleAdmin)
 	form := url.Values{"name": {"eve"}, "password": {testPassword}, "role": {"admin"}, "_csrf": {"forged"}}
 	if status, _, _ := admin.post(t, adminUsersPath, form); status != http.StatusForbidden {
@@ -137,7 +137,7 @@ func TestAdminCSRF(t *testing.T) {
 }
 
 func TestAdminSecurityHeaders(t *testing.T) {
-	st := newStack(t, nil, &contactflows.Simulator{})
+	st := newStack(t, nil, &dispatch.Simulator{})
 	for _, path := range []string{adminSignInPath, adminUsersPath} {
 		resp, err := http.Get(st.url + path)
 		if err != nil {
@@ -155,7 +155,7 @@ func TestAdminSecurityHeaders(t *testing.T) {
 }
 
 func TestAdminUsersAndTokens(t *testing.T) {
-	st := newStack(t, nil, &contactflows.Simulator{})
+	st := newStack(t, nil, &dispatch.Simulator{})
 	ctx := context.Background()
 	admin := st.signIn(t, auth.RoleAdmin)
 	status, _, _ := admin.post(t, adminUsersPath, url.Values{"name": {"Bob"}, "password": {"short"}, "role": {"viewer"}})
@@ -213,7 +213,7 @@ func between(s, start, end string) string {
 // A console form larger than the body limit is refused before the CSRF
 // check reads it: a forged token in an oversized form gets 413, not 403.
 func TestAdminBodyLimitBeforeCSRF(t *testing.T) {
-	st := newStack(t, nil, &contactflows.Simulator{})
+	st := newStack(t, nil, &dispatch.Simulator{})
 	admin := st.signIn(t, auth.RoleAdmin)
 	big := url.Values{"_csrf": {"forged"}, "name": {"eve"}, "padding": {strings.Repeat("x", 100<<10)}}
 	if status, _, _ := admin.post(t, adminUsersPath, big); status != http.StatusRequestEntityTooLarge {
@@ -223,7 +223,7 @@ func TestAdminBodyLimitBeforeCSRF(t *testing.T) {
 
 // Changing a user's password ends the sessions signed in with the old one.
 func TestAdminPasswordChangeEndsSessions(t *testing.T) {
-	st := newStack(t, nil, &contactflows.Simulator{})
+	st := newStack(t, nil, &dispatch.Simulator{})
 	viewer := st.signIn(t, auth.RoleViewer)
 	admin := st.signIn(t, auth.RoleAdmin)
 	if status, _, _ := admin.post(t, adminUsersPath+"/viewer/password", url.Values{"password": {"a brand new password"}}); status != http.StatusSeeOther {

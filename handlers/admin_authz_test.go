@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/contactflows/dispatch"
 	"github.com/tollgate/tollgate/handlers/auth"
 )
 
@@ -23,7 +23,7 @@ var routeParam = regexp.MustCompile(`:[a-z_]+|\*`)
 // to sign in or refused, viewers may read and not change, admins may do
 // both. Routes are read from the server, so a new route is covered.
 func TestAdminAuthorisationMatrix(t *testing.T) {
-	st := newStack(t, nil, &contactflows.Simulator{})
+	st := newStack(t, nil, &dispatch.Simulator{})
 	anon := st.newAdminClient(t)
 	anon.get(t, adminSignInPath) // for a CSRF token
 	viewer := st.signIn(t, auth.RoleViewer)

@@ -9,7 +9,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
-	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/contactflows/dispatch"
 	"github.com/tollgate/tollgate/handlers/auth"
 )
 
@@ -61,7 +61,7 @@ func jsString(s string) string {
 // Sign in, manage users and tokens, and see every page in the console's
 // look, keeping screenshots.
 func TestConsoleUsersInBrowser(t *testing.T) {
-	st := newStack(t, nil, &contactflows.Simulator{})
+	st := newStack(t, nil, &dispatch.Simulator{})
 	ctx := consoleBrowser(t, st)
 	openConsolePage(t, ctx, st.url+adminUsersPath, `[data-testid="users-table"]`)
 	if err := chromedp.Do(within(t, ctx),
@@ -81,7 +81,7 @@ func TestConsoleUsersInBrowser(t *testing.T) {
 // browser: each renders in the console's frame without sideways scrolling.
 // The screenshots are the console's look, kept as artefacts.
 func TestConsoleTourInBrowser(t *testing.T) {
-	st := newStack(t, nil, &contactflows.Simulator{})
+	st := newStack(t, nil, &dispatch.Simulator{})
 	for _, body := range []string{
 		`{"phone":"+1 201 555 0123","name":"Ann"}`,
 		`{"phone":"+12015550166"}`,
@@ -128,7 +128,7 @@ func TestConsoleTourInBrowser(t *testing.T) {
 // decision blocked with the deny-list reason, marks another request as
 // spam, and sees both changes in the audit log.
 func TestConsoleScenarioInBrowser(t *testing.T) {
-	st := newStack(t, nil, &contactflows.Simulator{})
+	st := newStack(t, nil, &dispatch.Simulator{})
 	ctx := consoleBrowser(t, st)
 
 	openConsolePage(t, ctx, st.url+"/admin/lists/deny_number", `[data-testid="add-value"]`)

@@ -6,7 +6,7 @@ import (
 	"net/url"
 	"testing"
 
-	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/contactflows/dispatch"
 	"github.com/tollgate/tollgate/handlers/auth"
 )
 
@@ -14,7 +14,7 @@ import (
 // a cookie and field it chose itself, or another session's token, are
 // refused.
 func TestAdminCSRFBoundToSession(t *testing.T) {
-	st := newStack(t, nil, &contactflows.Simulator{})
+	st := newStack(t, nil, &dispatch.Simulator{})
 	admin := st.signIn(t, auth.RoleAdmin)
 	other := st.signIn(t, auth.RoleAdmin)
 	if admin.csrf == "" || admin.csrf == other.csrf {

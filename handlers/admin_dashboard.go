@@ -6,7 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/contactflows/dispatch"
 	"github.com/tollgate/tollgate/risk"
 	"github.com/tollgate/tollgate/web"
 )
@@ -60,12 +60,12 @@ type dashboard struct {
 	SpentToday  int64 `json:"spent_today_minor"`
 	ReservedNow int64 `json:"reserved_minor"`
 	// Hours and Days are the chart data, oldest first.
-	Hours []contactflows.Bucket `json:"hours"`
-	Days  []contactflows.Bucket `json:"days"`
+	Hours []dispatch.Bucket `json:"hours"`
+	Days  []dispatch.Bucket `json:"days"`
 	// TopDays is how many UTC days Top covers: 1 (today) or 7.
 	TopDays int `json:"top_days"`
 	// Top lists the most refused values; numbers are masked.
-	Top contactflows.Top `json:"top"`
+	Top dispatch.Top `json:"top"`
 }
 
 // loadDashboard reads the stats and works out the dashboard's numbers;
@@ -79,7 +79,7 @@ func (s *server) loadDashboard(c echo.Context) (dashboard, error) {
 	default:
 		return dashboard{}, fieldError(codeInvalidFilter, "top", "top must be 1 (today) or 7 (the last 7 days).")
 	}
-	st, err := s.console.Queue.Stats(c.Request().Context(), s.now(), days, topN)
+	st, err := s.console.Decisions.Stats(c.Request().Context(), s.now(), days, topN)
 	if err != nil {
 		return dashboard{}, &appError{Code: codeUnavailable, Err: err}
 	}
@@ -103,9 +103,9 @@ func (s *server) loadDashboard(c echo.Context) (dashboard, error) {
 	for country, n := range st.RefusedByCountry {
 		d.SpendAvoided7d += n * spend.Cost(country)
 	}
-	d.Top.Numbers = make([]contactflows.Ranked, len(st.Top.Numbers))
+	d.Top.Numbers = make([]dispatch.Ranked, len(st.Top.Numbers))
 	for i, r := range st.Top.Numbers {
-		d.Top.Numbers[i] = contactflows.Ranked{Value: risk.MaskNumber(r.Value), Count: r.Count}
+		d.Top.Numbers[i] = dispatch.Ranked{Value: risk.MaskNumber(r.Value), Count: r.Count}
 	}
 	return d, nil
 }
@@ -158,7 +158,7 @@ func dashboardModel(d dashboard) web.DashboardModel {
 	}
 }
 
-func chartBars(bs []contactflows.Bucket) []web.ChartBar {
+func chartBars(bs []dispatch.Bucket) []web.ChartBar {
 	out := make([]web.ChartBar, len(bs))
 	for i, b := range bs {
 		out[i] = web.ChartBar{Start: b.Start, Allow: b.Allow, Deflect: b.Deflect, Block: b.Block}
@@ -166,7 +166,7 @@ func chartBars(bs []contactflows.Bucket) []web.ChartBar {
 	return out
 }
 
-func topRows(rs []contactflows.Ranked) []web.TopRow {
+func topRows(rs []dispatch.Ranked) []web.TopRow {
 	out := make([]web.TopRow, len(rs))
 	for i, r := range rs {
 		out[i] = web.TopRow{Value: r.Value, Count: r.Count}

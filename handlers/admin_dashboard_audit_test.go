@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/contactflows/dispatch"
 	"github.com/tollgate/tollgate/handlers/audit"
 	"github.com/tollgate/tollgate/handlers/auth"
 )
@@ -43,7 +43,7 @@ func olderLink(body string) string {
 }
 
 func TestAuditPageFiltersAndPages(t *testing.T) {
-	st := newStack(t, nil, &contactflows.Simulator{})
+	st := newStack(t, nil, &dispatch.Simulator{})
 	seedAudit(t, st, 60)
 	viewer := st.signIn(t, auth.RoleViewer)
 
@@ -85,7 +85,7 @@ func TestAuditPageFiltersAndPages(t *testing.T) {
 }
 
 func TestAuditEntryPage(t *testing.T) {
-	st := newStack(t, nil, &contactflows.Simulator{})
+	st := newStack(t, nil, &dispatch.Simulator{})
 	seedAudit(t, st, 1)
 	entries, _, err := st.audit.List(t.Context(), audit.Filter{Action: "settings."}, "", 1)
 	if err != nil || len(entries) != 1 {
@@ -108,7 +108,7 @@ func TestAuditEntryPage(t *testing.T) {
 }
 
 func TestAuditExport(t *testing.T) {
-	st := newStack(t, nil, &contactflows.Simulator{})
+	st := newStack(t, nil, &dispatch.Simulator{})
 	seedAudit(t, st, 3)
 	viewer := st.signIn(t, auth.RoleViewer)
 	status, _, body := viewer.get(t, adminAuditPath+"/export.csv?action=list.")
@@ -143,7 +143,7 @@ func TestAuditExport(t *testing.T) {
 }
 
 func TestAPIAudit(t *testing.T) {
-	st := newStack(t, nil, &contactflows.Simulator{})
+	st := newStack(t, nil, &dispatch.Simulator{})
 	seedAudit(t, st, 3)
 	token := st.token(t, auth.RoleViewer)
 	var seen []string

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/contactflows/dispatch"
 	"github.com/tollgate/tollgate/handlers/auth"
 	"github.com/tollgate/tollgate/risk"
 )
@@ -53,7 +53,7 @@ func testidText(t *testing.T, body, id string) string {
 }
 
 func TestDashboardShowsTheCounters(t *testing.T) {
-	st := newStack(t, dashboardSettings, &contactflows.Simulator{})
+	st := newStack(t, dashboardSettings, &dispatch.Simulator{})
 	decideAll(t, st)
 	viewer := st.signIn(t, auth.RoleViewer)
 	status, _, body := viewer.get(t, adminHome)
@@ -95,7 +95,7 @@ func TestDashboardShowsTheCounters(t *testing.T) {
 }
 
 func TestDashboardEmpty(t *testing.T) {
-	st := newStack(t, nil, &contactflows.Simulator{})
+	st := newStack(t, nil, &dispatch.Simulator{})
 	status, _, body := st.signIn(t, auth.RoleAdmin).get(t, adminHome)
 	if status != http.StatusOK || !strings.Contains(body, `data-testid="dashboard-empty"`) {
 		t.Fatalf("empty dashboard: got %d, want 200 with the empty state", status)
@@ -109,7 +109,7 @@ func TestDashboardEmpty(t *testing.T) {
 }
 
 func TestAPIDashboard(t *testing.T) {
-	st := newStack(t, dashboardSettings, &contactflows.Simulator{})
+	st := newStack(t, dashboardSettings, &dispatch.Simulator{})
 	decideAll(t, st)
 	token := st.token(t, auth.RoleViewer)
 	var got dashboard
@@ -125,7 +125,7 @@ func TestAPIDashboard(t *testing.T) {
 	if len(got.Hours) != 24 || len(got.Days) != 7 {
 		t.Errorf("buckets: got %d hours and %d days, want 24 and 7", len(got.Hours), len(got.Days))
 	}
-	if len(got.Top.NumberCountries) != 2 || got.Top.NumberCountries[0] != (contactflows.Ranked{Value: "US", Count: 2}) {
+	if len(got.Top.NumberCountries) != 2 || got.Top.NumberCountries[0] != (dispatch.Ranked{Value: "US", Count: 2}) {
 		t.Errorf("top number countries: got %v, want US 2 first, then CU", got.Top.NumberCountries)
 	}
 	for _, r := range got.Top.Numbers {

@@ -9,7 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/contactflows/dispatch"
 	"github.com/tollgate/tollgate/risk"
 	"github.com/tollgate/tollgate/web"
 )
@@ -62,13 +62,13 @@ const datetimeLocal = "2006-01-02T15:04"
 
 // decisionFilter reads the log's filters from the query: the form as typed
 // and the filter it means, or a field error.
-func decisionFilter(c echo.Context) (web.DecisionFilterModel, contactflows.DecisionFilter, error) {
+func decisionFilter(c echo.Context) (web.DecisionFilterModel, dispatch.DecisionFilter, error) {
 	m := web.DecisionFilterModel{
 		Action: c.QueryParam("action"), Number: strings.TrimSpace(c.QueryParam("number")),
 		IP: strings.TrimSpace(c.QueryParam("ip")), Country: strings.ToUpper(strings.TrimSpace(c.QueryParam("country"))),
 		Reason: strings.TrimSpace(c.QueryParam("reason")), From: c.QueryParam("from"), To: c.QueryParam("to"),
 	}
-	f := contactflows.DecisionFilter{Action: risk.Action(m.Action), Country: m.Country, Reason: m.Reason}
+	f := dispatch.DecisionFilter{Action: risk.Action(m.Action), Country: m.Country, Reason: m.Reason}
 	switch f.Action {
 	case "", risk.Allow, risk.Deflect, risk.Block:
 	default:
@@ -120,17 +120,17 @@ func decisionFilter(c echo.Context) (web.DecisionFilterModel, contactflows.Decis
 
 // decisionPage reads the filters and cursor of the request and returns
 // the page of decisions they select, with their labels.
-func (s *server) decisionPage(c echo.Context) (web.DecisionFilterModel, []contactflows.LoggedDecision, map[string]string, string, error) {
+func (s *server) decisionPage(c echo.Context) (web.DecisionFilterModel, []dispatch.LoggedDecision, map[string]string, string, error) {
 	m, f, err := decisionFilter(c)
 	if err != nil {
 		return m, nil, nil, "", err
 	}
 	before := c.QueryParam("before")
-	if before != "" && !contactflows.ValidStreamID(before) {
+	if before != "" && !dispatch.ValidStreamID(before) {
 		return m, nil, nil, "", fieldError(codeInvalidFilter, "before", "The page cursor is not a decision id.")
 	}
 	ctx := c.Request().Context()
-	page, next, err := s.console.Queue.DecisionPage(ctx, f, before, decisionPageSize)
+	page, next, err := s.console.Decisions.DecisionPage(ctx, f, before, decisionPageSize)
 	if err != nil {
 		return m, nil, nil, "", &appError{Code: codeUnavailable, Err: err}
 	}
@@ -138,7 +138,7 @@ func (s *server) decisionPage(c echo.Context) (web.DecisionFilterModel, []contac
 	for i, d := range page {
 		entries[i] = d.Entry
 	}
-	labels, err := s.console.Queue.Labels(ctx, entries...)
+	labels, err := s.console.Decisions.Labels(ctx, entries...)
 	if err != nil {
 		return m, nil, nil, "", &appError{Code: codeUnavailable, Err: err}
 	}
@@ -177,9 +177,9 @@ type decisionsAnswer struct {
 // loggedDecisionJSON is a logged decision with its label and, when asked
 // for with calls=true, the state of an allowed decision's call.
 type loggedDecisionJSON struct {
-	contactflows.LoggedDecision
-	Label string               `json:"label,omitempty"`
-	Call  *contactflows.Status `json:"call,omitempty"`
+	dispatch.LoggedDecision
+	Label string           `json:"label,omitempty"`
+	Call  *dispatch.Status `json:"call,omitempty"`
 }
 
 // handleAPIDecisions lists decisions as JSON, numbers masked; with
@@ -198,7 +198,7 @@ func (s *server) handleAPIDecisions(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var calls map[string]contactflows.Status
+	var calls map[string]dispatch.Status
 	if withCalls {
 		ds := make([]risk.Decision, len(page))
 		for i, d := range page {
@@ -221,7 +221,7 @@ func (s *server) handleAPIDecisions(c echo.Context) error {
 }
 
 // decisionRow converts a logged decision for the pages, number unmasked.
-func decisionRow(ld contactflows.LoggedDecision, label string) web.DecisionRow {
+func decisionRow(ld dispatch.LoggedDecision, label string) web.DecisionRow {
 	d := ld.Decision
 	row := web.DecisionRow{
 		Entry: ld.Entry, ID: d.ID, At: d.At, Number: d.Number, NumberCountry: d.NumberCountry, NumberType: d.NumberType,

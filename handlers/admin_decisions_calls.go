@@ -7,7 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/contactflows/dispatch"
 	"github.com/tollgate/tollgate/risk"
 	"github.com/tollgate/tollgate/web"
 )
@@ -21,9 +21,9 @@ const (
 // callsAnswer is the JSON answer of GET /api/v1/admin/calls; numbers are
 // masked.
 type callsAnswer struct {
-	Counts contactflows.QueueCounts `json:"counts"`
-	Recent []callJSON               `json:"recent"`
-	Dead   []deadJSON               `json:"dead"`
+	Counts dispatch.QueueCounts `json:"counts"`
+	Recent []callJSON           `json:"recent"`
+	Dead   []deadJSON           `json:"dead"`
 }
 
 // callJSON is a recent call.
@@ -52,9 +52,9 @@ type deadJSON struct {
 
 // queueState is the queue as the calls page and its twin show it.
 type queueState struct {
-	counts contactflows.QueueCounts
-	recent []contactflows.Status
-	dead   []contactflows.DeadEntry
+	counts dispatch.QueueCounts
+	recent []dispatch.Status
+	dead   []dispatch.DeadEntry
 }
 
 // readQueue reads the queue's counts, recent calls and dead letters.
@@ -118,10 +118,10 @@ func (s *server) handleAPICalls(c echo.Context) error {
 const deadGone = "There is no such dead letter: it was already retried or discarded."
 
 // retryDead queues a dead letter's call again and audits it.
-func (s *server) retryDead(c echo.Context) (contactflows.Call, error) {
+func (s *server) retryDead(c echo.Context) (dispatch.Call, error) {
 	entry := c.Param("id")
 	call, err := s.console.Queue.RetryDead(c.Request().Context(), entry)
-	if errors.Is(err, contactflows.ErrUnknownDeadLetter) {
+	if errors.Is(err, dispatch.ErrUnknownDeadLetter) {
 		return call, &appError{Code: codeNotFound, Message: deadGone}
 	}
 	if err != nil {
@@ -136,7 +136,7 @@ func (s *server) retryDead(c echo.Context) (contactflows.Call, error) {
 func (s *server) discardDead(c echo.Context) error {
 	entry := c.Param("id")
 	gone, err := s.console.Queue.DiscardDead(c.Request().Context(), entry)
-	if errors.Is(err, contactflows.ErrUnknownDeadLetter) {
+	if errors.Is(err, dispatch.ErrUnknownDeadLetter) {
 		return &appError{Code: codeNotFound, Message: deadGone}
 	}
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/contactflows/dispatch"
 	"github.com/tollgate/tollgate/handlers/audit"
 	"github.com/tollgate/tollgate/handlers/auth"
 )
@@ -20,9 +21,9 @@ import (
 func TestAdminCallsRetryAndDiscard(t *testing.T) {
 	var refuse atomic.Bool
 	refuse.Store(true)
-	sim := &contactflows.Simulator{OutcomeFunc: func(contactflows.Call) (string, error) {
+	sim := &dispatch.Simulator{OutcomeFunc: func(dispatch.Call) (string, error) {
 		if refuse.Load() {
-			return "", contactflows.Permanent(errors.New("carrier refused the number"))
+			return "", dispatch.Permanent(errors.New("carrier refused the number"))
 		}
 		return contactflows.OutcomeAnswered, nil
 	}}

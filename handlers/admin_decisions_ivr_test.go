@@ -6,14 +6,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/contactflows/dispatch"
 	"github.com/tollgate/tollgate/handlers/auth"
 )
 
 // TestAdminIVRReport screens callers through the challenge API and reads
 // the counts back from the report.
 func TestAdminIVRReport(t *testing.T) {
-	st := newStack(t, nil, &contactflows.Simulator{})
+	st := newStack(t, nil, &dispatch.Simulator{})
 	contacts := make(map[string]string) // challenge id -> its contact
 	screen := func(caller, contact string) map[string]any {
 		t.Helper()

@@ -8,7 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/contactflows/dispatch"
 	"github.com/tollgate/tollgate/risk"
 	"github.com/tollgate/tollgate/web"
 )
@@ -31,24 +31,24 @@ const markFields = "number, prefix, ip and reason"
 
 // decisionDetail is the JSON answer of GET /api/v1/admin/decisions/:id.
 type decisionDetail struct {
-	contactflows.LoggedDecision
-	Label     string               `json:"label,omitempty"`
-	DeflectAt int                  `json:"deflect_at"`
-	BlockAt   int                  `json:"block_at"`
-	Call      *contactflows.Status `json:"call,omitempty"`
+	dispatch.LoggedDecision
+	Label     string           `json:"label,omitempty"`
+	DeflectAt int              `json:"deflect_at"`
+	BlockAt   int              `json:"block_at"`
+	Call      *dispatch.Status `json:"call,omitempty"`
 }
 
 // decisionDetailOf reads decision entry with its label and call.
 func (s *server) decisionDetailOf(c echo.Context) (decisionDetail, error) {
 	ctx := c.Request().Context()
-	ld, err := s.console.Queue.Decision(ctx, c.Param("id"))
-	if errors.Is(err, contactflows.ErrUnknownDecision) {
+	ld, err := s.console.Decisions.Decision(ctx, c.Param("id"))
+	if errors.Is(err, dispatch.ErrUnknownDecision) {
 		return decisionDetail{}, &appError{Code: codeNotFound, Message: "There is no decision with this id; the log may have dropped it."}
 	}
 	if err != nil {
 		return decisionDetail{}, &appError{Code: codeUnavailable, Err: err}
 	}
-	labels, err := s.console.Queue.Labels(ctx, ld.Entry)
+	labels, err := s.console.Decisions.Labels(ctx, ld.Entry)
 	if err != nil {
 		return decisionDetail{}, &appError{Code: codeUnavailable, Err: err}
 	}
@@ -58,7 +58,7 @@ func (s *server) decisionDetailOf(c echo.Context) (decisionDetail, error) {
 	switch {
 	case err == nil:
 		out.Call = &call
-	case !errors.Is(err, contactflows.ErrUnknownCall):
+	case !errors.Is(err, dispatch.ErrUnknownCall):
 		return decisionDetail{}, &appError{Code: codeUnavailable, Err: err}
 	}
 	return out, nil
@@ -114,8 +114,8 @@ type markAdded map[risk.List][]risk.Entry
 // adding any, labels the decision and audits the change.
 func (s *server) mark(c echo.Context, label string, req markRequest) (markAdded, error) {
 	ctx := c.Request().Context()
-	ld, err := s.console.Queue.Decision(ctx, c.Param("id"))
-	if errors.Is(err, contactflows.ErrUnknownDecision) {
+	ld, err := s.console.Decisions.Decision(ctx, c.Param("id"))
+	if errors.Is(err, dispatch.ErrUnknownDecision) {
 		return nil, &appError{Code: codeNotFound, Message: "There is no decision with this id; the log may have dropped it."}
 	}
 	if err != nil {
@@ -130,7 +130,7 @@ func (s *server) mark(c echo.Context, label string, req markRequest) (markAdded,
 		req.Reason = "marked from decision " + ld.Entry
 	}
 	numberList, ipList := risk.DenyNumber, risk.DenyIP
-	if label == contactflows.LabelLegit {
+	if label == dispatch.LabelLegit {
 		numberList, ipList = risk.AllowNumber, risk.AllowIP
 	}
 	want := map[risk.List]string{}
@@ -138,7 +138,7 @@ func (s *server) mark(c echo.Context, label string, req markRequest) (markAdded,
 		want[numberList] = d.Number
 	}
 	if req.Prefix = strings.TrimSpace(req.Prefix); req.Prefix != "" {
-		if label == contactflows.LabelLegit {
+		if label == dispatch.LabelLegit {
 			return nil, fieldError(codeInvalidEntry, "prefix", "Mark legit allows a number or an IP, not a prefix.")
 		}
 		want[risk.DenyPrefix] = req.Prefix
@@ -187,7 +187,7 @@ func (s *server) mark(c echo.Context, label string, req markRequest) (markAdded,
 	if len(replaced) > 0 {
 		before = markAdded(replaced)
 	}
-	if err := s.console.Queue.SetLabel(ctx, ld.Entry, label); err != nil {
+	if err := s.console.Decisions.SetLabel(ctx, ld.Entry, label); err != nil {
 		s.record(c, "decision.mark_"+label, "decision "+ld.Entry, before, added)
 		return nil, &appError{Code: codeUnavailable, Err: err}
 	}
@@ -206,12 +206,12 @@ func markForm(c echo.Context) markRequest {
 
 // handleMarkSpam marks a decision spam from the console.
 func (s *server) handleMarkSpam(c echo.Context) error {
-	return s.markPage(c, contactflows.LabelSpam)
+	return s.markPage(c, dispatch.LabelSpam)
 }
 
 // handleMarkLegit marks a decision legit from the console.
 func (s *server) handleMarkLegit(c echo.Context) error {
-	return s.markPage(c, contactflows.LabelLegit)
+	return s.markPage(c, dispatch.LabelLegit)
 }
 
 // markPage marks a decision from a form and goes back to the page the form
@@ -246,12 +246,12 @@ type markAnswer struct {
 
 // handleAPIMarkSpam marks a decision spam.
 func (s *server) handleAPIMarkSpam(c echo.Context) error {
-	return s.markAPI(c, contactflows.LabelSpam)
+	return s.markAPI(c, dispatch.LabelSpam)
 }
 
 // handleAPIMarkLegit marks a decision legit.
 func (s *server) handleAPIMarkLegit(c echo.Context) error {
-	return s.markAPI(c, contactflows.LabelLegit)
+	return s.markAPI(c, dispatch.LabelLegit)
 }
 
 func (s *server) markAPI(c echo.Context, label string) error {

@@ -10,16 +10,16 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/contactflows/dispatch"
 	"github.com/tollgate/tollgate/handlers/audit"
 	"github.com/tollgate/tollgate/handlers/auth"
 	"github.com/tollgate/tollgate/risk"
 )
 
 // lastDecision returns the newest logged decision.
-func (st *stack) lastDecision(t *testing.T) contactflows.LoggedDecision {
+func (st *stack) lastDecision(t *testing.T) dispatch.LoggedDecision {
 	t.Helper()
-	page, _, err := st.queue.DecisionPage(context.Background(), contactflows.DecisionFilter{}, "", 1)
+	page, _, err := st.queue.DecisionLog().DecisionPage(context.Background(), dispatch.DecisionFilter{}, "", 1)
 	if err != nil || len(page) != 1 {
 		t.Fatalf("decision log: %v %v", page, err)
 	}
@@ -31,7 +31,7 @@ func (st *stack) lastDecision(t *testing.T) contactflows.LoggedDecision {
 // labelled and audited, and the number's next request is blocked by the
 // deny list.
 func TestAdminMarkSpam(t *testing.T) {
-	st := newStack(t, nil, &contactflows.Simulator{})
+	st := newStack(t, nil, &dispatch.Simulator{})
 	_, got, _ := st.post(t, `{"phone":"+1 201 555 0177"}`)
 	st.settle(t, got["id"].(string))
 	ld := st.lastDecision(t)
@@ -44,7 +44,7 @@ func TestAdminMarkSpam(t *testing.T) {
 	if status != http.StatusSeeOther || !strings.Contains(page, "at least 4 digits") {
 		t.Fatalf("a one-digit prefix: %d to %s, want the refusal shown", status, loc)
 	}
-	if labels, _ := st.queue.Labels(context.Background(), ld.Entry); len(labels) != 0 {
+	if labels, _ := st.queue.DecisionLog().Labels(context.Background(), ld.Entry); len(labels) != 0 {
 		t.Fatalf("a refused mark labelled the decision: %v", labels)
 	}
 
@@ -86,7 +86,7 @@ func TestAdminMarkSpam(t *testing.T) {
 // TestAdminMarkFromTheLog: the log's one-click buttons mark with their
 // defaults and come back to the log.
 func TestAdminMarkFromTheLog(t *testing.T) {
-	st := newStack(t, nil, &contactflows.Simulator{})
+	st := newStack(t, nil, &dispatch.Simulator{})
 	st.post(t, `{"phone":"+1 201 555 0181"}`)
 	ld := st.lastDecision(t)
 	admin := st.signIn(t, auth.RoleAdmin)
@@ -116,7 +116,7 @@ func TestAdminMarkFromTheLog(t *testing.T) {
 // TestAdminAPIMarkLegit marks a decision legit through the API and checks
 // its refusals.
 func TestAdminAPIMarkLegit(t *testing.T) {
-	st := newStack(t, nil, &contactflows.Simulator{})
+	st := newStack(t, nil, &dispatch.Simulator{})
 	st.post(t, `{"phone":"+1 201 555 0190"}`)
 	ld := st.lastDecision(t)
 	token := st.token(t, auth.RoleAdmin)
@@ -176,7 +176,7 @@ func (h failListWrites) ProcessPipelineHook(next redis.ProcessPipelineHook) redi
 // A mark whose IP entry cannot be written adds nothing: the number is not
 // denied either.
 func TestAdminMarkSpamAddsAllOrNothing(t *testing.T) {
-	st := newStack(t, nil, &contactflows.Simulator{})
+	st := newStack(t, nil, &dispatch.Simulator{})
 	st.post(t, `{"phone":"+1 201 555 0193"}`)
 	ld := st.lastDecision(t)
 	token := st.token(t, auth.RoleAdmin)
@@ -193,7 +193,7 @@ func TestAdminMarkSpamAddsAllOrNothing(t *testing.T) {
 // A mark that replaces listed entries records them as the audit's before;
 // a bulk API add does the same.
 func TestAuditRecordsReplacedEntries(t *testing.T) {
-	st := newStack(t, nil, &contactflows.Simulator{})
+	st := newStack(t, nil, &dispatch.Simulator{})
 	st.post(t, `{"phone":"+1 201 555 0194"}`)
 	ld := st.lastDecision(t)
 	ctx := context.Background()

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/contactflows/dispatch"
 	"github.com/tollgate/tollgate/handlers/auth"
 	"github.com/tollgate/tollgate/risk"
 )
@@ -58,7 +58,7 @@ func sampleDecisions(t *testing.T, st *stack) {
 }
 
 func TestAdminDecisionFilters(t *testing.T) {
-	st := newStack(t, nil, &contactflows.Simulator{})
+	st := newStack(t, nil, &dispatch.Simulator{})
 	sampleDecisions(t, st)
 	token := st.token(t, auth.RoleViewer)
 	for query, want := range map[string]string{
@@ -116,7 +116,7 @@ func TestAdminDecisionFilters(t *testing.T) {
 }
 
 func TestAdminDecisionPages(t *testing.T) {
-	st := newStack(t, nil, &contactflows.Simulator{})
+	st := newStack(t, nil, &dispatch.Simulator{})
 	for i := range decisionPageSize + 5 {
 		st.logDecision(t, risk.Decision{ID: fmt.Sprintf("p%03d", i), Action: risk.Block, Number: "+447700900123"})
 	}
@@ -138,7 +138,7 @@ func TestAdminDecisionPages(t *testing.T) {
 }
 
 func TestAdminDecisionDetail(t *testing.T) {
-	st := newStack(t, nil, &contactflows.Simulator{})
+	st := newStack(t, nil, &dispatch.Simulator{})
 	status, got, _ := st.post(t, `{"phone":"+1 201 555 0142","name":"Ann"}`)
 	if status != http.StatusAccepted {
 		t.Fatalf("callback: %d %v", status, got)
@@ -189,7 +189,7 @@ func TestAdminDecisionDetail(t *testing.T) {
 // TestAdminDecisionsWithCalls: calls=true adds each allowed decision's
 // call state, number masked, and nothing to refused decisions.
 func TestAdminDecisionsWithCalls(t *testing.T) {
-	st := newStack(t, nil, &contactflows.Simulator{})
+	st := newStack(t, nil, &dispatch.Simulator{})
 	status, got, _ := st.post(t, `{"phone":"+1 201 555 0142"}`)
 	if status != http.StatusAccepted {
 		t.Fatalf("callback: %d %v", status, got)

@@ -9,13 +9,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/contactflows/dispatch"
 	"github.com/tollgate/tollgate/handlers/auth"
 	"github.com/tollgate/tollgate/risk"
 )
 
 func TestAdminListsAPIReads(t *testing.T) {
-	st := newStack(t, nil, &contactflows.Simulator{})
+	st := newStack(t, nil, &dispatch.Simulator{})
 	st.addEntries(t, risk.DenyASN, risk.Entry{Value: "AS16509", Author: "ann"}, risk.Entry{Value: "AS1600", Author: "bob"}, risk.Entry{Value: "AS3320", Author: "ann"})
 	token := st.token(t, auth.RoleViewer)
 
@@ -63,7 +63,7 @@ func TestAdminListsAPIReads(t *testing.T) {
 }
 
 func TestAdminListsAPIChanges(t *testing.T) {
-	st := newStack(t, nil, &contactflows.Simulator{})
+	st := newStack(t, nil, &dispatch.Simulator{})
 	token := st.token(t, auth.RoleAdmin)
 
 	var refused struct {
@@ -124,7 +124,7 @@ func TestAdminListsAPIChanges(t *testing.T) {
 }
 
 func TestAdminListsAPIImportLimits(t *testing.T) {
-	st := newStack(t, nil, &contactflows.Simulator{})
+	st := newStack(t, nil, &dispatch.Simulator{})
 	token := st.token(t, auth.RoleAdmin)
 	var e errorResponse
 	big := strings.Repeat("AS1\n", 11<<20/4)
@@ -145,7 +145,7 @@ func TestAdminListsAPIImportLimits(t *testing.T) {
 
 // The list editors read the server's clock, as every other handler does.
 func TestAdminListsUseTheServerClock(t *testing.T) {
-	st := newStack(t, nil, &contactflows.Simulator{})
+	st := newStack(t, nil, &dispatch.Simulator{})
 	st.clockSkew.Store(int64(48 * time.Hour))
 	token := st.token(t, auth.RoleAdmin)
 	body := `{"entries":[{"value":"AS64500","expires":"` + time.Now().Add(24*time.Hour).UTC().Format(time.RFC3339) + `"}]}`

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/contactflows/dispatch"
 	"github.com/tollgate/tollgate/handlers/auth"
 	"github.com/tollgate/tollgate/risk"
 )
@@ -50,7 +50,7 @@ func (st *stack) listValues(t *testing.T, l risk.List) []string {
 }
 
 func TestAdminListImportRefusesEverythingOnOneBadLine(t *testing.T) {
-	st := newStack(t, nil, &contactflows.Simulator{})
+	st := newStack(t, nil, &dispatch.Simulator{})
 	ac := st.signIn(t, auth.RoleAdmin)
 	if status, _, body := ac.get(t, "/admin/lists/deny_ip/import"); status != http.StatusOK || !strings.Contains(body, `data-testid="import-form"`) {
 		t.Fatalf("import form: got %d", status)
@@ -83,7 +83,7 @@ func TestAdminListImportRefusesEverythingOnOneBadLine(t *testing.T) {
 }
 
 func TestAdminListImportAppliesAFile(t *testing.T) {
-	st := newStack(t, nil, &contactflows.Simulator{})
+	st := newStack(t, nil, &dispatch.Simulator{})
 	ac := st.signIn(t, auth.RoleAdmin)
 	ac.get(t, "/admin/lists/deny_number/import")
 	file := "\ufeffvalue,reason,expires\n'+442079460000,IRSF wave,2099-01-01T00:00:00Z\n+1 201 555 0199,,\n"
@@ -113,7 +113,7 @@ func TestAdminListImportAppliesAFile(t *testing.T) {
 }
 
 func TestAdminListExportNeutralisesAndRoundTrips(t *testing.T) {
-	st := newStack(t, nil, &contactflows.Simulator{})
+	st := newStack(t, nil, &dispatch.Simulator{})
 	exp := time.Now().Add(48 * time.Hour).UTC().Truncate(time.Second)
 	st.addEntries(t, risk.DenyNumber,
 		risk.Entry{Value: "+442079460000", Reason: `=HYPERLINK("http://evil.example")`, Author: "ann", Expires: exp},

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/contactflows/dispatch"
 	"github.com/tollgate/tollgate/handlers/audit"
 	"github.com/tollgate/tollgate/handlers/auth"
 	"github.com/tollgate/tollgate/risk"
@@ -48,7 +48,7 @@ func (st *stack) auditActions(t *testing.T, action string) []audit.Entry {
 }
 
 func TestAdminListsPageForViewersAndAdmins(t *testing.T) {
-	st := newStack(t, nil, &contactflows.Simulator{})
+	st := newStack(t, nil, &dispatch.Simulator{})
 	viewer := st.signIn(t, auth.RoleViewer)
 	status, loc, _ := viewer.get(t, adminListsPath)
 	if status != http.StatusSeeOther || loc != "/admin/lists/deny_number" {
@@ -89,7 +89,7 @@ func TestAdminListsPageForViewersAndAdmins(t *testing.T) {
 }
 
 func TestAdminListsFilterAndPagination(t *testing.T) {
-	st := newStack(t, nil, &contactflows.Simulator{})
+	st := newStack(t, nil, &dispatch.Simulator{})
 	var entries []risk.Entry
 	for i := range 45 {
 		author := "ann"
@@ -168,7 +168,7 @@ func TestAdminListsFilterAndPagination(t *testing.T) {
 }
 
 func TestAdminListsAddAndRemove(t *testing.T) {
-	st := newStack(t, nil, &contactflows.Simulator{})
+	st := newStack(t, nil, &dispatch.Simulator{})
 	ac := st.signIn(t, auth.RoleAdmin)
 	ac.get(t, "/admin/lists/deny_ip")
 	status, loc, _ := ac.post(t, "/admin/lists/deny_ip/entries", url.Values{"value": {"10.1.2.3/16"}, "reason": {"office scan"}, "expiry": {"7d"}})

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/contactflows/dispatch"
 	"github.com/tollgate/tollgate/handlers/auth"
 	"github.com/tollgate/tollgate/risk"
 )
@@ -33,7 +33,7 @@ func resolve(t *testing.T, ac *adminClient, flow, country string) (string, strin
 }
 
 func TestPolicyPageEditsAndResolves(t *testing.T) {
-	st := newStack(t, nil, &contactflows.Simulator{})
+	st := newStack(t, nil, &dispatch.Simulator{})
 	admin := st.signIn(t, auth.RoleAdmin)
 	status, _, body := admin.get(t, adminPolicyPath)
 	for _, want := range []string{`data-testid="policy-order"`, `data-testid="policy-account"`, `data-testid="rule-account-CU"`, `>Cuba <`, `value="GB"`} {
@@ -89,7 +89,7 @@ func TestPolicyPageEditsAndResolves(t *testing.T) {
 }
 
 func TestPolicyPageRefusesBadInput(t *testing.T) {
-	st := newStack(t, nil, &contactflows.Simulator{})
+	st := newStack(t, nil, &dispatch.Simulator{})
 	admin := st.signIn(t, auth.RoleAdmin)
 	admin.get(t, adminPolicyPath)
 	for _, s := range []struct {
@@ -116,7 +116,7 @@ func TestPolicyPageRefusesBadInput(t *testing.T) {
 }
 
 func TestPolicyPageReadOnlyForViewers(t *testing.T) {
-	st := newStack(t, nil, &contactflows.Simulator{})
+	st := newStack(t, nil, &dispatch.Simulator{})
 	viewer := st.signIn(t, auth.RoleViewer)
 	status, _, body := viewer.get(t, adminPolicyPath)
 	if status != http.StatusOK || strings.Contains(body, `data-testid="add-rule-account"`) || strings.Contains(body, `data-testid="remove-rule-account-CU"`) {
@@ -128,7 +128,7 @@ func TestPolicyPageReadOnlyForViewers(t *testing.T) {
 }
 
 func TestPolicyAPI(t *testing.T) {
-	st := newStack(t, nil, &contactflows.Simulator{})
+	st := newStack(t, nil, &dispatch.Simulator{})
 	token := st.token(t, auth.RoleAdmin)
 	var doc policyDoc
 	if got := st.api(t, http.MethodGet, adminAPIPrefix+"/policy", token, "", "", &doc); got != http.StatusOK || doc.Account.Countries["CU"] != risk.ModeBlock {
@@ -162,7 +162,7 @@ func TestPolicyAPI(t *testing.T) {
 // A policy edit on an instance whose copy of the settings is stale keeps
 // what another instance saved meanwhile.
 func TestPolicyEditsKeepOtherInstancesEdits(t *testing.T) {
-	st := newStack(t, nil, &contactflows.Simulator{})
+	st := newStack(t, nil, &dispatch.Simulator{})
 	other, err := risk.NewEngine(risk.Options{Redis: st.rdb})
 	if err != nil {
 		t.Fatal(err)

@@ -6,13 +6,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/contactflows/dispatch"
 	"github.com/tollgate/tollgate/handlers/auth"
 	"github.com/tollgate/tollgate/risk"
 )
 
 func TestSettingsPageSpikePanel(t *testing.T) {
-	st := newStack(t, nil, &contactflows.Simulator{})
+	st := newStack(t, nil, &dispatch.Simulator{})
 	admin := st.signIn(t, auth.RoleAdmin)
 	_, _, body := admin.get(t, adminSettingsPath)
 	for _, want := range []string{`data-testid="spikes"`, `name="spikes.window" value="5m0s"`, `name="spikes.prefix.floor" value="30"`, `<option value="monitor" selected>`} {

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/contactflows/dispatch"
 	"github.com/tollgate/tollgate/handlers/audit"
 	"github.com/tollgate/tollgate/handlers/auth"
 	"github.com/tollgate/tollgate/risk"
@@ -61,7 +61,7 @@ func lastAudit(t *testing.T, st *stack, action string) audit.Entry {
 }
 
 func TestSettingsPageSaves(t *testing.T) {
-	st := newStack(t, nil, &contactflows.Simulator{})
+	st := newStack(t, nil, &dispatch.Simulator{})
 	admin := st.signIn(t, auth.RoleAdmin)
 	status, _, body := admin.get(t, adminSettingsPath)
 	if status != http.StatusOK {
@@ -119,7 +119,7 @@ func TestSettingsPageSaves(t *testing.T) {
 // Invalid input saves nothing and shows every problem next to its field,
 // with what was typed kept.
 func TestSettingsPageShowsEveryProblem(t *testing.T) {
-	st := newStack(t, nil, &contactflows.Simulator{})
+	st := newStack(t, nil, &dispatch.Simulator{})
 	admin := st.signIn(t, auth.RoleAdmin)
 	admin.get(t, adminSettingsPath)
 	before := st.engine.SettingsStore().Settings()
@@ -150,7 +150,7 @@ func TestSettingsPageShowsEveryProblem(t *testing.T) {
 }
 
 func TestSettingsPageReadOnlyForViewers(t *testing.T) {
-	st := newStack(t, nil, &contactflows.Simulator{})
+	st := newStack(t, nil, &dispatch.Simulator{})
 	viewer := st.signIn(t, auth.RoleViewer)
 	status, _, body := viewer.get(t, adminSettingsPath)
 	if status != http.StatusOK || !strings.Contains(body, "<fieldset disabled") || strings.Contains(body, `data-testid="settings-save"`) {
@@ -164,7 +164,7 @@ func TestSettingsPageReadOnlyForViewers(t *testing.T) {
 }
 
 func TestSettingsAPI(t *testing.T) {
-	st := newStack(t, nil, &contactflows.Simulator{})
+	st := newStack(t, nil, &dispatch.Simulator{})
 	token := st.token(t, auth.RoleAdmin)
 	var s map[string]any
 	if got := st.api(t, http.MethodGet, adminAPIPrefix+"/settings", token, "", "", &s); got != http.StatusOK || s["block_at"] != 80.0 {
@@ -203,7 +203,7 @@ func TestSettingsAPI(t *testing.T) {
 
 // A saved deflection channel shows on the next deflected answer.
 func TestSavedDeflectionShowsOnNextAnswer(t *testing.T) {
-	st := newStack(t, func(s *risk.Settings) { s.RequireAuth = true }, &contactflows.Simulator{})
+	st := newStack(t, func(s *risk.Settings) { s.RequireAuth = true }, &dispatch.Simulator{})
 	s := st.engine.SettingsStore().Settings()
 	s.Deflect = risk.Channels{ChatURL: "https://help.example.net/chat", Hours: "24/7"}
 	b, _ := json.Marshal(s)
@@ -219,7 +219,7 @@ func TestSavedDeflectionShowsOnNextAnswer(t *testing.T) {
 
 // A saved dispatch rate is used by the queue without a restart.
 func TestSavedDispatchRateUsedByQueue(t *testing.T) {
-	st := newStack(t, nil, &contactflows.Simulator{})
+	st := newStack(t, nil, &dispatch.Simulator{})
 	s := st.engine.SettingsStore().Settings()
 	s.Dispatch.CountryRatePerMinute = 1
 	b, _ := json.Marshal(s)
@@ -245,7 +245,7 @@ func TestSavedDispatchRateUsedByQueue(t *testing.T) {
 // PUT /api/v1/admin/settings refuses flow names the console could not put
 // in a URL path, and accepts ordinary ones.
 func TestSettingsAPIRefusesBadFlowNames(t *testing.T) {
-	st := newStack(t, nil, &contactflows.Simulator{})
+	st := newStack(t, nil, &dispatch.Simulator{})
 	token := st.token(t, auth.RoleAdmin)
 	for _, flow := range []string{"..", ".", "a/b"} {
 		s := st.engine.SettingsStore().Settings()
@@ -274,7 +274,7 @@ func TestSettingsAPIRefusesBadFlowNames(t *testing.T) {
 // The IPv6 network length round-trips through the editor and the API like
 // any whole-number setting, its problems shown next to it.
 func TestSettingsIPv6Prefix(t *testing.T) {
-	st := newStack(t, nil, &contactflows.Simulator{})
+	st := newStack(t, nil, &dispatch.Simulator{})
 	admin := st.signIn(t, auth.RoleAdmin)
 	_, _, body := admin.get(t, adminSettingsPath)
 	if want := `name="velocity.ipv6_prefix" value="64"`; !strings.Contains(body, want) {
@@ -332,7 +332,7 @@ func TestSettingsIPv6Prefix(t *testing.T) {
 // The admin API answers the reason table a viewer can read: every code
 // with its name and description.
 func TestAPIReasons(t *testing.T) {
-	st := newStack(t, nil, &contactflows.Simulator{})
+	st := newStack(t, nil, &dispatch.Simulator{})
 	var got struct{ Reasons []risk.ReasonInfo }
 	if status := st.api(t, "GET", "/api/v1/admin/reasons", st.token(t, auth.RoleViewer), "", "", &got); status != 200 {
 		t.Fatalf("GET /api/v1/admin/reasons: %d", status)

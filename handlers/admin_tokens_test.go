@@ -10,7 +10,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/contactflows/dispatch"
 	"github.com/tollgate/tollgate/handlers/auth"
 	"github.com/tollgate/tollgate/risk/redistest"
 )
@@ -21,7 +21,7 @@ import (
 // and last use, and an admin revokes anyone's token.
 func TestAPITokensFollowTheirCreator(t *testing.T) {
 	redistest.Each(t, func(t *testing.T, rdb redis.UniversalClient) {
-		st := newStackOn(t, rdb, nil, &contactflows.Simulator{})
+		st := newStackOn(t, rdb, nil, &dispatch.Simulator{})
 		ctx := context.Background()
 		admin := st.signIn(t, auth.RoleAdmin)
 		tokenOf := map[string]string{}
@@ -131,7 +131,7 @@ func tokenID(t *testing.T, st *stack, secret string) string {
 // A token a token mints never outlives it: a leaked or short-lived token
 // cannot make a lasting one.
 func TestAPITokenMintedByTokenEndsWithIt(t *testing.T) {
-	st := newStack(t, nil, &contactflows.Simulator{})
+	st := newStack(t, nil, &dispatch.Simulator{})
 	parent := st.token(t, auth.RoleAdmin)
 	var child struct {
 		Secret string     `json:"secret"`

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/contactflows/dispatch"
 	"github.com/tollgate/tollgate/risk"
 )
 
@@ -58,7 +58,7 @@ func TestCallbackCreateAllow(t *testing.T) {
 	if got, want := len(h.calls), 1; got != want {
 		t.Fatalf("calls submitted = %d, want %d", got, want)
 	}
-	wantCall := contactflows.Call{
+	wantCall := dispatch.Call{
 		ID:      testID,
 		Number:  testNumber,
 		Country: "GB",
@@ -314,8 +314,8 @@ func TestCallbackCreateFailAllowQueueDown(t *testing.T) {
 		return risk.Decision{}, errors.New("redis: connection refused")
 	}), func(h *harness) {
 		h.deps.Faults = Faults{Form: FailAllow}
-		h.deps.Calls.(*fakeQueue).RecordFunc = func(context.Context, risk.Decision, *contactflows.Call) error {
-			return fmt.Errorf("%w: connection refused", contactflows.ErrNotRecorded)
+		h.deps.Calls.(*fakeQueue).RecordFunc = func(context.Context, risk.Decision, *dispatch.Call) error {
+			return fmt.Errorf("%w: connection refused", dispatch.ErrNotRecorded)
 		}
 	})
 	rec := h.postJSON(t, `{"phone":"`+testPhone+`"}`)
@@ -379,7 +379,7 @@ func TestCallbackCreateUnknownAction(t *testing.T) {
 // path, only when the call surely was not queued; after an unclear failure
 // it holds the number until its TTL, so a retry cannot place a second call.
 func TestCallbackCreateRecordFailure(t *testing.T) {
-	notRecorded := fmt.Errorf("%w: dial tcp: connection refused", contactflows.ErrNotRecorded)
+	notRecorded := fmt.Errorf("%w: dial tcp: connection refused", dispatch.ErrNotRecorded)
 	unclear := errors.New("read tcp: i/o timeout")
 	tests := []struct {
 		action  risk.Action
@@ -395,7 +395,7 @@ func TestCallbackCreateRecordFailure(t *testing.T) {
 			unblock := make(chan struct{})
 			released := make(chan string, 1)
 			h := newHarness(t, tt.action, func(h *harness) {
-				h.deps.Calls.(*fakeQueue).RecordFunc = func(context.Context, risk.Decision, *contactflows.Call) error { return tt.err }
+				h.deps.Calls.(*fakeQueue).RecordFunc = func(context.Context, risk.Decision, *dispatch.Call) error { return tt.err }
 				h.deps.Engine.(*fakeEngine).ReleaseFunc = func(ctx context.Context, number, id string) error {
 					<-unblock
 					released <- number + "/" + id

@@ -13,7 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/contactflows/dispatch"
 	"github.com/tollgate/tollgate/risk"
 	"github.com/tollgate/tollgate/risk/redistest"
 )
@@ -102,7 +102,7 @@ func TestAPIAccessKeyRefused(t *testing.T) {
 // site's own key gets 202.
 func TestAttackAPIWithoutKey(t *testing.T) {
 	redistest.Each(t, func(t *testing.T, rdb redis.UniversalClient) {
-		st := newStackOn(t, rdb, nil, &contactflows.Simulator{}, func(d *Deps) {
+		st := newStackOn(t, rdb, nil, &dispatch.Simulator{}, func(d *Deps) {
 			d.API = APIAccess{Mode: APIKeyRequired, Keys: []APIKeyConfig{testKeyNew}}
 		})
 		const body = `{"phone":"+1 201 555 0123","name":"Ann"}`
@@ -119,7 +119,7 @@ func TestAttackAPIWithoutKey(t *testing.T) {
 				t.Errorf("%s: answer %d %v %v, want 401 %s with a WWW-Authenticate challenge", name, status, got, hdr, codeInvalidAPIKey)
 			}
 		}
-		ds, err := st.queue.Decisions(context.Background(), 10)
+		ds, err := st.queue.DecisionLog().Decisions(context.Background(), 10)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -131,7 +131,7 @@ func TestAttackAPIWithoutKey(t *testing.T) {
 		if status != http.StatusAccepted || got["status"] != "accepted" {
 			t.Fatalf("the site's key: answer %d %v, want 202 accepted", status, got)
 		}
-		ds, err = st.queue.Decisions(context.Background(), 10)
+		ds, err = st.queue.DecisionLog().Decisions(context.Background(), 10)
 		if err != nil {
 			t.Fatal(err)
 		}

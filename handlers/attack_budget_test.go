@@ -8,7 +8,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/contactflows/dispatch"
 	"github.com/tollgate/tollgate/risk"
 	"github.com/tollgate/tollgate/risk/redistest"
 )
@@ -21,7 +21,7 @@ func TestAttackBudgetRace(t *testing.T) {
 	redistest.Each(t, func(t *testing.T, rdb redis.UniversalClient) {
 		st := newStackOn(t, rdb, func(s *risk.Settings) {
 			s.Spend.DailyBudget, s.Spend.DefaultCost, s.Spend.Costs = 50, 10, nil
-		}, &contactflows.Simulator{})
+		}, &dispatch.Simulator{})
 		var wg sync.WaitGroup
 		start := make(chan struct{})
 		for i := range 20 {
@@ -49,7 +49,7 @@ func TestAttackBudgetRace(t *testing.T) {
 		if n := st.sim.Count(); n != 5 {
 			t.Errorf("calls dialled: %d, want 5 (room for 5 in the budget)", n)
 		}
-		ds, err := st.queue.Decisions(t.Context(), 20)
+		ds, err := st.queue.DecisionLog().Decisions(t.Context(), 20)
 		if err != nil || len(ds) != 20 {
 			t.Fatalf("decision log: %d decisions, %v; want 20", len(ds), err)
 		}

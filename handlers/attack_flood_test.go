@@ -7,7 +7,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/contactflows/dispatch"
 	"github.com/tollgate/tollgate/risk"
 	"github.com/tollgate/tollgate/risk/redistest"
 )
@@ -21,7 +21,7 @@ func TestAttackFloodToDeflect(t *testing.T) {
 	redistest.Each(t, func(t *testing.T, rdb redis.UniversalClient) {
 		t.Run("country", func(t *testing.T) {
 			redistest.Flush(t, rdb)
-			st := newStackOn(t, rdb, nil, &contactflows.Simulator{})
+			st := newStackOn(t, rdb, nil, &dispatch.Simulator{})
 			// 320 requests in seconds from one Tor exit (203.0.113.7 in
 			// the demo GeoIP), numbers all over the US: past the
 			// country's critical threshold of 300 a minute.
@@ -53,7 +53,7 @@ func TestAttackFloodToDeflect(t *testing.T) {
 			victim := func(attackerRequests int) risk.Decision {
 				t.Helper()
 				redistest.Flush(t, rdb)
-				st := newStackOn(t, rdb, nil, &contactflows.Simulator{})
+				st := newStackOn(t, rdb, nil, &dispatch.Simulator{})
 				for i := range attackerRequests {
 					st.postFrom(t, "198.51.100.77", fmt.Sprintf(`{"phone":"+1 303 555 01%02d"}`, 20+i))
 				}

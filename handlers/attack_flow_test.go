@@ -8,7 +8,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/contactflows/dispatch"
 	"github.com/tollgate/tollgate/handlers/auth"
 	"github.com/tollgate/tollgate/risk"
 	"github.com/tollgate/tollgate/risk/redistest"
@@ -29,7 +29,7 @@ func TestAttackFlowEscape(t *testing.T) {
 	redistest.Each(t, func(t *testing.T, rdb redis.UniversalClient) {
 		t.Run("anonymous", func(t *testing.T) {
 			redistest.Flush(t, rdb)
-			st := newStackOn(t, rdb, policy, &contactflows.Simulator{})
+			st := newStackOn(t, rdb, policy, &dispatch.Simulator{})
 			st.postFrom(t, "192.0.2.60", frenchVIP)
 			if d := st.lastDecision(t).Decision; d.Action != risk.Block || !d.Has(risk.CodeCountryBlocked) || d.FlowBound {
 				t.Errorf("anonymous caller naming flow vip: got %s %v (bound %v), want blocked by the account policy", d.Action, d.Codes(), d.FlowBound)
@@ -41,7 +41,7 @@ func TestAttackFlowEscape(t *testing.T) {
 		})
 		t.Run("visitor tokens", func(t *testing.T) {
 			redistest.Flush(t, rdb)
-			st := newStackOn(t, rdb, policy, &contactflows.Simulator{}, func(d *Deps) { d.VisitorSecret = testSecret })
+			st := newStackOn(t, rdb, policy, &dispatch.Simulator{}, func(d *Deps) { d.VisitorSecret = testSecret })
 			exp := time.Now().Add(30 * time.Minute).Unix()
 			for _, tt := range []struct {
 				name  string
@@ -57,7 +57,7 @@ func TestAttackFlowEscape(t *testing.T) {
 		})
 		t.Run("keys", func(t *testing.T) {
 			redistest.Flush(t, rdb)
-			st := newStackOn(t, rdb, policy, &contactflows.Simulator{}, func(d *Deps) {
+			st := newStackOn(t, rdb, policy, &dispatch.Simulator{}, func(d *Deps) {
 				d.API = APIAccess{Mode: APIKeyRequired, Keys: []APIKeyConfig{
 					{Name: "partner", Secret: partnerKey, Flows: []string{"vip"}},
 					{Name: "other", Secret: otherKey},

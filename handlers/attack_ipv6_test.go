@@ -10,7 +10,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/contactflows/dispatch"
 	"github.com/tollgate/tollgate/risk"
 	"github.com/tollgate/tollgate/risk/redistest"
 )
@@ -22,7 +22,7 @@ import (
 func TestAttackIPv6Rotation(t *testing.T) {
 	t.Parallel()
 	redistest.Each(t, func(t *testing.T, rdb redis.UniversalClient) {
-		st := newStackOn(t, rdb, nil, &contactflows.Simulator{})
+		st := newStackOn(t, rdb, nil, &dispatch.Simulator{})
 		const asked = 12
 		var sent []netip.Addr
 		for i := range asked {
@@ -35,7 +35,7 @@ func TestAttackIPv6Rotation(t *testing.T) {
 			}
 			sent = append(sent, ip)
 		}
-		ds, err := st.queue.Decisions(context.Background(), asked)
+		ds, err := st.queue.DecisionLog().Decisions(context.Background(), asked)
 		if err != nil || len(ds) != asked {
 			t.Fatalf("decision log: got %d decisions, %v; want %d", len(ds), err, asked)
 		}

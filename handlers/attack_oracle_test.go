@@ -6,7 +6,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/contactflows/dispatch"
 	"github.com/tollgate/tollgate/risk"
 	"github.com/tollgate/tollgate/risk/redistest"
 )
@@ -21,7 +21,7 @@ func TestAttackShadowBlockOracle(t *testing.T) {
 	redistest.Each(t, func(t *testing.T, rdb redis.UniversalClient) {
 		st := newStackOn(t, rdb, func(s *risk.Settings) {
 			s.Account.Countries = map[string]risk.Mode{"FR": risk.ModeBlock}
-		}, &contactflows.Simulator{})
+		}, &dispatch.Simulator{})
 		probe := func(ip, throwaway, number string) (int, map[string]any, risk.Decision) {
 			t.Helper()
 			for _, n := range []string{"+1 202 555 01", "+1 303 555 01", "+1 404 555 01"} {

@@ -15,7 +15,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/contactflows/dispatch"
 	"github.com/tollgate/tollgate/handlers/auth"
 	"github.com/tollgate/tollgate/risk/redistest"
 )
@@ -28,7 +28,7 @@ import (
 // keeps answering meanwhile.
 func TestAttackSignInBurst(t *testing.T) {
 	redistest.Each(t, func(t *testing.T, rdb redis.UniversalClient) {
-		st := newStackOn(t, rdb, nil, &contactflows.Simulator{})
+		st := newStackOn(t, rdb, nil, &dispatch.Simulator{})
 		ctx := context.Background()
 		if _, err := st.users.CreateUser(ctx, "ann", testPassword, auth.RoleAdmin); err != nil {
 			t.Fatal(err)

@@ -7,7 +7,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/contactflows/dispatch"
 	"github.com/tollgate/tollgate/risk"
 	"github.com/tollgate/tollgate/risk/redistest"
 )
@@ -20,7 +20,7 @@ func TestAttackTokenReuse(t *testing.T) {
 	redistest.Each(t, func(t *testing.T, rdb redis.UniversalClient) {
 		t.Run("one token, many numbers", func(t *testing.T) {
 			redistest.Flush(t, rdb)
-			st := newStackOn(t, rdb, nil, &contactflows.Simulator{}, func(d *Deps) { d.VisitorSecret = testSecret })
+			st := newStackOn(t, rdb, nil, &dispatch.Simulator{}, func(d *Deps) { d.VisitorSecret = testSecret })
 			token := SignVisitorToken(testSecret, "signed-up-once", time.Now().Add(30*time.Minute))
 			for i := range 10 {
 				st.postFrom(t, fmt.Sprintf("192.0.2.%d", 150+i), fmt.Sprintf(`{"phone":"+1 %d 555 0123","visitor_token":"%s"}`, []int{201, 202, 203, 205, 206, 207, 208, 212, 213, 214}[i], token))
@@ -33,7 +33,7 @@ func TestAttackTokenReuse(t *testing.T) {
 		})
 		t.Run("no secret", func(t *testing.T) {
 			redistest.Flush(t, rdb)
-			st := newStackOn(t, rdb, nil, &contactflows.Simulator{})
+			st := newStackOn(t, rdb, nil, &dispatch.Simulator{})
 			st.postFrom(t, "192.0.2.170", `{"phone":"+1 201 555 0123","visitor_token":"v1.garbage"}`)
 			if d := st.lastDecision(t).Decision; d.Action != risk.Allow || len(d.Reasons) != 0 {
 				t.Errorf("a visitor token with no secret configured: got %s %v, want allowed with no reason", d.Action, d.Codes())

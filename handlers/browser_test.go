@@ -16,7 +16,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
-	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/contactflows/dispatch"
 	"github.com/tollgate/tollgate/risk"
 )
 
@@ -63,13 +63,13 @@ func artifactPath(t *testing.T, name string) string {
 // miniredis and the demo GeoIP databases, trusting the browser's loopback
 // address as a proxy so its X-Forwarded-For places it. Queued calls arrive
 // on the channel.
-func startRealServer(t *testing.T) (url string, calls <-chan contactflows.Call) {
+func startRealServer(t *testing.T) (url string, calls <-chan dispatch.Call) {
 	t.Helper()
 	engine, _ := realEngine(t)
-	queued := make(chan contactflows.Call, 4)
+	queued := make(chan dispatch.Call, 4)
 	e := NewServer(Deps{
 		Engine: engine, Channels: EngineChannels(engine),
-		Calls: &fakeQueue{RecordFunc: func(_ context.Context, _ risk.Decision, c *contactflows.Call) error {
+		Calls: &fakeQueue{RecordFunc: func(_ context.Context, _ risk.Decision, c *dispatch.Call) error {
 			if c != nil {
 				queued <- *c
 			}

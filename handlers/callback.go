@@ -14,7 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/nyaruka/phonenumbers"
 
-	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/contactflows/dispatch"
 	"github.com/tollgate/tollgate/risk"
 	"github.com/tollgate/tollgate/web"
 )
@@ -154,7 +154,7 @@ func (s *server) decide(c echo.Context, in callbackInput, surface string) (risk.
 		return s.decideFallback(c.Request().Context(), fallbackCase{surface: surface, req: req, in: in, cause: fmt.Errorf("evaluating callback: %w", err)})
 	}
 
-	var call *contactflows.Call
+	var call *dispatch.Call
 	switch d.Action {
 	case risk.Allow:
 		call = allowedCall(d, in)
@@ -166,7 +166,7 @@ func (s *server) decide(c echo.Context, in callbackInput, surface string) (risk.
 		// The lock is freed only when the call surely was not queued;
 		// otherwise it holds the number until its TTL, so a retry of a
 		// call that was queued after all is not placed twice.
-		notRecorded := errors.Is(err, contactflows.ErrNotRecorded)
+		notRecorded := errors.Is(err, dispatch.ErrNotRecorded)
 		if call != nil && notRecorded {
 			s.Engine.ReleaseLater(d.Number, d.ID)
 		}
@@ -187,8 +187,8 @@ func (s *server) flowBound(c echo.Context, flow string) bool {
 }
 
 // allowedCall is the call an allowed decision places.
-func allowedCall(d risk.Decision, in callbackInput) *contactflows.Call {
-	return &contactflows.Call{
+func allowedCall(d risk.Decision, in callbackInput) *dispatch.Call {
+	return &dispatch.Call{
 		ID:          d.ID,
 		Number:      d.Number,
 		Country:     d.NumberCountry,

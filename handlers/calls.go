@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/contactflows/dispatch"
 )
 
 // maxCallIDLen bounds a callback id in a path.
@@ -73,7 +74,7 @@ func (s *server) endCall(c echo.Context, id, outcome string, ok func() error) er
 	defer cancel()
 	_, err := s.Calls.End(ctx, id, outcome)
 	switch {
-	case errors.Is(err, contactflows.ErrUnknownCall):
+	case errors.Is(err, dispatch.ErrUnknownCall):
 		return &appError{Code: codeNotFound, Message: "No call has this id.", Err: err}
 	case err != nil:
 		return &appError{Code: codeUnavailable, Err: err}

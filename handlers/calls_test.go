@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/contactflows/dispatch"
 )
 
 func TestCallEnd(t *testing.T) {
@@ -16,12 +16,12 @@ func TestCallEnd(t *testing.T) {
 	var ended []string
 	withKey := func(h *harness) {
 		h.deps.FlowAPIKey = key
-		h.deps.Calls.(*fakeQueue).EndFunc = func(ctx context.Context, id, outcome string) (contactflows.Call, error) {
+		h.deps.Calls.(*fakeQueue).EndFunc = func(ctx context.Context, id, outcome string) (dispatch.Call, error) {
 			if id != testID {
-				return contactflows.Call{}, contactflows.ErrUnknownCall
+				return dispatch.Call{}, dispatch.ErrUnknownCall
 			}
 			ended = append(ended, id+"/"+outcome)
-			return contactflows.Call{ID: id}, nil
+			return dispatch.Call{ID: id}, nil
 		}
 	}
 	post := func(h *harness, id, auth, body string) (int, string) {
@@ -104,13 +104,13 @@ func TestCallEndBudget(t *testing.T) {
 		h.deps.FlowAPIKey = key
 		h.deps.TwilioAuthToken, h.deps.PublicURL = testTwilioToken, testPublicURL
 		h.deps.Faults.Budget = 50 * time.Millisecond
-		h.deps.Calls.(*fakeQueue).EndFunc = func(ctx context.Context, id, outcome string) (contactflows.Call, error) {
+		h.deps.Calls.(*fakeQueue).EndFunc = func(ctx context.Context, id, outcome string) (dispatch.Call, error) {
 			deadline, ok := ctx.Deadline()
 			if !ok {
 				t.Error("End called without a deadline")
 			}
 			left = append(left, time.Until(deadline))
-			return contactflows.Call{ID: id}, nil
+			return dispatch.Call{ID: id}, nil
 		}
 	}
 	h := newHarness(t, "", mod)

@@ -10,7 +10,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/contactflows/dispatch"
 	"github.com/tollgate/tollgate/contactflows/flowsig"
 	"github.com/tollgate/tollgate/risk/redistest"
 )
@@ -25,7 +25,7 @@ func TestConnectEventFieldsOfOtherTypes(t *testing.T) {
 }
 
 func testConnectEventFieldsOfOtherTypes(t *testing.T, rdb redis.UniversalClient) {
-	st := newStackOn(t, rdb, nil, &contactflows.Simulator{}, withTelephony)
+	st := newStackOn(t, rdb, nil, &dispatch.Simulator{}, withTelephony)
 	post := func(body string) (int, string) {
 		t.Helper()
 		now := time.Now()

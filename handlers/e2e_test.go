@@ -19,6 +19,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/contactflows/dispatch"
 	"github.com/tollgate/tollgate/handlers/audit"
 	"github.com/tollgate/tollgate/handlers/auth"
 	"github.com/tollgate/tollgate/risk"
@@ -32,8 +33,8 @@ type stack struct {
 	engine *risk.Engine
 	// rdb is the Redis every part of the stack shares.
 	rdb   redis.UniversalClient
-	queue *contactflows.Queue
-	sim   *contactflows.Simulator
+	queue *dispatch.Queue
+	sim   *dispatch.Simulator
 	// echo is the server, for its route table.
 	echo *echo.Echo
 	// users and audit are the console's stores.
@@ -63,7 +64,7 @@ func (st *stack) challengeNow() time.Time {
 const testFlowKey = "flow-key-0123456789abcdefghij"
 
 // newStack is the stack on a new in-process store.
-func newStack(t *testing.T, settings func(*risk.Settings), sim *contactflows.Simulator) *stack {
+func newStack(t *testing.T, settings func(*risk.Settings), sim *dispatch.Simulator) *stack {
 	t.Helper()
 	return newStackOn(t, miniRedis(t), settings, sim)
 }
@@ -79,7 +80,7 @@ func withTelephony(d *Deps) {
 
 // newStackOn is the stack on rdb, which holds no keys; deps, if any, edit
 // the server's dependencies before it starts.
-func newStackOn(t *testing.T, rdb redis.UniversalClient, settings func(*risk.Settings), sim *contactflows.Simulator, deps ...func(*Deps)) *stack {
+func newStackOn(t *testing.T, rdb redis.UniversalClient, settings func(*risk.Settings), sim *dispatch.Simulator, deps ...func(*Deps)) *stack {
 	t.Helper()
 	engine := engineOn(t, rdb)
 	s := risk.DefaultSettings()
@@ -94,7 +95,7 @@ func newStackOn(t *testing.T, rdb redis.UniversalClient, settings func(*risk.Set
 	if _, err := engine.ListStore().AddEntry(context.Background(), risk.DenyNumber, risk.Entry{Value: "+12015550166", Reason: "fraud", Author: "test"}); err != nil {
 		t.Fatal(err)
 	}
-	queue, err := contactflows.NewQueue(contactflows.QueueOptions{Redis: rdb, Dialer: sim, Release: engine.Release, Placed: engine.RecordPlaced, Budget: engine, Rates: engine.SettingsStore().DispatchRates, Spikes: engine.SettingsStore().SpikeSettings})
+	queue, err := dispatch.NewQueue(dispatch.QueueOptions{Redis: rdb, Dialer: sim, Release: engine.Release, Placed: engine.RecordPlaced, Budget: engine, Rates: engine.SettingsStore().DispatchRates, Spikes: engine.SettingsStore().SpikeSettings})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +128,7 @@ func newStackOn(t *testing.T, rdb redis.UniversalClient, settings func(*risk.Set
 		Faults: Faults{Budget: 5 * time.Second},
 		Console: &Console{
 			Users: st.users, Audit: st.audit, Sessions: auth.NewSessionStore(rdb),
-			Engine: engine, Settings: engine.SettingsStore(), Lists: engine.ListStore(), Queue: queue, Challenges: challenges, Alerts: st.alerts, InsecureCookies: true,
+			Engine: engine, Settings: engine.SettingsStore(), Lists: engine.ListStore(), Queue: queue, Decisions: queue.DecisionLog(), Challenges: challenges, Alerts: st.alerts, InsecureCookies: true,
 		},
 	}
 	for _, edit := range deps {
@@ -202,7 +203,7 @@ func TestEndToEndCallbacks(t *testing.T) {
 	var allowed http.Header
 	t.Run("allowed", func(t *testing.T) {
 		onEveryStore(t, func(t *testing.T, rdb redis.UniversalClient) {
-			st := newStackOn(t, rdb, nil, &contactflows.Simulator{})
+			st := newStackOn(t, rdb, nil, &dispatch.Simulator{})
 			status, legit, hdr := st.post(t, `{"phone":"+1 201 555 0123","name":"Ann"}`)
 			if status != http.StatusAccepted || legit["status"] != "accepted" {
 				t.Fatalf("legit request: %d %v", status, legit)
@@ -237,18 +238,18 @@ func TestEndToEndCallbacks(t *testing.T) {
 	}
 	t.Run("deny-listed number", func(t *testing.T) {
 		onEveryStore(t, func(t *testing.T, rdb redis.UniversalClient) {
-			refused(t, newStackOn(t, rdb, nil, &contactflows.Simulator{}), `{"phone":"+1 201 555 0166"}`)
+			refused(t, newStackOn(t, rdb, nil, &dispatch.Simulator{}), `{"phone":"+1 201 555 0166"}`)
 		})
 	})
 	t.Run("blocked country", func(t *testing.T) {
 		onEveryStore(t, func(t *testing.T, rdb redis.UniversalClient) {
 			blockFR := func(s *risk.Settings) { s.Account.Countries["FR"] = risk.ModeBlock }
-			refused(t, newStackOn(t, rdb, blockFR, &contactflows.Simulator{}), `{"phone":"+33 1 42 68 53 00"}`)
+			refused(t, newStackOn(t, rdb, blockFR, &dispatch.Simulator{}), `{"phone":"+33 1 42 68 53 00"}`)
 		})
 	})
 	t.Run("duplicate while the first call is on", func(t *testing.T) {
 		onEveryStore(t, func(t *testing.T, rdb redis.UniversalClient) {
-			st := newStackOn(t, rdb, nil, &contactflows.Simulator{Duration: time.Second})
+			st := newStackOn(t, rdb, nil, &dispatch.Simulator{Duration: time.Second})
 			_, first, _ := st.post(t, `{"phone":"+1 201 555 0124"}`)
 			for deadline := time.Now().Add(5 * time.Second); st.sim.Count() == 0; time.Sleep(10 * time.Millisecond) {
 				if time.Now().After(deadline) {
@@ -265,7 +266,7 @@ func TestEndToEndCallbacks(t *testing.T) {
 
 	t.Run("deflect shows the channels", func(t *testing.T) {
 		onEveryStore(t, func(t *testing.T, rdb redis.UniversalClient) {
-			st := newStackOn(t, rdb, func(s *risk.Settings) { s.RequireAuth = true }, &contactflows.Simulator{})
+			st := newStackOn(t, rdb, func(s *risk.Settings) { s.RequireAuth = true }, &dispatch.Simulator{})
 			status, got, _ := st.post(t, `{"phone":"+1 201 555 0125"}`)
 			alt, _ := got["alternatives"].(map[string]any)
 			if status != http.StatusOK || got["status"] != "deflected" || alt["chat_url"] != "https://example.com/chat" || alt["phone"] != "+44 20 7946 0000" {
@@ -283,7 +284,7 @@ func TestEndToEndCallbacks(t *testing.T) {
 // honeypot and a too-fast submission are reasons in the recorded decision,
 // and the page says nothing about them.
 func TestEndToEndFormFriction(t *testing.T) {
-	st := newStack(t, nil, &contactflows.Simulator{})
+	st := newStack(t, nil, &dispatch.Simulator{})
 	jar, _ := cookiejar.New(nil)
 	client := &http.Client{Jar: jar}
 	tokenRE := regexp.MustCompile(`name="token" value="([^"]+)"`)
@@ -310,7 +311,7 @@ func TestEndToEndFormFriction(t *testing.T) {
 		}
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		ds, err := st.queue.Decisions(context.Background(), 1)
+		ds, err := st.queue.DecisionLog().Decisions(context.Background(), 1)
 		if err != nil || len(ds) != 1 {
 			t.Fatalf("decision log: %v %v", ds, err)
 		}

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/contactflows/dispatch"
 	"github.com/tollgate/tollgate/handlers/audit"
 	"github.com/tollgate/tollgate/handlers/auth"
 	"github.com/tollgate/tollgate/risk"
@@ -44,7 +44,7 @@ func jsonDangerous(s string) bool { return strings.ContainsAny(s, `<>`) }
 // export: no payload reaches a page unescaped, JSON escapes markup, and
 // exports are neutralised against spreadsheet formulas.
 func TestHostileStringsRenderAsText(t *testing.T) {
-	st := newStack(t, nil, &contactflows.Simulator{})
+	st := newStack(t, nil, &dispatch.Simulator{})
 	ctx := context.Background()
 	if _, err := st.users.CreateUser(ctx, "admin", testPassword, auth.RoleAdmin); err != nil {
 		t.Fatal(err)

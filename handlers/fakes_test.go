@@ -16,7 +16,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/contactflows/dispatch"
 	"github.com/tollgate/tollgate/risk"
 )
 
@@ -70,17 +70,17 @@ func (f *fakeEngine) IPCountry(ip netip.Addr) string {
 
 // fakeQueue is a CallQueue whose methods are set per test.
 type fakeQueue struct {
-	RecordFunc func(ctx context.Context, d risk.Decision, call *contactflows.Call) error
-	EndFunc    func(ctx context.Context, id, outcome string) (contactflows.Call, error)
+	RecordFunc func(ctx context.Context, d risk.Decision, call *dispatch.Call) error
+	EndFunc    func(ctx context.Context, id, outcome string) (dispatch.Call, error)
 }
 
 var _ CallQueue = (*fakeQueue)(nil)
 
-func (f *fakeQueue) Record(ctx context.Context, d risk.Decision, call *contactflows.Call) error {
+func (f *fakeQueue) Record(ctx context.Context, d risk.Decision, call *dispatch.Call) error {
 	return f.RecordFunc(ctx, d, call)
 }
 
-func (f *fakeQueue) End(ctx context.Context, id, outcome string) (contactflows.Call, error) {
+func (f *fakeQueue) End(ctx context.Context, id, outcome string) (dispatch.Call, error) {
 	return f.EndFunc(ctx, id, outcome)
 }
 
@@ -122,7 +122,7 @@ type harness struct {
 	logs     *bytes.Buffer
 	deps     Deps
 	requests []risk.Request
-	calls    []contactflows.Call
+	calls    []dispatch.Call
 	recorded []risk.Action
 	released chan string // "number/id", sent from whichever goroutine releases
 	now      time.Time   // the server's clock; tests move it
@@ -156,15 +156,15 @@ func newHarness(t *testing.T, action risk.Action, mods ...func(*harness)) *harne
 	h.deps = Deps{
 		Engine: engine,
 		Calls: &fakeQueue{
-			RecordFunc: func(ctx context.Context, d risk.Decision, c *contactflows.Call) error {
+			RecordFunc: func(ctx context.Context, d risk.Decision, c *dispatch.Call) error {
 				h.recorded = append(h.recorded, d.Action)
 				if c != nil {
 					h.calls = append(h.calls, *c)
 				}
 				return nil
 			},
-			EndFunc: func(ctx context.Context, id, outcome string) (contactflows.Call, error) {
-				return contactflows.Call{}, contactflows.ErrUnknownCall
+			EndFunc: func(ctx context.Context, id, outcome string) (dispatch.Call, error) {
+				return dispatch.Call{}, dispatch.ErrUnknownCall
 			},
 		},
 		Logger: slog.New(slog.NewJSONHandler(h.logs, nil)),

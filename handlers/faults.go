@@ -166,7 +166,7 @@ type fallbackCase struct {
 	// recording failed; nil when the evaluation failed.
 	engine *risk.Decision
 	// notRecorded is true when the failed recording surely wrote nothing
-	// (contactflows.ErrNotRecorded): storing again cannot queue a call
+	// (dispatch.ErrNotRecorded): storing again cannot queue a call
 	// twice.
 	notRecorded bool
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/contactflows/dispatch"
 	"github.com/tollgate/tollgate/risk"
 	"github.com/tollgate/tollgate/risk/geo"
 )
@@ -107,7 +108,7 @@ func TestIVRFallbackTwilio(t *testing.T) {
 	t.Run("store down: a callee answering a callback keys a stateless code", func(t *testing.T) {
 		e, m, observed := faultyIVR(t, FailChallenge)
 		m.Close()
-		outbound := contactflows.TwilioOutboundPath + "?callback_id=cb1"
+		outbound := dispatch.TwilioOutboundPath + "?callback_id=cb1"
 		action, code := gathered(t, twilioPost(t, e, outbound, url.Values{"CallSid": {"CA2"}, "CallStatus": {"in-progress"}}))
 		if !strings.Contains(action, "challenge=fallback-") {
 			t.Errorf("gather action %s, want a fallback challenge", action)

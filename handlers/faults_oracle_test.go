@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/contactflows/dispatch"
 	"github.com/tollgate/tollgate/risk"
 )
 
@@ -16,7 +16,7 @@ import (
 // it the visitor can see, answers as a clean allowed one does in the same
 // failure, whether storing again works or not.
 func TestFailAllowRecordFailureHidesHiddenReasons(t *testing.T) {
-	notRecorded := fmt.Errorf("%w: connection refused", contactflows.ErrNotRecorded)
+	notRecorded := fmt.Errorf("%w: connection refused", dispatch.ErrNotRecorded)
 	unclear := context.DeadlineExceeded
 	for _, first := range []error{notRecorded, unclear} {
 		for _, retryWorks := range []bool{true, false} {
@@ -29,7 +29,7 @@ func TestFailAllowRecordFailureHidesHiddenReasons(t *testing.T) {
 				}), func(h *harness) {
 					h.deps.Faults = Faults{Form: FailAllow}
 					records := 0
-					h.deps.Calls.(*fakeQueue).RecordFunc = func(context.Context, risk.Decision, *contactflows.Call) error {
+					h.deps.Calls.(*fakeQueue).RecordFunc = func(context.Context, risk.Decision, *dispatch.Call) error {
 						if records++; records == 1 || !retryWorks {
 							return first
 						}

@@ -9,7 +9,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/contactflows/dispatch"
 	"github.com/tollgate/tollgate/risk/redistest"
 )
 
@@ -23,7 +23,7 @@ func TestChallengeOtherContact(t *testing.T) {
 }
 
 func testChallengeOtherContact(t *testing.T, rdb redis.UniversalClient) {
-	st := newStackOn(t, rdb, nil, &contactflows.Simulator{}, withTelephony)
+	st := newStackOn(t, rdb, nil, &dispatch.Simulator{}, withTelephony)
 
 	t.Run("JSON API", func(t *testing.T) {
 		status, ch, _ := st.postJSON(t, "/api/v1/challenges", `{"caller":"+12015550150","flow":"support","contact_id":"call-a"}`, testFlowKey)

@@ -10,7 +10,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/contactflows/dispatch"
 	"github.com/tollgate/tollgate/risk"
 )
 
@@ -22,7 +22,7 @@ func TestEndToEndChallengeAPI(t *testing.T) {
 }
 
 func testEndToEndChallengeAPI(t *testing.T, rdb redis.UniversalClient) {
-	st := newStackOn(t, rdb, nil, &contactflows.Simulator{})
+	st := newStackOn(t, rdb, nil, &dispatch.Simulator{})
 	if _, err := st.engine.ListStore().AddEntry(context.Background(), risk.AllowNumber, risk.Entry{Value: "+12015550111", Author: "test"}); err != nil {
 		t.Fatal(err)
 	}

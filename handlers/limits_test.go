@@ -10,7 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/contactflows/dispatch"
 )
 
 // TestPublicPostBodyLimits posts a body over the limit to every public
@@ -18,14 +18,14 @@ import (
 // answers 413 with the body_too_large error. The route table is read, so
 // a new public POST route without a limit fails here.
 func TestPublicPostBodyLimits(t *testing.T) {
-	st := newStack(t, nil, &contactflows.Simulator{})
+	st := newStack(t, nil, &dispatch.Simulator{})
 	ivr, _ := ivrServer(t)
 	servers := map[string]*echo.Echo{"stack": st.echo, "ivr": ivr}
 	// Routes served only by the IVR server (Twilio, Amazon Connect); the
 	// rest by the stack, which has the flow API key.
 	ivrOnly := map[string]bool{
-		twilioVoicePath: true, twilioVerifyPath: true, contactflows.TwilioOutboundPath: true,
-		contactflows.TwilioStatusPath: true, "/flows/connect": true,
+		twilioVoicePath: true, twilioVerifyPath: true, dispatch.TwilioOutboundPath: true,
+		dispatch.TwilioStatusPath: true, "/flows/connect": true,
 	}
 	big := strings.Repeat("a", 65<<10)
 	var n int

@@ -11,7 +11,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/contactflows/dispatch"
 	"github.com/tollgate/tollgate/risk"
 	"github.com/tollgate/tollgate/risk/redistest"
 )
@@ -27,7 +27,7 @@ func TestSignedReplaysChangeNothing(t *testing.T) {
 }
 
 func testSignedReplaysChangeNothing(t *testing.T, rdb redis.UniversalClient) {
-	st := newStackOn(t, rdb, nil, &contactflows.Simulator{}, withTelephony)
+	st := newStackOn(t, rdb, nil, &dispatch.Simulator{}, withTelephony)
 	failures := func(number string) (warning, critical bool) {
 		t.Helper()
 		sc, err := st.engine.ScreenCaller(context.Background(), risk.CallerRequest{Caller: number})

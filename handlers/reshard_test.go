@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/contactflows/dispatch"
 	"github.com/tollgate/tollgate/risk"
 	"github.com/tollgate/tollgate/risk/redistest"
 )
@@ -91,7 +91,7 @@ func TestReshardUnderLoad(t *testing.T) {
 		// from one address; the deny-listed number still is refused.
 		wide := risk.Limit{Window: risk.Duration(time.Hour), Warning: 100000, Critical: 200000}
 		s.Velocity = risk.Velocity{NumbersPerIP: wide, IPsPerNumber: wide, NearbyNumbers: wide, IPv6Prefix: s.Velocity.IPv6Prefix, SharedCeiling: s.Velocity.SharedCeiling}
-	}, &contactflows.Simulator{History: 2 * reshardMaxCallbacks})
+	}, &dispatch.Simulator{History: 2 * reshardMaxCallbacks})
 	ctx, cancel := context.WithTimeout(t.Context(), reshardLimit)
 	defer cancel()
 
@@ -221,7 +221,7 @@ func TestReshardUnderLoad(t *testing.T) {
 
 	// Every decision is logged once; allowed ones are dialed once and end,
 	// refused ones never.
-	log, err := st.queue.Decisions(context.Background(), int64(2*len(callbacks)+10))
+	log, err := st.queue.DecisionLog().Decisions(context.Background(), int64(2*len(callbacks)+10))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
-	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/contactflows/dispatch"
 	"github.com/tollgate/tollgate/static"
 )
 
@@ -35,7 +35,7 @@ func (s *server) registerRoutes(e *echo.Echo) {
 	e.POST("/api/v1/calls/:id/end", s.handleCallEnd, s.requireFlowKey, limitBody())
 	// Twilio asks what an answered callback hears, signed with the auth
 	// token; a replay is answered as before.
-	e.POST(contactflows.TwilioOutboundPath, s.handleTwilioOutbound, limitBody(), s.requireTwilioSignature, s.twilioOnce)
+	e.POST(dispatch.TwilioOutboundPath, s.handleTwilioOutbound, limitBody(), s.requireTwilioSignature, s.twilioOnce)
 	// Twilio's voice webhook for an inbound call, and the digits its
 	// caller keyed; both signed, a replay answered as before.
 	e.POST(twilioVoicePath, s.handleTwilioVoice, limitBody(), s.requireTwilioSignature, s.twilioOnce)
@@ -46,7 +46,7 @@ func (s *server) registerRoutes(e *echo.Echo) {
 	// The importable Amazon Connect flows, filled in, with the flow API key.
 	e.GET("/flows/connect/contact-flows/:name", s.handleContactFlowDownload, s.requireFlowKey)
 	// Twilio reports the end of a placed call, signed with the auth token.
-	e.POST(contactflows.TwilioStatusPath, s.handleTwilioStatus, limitBody(), s.requireTwilioSignature)
+	e.POST(dispatch.TwilioStatusPath, s.handleTwilioStatus, limitBody(), s.requireTwilioSignature)
 	// A telephony flow screens a caller and gets a code; then verifies the
 	// digits keyed. Both need the flow API key.
 	e.POST("/api/v1/challenges", s.handleChallengeCreate, s.requireFlowKey, limitBody())

@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/contactflows/dispatch"
 	"github.com/tollgate/tollgate/risk"
 	"github.com/tollgate/tollgate/web"
 )
@@ -47,16 +48,16 @@ type Evaluator interface {
 var _ Evaluator = (*risk.Engine)(nil)
 
 // CallQueue records decisions and queues the calls of allowed ones;
-// *contactflows.Queue satisfies it.
+// *dispatch.Queue satisfies it.
 type CallQueue interface {
 	// Record writes d to the decision log and queues call when it is not
 	// nil, in one round trip.
-	Record(ctx context.Context, d risk.Decision, call *contactflows.Call) error
+	Record(ctx context.Context, d risk.Decision, call *dispatch.Call) error
 	// End records how call id ended and releases its number's hold.
-	End(ctx context.Context, id, outcome string) (contactflows.Call, error)
+	End(ctx context.Context, id, outcome string) (dispatch.Call, error)
 }
 
-var _ CallQueue = (*contactflows.Queue)(nil)
+var _ CallQueue = (*dispatch.Queue)(nil)
 
 // Deflection lists the other channels offered when a callback is
 // deflected; the form and the JSON API show the same ones.

@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/contactflows/dispatch"
 )
 
 // twilioOutcomes maps Twilio's final CallStatus values to call outcomes;
@@ -29,7 +30,7 @@ func (s *server) requireTwilioSignature(next echo.HandlerFunc) echo.HandlerFunc 
 		if s.TwilioAuthToken == "" || s.PublicURL == "" {
 			return &appError{Code: codeNotFound, Err: errors.New("Twilio webhook called but TOLLGATE_TWILIO_AUTH_TOKEN or TOLLGATE_PUBLIC_URL is not set")}
 		}
-		if c.Path() != contactflows.TwilioStatusPath && s.TwilioContinue.Verb == "" {
+		if c.Path() != dispatch.TwilioStatusPath && s.TwilioContinue.Verb == "" {
 			return &appError{Code: codeNotFound, Err: errors.New("Twilio voice webhook called but TOLLGATE_TWILIO_CONTINUE is not set")}
 		}
 		r := c.Request()
@@ -87,7 +88,7 @@ func (s *server) handleTwilioOutbound(c echo.Context) error {
 // handleTwilioStatus takes Twilio's status callback for a placed call and,
 // once the call is over, frees its number's hold.
 func (s *server) handleTwilioStatus(c echo.Context) error {
-	id := c.QueryParam(contactflows.TwilioCallbackParam)
+	id := c.QueryParam(dispatch.TwilioCallbackParam)
 	outcome, final := twilioOutcomes[c.Request().PostForm.Get("CallStatus")]
 	if id == "" || len(id) > maxCallIDLen || !final {
 		return c.NoContent(http.StatusNoContent)

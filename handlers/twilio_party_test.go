@@ -8,7 +8,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/contactflows/dispatch"
 	"github.com/tollgate/tollgate/risk"
 	"github.com/tollgate/tollgate/risk/redistest"
 )
@@ -26,7 +26,7 @@ func testTwilioOutboundCountsCallee(t *testing.T, rdb redis.UniversalClient) {
 	// Tollgate's own number is deny-listed in the stack, so screening it
 	// instead of the callee would block.
 	const tollgate, callee = "+12015550166", "+12015550160"
-	st := newStackOn(t, rdb, nil, &contactflows.Simulator{}, withTelephony)
+	st := newStackOn(t, rdb, nil, &dispatch.Simulator{}, withTelephony)
 	outbound := func(sid string) url.Values {
 		return url.Values{"CallSid": {sid}, "Direction": {"outbound-api"}, "From": {tollgate}, "To": {callee}}
 	}
@@ -39,7 +39,7 @@ func testTwilioOutboundCountsCallee(t *testing.T, rdb redis.UniversalClient) {
 		return sc.Has(risk.CodeCallerFailedWarning) || sc.Has(risk.CodeCallerFailedCritical)
 	}
 
-	action, code := gathered(t, twilioPost(t, st.echo, contactflows.TwilioOutboundPath+"?callback_id=cb1", outbound("CA-out")))
+	action, code := gathered(t, twilioPost(t, st.echo, dispatch.TwilioOutboundPath+"?callback_id=cb1", outbound("CA-out")))
 	keyed := outbound("CA-out")
 	keyed.Set("Digits", otherCode(code))
 	for i := range 3 {

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/contactflows/dispatch"
 )
 
 // While Twilio's auth token is rotated, a webhook signed with the previous
@@ -18,8 +18,8 @@ func TestTwilioPreviousAuthToken(t *testing.T) {
 	form := url.Values{"CallSid": {"CA123"}, "CallStatus": {"completed"}, "To": {testNumber}}
 	rotating := func(h *harness) {
 		h.deps.TwilioAuthToken, h.deps.TwilioPreviousAuthToken, h.deps.PublicURL = testTwilioToken, previous, testPublicURL
-		h.deps.Calls.(*fakeQueue).EndFunc = func(ctx context.Context, id, outcome string) (contactflows.Call, error) {
-			return contactflows.Call{ID: id}, nil
+		h.deps.Calls.(*fakeQueue).EndFunc = func(ctx context.Context, id, outcome string) (dispatch.Call, error) {
+			return dispatch.Call{ID: id}, nil
 		}
 	}
 	for _, tt := range []struct {
@@ -52,8 +52,8 @@ func TestTwilioPublicURLWithAPath(t *testing.T) {
 	sig := twilioSign(testTwilioToken, public+path, form)
 	withPath := func(h *harness) {
 		h.deps.TwilioAuthToken, h.deps.PublicURL = testTwilioToken, public
-		h.deps.Calls.(*fakeQueue).EndFunc = func(ctx context.Context, id, outcome string) (contactflows.Call, error) {
-			return contactflows.Call{ID: id}, nil
+		h.deps.Calls.(*fakeQueue).EndFunc = func(ctx context.Context, id, outcome string) (dispatch.Call, error) {
+			return dispatch.Call{ID: id}, nil
 		}
 	}
 	for _, tt := range []struct {

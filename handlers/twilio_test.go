@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/contactflows/dispatch"
 )
 
 const (
@@ -43,9 +44,9 @@ func TestTwilioStatusCallback(t *testing.T) {
 	var ended []string
 	withTwilio := func(h *harness) {
 		h.deps.TwilioAuthToken, h.deps.PublicURL = testTwilioToken, testPublicURL
-		h.deps.Calls.(*fakeQueue).EndFunc = func(ctx context.Context, id, outcome string) (contactflows.Call, error) {
+		h.deps.Calls.(*fakeQueue).EndFunc = func(ctx context.Context, id, outcome string) (dispatch.Call, error) {
 			ended = append(ended, id+"/"+outcome)
-			return contactflows.Call{ID: id}, nil
+			return dispatch.Call{ID: id}, nil
 		}
 	}
 	path := "/flows/twilio/status?callback_id=" + testID
@@ -96,12 +97,12 @@ func TestTwilioOutboundTwiML(t *testing.T) {
 	for _, r := range h.e.Routes() {
 		served[r.Method+" "+r.Path] = true
 	}
-	for _, p := range []string{contactflows.TwilioOutboundPath, contactflows.TwilioStatusPath} {
+	for _, p := range []string{dispatch.TwilioOutboundPath, dispatch.TwilioStatusPath} {
 		if !served["POST "+p] {
 			t.Errorf("POST %s is not served", p)
 		}
 	}
-	path := contactflows.TwilioOutboundPath + "?callback_id=" + testID
+	path := dispatch.TwilioOutboundPath + "?callback_id=" + testID
 	form := url.Values{"CallSid": {"CA1"}, "CallStatus": {"in-progress"}}
 	rec := h.do(t, request{method: http.MethodPost, path: path, body: strings.NewReader(form.Encode()), header: http.Header{
 		"Content-Type": {"application/x-www-form-urlencoded"}, "X-Twilio-Signature": {twilioSign(testTwilioToken, testPublicURL+path, form)},

@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/contactflows/dispatch"
 	"github.com/tollgate/tollgate/risk"
 )
 
@@ -21,11 +22,11 @@ import (
 var testBridgeSecret = []byte("bridge-secret-0123456789abcdefghijklmn")
 
 // endKnown ends callback "cb1" and no other.
-func endKnown(_ context.Context, id, _ string) (contactflows.Call, error) {
+func endKnown(_ context.Context, id, _ string) (dispatch.Call, error) {
 	if id != "cb1" {
-		return contactflows.Call{}, contactflows.ErrUnknownCall
+		return dispatch.Call{}, dispatch.ErrUnknownCall
 	}
-	return contactflows.Call{ID: id}, nil
+	return dispatch.Call{ID: id}, nil
 }
 
 // ivrClock is the challenge service's clock in IVR tests; tests move it.
@@ -193,7 +194,7 @@ func TestTwilioConversations(t *testing.T) {
 	})
 	t.Run("answered callback challenges the callee", func(t *testing.T) {
 		e, _ := ivrServer(t)
-		doc := twilioPost(t, e, contactflows.TwilioOutboundPath+"?callback_id=cb1", url.Values{"CallSid": {"CA9"}, "To": {caller}})
+		doc := twilioPost(t, e, dispatch.TwilioOutboundPath+"?callback_id=cb1", url.Values{"CallSid": {"CA9"}, "To": {caller}})
 		if !strings.Contains(doc, twilioGreeting) {
 			t.Errorf("answered callback: %s, want the greeting", doc)
 		}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/contactflows/dispatch"
 	"github.com/tollgate/tollgate/handlers"
 	"github.com/tollgate/tollgate/handlers/audit"
 	"github.com/tollgate/tollgate/handlers/auth"
@@ -25,7 +26,7 @@ type app struct {
 	log     *slog.Logger
 	handler http.Handler
 	metrics *metrics.Metrics
-	queue   *contactflows.Queue
+	queue   *dispatch.Queue
 	// background is what runs as long as the server does.
 	background []func(ctx context.Context)
 	// closers undo what build opened, last first.
@@ -107,7 +108,7 @@ func build(ctx context.Context, cfg Config, log *slog.Logger) (_ *app, err error
 		return nil, err
 	}
 	a.closers = append(a.closers, closeJournal)
-	if a.queue, err = contactflows.NewQueue(contactflows.QueueOptions{
+	if a.queue, err = dispatch.NewQueue(dispatch.QueueOptions{
 		Redis: rdb, Dialer: m.Dialer(cfg.Dial.Dialer, dialer), Release: engine.Release, Placed: engine.RecordPlaced, Budget: engine, Logger: log, Spikes: engine.SettingsStore().SpikeSettings,
 		Workers: cfg.Dial.Workers, Rates: engine.SettingsStore().DispatchRates, MaxAttempts: cfg.Dial.MaxAttempts,
 		DecisionRetention: cfg.DecisionRetention,
@@ -158,7 +159,7 @@ func build(ctx context.Context, cfg Config, log *slog.Logger) (_ *app, err error
 		Form:                    cfg.formConfig(),
 		Console: &handlers.Console{
 			Users: users, Audit: trail, Sessions: auth.NewSessionStore(rdb),
-			Engine: engine, Settings: engine.SettingsStore(), Lists: engine.ListStore(), Queue: a.queue, Challenges: challenges, Alerts: alerts,
+			Engine: engine, Settings: engine.SettingsStore(), Lists: engine.ListStore(), Queue: a.queue, Decisions: a.queue.DecisionLog(), Challenges: challenges, Alerts: alerts,
 			InsecureCookies: cfg.Admin.InsecureCookies,
 			IdleTimeout:     cfg.Admin.IdleTimeout, Lifetime: cfg.Admin.SessionLifetime,
 		},

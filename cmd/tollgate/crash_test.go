@@ -20,7 +20,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
-	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/contactflows/dispatch"
 	"github.com/tollgate/tollgate/risk/redistest"
 )
 
@@ -100,7 +100,7 @@ func crashNumber(n int) string { return spreadNumber(201, n) }
 // journaled returns how many times each call id is in the journal.
 func journaled(t *testing.T, path string) map[string]int {
 	t.Helper()
-	entries, err := contactflows.ReadSimulatorJournal(path)
+	entries, err := dispatch.ReadSimulatorJournal(path)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 
 	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/contactflows/dispatch"
 	"github.com/tollgate/tollgate/handlers"
 	"github.com/tollgate/tollgate/handlers/metrics"
 )
@@ -34,8 +35,8 @@ func newFaults(cfg Config, m *metrics.Metrics) (handlers.Faults, error) {
 // configureSimulator sets the simulator dialer's call duration and opens
 // its journal, if one is configured; other dialers are left as they are.
 // The returned func closes the journal.
-func configureSimulator(d contactflows.Dialer, cfg Config, log *slog.Logger) (func(), error) {
-	sim, ok := d.(*contactflows.Simulator)
+func configureSimulator(d dispatch.Dialer, cfg Config, log *slog.Logger) (func(), error) {
+	sim, ok := d.(*dispatch.Simulator)
 	if !ok {
 		return func() {}, nil
 	}
@@ -43,7 +44,7 @@ func configureSimulator(d contactflows.Dialer, cfg Config, log *slog.Logger) (fu
 	if cfg.Faults.SimulatorJournal == "" {
 		return func() {}, nil
 	}
-	j, err := contactflows.OpenSimulatorJournal(cfg.Faults.SimulatorJournal)
+	j, err := dispatch.OpenSimulatorJournal(cfg.Faults.SimulatorJournal)
 	if err != nil {
 		return nil, err
 	}

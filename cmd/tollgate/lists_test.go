@@ -12,7 +12,7 @@ import (
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/contactflows/dispatch"
 	"github.com/tollgate/tollgate/handlers"
 	"github.com/tollgate/tollgate/handlers/audit"
 	"github.com/tollgate/tollgate/handlers/auth"
@@ -31,7 +31,7 @@ func listsInstance(t *testing.T) (srv *httptest.Server, engine *risk.Engine, tok
 		t.Fatal(err)
 	}
 	t.Cleanup(engine.Close)
-	queue, err := contactflows.NewQueue(contactflows.QueueOptions{Redis: rdb, Dialer: &contactflows.Simulator{}, Release: engine.Release})
+	queue, err := dispatch.NewQueue(dispatch.QueueOptions{Redis: rdb, Dialer: &dispatch.Simulator{}, Release: engine.Release})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +45,7 @@ func listsInstance(t *testing.T) (srv *httptest.Server, engine *risk.Engine, tok
 	}
 	e := handlers.NewServer(handlers.Deps{
 		Engine: engine, Calls: queue, Form: handlers.FormConfig{Secret: []byte(strings.Repeat("s", 32))},
-		Console: &handlers.Console{Users: users, Audit: audit.NewLog(rdb), Sessions: auth.NewSessionStore(rdb), Engine: engine, Settings: engine.SettingsStore(), Lists: engine.ListStore(), Queue: queue},
+		Console: &handlers.Console{Users: users, Audit: audit.NewLog(rdb), Sessions: auth.NewSessionStore(rdb), Engine: engine, Settings: engine.SettingsStore(), Lists: engine.ListStore(), Queue: queue, Decisions: queue.DecisionLog()},
 	})
 	srv = httptest.NewServer(e)
 	t.Cleanup(srv.Close)

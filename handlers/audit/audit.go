@@ -185,7 +185,7 @@ func (l *Log) Get(ctx context.Context, id string) (Entry, error) {
 
 // ValidID reports whether id has the form of an entry ID,
 // "<milliseconds>-<sequence>", each part 1 to 20 ASCII digits, as
-// contactflows.ValidStreamID has it.
+// dispatch.ValidStreamID has it.
 func ValidID(id string) bool {
 	ms, seq, ok := strings.Cut(id, "-")
 	return ok && idPart(ms) && idPart(seq)

@@ -11,15 +11,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/contactflows/dispatch"
 	"github.com/tollgate/tollgate/risk"
 )
 
 // fakeStore is a Store whose reads answer at once.
 func fakeStore() *Store {
 	return &Store{
-		Counts: func(context.Context) (contactflows.QueueCounts, error) {
-			return contactflows.QueueCounts{Queued: 2, Dialing: 1, Retrying: 3, Dead: 4}, nil
+		Counts: func(context.Context) (dispatch.QueueCounts, error) {
+			return dispatch.QueueCounts{Queued: 2, Dialing: 1, Retrying: 3, Dead: 4}, nil
 		},
 		OldestQueued: func(context.Context) (time.Time, error) { return time.Unix(1000, 0), nil },
 		SpentToday:   func(context.Context) (int64, error) { return 950, nil },
@@ -72,7 +72,7 @@ func TestAlertRulesUseRegisteredMetrics(t *testing.T) {
 	if err := m.Register(fakeStore()); err != nil {
 		t.Fatal(err)
 	}
-	m.Dialer("simulator", &contactflows.Simulator{})
+	m.Dialer("simulator", &dispatch.Simulator{})
 	m.ObserveRequest("GET", "/", 200, time.Millisecond)
 	m.ObserveDecision(risk.Decision{Action: risk.Block, Reasons: []risk.Reason{{Code: risk.CodeDenyNumber}}}, nil, time.Millisecond)
 	names := registeredNames(t, m)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/contactflows/dispatch"
 	"github.com/tollgate/tollgate/risk"
 )
 
@@ -116,19 +117,19 @@ func (c *Challenges) Verify(ctx context.Context, id, contactID, digits string) (
 	return v, err
 }
 
-// Dialer is a contactflows.Dialer whose dials are counted and timed under
+// Dialer is a dispatch.Dialer whose dials are counted and timed under
 // its name. It is idempotent exactly when the dialer it wraps is.
 type Dialer struct {
-	contactflows.Dialer
+	dispatch.Dialer
 	name string
 	m    *Metrics
 }
 
-var _ contactflows.IdempotentDialer = (*Dialer)(nil)
+var _ dispatch.IdempotentDialer = (*Dialer)(nil)
 
 // Dialer wraps d, named name (simulator, connect, twilio), so that its
 // dials are observed. The results of name start at zero.
-func (m *Metrics) Dialer(name string, d contactflows.Dialer) *Dialer {
+func (m *Metrics) Dialer(name string, d dispatch.Dialer) *Dialer {
 	for _, r := range []string{dialPlaced, dialFailed, dialPermanent, dialMaybePlaced} {
 		m.dials.WithLabelValues(name, r)
 	}
@@ -138,7 +139,7 @@ func (m *Metrics) Dialer(name string, d contactflows.Dialer) *Dialer {
 
 // Dial places c and records the result: placed, permanent, maybe_placed
 // or failed (to be retried).
-func (d *Dialer) Dial(ctx context.Context, c contactflows.Call) (contactflows.Result, error) {
+func (d *Dialer) Dial(ctx context.Context, c dispatch.Call) (dispatch.Result, error) {
 	start := time.Now()
 	r, err := d.Dialer.Dial(ctx, c)
 	d.m.dialDuration.WithLabelValues(d.name).Observe(time.Since(start).Seconds())
@@ -146,9 +147,9 @@ func (d *Dialer) Dial(ctx context.Context, c contactflows.Call) (contactflows.Re
 	switch {
 	case err == nil:
 		result = dialPlaced
-	case contactflows.IsPermanent(err):
+	case dispatch.IsPermanent(err):
 		result = dialPermanent
-	case contactflows.IsMaybePlaced(err):
+	case dispatch.IsMaybePlaced(err):
 		result = dialMaybePlaced
 	}
 	d.m.dials.WithLabelValues(d.name, result).Inc()
@@ -158,6 +159,6 @@ func (d *Dialer) Dial(ctx context.Context, c contactflows.Call) (contactflows.Re
 // Idempotent reports whether the wrapped dialer places one call for
 // repeated dials of one Call.ID.
 func (d *Dialer) Idempotent() bool {
-	id, ok := d.Dialer.(contactflows.IdempotentDialer)
+	id, ok := d.Dialer.(dispatch.IdempotentDialer)
 	return ok && id.Idempotent()
 }

@@ -9,18 +9,18 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
-	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/contactflows/dispatch"
 )
 
-// fakeDialer is a contactflows.Dialer made of functions.
+// fakeDialer is a dispatch.Dialer made of functions.
 type fakeDialer struct {
-	dial       func(context.Context, contactflows.Call) (contactflows.Result, error)
+	dial       func(context.Context, dispatch.Call) (dispatch.Result, error)
 	idempotent func() bool
 }
 
-var _ contactflows.IdempotentDialer = fakeDialer{}
+var _ dispatch.IdempotentDialer = fakeDialer{}
 
-func (f fakeDialer) Dial(ctx context.Context, c contactflows.Call) (contactflows.Result, error) {
+func (f fakeDialer) Dial(ctx context.Context, c dispatch.Call) (dispatch.Result, error) {
 	return f.dial(ctx, c)
 }
 
@@ -28,19 +28,19 @@ func (f fakeDialer) Idempotent() bool { return f.idempotent() }
 
 func TestDialerCountsResults(t *testing.T) {
 	m := New()
-	errs := []error{nil, errors.New("throttled"), contactflows.Permanent(errors.New("bad number")),
-		contactflows.MaybePlaced(errors.New("reset")), nil}
+	errs := []error{nil, errors.New("throttled"), dispatch.Permanent(errors.New("bad number")),
+		dispatch.MaybePlaced(errors.New("reset")), nil}
 	i := 0
 	d := m.Dialer("connect", fakeDialer{
-		dial: func(context.Context, contactflows.Call) (contactflows.Result, error) {
+		dial: func(context.Context, dispatch.Call) (dispatch.Result, error) {
 			err := errs[i]
 			i++
-			return contactflows.Result{ProviderID: "p"}, err
+			return dispatch.Result{ProviderID: "p"}, err
 		},
 		idempotent: func() bool { return true },
 	})
 	for range errs {
-		d.Dial(context.Background(), contactflows.Call{ID: "c"})
+		d.Dial(context.Background(), dispatch.Call{ID: "c"})
 	}
 	for result, want := range map[string]float64{dialPlaced: 2, dialFailed: 1, dialPermanent: 1, dialMaybePlaced: 1} {
 		if got := testutil.ToFloat64(m.dials.WithLabelValues("connect", result)); got != want {
@@ -50,7 +50,7 @@ func TestDialerCountsResults(t *testing.T) {
 	if !d.Idempotent() {
 		t.Error("a wrapped idempotent dialer: got Idempotent false, want true")
 	}
-	if m.Dialer("simulator", &contactflows.Simulator{}).Idempotent() {
+	if m.Dialer("simulator", &dispatch.Simulator{}).Idempotent() {
 		t.Error("a wrapped simulator: got Idempotent true, want false")
 	}
 }
@@ -80,8 +80,8 @@ tollgate_store_read_success 1
 		t.Error(err)
 	}
 
-	s.Counts = func(context.Context) (contactflows.QueueCounts, error) {
-		return contactflows.QueueCounts{}, errors.New("down")
+	s.Counts = func(context.Context) (dispatch.QueueCounts, error) {
+		return dispatch.QueueCounts{}, errors.New("down")
 	}
 	s.OldestQueued = func(context.Context) (time.Time, error) { return time.Time{}, nil }
 	want = `

@@ -6,7 +6,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/contactflows/dispatch"
 	"github.com/tollgate/tollgate/risk"
 )
 
@@ -16,7 +16,7 @@ import (
 // Its fields are the reads; NewStore fills them from a queue and an engine.
 type Store struct {
 	// Counts returns how many calls are queued, dialing, retrying and dead.
-	Counts func(ctx context.Context) (contactflows.QueueCounts, error)
+	Counts func(ctx context.Context) (dispatch.QueueCounts, error)
 	// OldestQueued returns when the oldest call on the queue was queued,
 	// or the zero time for none.
 	OldestQueued func(ctx context.Context) (time.Time, error)
@@ -33,7 +33,7 @@ type Store struct {
 var _ prometheus.Collector = (*Store)(nil)
 
 // NewStore returns the Store collector of q and e.
-func NewStore(q *contactflows.Queue, e *risk.Engine) *Store {
+func NewStore(q *dispatch.Queue, e *risk.Engine) *Store {
 	return &Store{
 		Counts: q.Counts, OldestQueued: q.OldestQueued, SpentToday: e.SpentToday,
 		DailyBudget: func() int64 { return e.SettingsStore().Settings().Spend.DailyBudget },

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -22,6 +23,20 @@ const (
 
 // EachMasters is how many masters the cluster Each runs on has.
 const EachMasters = 3
+
+// Backends are the stores a suite that runs on every store starts, by
+// name: an in-process miniredis, then the shared redis-server and Redis
+// Cluster that Lease hands out.
+var Backends = []struct {
+	Name  string
+	Start func(tb testing.TB) redis.UniversalClient
+}{
+	{"miniredis", func(tb testing.TB) redis.UniversalClient {
+		return redis.NewClient(&redis.Options{Addr: miniredis.RunT(tb).Addr()})
+	}},
+	{BackendServer, func(tb testing.TB) redis.UniversalClient { return Lease(tb, BackendServer) }},
+	{BackendCluster, func(tb testing.TB) redis.UniversalClient { return Lease(tb, BackendCluster) }},
+}
 
 // Each runs fn as one subtest per backend, "redis-server" and
 // "redis-cluster", each with a new client whose backend holds no keys and

@@ -1,0 +1,11 @@
+package dispatch
+
+import (
+	"testing"
+
+	"github.com/tollgate/tollgate/risk/redistest"
+)
+
+// TestMain shares one redis-server and one Redis Cluster between the
+// package's integration tests; see redistest.Each.
+func TestMain(m *testing.M) { redistest.Main(m) }

@@ -1,0 +1,24 @@
+package dispatch
+
+import (
+	"context"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/tollgate/tollgate/risk"
+	"github.com/tollgate/tollgate/risk/spike"
+)
+
+// countSpikes adds d to the spike detector's minute counts on p, in the
+// transaction that logs d (their keys share the {calls} tag).
+func (l *DecisionLog) countSpikes(ctx context.Context, p redis.Pipeliner, d risk.Decision) {
+	s := l.spikes()
+	if s.Off() {
+		return
+	}
+	at := d.At
+	if at.IsZero() {
+		at = l.now()
+	}
+	spike.Count(ctx, p, d, at, s.Keep())
+}
