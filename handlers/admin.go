@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tollgate/tollgate/handlers/respond"
+
 	"github.com/alexedwards/scs/v2"
 	"github.com/labstack/echo/v4"
 
@@ -137,7 +139,7 @@ func (s *server) registerAdminRoutes(e *echo.Echo) {
 	g := e.Group(adminPrefix, s.adminHeaders, consoleBodyLimit(), s.adminSessions, s.adminCSRF)
 	// The sign-in form, and its submission.
 	g.GET("/sign-in", s.handleSignInShow)
-	g.POST("/sign-in", s.handleSignIn, limitBody())
+	g.POST("/sign-in", s.handleSignIn, respond.LimitBody())
 	// Signs the session out.
 	g.POST("/sign-out", s.handleSignOut, s.requireUser)
 
@@ -147,15 +149,15 @@ func (s *server) registerAdminRoutes(e *echo.Echo) {
 	pages.GET("/", handleRedirect(adminHome))
 	// Users: list, create, change role or password, unlock, delete.
 	pages.GET("/users", s.handleUsersShow)
-	pages.POST("/users", s.handleUserCreate, limitBody())
-	pages.POST("/users/:name/role", s.handleUserRole, limitBody())
-	pages.POST("/users/:name/password", s.handleUserPassword, limitBody())
-	pages.POST("/users/:name/unlock", s.handleUserUnlock, limitBody())
-	pages.POST("/users/:name/delete", s.handleUserDelete, limitBody())
+	pages.POST("/users", s.handleUserCreate, respond.LimitBody())
+	pages.POST("/users/:name/role", s.handleUserRole, respond.LimitBody())
+	pages.POST("/users/:name/password", s.handleUserPassword, respond.LimitBody())
+	pages.POST("/users/:name/unlock", s.handleUserUnlock, respond.LimitBody())
+	pages.POST("/users/:name/delete", s.handleUserDelete, respond.LimitBody())
 	// API tokens: list, create (the secret is shown once), revoke.
 	pages.GET("/tokens", s.handleTokensShow)
-	pages.POST("/tokens", s.handleTokenCreate, limitBody())
-	pages.POST("/tokens/:id/revoke", s.handleTokenRevoke, limitBody())
+	pages.POST("/tokens", s.handleTokenCreate, respond.LimitBody())
+	pages.POST("/tokens/:id/revoke", s.handleTokenRevoke, respond.LimitBody())
 
 	api := e.Group(adminAPIPrefix, s.requireToken, s.authorize)
 	// Who the token is.
@@ -181,9 +183,9 @@ func handleRedirect(path string) echo.HandlerFunc {
 
 // consoleBodyLimit caps console request bodies before anything reads
 // them (the CSRF check parses forms): importBodyLimit for a list import,
-// bodyLimit for everything else.
+// respond.BodyLimit for everything else.
 func consoleBodyLimit() echo.MiddlewareFunc {
-	small, big := limitBody(), limitImport()
+	small, big := respond.LimitBody(), limitImport()
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		limited, imports := small(next), big(next)
 		return func(c echo.Context) error {
@@ -224,7 +226,7 @@ func (s *server) adminSessions(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		ctx, err := sm.Load(r.Context(), token)
 		if err != nil {
-			return &appError{Code: codeUnavailable, Err: err}
+			return respond.Failed(err)
 		}
 		c.SetRequest(r.WithContext(ctx))
 		c.Response().Header().Add(echo.HeaderVary, echo.HeaderCookie)
@@ -271,7 +273,7 @@ func (s *server) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
 				_ = s.console.sessions.Destroy(ctx)
 				return s.needSignIn(c)
 			}
-			return &appError{Code: codeUnavailable, Err: err}
+			return respond.Failed(err)
 		}
 		if u.Stamp != s.console.sessions.GetString(ctx, sessionStampKey) {
 			// The password changed since this session signed in.
@@ -289,7 +291,7 @@ func (s *server) needSignIn(c echo.Context) error {
 	if r.Method == http.MethodGet || r.Method == http.MethodHead {
 		return c.Redirect(http.StatusSeeOther, adminSignInPath+"?next="+url.QueryEscape(r.URL.RequestURI()))
 	}
-	return &appError{Code: codeUnauthorized, Message: "Your session ended. Sign in again."}
+	return &respond.Error{Code: respond.CodeUnauthorized, Message: "Your session ended. Sign in again."}
 }
 
 // authorize lets viewers read and only admins change: every method but
@@ -298,7 +300,7 @@ func (s *server) authorize(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		m := c.Request().Method
 		if m != http.MethodGet && m != http.MethodHead && !actorOf(c).Role.CanEdit() {
-			return &appError{Code: codeForbidden, Message: "Your role can read but not change this. Ask an admin."}
+			return &respond.Error{Code: respond.CodeForbidden, Message: "Your role can read but not change this. Ask an admin."}
 		}
 		return next(c)
 	}
@@ -310,15 +312,15 @@ func (s *server) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
 		secret, ok := strings.CutPrefix(c.Request().Header.Get(echo.HeaderAuthorization), "Bearer ")
 		if !ok {
 			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="tollgate-admin"`)
-			return &appError{Code: codeUnauthorized, Message: "An admin API token is required: send Authorization: Bearer <token>. Admins create tokens in the console under API tokens."}
+			return &respond.Error{Code: respond.CodeUnauthorized, Message: "An admin API token is required: send Authorization: Bearer <token>. Admins create tokens in the console under API tokens."}
 		}
 		t, err := s.console.Users.VerifyToken(c.Request().Context(), strings.TrimSpace(secret))
 		if err == auth.ErrNoToken {
 			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="tollgate-admin", error="invalid_token"`)
-			return &appError{Code: codeUnauthorized, Message: "The API token is unknown, revoked or expired, or its creator was removed or changed password."}
+			return &respond.Error{Code: respond.CodeUnauthorized, Message: "The API token is unknown, revoked or expired, or its creator was removed or changed password."}
 		}
 		if err != nil {
-			return &appError{Code: codeUnavailable, Err: err}
+			return respond.Failed(err)
 		}
 		c.Set(actorKey, actor{Name: "token:" + t.ID, Role: t.Role, User: t.CreatedBy, Token: &t})
 		return next(c)
@@ -328,7 +330,7 @@ func (s *server) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
 // record writes an audit entry for a change the request made. A failure is
 // logged: the change itself is done and stays.
 func (s *server) record(c echo.Context, action, target string, before, after any) {
-	err := s.console.Audit.Record(c.Request().Context(), actorOf(c).Name, clientIP(c).String(), action, target, before, after)
+	err := s.console.Audit.Record(c.Request().Context(), actorOf(c).Name, respond.ClientIP(c).String(), action, target, before, after)
 	if err != nil {
 		s.log.Error("audit entry not written", slog.String("action", action), slog.String("target", target), slog.Any("err", err))
 	}
@@ -338,7 +340,7 @@ func (s *server) record(c echo.Context, action, target string, before, after any
 // store failure is a 503.
 func (s *server) refusal(c echo.Context, path string, err error) error {
 	if !auth.IsRefusal(err) {
-		return &appError{Code: codeUnavailable, Err: err}
+		return respond.Failed(err)
 	}
 	return s.redirectBack(c, path, flashError, err.Error())
 }

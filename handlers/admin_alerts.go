@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/tollgate/tollgate/handlers/respond"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/tollgate/tollgate/risk/spike"
@@ -20,12 +22,12 @@ const alertsShown = 10
 // on pages, their JSON twins on api.
 func (s *server) registerAlertRoutes(pages, api *echo.Group) {
 	// Lifts the automatic block of an alert.
-	pages.POST("/alerts/:id/lift", s.handleAlertLift, limitBody())
+	pages.POST("/alerts/:id/lift", s.handleAlertLift, respond.LimitBody())
 
 	// The newest alerts (?limit=1..1000, default 50).
 	api.GET("/alerts", s.handleAPIAlerts)
 	// Lifts the automatic block of an alert.
-	api.POST("/alerts/:id/lift", s.handleAPIAlertLift, limitBody())
+	api.POST("/alerts/:id/lift", s.handleAPIAlertLift, respond.LimitBody())
 }
 
 // recentAlerts returns up to n of the newest alerts; none without an
@@ -36,7 +38,7 @@ func (s *server) recentAlerts(c echo.Context, n int64) ([]spike.Alert, error) {
 	}
 	as, err := s.console.Alerts.Recent(c.Request().Context(), n)
 	if err != nil {
-		return nil, &appError{Code: codeUnavailable, Err: err}
+		return nil, respond.Failed(err)
 	}
 	return as, nil
 }
@@ -47,7 +49,7 @@ func (s *server) handleAPIAlerts(c echo.Context) error {
 	if v := c.QueryParam("limit"); v != "" {
 		l, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || l < 1 || l > spike.MaxAlerts {
-			return fieldError(codeInvalidFilter, "limit", fmt.Sprintf("limit must be a whole number from 1 to %d.", spike.MaxAlerts))
+			return respond.FieldError(respond.CodeInvalidFilter, "limit", fmt.Sprintf("limit must be a whole number from 1 to %d.", spike.MaxAlerts))
 		}
 		n = l
 	}
@@ -61,17 +63,13 @@ func (s *server) handleAPIAlerts(c echo.Context) error {
 // liftAlert removes the deny entry alert :id added and audits it.
 func (s *server) liftAlert(c echo.Context) (spike.Alert, error) {
 	if s.console.Alerts == nil {
-		return spike.Alert{}, &appError{Code: codeNotFound, Message: "Spike alerts are off."}
+		return spike.Alert{}, &respond.Error{Code: respond.CodeNotFound, Message: "Spike alerts are off."}
 	}
 	id := c.Param("id")
 	a, en, err := s.console.Alerts.Lift(c.Request().Context(), id, actorOf(c).Name)
 	switch {
-	case errors.Is(err, spike.ErrUnknownAlert):
-		return a, &appError{Code: codeNotFound, Message: "There is no alert with this id; old alerts are trimmed."}
-	case errors.Is(err, spike.ErrNothingToLift):
-		return a, &appError{Code: codeNotFound, Message: "This alert has no block in force: it blocked nothing, or its block was lifted or ended."}
 	case err != nil:
-		return a, &appError{Code: codeUnavailable, Err: err}
+		return a, respond.Failed(err)
 	}
 	s.record(c, "alert.lift", string(a.List)+" "+a.Value, en, nil)
 	return a, nil
@@ -80,8 +78,8 @@ func (s *server) liftAlert(c echo.Context) (spike.Alert, error) {
 // handleAlertLift lifts an alert's block from the dashboard.
 func (s *server) handleAlertLift(c echo.Context) error {
 	a, err := s.liftAlert(c)
-	var ae *appError
-	if errors.As(err, &ae) && ae.Code == codeNotFound {
+	var ae *respond.Error
+	if errors.As(err, &ae) && ae.Code == respond.CodeNotFound {
 		return s.redirectBack(c, adminHome, flashError, ae.Message)
 	}
 	if err != nil {

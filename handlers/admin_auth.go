@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tollgate/tollgate/handlers/respond"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/tollgate/tollgate/handlers/auth"
@@ -25,7 +27,7 @@ func (s *server) handleSignInShow(c echo.Context) error {
 
 func (s *server) renderSignIn(c echo.Context, status int, m web.SignInModel) error {
 	m.CSRF, _ = c.Get(csrfKey).(string)
-	return s.render(c, status, web.SignInPage(m))
+	return respond.Render(c, status, web.SignInPage(m))
 }
 
 // handleSignIn checks the credentials, then starts a fresh session: the
@@ -34,11 +36,11 @@ func (s *server) handleSignIn(c echo.Context) error {
 	ctx := c.Request().Context()
 	name := strings.ToLower(strings.TrimSpace(c.FormValue("name")))
 	m := web.SignInModel{Name: name, Next: safeNext(c.FormValue("next"))}
-	u, err := s.console.Users.Authenticate(ctx, name, c.FormValue("password"), clientIP(c).String())
+	u, err := s.console.Users.Authenticate(ctx, name, c.FormValue("password"), respond.ClientIP(c).String())
 	switch {
 	case err == nil:
 	case errors.Is(err, auth.ErrBadCredentials), errors.Is(err, auth.ErrLocked), errors.Is(err, auth.ErrThrottled), errors.Is(err, auth.ErrBusy):
-		s.log.Warn("admin sign-in refused", slog.String("user", name), slog.String("ip", clientIP(c).String()), slog.String("why", err.Error()))
+		s.log.Warn("admin sign-in refused", slog.String("user", name), slog.String("ip", respond.ClientIP(c).String()), slog.String("why", err.Error()))
 		if err == auth.ErrLockedNow {
 			c.Set(actorKey, actor{Name: name})
 			s.record(c, "user.locked", "user "+name, nil, nil)
@@ -54,10 +56,10 @@ func (s *server) handleSignIn(c echo.Context) error {
 		}
 		return s.renderSignIn(c, status, m)
 	default:
-		return &appError{Code: codeUnavailable, Err: err}
+		return respond.Failed(err)
 	}
 	if err := s.console.sessions.RenewToken(ctx); err != nil {
-		return &appError{Code: codeUnavailable, Err: err}
+		return respond.Failed(err)
 	}
 	// The signed-in session gets a CSRF secret of its own on its next page.
 	s.console.sessions.Remove(ctx, sessionCSRFKey)
@@ -71,7 +73,7 @@ func (s *server) handleSignIn(c echo.Context) error {
 // handleSignOut ends the session.
 func (s *server) handleSignOut(c echo.Context) error {
 	if err := s.console.sessions.Destroy(c.Request().Context()); err != nil {
-		return &appError{Code: codeUnavailable, Err: err}
+		return respond.Failed(err)
 	}
 	return c.Redirect(http.StatusSeeOther, adminSignInPath)
 }

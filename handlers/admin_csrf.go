@@ -8,6 +8,8 @@ import (
 	"encoding/base64"
 	"net/http"
 
+	"github.com/tollgate/tollgate/handlers/respond"
+
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 )
@@ -32,7 +34,7 @@ func (s *server) adminCSRF(next echo.HandlerFunc) echo.HandlerFunc {
 			r.Method == http.MethodOptions || r.Method == http.MethodTrace
 		if site := r.Header.Get(echo.HeaderSecFetchSite); site != "" {
 			if !safe && site != "same-origin" && site != "none" {
-				return &appError{Code: codeForbidden, Message: csrfRefused}
+				return &respond.Error{Code: respond.CodeForbidden, Message: csrfRefused}
 			}
 			// The page's forms need no token: the browser says where
 			// every later post comes from.
@@ -46,12 +48,12 @@ func (s *server) adminCSRF(next echo.HandlerFunc) echo.HandlerFunc {
 		if !safe {
 			want := s.sessionCSRFToken(ctx)
 			if want == "" || !(sameToken(c.FormValue("_csrf"), want) || sameToken(r.Header.Get(echo.HeaderXCSRFToken), want)) {
-				return &appError{Code: codeForbidden, Message: csrfRefused}
+				return &respond.Error{Code: respond.CodeForbidden, Message: csrfRefused}
 			}
 		}
 		token, err := s.ensureCSRFToken(ctx)
 		if err != nil {
-			return &appError{Code: codeUnavailable, Err: err}
+			return respond.Failed(err)
 		}
 		c.Set(csrfKey, token)
 		return next(c)
@@ -78,13 +80,13 @@ func (s *server) anonymousCSRF(c echo.Context, safe bool, next echo.HandlerFunc)
 	if !safe {
 		issued, ok := s.form.tokens.verify("console:"+binding, c.FormValue("_csrf"))
 		if binding == "" || !ok || s.form.now().Sub(issued) > s.form.lifetime {
-			return &appError{Code: codeForbidden, Message: csrfRefused}
+			return &respond.Error{Code: respond.CodeForbidden, Message: csrfRefused}
 		}
 	}
 	if binding == "" {
 		b := make([]byte, bindingLen)
 		if _, err := rand.Read(b); err != nil {
-			return &appError{Code: codeUnavailable, Err: err}
+			return respond.Failed(err)
 		}
 		binding = base64.RawURLEncoding.EncodeToString(b)
 		c.SetCookie(&http.Cookie{Name: presignCookie, Value: binding, Path: adminPrefix, HttpOnly: true,

@@ -4,6 +4,8 @@ import (
 	"math"
 	"net/http"
 
+	"github.com/tollgate/tollgate/handlers/respond"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/tollgate/tollgate/contactflows/dispatch"
@@ -77,11 +79,11 @@ func (s *server) loadDashboard(c echo.Context) (dashboard, error) {
 	case "7":
 		days = 7
 	default:
-		return dashboard{}, fieldError(codeInvalidFilter, "top", "top must be 1 (today) or 7 (the last 7 days).")
+		return dashboard{}, respond.FieldError(respond.CodeInvalidFilter, "top", "top must be 1 (today) or 7 (the last 7 days).")
 	}
 	st, err := s.console.Decisions.Stats(c.Request().Context(), s.now(), days, topN)
 	if err != nil {
-		return dashboard{}, &appError{Code: codeUnavailable, Err: err}
+		return dashboard{}, respond.Failed(err)
 	}
 	d := dashboard{Hours: st.Hours, Days: st.Days, TopDays: st.TopDays, Top: st.Top}
 	for _, h := range st.Hours {
@@ -97,7 +99,7 @@ func (s *server) loadDashboard(c echo.Context) (dashboard, error) {
 	spend := s.console.Settings.Settings().Spend
 	b, err := s.console.Engine.BudgetToday(c.Request().Context())
 	if err != nil {
-		return dashboard{}, &appError{Code: codeUnavailable, Err: err}
+		return dashboard{}, respond.Failed(err)
 	}
 	d.Budget, d.SpentToday, d.ReservedNow = spend.DailyBudget, b.Spent, b.Reserved
 	for country, n := range st.RefusedByCountry {
@@ -130,7 +132,7 @@ func (s *server) handleDashboardShow(c echo.Context) error {
 	}
 	m := dashboardModel(d)
 	m.Alerts = alertRows(alerts, s.now())
-	return s.render(c, http.StatusOK, web.DashboardPage(s.frame(c, web.SectionDashboard), m))
+	return respond.Render(c, http.StatusOK, web.DashboardPage(s.frame(c, web.SectionDashboard), m))
 }
 
 // handleAPIDashboard answers the dashboard's numbers as JSON.

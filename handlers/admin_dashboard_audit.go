@@ -1,11 +1,12 @@
 package handlers
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
 	"time"
+
+	"github.com/tollgate/tollgate/handlers/respond"
 
 	"github.com/labstack/echo/v4"
 
@@ -46,21 +47,21 @@ func parseAuditQuery(c echo.Context) (auditQuery, error) {
 	q.filter = audit.Filter{Actor: q.typed.Actor, Action: q.typed.Action, Target: q.typed.Target}
 	for _, p := range [][2]string{{"actor", q.typed.Actor}, {"action", q.typed.Action}, {"target", q.typed.Target}} {
 		if len(p[1]) > auditFieldMax {
-			return q, fieldError(codeInvalidFilter, p[0], p[0]+" must be at most "+strconv.Itoa(auditFieldMax)+" characters.")
+			return q, respond.FieldError(respond.CodeInvalidFilter, p[0], p[0]+" must be at most "+strconv.Itoa(auditFieldMax)+" characters.")
 		}
 	}
 	var err error
 	if q.filter.From, err = parseAuditTime(q.typed.From, false); err != nil {
-		return q, fieldError(codeInvalidFilter, "from", "from must be a date (2006-01-02) or an RFC 3339 time.")
+		return q, respond.FieldError(respond.CodeInvalidFilter, "from", "from must be a date (2006-01-02) or an RFC 3339 time.")
 	}
 	if q.filter.To, err = parseAuditTime(q.typed.To, true); err != nil {
-		return q, fieldError(codeInvalidFilter, "to", "to must be a date (2006-01-02) or an RFC 3339 time.")
+		return q, respond.FieldError(respond.CodeInvalidFilter, "to", "to must be a date (2006-01-02) or an RFC 3339 time.")
 	}
 	if !q.filter.From.IsZero() && !q.filter.To.IsZero() && q.filter.To.Before(q.filter.From) {
-		return q, fieldError(codeInvalidFilter, "to", "to must not be before from.")
+		return q, respond.FieldError(respond.CodeInvalidFilter, "to", "to must not be before from.")
 	}
 	if q.before != "" && !audit.ValidID(q.before) {
-		return q, fieldError(codeInvalidFilter, "before", "before must be the next cursor of a previous page.")
+		return q, respond.FieldError(respond.CodeInvalidFilter, "before", "before must be the next cursor of a previous page.")
 	}
 	return q, nil
 }
@@ -110,12 +111,12 @@ func (s *server) handleAuditShow(c echo.Context) error {
 	m := web.AuditModel{Filter: q.typed, ExportLimit: auditExportMax}
 	m.Export = q.link(adminAuditPath+"/export.csv", "")
 	if err != nil {
-		m.Error = asAppError(err).message()
-		return s.render(c, http.StatusUnprocessableEntity, web.AuditPage(s.frame(c, web.SectionAudit), m))
+		m.Error = respond.As(err).Text()
+		return respond.Render(c, http.StatusUnprocessableEntity, web.AuditPage(s.frame(c, web.SectionAudit), m))
 	}
 	entries, next, err := s.console.Audit.List(c.Request().Context(), q.filter, q.before, auditPageSize)
 	if err != nil {
-		return &appError{Code: codeUnavailable, Err: err}
+		return respond.Failed(err)
 	}
 	for _, e := range entries {
 		m.Rows = append(m.Rows, auditRow(e))
@@ -126,7 +127,7 @@ func (s *server) handleAuditShow(c echo.Context) error {
 	if q.before != "" {
 		m.Newest = q.link(adminAuditPath, "")
 	}
-	return s.render(c, http.StatusOK, web.AuditPage(s.frame(c, web.SectionAudit), m))
+	return respond.Render(c, http.StatusOK, web.AuditPage(s.frame(c, web.SectionAudit), m))
 }
 
 // auditPage is the JSON answer of GET /api/v1/admin/audit.
@@ -146,12 +147,12 @@ func (s *server) handleAPIAudit(c echo.Context) error {
 	limit := 100
 	if v := c.QueryParam("limit"); v != "" {
 		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > auditAPIMax {
-			return fieldError(codeInvalidFilter, "limit", "limit must be a whole number from 1 to "+strconv.Itoa(auditAPIMax)+".")
+			return respond.FieldError(respond.CodeInvalidFilter, "limit", "limit must be a whole number from 1 to "+strconv.Itoa(auditAPIMax)+".")
 		}
 	}
 	entries, next, err := s.console.Audit.List(c.Request().Context(), q.filter, q.before, limit)
 	if err != nil {
-		return &appError{Code: codeUnavailable, Err: err}
+		return respond.Failed(err)
 	}
 	if entries == nil {
 		entries = []audit.Entry{}
@@ -163,11 +164,8 @@ func (s *server) handleAPIAudit(c echo.Context) error {
 // malformed id is a 404.
 func (s *server) loadAuditEntry(c echo.Context) (audit.Entry, error) {
 	e, err := s.console.Audit.Get(c.Request().Context(), c.Param("id"))
-	if errors.Is(err, audit.ErrNoEntry) {
-		return e, &appError{Code: codeNotFound, Message: "There is no audit entry with this ID; old entries are trimmed."}
-	}
 	if err != nil {
-		return e, &appError{Code: codeUnavailable, Err: err}
+		return e, respond.Failed(err)
 	}
 	return e, nil
 }
@@ -179,7 +177,7 @@ func (s *server) handleAuditEntryShow(c echo.Context) error {
 		return err
 	}
 	m := web.AuditDetailModel{AuditRow: auditRow(e), Before: indentJSON(e.Before), After: indentJSON(e.After), Fields: diffJSON(e.Before, e.After)}
-	return s.render(c, http.StatusOK, web.AuditEntryPage(s.frame(c, web.SectionAudit), m))
+	return respond.Render(c, http.StatusOK, web.AuditEntryPage(s.frame(c, web.SectionAudit), m))
 }
 
 // handleAPIAuditEntry answers one audit entry as JSON.

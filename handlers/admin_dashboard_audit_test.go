@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tollgate/tollgate/handlers/respond"
+
 	"github.com/tollgate/tollgate/contactflows/dispatch"
 	"github.com/tollgate/tollgate/handlers/audit"
 	"github.com/tollgate/tollgate/handlers/auth"
@@ -136,7 +138,7 @@ func TestAuditExport(t *testing.T) {
 	}
 
 	token := st.token(t, auth.RoleViewer)
-	var e errorResponse
+	var e respond.ErrorResponse
 	if status := st.api(t, http.MethodGet, adminAPIPrefix+"/audit/export.csv?to=soon", token, "", "", &e); status != http.StatusUnprocessableEntity || e.Error.Field != "to" {
 		t.Errorf("API export with a bad to: got %d %+v, want 422 on field to", status, e)
 	}
@@ -165,8 +167,8 @@ func TestAPIAudit(t *testing.T) {
 		t.Errorf("entries: got %q, want %q", got, want)
 	}
 	for _, q := range []string{"limit=0", "limit=501", "before=nope", "from=2031-02-30"} {
-		var e errorResponse
-		if status := st.api(t, http.MethodGet, adminAPIPrefix+"/audit?"+q, token, "", "", &e); status != http.StatusUnprocessableEntity || e.Error.Code != codeInvalidFilter {
+		var e respond.ErrorResponse
+		if status := st.api(t, http.MethodGet, adminAPIPrefix+"/audit?"+q, token, "", "", &e); status != http.StatusUnprocessableEntity || e.Error.Code != respond.CodeInvalidFilter {
 			t.Errorf("%s: got %d %+v, want 422 invalid_filter", q, status, e)
 		}
 	}

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/tollgate/tollgate/handlers/respond"
+
 	"github.com/labstack/echo/v4"
 )
 
@@ -23,7 +25,7 @@ func (s *server) handleAuditExport(c echo.Context) error {
 	ctx := c.Request().Context()
 	entries, next, err := s.console.Audit.List(ctx, q.filter, q.before, min(auditExportBatch, auditExportMax))
 	if err != nil {
-		return &appError{Code: codeUnavailable, Err: err}
+		return respond.Failed(err)
 	}
 	h := c.Response().Header()
 	h.Set(echo.HeaderContentType, "text/csv; charset=utf-8")

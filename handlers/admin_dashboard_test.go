@@ -9,6 +9,7 @@ import (
 
 	"github.com/tollgate/tollgate/contactflows/dispatch"
 	"github.com/tollgate/tollgate/handlers/auth"
+	"github.com/tollgate/tollgate/handlers/respond"
 	"github.com/tollgate/tollgate/risk"
 )
 
@@ -134,7 +135,7 @@ func TestAPIDashboard(t *testing.T) {
 		}
 	}
 
-	var e errorResponse
+	var e respond.ErrorResponse
 	if status := st.api(t, http.MethodGet, adminAPIPrefix+"/dashboard?top=3", token, "", "", &e); status != http.StatusUnprocessableEntity || e.Error.Field != "top" {
 		t.Errorf("top=3: got %d %+v, want 422 on field top", status, e)
 	}

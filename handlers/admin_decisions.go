@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tollgate/tollgate/handlers/respond"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/tollgate/tollgate/contactflows/dispatch"
@@ -27,15 +29,15 @@ func (s *server) registerDecisionRoutes(pages, api *echo.Group) {
 	// One decision, with the Mark spam and Mark legit forms.
 	pages.GET("/decisions/:id", s.handleDecisionShow)
 	// Mark a decision spam: deny its number, prefix or IP.
-	pages.POST("/decisions/:id/spam", s.handleMarkSpam, limitBody())
+	pages.POST("/decisions/:id/spam", s.handleMarkSpam, respond.LimitBody())
 	// Mark a decision legit: allow its number or IP.
-	pages.POST("/decisions/:id/legit", s.handleMarkLegit, limitBody())
+	pages.POST("/decisions/:id/legit", s.handleMarkLegit, respond.LimitBody())
 	// The callback queue: counts, recent calls, dead letters.
 	pages.GET("/calls", s.handleCallsShow)
 	// Queue a dead letter's call again.
-	pages.POST("/calls/dead/:id/retry", s.handleDeadRetry, limitBody())
+	pages.POST("/calls/dead/:id/retry", s.handleDeadRetry, respond.LimitBody())
 	// Delete a dead letter.
-	pages.POST("/calls/dead/:id/discard", s.handleDeadDiscard, limitBody())
+	pages.POST("/calls/dead/:id/discard", s.handleDeadDiscard, respond.LimitBody())
 	// The IVR report.
 	pages.GET("/ivr", s.handleIVRShow)
 
@@ -44,15 +46,15 @@ func (s *server) registerDecisionRoutes(pages, api *echo.Group) {
 	// One decision as JSON, with its call and label.
 	api.GET("/decisions/:id", s.handleAPIDecision)
 	// Mark a decision spam.
-	api.POST("/decisions/:id/spam", s.handleAPIMarkSpam, limitBody())
+	api.POST("/decisions/:id/spam", s.handleAPIMarkSpam, respond.LimitBody())
 	// Mark a decision legit.
-	api.POST("/decisions/:id/legit", s.handleAPIMarkLegit, limitBody())
+	api.POST("/decisions/:id/legit", s.handleAPIMarkLegit, respond.LimitBody())
 	// Queue counts, recent calls and dead letters.
 	api.GET("/calls", s.handleAPICalls)
 	// Queue a dead letter's call again.
-	api.POST("/calls/dead/:id/retry", s.handleAPIDeadRetry, limitBody())
+	api.POST("/calls/dead/:id/retry", s.handleAPIDeadRetry, respond.LimitBody())
 	// Delete a dead letter.
-	api.POST("/calls/dead/:id/discard", s.handleAPIDeadDiscard, limitBody())
+	api.POST("/calls/dead/:id/discard", s.handleAPIDeadDiscard, respond.LimitBody())
 	// The IVR report, ?days=1..7.
 	api.GET("/ivr", s.handleAPIIVR)
 }
@@ -72,30 +74,30 @@ func decisionFilter(c echo.Context) (web.DecisionFilterModel, dispatch.DecisionF
 	switch f.Action {
 	case "", risk.Allow, risk.Deflect, risk.Block:
 	default:
-		return m, f, fieldError(codeInvalidFilter, "action", "The action must be allow, deflect or block.")
+		return m, f, respond.FieldError(respond.CodeInvalidFilter, "action", "The action must be allow, deflect or block.")
 	}
 	if m.Number != "" {
 		if !strings.HasPrefix(m.Number, "+") {
-			return m, f, fieldError(codeInvalidFilter, "number", "Type the number in international format, with + and the country code.")
+			return m, f, respond.FieldError(respond.CodeInvalidFilter, "number", "Type the number in international format, with + and the country code.")
 		}
 		n, err := risk.NormalizeEntry(risk.DenyNumber, m.Number, "")
 		if err != nil {
-			return m, f, fieldError(codeInvalidFilter, "number", "The number filter is not a phone number.")
+			return m, f, respond.FieldError(respond.CodeInvalidFilter, "number", "The number filter is not a phone number.")
 		}
 		f.Number = n
 	}
 	if m.IP != "" {
 		ip, err := netip.ParseAddr(m.IP)
 		if err != nil {
-			return m, f, fieldError(codeInvalidFilter, "ip", "The IP filter is not an IP address.")
+			return m, f, respond.FieldError(respond.CodeInvalidFilter, "ip", "The IP filter is not an IP address.")
 		}
 		f.IP = ip.Unmap()
 	}
 	if m.Country != "" && (len(m.Country) != 2 || strings.Trim(m.Country, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "") {
-		return m, f, fieldError(codeInvalidFilter, "country", "The country must be a two-letter ISO code such as GB.")
+		return m, f, respond.FieldError(respond.CodeInvalidFilter, "country", "The country must be a two-letter ISO code such as GB.")
 	}
 	if len(m.Reason) > 64 {
-		return m, f, fieldError(codeInvalidFilter, "reason", "The reason code is too long.")
+		return m, f, respond.FieldError(respond.CodeInvalidFilter, "reason", "The reason code is too long.")
 	}
 	for _, b := range []struct {
 		field, v string
@@ -108,7 +110,7 @@ func decisionFilter(c echo.Context) (web.DecisionFilterModel, dispatch.DecisionF
 		t, err := time.Parse(datetimeLocal, b.v)
 		if err != nil {
 			if t, err = time.Parse(time.RFC3339, b.v); err != nil {
-				return m, f, fieldError(codeInvalidFilter, b.field, "The time must look like 2025-01-31T13:45 (UTC).")
+				return m, f, respond.FieldError(respond.CodeInvalidFilter, b.field, "The time must look like 2025-01-31T13:45 (UTC).")
 			}
 		} else {
 			t = t.Add(b.end)
@@ -127,12 +129,12 @@ func (s *server) decisionPage(c echo.Context) (web.DecisionFilterModel, []dispat
 	}
 	before := c.QueryParam("before")
 	if before != "" && !dispatch.ValidStreamID(before) {
-		return m, nil, nil, "", fieldError(codeInvalidFilter, "before", "The page cursor is not a decision id.")
+		return m, nil, nil, "", respond.FieldError(respond.CodeInvalidFilter, "before", "The page cursor is not a decision id.")
 	}
 	ctx := c.Request().Context()
 	page, next, err := s.console.Decisions.DecisionPage(ctx, f, before, decisionPageSize)
 	if err != nil {
-		return m, nil, nil, "", &appError{Code: codeUnavailable, Err: err}
+		return m, nil, nil, "", respond.Failed(err)
 	}
 	entries := make([]string, len(page))
 	for i, d := range page {
@@ -140,7 +142,7 @@ func (s *server) decisionPage(c echo.Context) (web.DecisionFilterModel, []dispat
 	}
 	labels, err := s.console.Decisions.Labels(ctx, entries...)
 	if err != nil {
-		return m, nil, nil, "", &appError{Code: codeUnavailable, Err: err}
+		return m, nil, nil, "", respond.Failed(err)
 	}
 	return m, page, labels, next, nil
 }
@@ -149,8 +151,8 @@ func (s *server) decisionPage(c echo.Context) (web.DecisionFilterModel, []dispat
 func (s *server) handleDecisionsShow(c echo.Context) error {
 	fm, page, labels, next, err := s.decisionPage(c)
 	m := web.DecisionsModel{Filter: fm, Next: next, Paged: c.QueryParam("before") != ""}
-	var ae *appError
-	if errors.As(err, &ae) && ae.Code == codeInvalidFilter {
+	var ae *respond.Error
+	if errors.As(err, &ae) && ae.Code == respond.CodeInvalidFilter {
 		m.Error = ae.Message
 	} else if err != nil {
 		return err
@@ -164,7 +166,7 @@ func (s *server) handleDecisionsShow(c echo.Context) error {
 	if m.Error != "" {
 		status = http.StatusUnprocessableEntity
 	}
-	return s.render(c, status, web.DecisionsPage(s.frame(c, web.SectionDecisions), m))
+	return respond.Render(c, status, web.DecisionsPage(s.frame(c, web.SectionDecisions), m))
 }
 
 // decisionsAnswer is the JSON answer of GET /api/v1/admin/decisions.
@@ -192,7 +194,7 @@ func (s *server) handleAPIDecisions(c echo.Context) error {
 	case "true":
 		withCalls = true
 	default:
-		return fieldError(codeInvalidFilter, "calls", "calls must be true or false.")
+		return respond.FieldError(respond.CodeInvalidFilter, "calls", "calls must be true or false.")
 	}
 	_, page, labels, next, err := s.decisionPage(c)
 	if err != nil {
@@ -205,7 +207,7 @@ func (s *server) handleAPIDecisions(c echo.Context) error {
 			ds[i] = d.Decision
 		}
 		if calls, err = s.console.Queue.CallStatuses(c.Request().Context(), ds...); err != nil {
-			return &appError{Code: codeUnavailable, Err: err}
+			return respond.Failed(err)
 		}
 	}
 	out := decisionsAnswer{Decisions: make([]loggedDecisionJSON, len(page)), Next: next}

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/tollgate/tollgate/handlers/respond"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/tollgate/tollgate/contactflows/dispatch"
@@ -64,13 +66,13 @@ func (s *server) readQueue(c echo.Context) (queueState, error) {
 	var st queueState
 	var err error
 	if st.counts, err = q.Counts(ctx); err != nil {
-		return st, &appError{Code: codeUnavailable, Err: err}
+		return st, respond.Failed(err)
 	}
 	if st.recent, err = q.RecentCalls(ctx, recentCalls); err != nil {
-		return st, &appError{Code: codeUnavailable, Err: err}
+		return st, respond.Failed(err)
 	}
 	if st.dead, err = q.DeadEntries(ctx, deadShown); err != nil {
-		return st, &appError{Code: codeUnavailable, Err: err}
+		return st, respond.Failed(err)
 	}
 	return st, nil
 }
@@ -92,7 +94,7 @@ func (s *server) handleCallsShow(c echo.Context) error {
 		m.Dead = append(m.Dead, web.DeadRow{Entry: d.Entry, CallID: d.Call.ID, Number: risk.MaskNumber(d.Call.Number),
 			Country: d.Call.Country, Error: d.Error, Attempts: d.Attempts, At: d.At})
 	}
-	return s.render(c, http.StatusOK, web.CallsPage(s.frame(c, web.SectionCalls), m))
+	return respond.Render(c, http.StatusOK, web.CallsPage(s.frame(c, web.SectionCalls), m))
 }
 
 // handleAPICalls answers the callback queue as JSON.
@@ -114,18 +116,12 @@ func (s *server) handleAPICalls(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
-// deadGone is the message for a dead letter that is no longer there.
-const deadGone = "There is no such dead letter: it was already retried or discarded."
-
 // retryDead queues a dead letter's call again and audits it.
 func (s *server) retryDead(c echo.Context) (dispatch.Call, error) {
 	entry := c.Param("id")
 	call, err := s.console.Queue.RetryDead(c.Request().Context(), entry)
-	if errors.Is(err, dispatch.ErrUnknownDeadLetter) {
-		return call, &appError{Code: codeNotFound, Message: deadGone}
-	}
 	if err != nil {
-		return call, &appError{Code: codeUnavailable, Err: err}
+		return call, respond.Failed(err)
 	}
 	call.Number = risk.MaskNumber(call.Number)
 	s.record(c, "call.retry", "dead letter "+entry, nil, call)
@@ -136,11 +132,8 @@ func (s *server) retryDead(c echo.Context) (dispatch.Call, error) {
 func (s *server) discardDead(c echo.Context) error {
 	entry := c.Param("id")
 	gone, err := s.console.Queue.DiscardDead(c.Request().Context(), entry)
-	if errors.Is(err, dispatch.ErrUnknownDeadLetter) {
-		return &appError{Code: codeNotFound, Message: deadGone}
-	}
 	if err != nil {
-		return &appError{Code: codeUnavailable, Err: err}
+		return respond.Failed(err)
 	}
 	s.record(c, "call.discard", "dead letter "+entry, gone, nil)
 	return nil
@@ -166,8 +159,8 @@ func (s *server) handleDeadDiscard(c echo.Context) error {
 // deadRefusal shows a dead letter already dealt with as a message, as after
 // a double click; other errors stand.
 func (s *server) deadRefusal(c echo.Context, err error) error {
-	var ae *appError
-	if errors.As(err, &ae) && ae.Code == codeNotFound {
+	var ae *respond.Error
+	if errors.As(err, &ae) && ae.Code == respond.CodeNotFound {
 		return s.redirectBack(c, adminCallsPath, flashError, ae.Message)
 	}
 	return err

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/tollgate/tollgate/handlers/respond"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/tollgate/tollgate/contactflows"
@@ -23,7 +25,7 @@ func ivrDays(c echo.Context) (int, error) {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 1 || n > maxIVRDays {
-		return 0, fieldError(codeInvalidFilter, "days", "days must be a whole number from 1 to 7.")
+		return 0, respond.FieldError(respond.CodeInvalidFilter, "days", "days must be a whole number from 1 to 7.")
 	}
 	return n, nil
 }
@@ -41,7 +43,7 @@ func (s *server) ivrReport(c echo.Context, days int) ([]web.IVRRow, web.IVRRow, 
 		day := today.AddDate(0, 0, -i)
 		stats, err := s.console.Challenges.Stats(c.Request().Context(), day)
 		if err != nil && stats == nil {
-			return nil, total, &appError{Code: codeUnavailable, Err: err}
+			return nil, total, respond.Failed(err)
 		}
 		flows := make([]string, 0, len(stats))
 		for f := range stats {
@@ -79,7 +81,7 @@ func (s *server) handleIVRShow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, web.IVRPage(s.frame(c, web.SectionIVR), web.IVRModel{Days: days, Rows: rows, Total: total}))
+	return respond.Render(c, http.StatusOK, web.IVRPage(s.frame(c, web.SectionIVR), web.IVRModel{Days: days, Rows: rows, Total: total}))
 }
 
 // ivrJSON is one row of the IVR report as JSON.

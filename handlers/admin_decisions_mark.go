@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"strings"
 
+	"github.com/tollgate/tollgate/handlers/respond"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/tollgate/tollgate/contactflows/dispatch"
@@ -42,15 +44,12 @@ type decisionDetail struct {
 func (s *server) decisionDetailOf(c echo.Context) (decisionDetail, error) {
 	ctx := c.Request().Context()
 	ld, err := s.console.Decisions.Decision(ctx, c.Param("id"))
-	if errors.Is(err, dispatch.ErrUnknownDecision) {
-		return decisionDetail{}, &appError{Code: codeNotFound, Message: "There is no decision with this id; the log may have dropped it."}
-	}
 	if err != nil {
-		return decisionDetail{}, &appError{Code: codeUnavailable, Err: err}
+		return decisionDetail{}, respond.Failed(err)
 	}
 	labels, err := s.console.Decisions.Labels(ctx, ld.Entry)
 	if err != nil {
-		return decisionDetail{}, &appError{Code: codeUnavailable, Err: err}
+		return decisionDetail{}, respond.Failed(err)
 	}
 	st := s.console.Settings.Settings()
 	out := decisionDetail{LoggedDecision: ld, Label: labels[ld.Entry], DeflectAt: st.DeflectAt, BlockAt: st.BlockAt}
@@ -59,7 +58,7 @@ func (s *server) decisionDetailOf(c echo.Context) (decisionDetail, error) {
 	case err == nil:
 		out.Call = &call
 	case !errors.Is(err, dispatch.ErrUnknownCall):
-		return decisionDetail{}, &appError{Code: codeUnavailable, Err: err}
+		return decisionDetail{}, respond.Failed(err)
 	}
 	return out, nil
 }
@@ -82,7 +81,7 @@ func (s *server) handleDecisionShow(c echo.Context) error {
 		m.Call = &web.CallView{ID: dd.Call.Call.ID, State: dd.Call.State, Attempts: dd.Call.Attempts,
 			LastError: dd.Call.LastError, ProviderID: dd.Call.ProviderID, Outcome: dd.Call.Outcome}
 	}
-	return s.render(c, http.StatusOK, web.DecisionDetailPage(s.frame(c, web.SectionDecisions), m))
+	return respond.Render(c, http.StatusOK, web.DecisionDetailPage(s.frame(c, web.SectionDecisions), m))
 }
 
 // handleAPIDecision answers one decision as JSON, number whole.
@@ -115,15 +114,12 @@ type markAdded map[risk.List][]risk.Entry
 func (s *server) mark(c echo.Context, label string, req markRequest) (markAdded, error) {
 	ctx := c.Request().Context()
 	ld, err := s.console.Decisions.Decision(ctx, c.Param("id"))
-	if errors.Is(err, dispatch.ErrUnknownDecision) {
-		return nil, &appError{Code: codeNotFound, Message: "There is no decision with this id; the log may have dropped it."}
-	}
 	if err != nil {
-		return nil, &appError{Code: codeUnavailable, Err: err}
+		return nil, respond.Failed(err)
 	}
 	d := ld.Decision
 	req.Reason = strings.TrimSpace(req.Reason)
-	if ae := checkText(req.Reason, "reason", "reason", 200, codeReasonTooLong, codeInvalidReason); ae != nil {
+	if ae := checkText(req.Reason, "reason", "reason", 200, respond.CodeReasonTooLong, respond.CodeInvalidReason); ae != nil {
 		return nil, ae
 	}
 	if req.Reason == "" {
@@ -139,7 +135,7 @@ func (s *server) mark(c echo.Context, label string, req markRequest) (markAdded,
 	}
 	if req.Prefix = strings.TrimSpace(req.Prefix); req.Prefix != "" {
 		if label == dispatch.LabelLegit {
-			return nil, fieldError(codeInvalidEntry, "prefix", "Mark legit allows a number or an IP, not a prefix.")
+			return nil, respond.FieldError(respond.CodeInvalidEntry, "prefix", "Mark legit allows a number or an IP, not a prefix.")
 		}
 		want[risk.DenyPrefix] = req.Prefix
 	}
@@ -147,17 +143,17 @@ func (s *server) mark(c echo.Context, label string, req markRequest) (markAdded,
 	case "":
 	case "address", "network":
 		if !d.IP.IsValid() {
-			return nil, fieldError(codeInvalidEntry, "ip", "This decision has no IP address.")
+			return nil, respond.FieldError(respond.CodeInvalidEntry, "ip", "This decision has no IP address.")
 		}
 		want[ipList] = d.IP.String()
 		if req.IP == "network" {
 			want[ipList], _ = networkOf(d.IP)
 		}
 	default:
-		return nil, fieldError(codeInvalidEntry, "ip", `ip must be "", "address" or "network".`)
+		return nil, respond.FieldError(respond.CodeInvalidEntry, "ip", `ip must be "", "address" or "network".`)
 	}
 	if len(want) == 0 {
-		return nil, fieldError(codeInvalidEntry, "number", "Choose at least one thing to add: the number, a prefix or the IP.")
+		return nil, respond.FieldError(respond.CodeInvalidEntry, "number", "Choose at least one thing to add: the number, a prefix or the IP.")
 	}
 	for l, v := range want {
 		n, err := risk.NormalizeEntry(l, v, "")
@@ -165,7 +161,7 @@ func (s *server) mark(c echo.Context, label string, req markRequest) (markAdded,
 			err = errors.New("the prefix needs at least 4 digits, so it does not deny a whole country by mistake")
 		}
 		if err != nil {
-			return nil, fieldError(codeInvalidEntry, string(l), "Nothing was added: "+err.Error()+".")
+			return nil, respond.FieldError(respond.CodeInvalidEntry, string(l), "Nothing was added: "+err.Error()+".")
 		}
 	}
 	batch := make(map[risk.List][]risk.Entry, len(want))
@@ -176,11 +172,11 @@ func (s *server) mark(c echo.Context, label string, req markRequest) (markAdded,
 	}
 	replaced, err := s.console.Lists.LookupEntries(ctx, values)
 	if err != nil {
-		return nil, &appError{Code: codeUnavailable, Err: err}
+		return nil, respond.Failed(err)
 	}
 	out, err := s.console.Lists.AddEntriesToLists(ctx, batch)
 	if err != nil {
-		return nil, &appError{Code: codeUnavailable, Err: err}
+		return nil, respond.Failed(err)
 	}
 	added := markAdded(out)
 	var before any
@@ -189,7 +185,7 @@ func (s *server) mark(c echo.Context, label string, req markRequest) (markAdded,
 	}
 	if err := s.console.Decisions.SetLabel(ctx, ld.Entry, label); err != nil {
 		s.record(c, "decision.mark_"+label, "decision "+ld.Entry, before, added)
-		return nil, &appError{Code: codeUnavailable, Err: err}
+		return nil, respond.Failed(err)
 	}
 	s.record(c, "decision.mark_"+label, "decision "+ld.Entry, before, added)
 	return added, nil
@@ -222,9 +218,9 @@ func (s *server) markPage(c echo.Context, label string) error {
 		back = adminDecisionsPath
 	}
 	added, err := s.mark(c, label, markForm(c))
-	var ae *appError
-	if errors.As(err, &ae) && ae.status() == http.StatusUnprocessableEntity {
-		return s.redirectBack(c, back, flashError, ae.message())
+	var ae *respond.Error
+	if errors.As(err, &ae) && ae.Status() == http.StatusUnprocessableEntity {
+		return s.redirectBack(c, back, flashError, ae.Text())
 	}
 	if err != nil {
 		return err
@@ -256,7 +252,7 @@ func (s *server) handleAPIMarkLegit(c echo.Context) error {
 
 func (s *server) markAPI(c echo.Context, label string) error {
 	var req markRequest
-	if err := decodeJSON(c.Request(), &req, markFields); err != nil {
+	if err := respond.DecodeJSON(c.Request(), &req, markFields); err != nil {
 		return err
 	}
 	added, err := s.mark(c, label, req)

@@ -13,6 +13,7 @@ import (
 	"github.com/tollgate/tollgate/contactflows/dispatch"
 	"github.com/tollgate/tollgate/handlers/audit"
 	"github.com/tollgate/tollgate/handlers/auth"
+	"github.com/tollgate/tollgate/handlers/respond"
 	"github.com/tollgate/tollgate/risk"
 )
 
@@ -124,7 +125,7 @@ func TestAdminAPIMarkLegit(t *testing.T) {
 
 	for body, field := range map[string]string{`{}`: "number", `{"ip":"everything"}`: "ip", `{"number":true,"prefix":"+1201"}`: "prefix",
 		`{"number":true,"reason":"` + strings.Repeat("x", 201) + `"}`: "reason"} {
-		var e errorResponse
+		var e respond.ErrorResponse
 		if status := st.api(t, http.MethodPost, path, token, "application/json", body, &e); status != http.StatusUnprocessableEntity || e.Error.Field != field {
 			t.Errorf("%s: got %d %+v, want 422 on %s", body, status, e.Error, field)
 		}

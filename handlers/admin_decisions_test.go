@@ -12,6 +12,7 @@ import (
 
 	"github.com/tollgate/tollgate/contactflows/dispatch"
 	"github.com/tollgate/tollgate/handlers/auth"
+	"github.com/tollgate/tollgate/handlers/respond"
 	"github.com/tollgate/tollgate/risk"
 )
 
@@ -92,7 +93,7 @@ func TestAdminDecisionFilters(t *testing.T) {
 
 	for query, field := range map[string]string{"action=maybe": "action", "number=12": "number", "ip=999.1.1.1": "ip",
 		"country=GBR": "country", "from=yesterday": "from", "before=x": "before"} {
-		var e errorResponse
+		var e respond.ErrorResponse
 		if status := st.api(t, http.MethodGet, "/api/v1/admin/decisions?"+query, token, "", "", &e); status != http.StatusUnprocessableEntity || e.Error.Field != field {
 			t.Errorf("?%s: got %d %+v, want 422 on %s", query, status, e.Error, field)
 		}
@@ -219,7 +220,7 @@ func TestAdminDecisionsWithCalls(t *testing.T) {
 	if _, out, _ := st.listDecisions(t, token, ""); out.Decisions[4].Call != nil {
 		t.Errorf("without calls=true: got call %+v, want none", out.Decisions[4].Call)
 	}
-	var e errorResponse
+	var e respond.ErrorResponse
 	if status := st.api(t, http.MethodGet, "/api/v1/admin/decisions?calls=yes", token, "", "", &e); status != http.StatusUnprocessableEntity || e.Error.Field != "calls" {
 		t.Errorf("calls=yes: got %d %+v, want 422 on calls", status, e.Error)
 	}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tollgate/tollgate/handlers/respond"
+
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
@@ -28,9 +30,9 @@ func (s *server) registerListRoutes(pages, api *echo.Group) {
 	// One list: tabs, filters, a page of entries.
 	pages.GET("/lists/:list", s.handleListShow)
 	// Adds or replaces an entry.
-	pages.POST("/lists/:list/entries", s.handleListAdd, limitBody())
+	pages.POST("/lists/:list/entries", s.handleListAdd, respond.LimitBody())
 	// Removes the entry whose value is in the form.
-	pages.POST("/lists/:list/remove", s.handleListRemove, limitBody())
+	pages.POST("/lists/:list/remove", s.handleListRemove, respond.LimitBody())
 	// The import form: a CSV file or pasted values.
 	pages.GET("/lists/:list/import", s.handleListImportShow)
 	// Checks every line, then adds them all or nothing; shows the report.
@@ -63,8 +65,8 @@ func limitImport() echo.MiddlewareFunc {
 		h := limit(next)
 		return func(c echo.Context) error {
 			err := h(c)
-			if ae := asAppError(err); err != nil && ae.Code == codeBodyTooLarge {
-				return &appError{Code: codeBodyTooLarge, Message: importTooLarge, Err: err}
+			if ae := respond.As(err); err != nil && ae.Code == respond.CodeBodyTooLarge {
+				return &respond.Error{Code: respond.CodeBodyTooLarge, Message: importTooLarge, Err: err}
 			}
 			return err
 		}
@@ -93,7 +95,7 @@ func listPath(l risk.List) string { return adminListsPath + "/" + string(l) }
 func listParam(c echo.Context) (risk.List, error) {
 	l, err := risk.ParseList(c.Param("list"))
 	if err != nil {
-		return "", &appError{Code: codeNotFound, Message: err.Error()}
+		return "", &respond.Error{Code: respond.CodeNotFound, Message: err.Error()}
 	}
 	return l, nil
 }
@@ -107,11 +109,11 @@ func listQuery(c echo.Context) (risk.ListQuery, error) {
 	}
 	var err error
 	if q.Status, err = risk.ParseEntryStatus(c.QueryParam("status")); err != nil {
-		return q, fieldError(codeInvalidFilter, "status", err.Error())
+		return q, respond.FieldError(respond.CodeInvalidFilter, "status", err.Error())
 	}
 	if v := c.QueryParam("limit"); v != "" {
 		if q.Limit, err = strconv.Atoi(v); err != nil || q.Limit < 1 || q.Limit > risk.MaxListLimit {
-			return q, fieldError(codeInvalidFilter, "limit", "limit must be a number from 1 to "+strconv.Itoa(risk.MaxListLimit)+".")
+			return q, respond.FieldError(respond.CodeInvalidFilter, "limit", "limit must be a number from 1 to "+strconv.Itoa(risk.MaxListLimit)+".")
 		}
 	}
 	return q, nil
@@ -138,7 +140,7 @@ func listPageURL(l risk.List, q risk.ListQuery) string {
 func (s *server) listTabs(c echo.Context) ([]web.ListTab, error) {
 	counts, err := s.console.Lists.ListCounts(c.Request().Context())
 	if err != nil {
-		return nil, &appError{Code: codeUnavailable, Err: err}
+		return nil, respond.Failed(err)
 	}
 	tabs := make([]web.ListTab, 0, len(counts))
 	for _, l := range risk.Lists() {
@@ -163,7 +165,7 @@ func (s *server) handleListShow(c echo.Context) error {
 	}
 	page, err := s.console.Lists.ListEntries(c.Request().Context(), l, q)
 	if err != nil {
-		return &appError{Code: codeUnavailable, Err: err}
+		return respond.Failed(err)
 	}
 	info := listInfos[l]
 	m := web.ListsModel{
@@ -202,7 +204,7 @@ func (s *server) handleListShow(c echo.Context) error {
 		next.After, next.Before = page.Next, ""
 		m.NextURL = listPageURL(l, next)
 	}
-	return s.render(c, http.StatusOK, web.ListsPage(s.frame(c, web.SectionLists), m))
+	return respond.Render(c, http.StatusOK, web.ListsPage(s.frame(c, web.SectionLists), m))
 }
 
 // handleListAdd adds or replaces one entry from the console's form.
@@ -216,7 +218,7 @@ func (s *server) handleListAdd(c echo.Context) error {
 	chk := newEntryChecker(s.console.Lists, l, s.now(), "entry")
 	expires, err := formExpiry(c.FormValue("expiry"), c.FormValue("expires_on"), s.now())
 	if err != nil {
-		return s.redirectBack(c, back, flashError, asAppError(err).message())
+		return s.redirectBack(c, back, flashError, respond.As(err).Text())
 	}
 	en, refused := chk.check(1, c.FormValue("value"), c.FormValue("reason"), "")
 	if refused != "" {
@@ -225,11 +227,11 @@ func (s *server) handleListAdd(c echo.Context) error {
 	en.Expires, en.Author = expires, actorOf(c).Name
 	before, found, err := s.console.Lists.LookupEntry(ctx, l, en.Value)
 	if err != nil {
-		return &appError{Code: codeUnavailable, Err: err}
+		return respond.Failed(err)
 	}
 	added, err := s.console.Lists.AddEntry(ctx, l, en)
 	if err != nil {
-		return &appError{Code: codeUnavailable, Err: err}
+		return respond.Failed(err)
 	}
 	var was any
 	if found {
@@ -248,8 +250,8 @@ func (s *server) handleListRemove(c echo.Context) error {
 	back := listPath(l)
 	before, err := s.removeEntry(c, l, c.FormValue("value"))
 	if err != nil {
-		if ae := asAppError(err); ae.Code != codeUnavailable {
-			return s.redirectBack(c, back, flashError, ae.message())
+		if ae := respond.As(err); ae.Code != respond.CodeUnavailable {
+			return s.redirectBack(c, back, flashError, ae.Text())
 		}
 		return err
 	}
@@ -257,24 +259,24 @@ func (s *server) handleListRemove(c echo.Context) error {
 }
 
 // removeEntry removes value from list l and records it; a value that is
-// invalid or not listed is an appError saying so.
+// invalid or not listed is an respond.Error saying so.
 func (s *server) removeEntry(c echo.Context, l risk.List, value string) (risk.Entry, error) {
 	ctx := c.Request().Context()
 	if strings.TrimSpace(value) == "" {
-		return risk.Entry{}, fieldError(codeInvalidEntry, "value", "Name the value to remove.")
+		return risk.Entry{}, respond.FieldError(respond.CodeInvalidEntry, "value", "Name the value to remove.")
 	}
 	before, found, err := s.console.Lists.LookupEntry(ctx, l, value)
 	if err != nil {
 		if _, nerr := s.console.Lists.Normalize(l, value); nerr != nil {
-			return risk.Entry{}, fieldError(codeInvalidEntry, "value", nerr.Error())
+			return risk.Entry{}, respond.FieldError(respond.CodeInvalidEntry, "value", nerr.Error())
 		}
-		return risk.Entry{}, &appError{Code: codeUnavailable, Err: err}
+		return risk.Entry{}, respond.Failed(err)
 	}
 	if !found {
-		return risk.Entry{}, &appError{Code: codeNotFound, Field: "value", Message: strings.TrimSpace(value) + " is not in " + string(l) + "."}
+		return risk.Entry{}, &respond.Error{Code: respond.CodeNotFound, Field: "value", Message: strings.TrimSpace(value) + " is not in " + string(l) + "."}
 	}
 	if err := s.console.Lists.RemoveEntry(ctx, l, before.Value); err != nil {
-		return risk.Entry{}, &appError{Code: codeUnavailable, Err: err}
+		return risk.Entry{}, respond.Failed(err)
 	}
 	s.record(c, "list.remove", string(l)+" "+before.Value, before, nil)
 	return before, nil
@@ -298,13 +300,13 @@ func formExpiry(choice, date string, now time.Time) (time.Time, error) {
 	case "date":
 		d, err := time.Parse(time.DateOnly, strings.TrimSpace(date))
 		if err != nil {
-			return time.Time{}, fieldError(codeInvalidEntry, "expires_on", "Pick the expiry date, e.g. 2026-12-31.")
+			return time.Time{}, respond.FieldError(respond.CodeInvalidEntry, "expires_on", "Pick the expiry date, e.g. 2026-12-31.")
 		}
 		end := d.AddDate(0, 0, 1)
 		if !end.After(now) {
-			return time.Time{}, fieldError(codeInvalidEntry, "expires_on", "The expiry date "+d.Format(time.DateOnly)+" has passed.")
+			return time.Time{}, respond.FieldError(respond.CodeInvalidEntry, "expires_on", "The expiry date "+d.Format(time.DateOnly)+" has passed.")
 		}
 		return end, nil
 	}
-	return time.Time{}, fieldError(codeInvalidEntry, "expiry", "Choose when the entry expires: never, 1h, 24h, 7d, 30d or a date.")
+	return time.Time{}, respond.FieldError(respond.CodeInvalidEntry, "expiry", "Choose when the entry expires: never, 1h, 24h, 7d, 30d or a date.")
 }

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/tollgate/tollgate/handlers/respond"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/tollgate/tollgate/risk"
@@ -20,7 +22,7 @@ type listSummary struct {
 func (s *server) handleAPILists(c echo.Context) error {
 	counts, err := s.console.Lists.ListCounts(c.Request().Context())
 	if err != nil {
-		return &appError{Code: codeUnavailable, Err: err}
+		return respond.Failed(err)
 	}
 	out := make([]listSummary, 0, len(counts))
 	for _, l := range risk.Lists() {
@@ -48,7 +50,7 @@ func (s *server) handleAPIList(c echo.Context) error {
 	}
 	page, err := s.console.Lists.ListEntries(c.Request().Context(), l, q)
 	if err != nil {
-		return &appError{Code: codeUnavailable, Err: err}
+		return respond.Failed(err)
 	}
 	return c.JSON(http.StatusOK, listPageResponse{List: string(l), ListPage: page})
 }
@@ -77,14 +79,14 @@ func (s *server) handleAPIListAdd(c echo.Context) error {
 	var body struct {
 		Entries []entryInput `json:"entries"`
 	}
-	if err := decodeJSON(c.Request(), &body, "entries"); err != nil {
+	if err := respond.DecodeJSON(c.Request(), &body, "entries"); err != nil {
 		return err
 	}
 	if len(body.Entries) == 0 {
-		return fieldError(codeInvalidEntry, "entries", "Send at least one entry: {\"entries\":[{\"value\":\"...\"}]}.")
+		return respond.FieldError(respond.CodeInvalidEntry, "entries", "Send at least one entry: {\"entries\":[{\"value\":\"...\"}]}.")
 	}
 	if len(body.Entries) > maxImportLines {
-		return fieldError(codeInvalidEntry, "entries", "Send at most "+strconv.Itoa(maxImportLines)+" entries at once.")
+		return respond.FieldError(respond.CodeInvalidEntry, "entries", "Send at most "+strconv.Itoa(maxImportLines)+" entries at once.")
 	}
 	ch := newEntryChecker(s.console.Lists, l, s.now(), "entry")
 	entries := make([]risk.Entry, 0, len(body.Entries))
@@ -101,7 +103,7 @@ func (s *server) handleAPIListAdd(c echo.Context) error {
 	}
 	if len(refused) > 0 {
 		return c.JSON(http.StatusUnprocessableEntity, map[string]any{
-			"error": errorBody{Code: codeInvalidEntry, Field: "entries",
+			"error": respond.ErrorBody{Code: respond.CodeInvalidEntry, Field: "entries",
 				Message: strconv.Itoa(len(refused)) + " of " + strconv.Itoa(len(body.Entries)) + " entries refused; nothing was added."},
 			"refused": refused,
 		})
@@ -112,11 +114,11 @@ func (s *server) handleAPIListAdd(c echo.Context) error {
 	}
 	replaced, err := s.console.Lists.LookupEntries(c.Request().Context(), map[risk.List][]string{l: values})
 	if err != nil {
-		return &appError{Code: codeUnavailable, Err: err}
+		return respond.Failed(err)
 	}
 	added, err := s.console.Lists.AddEntries(c.Request().Context(), l, entries)
 	if err != nil {
-		return &appError{Code: codeUnavailable, Err: err}
+		return respond.Failed(err)
 	}
 	var before any
 	if len(replaced[l]) > 0 {

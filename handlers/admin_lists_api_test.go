@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tollgate/tollgate/handlers/respond"
+
 	"github.com/tollgate/tollgate/contactflows/dispatch"
 	"github.com/tollgate/tollgate/handlers/auth"
 	"github.com/tollgate/tollgate/risk"
@@ -49,15 +51,15 @@ func TestAdminListsAPIReads(t *testing.T) {
 		t.Errorf("author filter: got %d entries, want 2", len(page.Entries))
 	}
 
-	var e errorResponse
+	var e respond.ErrorResponse
 	if status := st.api(t, http.MethodGet, "/api/v1/admin/lists/nope", token, "", "", &e); status != http.StatusNotFound || !strings.Contains(e.Error.Message, "deny_number, deny_prefix, deny_ip") {
 		t.Errorf("unknown list: got %d %+v, want 404 naming the lists", status, e)
 	}
 	for _, q := range []string{"limit=0", "status=soon"} {
-		e = errorResponse{}
+		e = respond.ErrorResponse{}
 		field, _, _ := strings.Cut(q, "=")
-		if status := st.api(t, http.MethodGet, "/api/v1/admin/lists/deny_asn?"+q, token, "", "", &e); status != http.StatusUnprocessableEntity || e.Error.Field != field || e.Error.Code != codeInvalidFilter {
-			t.Errorf("bad %s: got %d %+v, want 422 %s on %s", q, status, e, codeInvalidFilter, field)
+		if status := st.api(t, http.MethodGet, "/api/v1/admin/lists/deny_asn?"+q, token, "", "", &e); status != http.StatusUnprocessableEntity || e.Error.Field != field || e.Error.Code != respond.CodeInvalidFilter {
+			t.Errorf("bad %s: got %d %+v, want 422 %s on %s", q, status, e, respond.CodeInvalidFilter, field)
 		}
 	}
 }
@@ -67,7 +69,7 @@ func TestAdminListsAPIChanges(t *testing.T) {
 	token := st.token(t, auth.RoleAdmin)
 
 	var refused struct {
-		Error   errorBody
+		Error   respond.ErrorBody
 		Refused []entryRefusal
 	}
 	body := `{"entries":[{"value":"10.0.0.0/8","reason":"scan"},{"value":"10.0.0.0/4"},{"value":"192.0.2.1","expires":"tomorrow"},{"value":"10.0.0.1/8"}]}`
@@ -75,7 +77,7 @@ func TestAdminListsAPIChanges(t *testing.T) {
 		t.Fatalf("got %d, want 422", status)
 	}
 	if len(refused.Refused) != 3 || refused.Refused[0].Index != 1 || refused.Refused[1].Index != 2 || refused.Refused[2].Index != 3 ||
-		!strings.Contains(refused.Refused[2].Message, "duplicate of entry 0") || refused.Error.Code != codeInvalidEntry {
+		!strings.Contains(refused.Refused[2].Message, "duplicate of entry 0") || refused.Error.Code != respond.CodeInvalidEntry {
 		t.Errorf("got %+v, want entries 1, 2 and 3 refused", refused)
 	}
 	if got := st.listValues(t, risk.DenyIP); len(got) != 0 {
@@ -96,7 +98,7 @@ func TestAdminListsAPIChanges(t *testing.T) {
 	if status := st.api(t, http.MethodDelete, path, token, "", "", &removed); status != http.StatusOK || removed.Removed.Reason != "scan" {
 		t.Errorf("delete: got %d %+v", status, removed)
 	}
-	var e errorResponse
+	var e respond.ErrorResponse
 	if status := st.api(t, http.MethodDelete, path, token, "", "", &e); status != http.StatusNotFound || e.Error.Message != "10.0.0.0/8 is not in deny_ip." {
 		t.Errorf("second delete: got %d %+v, want 404", status, e)
 	}
@@ -108,7 +110,7 @@ func TestAdminListsAPIChanges(t *testing.T) {
 	if status := st.api(t, http.MethodPost, "/api/v1/admin/lists/deny_country/import", token, "text/csv", "CU\nXX1\ncu\n", &rep); status != http.StatusUnprocessableEntity {
 		t.Fatalf("import: got %d, want 422", status)
 	}
-	if rep.Error.Code != codeImportRefused || rep.Refused != 2 || rep.Lines[1].Line != 2 || rep.Lines[1].Status != "refused" || rep.Lines[2].Message != "CU is a duplicate of line 1" {
+	if rep.Error.Code != respond.CodeImportRefused || rep.Refused != 2 || rep.Lines[1].Line != 2 || rep.Lines[1].Status != "refused" || rep.Lines[2].Message != "CU is a duplicate of line 1" {
 		t.Errorf("got %+v, want lines 2 and 3 refused", rep)
 	}
 	if status := st.api(t, http.MethodPost, "/api/v1/admin/lists/deny_country/import", token, "application/json", "{}", &e); status != http.StatusUnsupportedMediaType {
@@ -126,7 +128,7 @@ func TestAdminListsAPIChanges(t *testing.T) {
 func TestAdminListsAPIImportLimits(t *testing.T) {
 	st := newStack(t, nil, &dispatch.Simulator{})
 	token := st.token(t, auth.RoleAdmin)
-	var e errorResponse
+	var e respond.ErrorResponse
 	big := strings.Repeat("AS1\n", 11<<20/4)
 	if status := st.api(t, http.MethodPost, "/api/v1/admin/lists/deny_asn/import", token, "text/csv", big, &e); status != http.StatusRequestEntityTooLarge || !strings.Contains(e.Error.Message, "10 MB") {
 		t.Errorf("11 MB: got %d %+v, want 413 naming the limit", status, e)

@@ -11,6 +11,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/tollgate/tollgate/handlers/respond"
+
 	"github.com/tollgate/tollgate/risk"
 )
 
@@ -94,7 +96,7 @@ var errNoImportData = errors.New("There is nothing to import: upload a CSV file 
 // optional; other columns, such as an export's author and created, are
 // ignored) or bare values one per line, and checks every line. It returns
 // the accepted entries and the report; an error is a problem with the
-// whole input, as an appError.
+// whole input, as an respond.Error.
 func (s *server) checkImport(l risk.List, r io.Reader) ([]risk.Entry, importReport, error) {
 	rep := importReport{List: string(l), Lines: []importLine{}}
 	cr := csv.NewReader(r)
@@ -157,17 +159,19 @@ func (s *server) checkImport(l risk.List, r io.Reader) ([]risk.Entry, importRepo
 }
 
 // importError is a problem with a whole import.
-func importError(msg string) *appError { return &appError{Code: codeImportRefused, Message: msg} }
+func importError(msg string) *respond.Error {
+	return &respond.Error{Code: respond.CodeImportRefused, Message: msg}
+}
 
 // readImportError says what is wrong with input that is not CSV or could
 // not be read.
-func readImportError(err error) *appError {
+func readImportError(err error) *respond.Error {
 	var pe *csv.ParseError
 	if errors.As(err, &pe) {
 		return importError(fmt.Sprintf("Line %d is not valid CSV: %v.", pe.StartLine, pe.Err))
 	}
-	ae := bodyReadError(err)
-	if ae.Code == codeBodyTooLarge {
+	ae := respond.BodyReadError(err)
+	if ae.Code == respond.CodeBodyTooLarge {
 		ae.Message = importTooLarge
 	}
 	return ae

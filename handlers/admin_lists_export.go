@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/tollgate/tollgate/handlers/respond"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/tollgate/tollgate/risk"
@@ -21,7 +23,7 @@ func (s *server) handleListExport(c echo.Context) error {
 	q := risk.ListQuery{Limit: risk.MaxListLimit}
 	page, err := s.console.Lists.ListEntries(ctx, l, q)
 	if err != nil {
-		return &appError{Code: codeUnavailable, Err: err}
+		return respond.Failed(err)
 	}
 	h := c.Response().Header()
 	h.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
@@ -46,7 +48,7 @@ func (s *server) handleListExport(c echo.Context) error {
 		}
 		q.After = page.Next
 		if page, err = s.console.Lists.ListEntries(ctx, l, q); err != nil {
-			return &appError{Code: codeUnavailable, Err: err}
+			return respond.Failed(err)
 		}
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/tollgate/tollgate/handlers/respond"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/tollgate/tollgate/risk"
@@ -24,7 +26,7 @@ func (s *server) handleListImportShow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, web.ListImportPage(s.frame(c, web.SectionLists), importModel(l, "", nil)))
+	return respond.Render(c, http.StatusOK, web.ListImportPage(s.frame(c, web.SectionLists), importModel(l, "", nil)))
 }
 
 // handleListImport checks an uploaded file or pasted text and adds every
@@ -42,7 +44,7 @@ func (s *server) handleListImport(c echo.Context) error {
 	if fh, ferr := c.FormFile("file"); ferr == nil && fh.Size > 0 {
 		f, err := fh.Open()
 		if err != nil {
-			return &appError{Code: codeBadRequest, Message: "The uploaded file could not be read.", Err: err}
+			return &respond.Error{Code: respond.CodeBadRequest, Message: "The uploaded file could not be read.", Err: err}
 		}
 		defer f.Close()
 		in = f
@@ -51,11 +53,11 @@ func (s *server) handleListImport(c echo.Context) error {
 	status := http.StatusOK
 	wr := &web.ImportReport{}
 	if err != nil {
-		ae := asAppError(err)
-		if ae.Code == codeUnavailable || ae.Code == codeInternal {
+		ae := respond.As(err)
+		if ae.Code == respond.CodeUnavailable || ae.Code == respond.CodeInternal {
 			return err
 		}
-		status, wr.Error = ae.status(), ae.message()
+		status, wr.Error = ae.Status(), ae.Text()
 	} else {
 		wr = webReport(rep)
 		if !rep.Applied {
@@ -65,7 +67,7 @@ func (s *server) handleListImport(c echo.Context) error {
 	if wr.Applied {
 		text = ""
 	}
-	return s.render(c, status, web.ListImportPage(s.frame(c, web.SectionLists), importModel(l, text, wr)))
+	return respond.Render(c, status, web.ListImportPage(s.frame(c, web.SectionLists), importModel(l, text, wr)))
 }
 
 // handleAPIListImport imports a text/csv body and answers the report:
@@ -77,7 +79,7 @@ func (s *server) handleAPIListImport(c echo.Context) error {
 	}
 	mt, _, _ := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentType))
 	if mt != "text/csv" && mt != echo.MIMETextPlain {
-		return &appError{Code: codeUnsupportedMedia, Message: "Content-Type must be text/csv (or text/plain, one value per line)."}
+		return &respond.Error{Code: respond.CodeUnsupportedMedia, Message: "Content-Type must be text/csv (or text/plain, one value per line)."}
 	}
 	rep, err := s.importEntries(c, l, c.Request().Body)
 	if err != nil {
@@ -85,7 +87,7 @@ func (s *server) handleAPIListImport(c echo.Context) error {
 	}
 	if !rep.Applied {
 		return c.JSON(http.StatusUnprocessableEntity, refusedImport{
-			Error:        errorBody{Code: codeImportRefused, Message: refusedMessage(rep)},
+			Error:        respond.ErrorBody{Code: respond.CodeImportRefused, Message: refusedMessage(rep)},
 			importReport: rep,
 		})
 	}
@@ -94,7 +96,7 @@ func (s *server) handleAPIListImport(c echo.Context) error {
 
 // refusedImport is the API's answer to an import with refused lines.
 type refusedImport struct {
-	Error errorBody `json:"error"`
+	Error respond.ErrorBody `json:"error"`
 	importReport
 }
 
@@ -115,7 +117,7 @@ func (s *server) importEntries(c echo.Context, l risk.List, in io.Reader) (impor
 	}
 	added, err := s.console.Lists.AddEntries(c.Request().Context(), l, entries)
 	if err != nil {
-		return rep, &appError{Code: codeUnavailable, Err: err}
+		return rep, respond.Failed(err)
 	}
 	values := make([]string, len(added))
 	for i, en := range added {

@@ -3,6 +3,8 @@ package handlers
 import (
 	"net/http"
 
+	"github.com/tollgate/tollgate/handlers/respond"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/tollgate/tollgate/risk"
@@ -20,38 +22,38 @@ func (s *server) registerSettingsRoutes(pages, api *echo.Group) {
 	// The risk settings editor.
 	pages.GET("/settings", s.handleSettingsShow)
 	// Saves every risk setting at once, or shows every problem.
-	pages.POST("/settings", s.handleSettingsSave, limitBody())
+	pages.POST("/settings", s.handleSettingsSave, respond.LimitBody())
 	// The settings in force as a JSON download.
 	pages.GET("/settings.json", s.handleSettingsDownload)
 	// The country policy editor and its resolve tool (?flow=&country=).
 	pages.GET("/policy", s.handlePolicyShow)
 	// Sets the account's default mode.
-	pages.POST("/policy/account/default", s.handlePolicyDefault, limitBody())
+	pages.POST("/policy/account/default", s.handlePolicyDefault, respond.LimitBody())
 	// Adds or changes an account country rule.
-	pages.POST("/policy/account/countries", s.handlePolicyRuleSet, limitBody())
+	pages.POST("/policy/account/countries", s.handlePolicyRuleSet, respond.LimitBody())
 	// Removes an account country rule.
-	pages.POST("/policy/account/countries/:cc/delete", s.handlePolicyRuleDelete, limitBody())
+	pages.POST("/policy/account/countries/:cc/delete", s.handlePolicyRuleDelete, respond.LimitBody())
 	// Adds a flow policy.
-	pages.POST("/policy/flows", s.handlePolicyFlowAdd, limitBody())
+	pages.POST("/policy/flows", s.handlePolicyFlowAdd, respond.LimitBody())
 	// Sets a flow's default mode, or makes it defer to the account.
-	pages.POST("/policy/flows/:flow/default", s.handlePolicyDefault, limitBody())
+	pages.POST("/policy/flows/:flow/default", s.handlePolicyDefault, respond.LimitBody())
 	// Removes a flow policy.
-	pages.POST("/policy/flows/:flow/delete", s.handlePolicyFlowDelete, limitBody())
+	pages.POST("/policy/flows/:flow/delete", s.handlePolicyFlowDelete, respond.LimitBody())
 	// Adds or changes a flow's country rule.
-	pages.POST("/policy/flows/:flow/countries", s.handlePolicyRuleSet, limitBody())
+	pages.POST("/policy/flows/:flow/countries", s.handlePolicyRuleSet, respond.LimitBody())
 	// Removes a flow's country rule.
-	pages.POST("/policy/flows/:flow/countries/:cc/delete", s.handlePolicyRuleDelete, limitBody())
+	pages.POST("/policy/flows/:flow/countries/:cc/delete", s.handlePolicyRuleDelete, respond.LimitBody())
 
 	// Every reason code: its name, description, default weight and effect.
 	api.GET("/reasons", handleAPIReasons)
 	// The whole settings in force.
 	api.GET("/settings", s.handleAPISettings)
 	// Replaces the whole settings; 422 lists every problem.
-	api.PUT("/settings", s.handleAPISettingsPut, limitBody())
+	api.PUT("/settings", s.handleAPISettingsPut, respond.LimitBody())
 	// The account and flow country policies.
 	api.GET("/policy", s.handleAPIPolicy)
 	// Replaces the account and flow country policies; 422 lists every problem.
-	api.PUT("/policy", s.handleAPIPolicyPut, limitBody())
+	api.PUT("/policy", s.handleAPIPolicyPut, respond.LimitBody())
 	// Resolves the mode of a flow and country (?flow=&country=).
 	api.GET("/policy/resolve", s.handleAPIPolicyResolve)
 }
@@ -61,7 +63,7 @@ func (s *server) handleSettingsShow(c echo.Context) error {
 	cur := s.console.Settings.Settings()
 	m := settingsForm(cur)
 	m.JSON = settingsJSON(cur)
-	return s.render(c, http.StatusOK, web.SettingsPage(s.frame(c, web.SectionSettings), m))
+	return respond.Render(c, http.StatusOK, web.SettingsPage(s.frame(c, web.SectionSettings), m))
 }
 
 // handleSettingsSave saves the editor's settings when all are valid;
@@ -71,7 +73,7 @@ func (s *server) handleSettingsSave(c echo.Context) error {
 	after, m, ok := parseSettingsForm(c, s.console.Settings.Settings())
 	if !ok {
 		m.JSON = settingsJSON(before)
-		return s.render(c, http.StatusUnprocessableEntity, web.SettingsPage(s.frame(c, web.SectionSettings), m))
+		return respond.Render(c, http.StatusUnprocessableEntity, web.SettingsPage(s.frame(c, web.SectionSettings), m))
 	}
 	if err := s.saveSettings(c, "settings.save", "settings", before, after); err != nil {
 		return err
@@ -83,9 +85,9 @@ func (s *server) handleSettingsSave(c echo.Context) error {
 func (s *server) saveSettings(c echo.Context, action, target string, before, after risk.Settings) error {
 	if err := s.console.Settings.SaveSettings(c.Request().Context(), after); err != nil {
 		if fe := risk.FieldErrors(err); len(fe) > 0 {
-			return &appError{Code: codeInvalidSettings, Message: fe[0].Error(), Field: fe[0].Field}
+			return &respond.Error{Code: respond.CodeInvalidSettings, Message: fe[0].Error(), Field: fe[0].Field}
 		}
-		return &appError{Code: codeUnavailable, Err: err}
+		return respond.Failed(err)
 	}
 	s.record(c, action, target, before, s.console.Settings.Settings())
 	return nil
@@ -110,14 +112,14 @@ func (s *server) handleAPISettings(c echo.Context) error {
 // settingsProblems is the 422 answer of invalid settings: the first
 // problem as the usual error, then all of them.
 type settingsProblems struct {
-	Error  errorBody          `json:"error"`
+	Error  respond.ErrorBody  `json:"error"`
 	Errors []*risk.FieldError `json:"errors"`
 }
 
 // invalidSettings answers 422 with every problem of err.
 func invalidSettings(c echo.Context, fe []*risk.FieldError) error {
 	return c.JSON(http.StatusUnprocessableEntity, settingsProblems{
-		Error:  errorBody{Code: codeInvalidSettings, Message: fe[0].Error(), Field: fe[0].Field},
+		Error:  respond.ErrorBody{Code: respond.CodeInvalidSettings, Message: fe[0].Error(), Field: fe[0].Field},
 		Errors: fe,
 	})
 }
@@ -126,7 +128,7 @@ func invalidSettings(c echo.Context, fe []*risk.FieldError) error {
 // field left out takes its zero value, so send what GET answered, edited.
 func (s *server) handleAPISettingsPut(c echo.Context) error {
 	var after risk.Settings
-	if err := decodeJSON(c.Request(), &after, "the fields of GET /api/v1/admin/settings"); err != nil {
+	if err := respond.DecodeJSON(c.Request(), &after, "the fields of GET /api/v1/admin/settings"); err != nil {
 		return err
 	}
 	if fe := risk.FieldErrors(after.Validate()); len(fe) > 0 {

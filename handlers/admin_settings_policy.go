@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/tollgate/tollgate/handlers/respond"
+
 	"github.com/labstack/echo/v4"
 	"github.com/nyaruka/phonenumbers"
 
@@ -67,7 +69,7 @@ func (s *server) handlePolicyShow(c echo.Context) error {
 		}
 		m.Resolve = r
 	}
-	return s.render(c, http.StatusOK, web.PolicyPage(s.frame(c, web.SectionPolicy), m))
+	return respond.Render(c, http.StatusOK, web.PolicyPage(s.frame(c, web.SectionPolicy), m))
 }
 
 func policyView(flow string, p risk.Policy, names map[string]string) web.PolicyView {
@@ -167,7 +169,7 @@ func (s *server) updatePolicy(c echo.Context, edit func(st *risk.Settings) (stri
 	case len(risk.FieldErrors(err)) > 0:
 		return s.redirectBack(c, adminPolicyPath, flashError, risk.FieldErrors(err)[0].Error())
 	case err != nil:
-		return &appError{Code: codeUnavailable, Err: err}
+		return respond.Failed(err)
 	}
 	s.record(c, "policy.save", "policy", policyOf(before), policyOf(after))
 	return s.redirectBack(c, adminPolicyPath, flashOK, msg)
@@ -289,7 +291,7 @@ func (s *server) handleAPIPolicy(c echo.Context) error {
 // handleAPIPolicyPut replaces the account and flow policies.
 func (s *server) handleAPIPolicyPut(c echo.Context) error {
 	var doc policyDoc
-	if err := decodeJSON(c.Request(), &doc, "account_policy and flow_policies"); err != nil {
+	if err := respond.DecodeJSON(c.Request(), &doc, "account_policy and flow_policies"); err != nil {
 		return err
 	}
 	check := s.console.Settings.Settings()
@@ -305,7 +307,7 @@ func (s *server) handleAPIPolicyPut(c echo.Context) error {
 		return invalidSettings(c, fe)
 	}
 	if err != nil {
-		return &appError{Code: codeUnavailable, Err: err}
+		return respond.Failed(err)
 	}
 	s.record(c, "policy.save", "policy", policyOf(before), policyOf(after))
 	return c.JSON(http.StatusOK, policyOf(after))
@@ -324,7 +326,7 @@ func (s *server) handleAPIPolicyResolve(c echo.Context) error {
 	flow, country := c.QueryParam("flow"), strings.ToUpper(c.QueryParam("country"))
 	mode, rule, err := resolvePolicy(s.console.Settings.Settings(), flow, country)
 	if err != nil {
-		return fieldError(codeInvalidRegion, "country", err.Error())
+		return respond.FieldError(respond.CodeInvalidRegion, "country", err.Error())
 	}
 	return c.JSON(http.StatusOK, resolveAnswer{Flow: flow, Country: country, Mode: mode, Rule: rule})
 }

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tollgate/tollgate/handlers/respond"
+
 	"github.com/tollgate/tollgate/contactflows/dispatch"
 	"github.com/tollgate/tollgate/handlers/audit"
 	"github.com/tollgate/tollgate/handlers/auth"
@@ -193,8 +195,8 @@ func TestSettingsAPI(t *testing.T) {
 	for _, e := range bad.Errors {
 		fields = append(fields, e.Field)
 	}
-	if got, want := strings.Join(fields, " "), "monitor[0] deflect_at deflect.chat_url"; got != want || bad.Error.Code != codeInvalidSettings {
-		t.Errorf("422 errors: got %q (%s), want %q (%s)", got, bad.Error.Code, want, codeInvalidSettings)
+	if got, want := strings.Join(fields, " "), "monitor[0] deflect_at deflect.chat_url"; got != want || bad.Error.Code != respond.CodeInvalidSettings {
+		t.Errorf("422 errors: got %q (%s), want %q (%s)", got, bad.Error.Code, want, respond.CodeInvalidSettings)
 	}
 	if got := st.engine.SettingsStore().Settings().DeflectAt; got != 40 {
 		t.Errorf("deflect_at after invalid PUT: got %d, want 40", got)

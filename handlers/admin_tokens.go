@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/tollgate/tollgate/handlers/respond"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/tollgate/tollgate/handlers/auth"
@@ -17,9 +19,9 @@ const adminTokensPath = adminPrefix + "/tokens"
 func (s *server) handleTokensShow(c echo.Context) error {
 	tokens, err := s.console.Users.Tokens(c.Request().Context())
 	if err != nil {
-		return &appError{Code: codeUnavailable, Err: err}
+		return respond.Failed(err)
 	}
-	return s.render(c, http.StatusOK, web.TokensPage(s.frame(c, web.SectionTokens), tokenRows(tokens), ""))
+	return respond.Render(c, http.StatusOK, web.TokensPage(s.frame(c, web.SectionTokens), tokenRows(tokens), ""))
 }
 
 // handleTokenCreate makes a token and answers with the tokens page showing
@@ -28,7 +30,7 @@ func (s *server) handleTokensShow(c echo.Context) error {
 func (s *server) handleTokenCreate(c echo.Context) error {
 	ctx := c.Request().Context()
 	secret, t, err := s.createToken(c, c.FormValue("label"), c.FormValue("role"), c.FormValue("expires"))
-	if ae := (*appError)(nil); errors.As(err, &ae) && ae.Code == codeInvalidToken {
+	if ae := (*respond.Error)(nil); errors.As(err, &ae) && ae.Code == respond.CodeInvalidToken {
 		return s.redirectBack(c, adminTokensPath, flashError, ae.Message)
 	}
 	if err != nil {
@@ -36,11 +38,11 @@ func (s *server) handleTokenCreate(c echo.Context) error {
 	}
 	tokens, err := s.console.Users.Tokens(ctx)
 	if err != nil {
-		return &appError{Code: codeUnavailable, Err: err}
+		return respond.Failed(err)
 	}
 	f := s.frame(c, web.SectionTokens)
 	f.Flash, f.FlashKind = "Token "+t.ID+" created. Copy its secret now: it is not shown again.", flashOK
-	return s.render(c, http.StatusCreated, web.TokensPage(f, tokenRows(tokens), secret))
+	return respond.Render(c, http.StatusCreated, web.TokensPage(f, tokenRows(tokens), secret))
 }
 
 // createToken makes a token for the request's user (a token's creator when
@@ -79,7 +81,7 @@ func parseTokenExpiry(s string) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t, nil
 	}
-	return time.Time{}, fieldError(codeInvalidToken, "expires", "expires: give a date (2026-12-31, the token works through that day, UTC) or an RFC 3339 time, or leave it empty")
+	return time.Time{}, respond.FieldError(respond.CodeInvalidToken, "expires", "expires: give a date (2026-12-31, the token works through that day, UTC) or an RFC 3339 time, or leave it empty")
 }
 
 // handleTokenRevoke deletes a token.
@@ -96,7 +98,7 @@ func (s *server) handleTokenRevoke(c echo.Context) error {
 func (s *server) handleAPITokens(c echo.Context) error {
 	tokens, err := s.console.Users.Tokens(c.Request().Context())
 	if err != nil {
-		return &appError{Code: codeUnavailable, Err: err}
+		return respond.Failed(err)
 	}
 	return c.JSON(http.StatusOK, map[string]any{"tokens": tokens})
 }
@@ -112,18 +114,18 @@ type tokenInput struct {
 // answer holds its secret, this once.
 func (s *server) handleAPITokenCreate(c echo.Context) error {
 	var in tokenInput
-	if err := decodeJSON(c.Request(), &in, "label, role and expires"); err != nil {
+	if err := respond.DecodeJSON(c.Request(), &in, "label, role and expires"); err != nil {
 		return err
 	}
 	secret, t, err := s.createToken(c, in.Label, in.Role, in.Expires)
-	var ae *appError
+	var ae *respond.Error
 	switch {
 	case errors.As(err, &ae):
 		return ae
 	case auth.IsRefusal(err):
-		return fieldError(codeInvalidToken, "", err.Error())
+		return respond.FieldError(respond.CodeInvalidToken, "", err.Error())
 	case err != nil:
-		return &appError{Code: codeUnavailable, Err: err}
+		return respond.Failed(err)
 	}
 	return c.JSON(http.StatusCreated, map[string]any{"secret": secret, "token": t})
 }
@@ -131,11 +133,8 @@ func (s *server) handleAPITokenCreate(c echo.Context) error {
 // handleAPITokenRevoke deletes a token: 204, or 404 when there is none.
 func (s *server) handleAPITokenRevoke(c echo.Context) error {
 	t, err := s.console.Users.RevokeToken(c.Request().Context(), c.Param("id"))
-	if errors.Is(err, auth.ErrNoToken) {
-		return &appError{Code: codeNotFound, Message: "No token has this ID."}
-	}
 	if err != nil {
-		return &appError{Code: codeUnavailable, Err: err}
+		return respond.Failed(err)
 	}
 	s.record(c, "token.revoke", "token "+t.ID, t, nil)
 	return c.NoContent(http.StatusNoContent)

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/tollgate/tollgate/handlers/respond"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/tollgate/tollgate/handlers/auth"
@@ -18,9 +20,9 @@ const (
 func (s *server) handleUsersShow(c echo.Context) error {
 	users, err := s.console.Users.Users(c.Request().Context())
 	if err != nil {
-		return &appError{Code: codeUnavailable, Err: err}
+		return respond.Failed(err)
 	}
-	return s.render(c, http.StatusOK, web.UsersPage(s.frame(c, web.SectionUsers), userRows(users)))
+	return respond.Render(c, http.StatusOK, web.UsersPage(s.frame(c, web.SectionUsers), userRows(users)))
 }
 
 // handleUserCreate adds a user.
@@ -110,7 +112,7 @@ func (s *server) handleAPIWhoami(c echo.Context) error {
 func (s *server) handleAPIUsers(c echo.Context) error {
 	users, err := s.console.Users.Users(c.Request().Context())
 	if err != nil {
-		return &appError{Code: codeUnavailable, Err: err}
+		return respond.Failed(err)
 	}
 	return c.JSON(http.StatusOK, map[string]any{"users": users})
 }

@@ -14,13 +14,14 @@ import (
 	"time"
 
 	"github.com/tollgate/tollgate/contactflows/dispatch"
+	"github.com/tollgate/tollgate/handlers/respond"
 	"github.com/tollgate/tollgate/risk"
 )
 
 // decodeError parses an error response body.
-func decodeError(t *testing.T, body string) errorBody {
+func decodeError(t *testing.T, body string) respond.ErrorBody {
 	t.Helper()
-	var resp errorResponse
+	var resp respond.ErrorResponse
 	dec := json.NewDecoder(strings.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&resp); err != nil {

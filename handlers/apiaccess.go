@@ -11,6 +11,8 @@ import (
 	"io"
 	"strings"
 
+	"github.com/tollgate/tollgate/handlers/respond"
+
 	"github.com/labstack/echo/v4"
 )
 
@@ -166,7 +168,7 @@ func (s *server) requireAPIAccess(next echo.HandlerFunc) echo.HandlerFunc {
 func (a apiAccessSettings) authenticate(authorization string) (APIKey, error) {
 	token, ok := strings.CutPrefix(authorization, "Bearer ")
 	if !ok || token == "" {
-		return APIKey{}, &appError{Code: codeInvalidAPIKey, Message: "This API needs the site's API key: send Authorization: Bearer <key>."}
+		return APIKey{}, &respond.Error{Code: respond.CodeInvalidAPIKey, Message: "This API needs the site's API key: send Authorization: Bearer <key>."}
 	}
 	sum := sha256.Sum256([]byte(token))
 	match := -1
@@ -176,7 +178,7 @@ func (a apiAccessSettings) authenticate(authorization string) (APIKey, error) {
 		}
 	}
 	if match < 0 {
-		return APIKey{}, &appError{Code: codeInvalidAPIKey, Message: "The API key is not valid: check it against the one configured for the site."}
+		return APIKey{}, &respond.Error{Code: respond.CodeInvalidAPIKey, Message: "The API key is not valid: check it against the one configured for the site."}
 	}
 	return a.keys[match].key, nil
 }
@@ -188,7 +190,7 @@ func (s *server) checkVisitorToken(c echo.Context) error {
 	r := c.Request()
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
-		return bodyReadError(err)
+		return respond.BodyReadError(err)
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	var peek struct {
@@ -198,11 +200,11 @@ func (s *server) checkVisitorToken(c echo.Context) error {
 	// it anyway.
 	_ = json.Unmarshal(body, &peek)
 	if peek.VisitorToken == "" {
-		return &appError{Code: codeInvalidVisitorToken, Field: "visitor_token", Err: errors.New("no visitor token"),
+		return &respond.Error{Code: respond.CodeInvalidVisitorToken, Field: "visitor_token", Err: errors.New("no visitor token"),
 			Message: "This API needs a visitor token in visitor_token, which the site signs for each signed-in visitor."}
 	}
 	if _, err := verifyVisitorToken(s.VisitorSecret, peek.VisitorToken, s.now()); err != nil {
-		return &appError{Code: codeInvalidVisitorToken, Field: "visitor_token", Err: err,
+		return &respond.Error{Code: respond.CodeInvalidVisitorToken, Field: "visitor_token", Err: err,
 			Message: "The visitor token is not valid: it expired or was not signed with this server's secret. Get a fresh one from the site."}
 	}
 	return nil

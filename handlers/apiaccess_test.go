@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tollgate/tollgate/handlers/respond"
+
 	"github.com/labstack/echo/v4"
 	"github.com/redis/go-redis/v9"
 
@@ -84,7 +86,7 @@ func TestAPIAccessKeyRefused(t *testing.T) {
 		"lower-case scheme": "bearer " + testKeyNew.Secret,
 	} {
 		t.Run(name, func(t *testing.T) {
-			assertUnauthorized(t, h.postWithKey(t, body, auth), codeInvalidAPIKey)
+			assertUnauthorized(t, h.postWithKey(t, body, auth), respond.CodeInvalidAPIKey)
 		})
 	}
 	if got, want := len(h.requests), 0; got != want {
@@ -115,8 +117,8 @@ func TestAttackAPIWithoutKey(t *testing.T) {
 		} {
 			status, got, hdr := st.postJSON(t, "/api/v1/callbacks", body, key)
 			errBody, _ := got["error"].(map[string]any)
-			if status != http.StatusUnauthorized || errBody["code"] != codeInvalidAPIKey || hdr.Get("WWW-Authenticate") == "" {
-				t.Errorf("%s: answer %d %v %v, want 401 %s with a WWW-Authenticate challenge", name, status, got, hdr, codeInvalidAPIKey)
+			if status != http.StatusUnauthorized || errBody["code"] != respond.CodeInvalidAPIKey || hdr.Get("WWW-Authenticate") == "" {
+				t.Errorf("%s: answer %d %v %v, want 401 %s with a WWW-Authenticate challenge", name, status, got, hdr, respond.CodeInvalidAPIKey)
 			}
 		}
 		ds, err := st.queue.DecisionLog().Decisions(context.Background(), 10)
@@ -247,7 +249,7 @@ func TestAPIAccessVisitorToken(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := h.postWithKey(t, tt.body, tt.auth)
-			assertUnauthorized(t, rec, codeInvalidVisitorToken)
+			assertUnauthorized(t, rec, respond.CodeInvalidVisitorToken)
 			if got, want := decodeError(t, rec.Body.String()).Field, "visitor_token"; got != want {
 				t.Errorf("error field = %q, want %q", got, want)
 			}
@@ -278,7 +280,7 @@ func TestAPIAccessVisitorTokenKeepsStrictBody(t *testing.T) {
 	if got, want := rec.Code, http.StatusBadRequest; got != want {
 		t.Fatalf("status = %d, want %d; body %s", got, want, rec.Body)
 	}
-	if got, want := decodeError(t, rec.Body.String()).Code, codeUnknownField; got != want {
+	if got, want := decodeError(t, rec.Body.String()).Code, respond.CodeUnknownField; got != want {
 		t.Errorf("error code = %q, want %q", got, want)
 	}
 }
@@ -290,7 +292,7 @@ func TestAPIAccessOff(t *testing.T) {
 	if got, want := rec.Code, http.StatusNotFound; got != want {
 		t.Fatalf("status = %d, want %d; body %s", got, want, rec.Body)
 	}
-	if got, want := decodeError(t, rec.Body.String()).Code, codeNotFound; got != want {
+	if got, want := decodeError(t, rec.Body.String()).Code, respond.CodeNotFound; got != want {
 		t.Errorf("error code = %q, want %q", got, want)
 	}
 	pre := h.do(t, request{method: http.MethodOptions, path: "/api/v1/callbacks", header: http.Header{
@@ -333,7 +335,7 @@ func TestAPIAccessCORS(t *testing.T) {
 	}
 	rec := h.do(t, request{method: http.MethodPost, path: "/api/v1/callbacks", body: strings.NewReader(`{"phone":"` + testPhone + `"}`),
 		header: http.Header{"Origin": {origin}, "Content-Type": {"application/json"}}})
-	assertUnauthorized(t, rec, codeInvalidAPIKey)
+	assertUnauthorized(t, rec, respond.CodeInvalidAPIKey)
 	if got, want := rec.Header().Get("Access-Control-Allow-Origin"), origin; got != want {
 		t.Errorf("401's Access-Control-Allow-Origin = %q, want %q", got, want)
 	}

@@ -11,6 +11,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/tollgate/tollgate/handlers/respond"
+
 	"github.com/labstack/echo/v4"
 	"github.com/nyaruka/phonenumbers"
 
@@ -53,7 +55,7 @@ type callbackInput struct {
 // validationError holds every field error found in one request. It
 // unwraps to the first, which is what the JSON API reports.
 type validationError struct {
-	errs []*appError
+	errs []*respond.Error
 }
 
 func (e *validationError) Error() string {
@@ -69,26 +71,26 @@ func (e *validationError) Unwrap() error { return e.errs[0] }
 // validate checks encoding, presence and length of each field and returns
 // a *validationError listing every problem, or nil.
 func (in callbackInput) validate() error {
-	var errs []*appError
+	var errs []*respond.Error
 	switch phone := strings.TrimSpace(in.Phone); {
 	case !utf8.ValidString(in.Phone):
-		errs = append(errs, fieldError(codeInvalidUTF8, web.FieldPhone, "The phone number contains invalid characters."))
+		errs = append(errs, respond.FieldError(respond.CodeInvalidUTF8, web.FieldPhone, "The phone number contains invalid characters."))
 	case phone == "":
-		errs = append(errs, fieldError(codeMissingPhone, web.FieldPhone, "Enter your phone number."))
+		errs = append(errs, respond.FieldError(respond.CodeMissingPhone, web.FieldPhone, "Enter your phone number."))
 	case utf8.RuneCountInString(in.Phone) > maxPhoneLen:
-		errs = append(errs, fieldError(codePhoneTooLong, web.FieldPhone, fmt.Sprintf("The phone number must be at most %d characters.", maxPhoneLen)))
+		errs = append(errs, respond.FieldError(respond.CodePhoneTooLong, web.FieldPhone, fmt.Sprintf("The phone number must be at most %d characters.", maxPhoneLen)))
 	}
-	if fe := checkText(in.Name, web.FieldName, "name", maxNameLen, codeNameTooLong, codeInvalidName); fe != nil {
+	if fe := checkText(in.Name, web.FieldName, "name", maxNameLen, respond.CodeNameTooLong, respond.CodeInvalidName); fe != nil {
 		errs = append(errs, fe)
 	}
 	if in.Region != "" && !phonenumbers.GetSupportedRegions()[in.Region] {
-		errs = append(errs, fieldError(codeInvalidRegion, web.FieldRegion, "Choose a country from the list (an ISO 3166-1 code such as GB)."))
+		errs = append(errs, respond.FieldError(respond.CodeInvalidRegion, web.FieldRegion, "Choose a country from the list (an ISO 3166-1 code such as GB)."))
 	}
-	if fe := checkText(in.Note, web.FieldReason, "reason", maxNoteLen, codeReasonTooLong, codeInvalidReason); fe != nil {
+	if fe := checkText(in.Note, web.FieldReason, "reason", maxNoteLen, respond.CodeReasonTooLong, respond.CodeInvalidReason); fe != nil {
 		errs = append(errs, fe)
 	}
 	if !validFlow(in.Flow) {
-		errs = append(errs, fieldError(codeInvalidFlow, web.FieldFlow, fmt.Sprintf("The flow may hold only letters, digits, '.', '_' and '-', at most %d of them.", maxFlowLen)))
+		errs = append(errs, respond.FieldError(respond.CodeInvalidFlow, web.FieldFlow, fmt.Sprintf("The flow may hold only letters, digits, '.', '_' and '-', at most %d of them.", maxFlowLen)))
 	}
 	if len(errs) > 0 {
 		return &validationError{errs: errs}
@@ -98,14 +100,14 @@ func (in callbackInput) validate() error {
 
 // checkText checks an optional free-text field: valid UTF-8, at most max
 // characters, no control characters. It returns the first problem, or nil.
-func checkText(v, field, label string, max int, tooLong, invalid string) *appError {
+func checkText(v, field, label string, max int, tooLong, invalid string) *respond.Error {
 	switch {
 	case !utf8.ValidString(v):
-		return fieldError(codeInvalidUTF8, field, "The "+label+" contains invalid characters.")
+		return respond.FieldError(respond.CodeInvalidUTF8, field, "The "+label+" contains invalid characters.")
 	case utf8.RuneCountInString(v) > max:
-		return fieldError(tooLong, field, fmt.Sprintf("The %s must be at most %d characters.", label, max))
+		return respond.FieldError(tooLong, field, fmt.Sprintf("The %s must be at most %d characters.", label, max))
 	case strings.ContainsFunc(v, unicode.IsControl):
-		return fieldError(invalid, field, "The "+label+" must not contain control characters.")
+		return respond.FieldError(invalid, field, "The "+label+" must not contain control characters.")
 	}
 	return nil
 }
@@ -132,12 +134,12 @@ func (s *server) decide(c echo.Context, in callbackInput, surface string) (risk.
 		return risk.Decision{}, err
 	}
 	s.visitor(&in)
-	ctx, cancel := s.budget(c.Request().Context())
+	ctx, cancel := s.budget.Bound(c.Request().Context())
 	defer cancel()
 	req := risk.Request{
 		Phone:     strings.TrimSpace(in.Phone),
 		Region:    in.Region,
-		IP:        clientIP(c),
+		IP:        respond.ClientIP(c),
 		UserAgent: c.Request().UserAgent(),
 		Flow:      in.Flow,
 		FlowBound: s.flowBound(c, in.Flow),
@@ -148,8 +150,8 @@ func (s *server) decide(c echo.Context, in callbackInput, surface string) (risk.
 	var ne *risk.NumberError
 	switch {
 	case errors.As(err, &ne):
-		return risk.Decision{}, &validationError{errs: []*appError{
-			{Code: codeInvalidPhone, Field: web.FieldPhone, Message: ne.Problem, Err: err}}}
+		return risk.Decision{}, &validationError{errs: []*respond.Error{
+			{Code: respond.CodeInvalidPhone, Field: web.FieldPhone, Message: ne.Problem, Err: err}}}
 	case err != nil:
 		return s.decideFallback(c.Request().Context(), fallbackCase{surface: surface, req: req, in: in, cause: fmt.Errorf("evaluating callback: %w", err)})
 	}
@@ -160,7 +162,7 @@ func (s *server) decide(c echo.Context, in callbackInput, surface string) (risk.
 		call = allowedCall(d, in)
 	case risk.Block, risk.Deflect:
 	default:
-		return risk.Decision{}, &appError{Code: codeInternal, Err: fmt.Errorf("engine returned unknown action %q", d.Action)}
+		return risk.Decision{}, &respond.Error{Code: respond.CodeInternal, Err: fmt.Errorf("engine returned unknown action %q", d.Action)}
 	}
 	if err := s.Calls.Record(ctx, d, call); err != nil {
 		// The lock is freed only when the call surely was not queued;

@@ -8,10 +8,11 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/tollgate/tollgate/handlers/respond"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/tollgate/tollgate/contactflows"
-	"github.com/tollgate/tollgate/contactflows/dispatch"
 )
 
 // maxCallIDLen bounds a callback id in a path.
@@ -33,13 +34,13 @@ type endedResponse struct {
 func (s *server) requireFlowKey(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if s.FlowAPIKey == "" {
-			return &appError{Code: codeNotFound, Err: errors.New("flow endpoint called but TOLLGATE_FLOW_API_KEY is not set")}
+			return &respond.Error{Code: respond.CodeNotFound, Err: errors.New("flow endpoint called but TOLLGATE_FLOW_API_KEY is not set")}
 		}
 		auth := c.Request().Header.Get(echo.HeaderAuthorization)
 		key, ok := strings.CutPrefix(auth, "Bearer ")
 		if !ok || subtle.ConstantTimeCompare([]byte(key), []byte(s.FlowAPIKey)) != 1 {
 			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="tollgate"`)
-			return &appError{Code: codeUnauthorized}
+			return &respond.Error{Code: respond.CodeUnauthorized}
 		}
 		return next(c)
 	}
@@ -50,14 +51,14 @@ func (s *server) requireFlowKey(next echo.HandlerFunc) echo.HandlerFunc {
 func (s *server) handleCallEnd(c echo.Context) error {
 	id := c.Param("id")
 	if id == "" || len(id) > maxCallIDLen {
-		return &appError{Code: codeNotFound, Message: "No call has this id."}
+		return &respond.Error{Code: respond.CodeNotFound, Message: "No call has this id."}
 	}
 	var req callEndRequest
-	if err := decodeJSON(c.Request(), &req, "outcome"); err != nil {
+	if err := respond.DecodeJSON(c.Request(), &req, "outcome"); err != nil {
 		return err
 	}
 	if !slices.Contains(contactflows.Outcomes, req.Outcome) {
-		return &appError{Code: codeInvalidOutcome, Field: "outcome", Message: fmt.Sprintf("The outcome must be one of %s.", strings.Join(contactflows.Outcomes, ", "))}
+		return &respond.Error{Code: respond.CodeInvalidOutcome, Field: "outcome", Message: fmt.Sprintf("The outcome must be one of %s.", strings.Join(contactflows.Outcomes, ", "))}
 	}
 	return s.endCall(c, id, req.Outcome, func() error {
 		return c.JSON(http.StatusOK, endedResponse{Status: "ended", ID: id})
@@ -70,14 +71,12 @@ func (s *server) handleCallEnd(c echo.Context) error {
 // before the deadline; the retry then finds the call ended and releases
 // the number's hold again, which frees it if the first release never ran.
 func (s *server) endCall(c echo.Context, id, outcome string, ok func() error) error {
-	ctx, cancel := s.webhookBudget(c.Request().Context())
+	ctx, cancel := s.budget.Webhook(c.Request().Context())
 	defer cancel()
 	_, err := s.Calls.End(ctx, id, outcome)
 	switch {
-	case errors.Is(err, dispatch.ErrUnknownCall):
-		return &appError{Code: codeNotFound, Message: "No call has this id.", Err: err}
 	case err != nil:
-		return &appError{Code: codeUnavailable, Err: err}
+		return respond.Failed(err)
 	}
 	return ok()
 }

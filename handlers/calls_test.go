@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tollgate/tollgate/contactflows/dispatch"
+	"github.com/tollgate/tollgate/handlers/respond"
 )
 
 func TestCallEnd(t *testing.T) {
@@ -132,8 +133,8 @@ func TestCallEndBudget(t *testing.T) {
 	}
 	for i, l := range left {
 		// Far more than the 50ms decision budget; the margin is for a slow machine.
-		if l < WebhookBudget/2 || l > WebhookBudget {
-			t.Errorf("webhook %d: deadline %s away, want about %s", i, l, WebhookBudget)
+		if l < respond.WebhookBudget/2 || l > respond.WebhookBudget {
+			t.Errorf("webhook %d: deadline %s away, want about %s", i, l, respond.WebhookBudget)
 		}
 	}
 }

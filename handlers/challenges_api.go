@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/tollgate/tollgate/handlers/respond"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/tollgate/tollgate/risk"
@@ -57,16 +59,16 @@ const (
 // the caller must be challenged, issues its code.
 func (s *server) handleChallengeCreate(c echo.Context) error {
 	var req challengeRequest
-	if err := decodeJSON(c.Request(), &req, "caller, flow, contact_id and attestation"); err != nil {
+	if err := respond.DecodeJSON(c.Request(), &req, "caller, flow, contact_id and attestation"); err != nil {
 		return err
 	}
 	switch {
 	case req.ContactID == "" || len(req.ContactID) > maxContactIDLen:
-		return fieldError(codeBadRequest, "contact_id", "contact_id must hold the telephony platform's id of the call, at most 128 characters.")
+		return respond.FieldError(respond.CodeBadRequest, "contact_id", "contact_id must hold the telephony platform's id of the call, at most 128 characters.")
 	case len(req.Caller) > maxCallerLen || len(req.Attestation) > maxCallerLen:
-		return fieldError(codeBadRequest, "caller", "caller and attestation must be at most 64 characters.")
+		return respond.FieldError(respond.CodeBadRequest, "caller", "caller and attestation must be at most 64 characters.")
 	case !validFlow(req.Flow) || req.Flow == "":
-		return fieldError(codeInvalidFlow, "flow", "flow must name the IVR flow: letters, digits, '.', '_' and '-', at most 64.")
+		return respond.FieldError(respond.CodeInvalidFlow, "flow", "flow must name the IVR flow: letters, digits, '.', '_' and '-', at most 64.")
 	}
 	st, err := s.startIVR(c.Request().Context(), risk.CallerRequest{Caller: req.Caller, Flow: req.Flow, Attestation: req.Attestation}, req.ContactID)
 	if err != nil {
@@ -82,14 +84,14 @@ func (s *server) handleChallengeCreate(c echo.Context) error {
 // handleChallengeVerify checks the digits a caller keyed.
 func (s *server) handleChallengeVerify(c echo.Context) error {
 	var req verifyRequest
-	if err := decodeJSON(c.Request(), &req, "digits, caller and contact_id"); err != nil {
+	if err := respond.DecodeJSON(c.Request(), &req, "digits, caller and contact_id"); err != nil {
 		return err
 	}
 	if len(req.Digits) > maxDigitsLen || len(req.Caller) > maxCallerLen {
-		return fieldError(codeBadRequest, "digits", "digits must be at most 32 characters and caller at most 64.")
+		return respond.FieldError(respond.CodeBadRequest, "digits", "digits must be at most 32 characters and caller at most 64.")
 	}
 	if req.ContactID == "" || len(req.ContactID) > maxContactIDLen {
-		return fieldError(codeBadRequest, "contact_id", "contact_id must hold the id of the call keying the code, the one the challenge was issued for, at most 128 characters.")
+		return respond.FieldError(respond.CodeBadRequest, "contact_id", "contact_id must hold the id of the call keying the code, the one the challenge was issued for, at most 128 characters.")
 	}
 	v, err := s.verifyIVR(c.Request().Context(), c.Param("id"), req.Digits, req.Caller, req.ContactID)
 	if err != nil {
@@ -113,21 +115,21 @@ type statsResponse struct {
 // failed and expired. ?day=YYYY-MM-DD, default today.
 func (s *server) handleChallengeStats(c echo.Context) error {
 	if s.Challenges == nil {
-		return &appError{Code: codeNotFound}
+		return &respond.Error{Code: respond.CodeNotFound}
 	}
 	day := s.now().UTC()
 	if q := c.QueryParam("day"); q != "" {
 		d, err := time.Parse(time.DateOnly, q)
 		if err != nil {
-			return fieldError(codeBadRequest, "day", "day must be a date such as 2026-11-22.")
+			return respond.FieldError(respond.CodeBadRequest, "day", "day must be a date such as 2026-11-22.")
 		}
 		day = d
 	}
-	ctx, cancel := s.budget(c.Request().Context())
+	ctx, cancel := s.budget.Bound(c.Request().Context())
 	defer cancel()
 	stats, err := s.Challenges.Stats(ctx, day)
 	if err != nil {
-		return &appError{Code: codeUnavailable, Err: err}
+		return respond.Failed(err)
 	}
 	if stats == nil {
 		stats = map[string]map[string]int64{}

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/tollgate/tollgate/handlers/respond"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/tollgate/tollgate/contactflows"
@@ -42,17 +44,17 @@ const connectFlowDefault = "connect"
 // events.ConnectEvent is ignored, not the event.
 func (s *server) handleConnect(c echo.Context) error {
 	if len(s.BridgeSecrets) == 0 || s.Challenges == nil {
-		return &appError{Code: codeNotFound, Err: errors.New("Connect flow endpoint called but TOLLGATE_BRIDGE_SECRET is not set")}
+		return &respond.Error{Code: respond.CodeNotFound, Err: errors.New("Connect flow endpoint called but TOLLGATE_BRIDGE_SECRET is not set")}
 	}
 	r := c.Request()
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
-		return bodyReadError(err)
+		return respond.BodyReadError(err)
 	}
 	err = flowsig.VerifyAny(s.BridgeSecrets, r.Header.Get(flowsig.HeaderTimestamp), r.Header.Get(flowsig.HeaderSignature), body, s.now(), 0)
 	if err != nil {
 		c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Signature realm="tollgate"`)
-		return &appError{Code: codeUnauthorized, Message: "The request is not signed with the bridge secret.", Err: err}
+		return &respond.Error{Code: respond.CodeUnauthorized, Message: "The request is not signed with the bridge secret.", Err: err}
 	}
 	digest := requestDigest("connect", r.Header.Get(flowsig.HeaderTimestamp), string(body))
 	return s.answerOnce(c, digest, connectReplayTTL, func() error { return s.answerConnect(c, body) })
@@ -63,7 +65,7 @@ func (s *server) answerConnect(c echo.Context, body []byte) error {
 	r := c.Request()
 	ev, ignored, err := connectevent.Decode(body)
 	if err != nil {
-		return &appError{Code: codeMalformedJSON, Message: "The request body must be an Amazon Connect event, a JSON object.", Err: err}
+		return &respond.Error{Code: respond.CodeMalformedJSON, Message: "The request body must be an Amazon Connect event, a JSON object.", Err: err}
 	}
 	if ignored != "" {
 		s.log.LogAttrs(r.Context(), slog.LevelWarn, "Connect event fields of unexpected types ignored",
@@ -75,7 +77,7 @@ func (s *server) answerConnect(c echo.Context, body []byte) error {
 		flow = connectFlowDefault
 	}
 	if !validFlow(flow) {
-		return fieldError(codeInvalidFlow, "flow", "The flow parameter may hold only letters, digits, '.', '_' and '-'.")
+		return respond.FieldError(respond.CodeInvalidFlow, "flow", "The flow parameter may hold only letters, digits, '.', '_' and '-'.")
 	}
 	ctx := r.Context()
 	switch p["action"] {
@@ -91,7 +93,7 @@ func (s *server) answerConnect(c echo.Context, body []byte) error {
 		return c.JSON(http.StatusOK, res)
 	case "issue":
 		if cd.ContactID == "" || len(cd.ContactID) > maxContactIDLen {
-			return fieldError(codeBadRequest, "ContactId", "Details.ContactData.ContactId is missing or too long.")
+			return respond.FieldError(respond.CodeBadRequest, "ContactId", "Details.ContactData.ContactId is missing or too long.")
 		}
 		ch, err := s.issueChallenge(ctx, flow, cd.ContactID)
 		if err != nil {
@@ -121,7 +123,7 @@ func (s *server) answerConnect(c echo.Context, body []byte) error {
 		}
 		return s.endCall(c, id, outcome, func() error { return c.JSON(http.StatusOK, map[string]string{"result": "ok"}) })
 	}
-	return fieldError(codeBadRequest, "action", "Details.Parameters.action must be screen, issue, verify or complete.")
+	return respond.FieldError(respond.CodeBadRequest, "action", "Details.Parameters.action must be screen, issue, verify or complete.")
 }
 
 // addChallenge puts a challenge's id, code and attempts in a flow answer.
@@ -139,9 +141,9 @@ func (s *server) handleContactFlowDownload(c echo.Context) error {
 	})
 	switch {
 	case errors.Is(err, contactflows.ErrUnknownFlow):
-		return &appError{Code: codeNotFound, Message: "No contact flow has this name; there are " + strings.Join(contactflows.ContactFlowNames(), " and ") + "."}
+		return respond.Failed(err)
 	case err != nil:
-		return &appError{Code: codeBadRequest, Message: "Give lambda_arn, queue_arn and flow: " + strings.TrimPrefix(err.Error(), "contactflows: "), Err: err}
+		return &respond.Error{Code: respond.CodeBadRequest, Message: "Give lambda_arn, queue_arn and flow: " + strings.TrimPrefix(err.Error(), "contactflows: "), Err: err}
 	}
 	c.Response().Header().Set(echo.HeaderContentDisposition, `attachment; filename="`+name+`.json"`)
 	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, flow)

@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"slices"
-	"sync/atomic"
 	"time"
+
+	"github.com/tollgate/tollgate/handlers/respond"
 
 	"github.com/tollgate/tollgate/contactflows"
 	"github.com/tollgate/tollgate/risk"
@@ -47,16 +47,6 @@ const (
 
 // DefaultDecisionBudget is the decision budget when Faults.Budget is zero.
 const DefaultDecisionBudget = 150 * time.Millisecond
-
-// WebhookBudget bounds the store work of the write-only telephony webhooks
-// (the call-end report, Twilio's status callback) when the decision budget
-// is shorter: nobody waits on their answer, and a write cut off after it
-// reached Redis would make the provider retry what was done.
-const WebhookBudget = 2 * time.Second
-
-// degradedFor is how long after its last fallback /readyz reports the
-// service degraded.
-const degradedFor = 10 * time.Second
 
 // Surfaces named in fallback metrics and log lines.
 const (
@@ -108,52 +98,6 @@ func (f Faults) withDefaults() Faults {
 	return f
 }
 
-// faultState is what the server remembers of its fallbacks.
-type faultState struct {
-	// last is when a fail mode last answered, in Unix nanoseconds; 0 for
-	// never.
-	last atomic.Int64
-}
-
-// budget returns ctx bounded by the decision budget.
-func (s *server) budget(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(ctx, s.Faults.Budget)
-}
-
-// webhookBudget returns ctx bounded by the longer of WebhookBudget and the
-// decision budget.
-func (s *server) webhookBudget(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(ctx, max(WebhookBudget, s.Faults.Budget))
-}
-
-// fellBack records that the fail mode mode answered on surface because of
-// err: a log line, the metric and the time, which /readyz reports.
-func (s *server) fellBack(ctx context.Context, surface, mode string, err error) {
-	s.faults.last.Store(time.Now().UnixNano())
-	s.Faults.ObserveFallback(surface, mode)
-	s.log.LogAttrs(ctx, slog.LevelWarn, "store unavailable; fail mode answered",
-		slog.String("surface", surface), slog.String("mode", mode), slog.Any("err", err))
-}
-
-// recentFallback reports whether a fail mode answered within degradedFor,
-// and when it last did.
-func (s *server) recentFallback() (time.Time, bool) {
-	n := s.faults.last.Load()
-	if n == 0 {
-		return time.Time{}, false
-	}
-	at := time.Unix(0, n)
-	return at, time.Since(at) < degradedFor
-}
-
-// storeCause explains a store failure in a decision's reason detail.
-func (s *server) storeCause(err error) string {
-	if errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Sprintf("the store did not answer within the %s decision budget", s.Faults.Budget)
-	}
-	return "the store failed: " + err.Error()
-}
-
 // fallbackCase is a callback request the store failed on.
 type fallbackCase struct {
 	// surface is form or api.
@@ -188,15 +132,15 @@ func (s *server) decideFallback(ctx context.Context, fc fallbackCase) (risk.Deci
 	case mode == FailAllow:
 		action = risk.Allow
 	}
-	d, err := s.Engine.Fallback(fc.req, action, s.storeCause(fc.cause))
+	d, err := s.Engine.Fallback(fc.req, action, s.budget.Cause(fc.cause))
 	var ne *risk.NumberError
 	switch {
 	case errors.As(err, &ne):
-		return risk.Decision{}, &validationError{errs: []*appError{{Code: codeInvalidPhone, Field: "phone", Message: ne.Problem, Err: err}}}
+		return risk.Decision{}, &validationError{errs: []*respond.Error{{Code: respond.CodeInvalidPhone, Field: "phone", Message: ne.Problem, Err: err}}}
 	case err != nil:
-		return risk.Decision{}, &appError{Code: codeInternal, Err: fmt.Errorf("fallback decision: %w", err)}
+		return risk.Decision{}, &respond.Error{Code: respond.CodeInternal, Err: fmt.Errorf("fallback decision: %w", err)}
 	}
-	s.fellBack(ctx, fc.surface, string(mode), fc.cause)
+	s.budget.FellBack(ctx, fc.surface, string(mode), fc.cause)
 	mayRecord := fc.engine == nil || fc.notRecorded
 	switch {
 	case d.Action == risk.Allow:
@@ -221,7 +165,7 @@ func (s *server) mirrorShown(ctx context.Context, d risk.Decision, shown risk.Ac
 	if !mayRecord {
 		return risk.Deflect
 	}
-	rctx, cancel := s.budget(context.WithoutCancel(ctx))
+	rctx, cancel := s.budget.Bound(context.WithoutCancel(ctx))
 	defer cancel()
 	if err := s.Calls.Record(rctx, d, nil); err != nil {
 		return risk.Deflect
@@ -237,7 +181,7 @@ func (s *server) mirrorShown(ctx context.Context, d risk.Decision, shown risk.Ac
 func (s *server) queueFallback(ctx context.Context, d risk.Decision, in callbackInput, mayRecord bool) risk.Decision {
 	why := "an earlier attempt to store it may or may not have succeeded"
 	if mayRecord {
-		rctx, cancel := s.budget(context.WithoutCancel(ctx))
+		rctx, cancel := s.budget.Bound(context.WithoutCancel(ctx))
 		defer cancel()
 		err := s.Calls.Record(rctx, d, allowedCall(d, in))
 		if err == nil {

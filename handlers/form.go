@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tollgate/tollgate/handlers/respond"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/tollgate/tollgate/risk"
@@ -98,7 +100,7 @@ func (s *server) handleFormSubmit(c echo.Context) error {
 		err = r.ParseForm()
 	}
 	if err != nil {
-		return bodyReadError(err)
+		return respond.BodyReadError(err)
 	}
 	f := r.PostForm
 	in := callbackInput{
@@ -129,9 +131,9 @@ func (s *server) handleFormSubmit(c echo.Context) error {
 		return err
 	}
 	if d.Shown() == risk.Deflect {
-		return s.render(c, http.StatusOK, web.CallbackDeflected(s.form.brand, s.deflection()))
+		return respond.Render(c, http.StatusOK, web.CallbackDeflected(s.form.brand, s.deflection()))
 	}
-	return s.render(c, http.StatusOK, web.CallbackAccepted(s.form.brand, d.ID))
+	return respond.Render(c, http.StatusOK, web.CallbackAccepted(s.form.brand, d.ID))
 }
 
 // renderForm renders the form m with a token issued at issued, bound to
@@ -139,13 +141,13 @@ func (s *server) handleFormSubmit(c echo.Context) error {
 func (s *server) renderForm(c echo.Context, status int, m web.CallbackFormModel, issued time.Time) error {
 	m.Token = s.form.tokens.issue(s.ensureFormCookie(c), issued)
 	m.Regions = s.form.regions
-	return s.render(c, status, web.CallbackForm(s.form.brand, m))
+	return respond.Render(c, status, web.CallbackForm(s.form.brand, m))
 }
 
 // visitorRegion is the country of the visitor's IP when it has a known,
 // supported one, else the default region.
 func (s *server) visitorRegion(c echo.Context) string {
-	if r := s.Engine.IPCountry(clientIP(c)); s.form.regionSet[r] {
+	if r := s.Engine.IPCountry(respond.ClientIP(c)); s.form.regionSet[r] {
 		return r
 	}
 	return s.form.defaultRegion
@@ -154,13 +156,13 @@ func (s *server) visitorRegion(c echo.Context) string {
 // checkForm validates in as decide does, and the consent box, which must
 // be ticked. It returns a *validationError listing every problem, or nil.
 func (s *server) checkForm(in callbackInput, consent bool) error {
-	var errs []*appError
+	var errs []*respond.Error
 	var ve *validationError
 	if errors.As(in.validate(), &ve) {
 		errs = ve.errs
 	}
 	if !consent {
-		errs = append(errs, fieldError(codeMissingConsent, web.FieldConsent, "Tick the box to agree to be called at this number."))
+		errs = append(errs, respond.FieldError(respond.CodeMissingConsent, web.FieldConsent, "Tick the box to agree to be called at this number."))
 	}
 	if len(errs) > 0 {
 		return &validationError{errs: errs}
@@ -190,7 +192,7 @@ func formModel(in callbackInput, consent bool, err error) (m web.CallbackFormMod
 	for _, fe := range ve.errs {
 		switch fe.Field {
 		case web.FieldName, web.FieldRegion, web.FieldPhone, web.FieldReason, web.FieldConsent:
-			m.Errors[fe.Field] = fe.message()
+			m.Errors[fe.Field] = fe.Text()
 		default:
 			return web.CallbackFormModel{}, false
 		}

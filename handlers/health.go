@@ -49,7 +49,7 @@ func (s *server) handleReadyz(c echo.Context) error {
 	ctx, cancel := context.WithTimeout(c.Request().Context(), min(readyTimeout, s.Faults.Budget))
 	defer cancel()
 	err := s.Ready(ctx)
-	last, recent := s.recentFallback()
+	last, recent := s.budget.Recent()
 	if err == nil && !recent {
 		return c.JSON(http.StatusOK, healthResponse{Status: "ready"})
 	}

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/tollgate/tollgate/handlers/respond"
+
 	"github.com/tollgate/tollgate/contactflows"
 	"github.com/tollgate/tollgate/risk"
 )
@@ -57,12 +59,12 @@ type ivrStart struct {
 // caller passes.
 func (s *server) startIVR(ctx context.Context, req risk.CallerRequest, contactID string) (ivrStart, error) {
 	if s.Challenges == nil {
-		return ivrStart{}, &appError{Code: codeNotFound, Err: errors.New("IVR endpoint called without a challenge service")}
+		return ivrStart{}, &respond.Error{Code: respond.CodeNotFound, Err: errors.New("IVR endpoint called without a challenge service")}
 	}
 	if contactID == "" || len(contactID) > maxContactIDLen {
-		return ivrStart{}, fieldError(codeBadRequest, "contact_id", "The call's id (contact id, CallSid) is missing or longer than 128 characters.")
+		return ivrStart{}, respond.FieldError(respond.CodeBadRequest, "contact_id", "The call's id (contact id, CallSid) is missing or longer than 128 characters.")
 	}
-	ctx, cancel := s.budget(ctx)
+	ctx, cancel := s.budget.Bound(ctx)
 	defer cancel()
 	sc, err := s.Engine.ScreenCaller(ctx, req)
 	storeDown := err != nil
@@ -86,7 +88,7 @@ func (s *server) startIVR(ctx context.Context, req risk.CallerRequest, contactID
 			}
 			if st.Screening.Verdict == risk.Challenge {
 				if st.Challenge, err = s.Faults.Fallback.Issue(req.Flow, contactID); err != nil {
-					return ivrStart{}, &appError{Code: codeInternal, Err: fmt.Errorf("issuing a fallback challenge: %w", err)}
+					return ivrStart{}, &respond.Error{Code: respond.CodeInternal, Err: fmt.Errorf("issuing a fallback challenge: %w", err)}
 				}
 			}
 		}
@@ -114,23 +116,23 @@ func (s *server) ivrFallback(ctx context.Context, req risk.CallerRequest, err er
 	if s.Faults.IVR == FailPass {
 		verdict = risk.Pass
 	}
-	s.fellBack(ctx, surfaceIVR, string(s.Faults.IVR), err)
-	return s.Engine.ScreenFallback(req, verdict, s.storeCause(err))
+	s.budget.FellBack(ctx, surfaceIVR, string(s.Faults.IVR), err)
+	return s.Engine.ScreenFallback(req, verdict, s.budget.Cause(err))
 }
 
 // issueChallenge issues a code for contactID in flow without screening, as
 // for an answered callback: from the store, or, when it fails, a stateless
 // one whatever the IVR fail mode, since there is no screening to pass.
 func (s *server) issueChallenge(ctx context.Context, flow, contactID string) (contactflows.Challenge, error) {
-	bctx, cancel := s.budget(ctx)
+	bctx, cancel := s.budget.Bound(ctx)
 	defer cancel()
 	ch, err := s.Challenges.Issue(bctx, flow, contactID)
 	if err == nil || errors.Is(err, contactflows.ErrTooManyChallenges) {
 		return ch, err
 	}
-	s.fellBack(ctx, surfaceIVR, string(FailChallenge), fmt.Errorf("issuing challenge: %w", err))
+	s.budget.FellBack(ctx, surfaceIVR, string(FailChallenge), fmt.Errorf("issuing challenge: %w", err))
 	if ch, err = s.Faults.Fallback.Issue(flow, contactID); err != nil {
-		return ch, &appError{Code: codeInternal, Err: fmt.Errorf("issuing a fallback challenge: %w", err)}
+		return ch, &respond.Error{Code: respond.CodeInternal, Err: fmt.Errorf("issuing a fallback challenge: %w", err)}
 	}
 	return ch, nil
 }
@@ -154,9 +156,9 @@ type ivrVerification struct {
 // the flow asks for a new code.
 func (s *server) verifyIVR(ctx context.Context, id, digits, caller, contactID string) (ivrVerification, error) {
 	if s.Challenges == nil {
-		return ivrVerification{}, &appError{Code: codeNotFound, Err: errors.New("IVR endpoint called without a challenge service")}
+		return ivrVerification{}, &respond.Error{Code: respond.CodeNotFound, Err: errors.New("IVR endpoint called without a challenge service")}
 	}
-	ctx, cancel := s.budget(ctx)
+	ctx, cancel := s.budget.Bound(ctx)
 	defer cancel()
 	var v ivrVerification
 	if contactflows.IsFallbackID(id) {
@@ -170,7 +172,7 @@ func (s *server) verifyIVR(ctx context.Context, id, digits, caller, contactID st
 		var err error
 		v.Verification, err = s.Challenges.Verify(ctx, id, contactID, digits)
 		if err != nil {
-			s.fellBack(ctx, surfaceIVR, string(s.Faults.IVR), fmt.Errorf("verifying challenge: %w", err))
+			s.budget.FellBack(ctx, surfaceIVR, string(s.Faults.IVR), fmt.Errorf("verifying challenge: %w", err))
 			v = ivrVerification{Verification: contactflows.Verification{Result: contactflows.VerifyExpired}, StoreDown: true}
 			if s.Faults.IVR == FailPass {
 				v.Result = contactflows.VerifyPass

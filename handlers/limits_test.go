@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tollgate/tollgate/handlers/respond"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/tollgate/tollgate/contactflows/dispatch"
@@ -55,10 +57,10 @@ func TestPublicPostBodyLimits(t *testing.T) {
 			req.Header.Set("Authorization", "Bearer "+testFlowKey)
 			rec := httptest.NewRecorder()
 			e.ServeHTTP(rec, req)
-			var got errorResponse
+			var got respond.ErrorResponse
 			_ = json.Unmarshal(rec.Body.Bytes(), &got)
-			if rec.Code != http.StatusRequestEntityTooLarge || got.Error.Code != codeBodyTooLarge || !strings.Contains(got.Error.Message, bodyLimit) {
-				t.Errorf("POST %s (chunked %v) with 65 KB: got %d %s, want 413 %s saying %s", path, chunked, rec.Code, rec.Body, codeBodyTooLarge, bodyLimit)
+			if rec.Code != http.StatusRequestEntityTooLarge || got.Error.Code != respond.CodeBodyTooLarge || !strings.Contains(got.Error.Message, respond.BodyLimit) {
+				t.Errorf("POST %s (chunked %v) with 65 KB: got %d %s, want 413 %s saying %s", path, chunked, rec.Code, rec.Body, respond.CodeBodyTooLarge, respond.BodyLimit)
 			}
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"crypto/subtle"
 	"strings"
 
+	"github.com/tollgate/tollgate/handlers/respond"
+
 	"github.com/labstack/echo/v4"
 )
 
@@ -23,7 +25,7 @@ func (s *server) requireMetricsToken(next echo.HandlerFunc) echo.HandlerFunc {
 		token, ok := strings.CutPrefix(c.Request().Header.Get(echo.HeaderAuthorization), "Bearer ")
 		if !ok || subtle.ConstantTimeCompare([]byte(token), []byte(s.MetricsToken)) != 1 {
 			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="tollgate-metrics"`)
-			return &appError{Code: codeUnauthorized}
+			return &respond.Error{Code: respond.CodeUnauthorized}
 		}
 		return next(c)
 	}

@@ -4,12 +4,11 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/tollgate/tollgate/handlers/respond"
+
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 )
-
-// bodyLimit caps request bodies on the routes that read one.
-const bodyLimit = "64KB"
 
 // registerMiddleware installs, outermost first: the request log, panic
 // recovery and security headers. The Content-Security-Policy allows the
@@ -30,7 +29,7 @@ func (s *server) registerMiddleware(e *echo.Echo) {
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
 		DisableErrorHandler: true,
 		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
-			return &appError{Code: codeInternal, Err: &panicError{value: err, stack: stack}}
+			return &respond.Error{Code: respond.CodeInternal, Err: &panicError{value: err, stack: stack}}
 		},
 	}))
 	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{
@@ -39,11 +38,6 @@ func (s *server) registerMiddleware(e *echo.Echo) {
 		ContentSecurityPolicy: s.form.policies.pageCSP,
 		ReferrerPolicy:        "no-referrer",
 	}))
-}
-
-// limitBody is the body-size middleware for routes that read a body.
-func limitBody() echo.MiddlewareFunc {
-	return middleware.BodyLimit(bodyLimit)
 }
 
 // logRequest writes one line per request. It logs the path, never the

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tollgate/tollgate/handlers/respond"
+
 	"github.com/tollgate/tollgate/web"
 )
 
@@ -78,7 +80,7 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		"Channels":         web.Channels{},
 		"CallEnd":          callEndRequest{},
 		"Ended":            endedResponse{},
-		"Error":            errorResponse{},
+		"Error":            respond.ErrorResponse{},
 		"ChallengeRequest": challengeRequest{},
 		"Screening":        challengeResponse{},
 		"VerifyRequest":    verifyRequest{},
@@ -111,7 +113,7 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		got = append(got, name)
 	}
 	slices.Sort(got)
-	if want := jsonFields(errorBody{}); !slices.Equal(got, want) {
+	if want := jsonFields(respond.ErrorBody{}); !slices.Equal(got, want) {
 		t.Errorf("error body documents %v, the server sends %v", got, want)
 	}
 }
@@ -184,7 +186,7 @@ func TestOpenAPIDocumentsAPIAccess(t *testing.T) {
 	if got, want := doc.Components.SecuritySchemes["siteKey"], "http bearer"; got.Type+" "+got.Scheme != want {
 		t.Errorf("siteKey scheme = %s %s, want %s, as requireAPIAccess reads Authorization: Bearer", got.Type, got.Scheme, want)
 	}
-	for _, word := range []string{codeInvalidAPIKey, codeInvalidVisitorToken, "TOLLGATE_API_ACCESS", "TOLLGATE_API_KEYS"} {
+	for _, word := range []string{respond.CodeInvalidAPIKey, respond.CodeInvalidVisitorToken, "TOLLGATE_API_ACCESS", "TOLLGATE_API_KEYS"} {
 		if !strings.Contains(op.Description, word) {
 			t.Errorf("POST /api/v1/callbacks description does not mention %s", word)
 		}

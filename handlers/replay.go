@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/tollgate/tollgate/handlers/respond"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/tollgate/tollgate/contactflows/flowsig"
@@ -57,7 +59,7 @@ func (r *answerRecorder) Write(b []byte) (int, error) {
 // the store fails, every request is answered afresh, as without the guard.
 func (s *server) answerOnce(c echo.Context, digest string, ttl time.Duration, answer func() error) error {
 	ctx := c.Request().Context()
-	bctx, cancel := s.budget(ctx)
+	bctx, cancel := s.budget.Bound(ctx)
 	first, kept, err := s.Challenges.Claim(bctx, digest, ttl)
 	cancel()
 	switch {
@@ -65,7 +67,7 @@ func (s *server) answerOnce(c echo.Context, digest string, ttl time.Duration, an
 		s.log.LogAttrs(ctx, slog.LevelWarn, "signed request not checked for a replay", slog.Any("err", err))
 		return answer()
 	case !first && kept == nil:
-		return &appError{Code: codeUnavailable, Message: "The same request is being answered.", Err: errors.New("replay while the first request is being answered")}
+		return &respond.Error{Code: respond.CodeUnavailable, Message: "The same request is being answered.", Err: errors.New("replay while the first request is being answered")}
 	case !first:
 		contentType, body, _ := bytes.Cut(kept, []byte{'\n'})
 		s.log.LogAttrs(ctx, slog.LevelInfo, "replayed signed request answered as before", slog.String("path", c.Path()))
@@ -76,7 +78,7 @@ func (s *server) answerOnce(c echo.Context, digest string, ttl time.Duration, an
 	err = answer()
 	c.Response().Writer = rec.ResponseWriter
 	// The claim is settled on its own budget: the request's may be spent.
-	sctx, cancel := s.budget(context.WithoutCancel(ctx))
+	sctx, cancel := s.budget.Bound(context.WithoutCancel(ctx))
 	defer cancel()
 	if err == nil && c.Response().Status == http.StatusOK && rec.body.Len() > 0 {
 		kept := append([]byte(c.Response().Header().Get(echo.HeaderContentType)+"\n"), rec.body.Bytes()...)

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/tollgate/tollgate/handlers/respond"
+
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
@@ -20,7 +22,7 @@ func (s *server) registerRoutes(e *echo.Echo) {
 	// The public callback form; the configured sites may frame it.
 	e.GET("/", s.handleFormShow, s.formPageHeaders)
 	// The callback form's submission; answers with an outcome page.
-	e.POST("/", s.handleFormSubmit, s.formPageHeaders, limitBody())
+	e.POST("/", s.handleFormSubmit, s.formPageHeaders, respond.LimitBody())
 	// The branding's colours, at a content-hashed path.
 	e.Match([]string{http.MethodGet, http.MethodHead}, s.form.brandPath, s.handleBrandStylesheet)
 	// The JSON callback API, callable from the browsers of the configured
@@ -28,29 +30,29 @@ func (s *server) registerRoutes(e *echo.Echo) {
 	// preflight. The off mode leaves both out: 404.
 	if s.api.mode != APIOff {
 		cors := s.cors()
-		e.POST("/api/v1/callbacks", s.handleCallbackCreate, cors, limitBody(), s.requireAPIAccess)
+		e.POST("/api/v1/callbacks", s.handleCallbackCreate, cors, respond.LimitBody(), s.requireAPIAccess)
 		e.OPTIONS("/api/v1/callbacks", handleNoContent, cors)
 	}
 	// A telephony flow reports that a call ended, with the flow API key.
-	e.POST("/api/v1/calls/:id/end", s.handleCallEnd, s.requireFlowKey, limitBody())
+	e.POST("/api/v1/calls/:id/end", s.handleCallEnd, s.requireFlowKey, respond.LimitBody())
 	// Twilio asks what an answered callback hears, signed with the auth
 	// token; a replay is answered as before.
-	e.POST(dispatch.TwilioOutboundPath, s.handleTwilioOutbound, limitBody(), s.requireTwilioSignature, s.twilioOnce)
+	e.POST(dispatch.TwilioOutboundPath, s.handleTwilioOutbound, respond.LimitBody(), s.requireTwilioSignature, s.twilioOnce)
 	// Twilio's voice webhook for an inbound call, and the digits its
 	// caller keyed; both signed, a replay answered as before.
-	e.POST(twilioVoicePath, s.handleTwilioVoice, limitBody(), s.requireTwilioSignature, s.twilioOnce)
-	e.POST(twilioVerifyPath, s.handleTwilioVerify, limitBody(), s.requireTwilioSignature, s.twilioOnce)
+	e.POST(twilioVoicePath, s.handleTwilioVoice, respond.LimitBody(), s.requireTwilioSignature, s.twilioOnce)
+	e.POST(twilioVerifyPath, s.handleTwilioVerify, respond.LimitBody(), s.requireTwilioSignature, s.twilioOnce)
 	// An Amazon Connect flow's event, forwarded and signed by the bridge;
 	// a replay within the clock skew is answered as before.
-	e.POST("/flows/connect", s.handleConnect, limitBody())
+	e.POST("/flows/connect", s.handleConnect, respond.LimitBody())
 	// The importable Amazon Connect flows, filled in, with the flow API key.
 	e.GET("/flows/connect/contact-flows/:name", s.handleContactFlowDownload, s.requireFlowKey)
 	// Twilio reports the end of a placed call, signed with the auth token.
-	e.POST(dispatch.TwilioStatusPath, s.handleTwilioStatus, limitBody(), s.requireTwilioSignature)
+	e.POST(dispatch.TwilioStatusPath, s.handleTwilioStatus, respond.LimitBody(), s.requireTwilioSignature)
 	// A telephony flow screens a caller and gets a code; then verifies the
 	// digits keyed. Both need the flow API key.
-	e.POST("/api/v1/challenges", s.handleChallengeCreate, s.requireFlowKey, limitBody())
-	e.POST("/api/v1/challenges/:id/verify", s.handleChallengeVerify, s.requireFlowKey, limitBody())
+	e.POST("/api/v1/challenges", s.handleChallengeCreate, s.requireFlowKey, respond.LimitBody())
+	e.POST("/api/v1/challenges/:id/verify", s.handleChallengeVerify, s.requireFlowKey, respond.LimitBody())
 	// A day's IVR outcomes per flow, with the flow API key.
 	e.GET("/api/v1/challenges/stats", s.handleChallengeStats, s.requireFlowKey)
 	// The OpenAPI document of the public API.

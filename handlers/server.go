@@ -15,6 +15,7 @@ import (
 
 	"github.com/tollgate/tollgate/contactflows"
 	"github.com/tollgate/tollgate/contactflows/dispatch"
+	"github.com/tollgate/tollgate/handlers/respond"
 	"github.com/tollgate/tollgate/risk"
 	"github.com/tollgate/tollgate/web"
 )
@@ -176,8 +177,9 @@ type server struct {
 	console *adminConsole
 	// api is who may call the JSON callback API.
 	api apiAccessSettings
-	// faults remembers the fail modes' answers for /readyz.
-	faults faultState
+	// budget bounds the store work of every surface and remembers the
+	// fail modes' answers for /readyz.
+	budget *respond.Budget
 	// routes are the registered route patterns, which ObserveRequest is
 	// given; anything else is reported as no route.
 	routes map[string]bool
@@ -204,6 +206,7 @@ func NewServer(d Deps) *echo.Echo {
 	}
 	s.PublicURL = strings.TrimRight(s.PublicURL, "/")
 	s.Faults = d.Faults.withDefaults()
+	s.budget = &respond.Budget{Decision: s.Faults.Budget, Observe: s.Faults.ObserveFallback, Log: s.log}
 
 	e := echo.New()
 	e.HideBanner = true
@@ -258,14 +261,4 @@ func unmapPrefix(p netip.Prefix) netip.Prefix {
 		p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
 	}
 	return p.Masked()
-}
-
-// clientIP is the request's client address as the IPExtractor found it, or
-// the zero Addr when it cannot be parsed.
-func clientIP(c echo.Context) netip.Addr {
-	ip, err := netip.ParseAddr(c.RealIP())
-	if err != nil {
-		return netip.Addr{}
-	}
-	return ip.Unmap()
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/tollgate/tollgate/handlers/respond"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/tollgate/tollgate/contactflows"
@@ -28,20 +30,20 @@ var twilioOutcomes = map[string]string{
 func (s *server) requireTwilioSignature(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if s.TwilioAuthToken == "" || s.PublicURL == "" {
-			return &appError{Code: codeNotFound, Err: errors.New("Twilio webhook called but TOLLGATE_TWILIO_AUTH_TOKEN or TOLLGATE_PUBLIC_URL is not set")}
+			return &respond.Error{Code: respond.CodeNotFound, Err: errors.New("Twilio webhook called but TOLLGATE_TWILIO_AUTH_TOKEN or TOLLGATE_PUBLIC_URL is not set")}
 		}
 		if c.Path() != dispatch.TwilioStatusPath && s.TwilioContinue.Verb == "" {
-			return &appError{Code: codeNotFound, Err: errors.New("Twilio voice webhook called but TOLLGATE_TWILIO_CONTINUE is not set")}
+			return &respond.Error{Code: respond.CodeNotFound, Err: errors.New("Twilio voice webhook called but TOLLGATE_TWILIO_CONTINUE is not set")}
 		}
 		r := c.Request()
 		if err := r.ParseForm(); err != nil {
-			return bodyReadError(err)
+			return respond.BodyReadError(err)
 		}
 		url := s.PublicURL + r.URL.RequestURI()
 		sig := r.Header.Get("X-Twilio-Signature")
 		if !contactflows.ValidTwilioSignature(s.TwilioAuthToken, url, r.PostForm, sig) &&
 			!contactflows.ValidTwilioSignature(s.TwilioPreviousAuthToken, url, r.PostForm, sig) {
-			return &appError{Code: codeForbidden}
+			return &respond.Error{Code: respond.CodeForbidden}
 		}
 		return next(c)
 	}
@@ -64,22 +66,22 @@ func (s *server) handleTwilioOutbound(c echo.Context) error {
 	}
 	sid := c.Request().PostForm.Get("CallSid")
 	if sid == "" || len(sid) > maxContactIDLen {
-		return fieldError(codeBadRequest, "CallSid", "CallSid is missing or too long.")
+		return respond.FieldError(respond.CodeBadRequest, "CallSid", "CallSid is missing or too long.")
 	}
-	ctx, cancel := s.budget(c.Request().Context())
+	ctx, cancel := s.budget.Bound(c.Request().Context())
 	defer cancel()
 	ch, err := s.Challenges.Issue(ctx, twilioCallbackFlow, sid)
 	switch {
 	case errors.Is(err, contactflows.ErrTooManyChallenges):
-		return &appError{Code: codeUnavailable, Err: fmt.Errorf("issuing a callback's challenge: %w", err)}
+		return &respond.Error{Code: respond.CodeUnavailable, Err: fmt.Errorf("issuing a callback's challenge: %w", err)}
 	case err != nil:
 		// The store failed: the IVR fail mode decides, as for a caller.
-		s.fellBack(ctx, surfaceIVR, string(s.Faults.IVR), fmt.Errorf("issuing a callback's challenge: %w", err))
+		s.budget.FellBack(ctx, surfaceIVR, string(s.Faults.IVR), fmt.Errorf("issuing a callback's challenge: %w", err))
 		if s.Faults.IVR == FailPass {
 			return twiml(c, contactflows.Say{Text: twilioGreeting}, s.TwilioContinue.Next())
 		}
 		if ch, err = s.Faults.Fallback.Issue(twilioCallbackFlow, sid); err != nil {
-			return &appError{Code: codeInternal, Err: fmt.Errorf("issuing a callback's fallback challenge: %w", err)}
+			return &respond.Error{Code: respond.CodeInternal, Err: fmt.Errorf("issuing a callback's fallback challenge: %w", err)}
 		}
 	}
 	return twiml(c, s.gather(twilioCallbackFlow, ch.ID, ch.Code, twilioGreeting, 1))

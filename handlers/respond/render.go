@@ -1,4 +1,4 @@
-package handlers
+package respond
 
 import (
 	"bytes"
@@ -7,12 +7,12 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// render renders component into a buffer first, so a template error
+// Render renders component into a buffer first, so a template error
 // becomes a clean 500 instead of half a page, then writes it with status.
-func (s *server) render(c echo.Context, status int, component templ.Component) error {
+func Render(c echo.Context, status int, component templ.Component) error {
 	var buf bytes.Buffer
 	if err := component.Render(c.Request().Context(), &buf); err != nil {
-		return &appError{Code: codeInternal, Err: err}
+		return &Error{Code: CodeInternal, Err: err}
 	}
 	return c.HTMLBlob(status, buf.Bytes())
 }
