@@ -24,6 +24,17 @@ const (
 	StatExpired = "expired"
 )
 
+// Events the IVR surface counts beside the challenges' own.
+const (
+	// StatScreened counts callers screened.
+	StatScreened = "screened"
+	// StatScreenPassed counts callers the screening let through without a
+	// code.
+	StatScreenPassed = "screen_passed"
+	// StatDisconnected counts callers the screening blocked.
+	StatDisconnected = "disconnected"
+)
+
 // statsTTL is how long a day's stats are kept.
 const statsTTL = 40 * 24 * time.Hour
 

@@ -54,9 +54,9 @@ func (s *server) ivrReport(c echo.Context, days int) ([]web.IVRRow, web.IVRRow, 
 			ev := stats[f]
 			r := web.IVRRow{
 				Day: day.Format("2006-01-02"), Flow: f,
-				Screened: ev[statScreened], LetThrough: ev[statPassed], Challenged: ev[contactflows.StatIssued],
+				Screened: ev[contactflows.StatScreened], LetThrough: ev[contactflows.StatScreenPassed], Challenged: ev[contactflows.StatIssued],
 				Passed: ev[contactflows.StatPassed], Failed: ev[contactflows.StatFailed],
-				Expired: ev[contactflows.StatExpired], Disconnected: ev[statBlocked],
+				Expired: ev[contactflows.StatExpired], Disconnected: ev[contactflows.StatDisconnected],
 			}
 			rows = append(rows, r)
 			total.Screened += r.Screened

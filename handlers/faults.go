@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/tollgate/tollgate/handlers/ivr"
 	"github.com/tollgate/tollgate/handlers/respond"
 
 	"github.com/tollgate/tollgate/contactflows"
@@ -32,19 +33,6 @@ const (
 	FailAllow FormFailMode = "allow"
 )
 
-// IVRFailMode is what the IVR surfaces do when the store fails or is
-// slower than the decision budget.
-type IVRFailMode string
-
-// The IVR's fail modes.
-const (
-	// FailChallenge challenges every caller with a stateless code
-	// (contactflows.FallbackChallenges). The default.
-	FailChallenge IVRFailMode = "challenge"
-	// FailPass lets every caller through.
-	FailPass IVRFailMode = "pass"
-)
-
 // DefaultDecisionBudget is the decision budget when Faults.Budget is zero.
 const DefaultDecisionBudget = 150 * time.Millisecond
 
@@ -52,7 +40,6 @@ const DefaultDecisionBudget = 150 * time.Millisecond
 const (
 	surfaceForm = "form"
 	surfaceAPI  = "api"
-	surfaceIVR  = "ivr"
 )
 
 // Faults is how the public surfaces behave when the store fails.
@@ -65,7 +52,7 @@ type Faults struct {
 	// FailDeflect.
 	Form FormFailMode
 	// IVR is the IVR surfaces' fail mode; empty means FailChallenge.
-	IVR IVRFailMode
+	IVR ivr.FailMode
 	// Fallback issues and verifies the stateless codes of FailChallenge;
 	// nil means one keyed with a random secret, good for this process only.
 	Fallback *contactflows.FallbackChallenges
@@ -84,7 +71,7 @@ func (f Faults) withDefaults() Faults {
 		f.Form = FailDeflect
 	}
 	if f.IVR == "" {
-		f.IVR = FailChallenge
+		f.IVR = ivr.FailChallenge
 	}
 	if f.Fallback == nil {
 		secret, err := contactflows.RandomFallbackSecret()

@@ -15,13 +15,14 @@ import (
 
 	"github.com/tollgate/tollgate/contactflows"
 	"github.com/tollgate/tollgate/contactflows/dispatch"
+	"github.com/tollgate/tollgate/handlers/ivr"
 	"github.com/tollgate/tollgate/risk"
 	"github.com/tollgate/tollgate/risk/geo"
 )
 
 // faultyIVR is the server with a real engine and challenge service on an
 // in-process store the test can stop, with the IVR fail mode given.
-func faultyIVR(t *testing.T, mode IVRFailMode) (*echo.Echo, *miniredis.Miniredis, *[]string) {
+func faultyIVR(t *testing.T, mode ivr.FailMode) (*echo.Echo, *miniredis.Miniredis, *[]string) {
 	t.Helper()
 	m := miniredis.RunT(t)
 	rdb := redis.NewClient(&redis.Options{Addr: m.Addr(), MaxRetries: -1})
@@ -58,9 +59,9 @@ func TestIVRFallbackTwilio(t *testing.T) {
 	}
 
 	t.Run("store down: every caller keys a stateless code", func(t *testing.T) {
-		e, m, observed := faultyIVR(t, FailChallenge)
+		e, m, observed := faultyIVR(t, ivr.FailChallenge)
 		m.Close()
-		action, code := gathered(t, twilioPost(t, e, twilioVoicePath, call))
+		action, code := gathered(t, twilioPost(t, e, ivr.TwilioVoicePath, call))
 		if !strings.Contains(action, "challenge=fallback-") {
 			t.Errorf("gather action %s, want a fallback challenge", action)
 		}
@@ -72,9 +73,9 @@ func TestIVRFallbackTwilio(t *testing.T) {
 		}
 	})
 	t.Run("store down: wrong codes end the call", func(t *testing.T) {
-		e, m, _ := faultyIVR(t, FailChallenge)
+		e, m, _ := faultyIVR(t, ivr.FailChallenge)
 		m.Close()
-		action, code := gathered(t, twilioPost(t, e, twilioVoicePath, call))
+		action, code := gathered(t, twilioPost(t, e, ivr.TwilioVoicePath, call))
 		wrong := "0000"
 		if code == wrong {
 			wrong = "1111"
@@ -88,16 +89,16 @@ func TestIVRFallbackTwilio(t *testing.T) {
 		}
 	})
 	t.Run("store dies after the code was issued: a stateless one is read", func(t *testing.T) {
-		e, m, _ := faultyIVR(t, FailChallenge)
+		e, m, _ := faultyIVR(t, ivr.FailChallenge)
 		// A withheld caller is challenged by the engine itself.
 		withheld := url.Values{"CallSid": {"CA1"}, "From": {"anonymous"}, "To": {"+12015550100"}}
-		action, _ := gathered(t, twilioPost(t, e, twilioVoicePath, withheld))
+		action, _ := gathered(t, twilioPost(t, e, ivr.TwilioVoicePath, withheld))
 		if strings.Contains(action, "fallback-") {
 			t.Fatalf("gather action %s, want a stored challenge while the store is up", action)
 		}
 		m.Close()
 		doc := twilioPost(t, e, action, keyed("1234"))
-		if !strings.Contains(doc, sayCodeUnchecked) {
+		if !strings.Contains(doc, ivr.SayCodeUnchecked) {
 			t.Fatalf("unverifiable code: %s, want a new code", doc)
 		}
 		action, code := gathered(t, doc)
@@ -106,7 +107,7 @@ func TestIVRFallbackTwilio(t *testing.T) {
 		}
 	})
 	t.Run("store down: a callee answering a callback keys a stateless code", func(t *testing.T) {
-		e, m, observed := faultyIVR(t, FailChallenge)
+		e, m, observed := faultyIVR(t, ivr.FailChallenge)
 		m.Close()
 		outbound := dispatch.TwilioOutboundPath + "?callback_id=cb1"
 		action, code := gathered(t, twilioPost(t, e, outbound, url.Values{"CallSid": {"CA2"}, "CallStatus": {"in-progress"}}))
@@ -121,9 +122,9 @@ func TestIVRFallbackTwilio(t *testing.T) {
 		}
 	})
 	t.Run("store down, pass mode: callers go through", func(t *testing.T) {
-		e, m, observed := faultyIVR(t, FailPass)
+		e, m, observed := faultyIVR(t, ivr.FailPass)
 		m.Close()
-		if doc := twilioPost(t, e, twilioVoicePath, call); !strings.Contains(doc, connected) {
+		if doc := twilioPost(t, e, ivr.TwilioVoicePath, call); !strings.Contains(doc, connected) {
 			t.Errorf("pass mode: %s, want connected", doc)
 		}
 		if len(*observed) == 0 || (*observed)[0] != "ivr/pass" {
@@ -133,7 +134,7 @@ func TestIVRFallbackTwilio(t *testing.T) {
 }
 
 func TestIVRFallbackConnect(t *testing.T) {
-	e, m, _ := faultyIVR(t, FailChallenge)
+	e, m, _ := faultyIVR(t, ivr.FailChallenge)
 	m.Close()
 	now := time.Now()
 	status, res := postConnect(t, e, connectEvent("+12015550130", map[string]string{"action": "screen"}), testBridgeSecret, now)
@@ -160,12 +161,12 @@ func TestIVRFallbackConnect(t *testing.T) {
 // in the contact it was issued to, where the transport names the contact,
 // and that a refusal costs the owner no attempt.
 func TestIVRFallbackOtherContact(t *testing.T) {
-	e, m, _ := faultyIVR(t, FailChallenge)
+	e, m, _ := faultyIVR(t, ivr.FailChallenge)
 	m.Close()
 	const caller, connected, goodbye = "+12015550131", "<Enqueue>support</Enqueue>", "<Hangup></Hangup>"
 
 	t.Run("Twilio", func(t *testing.T) {
-		action, code := gathered(t, twilioPost(t, e, twilioVoicePath, url.Values{"CallSid": {"CA7"}, "From": {caller}, "To": {"+12015550100"}}))
+		action, code := gathered(t, twilioPost(t, e, ivr.TwilioVoicePath, url.Values{"CallSid": {"CA7"}, "From": {caller}, "To": {"+12015550100"}}))
 		if doc := twilioPost(t, e, action, url.Values{"CallSid": {"CA8"}, "From": {caller}, "Digits": {code}}); !strings.Contains(doc, goodbye) {
 			t.Errorf("code keyed in another call: %s, want goodbye", doc)
 		}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/tollgate/tollgate/handlers/ivr"
 )
 
 // readyTimeout bounds the readiness check; the decision budget bounds it
@@ -27,7 +28,7 @@ type healthResponse struct {
 // fallbackStatus is the fail modes answering while the store is down.
 type fallbackStatus struct {
 	Form FormFailMode `json:"form"`
-	IVR  IVRFailMode  `json:"ivr"`
+	IVR  ivr.FailMode `json:"ivr"`
 	// LastAt is when a fail mode last answered, if ever.
 	LastAt *time.Time `json:"last_at,omitempty"`
 }

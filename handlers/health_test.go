@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tollgate/tollgate/handlers/ivr"
 	"github.com/tollgate/tollgate/risk"
 )
 
@@ -73,7 +74,7 @@ func TestReadyzAfterFallback(t *testing.T) {
 		return risk.Decision{}, errors.New("redis: i/o timeout")
 	}), func(h *harness) {
 		h.deps.Ready = func(context.Context) error { return nil }
-		h.deps.Faults = Faults{Form: FailBlock, IVR: FailPass}
+		h.deps.Faults = Faults{Form: FailBlock, IVR: ivr.FailPass}
 	})
 	if rec := h.postJSON(t, `{"phone":"`+testPhone+`"}`); rec.Code != http.StatusAccepted {
 		t.Fatalf("callback status = %d, want %d", rec.Code, http.StatusAccepted)

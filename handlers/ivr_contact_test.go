@@ -10,6 +10,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tollgate/tollgate/contactflows/dispatch"
+	"github.com/tollgate/tollgate/handlers/ivr"
 	"github.com/tollgate/tollgate/risk/redistest"
 )
 
@@ -60,13 +61,13 @@ func testChallengeOtherContact(t *testing.T, rdb redis.UniversalClient) {
 
 	t.Run("Twilio", func(t *testing.T) {
 		const caller = "+12015550151"
-		action, code := gathered(t, twilioPost(t, st.echo, twilioVoicePath+"?flow=support",
+		action, code := gathered(t, twilioPost(t, st.echo, ivr.TwilioVoicePath+"?flow=support",
 			url.Values{"CallSid": {"CA-a"}, "From": {caller}, "To": {"+12015550100"}}))
 		keyed := func(sid, digits string) string {
 			return twilioPost(t, st.echo, action, url.Values{"CallSid": {sid}, "From": {caller}, "Digits": {digits}})
 		}
 		for range 3 {
-			if doc := keyed("CA-b", code); !strings.Contains(doc, sayGoodbye) {
+			if doc := keyed("CA-b", code); !strings.Contains(doc, ivr.SayGoodbye) {
 				t.Errorf("right code in another call: got %s, want goodbye", doc)
 			}
 		}

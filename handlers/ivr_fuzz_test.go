@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/tollgate/tollgate/contactflows/flowsig"
+	"github.com/tollgate/tollgate/handlers/ivr"
 )
 
 // FuzzConnectEvent feeds the Amazon Connect endpoint arbitrary, correctly
@@ -66,17 +67,17 @@ var connectValue = regexp.MustCompile(`^[A-Za-z0-9_-]*$`)
 //	go test ./handlers -run '^$' -fuzz '^FuzzTwilioVoice$' -fuzztime 30s
 func FuzzTwilioVoice(f *testing.F) {
 	for _, seed := range []struct{ path, body string }{
-		{twilioVoicePath + "?flow=support", "CallSid=CA1&From=%2B12015550150"},
-		{twilioVoicePath, "From=anonymous&StirVerstat=TN-Validation-Failed"},
-		{twilioVerifyPath + "?challenge=x&code=1234", "Digits=12%2334&From=%2B1"},
-		{twilioVerifyPath + "?code=" + strings.Repeat("9", 200), "Digits=" + strings.Repeat("%00", 40)},
-		{twilioVoicePath + "?flow=%ff", "%zz=&&=="},
+		{ivr.TwilioVoicePath + "?flow=support", "CallSid=CA1&From=%2B12015550150"},
+		{ivr.TwilioVoicePath, "From=anonymous&StirVerstat=TN-Validation-Failed"},
+		{ivr.TwilioVerifyPath + "?challenge=x&code=1234", "Digits=12%2334&From=%2B1"},
+		{ivr.TwilioVerifyPath + "?code=" + strings.Repeat("9", 200), "Digits=" + strings.Repeat("%00", 40)},
+		{ivr.TwilioVoicePath + "?flow=%ff", "%zz=&&=="},
 	} {
 		f.Add(seed.path, seed.body)
 	}
 	e, _ := ivrServer(f)
 	f.Fuzz(func(t *testing.T, path, body string) {
-		if _, err := url.ParseRequestURI(path); err != nil || !strings.HasPrefix(path, twilioVoicePath) || strings.ContainsAny(path, " \r\n#") {
+		if _, err := url.ParseRequestURI(path); err != nil || !strings.HasPrefix(path, ivr.TwilioVoicePath) || strings.ContainsAny(path, " \r\n#") {
 			t.Skip() // not a request a client can send
 		}
 		parsed := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))

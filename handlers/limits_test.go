@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tollgate/tollgate/handlers/ivr"
 	"github.com/tollgate/tollgate/handlers/respond"
 
 	"github.com/labstack/echo/v4"
@@ -21,12 +22,12 @@ import (
 // a new public POST route without a limit fails here.
 func TestPublicPostBodyLimits(t *testing.T) {
 	st := newStack(t, nil, &dispatch.Simulator{})
-	ivr, _ := ivrServer(t)
-	servers := map[string]*echo.Echo{"stack": st.echo, "ivr": ivr}
+	ivrEcho, _ := ivrServer(t)
+	servers := map[string]*echo.Echo{"stack": st.echo, "ivr": ivrEcho}
 	// Routes served only by the IVR server (Twilio, Amazon Connect); the
 	// rest by the stack, which has the flow API key.
 	ivrOnly := map[string]bool{
-		twilioVoicePath: true, twilioVerifyPath: true, dispatch.TwilioOutboundPath: true,
+		ivr.TwilioVoicePath: true, ivr.TwilioVerifyPath: true, dispatch.TwilioOutboundPath: true,
 		dispatch.TwilioStatusPath: true, "/flows/connect": true,
 	}
 	big := strings.Repeat("a", 65<<10)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tollgate/tollgate/handlers/ivr"
 	"github.com/tollgate/tollgate/handlers/respond"
 
 	"github.com/tollgate/tollgate/web"
@@ -78,14 +79,14 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		"Accepted":         acceptedResponse{},
 		"Deflected":        deflectedResponse{},
 		"Channels":         web.Channels{},
-		"CallEnd":          callEndRequest{},
-		"Ended":            endedResponse{},
+		"CallEnd":          ivr.CallEndRequest{},
+		"Ended":            ivr.EndedResponse{},
 		"Error":            respond.ErrorResponse{},
-		"ChallengeRequest": challengeRequest{},
-		"Screening":        challengeResponse{},
-		"VerifyRequest":    verifyRequest{},
-		"Verification":     verifyResponse{},
-		"IVRStats":         statsResponse{},
+		"ChallengeRequest": ivr.ChallengeRequest{},
+		"Screening":        ivr.ChallengeResponse{},
+		"VerifyRequest":    ivr.VerifyRequest{},
+		"Verification":     ivr.VerifyResponse{},
+		"IVRStats":         ivr.StatsResponse{},
 	} {
 		s, ok := doc.Components.Schemas[schema]
 		if !ok {

@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tollgate/tollgate/contactflows/dispatch"
+	"github.com/tollgate/tollgate/handlers/ivr"
 	"github.com/tollgate/tollgate/risk"
 	"github.com/tollgate/tollgate/risk/redistest"
 )
@@ -40,9 +41,9 @@ func testSignedReplaysChangeNothing(t *testing.T, rdb redis.UniversalClient) {
 	t.Run("Twilio", func(t *testing.T) {
 		const caller = "+12015550180"
 		call := url.Values{"CallSid": {"CA-r"}, "From": {caller}, "To": {"+12015550100"}}
-		first := twilioPost(t, st.echo, twilioVoicePath+"?flow=support", call)
+		first := twilioPost(t, st.echo, ivr.TwilioVoicePath+"?flow=support", call)
 		for range 4 {
-			if doc := twilioPost(t, st.echo, twilioVoicePath+"?flow=support", call); doc != first {
+			if doc := twilioPost(t, st.echo, ivr.TwilioVoicePath+"?flow=support", call); doc != first {
 				t.Fatalf("screening replayed: got %s, want %s, as before", doc, first)
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/tollgate/tollgate/handlers/ivr"
 	"github.com/tollgate/tollgate/handlers/respond"
 
 	"github.com/labstack/echo/v4"
@@ -14,7 +15,7 @@ import (
 )
 
 // registerRoutes lists every route the server answers.
-func (s *server) registerRoutes(e *echo.Echo) {
+func (s *server) registerRoutes(e *echo.Echo, iv *ivr.Handlers) {
 	// Liveness: the process is up.
 	e.GET("/healthz", s.handleHealthz)
 	// Readiness: the backing services answer within a second.
@@ -34,27 +35,27 @@ func (s *server) registerRoutes(e *echo.Echo) {
 		e.OPTIONS("/api/v1/callbacks", handleNoContent, cors)
 	}
 	// A telephony flow reports that a call ended, with the flow API key.
-	e.POST("/api/v1/calls/:id/end", s.handleCallEnd, s.requireFlowKey, respond.LimitBody())
+	e.POST("/api/v1/calls/:id/end", iv.HandleCallEnd, iv.RequireFlowKey, respond.LimitBody())
 	// Twilio asks what an answered callback hears, signed with the auth
 	// token; a replay is answered as before.
-	e.POST(dispatch.TwilioOutboundPath, s.handleTwilioOutbound, respond.LimitBody(), s.requireTwilioSignature, s.twilioOnce)
+	e.POST(dispatch.TwilioOutboundPath, iv.HandleTwilioOutbound, respond.LimitBody(), iv.RequireTwilioSignature, iv.TwilioOnce)
 	// Twilio's voice webhook for an inbound call, and the digits its
 	// caller keyed; both signed, a replay answered as before.
-	e.POST(twilioVoicePath, s.handleTwilioVoice, respond.LimitBody(), s.requireTwilioSignature, s.twilioOnce)
-	e.POST(twilioVerifyPath, s.handleTwilioVerify, respond.LimitBody(), s.requireTwilioSignature, s.twilioOnce)
+	e.POST(ivr.TwilioVoicePath, iv.HandleTwilioVoice, respond.LimitBody(), iv.RequireTwilioSignature, iv.TwilioOnce)
+	e.POST(ivr.TwilioVerifyPath, iv.HandleTwilioVerify, respond.LimitBody(), iv.RequireTwilioSignature, iv.TwilioOnce)
 	// An Amazon Connect flow's event, forwarded and signed by the bridge;
 	// a replay within the clock skew is answered as before.
-	e.POST("/flows/connect", s.handleConnect, respond.LimitBody())
+	e.POST("/flows/connect", iv.HandleConnect, respond.LimitBody())
 	// The importable Amazon Connect flows, filled in, with the flow API key.
-	e.GET("/flows/connect/contact-flows/:name", s.handleContactFlowDownload, s.requireFlowKey)
+	e.GET("/flows/connect/contact-flows/:name", iv.HandleContactFlowDownload, iv.RequireFlowKey)
 	// Twilio reports the end of a placed call, signed with the auth token.
-	e.POST(dispatch.TwilioStatusPath, s.handleTwilioStatus, respond.LimitBody(), s.requireTwilioSignature)
+	e.POST(dispatch.TwilioStatusPath, iv.HandleTwilioStatus, respond.LimitBody(), iv.RequireTwilioSignature)
 	// A telephony flow screens a caller and gets a code; then verifies the
 	// digits keyed. Both need the flow API key.
-	e.POST("/api/v1/challenges", s.handleChallengeCreate, s.requireFlowKey, respond.LimitBody())
-	e.POST("/api/v1/challenges/:id/verify", s.handleChallengeVerify, s.requireFlowKey, respond.LimitBody())
+	e.POST("/api/v1/challenges", iv.HandleChallengeCreate, iv.RequireFlowKey, respond.LimitBody())
+	e.POST("/api/v1/challenges/:id/verify", iv.HandleChallengeVerify, iv.RequireFlowKey, respond.LimitBody())
 	// A day's IVR outcomes per flow, with the flow API key.
-	e.GET("/api/v1/challenges/stats", s.handleChallengeStats, s.requireFlowKey)
+	e.GET("/api/v1/challenges/stats", iv.HandleChallengeStats, iv.RequireFlowKey)
 	// The OpenAPI document of the public API.
 	e.GET("/api/v1/openapi.json", handleOpenAPI)
 	// Stylesheet and icons, content-hashed and cached; HEAD too, as the

@@ -15,6 +15,7 @@ import (
 
 	"github.com/tollgate/tollgate/contactflows"
 	"github.com/tollgate/tollgate/contactflows/dispatch"
+	"github.com/tollgate/tollgate/handlers/ivr"
 	"github.com/tollgate/tollgate/handlers/respond"
 	"github.com/tollgate/tollgate/risk"
 	"github.com/tollgate/tollgate/web"
@@ -109,7 +110,7 @@ type Deps struct {
 	TwilioContinue contactflows.TwilioContinue
 	// Challenges issues and verifies the IVR flows' codes; nil turns the
 	// IVR endpoints off.
-	Challenges Challenger
+	Challenges ivr.Challenger
 	// BridgeSecrets verify the requests cmd/connect-bridge signs: the
 	// current secret first, then one being retired. Empty turns the
 	// Amazon Connect endpoint off.
@@ -214,7 +215,13 @@ func NewServer(d Deps) *echo.Echo {
 	e.IPExtractor = ipExtractor(d.TrustedProxies)
 	e.HTTPErrorHandler = s.handleError
 	s.registerMiddleware(e)
-	s.registerRoutes(e)
+	iv := ivr.New(ivr.Deps{
+		Engine: d.Engine, Calls: d.Calls, Challenges: d.Challenges, FlowAPIKey: d.FlowAPIKey,
+		TwilioAuthToken: d.TwilioAuthToken, TwilioPreviousAuthToken: d.TwilioPreviousAuthToken, PublicURL: s.PublicURL,
+		TwilioContinue: d.TwilioContinue, BridgeSecrets: d.BridgeSecrets,
+		FailMode: s.Faults.IVR, Fallback: s.Faults.Fallback, Budget: s.budget, Logger: s.log, Now: s.now,
+	})
+	s.registerRoutes(e, iv)
 	s.registerAdminRoutes(e)
 	s.registerMetricsRoute(e)
 	s.routes = make(map[string]bool)

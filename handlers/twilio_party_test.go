@@ -9,6 +9,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tollgate/tollgate/contactflows/dispatch"
+	"github.com/tollgate/tollgate/handlers/ivr"
 	"github.com/tollgate/tollgate/risk"
 	"github.com/tollgate/tollgate/risk/redistest"
 )
@@ -55,11 +56,11 @@ func testTwilioOutboundCountsCallee(t *testing.T, rdb redis.UniversalClient) {
 		t.Errorf("Tollgate's own number %s counted as failing: got %v, want %v", tollgate, got, want)
 	}
 
-	if doc := twilioPost(t, st.echo, twilioVoicePath+"?flow=support", outbound("CA-voice")); !strings.Contains(doc, "<Gather") {
+	if doc := twilioPost(t, st.echo, ivr.TwilioVoicePath+"?flow=support", outbound("CA-voice")); !strings.Contains(doc, "<Gather") {
 		t.Errorf("outbound call on the voice route: got %s, want the callee challenged", doc)
 	}
 	inbound := url.Values{"CallSid": {"CA-in"}, "Direction": {"inbound"}, "From": {tollgate}, "To": {callee}}
-	if doc := twilioPost(t, st.echo, twilioVoicePath+"?flow=support", inbound); !strings.Contains(doc, sayGoodbye) {
+	if doc := twilioPost(t, st.echo, ivr.TwilioVoicePath+"?flow=support", inbound); !strings.Contains(doc, ivr.SayGoodbye) {
 		t.Errorf("inbound call from the deny-listed number: got %s, want goodbye", doc)
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/tollgate/tollgate/contactflows"
 	"github.com/tollgate/tollgate/contactflows/dispatch"
+	"github.com/tollgate/tollgate/handlers/ivr"
 	"github.com/tollgate/tollgate/risk"
 )
 
@@ -91,7 +92,7 @@ func gathered(t *testing.T, doc string) (action, code string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	code = u.Query().Get(paramCode)
+	code = u.Query().Get(ivr.ParamCode)
 	if spoken := contactflows.SpokenDigits(code); !strings.Contains(doc, "enter the code "+spoken) {
 		t.Errorf("the code %s is not read digit by digit in %s", code, doc)
 	}
@@ -110,17 +111,17 @@ func TestTwilioConversations(t *testing.T) {
 
 	t.Run("pass first time", func(t *testing.T) {
 		e, _ := ivrServer(t)
-		action, code := gathered(t, twilioPost(t, e, twilioVoicePath+"?flow=support", call("CA1")))
+		action, code := gathered(t, twilioPost(t, e, ivr.TwilioVoicePath+"?flow=support", call("CA1")))
 		if doc := twilioPost(t, e, action, keyed(code)); !strings.Contains(doc, connected) {
 			t.Errorf("right code: %s, want the call continued", doc)
 		}
 	})
 	t.Run("pass on the second try, after no input", func(t *testing.T) {
 		e, _ := ivrServer(t)
-		action, code := gathered(t, twilioPost(t, e, twilioVoicePath, call("CA1")))
+		action, code := gathered(t, twilioPost(t, e, ivr.TwilioVoicePath, call("CA1")))
 		doc := twilioPost(t, e, action, keyed(""))
-		if !strings.Contains(doc, sayNoInput) {
-			t.Errorf("no input: %s, want %q and the code again", doc, sayNoInput)
+		if !strings.Contains(doc, ivr.SayNoInput) {
+			t.Errorf("no input: %s, want %q and the code again", doc, ivr.SayNoInput)
 		}
 		again, sameCode := gathered(t, doc)
 		if sameCode != code {
@@ -132,14 +133,14 @@ func TestTwilioConversations(t *testing.T) {
 	})
 	t.Run("fail after the limit, then the caller is flagged", func(t *testing.T) {
 		e, engine := ivrServer(t)
-		action, code := gathered(t, twilioPost(t, e, twilioVoicePath, call("CA1")))
+		action, code := gathered(t, twilioPost(t, e, ivr.TwilioVoicePath, call("CA1")))
 		wrong := "0000"
 		if wrong == code {
 			wrong = "1111"
 		}
 		doc := twilioPost(t, e, action, keyed(wrong))
-		if !strings.Contains(doc, sayWrongCode) {
-			t.Errorf("wrong code: %s, want %q", doc, sayWrongCode)
+		if !strings.Contains(doc, ivr.SayWrongCode) {
+			t.Errorf("wrong code: %s, want %q", doc, ivr.SayWrongCode)
 		}
 		action, _ = gathered(t, doc)
 		action, _ = gathered(t, twilioPost(t, e, action, keyed(wrong)))
@@ -156,7 +157,7 @@ func TestTwilioConversations(t *testing.T) {
 	})
 	t.Run("expired code", func(t *testing.T) {
 		e, _, clock := ivrServerClock(t)
-		action, code := gathered(t, twilioPost(t, e, twilioVoicePath, call("CA1")))
+		action, code := gathered(t, twilioPost(t, e, ivr.TwilioVoicePath, call("CA1")))
 		clock.advance(6 * time.Minute)
 		if doc := twilioPost(t, e, action, keyed(code)); !strings.Contains(doc, goodbye) {
 			t.Errorf("right code after expiry: %s, want goodbye", doc)
@@ -164,7 +165,7 @@ func TestTwilioConversations(t *testing.T) {
 	})
 	t.Run("replayed verify", func(t *testing.T) {
 		e, _ := ivrServer(t)
-		action, code := gathered(t, twilioPost(t, e, twilioVoicePath, call("CA1")))
+		action, code := gathered(t, twilioPost(t, e, ivr.TwilioVoicePath, call("CA1")))
 		first := twilioPost(t, e, action, keyed(code))
 		if doc := twilioPost(t, e, action, keyed(code)); doc != first {
 			t.Errorf("the signed request replayed: got %s, want %s, as before", doc, first)
@@ -179,7 +180,7 @@ func TestTwilioConversations(t *testing.T) {
 		if _, err := engine.ListStore().AddEntry(context.Background(), risk.DenyNumber, risk.Entry{Value: caller, Author: "test"}); err != nil {
 			t.Fatal(err)
 		}
-		if doc := twilioPost(t, e, twilioVoicePath, call("CA1")); !strings.Contains(doc, sayGoodbye) || !strings.Contains(doc, goodbye) {
+		if doc := twilioPost(t, e, ivr.TwilioVoicePath, call("CA1")); !strings.Contains(doc, ivr.SayGoodbye) || !strings.Contains(doc, goodbye) {
 			t.Errorf("deny-listed caller: %s, want a polite goodbye", doc)
 		}
 	})
@@ -188,14 +189,14 @@ func TestTwilioConversations(t *testing.T) {
 		if _, err := engine.ListStore().AddEntry(context.Background(), risk.AllowNumber, risk.Entry{Value: caller, Author: "test"}); err != nil {
 			t.Fatal(err)
 		}
-		if doc := twilioPost(t, e, twilioVoicePath, call("CA1")); !strings.Contains(doc, connected) || strings.Contains(doc, "<Gather") {
+		if doc := twilioPost(t, e, ivr.TwilioVoicePath, call("CA1")); !strings.Contains(doc, connected) || strings.Contains(doc, "<Gather") {
 			t.Errorf("allow-listed caller: %s, want the call continued", doc)
 		}
 	})
 	t.Run("answered callback challenges the callee", func(t *testing.T) {
 		e, _ := ivrServer(t)
 		doc := twilioPost(t, e, dispatch.TwilioOutboundPath+"?callback_id=cb1", url.Values{"CallSid": {"CA9"}, "To": {caller}})
-		if !strings.Contains(doc, twilioGreeting) {
+		if !strings.Contains(doc, ivr.TwilioGreeting) {
 			t.Errorf("answered callback: %s, want the greeting", doc)
 		}
 		action, code := gathered(t, doc)

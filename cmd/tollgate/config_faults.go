@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tollgate/tollgate/handlers"
+	"github.com/tollgate/tollgate/handlers/ivr"
 )
 
 // FaultsConfig is how Tollgate behaves when Redis stalls or dies, and how
@@ -18,7 +19,7 @@ type FaultsConfig struct {
 	// FormMode is the form's and callback API's fail mode.
 	FormMode handlers.FormFailMode
 	// IVRMode is the IVR surfaces' fail mode.
-	IVRMode handlers.IVRFailMode
+	IVRMode ivr.FailMode
 	// FallbackSecret keys the IVR's stateless fallback codes, or is empty
 	// for a random key at each start. It is a secret: never log it.
 	FallbackSecret string
@@ -67,8 +68,8 @@ func faultsConfigKeys() []configKey {
 			description: "What the IVR surfaces do when Redis fails or misses the budget: challenge (every caller keys in a stateless code, " +
 				"signed with TOLLGATE_FALLBACK_SECRET) or pass (every caller goes through).",
 			parse: func(c *Config, v string) error {
-				switch m := handlers.IVRFailMode(v); m {
-				case handlers.FailChallenge, handlers.FailPass:
+				switch m := ivr.FailMode(v); m {
+				case ivr.FailChallenge, ivr.FailPass:
 					c.Faults.IVRMode = m
 					return nil
 				}
@@ -140,7 +141,7 @@ func (f FaultsConfig) validate() []error {
 func (c Config) faultsWarnings() []string {
 	var w []string
 	ivrOn := c.Dial.FlowAPIKey != "" || c.IVR.BridgeSecret != "" || c.Dial.TwilioAuthToken != ""
-	if c.Faults.FallbackSecret == "" && c.RedisURL != "" && c.Faults.IVRMode == handlers.FailChallenge && ivrOn {
+	if c.Faults.FallbackSecret == "" && c.RedisURL != "" && c.Faults.IVRMode == ivr.FailChallenge && ivrOn {
 		w = append(w, "TOLLGATE_FALLBACK_SECRET is not set: while Redis is down, IVR fallback codes are keyed with a random key made at start, "+
 			"so they do not check on other instances or after a restart; set it to the same random value everywhere")
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tollgate/tollgate/handlers"
+	"github.com/tollgate/tollgate/handlers/ivr"
 )
 
 func TestFaultsConfigValues(t *testing.T) {
@@ -26,7 +27,7 @@ func TestFaultsConfigValues(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := FaultsConfig{
-		Budget: 250 * time.Millisecond, FormMode: handlers.FailBlock, IVRMode: handlers.FailPass,
+		Budget: 250 * time.Millisecond, FormMode: handlers.FailBlock, IVRMode: ivr.FailPass,
 		FallbackSecret: strings.Repeat("s", 40), DialTimeout: 2 * time.Second, ClaimIdle: 3 * time.Second,
 		SimulatorJournal: journal,
 	}

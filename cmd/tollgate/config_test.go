@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tollgate/tollgate/handlers"
+	"github.com/tollgate/tollgate/handlers/ivr"
 	"github.com/tollgate/tollgate/web"
 )
 
@@ -34,7 +35,7 @@ func writeFile(t *testing.T, content string) string {
 var defaultIVR = IVRConfig{CodeLength: 4, CodeTTL: 5 * time.Minute, Attempts: 3}
 
 var defaultFaults = FaultsConfig{
-	Budget: 150 * time.Millisecond, FormMode: handlers.FailDeflect, IVRMode: handlers.FailChallenge,
+	Budget: 150 * time.Millisecond, FormMode: handlers.FailDeflect, IVRMode: ivr.FailChallenge,
 	DialTimeout: 30 * time.Second, ClaimIdle: time.Minute, SimulatorDuration: 2 * time.Second,
 }
 

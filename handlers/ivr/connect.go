@@ -1,4 +1,4 @@
-package handlers
+package ivr
 
 import (
 	"errors"
@@ -22,7 +22,7 @@ import (
 // parameters do not.
 const connectFlowDefault = "connect"
 
-// handleConnect takes an Amazon Connect flow's Lambda event, forwarded and
+// HandleConnect takes an Amazon Connect flow's Lambda event, forwarded and
 // signed by cmd/connect-bridge, and answers the flat map of strings a
 // flow reads as $.External. Details.Parameters.action says what to do:
 //
@@ -42,7 +42,7 @@ const connectFlowDefault = "connect"
 // within the clock skew is answered as the event was, with no second
 // effect. A field of the event whose JSON type does not fit
 // events.ConnectEvent is ignored, not the event.
-func (s *server) handleConnect(c echo.Context) error {
+func (s *Handlers) HandleConnect(c echo.Context) error {
 	if len(s.BridgeSecrets) == 0 || s.Challenges == nil {
 		return &respond.Error{Code: respond.CodeNotFound, Err: errors.New("Connect flow endpoint called but TOLLGATE_BRIDGE_SECRET is not set")}
 	}
@@ -61,7 +61,7 @@ func (s *server) handleConnect(c echo.Context) error {
 }
 
 // answerConnect answers a Connect event whose signature was verified.
-func (s *server) answerConnect(c echo.Context, body []byte) error {
+func (s *Handlers) answerConnect(c echo.Context, body []byte) error {
 	r := c.Request()
 	ev, ignored, err := connectevent.Decode(body)
 	if err != nil {
@@ -76,7 +76,7 @@ func (s *server) answerConnect(c echo.Context, body []byte) error {
 	if flow == "" {
 		flow = connectFlowDefault
 	}
-	if !validFlow(flow) {
+	if !risk.ValidFlowName(flow) {
 		return respond.FieldError(respond.CodeInvalidFlow, "flow", "The flow parameter may hold only letters, digits, '.', '_' and '-'.")
 	}
 	ctx := r.Context()
@@ -131,10 +131,10 @@ func addChallenge(res map[string]string, ch contactflows.Challenge) {
 	res["challenge_id"], res["code"], res["attempts"] = ch.ID, ch.Code, strconv.Itoa(ch.Attempts)
 }
 
-// handleContactFlowDownload serves an importable Amazon Connect flow with
+// HandleContactFlowDownload serves an importable Amazon Connect flow with
 // the deployment's values filled in from the query: lambda_arn, queue_arn
 // and flow.
-func (s *server) handleContactFlowDownload(c echo.Context) error {
+func (s *Handlers) HandleContactFlowDownload(c echo.Context) error {
 	name := strings.TrimSuffix(c.Param("name"), ".json")
 	flow, err := contactflows.ContactFlow(name, contactflows.FlowValues{
 		LambdaARN: c.QueryParam("lambda_arn"), QueueARN: c.QueryParam("queue_arn"), FlowName: c.QueryParam("flow"),

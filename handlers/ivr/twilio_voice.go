@@ -1,4 +1,4 @@
-package handlers
+package ivr
 
 import (
 	"net/http"
@@ -13,12 +13,12 @@ import (
 
 // What callers hear.
 const (
-	sayGoodbye   = "Sorry, we cannot take your call. Goodbye."
-	sayWrongCode = "That code was not right."
-	sayNoInput   = "We did not receive a code."
-	// sayCodeUnchecked comes before a new code when the store could not
+	SayGoodbye   = "Sorry, we cannot take your call. Goodbye."
+	SayWrongCode = "That code was not right."
+	SayNoInput   = "We did not receive a code."
+	// SayCodeUnchecked comes before a new code when the store could not
 	// check the one keyed.
-	sayCodeUnchecked = "We could not check that code. Here is a new one."
+	SayCodeUnchecked = "We could not check that code. Here is a new one."
 )
 
 // Query parameters the Twilio voice routes carry from one request to the
@@ -26,7 +26,7 @@ const (
 const (
 	paramFlow      = "flow"
 	paramChallenge = "challenge"
-	paramCode      = "code"
+	ParamCode      = "code"
 	// paramStep counts the Gathers of a challenge, so that a caller who
 	// keys the same wrong digits twice sends two requests, not one and a
 	// replay of it.
@@ -35,17 +35,17 @@ const (
 
 // Paths of the Twilio voice routes.
 const (
-	twilioVoicePath  = "/flows/twilio/voice"
-	twilioVerifyPath = "/flows/twilio/voice/verify"
+	TwilioVoicePath  = "/flows/twilio/voice"
+	TwilioVerifyPath = "/flows/twilio/voice/verify"
 )
 
-// handleTwilioVoice screens an inbound call Twilio reports (the number's
+// HandleTwilioVoice screens an inbound call Twilio reports (the number's
 // voice webhook, with ?flow=<name>) and answers TwiML: on to the contact
 // centre, a code to key in, or a polite goodbye.
-func (s *server) handleTwilioVoice(c echo.Context) error {
+func (s *Handlers) HandleTwilioVoice(c echo.Context) error {
 	f := c.Request().PostForm
 	flow := c.QueryParam(paramFlow)
-	if !validFlow(flow) || flow == "" {
+	if !risk.ValidFlowName(flow) {
 		flow = "twilio"
 	}
 	st, err := s.startIVR(c.Request().Context(), risk.CallerRequest{
@@ -60,15 +60,15 @@ func (s *server) handleTwilioVoice(c echo.Context) error {
 	case risk.Challenge:
 		return twiml(c, s.gather(flow, st.Challenge.ID, st.Challenge.Code, "", 1))
 	}
-	return twiml(c, contactflows.Say{Text: sayGoodbye}, contactflows.Hangup{})
+	return twiml(c, contactflows.Say{Text: SayGoodbye}, contactflows.Hangup{})
 }
 
-// handleTwilioVerify checks the digits a caller keyed into a Gather; a
+// HandleTwilioVerify checks the digits a caller keyed into a Gather; a
 // failure counts against the person on the call (twilioParty), the callee
 // on an answered callback.
-func (s *server) handleTwilioVerify(c echo.Context) error {
+func (s *Handlers) HandleTwilioVerify(c echo.Context) error {
 	r := c.Request()
-	flow, id, code := c.QueryParam(paramFlow), c.QueryParam(paramChallenge), c.QueryParam(paramCode)
+	flow, id, code := c.QueryParam(paramFlow), c.QueryParam(paramChallenge), c.QueryParam(ParamCode)
 	digits := r.PostForm.Get("Digits")
 	v, err := s.verifyIVR(r.Context(), id, digits, twilioParty(r.PostForm), r.PostForm.Get("CallSid"))
 	if err != nil {
@@ -76,38 +76,38 @@ func (s *server) handleTwilioVerify(c echo.Context) error {
 	}
 	if sid := r.PostForm.Get("CallSid"); v.StoreDown && v.Result == contactflows.VerifyExpired && sid != "" && len(sid) <= maxContactIDLen {
 		// The code cannot be checked: read the caller a stateless one.
-		if !validFlow(flow) || flow == "" {
+		if !risk.ValidFlowName(flow) {
 			flow = "twilio"
 		}
 		ch, err := s.issueChallenge(r.Context(), flow, sid)
 		if err != nil {
 			return err
 		}
-		return twiml(c, s.gather(flow, ch.ID, ch.Code, sayCodeUnchecked, 1))
+		return twiml(c, s.gather(flow, ch.ID, ch.Code, SayCodeUnchecked, 1))
 	}
 	switch v.Result {
 	case contactflows.VerifyPass:
 		return twiml(c, s.TwilioContinue.Next())
 	case contactflows.VerifyRetry:
-		first := sayWrongCode
+		first := SayWrongCode
 		if digits == "" {
-			first = sayNoInput
+			first = SayNoInput
 		}
 		step, _ := strconv.Atoi(c.QueryParam(paramStep))
 		return twiml(c, s.gather(flow, id, code, first, max(step, 1)+1))
 	}
-	return twiml(c, contactflows.Say{Text: sayGoodbye}, contactflows.Hangup{})
+	return twiml(c, contactflows.Say{Text: SayGoodbye}, contactflows.Hangup{})
 }
 
 // gather asks the caller to key in code, read twice digit by digit, after
 // first, if any; the digits go to the verify route, or an empty result
 // when none came, which counts as a wrong attempt. step numbers the
 // Gathers of one challenge from 1.
-func (s *server) gather(flow, id, code, first string, step int) contactflows.Gather {
-	q := url.Values{paramFlow: {flow}, paramChallenge: {id}, paramCode: {code}, paramStep: {strconv.Itoa(step)}}
+func (s *Handlers) gather(flow, id, code, first string, step int) contactflows.Gather {
+	q := url.Values{paramFlow: {flow}, paramChallenge: {id}, ParamCode: {code}, paramStep: {strconv.Itoa(step)}}
 	g := contactflows.Gather{
 		Input: "dtmf", NumDigits: len(code), Timeout: 8, Method: http.MethodPost, ActionOnEmptyResult: true,
-		Action: s.PublicURL + twilioVerifyPath + "?" + q.Encode(),
+		Action: s.PublicURL + TwilioVerifyPath + "?" + q.Encode(),
 	}
 	if first != "" {
 		g.Says = append(g.Says, contactflows.Say{Text: first})

@@ -1,4 +1,4 @@
-package handlers
+package ivr
 
 import (
 	"crypto/subtle"
@@ -18,20 +18,20 @@ import (
 // maxCallIDLen bounds a callback id in a path.
 const maxCallIDLen = 64
 
-// callEndRequest is the JSON body of POST /api/v1/calls/{id}/end.
-type callEndRequest struct {
+// CallEndRequest is the JSON body of POST /api/v1/calls/{id}/end.
+type CallEndRequest struct {
 	Outcome string `json:"outcome"`
 }
 
-// endedResponse answers a recorded call end.
-type endedResponse struct {
+// EndedResponse answers a recorded call end.
+type EndedResponse struct {
 	Status string `json:"status"`
 	ID     string `json:"id"`
 }
 
-// requireFlowKey admits requests bearing the flow API key. Without a
+// RequireFlowKey admits requests bearing the flow API key. Without a
 // configured key the routes it guards do not exist.
-func (s *server) requireFlowKey(next echo.HandlerFunc) echo.HandlerFunc {
+func (s *Handlers) RequireFlowKey(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if s.FlowAPIKey == "" {
 			return &respond.Error{Code: respond.CodeNotFound, Err: errors.New("flow endpoint called but TOLLGATE_FLOW_API_KEY is not set")}
@@ -46,14 +46,14 @@ func (s *server) requireFlowKey(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// handleCallEnd records that a call ended, from a telephony flow, and frees
+// HandleCallEnd records that a call ended, from a telephony flow, and frees
 // its number's hold.
-func (s *server) handleCallEnd(c echo.Context) error {
+func (s *Handlers) HandleCallEnd(c echo.Context) error {
 	id := c.Param("id")
 	if id == "" || len(id) > maxCallIDLen {
 		return &respond.Error{Code: respond.CodeNotFound, Message: "No call has this id."}
 	}
-	var req callEndRequest
+	var req CallEndRequest
 	if err := respond.DecodeJSON(c.Request(), &req, "outcome"); err != nil {
 		return err
 	}
@@ -61,7 +61,7 @@ func (s *server) handleCallEnd(c echo.Context) error {
 		return &respond.Error{Code: respond.CodeInvalidOutcome, Field: "outcome", Message: fmt.Sprintf("The outcome must be one of %s.", strings.Join(contactflows.Outcomes, ", "))}
 	}
 	return s.endCall(c, id, req.Outcome, func() error {
-		return c.JSON(http.StatusOK, endedResponse{Status: "ended", ID: id})
+		return c.JSON(http.StatusOK, EndedResponse{Status: "ended", ID: id})
 	})
 }
 
@@ -70,8 +70,8 @@ func (s *server) handleCallEnd(c echo.Context) error {
 // the client is told to try again (503). The end may have been written
 // before the deadline; the retry then finds the call ended and releases
 // the number's hold again, which frees it if the first release never ran.
-func (s *server) endCall(c echo.Context, id, outcome string, ok func() error) error {
-	ctx, cancel := s.budget.Webhook(c.Request().Context())
+func (s *Handlers) endCall(c echo.Context, id, outcome string, ok func() error) error {
+	ctx, cancel := s.Budget.Webhook(c.Request().Context())
 	defer cancel()
 	_, err := s.Calls.End(ctx, id, outcome)
 	switch {

@@ -1,4 +1,4 @@
-package handlers
+package ivr
 
 import (
 	"net/http"
@@ -11,17 +11,17 @@ import (
 	"github.com/tollgate/tollgate/risk"
 )
 
-// challengeRequest is the JSON body of POST /api/v1/challenges.
-type challengeRequest struct {
+// ChallengeRequest is the JSON body of POST /api/v1/challenges.
+type ChallengeRequest struct {
 	Caller      string `json:"caller"`
 	Flow        string `json:"flow"`
 	ContactID   string `json:"contact_id"`
 	Attestation string `json:"attestation"`
 }
 
-// challengeResponse answers a screening: the verdict and, to challenge,
+// ChallengeResponse answers a screening: the verdict and, to challenge,
 // the code to read to the caller.
-type challengeResponse struct {
+type ChallengeResponse struct {
 	Verdict     risk.Verdict `json:"verdict"`
 	Reasons     []string     `json:"reasons"`
 	ChallengeID string       `json:"challenge_id,omitempty"`
@@ -30,8 +30,8 @@ type challengeResponse struct {
 	ExpiresAt   *time.Time   `json:"expires_at,omitempty"`
 }
 
-// verifyRequest is the JSON body of POST /api/v1/challenges/{id}/verify.
-type verifyRequest struct {
+// VerifyRequest is the JSON body of POST /api/v1/challenges/{id}/verify.
+type VerifyRequest struct {
 	Digits string `json:"digits"`
 	Caller string `json:"caller"`
 	// ContactID is the call now keying the code, required: a challenge
@@ -39,8 +39,8 @@ type verifyRequest struct {
 	ContactID string `json:"contact_id"`
 }
 
-// verifyResponse answers a verification.
-type verifyResponse struct {
+// VerifyResponse answers a verification.
+type VerifyResponse struct {
 	Result       string `json:"result"`
 	AttemptsLeft int    `json:"attempts_left"`
 	// Reason is store_unavailable when the code could not be checked and
@@ -55,10 +55,10 @@ const (
 	maxDigitsLen    = 32
 )
 
-// handleChallengeCreate screens a caller for a telephony flow and, when
+// HandleChallengeCreate screens a caller for a telephony flow and, when
 // the caller must be challenged, issues its code.
-func (s *server) handleChallengeCreate(c echo.Context) error {
-	var req challengeRequest
+func (s *Handlers) HandleChallengeCreate(c echo.Context) error {
+	var req ChallengeRequest
 	if err := respond.DecodeJSON(c.Request(), &req, "caller, flow, contact_id and attestation"); err != nil {
 		return err
 	}
@@ -67,23 +67,23 @@ func (s *server) handleChallengeCreate(c echo.Context) error {
 		return respond.FieldError(respond.CodeBadRequest, "contact_id", "contact_id must hold the telephony platform's id of the call, at most 128 characters.")
 	case len(req.Caller) > maxCallerLen || len(req.Attestation) > maxCallerLen:
 		return respond.FieldError(respond.CodeBadRequest, "caller", "caller and attestation must be at most 64 characters.")
-	case !validFlow(req.Flow) || req.Flow == "":
+	case !risk.ValidFlowName(req.Flow):
 		return respond.FieldError(respond.CodeInvalidFlow, "flow", "flow must name the IVR flow: letters, digits, '.', '_' and '-', at most 64.")
 	}
 	st, err := s.startIVR(c.Request().Context(), risk.CallerRequest{Caller: req.Caller, Flow: req.Flow, Attestation: req.Attestation}, req.ContactID)
 	if err != nil {
 		return err
 	}
-	res := challengeResponse{Verdict: st.Screening.Verdict, Reasons: risk.Decision{Reasons: st.Screening.Reasons}.Codes()}
+	res := ChallengeResponse{Verdict: st.Screening.Verdict, Reasons: risk.Decision{Reasons: st.Screening.Reasons}.Codes()}
 	if ch := st.Challenge; st.Screening.Verdict == risk.Challenge {
 		res.ChallengeID, res.Code, res.Attempts, res.ExpiresAt = ch.ID, ch.Code, ch.Attempts, &ch.ExpiresAt
 	}
 	return c.JSON(http.StatusOK, res)
 }
 
-// handleChallengeVerify checks the digits a caller keyed.
-func (s *server) handleChallengeVerify(c echo.Context) error {
-	var req verifyRequest
+// HandleChallengeVerify checks the digits a caller keyed.
+func (s *Handlers) HandleChallengeVerify(c echo.Context) error {
+	var req VerifyRequest
 	if err := respond.DecodeJSON(c.Request(), &req, "digits, caller and contact_id"); err != nil {
 		return err
 	}
@@ -97,23 +97,23 @@ func (s *server) handleChallengeVerify(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	res := verifyResponse{Result: string(v.Result), AttemptsLeft: v.AttemptsLeft}
+	res := VerifyResponse{Result: string(v.Result), AttemptsLeft: v.AttemptsLeft}
 	if v.StoreDown {
 		res.Reason = risk.CodeStoreUnavailable
 	}
 	return c.JSON(http.StatusOK, res)
 }
 
-// statsResponse is a day's IVR outcomes.
-type statsResponse struct {
+// StatsResponse is a day's IVR outcomes.
+type StatsResponse struct {
 	Day   string                      `json:"day"`
 	Flows map[string]map[string]int64 `json:"flows"`
 }
 
-// handleChallengeStats reports a UTC day's IVR outcomes per flow: callers
+// HandleChallengeStats reports a UTC day's IVR outcomes per flow: callers
 // screened, passed unchallenged, disconnected, and codes issued, passed,
 // failed and expired. ?day=YYYY-MM-DD, default today.
-func (s *server) handleChallengeStats(c echo.Context) error {
+func (s *Handlers) HandleChallengeStats(c echo.Context) error {
 	if s.Challenges == nil {
 		return &respond.Error{Code: respond.CodeNotFound}
 	}
@@ -125,7 +125,7 @@ func (s *server) handleChallengeStats(c echo.Context) error {
 		}
 		day = d
 	}
-	ctx, cancel := s.budget.Bound(c.Request().Context())
+	ctx, cancel := s.Budget.Bound(c.Request().Context())
 	defer cancel()
 	stats, err := s.Challenges.Stats(ctx, day)
 	if err != nil {
@@ -134,5 +134,5 @@ func (s *server) handleChallengeStats(c echo.Context) error {
 	if stats == nil {
 		stats = map[string]map[string]int64{}
 	}
-	return c.JSON(http.StatusOK, statsResponse{Day: day.Format(time.DateOnly), Flows: stats})
+	return c.JSON(http.StatusOK, StatsResponse{Day: day.Format(time.DateOnly), Flows: stats})
 }

@@ -1,4 +1,4 @@
-package handlers
+package ivr
 
 import (
 	"errors"
@@ -23,11 +23,11 @@ var twilioOutcomes = map[string]string{
 	"canceled":  contactflows.OutcomeFailed,
 }
 
-// requireTwilioSignature admits requests Twilio signed with the account's
+// RequireTwilioSignature admits requests Twilio signed with the account's
 // auth token, or with the previous one while it is rotated. The signed URL is the public URL the request was sent to,
 // which a TLS-terminating proxy does not change. Without a token or a
 // public URL the Twilio routes do not exist.
-func (s *server) requireTwilioSignature(next echo.HandlerFunc) echo.HandlerFunc {
+func (s *Handlers) RequireTwilioSignature(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if s.TwilioAuthToken == "" || s.PublicURL == "" {
 			return &respond.Error{Code: respond.CodeNotFound, Err: errors.New("Twilio webhook called but TOLLGATE_TWILIO_AUTH_TOKEN or TOLLGATE_PUBLIC_URL is not set")}
@@ -49,26 +49,26 @@ func (s *server) requireTwilioSignature(next echo.HandlerFunc) echo.HandlerFunc 
 	}
 }
 
-// twilioGreeting is what the callee hears on answering a callback.
-const twilioGreeting = "Hello, this is the call back you asked for."
+// TwilioGreeting is what the callee hears on answering a callback.
+const TwilioGreeting = "Hello, this is the call back you asked for."
 
 // twilioCallbackFlow is the flow the challenges of answered callbacks are
 // counted under.
 const twilioCallbackFlow = "callback"
 
-// handleTwilioOutbound answers Twilio's request for the TwiML of an
+// HandleTwilioOutbound answers Twilio's request for the TwiML of an
 // answered callback: a greeting, then a code the callee keys in before an
 // agent is connected (which stops bots and recordings sitting on pumped
 // numbers), or, without a challenge service, on to the contact centre.
-func (s *server) handleTwilioOutbound(c echo.Context) error {
+func (s *Handlers) HandleTwilioOutbound(c echo.Context) error {
 	if s.Challenges == nil {
-		return twiml(c, contactflows.Say{Text: twilioGreeting}, s.TwilioContinue.Next())
+		return twiml(c, contactflows.Say{Text: TwilioGreeting}, s.TwilioContinue.Next())
 	}
 	sid := c.Request().PostForm.Get("CallSid")
 	if sid == "" || len(sid) > maxContactIDLen {
 		return respond.FieldError(respond.CodeBadRequest, "CallSid", "CallSid is missing or too long.")
 	}
-	ctx, cancel := s.budget.Bound(c.Request().Context())
+	ctx, cancel := s.Budget.Bound(c.Request().Context())
 	defer cancel()
 	ch, err := s.Challenges.Issue(ctx, twilioCallbackFlow, sid)
 	switch {
@@ -76,20 +76,20 @@ func (s *server) handleTwilioOutbound(c echo.Context) error {
 		return &respond.Error{Code: respond.CodeUnavailable, Err: fmt.Errorf("issuing a callback's challenge: %w", err)}
 	case err != nil:
 		// The store failed: the IVR fail mode decides, as for a caller.
-		s.budget.FellBack(ctx, surfaceIVR, string(s.Faults.IVR), fmt.Errorf("issuing a callback's challenge: %w", err))
-		if s.Faults.IVR == FailPass {
-			return twiml(c, contactflows.Say{Text: twilioGreeting}, s.TwilioContinue.Next())
+		s.Budget.FellBack(ctx, surface, string(s.FailMode), fmt.Errorf("issuing a callback's challenge: %w", err))
+		if s.FailMode == FailPass {
+			return twiml(c, contactflows.Say{Text: TwilioGreeting}, s.TwilioContinue.Next())
 		}
-		if ch, err = s.Faults.Fallback.Issue(twilioCallbackFlow, sid); err != nil {
+		if ch, err = s.Fallback.Issue(twilioCallbackFlow, sid); err != nil {
 			return &respond.Error{Code: respond.CodeInternal, Err: fmt.Errorf("issuing a callback's fallback challenge: %w", err)}
 		}
 	}
-	return twiml(c, s.gather(twilioCallbackFlow, ch.ID, ch.Code, twilioGreeting, 1))
+	return twiml(c, s.gather(twilioCallbackFlow, ch.ID, ch.Code, TwilioGreeting, 1))
 }
 
-// handleTwilioStatus takes Twilio's status callback for a placed call and,
+// HandleTwilioStatus takes Twilio's status callback for a placed call and,
 // once the call is over, frees its number's hold.
-func (s *server) handleTwilioStatus(c echo.Context) error {
+func (s *Handlers) HandleTwilioStatus(c echo.Context) error {
 	id := c.QueryParam(dispatch.TwilioCallbackParam)
 	outcome, final := twilioOutcomes[c.Request().PostForm.Get("CallStatus")]
 	if id == "" || len(id) > maxCallIDLen || !final {

@@ -1,4 +1,4 @@
-package handlers
+package ivr
 
 import (
 	"net/url"

@@ -1,4 +1,4 @@
-package handlers
+package ivr
 
 import (
 	"bytes"
@@ -57,9 +57,9 @@ func (r *answerRecorder) Write(b []byte) (int, error) {
 // being answered is refused as unavailable. An answer other than 200 is
 // not kept, so the request is answered afresh when it comes again. When
 // the store fails, every request is answered afresh, as without the guard.
-func (s *server) answerOnce(c echo.Context, digest string, ttl time.Duration, answer func() error) error {
+func (s *Handlers) answerOnce(c echo.Context, digest string, ttl time.Duration, answer func() error) error {
 	ctx := c.Request().Context()
-	bctx, cancel := s.budget.Bound(ctx)
+	bctx, cancel := s.Budget.Bound(ctx)
 	first, kept, err := s.Challenges.Claim(bctx, digest, ttl)
 	cancel()
 	switch {
@@ -78,7 +78,7 @@ func (s *server) answerOnce(c echo.Context, digest string, ttl time.Duration, an
 	err = answer()
 	c.Response().Writer = rec.ResponseWriter
 	// The claim is settled on its own budget: the request's may be spent.
-	sctx, cancel := s.budget.Bound(context.WithoutCancel(ctx))
+	sctx, cancel := s.Budget.Bound(context.WithoutCancel(ctx))
 	defer cancel()
 	if err == nil && c.Response().Status == http.StatusOK && rec.body.Len() > 0 {
 		kept := append([]byte(c.Response().Header().Get(echo.HeaderContentType)+"\n"), rec.body.Bytes()...)
@@ -93,13 +93,13 @@ func (s *server) answerOnce(c echo.Context, digest string, ttl time.Duration, an
 	return err
 }
 
-// twilioOnce answers a signed Twilio webhook once, by answerOnce. The
+// TwilioOnce answers a signed Twilio webhook once, by answerOnce. The
 // digest is the public URL (with the query that names the challenge and
 // the step) and the signature itself, which stands for everything Twilio
 // signed: its form parameters run together, name then value, so
 // "Digits=0000" and "Digits0=000" carry the same signature and must count
-// as one request, not two. It runs after requireTwilioSignature.
-func (s *server) twilioOnce(next echo.HandlerFunc) echo.HandlerFunc {
+// as one request, not two. It runs after RequireTwilioSignature.
+func (s *Handlers) TwilioOnce(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if s.Challenges == nil {
 			return next(c)

@@ -1,4 +1,4 @@
-package handlers
+package ivr
 
 import (
 	"context"
@@ -37,13 +37,6 @@ type Challenger interface {
 
 var _ Challenger = (*contactflows.Challenges)(nil)
 
-// IVR events counted beside the challenge's own.
-const (
-	statScreened = "screened"
-	statPassed   = "screen_passed"
-	statBlocked  = "disconnected"
-)
-
 // ivrStart is what screening an inbound caller came to: the screening and,
 // when the verdict is challenge, the code issued.
 type ivrStart struct {
@@ -57,21 +50,21 @@ type ivrStart struct {
 // screening fails, the IVR fail mode decides (a stateless code, or pass);
 // when only the code cannot be stored, a stateless one is issued, or the
 // caller passes.
-func (s *server) startIVR(ctx context.Context, req risk.CallerRequest, contactID string) (ivrStart, error) {
+func (s *Handlers) startIVR(ctx context.Context, req risk.CallerRequest, contactID string) (ivrStart, error) {
 	if s.Challenges == nil {
 		return ivrStart{}, &respond.Error{Code: respond.CodeNotFound, Err: errors.New("IVR endpoint called without a challenge service")}
 	}
 	if contactID == "" || len(contactID) > maxContactIDLen {
 		return ivrStart{}, respond.FieldError(respond.CodeBadRequest, "contact_id", "The call's id (contact id, CallSid) is missing or longer than 128 characters.")
 	}
-	ctx, cancel := s.budget.Bound(ctx)
+	ctx, cancel := s.Budget.Bound(ctx)
 	defer cancel()
 	sc, err := s.Engine.ScreenCaller(ctx, req)
 	storeDown := err != nil
 	if storeDown {
 		sc = s.ivrFallback(ctx, req, fmt.Errorf("screening caller: %w", err))
 	} else {
-		s.count(ctx, req.Flow, statScreened)
+		s.count(ctx, req.Flow, contactflows.StatScreened)
 	}
 	st := ivrStart{Screening: sc}
 	if sc.Verdict == risk.Challenge {
@@ -87,7 +80,7 @@ func (s *server) startIVR(ctx context.Context, req risk.CallerRequest, contactID
 				storeDown = true
 			}
 			if st.Screening.Verdict == risk.Challenge {
-				if st.Challenge, err = s.Faults.Fallback.Issue(req.Flow, contactID); err != nil {
+				if st.Challenge, err = s.Fallback.Issue(req.Flow, contactID); err != nil {
 					return ivrStart{}, &respond.Error{Code: respond.CodeInternal, Err: fmt.Errorf("issuing a fallback challenge: %w", err)}
 				}
 			}
@@ -96,9 +89,9 @@ func (s *server) startIVR(ctx context.Context, req risk.CallerRequest, contactID
 	if !storeDown {
 		switch st.Screening.Verdict {
 		case risk.Pass:
-			s.count(ctx, req.Flow, statPassed)
+			s.count(ctx, req.Flow, contactflows.StatScreenPassed)
 		case risk.Reject:
-			s.count(ctx, req.Flow, statBlocked)
+			s.count(ctx, req.Flow, contactflows.StatDisconnected)
 		}
 	}
 	s.log.LogAttrs(ctx, slog.LevelInfo, "caller screened",
@@ -111,27 +104,27 @@ func (s *server) startIVR(ctx context.Context, req risk.CallerRequest, contactID
 
 // ivrFallback is the screening the IVR fail mode gives req after the store
 // failed with err; the fallback is logged and counted.
-func (s *server) ivrFallback(ctx context.Context, req risk.CallerRequest, err error) risk.Screening {
+func (s *Handlers) ivrFallback(ctx context.Context, req risk.CallerRequest, err error) risk.Screening {
 	verdict := risk.Challenge
-	if s.Faults.IVR == FailPass {
+	if s.FailMode == FailPass {
 		verdict = risk.Pass
 	}
-	s.budget.FellBack(ctx, surfaceIVR, string(s.Faults.IVR), err)
-	return s.Engine.ScreenFallback(req, verdict, s.budget.Cause(err))
+	s.Budget.FellBack(ctx, surface, string(s.FailMode), err)
+	return s.Engine.ScreenFallback(req, verdict, s.Budget.Cause(err))
 }
 
 // issueChallenge issues a code for contactID in flow without screening, as
 // for an answered callback: from the store, or, when it fails, a stateless
 // one whatever the IVR fail mode, since there is no screening to pass.
-func (s *server) issueChallenge(ctx context.Context, flow, contactID string) (contactflows.Challenge, error) {
-	bctx, cancel := s.budget.Bound(ctx)
+func (s *Handlers) issueChallenge(ctx context.Context, flow, contactID string) (contactflows.Challenge, error) {
+	bctx, cancel := s.Budget.Bound(ctx)
 	defer cancel()
 	ch, err := s.Challenges.Issue(bctx, flow, contactID)
 	if err == nil || errors.Is(err, contactflows.ErrTooManyChallenges) {
 		return ch, err
 	}
-	s.budget.FellBack(ctx, surfaceIVR, string(FailChallenge), fmt.Errorf("issuing challenge: %w", err))
-	if ch, err = s.Faults.Fallback.Issue(flow, contactID); err != nil {
+	s.Budget.FellBack(ctx, surface, string(FailChallenge), fmt.Errorf("issuing challenge: %w", err))
+	if ch, err = s.Fallback.Issue(flow, contactID); err != nil {
 		return ch, &respond.Error{Code: respond.CodeInternal, Err: fmt.Errorf("issuing a fallback challenge: %w", err)}
 	}
 	return ch, nil
@@ -154,11 +147,11 @@ type ivrVerification struct {
 // checked without the store; a stored one the store cannot check within
 // the budget passes under FailPass and is expired under FailChallenge, so
 // the flow asks for a new code.
-func (s *server) verifyIVR(ctx context.Context, id, digits, caller, contactID string) (ivrVerification, error) {
+func (s *Handlers) verifyIVR(ctx context.Context, id, digits, caller, contactID string) (ivrVerification, error) {
 	if s.Challenges == nil {
 		return ivrVerification{}, &respond.Error{Code: respond.CodeNotFound, Err: errors.New("IVR endpoint called without a challenge service")}
 	}
-	ctx, cancel := s.budget.Bound(ctx)
+	ctx, cancel := s.Budget.Bound(ctx)
 	defer cancel()
 	var v ivrVerification
 	if contactflows.IsFallbackID(id) {
@@ -167,14 +160,14 @@ func (s *server) verifyIVR(ctx context.Context, id, digits, caller, contactID st
 				slog.String("challenge_contact", contact), slog.String("contact", contactID))
 			return ivrVerification{Verification: contactflows.Verification{Result: contactflows.VerifyUnknown}}, nil
 		}
-		v.Verification = s.Faults.Fallback.Verify(id, digits)
+		v.Verification = s.Fallback.Verify(id, digits)
 	} else {
 		var err error
 		v.Verification, err = s.Challenges.Verify(ctx, id, contactID, digits)
 		if err != nil {
-			s.budget.FellBack(ctx, surfaceIVR, string(s.Faults.IVR), fmt.Errorf("verifying challenge: %w", err))
+			s.Budget.FellBack(ctx, surface, string(s.FailMode), fmt.Errorf("verifying challenge: %w", err))
 			v = ivrVerification{Verification: contactflows.Verification{Result: contactflows.VerifyExpired}, StoreDown: true}
-			if s.Faults.IVR == FailPass {
+			if s.FailMode == FailPass {
 				v.Result = contactflows.VerifyPass
 			}
 			return v, nil
@@ -189,7 +182,7 @@ func (s *server) verifyIVR(ctx context.Context, id, digits, caller, contactID st
 }
 
 // count adds an IVR event to the day's stats, logging a failure.
-func (s *server) count(ctx context.Context, flow, event string) {
+func (s *Handlers) count(ctx context.Context, flow, event string) {
 	if err := s.Challenges.Count(ctx, flow, event); err != nil {
 		s.log.Warn("IVR event not counted", slog.String("event", event), slog.Any("err", err))
 	}
