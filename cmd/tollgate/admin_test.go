@@ -19,6 +19,7 @@ import (
 // printed once; the console accepts it.
 func TestRunDemoAdmin(t *testing.T) {
 	base, logs := startTollgate(t)
+	// The log line is the subject: it is where the password is given.
 	line := logs.waitFor(t, demoAdminMessage, nil)
 	password, _ := line["password"].(string)
 	if len(password) < auth.MinPasswordLength {

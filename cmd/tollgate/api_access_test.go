@@ -12,6 +12,9 @@ import (
 // takes one with either key, the decision's log line naming it.
 func TestRunAPIAccessKeys(t *testing.T) {
 	base, logs := startTollgate(t, "TOLLGATE_API_KEYS=site-a="+testKeyA+";site-b="+testKeyB+":sales")
+	// The log is the subject: the start line reports the mode and the key
+	// names, each decision's line the key it came with (the decision log
+	// does not hold it), and no line a key's secret.
 	start := logs.waitFor(t, "callback API access", nil)
 	if got, want := fmt.Sprintf("%v %v", start["mode"], start["keys"]), "key [site-a site-b]"; got != want {
 		t.Errorf("start line: got mode and keys %q, want %q", got, want)
@@ -28,9 +31,7 @@ func TestRunAPIAccessKeys(t *testing.T) {
 		}
 		logs.waitFor(t, "decision", func(l map[string]any) bool { return l["api_key"] == k.name })
 	}
-	logs.mu.Lock()
-	all := logs.b.String()
-	logs.mu.Unlock()
+	all := logs.String()
 	for _, secret := range []string{testKeyA, testKeyB} {
 		if strings.Contains(all, secret) {
 			t.Errorf("the log shows a key's secret")

@@ -68,7 +68,8 @@ func buildTollgate(t *testing.T, env ...string) string {
 // listens.
 func startBinary(t *testing.T, bin string, env ...string) *instance {
 	t.Helper()
-	in := &instance{logs: &syncBuffer{}, exited: make(chan struct{})}
+	in := &instance{exited: make(chan struct{})}
+	in.logs = &syncBuffer{ended: in.exited}
 	in.cmd = exec.Command(bin)
 	in.cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "TOLLGATE_ADDR=127.0.0.1:0", "TOLLGATE_LOG_FORMAT=json"}, env...)
 	in.cmd.Stdout, in.cmd.Stderr = in.logs, in.logs
@@ -80,6 +81,8 @@ func startBinary(t *testing.T, bin string, env ...string) *instance {
 		in.cmd.Process.Kill()
 		in.wait(10 * time.Second)
 	})
+	// The port is chosen when it listens: the log line is the only place
+	// that tells it.
 	in.base = "http://" + in.logs.waitFor(t, "listening", nil)["addr"].(string)
 	return in
 }
@@ -111,14 +114,15 @@ func journaled(t *testing.T, path string) map[string]int {
 	return out
 }
 
-// within polls cond every 50ms until it holds or d passes.
-func within(d time.Duration, cond func() bool) bool {
-	for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
-		if cond() {
-			return true
-		}
+// waitJournal waits until holds is true of the journal's count of each
+// call id, described by what, and returns the counts.
+func waitJournal(t *testing.T, path, what string, holds func(map[string]int) bool) map[string]int {
+	t.Helper()
+	read := func(context.Context) (map[string]int, error) {
+		t.Helper()
+		return journaled(t, path), nil
 	}
-	return cond()
+	return waitUntil(t, what+" in the simulator's journal", read, holds)
 }
 
 // allowedIDs are the ids of the allowed decisions in the decision log.
@@ -172,9 +176,7 @@ func testCrash(t *testing.T, bin string) {
 		t.Fatalf("%d of %d callbacks allowed, want most", len(allowed), calls)
 	}
 	// Kill it while calls are being dialled: some journaled, not all.
-	if !within(10*time.Second, func() bool { return len(journaled(t, journal)) >= 2 }) {
-		t.Fatal("no call dialled within 10s")
-	}
+	waitJournal(t, journal, "two calls dialled", func(j map[string]int) bool { return len(j) >= 2 })
 	if err := first.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -188,18 +190,14 @@ func testCrash(t *testing.T, bin string) {
 	t.Logf("killed with %d of %d allowed calls dialled", len(before), len(allowed))
 
 	startBinary(t, bin, env...)
-	all := func() bool {
-		j := journaled(t, journal)
+	waitJournal(t, journal, fmt.Sprintf("after the restart, every allowed call of %v dialled", allowed), func(j map[string]int) bool {
 		for _, id := range allowed {
 			if j[id] == 0 {
 				return false
 			}
 		}
 		return true
-	}
-	if !within(30*time.Second, all) {
-		t.Fatalf("after the restart, journal %v lacks some of the allowed calls %v", journaled(t, journal), allowed)
-	}
+	})
 	// Past another claim-idle period and lease, nothing is dialled again.
 	time.Sleep(4 * time.Second)
 	j := journaled(t, journal)
@@ -236,14 +234,20 @@ func testGracefulShutdown(t *testing.T, bin string) {
 		"TOLLGATE_DIAL_WORKERS=1", "TOLLGATE_DIAL_RATE=0", "TOLLGATE_DIAL_COUNTRY_RATE=0",
 		"TOLLGATE_DECISION_BUDGET=3s", "TOLLGATE_SHUTDOWN_TIMEOUT=10s",
 	}
+	cfg, err := LoadConfigEnviron(env)
+	if err != nil {
+		t.Fatal(err)
+	}
 	first := startBinary(t, bin, env...)
 	host, _ := os.Hostname()
 	worker := fmt.Sprintf("%s-%d-0", host, first.cmd.Process.Pid)
 
 	// The one worker dials a first call for 3s ...
-	if status, id := first.callback(t, 100); status != http.StatusAccepted || !within(5*time.Second, func() bool { return journaled(t, journal)[id] == 1 }) {
-		t.Fatalf("first call: status %d, dialled %v", status, journaled(t, journal))
+	status, id := first.callback(t, 100)
+	if status != http.StatusAccepted {
+		t.Fatalf("first call: status %d", status)
 	}
+	waitJournal(t, journal, "the first call dialled", func(j map[string]int) bool { return j[id] == 1 })
 	// ... while a second is delivered to it and not yet acknowledged, as
 	// when a read returns just as shutdown begins.
 	status, handed := first.callback(t, 101)
@@ -256,6 +260,8 @@ func testGracefulShutdown(t *testing.T, bin string) {
 	if err != nil || len(msgs) != 1 || len(msgs[0].Messages) != 1 || msgs[0].Messages[0].Values["id"] != handed {
 		t.Fatalf("delivering the second call to %s: %v %v", worker, msgs, err)
 	}
+	// Left pending, it would be taken over a claim idle from now.
+	reclaimable := time.Now().Add(cfg.Faults.ClaimIdle)
 
 	// Requests in flight when SIGTERM comes finish with their answers.
 	if _, err := proxy.Toxics.AddToxicJson(strings.NewReader(`{"name":"slow","type":"latency","stream":"downstream","attributes":{"latency":300}}`)); err != nil {
@@ -295,19 +301,22 @@ func testGracefulShutdown(t *testing.T, bin string) {
 	} else if err != nil {
 		t.Errorf("tollgate exited with %v after SIGTERM, want 0", err)
 	}
+	// The log line is the subject: the instance reports what it handed
+	// back. It has exited, so its log is whole.
 	first.logs.waitFor(t, "calls handed back to the queue at shutdown", nil)
 	pending, err := rdb.XPending(context.Background(), "tg:{calls}:queue", "dispatch").Result()
 	if err != nil || pending.Count != 0 {
 		t.Errorf("pending after shutdown: %+v %v, want none", pending, err)
 	}
 
-	// Another instance dials the handed-back call at once, not after the
-	// one-minute claim idle.
+	// Another instance dials the handed-back call at once, not once the
+	// claim idle has passed, as it would a call left pending.
 	if err := proxy.Toxics.RemoveToxic(context.Background(), "slow"); err != nil {
 		t.Fatal(err)
 	}
 	startBinary(t, bin, env...)
-	if !within(15*time.Second, func() bool { return journaled(t, journal)[handed] == 1 }) {
-		t.Errorf("the handed-back call %s was not dialled within 15s of the restart; journal %v", handed, journaled(t, journal))
+	waitJournal(t, journal, "the handed-back call "+handed+" dialled", func(j map[string]int) bool { return j[handed] == 1 })
+	if late := time.Since(reclaimable); late >= 0 {
+		t.Errorf("the handed-back call %s was dialled %v after it could have been reclaimed, want before: it was not handed back", handed, late)
 	}
 }

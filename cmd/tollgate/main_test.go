@@ -13,19 +13,27 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 )
 
 // syncBuffer is a log sink the server writes while the test reads.
 type syncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
+	// ended is closed once the server stopped writing: its log is whole.
+	ended <-chan struct{}
 }
 
 func (s *syncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.Write(p)
+}
+
+// String is the log so far.
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func (s *syncBuffer) lines() []map[string]any {
@@ -42,20 +50,34 @@ func (s *syncBuffer) lines() []map[string]any {
 	return out
 }
 
-// waitFor returns the first log line with msg, waiting up to 10 s.
+// logSoFar is the error of a log line not written yet; it shows the log as
+// it is when reported.
+type logSoFar struct{ s *syncBuffer }
+
+func (e logSoFar) Error() string { return "not in the log yet; the log:\n" + e.s.String() }
+
+// waitFor returns the first log line with msg for which match (when not
+// nil) is true, waiting for it as waitUntil does; once the server stopped,
+// a line still missing fails the test at once. It is for the tests whose
+// subject is the log, and for the bound address, which only the log tells:
+// other tests wait on state.
 func (s *syncBuffer) waitFor(t *testing.T, msg string, match func(map[string]any) bool) map[string]any {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
+	read := func(context.Context) (map[string]any, error) {
+		t.Helper()
 		for _, l := range s.lines() {
 			if l["msg"] == msg && (match == nil || match(l)) {
-				return l
+				return l, nil
 			}
 		}
-		time.Sleep(20 * time.Millisecond)
+		select {
+		case <-s.ended:
+			t.Fatalf("no %q log line: the server stopped; the log:\n%s", msg, s)
+		default:
+		}
+		return nil, logSoFar{s}
 	}
-	t.Fatalf("no %q log line within 10s; log:\n%s", msg, s.b.String())
-	return nil
+	return waitUntil(t, fmt.Sprintf("a %q log line", msg), read, nil)
 }
 
 // startTollgate runs the service as `go run ./cmd/tollgate` would, on a free
@@ -63,18 +85,22 @@ func (s *syncBuffer) waitFor(t *testing.T, msg string, match func(map[string]any
 func startTollgate(t *testing.T, env ...string) (string, *syncBuffer) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	logs := &syncBuffer{}
-	done := make(chan error, 1)
+	ended := make(chan struct{})
+	logs := &syncBuffer{ended: ended}
+	var runErr error
 	// A generous decision budget, so that a slow machine does not turn
 	// decisions into fail-mode answers; the fault tests set their own.
 	environ := append([]string{"TOLLGATE_ADDR=127.0.0.1:0", "TOLLGATE_LOG_FORMAT=json", "TOLLGATE_DECISION_BUDGET=5s"}, env...)
-	go func() { done <- run(ctx, nil, environ, logs) }()
+	go func() { runErr = run(ctx, nil, environ, logs); close(ended) }()
 	t.Cleanup(func() {
 		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("run: %v", err)
+		<-ended
+		if runErr != nil {
+			t.Errorf("run: %v", runErr)
 		}
 	})
+	// The port is chosen when the server listens: the log line is the
+	// only place that tells it.
 	l := logs.waitFor(t, "listening", nil)
 	return "http://" + l["addr"].(string), logs
 }
@@ -104,7 +130,7 @@ func postJSON(t *testing.T, url, body string, header ...string) (int, string) {
 }
 
 func TestRunEndToEnd(t *testing.T) {
-	base, logs := startTollgate(t, "TOLLGATE_TRUSTED_PROXIES=127.0.0.1")
+	base, logs, adm := startTollgateAdmin(t, "TOLLGATE_TRUSTED_PROXIES=127.0.0.1")
 
 	for _, path := range []string{"/healthz", "/readyz", "/"} {
 		resp, err := http.Get(base + path)
@@ -122,10 +148,13 @@ func TestRunEndToEnd(t *testing.T) {
 	if err := json.Unmarshal([]byte(body), &accepted); err != nil || status != http.StatusAccepted || accepted.ID == "" {
 		t.Fatalf("allowed callback: got %d %s, want 202 with an id", status, body)
 	}
-	logs.waitFor(t, "simulated call placed", func(l map[string]any) bool { return l["id"] == accepted.ID })
-	d := logs.waitFor(t, "decision", func(l map[string]any) bool { return l["id"] == accepted.ID })
-	if d["action"] != "allow" || d["ip_country"] != "US" || strings.Contains(logs.b.String(), "+12125550123") {
-		t.Errorf("decision line: got %v, want allow from US with the number masked", d)
+	d := adm.waitDecision(t, accepted.ID, "with its call settled", callSettled)
+	if d.Decision.Action != "allow" || d.Decision.IPCountry != "US" || !d.dialled() {
+		t.Errorf("decision: got %s from %q, call %q; want allow from US, its call placed", d.Decision.Action, d.Decision.IPCountry, d.Call.State)
+	}
+	// The log is the subject here: it holds the number only masked.
+	if strings.Contains(logs.String(), "+12125550123") {
+		t.Errorf("the log holds the whole number +12125550123")
 	}
 
 	status, body = postJSON(t, base+"/api/v1/callbacks", `{"phone":"+12015550166"}`, "X-Forwarded-For", "192.0.2.11")
@@ -133,10 +162,11 @@ func TestRunEndToEnd(t *testing.T) {
 	if err := json.Unmarshal([]byte(body), &blocked); err != nil || status != http.StatusAccepted || blocked.Status != "accepted" {
 		t.Fatalf("deny-listed number: got %d %s, want the same 202 accepted as an allowed one", status, body)
 	}
-	d = logs.waitFor(t, "decision", func(l map[string]any) bool { return l["id"] == blocked.ID })
-	if d["action"] != "block" {
-		t.Errorf("decision for the demo deny-listed number: got %v, want block", d["action"])
+	if d := adm.waitDecision(t, blocked.ID, "logged", nil); d.Decision.Action != "block" {
+		t.Errorf("decision for the demo deny-listed number: got %v, want block", d.Decision.Action)
 	}
+	// The simulator's log is the record of what it dialled: the API shows
+	// no call for a decision that is not allow.
 	for _, l := range logs.lines() {
 		if l["msg"] == "simulated call placed" && l["id"] == blocked.ID {
 			t.Errorf("a blocked callback was dialled")
@@ -173,14 +203,17 @@ func TestRunHelp(t *testing.T) {
 
 func TestRunMissingGeoIPDisablesItsSignals(t *testing.T) {
 	missing := filepath.Join(t.TempDir(), "GeoLite2-Country.mmdb")
-	base, logs := startTollgate(t, "TOLLGATE_GEOIP_COUNTRY_DB="+missing)
+	base, logs, adm := startTollgateAdmin(t, "TOLLGATE_GEOIP_COUNTRY_DB="+missing)
+	// The warning is the subject: it tells the operator what is off and
+	// how to fix it.
 	logs.waitFor(t, "GeoIP country signals disabled", nil)
 	status, body := postJSON(t, base+"/api/v1/callbacks", `{"phone":"+12015550123"}`)
-	if status != http.StatusAccepted {
+	var accepted struct{ ID string }
+	if err := json.Unmarshal([]byte(body), &accepted); err != nil || status != http.StatusAccepted {
 		t.Fatalf("got %d %s, want 202", status, body)
 	}
-	d := logs.waitFor(t, "decision", nil)
-	reasons := fmt.Sprint(d["reasons"])
+	d := adm.waitDecision(t, accepted.ID, "logged", nil)
+	reasons := fmt.Sprint(d.codes())
 	for _, code := range []string{"geoip_country_unavailable", "geoip_asn_unavailable", "geoip_anonymous_unavailable"} {
 		if !strings.Contains(reasons, code) {
 			t.Errorf("decision reasons: got %s, want %s", reasons, code)

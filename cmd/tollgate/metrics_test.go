@@ -1,13 +1,13 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
-	"io"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 )
 
 const testMetricsToken = "metrics-token-0123456789abcdef"
@@ -16,17 +16,11 @@ const testMetricsToken = "metrics-token-0123456789abcdef"
 // status and body.
 func scrape(t *testing.T, url, token string) (int, string) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, url, nil)
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
+	status, body, err := fetchText(t.Context(), url, token)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	return status, body
 }
 
 // sample returns the value of series (name{labels} as exposed) in body, or
@@ -48,6 +42,8 @@ func TestRunMetrics(t *testing.T) {
 	base, logs := startTollgate(t, "TOLLGATE_TRUSTED_PROXIES=127.0.0.1",
 		"TOLLGATE_METRICS_ADDR=127.0.0.1:0", "TOLLGATE_METRICS_TOKEN="+testMetricsToken,
 		"TOLLGATE_FLOW_API_KEY=flow-key-0123456789abcdefgh")
+	// The metrics port is chosen when it listens: the log line is the only
+	// place that tells it.
 	separate := "http://" + logs.waitFor(t, "metrics listening", nil)["addr"].(string) + "/metrics"
 
 	status, body := postJSON(t, base+"/api/v1/callbacks", `{"phone":"+1 212 555 0123"}`, "X-Forwarded-For", "192.0.2.10")
@@ -73,7 +69,16 @@ func TestRunMetrics(t *testing.T) {
 	if status, body := postJSON(t, base+"/api/v1/challenges/"+ch.ChallengeID+"/verify", `{"digits":"0","caller":"+12015550120","contact_id":"c-1"}`, key...); status != http.StatusOK {
 		t.Fatalf("verify: got %d %s, want 200", status, body)
 	}
-	logs.waitFor(t, "call placed", func(l map[string]any) bool { return l["id"] == allowed.ID })
+	// The allowed callback is the only call: the dial counter tells when
+	// it was placed.
+	const placed = `tollgate_dials_total{dialer="simulator",result="placed"}`
+	waitUntil(t, "the allowed callback's call placed, on /metrics", func(ctx context.Context) (float64, error) {
+		status, body, err := fetchText(ctx, separate, "")
+		if err == nil && status != http.StatusOK {
+			err = fmt.Errorf("metrics address: status %d", status)
+		}
+		return sample(body, placed), err
+	}, func(n float64) bool { return n >= 1 })
 
 	for _, tc := range []struct{ name, token string }{{"no token", ""}, {"wrong token", strings.Repeat("x", len(testMetricsToken))}} {
 		if status, body := scrape(t, base+"/metrics", tc.token); status != http.StatusUnauthorized || strings.Contains(body, "tollgate_") {
@@ -121,7 +126,8 @@ func TestRunMetricsOffByDefault(t *testing.T) {
 	if status, _ := scrape(t, base+"/metrics", testMetricsToken); status != http.StatusNotFound {
 		t.Errorf("main /metrics without TOLLGATE_METRICS_TOKEN: got %d, want 404", status)
 	}
-	time.Sleep(50 * time.Millisecond)
+	// The log is the subject: a metrics listener is announced there, and
+	// before "listening", which startTollgate waited for.
 	for _, l := range logs.lines() {
 		if l["msg"] == "metrics listening" {
 			t.Errorf("a metrics server started without TOLLGATE_METRICS_ADDR: %v", l)

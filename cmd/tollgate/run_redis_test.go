@@ -33,7 +33,7 @@ func redisURL(t *testing.T, rdb redis.UniversalClient) string {
 // allowed callback and refuses the demo deny-listed number.
 func TestRunOnRedis(t *testing.T) {
 	redistest.Each(t, func(t *testing.T, rdb redis.UniversalClient) {
-		base, logs := startTollgate(t, "TOLLGATE_REDIS_URL="+redisURL(t, rdb), "TOLLGATE_DEMO_DATA=1", "TOLLGATE_TRUSTED_PROXIES=127.0.0.1")
+		base, _, adm := startTollgateAdmin(t, "TOLLGATE_REDIS_URL="+redisURL(t, rdb), "TOLLGATE_DEMO_DATA=1", "TOLLGATE_TRUSTED_PROXIES=127.0.0.1")
 		resp, err := http.Get(base + "/readyz")
 		if err != nil {
 			t.Fatal(err)
@@ -48,17 +48,16 @@ func TestRunOnRedis(t *testing.T) {
 		if err := json.Unmarshal([]byte(body), &allowed); err != nil || status != http.StatusAccepted || allowed.ID == "" {
 			t.Fatalf("allowed callback: got %d %s, want 202 with an id", status, body)
 		}
-		logs.waitFor(t, "simulated call placed", func(l map[string]any) bool { return l["id"] == allowed.ID })
-		if d := logs.waitFor(t, "decision", func(l map[string]any) bool { return l["id"] == allowed.ID }); d["action"] != "allow" {
-			t.Errorf("decision: got %v, want allow", d["action"])
+		if d := adm.waitDecision(t, allowed.ID, "with its call settled", callSettled); d.Decision.Action != "allow" || !d.dialled() {
+			t.Errorf("decision: got %s, call %q; want allow, its call placed", d.Decision.Action, d.Call.State)
 		}
 
 		status, body = postJSON(t, base+"/api/v1/callbacks", `{"phone":"+12015550166"}`, "X-Forwarded-For", "192.0.2.11")
 		if err := json.Unmarshal([]byte(body), &blocked); err != nil || status != http.StatusAccepted {
 			t.Fatalf("deny-listed number: got %d %s, want 202", status, body)
 		}
-		if d := logs.waitFor(t, "decision", func(l map[string]any) bool { return l["id"] == blocked.ID }); d["action"] != "block" {
-			t.Errorf("decision for the demo deny-listed number: got %v, want block", d["action"])
+		if d := adm.waitDecision(t, blocked.ID, "logged", nil); d.Decision.Action != "block" {
+			t.Errorf("decision for the demo deny-listed number: got %v, want block", d.Decision.Action)
 		}
 		if n, err := rdb.Exists(t.Context(), "tg:{calls}:decisions").Result(); err != nil || n != 1 {
 			t.Errorf("EXISTS the decision log on the backend = %d, %v; want 1, nil", n, err)
