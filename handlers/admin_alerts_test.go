@@ -9,8 +9,9 @@ import (
 	"testing"
 
 	"github.com/tollgate/tollgate/contactflows/dispatch"
-	"github.com/tollgate/tollgate/handlers/audit"
-	"github.com/tollgate/tollgate/handlers/auth"
+	"github.com/tollgate/tollgate/handlers/admin"
+	"github.com/tollgate/tollgate/handlers/admin/audit"
+	"github.com/tollgate/tollgate/handlers/admin/auth"
 	"github.com/tollgate/tollgate/risk"
 	"github.com/tollgate/tollgate/risk/spike"
 )
@@ -86,20 +87,20 @@ func TestAlertLift(t *testing.T) {
 		t.Fatalf("got %d alerts, want 1", len(alerts))
 	}
 	id := alerts[0].ID
-	viewer, admin := st.signIn(t, auth.RoleViewer), st.signIn(t, auth.RoleAdmin)
-	_, _, page := admin.get(t, "/admin/dashboard")
+	viewer, adm := st.signIn(t, auth.RoleViewer), st.signIn(t, auth.RoleAdmin)
+	_, _, page := adm.get(t, "/admin/dashboard")
 	for _, want := range []string{`data-testid="alert-` + id + `"`, `data-testid="lift-` + id + `"`, "+1201555"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("dashboard: %s missing", want)
 		}
 	}
 	if _, _, page := viewer.get(t, "/admin/dashboard"); !strings.Contains(page, "alert-"+id) || strings.Contains(page, "lift-"+id) {
-		t.Errorf("viewer's dashboard: want the alert without a Lift button")
+		t.Errorf("viewer's admin.Dashboard: want the alert without a Lift button")
 	}
 	if status, _, _ := viewer.post(t, "/admin/alerts/"+id+"/lift", url.Values{}); status != http.StatusForbidden {
 		t.Errorf("viewer lifting: got %d, want 403", status)
 	}
-	if status, loc, _ := admin.post(t, "/admin/alerts/"+id+"/lift", url.Values{}); status != http.StatusSeeOther || loc != adminHome {
+	if status, loc, _ := adm.post(t, "/admin/alerts/"+id+"/lift", url.Values{}); status != http.StatusSeeOther || loc != admin.Home {
 		t.Fatalf("lift: got %d to %q, want 303 to the dashboard", status, loc)
 	}
 	ctx := context.Background()
@@ -110,7 +111,7 @@ func TestAlertLift(t *testing.T) {
 	if err != nil || len(entries) != 1 || entries[0].Target != "deny_prefix +1201555" || entries[0].Actor == "" {
 		t.Errorf("audit: got %+v (%v), want one alert.lift of deny_prefix +1201555", entries, err)
 	}
-	_, _, page = admin.get(t, "/admin/dashboard")
+	_, _, page = adm.get(t, "/admin/dashboard")
 	if strings.Contains(page, "lift-"+id) || !strings.Contains(page, "lifted by") {
 		t.Error("dashboard after the lift: want the alert marked lifted, without a Lift button")
 	}

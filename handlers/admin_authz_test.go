@@ -9,12 +9,13 @@ import (
 	"testing"
 
 	"github.com/tollgate/tollgate/contactflows/dispatch"
-	"github.com/tollgate/tollgate/handlers/auth"
+	"github.com/tollgate/tollgate/handlers/admin"
+	"github.com/tollgate/tollgate/handlers/admin/auth"
 )
 
 // publicAdminRoutes need no session: the sign-in form and its submission.
 // Signing out is checked by TestAdminSignOut.
-var publicAdminRoutes = []string{"GET " + adminSignInPath, "POST " + adminSignInPath, "POST " + adminSignOut}
+var publicAdminRoutes = []string{"GET " + admin.SignInPath, "POST " + admin.SignInPath, "POST " + admin.SignOutPath}
 
 var routeParam = regexp.MustCompile(`:[a-z_]+|\*`)
 
@@ -25,15 +26,15 @@ var routeParam = regexp.MustCompile(`:[a-z_]+|\*`)
 func TestAdminAuthorisationMatrix(t *testing.T) {
 	st := newStack(t, nil, &dispatch.Simulator{})
 	anon := st.newAdminClient(t)
-	anon.get(t, adminSignInPath) // for a CSRF token
+	anon.get(t, admin.SignInPath) // for a CSRF token
 	viewer := st.signIn(t, auth.RoleViewer)
-	admin := st.signIn(t, auth.RoleAdmin)
+	adm := st.signIn(t, auth.RoleAdmin)
 	viewerToken, adminToken := st.token(t, auth.RoleViewer), st.token(t, auth.RoleAdmin)
 
 	var n int
 	for _, r := range st.echo.Routes() {
-		console := r.Path == adminPrefix || strings.HasPrefix(r.Path, adminPrefix+"/")
-		api := strings.HasPrefix(r.Path, adminAPIPrefix+"/")
+		console := r.Path == admin.Prefix || strings.HasPrefix(r.Path, admin.Prefix+"/")
+		api := strings.HasPrefix(r.Path, admin.APIPrefix+"/")
 		if !console && !api || r.Method == echoRouteNotFound {
 			continue
 		}
@@ -46,7 +47,7 @@ func TestAdminAuthorisationMatrix(t *testing.T) {
 		read := r.Method == http.MethodGet || r.Method == http.MethodHead
 		t.Run(route, func(t *testing.T) {
 			if console {
-				checkConsoleRoute(t, r.Method, path, read, anon, viewer, admin)
+				checkConsoleRoute(t, r.Method, path, read, anon, viewer, adm)
 				return
 			}
 			checkAPIRoute(t, st, r.Method, path, read, viewerToken, adminToken)
@@ -60,7 +61,7 @@ func TestAdminAuthorisationMatrix(t *testing.T) {
 // echoRouteNotFound is the method echo lists for its catch-all routes.
 const echoRouteNotFound = "echo_route_not_found"
 
-func checkConsoleRoute(t *testing.T, method, path string, read bool, anon, viewer, admin *adminClient) {
+func checkConsoleRoute(t *testing.T, method, path string, read bool, anon, viewer, adm *adminClient) {
 	t.Helper()
 	call := func(ac *adminClient) (int, string) {
 		if method == http.MethodGet {
@@ -75,7 +76,7 @@ func checkConsoleRoute(t *testing.T, method, path string, read bool, anon, viewe
 	}
 	status, loc := call(anon)
 	if read {
-		if status != http.StatusSeeOther || !strings.HasPrefix(loc, adminSignInPath) {
+		if status != http.StatusSeeOther || !strings.HasPrefix(loc, admin.SignInPath) {
 			t.Errorf("anonymous: got %d to %q, want 303 to the sign-in page", status, loc)
 		}
 	} else if status != http.StatusUnauthorized {
@@ -88,7 +89,7 @@ func checkConsoleRoute(t *testing.T, method, path string, read bool, anon, viewe
 	if !read && status != http.StatusForbidden {
 		t.Errorf("viewer changing: got %d, want 403", status)
 	}
-	status, _ = call(admin)
+	status, _ = call(adm)
 	if status == http.StatusUnauthorized || status == http.StatusForbidden || status >= 500 {
 		t.Errorf("admin: got %d, want it served", status)
 	}

@@ -10,7 +10,8 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/tollgate/tollgate/contactflows/dispatch"
-	"github.com/tollgate/tollgate/handlers/auth"
+	"github.com/tollgate/tollgate/handlers/admin"
+	"github.com/tollgate/tollgate/handlers/admin/auth"
 )
 
 // consoleBrowser is a desktop-sized browser signed in to st's console as
@@ -63,7 +64,7 @@ func jsString(s string) string {
 func TestConsoleUsersInBrowser(t *testing.T) {
 	st := newStack(t, nil, &dispatch.Simulator{})
 	ctx := consoleBrowser(t, st)
-	openConsolePage(t, ctx, st.url+adminUsersPath, `[data-testid="users-table"]`)
+	openConsolePage(t, ctx, st.url+admin.UsersPath, `[data-testid="users-table"]`)
 	if err := chromedp.Do(within(t, ctx),
 		chromedp.SendKeys(chromedp.CSS(`[data-testid="new-user-name"]`), "viewer.one"),
 		chromedp.SendKeys(chromedp.CSS(`[data-testid="new-user-password"]`), testPassword+kb.Enter),

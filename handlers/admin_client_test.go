@@ -11,7 +11,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tollgate/tollgate/handlers/auth"
+	"github.com/tollgate/tollgate/handlers/admin"
+	"github.com/tollgate/tollgate/handlers/admin/auth"
 )
 
 // testPassword is every test user's password.
@@ -44,16 +45,16 @@ func (st *stack) signIn(t testing.TB, role auth.Role) *adminClient {
 		t.Fatal(err)
 	}
 	ac := st.newAdminClient(t)
-	status, _, _ := ac.get(t, adminSignInPath)
+	status, _, _ := ac.get(t, admin.SignInPath)
 	if status != http.StatusOK {
 		t.Fatalf("sign-in page: status %d", status)
 	}
-	status, loc, body := ac.post(t, adminSignInPath, url.Values{"name": {name}, "password": {testPassword}})
+	status, loc, body := ac.post(t, admin.SignInPath, url.Values{"name": {name}, "password": {testPassword}})
 	if status != http.StatusSeeOther {
 		t.Fatalf("sign in as %s: status %d, body %s", name, status, body)
 	}
-	if loc != adminHome {
-		t.Fatalf("sign in as %s: went to %q, want %q", name, loc, adminHome)
+	if loc != admin.Home {
+		t.Fatalf("sign in as %s: went to %q, want %q", name, loc, admin.Home)
 	}
 	// Like a browser, follow the redirect: the signed-in session's pages
 	// carry its own CSRF token.

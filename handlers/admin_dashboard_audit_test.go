@@ -10,11 +10,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tollgate/tollgate/handlers/respond"
-
 	"github.com/tollgate/tollgate/contactflows/dispatch"
-	"github.com/tollgate/tollgate/handlers/audit"
-	"github.com/tollgate/tollgate/handlers/auth"
+	"github.com/tollgate/tollgate/handlers/admin"
+	"github.com/tollgate/tollgate/handlers/admin/audit"
+	"github.com/tollgate/tollgate/handlers/admin/auth"
+	"github.com/tollgate/tollgate/handlers/respond"
 )
 
 // seedAudit writes n list.add entries by ann, then a settings change by
@@ -49,11 +49,11 @@ func TestAuditPageFiltersAndPages(t *testing.T) {
 	seedAudit(t, st, 60)
 	viewer := st.signIn(t, auth.RoleViewer)
 
-	status, _, body := viewer.get(t, adminAuditPath+"?action=list.&actor=ann")
+	status, _, body := viewer.get(t, admin.AuditPath+"?action=list.&actor=ann")
 	if status != http.StatusOK {
 		t.Fatalf("first page: got %d, want 200", status)
 	}
-	if got, want := strings.Count(body, `data-testid="audit-row"`), auditPageSize; got != want {
+	if got, want := strings.Count(body, `data-testid="audit-row"`), admin.AuditPageSize; got != want {
 		t.Errorf("first page rows: got %d, want %d", got, want)
 	}
 	if !strings.Contains(body, "deny_number +447700900059") || strings.Contains(body, "deny_number +447700900009<") {
@@ -71,16 +71,16 @@ func TestAuditPageFiltersAndPages(t *testing.T) {
 		t.Error("second page: want a link to the newest and none to older entries")
 	}
 
-	_, _, body = viewer.get(t, adminAuditPath+"?target=HYPERLINK")
+	_, _, body = viewer.get(t, admin.AuditPath+"?target=HYPERLINK")
 	if got, want := strings.Count(body, `data-testid="audit-row"`), 1; got != want {
 		t.Errorf("target filter rows: got %d, want %d", got, want)
 	}
-	status, _, body = viewer.get(t, adminAuditPath+"?from=yesterday")
+	status, _, body = viewer.get(t, admin.AuditPath+"?from=yesterday")
 	if status != http.StatusUnprocessableEntity || !strings.Contains(body, `data-testid="audit-error"`) {
 		t.Errorf("bad from: got %d, want 422 with the message on the page", status)
 	}
 	today := time.Now().UTC().Format(time.DateOnly)
-	_, _, body = viewer.get(t, adminAuditPath+"?action=settings.&from="+today+"&to="+today)
+	_, _, body = viewer.get(t, admin.AuditPath+"?action=settings.&from="+today+"&to="+today)
 	if got, want := strings.Count(body, `data-testid="audit-row"`), 1; got != want {
 		t.Errorf("today's settings changes: got %d, want %d", got, want)
 	}
@@ -94,7 +94,7 @@ func TestAuditEntryPage(t *testing.T) {
 		t.Fatalf("List: %v %v", entries, err)
 	}
 	viewer := st.signIn(t, auth.RoleViewer)
-	status, _, body := viewer.get(t, adminAuditPath+"/"+entries[0].ID)
+	status, _, body := viewer.get(t, admin.AuditPath+"/"+entries[0].ID)
 	if status != http.StatusOK {
 		t.Fatalf("entry page: got %d, want 200", status)
 	}
@@ -104,7 +104,7 @@ func TestAuditEntryPage(t *testing.T) {
 	if !strings.Contains(body, "spend.daily_budget") || !strings.Contains(body, `data-testid="audit-before"`) || !strings.Contains(body, `data-testid="audit-after"`) {
 		t.Error("entry page: want the field diff and both states")
 	}
-	if status, _, _ := viewer.get(t, adminAuditPath+"/1-1"); status != http.StatusNotFound {
+	if status, _, _ := viewer.get(t, admin.AuditPath+"/1-1"); status != http.StatusNotFound {
 		t.Errorf("unknown entry: got %d, want 404", status)
 	}
 }
@@ -113,7 +113,7 @@ func TestAuditExport(t *testing.T) {
 	st := newStack(t, nil, &dispatch.Simulator{})
 	seedAudit(t, st, 3)
 	viewer := st.signIn(t, auth.RoleViewer)
-	status, _, body := viewer.get(t, adminAuditPath+"/export.csv?action=list.")
+	status, _, body := viewer.get(t, admin.AuditPath+"/export.csv?action=list.")
 	if status != http.StatusOK {
 		t.Fatalf("export: got %d, want 200", status)
 	}
@@ -139,7 +139,7 @@ func TestAuditExport(t *testing.T) {
 
 	token := st.token(t, auth.RoleViewer)
 	var e respond.ErrorResponse
-	if status := st.api(t, http.MethodGet, adminAPIPrefix+"/audit/export.csv?to=soon", token, "", "", &e); status != http.StatusUnprocessableEntity || e.Error.Field != "to" {
+	if status := st.api(t, http.MethodGet, admin.APIPrefix+"/audit/export.csv?to=soon", token, "", "", &e); status != http.StatusUnprocessableEntity || e.Error.Field != "to" {
 		t.Errorf("API export with a bad to: got %d %+v, want 422 on field to", status, e)
 	}
 }
@@ -149,9 +149,9 @@ func TestAPIAudit(t *testing.T) {
 	seedAudit(t, st, 3)
 	token := st.token(t, auth.RoleViewer)
 	var seen []string
-	path := adminAPIPrefix + "/audit?actor=ann&limit=2"
+	path := admin.APIPrefix + "/audit?actor=ann&limit=2"
 	for range 5 {
-		var page auditPage
+		var page admin.AuditPage
 		if status := st.api(t, http.MethodGet, path, token, "", "", &page); status != http.StatusOK {
 			t.Fatalf("%s: got %d, want 200", path, status)
 		}
@@ -161,14 +161,14 @@ func TestAPIAudit(t *testing.T) {
 		if page.Next == "" {
 			break
 		}
-		path = adminAPIPrefix + "/audit?actor=ann&limit=2&before=" + page.Next
+		path = admin.APIPrefix + "/audit?actor=ann&limit=2&before=" + page.Next
 	}
 	if got, want := strings.Join(seen, "|"), "deny_number +447700900002|deny_number +447700900001|deny_number +447700900000"; got != want {
 		t.Errorf("entries: got %q, want %q", got, want)
 	}
 	for _, q := range []string{"limit=0", "limit=501", "before=nope", "from=2031-02-30"} {
 		var e respond.ErrorResponse
-		if status := st.api(t, http.MethodGet, adminAPIPrefix+"/audit?"+q, token, "", "", &e); status != http.StatusUnprocessableEntity || e.Error.Code != respond.CodeInvalidFilter {
+		if status := st.api(t, http.MethodGet, admin.APIPrefix+"/audit?"+q, token, "", "", &e); status != http.StatusUnprocessableEntity || e.Error.Code != respond.CodeInvalidFilter {
 			t.Errorf("%s: got %d %+v, want 422 invalid_filter", q, status, e)
 		}
 	}

@@ -8,7 +8,8 @@ import (
 	"time"
 
 	"github.com/tollgate/tollgate/contactflows/dispatch"
-	"github.com/tollgate/tollgate/handlers/auth"
+	"github.com/tollgate/tollgate/handlers/admin"
+	"github.com/tollgate/tollgate/handlers/admin/auth"
 	"github.com/tollgate/tollgate/handlers/respond"
 	"github.com/tollgate/tollgate/risk"
 )
@@ -57,7 +58,7 @@ func TestDashboardShowsTheCounters(t *testing.T) {
 	st := newStack(t, dashboardSettings, &dispatch.Simulator{})
 	decideAll(t, st)
 	viewer := st.signIn(t, auth.RoleViewer)
-	status, _, body := viewer.get(t, adminHome)
+	status, _, body := viewer.get(t, admin.Home)
 	if status != http.StatusOK {
 		t.Fatalf("dashboard: got %d, want 200", status)
 	}
@@ -97,9 +98,9 @@ func TestDashboardShowsTheCounters(t *testing.T) {
 
 func TestDashboardEmpty(t *testing.T) {
 	st := newStack(t, nil, &dispatch.Simulator{})
-	status, _, body := st.signIn(t, auth.RoleAdmin).get(t, adminHome)
+	status, _, body := st.signIn(t, auth.RoleAdmin).get(t, admin.Home)
 	if status != http.StatusOK || !strings.Contains(body, `data-testid="dashboard-empty"`) {
-		t.Fatalf("empty dashboard: got %d, want 200 with the empty state", status)
+		t.Fatalf("empty admin.Dashboard: got %d, want 200 with the empty state", status)
 	}
 	if got, want := testidText(t, body, "card-requests-value"), "0"; got != want {
 		t.Errorf("requests: got %q, want %q", got, want)
@@ -113,8 +114,8 @@ func TestAPIDashboard(t *testing.T) {
 	st := newStack(t, dashboardSettings, &dispatch.Simulator{})
 	decideAll(t, st)
 	token := st.token(t, auth.RoleViewer)
-	var got dashboard
-	if status := st.api(t, http.MethodGet, adminAPIPrefix+"/dashboard?top=7", token, "", "", &got); status != http.StatusOK {
+	var got admin.Dashboard
+	if status := st.api(t, http.MethodGet, admin.APIPrefix+"/dashboard?top=7", token, "", "", &got); status != http.StatusOK {
 		t.Fatalf("status: got %d, want 200", status)
 	}
 	if got.Requests24h != 4 || got.Allowed24h != 1 || got.Deflected24h != 1 || got.Blocked24h != 2 {
@@ -136,7 +137,7 @@ func TestAPIDashboard(t *testing.T) {
 	}
 
 	var e respond.ErrorResponse
-	if status := st.api(t, http.MethodGet, adminAPIPrefix+"/dashboard?top=3", token, "", "", &e); status != http.StatusUnprocessableEntity || e.Error.Field != "top" {
+	if status := st.api(t, http.MethodGet, admin.APIPrefix+"/dashboard?top=3", token, "", "", &e); status != http.StatusUnprocessableEntity || e.Error.Field != "top" {
 		t.Errorf("top=3: got %d %+v, want 422 on field top", status, e)
 	}
 }

@@ -11,8 +11,9 @@ import (
 
 	"github.com/tollgate/tollgate/contactflows"
 	"github.com/tollgate/tollgate/contactflows/dispatch"
-	"github.com/tollgate/tollgate/handlers/audit"
-	"github.com/tollgate/tollgate/handlers/auth"
+	"github.com/tollgate/tollgate/handlers/admin"
+	"github.com/tollgate/tollgate/handlers/admin/audit"
+	"github.com/tollgate/tollgate/handlers/admin/auth"
 )
 
 // TestAdminCallsRetryAndDiscard: a call the provider refused is a dead
@@ -34,7 +35,7 @@ func TestAdminCallsRetryAndDiscard(t *testing.T) {
 		ids = append(ids, got["id"].(string))
 	}
 	token := st.token(t, auth.RoleViewer)
-	var calls callsAnswer
+	var calls admin.CallsAnswer
 	for deadline := time.Now().Add(10 * time.Second); calls.Counts.Dead < 2; time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("no dead letters: %+v", calls)
@@ -49,8 +50,8 @@ func TestAdminCallsRetryAndDiscard(t *testing.T) {
 		entry[d.CallID] = d.Entry
 	}
 
-	admin := st.signIn(t, auth.RoleAdmin)
-	status, _, body := admin.get(t, "/admin/calls")
+	adm := st.signIn(t, auth.RoleAdmin)
+	status, _, body := adm.get(t, "/admin/calls")
 	if status != http.StatusOK || !strings.Contains(body, `data-testid="card-dead-value">2<`) || !strings.Contains(body, `data-testid="retry-`+ids[0]+`"`) ||
 		!strings.Contains(body, "carrier refused the number") {
 		t.Fatalf("queue page: status %d, no dead letters with Retry:\n%s", status, body)
@@ -58,8 +59,8 @@ func TestAdminCallsRetryAndDiscard(t *testing.T) {
 
 	refuse.Store(false)
 	before := sim.Count()
-	status, loc, _ := admin.post(t, "/admin/calls/dead/"+entry[ids[0]]+"/retry", nil)
-	if status != http.StatusSeeOther || loc != adminCallsPath {
+	status, loc, _ := adm.post(t, "/admin/calls/dead/"+entry[ids[0]]+"/retry", nil)
+	if status != http.StatusSeeOther || loc != admin.CallsPath {
 		t.Fatalf("retry: %d to %s", status, loc)
 	}
 	st.settle(t, ids[0])
@@ -69,8 +70,8 @@ func TestAdminCallsRetryAndDiscard(t *testing.T) {
 	if s, _ := st.queue.Status(context.Background(), ids[0]); s.Attempts != 1 {
 		t.Errorf("retried call attempts %d, want a fresh call's 1", s.Attempts)
 	}
-	admin.post(t, "/admin/calls/dead/"+entry[ids[0]]+"/retry", nil)
-	_, _, body = admin.get(t, adminCallsPath)
+	adm.post(t, "/admin/calls/dead/"+entry[ids[0]]+"/retry", nil)
+	_, _, body = adm.get(t, admin.CallsPath)
 	if !strings.Contains(body, "already retried or discarded") {
 		t.Error("a second retry does not say it was already done")
 	}

@@ -7,7 +7,8 @@ import (
 	"time"
 
 	"github.com/tollgate/tollgate/contactflows/dispatch"
-	"github.com/tollgate/tollgate/handlers/auth"
+	"github.com/tollgate/tollgate/handlers/admin"
+	"github.com/tollgate/tollgate/handlers/admin/auth"
 )
 
 // TestAdminIVRReport screens callers through the challenge API and reads
@@ -27,7 +28,7 @@ func TestAdminIVRReport(t *testing.T) {
 		t.Helper()
 		st.postJSON(t, "/api/v1/challenges/"+id+"/verify", `{"digits":"`+digits+`","contact_id":"`+contacts[id]+`"}`, testFlowKey)
 	}
-	want := ivrJSON{Day: time.Now().UTC().Format("2006-01-02"), Flow: "support"}
+	want := admin.IVRReport{Day: time.Now().UTC().Format("2006-01-02"), Flow: "support"}
 	pass := screen("+12015550120", "c1")
 	verify(pass["challenge_id"].(string), pass["code"].(string))
 	fail := screen("+12015550121", "c2")
@@ -42,9 +43,9 @@ func TestAdminIVRReport(t *testing.T) {
 
 	token := st.token(t, auth.RoleViewer)
 	var out struct {
-		Days  int       `json:"days"`
-		Rows  []ivrJSON `json:"rows"`
-		Total ivrJSON   `json:"total"`
+		Days  int               `json:"days"`
+		Rows  []admin.IVRReport `json:"rows"`
+		Total admin.IVRReport   `json:"total"`
 	}
 	if status := st.api(t, http.MethodGet, "/api/v1/admin/ivr?days=7", token, "", "", &out); status != http.StatusOK {
 		t.Fatalf("report: %d", status)

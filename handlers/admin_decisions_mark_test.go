@@ -11,8 +11,9 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tollgate/tollgate/contactflows/dispatch"
-	"github.com/tollgate/tollgate/handlers/audit"
-	"github.com/tollgate/tollgate/handlers/auth"
+	"github.com/tollgate/tollgate/handlers/admin"
+	"github.com/tollgate/tollgate/handlers/admin/audit"
+	"github.com/tollgate/tollgate/handlers/admin/auth"
 	"github.com/tollgate/tollgate/handlers/respond"
 	"github.com/tollgate/tollgate/risk"
 )
@@ -36,12 +37,12 @@ func TestAdminMarkSpam(t *testing.T) {
 	_, got, _ := st.post(t, `{"phone":"+1 201 555 0177"}`)
 	st.settle(t, got["id"].(string))
 	ld := st.lastDecision(t)
-	admin := st.signIn(t, auth.RoleAdmin)
-	admin.get(t, "/admin/decisions/"+ld.Entry)
+	adm := st.signIn(t, auth.RoleAdmin)
+	adm.get(t, "/admin/decisions/"+ld.Entry)
 
 	form := url.Values{"number": {"on"}, "prefix_on": {"on"}, "prefix": {"+1"}, "ip": {"network"}, "reason": {"fraud ring"}}
-	status, loc, _ := admin.post(t, "/admin/decisions/"+ld.Entry+"/spam", form)
-	_, _, page := admin.get(t, loc)
+	status, loc, _ := adm.post(t, "/admin/decisions/"+ld.Entry+"/spam", form)
+	_, _, page := adm.get(t, loc)
 	if status != http.StatusSeeOther || !strings.Contains(page, "at least 4 digits") {
 		t.Fatalf("a one-digit prefix: %d to %s, want the refusal shown", status, loc)
 	}
@@ -50,8 +51,8 @@ func TestAdminMarkSpam(t *testing.T) {
 	}
 
 	form.Set("prefix", "+1201555")
-	status, loc, _ = admin.post(t, "/admin/decisions/"+ld.Entry+"/spam", form)
-	_, _, page = admin.get(t, loc)
+	status, loc, _ = adm.post(t, "/admin/decisions/"+ld.Entry+"/spam", form)
+	_, _, page = adm.get(t, loc)
 	if status != http.StatusSeeOther || loc != "/admin/decisions/"+ld.Entry || !strings.Contains(page, "+12015550177 to deny_number") {
 		t.Fatalf("mark spam: %d to %s; page:\n%s", status, loc, page)
 	}
@@ -90,13 +91,13 @@ func TestAdminMarkFromTheLog(t *testing.T) {
 	st := newStack(t, nil, &dispatch.Simulator{})
 	st.post(t, `{"phone":"+1 201 555 0181"}`)
 	ld := st.lastDecision(t)
-	admin := st.signIn(t, auth.RoleAdmin)
-	_, _, body := admin.get(t, "/admin/decisions")
+	adm := st.signIn(t, auth.RoleAdmin)
+	_, _, body := adm.get(t, "/admin/decisions")
 	if !strings.Contains(body, `data-testid="spam-`+ld.Decision.ID+`"`) {
 		t.Fatal("the log has no Mark spam button for the decision")
 	}
-	status, loc, _ := admin.post(t, "/admin/decisions/"+ld.Entry+"/spam", url.Values{"back": {"log"}, "number": {"on"}, "ip": {"address"}})
-	if status != http.StatusSeeOther || loc != adminDecisionsPath {
+	status, loc, _ := adm.post(t, "/admin/decisions/"+ld.Entry+"/spam", url.Values{"back": {"log"}, "number": {"on"}, "ip": {"address"}})
+	if status != http.StatusSeeOther || loc != admin.DecisionsPath {
 		t.Fatalf("one-click spam: %d to %s", status, loc)
 	}
 	entries, _, err := st.audit.List(context.Background(), audit.Filter{Action: "decision.mark_spam"}, "", 10)
@@ -134,7 +135,7 @@ func TestAdminAPIMarkLegit(t *testing.T) {
 		t.Errorf("unknown field: %d, want 400", status)
 	}
 
-	var out markAnswer
+	var out admin.MarkAnswer
 	status := st.api(t, http.MethodPost, path, token, "application/json", `{"number":true,"ip":"address","reason":"known customer"}`, &out)
 	if status != http.StatusOK || out.Label != "legit" || len(out.Added[risk.AllowNumber]) != 1 || out.Added[risk.AllowIP][0].Value != "127.0.0.1/32" {
 		t.Fatalf("mark legit: %d %+v", status, out)
@@ -143,7 +144,7 @@ func TestAdminAPIMarkLegit(t *testing.T) {
 	if e := out.Added[risk.AllowNumber][0]; e.Value != "+12015550190" || e.Reason != "known customer" || !strings.HasPrefix(e.Author, "token:") {
 		t.Errorf("allow_number entry %+v, want the number, the reason and the token as author", e)
 	}
-	var dd decisionDetail
+	var dd admin.DecisionDetail
 	st.api(t, http.MethodGet, "/api/v1/admin/decisions/"+ld.Entry, token, "", "", &dd)
 	if dd.Label != "legit" {
 		t.Errorf("label %q, want legit", dd.Label)

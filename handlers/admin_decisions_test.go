@@ -11,7 +11,8 @@ import (
 	"time"
 
 	"github.com/tollgate/tollgate/contactflows/dispatch"
-	"github.com/tollgate/tollgate/handlers/auth"
+	"github.com/tollgate/tollgate/handlers/admin"
+	"github.com/tollgate/tollgate/handlers/admin/auth"
 	"github.com/tollgate/tollgate/handlers/respond"
 	"github.com/tollgate/tollgate/risk"
 )
@@ -31,9 +32,9 @@ func (st *stack) logDecision(t *testing.T, d risk.Decision) {
 
 // listDecisions calls GET /api/v1/admin/decisions?query and returns the
 // decision ids, the cursor and the status.
-func (st *stack) listDecisions(t *testing.T, token, query string) ([]string, decisionsAnswer, int) {
+func (st *stack) listDecisions(t *testing.T, token, query string) ([]string, admin.DecisionsAnswer, int) {
 	t.Helper()
-	var out decisionsAnswer
+	var out admin.DecisionsAnswer
 	status := st.api(t, http.MethodGet, "/api/v1/admin/decisions?"+query, token, "", "", &out)
 	var ids []string
 	for _, d := range out.Decisions {
@@ -86,7 +87,7 @@ func TestAdminDecisionFilters(t *testing.T) {
 	}
 	// The newest decision's own time, as a minute range, finds it.
 	at := out.Decisions[0].Decision.At.UTC()
-	q := url.Values{"from": {at.Format(datetimeLocal)}, "to": {at.Format(datetimeLocal)}, "number": {"+447700900124"}}
+	q := url.Values{"from": {at.Format(admin.DatetimeLocal)}, "to": {at.Format(admin.DatetimeLocal)}, "number": {"+447700900124"}}
 	if ids, _, _ := st.listDecisions(t, token, q.Encode()); fmt.Sprint(ids) != "[gb-block]" {
 		t.Errorf("time range of the newest decision: got %v, want [gb-block]", ids)
 	}
@@ -118,12 +119,12 @@ func TestAdminDecisionFilters(t *testing.T) {
 
 func TestAdminDecisionPages(t *testing.T) {
 	st := newStack(t, nil, &dispatch.Simulator{})
-	for i := range decisionPageSize + 5 {
+	for i := range admin.DecisionPageSize + 5 {
 		st.logDecision(t, risk.Decision{ID: fmt.Sprintf("p%03d", i), Action: risk.Block, Number: "+447700900123"})
 	}
 	token := st.token(t, auth.RoleViewer)
 	first, out, _ := st.listDecisions(t, token, "action=block")
-	if len(first) != decisionPageSize || first[0] != fmt.Sprintf("p%03d", decisionPageSize+4) || out.Next == "" {
+	if len(first) != admin.DecisionPageSize || first[0] != fmt.Sprintf("p%03d", admin.DecisionPageSize+4) || out.Next == "" {
 		t.Fatalf("first page: %d decisions from %v, next %q", len(first), first[:1], out.Next)
 	}
 	second, out2, _ := st.listDecisions(t, token, "action=block&before="+out.Next)
@@ -154,7 +155,7 @@ func TestAdminDecisionDetail(t *testing.T) {
 	}
 	entry := out.Decisions[0].Entry
 
-	var dd decisionDetail
+	var dd admin.DecisionDetail
 	if status := st.api(t, http.MethodGet, "/api/v1/admin/decisions/"+entry, token, "", "", &dd); status != http.StatusOK {
 		t.Fatalf("detail: %d", status)
 	}
@@ -177,12 +178,12 @@ func TestAdminDecisionDetail(t *testing.T) {
 	if strings.Contains(body, `data-testid="mark-spam"`) {
 		t.Error("a viewer sees the Mark spam form")
 	}
-	admin := st.signIn(t, auth.RoleAdmin)
-	_, _, body = admin.get(t, "/admin/decisions/"+entry)
+	adm := st.signIn(t, auth.RoleAdmin)
+	_, _, body = adm.get(t, "/admin/decisions/"+entry)
 	if !strings.Contains(body, `data-testid="mark-spam"`) || !strings.Contains(body, `value="+1201555"`) || !strings.Contains(body, "127.0.0.0/24") {
 		t.Error("the admin's detail page lacks the Mark spam form with its prefix and network defaults")
 	}
-	if status, _, _ := admin.get(t, "/admin/decisions/1-1"); status != http.StatusNotFound {
+	if status, _, _ := adm.get(t, "/admin/decisions/1-1"); status != http.StatusNotFound {
 		t.Errorf("unknown decision page: %d, want 404", status)
 	}
 }

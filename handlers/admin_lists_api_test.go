@@ -9,10 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tollgate/tollgate/handlers/respond"
-
 	"github.com/tollgate/tollgate/contactflows/dispatch"
-	"github.com/tollgate/tollgate/handlers/auth"
+	"github.com/tollgate/tollgate/handlers/admin"
+	"github.com/tollgate/tollgate/handlers/admin/auth"
+	"github.com/tollgate/tollgate/handlers/respond"
 	"github.com/tollgate/tollgate/risk"
 )
 
@@ -21,7 +21,7 @@ func TestAdminListsAPIReads(t *testing.T) {
 	st.addEntries(t, risk.DenyASN, risk.Entry{Value: "AS16509", Author: "ann"}, risk.Entry{Value: "AS1600", Author: "bob"}, risk.Entry{Value: "AS3320", Author: "ann"})
 	token := st.token(t, auth.RoleViewer)
 
-	var lists struct{ Lists []listSummary }
+	var lists struct{ Lists []admin.ListSummary }
 	if status := st.api(t, http.MethodGet, "/api/v1/admin/lists", token, "", "", &lists); status != http.StatusOK {
 		t.Fatalf("got %d", status)
 	}
@@ -33,7 +33,7 @@ func TestAdminListsAPIReads(t *testing.T) {
 		t.Errorf("got %+v, want the 7 lists with deny_asn 3 and deny_number 1", lists.Lists)
 	}
 
-	var page listPageResponse
+	var page admin.ListPage
 	if status := st.api(t, http.MethodGet, "/api/v1/admin/lists/deny_asn?q=AS16&limit=1", token, "", "", &page); status != http.StatusOK {
 		t.Fatalf("got %d", status)
 	}
@@ -41,7 +41,7 @@ func TestAdminListsAPIReads(t *testing.T) {
 		t.Errorf("got %+v, want 1600 of 2 with a cursor", page)
 	}
 	after := page.Next
-	page = listPageResponse{}
+	page = admin.ListPage{}
 	st.api(t, http.MethodGet, "/api/v1/admin/lists/deny_asn?q=AS16&after="+after, token, "", "", &page)
 	if len(page.Entries) != 1 || page.Entries[0].Value != "16509" || page.Next != "" {
 		t.Errorf("second page: got %+v, want 16509 and no cursor", page)
@@ -70,7 +70,7 @@ func TestAdminListsAPIChanges(t *testing.T) {
 
 	var refused struct {
 		Error   respond.ErrorBody
-		Refused []entryRefusal
+		Refused []admin.EntryRefusal
 	}
 	body := `{"entries":[{"value":"10.0.0.0/8","reason":"scan"},{"value":"10.0.0.0/4"},{"value":"192.0.2.1","expires":"tomorrow"},{"value":"10.0.0.1/8"}]}`
 	if status := st.api(t, http.MethodPost, "/api/v1/admin/lists/deny_ip/entries", token, "application/json", body, &refused); status != http.StatusUnprocessableEntity {
@@ -106,7 +106,7 @@ func TestAdminListsAPIChanges(t *testing.T) {
 		t.Errorf("invalid delete: got %d %+v, want 422 on value", status, e)
 	}
 
-	var rep refusedImport
+	var rep admin.RefusedImport
 	if status := st.api(t, http.MethodPost, "/api/v1/admin/lists/deny_country/import", token, "text/csv", "CU\nXX1\ncu\n", &rep); status != http.StatusUnprocessableEntity {
 		t.Fatalf("import: got %d, want 422", status)
 	}
@@ -134,7 +134,7 @@ func TestAdminListsAPIImportLimits(t *testing.T) {
 		t.Errorf("11 MB: got %d %+v, want 413 naming the limit", status, e)
 	}
 	var lines strings.Builder
-	for i := range maxImportLines + 1 {
+	for i := range admin.MaxImportLines + 1 {
 		lines.WriteString("AS" + strconv.Itoa(i+1) + "\n")
 	}
 	if status := st.api(t, http.MethodPost, "/api/v1/admin/lists/deny_asn/import", token, "text/csv", lines.String(), &e); status != http.StatusUnprocessableEntity || !strings.Contains(e.Error.Message, "more than 100000 lines") {

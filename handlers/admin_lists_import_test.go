@@ -12,7 +12,8 @@ import (
 	"time"
 
 	"github.com/tollgate/tollgate/contactflows/dispatch"
-	"github.com/tollgate/tollgate/handlers/auth"
+	"github.com/tollgate/tollgate/handlers/admin"
+	"github.com/tollgate/tollgate/handlers/admin/auth"
 	"github.com/tollgate/tollgate/risk"
 )
 
@@ -144,7 +145,7 @@ func TestAdminListExportNeutralisesAndRoundTrips(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	var rep importReport
+	var rep admin.ImportReport
 	if status := st.api(t, http.MethodPost, "/api/v1/admin/lists/deny_number/import", token, "text/csv", csv, &rep); status != http.StatusOK || !rep.Applied {
 		t.Fatalf("re-import: got %d %+v", status, rep)
 	}

@@ -13,8 +13,9 @@ import (
 	"time"
 
 	"github.com/tollgate/tollgate/contactflows/dispatch"
-	"github.com/tollgate/tollgate/handlers/audit"
-	"github.com/tollgate/tollgate/handlers/auth"
+	"github.com/tollgate/tollgate/handlers/admin"
+	"github.com/tollgate/tollgate/handlers/admin/audit"
+	"github.com/tollgate/tollgate/handlers/admin/auth"
 	"github.com/tollgate/tollgate/risk"
 )
 
@@ -50,7 +51,7 @@ func (st *stack) auditActions(t *testing.T, action string) []audit.Entry {
 func TestAdminListsPageForViewersAndAdmins(t *testing.T) {
 	st := newStack(t, nil, &dispatch.Simulator{})
 	viewer := st.signIn(t, auth.RoleViewer)
-	status, loc, _ := viewer.get(t, adminListsPath)
+	status, loc, _ := viewer.get(t, admin.ListsPath)
 	if status != http.StatusSeeOther || loc != "/admin/lists/deny_number" {
 		t.Fatalf("lists home: got %d to %q, want 303 to /admin/lists/deny_number", status, loc)
 	}
@@ -71,18 +72,18 @@ func TestAdminListsPageForViewersAndAdmins(t *testing.T) {
 			t.Errorf("viewer page shows %s", hidden)
 		}
 	}
-	admin := st.signIn(t, auth.RoleAdmin)
-	_, _, body = admin.get(t, loc)
+	adm := st.signIn(t, auth.RoleAdmin)
+	_, _, body = adm.get(t, loc)
 	for _, want := range []string{`data-testid="add-entry"`, `data-testid="remove-+12015550166"`, `data-testid="import-link"`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("admin page lacks %s", want)
 		}
 	}
-	_, _, body = admin.get(t, "/admin/lists/deny_asn")
+	_, _, body = adm.get(t, "/admin/lists/deny_asn")
 	if !strings.Contains(body, `data-testid="list-empty"`) || !strings.Contains(body, "This list is empty.") {
 		t.Error("an empty list does not say so")
 	}
-	status, _, body = admin.get(t, "/admin/lists/deny_numbers")
+	status, _, body = adm.get(t, "/admin/lists/deny_numbers")
 	if status != http.StatusNotFound || !strings.Contains(body, "deny_number, deny_prefix") {
 		t.Errorf("unknown list: got %d, want 404 naming the lists", status)
 	}
@@ -214,22 +215,5 @@ func TestAdminListsAddAndRemove(t *testing.T) {
 	ac.post(t, "/admin/lists/deny_ip/remove", url.Values{"value": {"10.1.0.0/16"}})
 	if _, _, body = ac.get(t, "/admin/lists/deny_ip"); !strings.Contains(body, "10.1.0.0/16 is not in deny_ip.") {
 		t.Error("removing an unlisted value does not say so")
-	}
-}
-
-// A chosen expiry date lasts to the end of that day, UTC: today is a
-// valid choice, yesterday is not.
-func TestFormExpiryDateEndsAtTheEndOfTheDay(t *testing.T) {
-	now := time.Date(2026, 3, 1, 15, 0, 0, 0, time.UTC)
-	got, err := formExpiry("date", "2026-03-01", now)
-	if want := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC); err != nil || !got.Equal(want) {
-		t.Errorf("today: got %v, %v; want %v", got, err, want)
-	}
-	got, err = formExpiry("date", " 2026-03-31 ", now)
-	if want := time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC); err != nil || !got.Equal(want) {
-		t.Errorf("2026-03-31: got %v, %v; want %v", got, err, want)
-	}
-	if got, err := formExpiry("date", "2026-02-28", now); err == nil {
-		t.Errorf("yesterday: got %v, want an error", got)
 	}
 }

@@ -9,7 +9,8 @@ import (
 	"testing"
 
 	"github.com/tollgate/tollgate/contactflows/dispatch"
-	"github.com/tollgate/tollgate/handlers/auth"
+	"github.com/tollgate/tollgate/handlers/admin"
+	"github.com/tollgate/tollgate/handlers/admin/auth"
 	"github.com/tollgate/tollgate/risk"
 )
 
@@ -17,7 +18,7 @@ import (
 // rule it shows.
 func resolve(t *testing.T, ac *adminClient, flow, country string) (string, string) {
 	t.Helper()
-	status, _, body := ac.get(t, adminPolicyPath+"?"+url.Values{"flow": {flow}, "country": {country}}.Encode())
+	status, _, body := ac.get(t, admin.PolicyPath+"?"+url.Values{"flow": {flow}, "country": {country}}.Encode())
 	if status != http.StatusOK {
 		t.Fatalf("resolve %s %s: status %d", flow, country, status)
 	}
@@ -34,8 +35,8 @@ func resolve(t *testing.T, ac *adminClient, flow, country string) (string, strin
 
 func TestPolicyPageEditsAndResolves(t *testing.T) {
 	st := newStack(t, nil, &dispatch.Simulator{})
-	admin := st.signIn(t, auth.RoleAdmin)
-	status, _, body := admin.get(t, adminPolicyPath)
+	adm := st.signIn(t, auth.RoleAdmin)
+	status, _, body := adm.get(t, admin.PolicyPath)
 	for _, want := range []string{`data-testid="policy-order"`, `data-testid="policy-account"`, `data-testid="rule-account-CU"`, `>Cuba <`, `value="GB"`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("policy page (status %d) lacks %s", status, want)
@@ -51,7 +52,7 @@ func TestPolicyPageEditsAndResolves(t *testing.T) {
 		{"/policy/flows", url.Values{"flow": {"support"}, "default": {""}}},
 	}
 	for _, s := range steps {
-		if status, loc, _ := admin.post(t, adminPrefix+s.path, s.form); status != http.StatusSeeOther || loc != adminPolicyPath {
+		if status, loc, _ := adm.post(t, admin.Prefix+s.path, s.form); status != http.StatusSeeOther || loc != admin.PolicyPath {
 			t.Fatalf("POST %s: got %d to %q", s.path, status, loc)
 		}
 	}
@@ -64,7 +65,7 @@ func TestPolicyPageEditsAndResolves(t *testing.T) {
 		{"", "CU", "BLOCK", "account rule for CU"},
 	}
 	for _, tt := range tests {
-		mode, rule := resolve(t, admin, tt.flow, tt.country)
+		mode, rule := resolve(t, adm, tt.flow, tt.country)
 		if mode != tt.mode || rule != tt.rule {
 			t.Errorf("resolve %q %s: got %s by %q, want %s by %q", tt.flow, tt.country, mode, rule, tt.mode, tt.rule)
 		}
@@ -75,7 +76,7 @@ func TestPolicyPageEditsAndResolves(t *testing.T) {
 	}
 
 	for _, path := range []string{"/policy/flows/sales/countries/GB/delete", "/policy/account/countries/GB/delete", "/policy/flows/support/delete"} {
-		if status, loc, _ := admin.post(t, adminPrefix+path, nil); status != http.StatusSeeOther || loc != adminPolicyPath {
+		if status, loc, _ := adm.post(t, admin.Prefix+path, nil); status != http.StatusSeeOther || loc != admin.PolicyPath {
 			t.Fatalf("POST %s: got %d to %q", path, status, loc)
 		}
 	}
@@ -83,15 +84,15 @@ func TestPolicyPageEditsAndResolves(t *testing.T) {
 	if _, ok := got.Flows["support"]; ok || len(got.Flows["sales"].Countries) != 0 || got.Account.Countries["GB"] != "" {
 		t.Errorf("policies after removals: account %v, flows %v", got.Account, got.Flows)
 	}
-	if mode, rule := resolve(t, admin, "sales", "GB"); mode != "MONITOR" || rule != "flow sales default" {
+	if mode, rule := resolve(t, adm, "sales", "GB"); mode != "MONITOR" || rule != "flow sales default" {
 		t.Errorf("resolve sales GB after removing its rule: got %s by %q", mode, rule)
 	}
 }
 
 func TestPolicyPageRefusesBadInput(t *testing.T) {
 	st := newStack(t, nil, &dispatch.Simulator{})
-	admin := st.signIn(t, auth.RoleAdmin)
-	admin.get(t, adminPolicyPath)
+	adm := st.signIn(t, auth.RoleAdmin)
+	adm.get(t, admin.PolicyPath)
 	for _, s := range []struct {
 		path string
 		form url.Values
@@ -104,8 +105,8 @@ func TestPolicyPageRefusesBadInput(t *testing.T) {
 		{"/policy/flows", url.Values{"flow": {"."}}},
 		{"/policy/flows/ghost/default", url.Values{"default": {"BLOCK"}}},
 	} {
-		status, _, _ := admin.post(t, adminPrefix+s.path, s.form)
-		_, _, body := admin.get(t, adminPolicyPath)
+		status, _, _ := adm.post(t, admin.Prefix+s.path, s.form)
+		_, _, body := adm.get(t, admin.PolicyPath)
 		if status != http.StatusSeeOther || !strings.Contains(body, "flash-error") {
 			t.Errorf("POST %s %v: got %d and no error message, want 303 and one", s.path, s.form, status)
 		}
@@ -118,7 +119,7 @@ func TestPolicyPageRefusesBadInput(t *testing.T) {
 func TestPolicyPageReadOnlyForViewers(t *testing.T) {
 	st := newStack(t, nil, &dispatch.Simulator{})
 	viewer := st.signIn(t, auth.RoleViewer)
-	status, _, body := viewer.get(t, adminPolicyPath)
+	status, _, body := viewer.get(t, admin.PolicyPath)
 	if status != http.StatusOK || strings.Contains(body, `data-testid="add-rule-account"`) || strings.Contains(body, `data-testid="remove-rule-account-CU"`) {
 		t.Errorf("viewer's policy page: status %d, want 200 without edit controls", status)
 	}
@@ -130,12 +131,12 @@ func TestPolicyPageReadOnlyForViewers(t *testing.T) {
 func TestPolicyAPI(t *testing.T) {
 	st := newStack(t, nil, &dispatch.Simulator{})
 	token := st.token(t, auth.RoleAdmin)
-	var doc policyDoc
-	if got := st.api(t, http.MethodGet, adminAPIPrefix+"/policy", token, "", "", &doc); got != http.StatusOK || doc.Account.Countries["CU"] != risk.ModeBlock {
+	var doc admin.PolicyDoc
+	if got := st.api(t, http.MethodGet, admin.APIPrefix+"/policy", token, "", "", &doc); got != http.StatusOK || doc.Account.Countries["CU"] != risk.ModeBlock {
 		t.Fatalf("GET policy: %d %+v", got, doc)
 	}
 	body := `{"account_policy":{"default":"ALLOW","countries":{"RU":"MONITOR"}},"flow_policies":{"sales":{"default":"BLOCK","countries":{"US":"ALLOW"}}}}`
-	if got := st.api(t, http.MethodPut, adminAPIPrefix+"/policy", token, "application/json", body, &doc); got != http.StatusOK {
+	if got := st.api(t, http.MethodPut, admin.APIPrefix+"/policy", token, "application/json", body, &doc); got != http.StatusOK {
 		t.Fatalf("PUT policy: status %d", got)
 	}
 	if mode, rule := st.engine.SettingsStore().Settings().CountryMode("sales", "FR", false); mode != risk.ModeBlock || rule != "flow sales default" {
@@ -143,14 +144,14 @@ func TestPolicyAPI(t *testing.T) {
 	}
 	lastAudit(t, st, "policy.save")
 
-	var ans resolveAnswer
-	if got := st.api(t, http.MethodGet, adminAPIPrefix+"/policy/resolve?flow=sales&country=us", token, "", "", &ans); got != http.StatusOK || ans.Mode != risk.ModeAllow || ans.Rule != "flow sales rule for US" {
+	var ans admin.ResolveAnswer
+	if got := st.api(t, http.MethodGet, admin.APIPrefix+"/policy/resolve?flow=sales&country=us", token, "", "", &ans); got != http.StatusOK || ans.Mode != risk.ModeAllow || ans.Rule != "flow sales rule for US" {
 		t.Errorf("resolve sales US: %d %+v", got, ans)
 	}
 
-	var bad settingsProblems
+	var bad admin.SettingsProblems
 	body = `{"account_policy":{"default":"NOPE"},"flow_policies":{"a b":{"countries":{"gb":"BLOCK"}}}}`
-	if got := st.api(t, http.MethodPut, adminAPIPrefix+"/policy", token, "application/json", body, &bad); got != http.StatusUnprocessableEntity || len(bad.Errors) < 3 {
+	if got := st.api(t, http.MethodPut, admin.APIPrefix+"/policy", token, "application/json", body, &bad); got != http.StatusUnprocessableEntity || len(bad.Errors) < 3 {
 		b, _ := json.Marshal(bad)
 		t.Errorf("PUT invalid policy: got %d %s, want 422 with every problem", got, b)
 	}
@@ -178,9 +179,9 @@ func TestPolicyEditsKeepOtherInstancesEdits(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	admin := st.signIn(t, auth.RoleAdmin)
-	admin.get(t, adminPolicyPath)
-	if status, _, _ := admin.post(t, adminPrefix+"/policy/flows", url.Values{"flow": {"sales"}, "default": {"MONITOR"}}); status != http.StatusSeeOther {
+	adm := st.signIn(t, auth.RoleAdmin)
+	adm.get(t, admin.PolicyPath)
+	if status, _, _ := adm.post(t, admin.Prefix+"/policy/flows", url.Values{"flow": {"sales"}, "default": {"MONITOR"}}); status != http.StatusSeeOther {
 		t.Fatalf("add flow: status %d", status)
 	}
 	got := st.engine.SettingsStore().Settings()
@@ -200,7 +201,7 @@ func TestPolicyEditsKeepOtherInstancesEdits(t *testing.T) {
 	}
 	token := st.token(t, auth.RoleAdmin)
 	body := `{"account_policy":{"default":"ALLOW"},"flow_policies":{}}`
-	if status := st.api(t, http.MethodPut, adminAPIPrefix+"/policy", token, "application/json", body, nil); status != http.StatusOK {
+	if status := st.api(t, http.MethodPut, admin.APIPrefix+"/policy", token, "application/json", body, nil); status != http.StatusOK {
 		t.Fatalf("PUT policy: status %d", status)
 	}
 	if got, want := st.engine.SettingsStore().Settings().BlockAt, 90; got != want {

@@ -7,21 +7,22 @@ import (
 	"time"
 
 	"github.com/tollgate/tollgate/contactflows/dispatch"
-	"github.com/tollgate/tollgate/handlers/auth"
+	"github.com/tollgate/tollgate/handlers/admin"
+	"github.com/tollgate/tollgate/handlers/admin/auth"
 	"github.com/tollgate/tollgate/risk"
 )
 
 func TestSettingsPageSpikePanel(t *testing.T) {
 	st := newStack(t, nil, &dispatch.Simulator{})
-	admin := st.signIn(t, auth.RoleAdmin)
-	_, _, body := admin.get(t, adminSettingsPath)
+	adm := st.signIn(t, auth.RoleAdmin)
+	_, _, body := adm.get(t, admin.SettingsPath)
 	for _, want := range []string{`data-testid="spikes"`, `name="spikes.window" value="5m0s"`, `name="spikes.prefix.floor" value="30"`, `<option value="monitor" selected>`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("settings page lacks %s", want)
 		}
 	}
 	v := settingsValues(st.engine.SettingsStore().Settings())
-	form := spikesForm(st.engine.SettingsStore().SpikeSettings())
+	form := admin.SpikesForm(st.engine.SettingsStore().SpikeSettings())
 	v.Set("spikes.window", "10m")
 	v.Set("spikes.baseline_horizon", "6h")
 	v.Set("spikes.auto_block", "on")
@@ -32,7 +33,7 @@ func TestSettingsPageSpikePanel(t *testing.T) {
 	}
 	v.Set("spikes.prefix.floor", "7")
 	v.Set("spikes.ip_network.factor", "2.5")
-	if status, loc, body := admin.post(t, adminSettingsPath, v); status != http.StatusSeeOther || loc != adminSettingsPath {
+	if status, loc, body := adm.post(t, admin.SettingsPath, v); status != http.StatusSeeOther || loc != admin.SettingsPath {
 		t.Fatalf("save: got %d to %q; body %.300s", status, loc, body)
 	}
 	got := st.engine.SettingsStore().SpikeSettings()
@@ -46,7 +47,7 @@ func TestSettingsPageSpikePanel(t *testing.T) {
 	v.Set("spikes.window", "90s")
 	v.Set("spikes.country.factor", "lots")
 	v.Set("spikes.auto_block", "maybe")
-	status, _, body := admin.post(t, adminSettingsPath, v)
+	status, _, body := adm.post(t, admin.SettingsPath, v)
 	if status != http.StatusUnprocessableEntity {
 		t.Fatalf("invalid: got %d, want 422", status)
 	}

@@ -11,18 +11,18 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tollgate/tollgate/handlers/respond"
-
 	"github.com/tollgate/tollgate/contactflows/dispatch"
-	"github.com/tollgate/tollgate/handlers/audit"
-	"github.com/tollgate/tollgate/handlers/auth"
+	"github.com/tollgate/tollgate/handlers/admin"
+	"github.com/tollgate/tollgate/handlers/admin/audit"
+	"github.com/tollgate/tollgate/handlers/admin/auth"
+	"github.com/tollgate/tollgate/handlers/respond"
 	"github.com/tollgate/tollgate/risk"
 	"github.com/tollgate/tollgate/web"
 )
 
 // settingsValues is the editor's form as a browser posts it for s.
 func settingsValues(s risk.Settings) url.Values {
-	m := settingsForm(s)
+	m := admin.SettingsForm(s)
 	v := url.Values{
 		"deflect_at": {m.DeflectAt}, "block_at": {m.BlockAt}, "hosting_asns": {m.HostingASNs}, "high_risk_countries": {m.HighRiskCountries},
 		"spend.number_per_hour": {m.NumberPerHour}, "spend.number_per_day": {m.NumberPerDay},
@@ -64,8 +64,8 @@ func lastAudit(t *testing.T, st *stack, action string) audit.Entry {
 
 func TestSettingsPageSaves(t *testing.T) {
 	st := newStack(t, nil, &dispatch.Simulator{})
-	admin := st.signIn(t, auth.RoleAdmin)
-	status, _, body := admin.get(t, adminSettingsPath)
+	adm := st.signIn(t, auth.RoleAdmin)
+	status, _, body := adm.get(t, admin.SettingsPath)
 	if status != http.StatusOK {
 		t.Fatalf("settings page: status %d", status)
 	}
@@ -86,9 +86,9 @@ func TestSettingsPageSaves(t *testing.T) {
 	v.Set("velocity.ip[2].critical", "")
 	v.Set("shared_asns", v.Get("shared_asns")+"\nAS64512  # our office")
 	v.Set("high_cost_ranges", v.Get("high_cost_ranges")+"\n+1218862 | a rural exchange | our carrier's invoice | 2026-11")
-	status, loc, body := admin.post(t, adminSettingsPath, v)
-	if status != http.StatusSeeOther || loc != adminSettingsPath {
-		t.Fatalf("save: got %d to %q, want 303 to %s; body %s", status, loc, adminSettingsPath, body)
+	status, loc, body := adm.post(t, admin.SettingsPath, v)
+	if status != http.StatusSeeOther || loc != admin.SettingsPath {
+		t.Fatalf("save: got %d to %q, want 303 to %s; body %s", status, loc, admin.SettingsPath, body)
 	}
 	got := st.engine.SettingsStore().Settings()
 	if got.BlockAt != 90 || len(got.Monitor) != 1 || got.Deflect.ChatURL != "https://chat.example.org/" || got.Dispatch.CountryRatePerMinute != 7 || len(got.Velocity.IP) != 2 {
@@ -112,7 +112,7 @@ func TestSettingsPageSaves(t *testing.T) {
 	if !strings.Contains(string(e.Before), `"block_at":80`) || !strings.Contains(string(e.After), `"block_at":90`) {
 		t.Errorf("audit entry: before %s, after %s; want block_at 80 then 90", e.Before, e.After)
 	}
-	_, _, body = admin.get(t, adminSettingsPath)
+	_, _, body = adm.get(t, admin.SettingsPath)
 	if !strings.Contains(body, "Settings saved") {
 		t.Errorf("page after save lacks the flash message")
 	}
@@ -122,8 +122,8 @@ func TestSettingsPageSaves(t *testing.T) {
 // with what was typed kept.
 func TestSettingsPageShowsEveryProblem(t *testing.T) {
 	st := newStack(t, nil, &dispatch.Simulator{})
-	admin := st.signIn(t, auth.RoleAdmin)
-	admin.get(t, adminSettingsPath)
+	adm := st.signIn(t, auth.RoleAdmin)
+	adm.get(t, admin.SettingsPath)
 	before := st.engine.SettingsStore().Settings()
 	v := settingsValues(before)
 	v.Set("block_at", "lots")
@@ -134,7 +134,7 @@ func TestSettingsPageShowsEveryProblem(t *testing.T) {
 	v.Set("high_risk_countries", "LV Latvia")
 	v.Set("shared_asns", "21928 T-Mobile")
 	v.Set("high_cost_ranges", "1809 | no plus sign")
-	status, _, body := admin.post(t, adminSettingsPath, v)
+	status, _, body := adm.post(t, admin.SettingsPath, v)
 	if status != http.StatusUnprocessableEntity {
 		t.Fatalf("invalid save: status %d, want 422", status)
 	}
@@ -154,11 +154,11 @@ func TestSettingsPageShowsEveryProblem(t *testing.T) {
 func TestSettingsPageReadOnlyForViewers(t *testing.T) {
 	st := newStack(t, nil, &dispatch.Simulator{})
 	viewer := st.signIn(t, auth.RoleViewer)
-	status, _, body := viewer.get(t, adminSettingsPath)
+	status, _, body := viewer.get(t, admin.SettingsPath)
 	if status != http.StatusOK || !strings.Contains(body, "<fieldset disabled") || strings.Contains(body, `data-testid="settings-save"`) {
 		t.Errorf("viewer's settings page: status %d, want 200 with the fields disabled and no save button", status)
 	}
-	status, _, body = viewer.get(t, adminSettingsPath+".json")
+	status, _, body = viewer.get(t, admin.SettingsPath+".json")
 	var s risk.Settings
 	if status != http.StatusOK || json.Unmarshal([]byte(body), &s) != nil || s.BlockAt != 80 {
 		t.Errorf("settings download: status %d, body %.80s; want the settings as JSON", status, body)
@@ -169,13 +169,13 @@ func TestSettingsAPI(t *testing.T) {
 	st := newStack(t, nil, &dispatch.Simulator{})
 	token := st.token(t, auth.RoleAdmin)
 	var s map[string]any
-	if got := st.api(t, http.MethodGet, adminAPIPrefix+"/settings", token, "", "", &s); got != http.StatusOK || s["block_at"] != 80.0 {
+	if got := st.api(t, http.MethodGet, admin.APIPrefix+"/settings", token, "", "", &s); got != http.StatusOK || s["block_at"] != 80.0 {
 		t.Fatalf("GET settings: %d %v", got, s["block_at"])
 	}
 	s["block_at"] = 85
 	s["monitor"] = []string{risk.CodeTorExit}
 	b, _ := json.Marshal(s)
-	if got := st.api(t, http.MethodPut, adminAPIPrefix+"/settings", token, "application/json", string(b), nil); got != http.StatusOK {
+	if got := st.api(t, http.MethodPut, admin.APIPrefix+"/settings", token, "application/json", string(b), nil); got != http.StatusOK {
 		t.Fatalf("PUT settings: status %d, want 200", got)
 	}
 	if got := st.engine.SettingsStore().Settings(); got.BlockAt != 85 || len(got.Monitor) != 1 {
@@ -187,8 +187,8 @@ func TestSettingsAPI(t *testing.T) {
 	s["monitor"] = []string{"nope"}
 	s["deflect"] = map[string]string{"chat_url": "ftp://x"}
 	b, _ = json.Marshal(s)
-	var bad settingsProblems
-	if got := st.api(t, http.MethodPut, adminAPIPrefix+"/settings", token, "application/json", string(b), &bad); got != http.StatusUnprocessableEntity {
+	var bad admin.SettingsProblems
+	if got := st.api(t, http.MethodPut, admin.APIPrefix+"/settings", token, "application/json", string(b), &bad); got != http.StatusUnprocessableEntity {
 		t.Fatalf("PUT invalid settings: status %d, want 422", got)
 	}
 	var fields []string
@@ -209,7 +209,7 @@ func TestSavedDeflectionShowsOnNextAnswer(t *testing.T) {
 	s := st.engine.SettingsStore().Settings()
 	s.Deflect = risk.Channels{ChatURL: "https://help.example.net/chat", Hours: "24/7"}
 	b, _ := json.Marshal(s)
-	if got := st.api(t, http.MethodPut, adminAPIPrefix+"/settings", st.token(t, auth.RoleAdmin), "application/json", string(b), nil); got != http.StatusOK {
+	if got := st.api(t, http.MethodPut, admin.APIPrefix+"/settings", st.token(t, auth.RoleAdmin), "application/json", string(b), nil); got != http.StatusOK {
 		t.Fatalf("PUT settings: status %d", got)
 	}
 	status, got, _ := st.post(t, `{"phone":"+1 201 555 0123","name":"Ann"}`)
@@ -225,7 +225,7 @@ func TestSavedDispatchRateUsedByQueue(t *testing.T) {
 	s := st.engine.SettingsStore().Settings()
 	s.Dispatch.CountryRatePerMinute = 1
 	b, _ := json.Marshal(s)
-	if got := st.api(t, http.MethodPut, adminAPIPrefix+"/settings", st.token(t, auth.RoleAdmin), "application/json", string(b), nil); got != http.StatusOK {
+	if got := st.api(t, http.MethodPut, admin.APIPrefix+"/settings", st.token(t, auth.RoleAdmin), "application/json", string(b), nil); got != http.StatusOK {
 		t.Fatalf("PUT settings: status %d", got)
 	}
 	for _, phone := range []string{"+1 201 555 0123", "+1 201 555 0724"} {
@@ -253,8 +253,8 @@ func TestSettingsAPIRefusesBadFlowNames(t *testing.T) {
 		s := st.engine.SettingsStore().Settings()
 		s.Flows = map[string]risk.Policy{flow: {Default: risk.ModeBlock}}
 		b, _ := json.Marshal(s)
-		var bad settingsProblems
-		if got := st.api(t, http.MethodPut, adminAPIPrefix+"/settings", token, "application/json", string(b), &bad); got != http.StatusUnprocessableEntity || bad.Error.Field != "flow_policies."+flow {
+		var bad admin.SettingsProblems
+		if got := st.api(t, http.MethodPut, admin.APIPrefix+"/settings", token, "application/json", string(b), &bad); got != http.StatusUnprocessableEntity || bad.Error.Field != "flow_policies."+flow {
 			t.Errorf("PUT settings with flow %q: got %d, field %q; want 422 on flow_policies.%s", flow, got, bad.Error.Field, flow)
 		}
 	}
@@ -264,7 +264,7 @@ func TestSettingsAPIRefusesBadFlowNames(t *testing.T) {
 	s := st.engine.SettingsStore().Settings()
 	s.Flows = map[string]risk.Policy{"sales.v2": {Default: risk.ModeAllow}}
 	b, _ := json.Marshal(s)
-	if got := st.api(t, http.MethodPut, adminAPIPrefix+"/settings", token, "application/json", string(b), nil); got != http.StatusOK {
+	if got := st.api(t, http.MethodPut, admin.APIPrefix+"/settings", token, "application/json", string(b), nil); got != http.StatusOK {
 		t.Errorf("PUT settings with flow sales.v2: got %d, want 200", got)
 	}
 	status, _, _ := st.post(t, `{"phone":"+1 201 555 0123","name":"Ann","flow":"sales.v2"}`)
@@ -277,22 +277,22 @@ func TestSettingsAPIRefusesBadFlowNames(t *testing.T) {
 // any whole-number setting, its problems shown next to it.
 func TestSettingsIPv6Prefix(t *testing.T) {
 	st := newStack(t, nil, &dispatch.Simulator{})
-	admin := st.signIn(t, auth.RoleAdmin)
-	_, _, body := admin.get(t, adminSettingsPath)
+	adm := st.signIn(t, auth.RoleAdmin)
+	_, _, body := adm.get(t, admin.SettingsPath)
 	if want := `name="velocity.ipv6_prefix" value="64"`; !strings.Contains(body, want) {
 		t.Errorf("settings page lacks %s", want)
 	}
 	v := settingsValues(st.engine.SettingsStore().Settings())
 	v.Set("velocity.ipv6_prefix", "56")
-	if status, loc, body := admin.post(t, adminSettingsPath, v); status != http.StatusSeeOther || loc != adminSettingsPath {
-		t.Fatalf("save: got %d to %q, want 303 to %s; body %s", status, loc, adminSettingsPath, body)
+	if status, loc, body := adm.post(t, admin.SettingsPath, v); status != http.StatusSeeOther || loc != admin.SettingsPath {
+		t.Fatalf("save: got %d to %q, want 303 to %s; body %s", status, loc, admin.SettingsPath, body)
 	}
 	if got, want := st.engine.SettingsStore().Settings().Velocity.IPv6Prefix, 56; got != want {
 		t.Errorf("ipv6_prefix after save: got %d, want %d", got, want)
 	}
 	for typed, message := range map[string]string{"20": "between 32 and 128", "many": "must be a whole number"} {
 		v.Set("velocity.ipv6_prefix", typed)
-		status, _, body := admin.post(t, adminSettingsPath, v)
+		status, _, body := adm.post(t, admin.SettingsPath, v)
 		if status != http.StatusUnprocessableEntity {
 			t.Fatalf("save with ipv6_prefix %q: status %d, want 422", typed, status)
 		}
@@ -308,7 +308,7 @@ func TestSettingsIPv6Prefix(t *testing.T) {
 
 	token := st.token(t, auth.RoleAdmin)
 	var s map[string]any
-	if got := st.api(t, http.MethodGet, adminAPIPrefix+"/settings", token, "", "", &s); got != http.StatusOK {
+	if got := st.api(t, http.MethodGet, admin.APIPrefix+"/settings", token, "", "", &s); got != http.StatusOK {
 		t.Fatalf("GET settings: status %d", got)
 	}
 	vel := s["velocity"].(map[string]any)
@@ -317,7 +317,7 @@ func TestSettingsIPv6Prefix(t *testing.T) {
 	}
 	vel["ipv6_prefix"] = 128
 	b, _ := json.Marshal(s)
-	if got := st.api(t, http.MethodPut, adminAPIPrefix+"/settings", token, "application/json", string(b), nil); got != http.StatusOK {
+	if got := st.api(t, http.MethodPut, admin.APIPrefix+"/settings", token, "application/json", string(b), nil); got != http.StatusOK {
 		t.Fatalf("PUT settings with ipv6_prefix 128: status %d, want 200", got)
 	}
 	if got, want := st.engine.SettingsStore().Settings().Velocity.IPv6Prefix, 128; got != want {
@@ -325,8 +325,8 @@ func TestSettingsIPv6Prefix(t *testing.T) {
 	}
 	vel["ipv6_prefix"] = 129
 	b, _ = json.Marshal(s)
-	var bad settingsProblems
-	if got := st.api(t, http.MethodPut, adminAPIPrefix+"/settings", token, "application/json", string(b), &bad); got != http.StatusUnprocessableEntity || bad.Error.Field != "velocity.ipv6_prefix" {
+	var bad admin.SettingsProblems
+	if got := st.api(t, http.MethodPut, admin.APIPrefix+"/settings", token, "application/json", string(b), &bad); got != http.StatusUnprocessableEntity || bad.Error.Field != "velocity.ipv6_prefix" {
 		t.Errorf("PUT settings with ipv6_prefix 129: got %d, field %q; want 422 on velocity.ipv6_prefix", got, bad.Error.Field)
 	}
 }

@@ -11,7 +11,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tollgate/tollgate/contactflows/dispatch"
-	"github.com/tollgate/tollgate/handlers/auth"
+	"github.com/tollgate/tollgate/handlers/admin"
+	"github.com/tollgate/tollgate/handlers/admin/auth"
 	"github.com/tollgate/tollgate/risk/redistest"
 )
 
@@ -23,7 +24,7 @@ func TestAPITokensFollowTheirCreator(t *testing.T) {
 	redistest.Each(t, func(t *testing.T, rdb redis.UniversalClient) {
 		st := newStackOn(t, rdb, nil, &dispatch.Simulator{})
 		ctx := context.Background()
-		admin := st.signIn(t, auth.RoleAdmin)
+		adm := st.signIn(t, auth.RoleAdmin)
 		tokenOf := map[string]string{}
 		for _, name := range []string{"bob", "cat", "dan", "eve"} {
 			if _, err := st.users.CreateUser(ctx, name, testPassword, auth.RoleAdmin); err != nil {
@@ -35,9 +36,9 @@ func TestAPITokensFollowTheirCreator(t *testing.T) {
 			}
 			tokenOf[name] = secret
 		}
-		whoamiOf := func(secret string) (int, whoami) {
-			var who whoami
-			status := st.api(t, http.MethodGet, adminAPIPrefix+"/whoami", secret, "", "", &who)
+		whoamiOf := func(secret string) (int, admin.Whoami) {
+			var who admin.Whoami
+			status := st.api(t, http.MethodGet, admin.APIPrefix+"/whoami", secret, "", "", &who)
 			return status, who
 		}
 		if status, who := whoamiOf(tokenOf["bob"]); status != http.StatusOK || who.Role != auth.RoleAdmin {
@@ -45,19 +46,19 @@ func TestAPITokensFollowTheirCreator(t *testing.T) {
 		}
 
 		// Demoted, bob's admin token reads and no longer writes.
-		admin.post(t, adminUsersPath+"/bob/role", url.Values{"role": {"viewer"}})
+		adm.post(t, admin.UsersPath+"/bob/role", url.Values{"role": {"viewer"}})
 		if status, who := whoamiOf(tokenOf["bob"]); status != http.StatusOK || who.Role != auth.RoleViewer {
 			t.Errorf("bob demoted: got %d %+v, want 200 as viewer", status, who)
 		}
-		if status := st.api(t, http.MethodPost, adminAPIPrefix+"/tokens", tokenOf["bob"], "application/json", `{"label":"x","role":"admin"}`, nil); status != http.StatusForbidden {
+		if status := st.api(t, http.MethodPost, admin.APIPrefix+"/tokens", tokenOf["bob"], "application/json", `{"label":"x","role":"admin"}`, nil); status != http.StatusForbidden {
 			t.Errorf("bob demoted, creating a token: got %d, want 403", status)
 		}
 		// Deleted, or with a new password, the creator's tokens are refused.
-		admin.post(t, adminUsersPath+"/cat/delete", nil)
+		adm.post(t, admin.UsersPath+"/cat/delete", nil)
 		if status, _ := whoamiOf(tokenOf["cat"]); status != http.StatusUnauthorized {
 			t.Errorf("cat deleted: got %d, want 401", status)
 		}
-		admin.post(t, adminUsersPath+"/dan/password", url.Values{"password": {"a brand new password"}})
+		adm.post(t, admin.UsersPath+"/dan/password", url.Values{"password": {"a brand new password"}})
 		if status, _ := whoamiOf(tokenOf["dan"]); status != http.StatusUnauthorized {
 			t.Errorf("dan's password changed: got %d, want 401", status)
 		}
@@ -69,19 +70,19 @@ func TestAPITokensFollowTheirCreator(t *testing.T) {
 		}
 		expires := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
 		body := `{"label":"nightly","role":"viewer","expires":"` + expires.Format(time.RFC3339) + `"}`
-		if status := st.api(t, http.MethodPost, adminAPIPrefix+"/tokens", tokenOf["eve"], "application/json", body, &made); status != http.StatusCreated {
+		if status := st.api(t, http.MethodPost, admin.APIPrefix+"/tokens", tokenOf["eve"], "application/json", body, &made); status != http.StatusCreated {
 			t.Fatalf("create a token through the API: status %d", status)
 		}
 		if made.Token.CreatedBy != "eve" || !made.Token.Expires.Equal(expires) {
 			t.Errorf("token made by eve's token: got %+v, want created by eve, expiring %v", made.Token, expires)
 		}
-		if status := st.api(t, http.MethodPost, adminAPIPrefix+"/tokens", tokenOf["eve"], "application/json", `{"label":"old","role":"viewer","expires":"2001-01-01"}`, nil); status != http.StatusUnprocessableEntity {
+		if status := st.api(t, http.MethodPost, admin.APIPrefix+"/tokens", tokenOf["eve"], "application/json", `{"label":"old","role":"viewer","expires":"2001-01-01"}`, nil); status != http.StatusUnprocessableEntity {
 			t.Errorf("an expiry in the past: got %d, want 422", status)
 		}
 
 		// The page shows the expiry, and the last use once used.
 		id := made.Token.ID
-		_, _, page := admin.get(t, adminTokensPath)
+		_, _, page := adm.get(t, admin.TokensPath)
 		if got := strings.TrimSpace(between(page, `data-testid="token-last-used-`+id+`">`, "<")); got != "never" {
 			t.Errorf("last used before any use: got %q, want never", got)
 		}
@@ -91,7 +92,7 @@ func TestAPITokensFollowTheirCreator(t *testing.T) {
 		if status, who := whoamiOf(made.Secret); status != http.StatusOK || who.Role != auth.RoleViewer {
 			t.Fatalf("the new token: got %d %+v, want 200 as viewer", status, who)
 		}
-		_, _, page = admin.get(t, adminTokensPath)
+		_, _, page = adm.get(t, admin.TokensPath)
 		if got := strings.TrimSpace(between(page, `data-testid="token-last-used-`+id+`">`, "<")); got == "never" || got == "" {
 			t.Errorf("last used after a use: got %q, want a time", got)
 		}
@@ -103,7 +104,7 @@ func TestAPITokensFollowTheirCreator(t *testing.T) {
 
 		// An admin revokes another user's token.
 		bobID := tokenID(t, st, tokenOf["bob"])
-		if status := st.api(t, http.MethodDelete, adminAPIPrefix+"/tokens/"+bobID, tokenOf["eve"], "", "", nil); status != http.StatusNoContent {
+		if status := st.api(t, http.MethodDelete, admin.APIPrefix+"/tokens/"+bobID, tokenOf["eve"], "", "", nil); status != http.StatusNoContent {
 			t.Errorf("revoke bob's token: got %d, want 204", status)
 		}
 		if status, _ := whoamiOf(tokenOf["bob"]); status != http.StatusUnauthorized {

@@ -11,9 +11,9 @@ import (
 	"io"
 	"strings"
 
-	"github.com/tollgate/tollgate/handlers/respond"
-
 	"github.com/labstack/echo/v4"
+
+	"github.com/tollgate/tollgate/handlers/respond"
 )
 
 // APIAccessMode says who may call the JSON callback API. The API has none

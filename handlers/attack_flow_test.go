@@ -9,7 +9,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tollgate/tollgate/contactflows/dispatch"
-	"github.com/tollgate/tollgate/handlers/auth"
+	"github.com/tollgate/tollgate/handlers/admin"
+	"github.com/tollgate/tollgate/handlers/admin/auth"
 	"github.com/tollgate/tollgate/risk"
 	"github.com/tollgate/tollgate/risk/redistest"
 )
@@ -72,7 +73,7 @@ func TestAttackFlowEscape(t *testing.T) {
 				t.Errorf("the key bound to vip: got %d %v, %s %v (bound %v), want allowed by the flow", status, body, d.Action, d.Codes(), d.FlowBound)
 			}
 			// The admin API says which flows loosen and what binds them.
-			var doc policyDoc
+			var doc admin.PolicyDoc
 			if status := st.api(t, "GET", "/api/v1/admin/policy", st.token(t, auth.RoleViewer), "", "", &doc); status != 200 {
 				t.Fatalf("GET /api/v1/admin/policy: %d", status)
 			}

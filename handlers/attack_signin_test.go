@@ -16,7 +16,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tollgate/tollgate/contactflows/dispatch"
-	"github.com/tollgate/tollgate/handlers/auth"
+	"github.com/tollgate/tollgate/handlers/admin"
+	"github.com/tollgate/tollgate/handlers/admin/auth"
 	"github.com/tollgate/tollgate/risk/redistest"
 )
 
@@ -131,7 +132,7 @@ func newSignInClient(base string) (*signInClient, error) {
 		Jar:           jar,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}}
-	resp, err := sc.http.Get(base + adminSignInPath)
+	resp, err := sc.http.Get(base + admin.SignInPath)
 	if err != nil {
 		return nil, err
 	}
@@ -149,7 +150,7 @@ func newSignInClient(base string) (*signInClient, error) {
 // the Retry-After header.
 func (sc *signInClient) signIn(name, password, ip string) (int, string, error) {
 	form := url.Values{"name": {name}, "password": {password}, "_csrf": {sc.csrf}}
-	req, _ := http.NewRequest(http.MethodPost, sc.base+adminSignInPath, strings.NewReader(form.Encode()))
+	req, _ := http.NewRequest(http.MethodPost, sc.base+admin.SignInPath, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "text/html")
 	req.Header.Set("X-Forwarded-For", ip)

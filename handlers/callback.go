@@ -8,15 +8,13 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode"
 	"unicode/utf8"
-
-	"github.com/tollgate/tollgate/handlers/respond"
 
 	"github.com/labstack/echo/v4"
 	"github.com/nyaruka/phonenumbers"
 
 	"github.com/tollgate/tollgate/contactflows/dispatch"
+	"github.com/tollgate/tollgate/handlers/respond"
 	"github.com/tollgate/tollgate/risk"
 	"github.com/tollgate/tollgate/web"
 )
@@ -80,13 +78,13 @@ func (in callbackInput) validate() error {
 	case utf8.RuneCountInString(in.Phone) > maxPhoneLen:
 		errs = append(errs, respond.FieldError(respond.CodePhoneTooLong, web.FieldPhone, fmt.Sprintf("The phone number must be at most %d characters.", maxPhoneLen)))
 	}
-	if fe := checkText(in.Name, web.FieldName, "name", maxNameLen, respond.CodeNameTooLong, respond.CodeInvalidName); fe != nil {
+	if fe := respond.CheckText(in.Name, web.FieldName, "name", maxNameLen, respond.CodeNameTooLong, respond.CodeInvalidName); fe != nil {
 		errs = append(errs, fe)
 	}
 	if in.Region != "" && !phonenumbers.GetSupportedRegions()[in.Region] {
 		errs = append(errs, respond.FieldError(respond.CodeInvalidRegion, web.FieldRegion, "Choose a country from the list (an ISO 3166-1 code such as GB)."))
 	}
-	if fe := checkText(in.Note, web.FieldReason, "reason", maxNoteLen, respond.CodeReasonTooLong, respond.CodeInvalidReason); fe != nil {
+	if fe := respond.CheckText(in.Note, web.FieldReason, "reason", maxNoteLen, respond.CodeReasonTooLong, respond.CodeInvalidReason); fe != nil {
 		errs = append(errs, fe)
 	}
 	if !validFlow(in.Flow) {
@@ -94,20 +92,6 @@ func (in callbackInput) validate() error {
 	}
 	if len(errs) > 0 {
 		return &validationError{errs: errs}
-	}
-	return nil
-}
-
-// checkText checks an optional free-text field: valid UTF-8, at most max
-// characters, no control characters. It returns the first problem, or nil.
-func checkText(v, field, label string, max int, tooLong, invalid string) *respond.Error {
-	switch {
-	case !utf8.ValidString(v):
-		return respond.FieldError(respond.CodeInvalidUTF8, field, "The "+label+" contains invalid characters.")
-	case utf8.RuneCountInString(v) > max:
-		return respond.FieldError(tooLong, field, fmt.Sprintf("The %s must be at most %d characters.", label, max))
-	case strings.ContainsFunc(v, unicode.IsControl):
-		return respond.FieldError(invalid, field, "The "+label+" must not contain control characters.")
 	}
 	return nil
 }

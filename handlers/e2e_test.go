@@ -20,8 +20,9 @@ import (
 
 	"github.com/tollgate/tollgate/contactflows"
 	"github.com/tollgate/tollgate/contactflows/dispatch"
-	"github.com/tollgate/tollgate/handlers/audit"
-	"github.com/tollgate/tollgate/handlers/auth"
+	"github.com/tollgate/tollgate/handlers/admin"
+	"github.com/tollgate/tollgate/handlers/admin/audit"
+	"github.com/tollgate/tollgate/handlers/admin/auth"
 	"github.com/tollgate/tollgate/risk"
 	"github.com/tollgate/tollgate/risk/spike"
 )
@@ -126,7 +127,7 @@ func newStackOn(t *testing.T, rdb redis.UniversalClient, settings func(*risk.Set
 		// A generous budget, so that a slow machine does not turn
 		// decisions into fail-mode answers.
 		Faults: Faults{Budget: 5 * time.Second},
-		Console: &Console{
+		Console: &admin.Deps{
 			Users: st.users, Audit: st.audit, Sessions: auth.NewSessionStore(rdb),
 			Engine: engine, Settings: engine.SettingsStore(), Lists: engine.ListStore(), Queue: queue, Decisions: queue.DecisionLog(), Challenges: challenges, Alerts: st.alerts, InsecureCookies: true,
 		},

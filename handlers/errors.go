@@ -6,10 +6,10 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/tollgate/tollgate/handlers/respond"
-
 	"github.com/labstack/echo/v4"
 
+	"github.com/tollgate/tollgate/handlers/admin"
+	"github.com/tollgate/tollgate/handlers/respond"
 	"github.com/tollgate/tollgate/web"
 )
 
@@ -68,7 +68,7 @@ func (s *server) handleError(err error, c echo.Context) {
 
 // isConsolePath reports whether path is a page of the admin console.
 func isConsolePath(path string) bool {
-	return path == adminPrefix || strings.HasPrefix(path, adminPrefix+"/")
+	return path == admin.Prefix || strings.HasPrefix(path, admin.Prefix+"/")
 }
 
 // wantsHTML reports whether an error should be answered as a page: never

@@ -10,8 +10,9 @@ import (
 	"testing"
 
 	"github.com/tollgate/tollgate/contactflows/dispatch"
-	"github.com/tollgate/tollgate/handlers/audit"
-	"github.com/tollgate/tollgate/handlers/auth"
+	"github.com/tollgate/tollgate/handlers/admin"
+	"github.com/tollgate/tollgate/handlers/admin/audit"
+	"github.com/tollgate/tollgate/handlers/admin/auth"
 	"github.com/tollgate/tollgate/risk"
 )
 
@@ -74,24 +75,24 @@ func TestHostileStringsRenderAsText(t *testing.T) {
 		t.Fatalf("audit entries: %d, %v", len(entries), err)
 	}
 
-	admin := st.signIn(t, auth.RoleAdmin)
+	adm := st.signIn(t, auth.RoleAdmin)
 	token := st.token(t, auth.RoleAdmin)
 	var pages, apis int
 	for _, r := range st.echo.Routes() {
 		if r.Method != http.MethodGet {
 			continue
 		}
-		console := r.Path == adminPrefix || strings.HasPrefix(r.Path, adminPrefix+"/")
-		api := strings.HasPrefix(r.Path, adminAPIPrefix+"/")
+		console := r.Path == admin.Prefix || strings.HasPrefix(r.Path, admin.Prefix+"/")
+		api := strings.HasPrefix(r.Path, admin.APIPrefix+"/")
 		if !console && !api {
 			continue
 		}
 		for _, path := range concretePaths(r.Path, entries[0].ID) {
 			if console {
 				pages++
-				status, _, body := admin.get(t, path)
+				status, _, body := adm.get(t, path)
 				checkRendered(t, path, status, body, htmlDangerous)
-				if path == adminPrefix+"/lists/deny_number" || path == adminPrefix+"/audit" {
+				if path == admin.Prefix+"/lists/deny_number" || path == admin.Prefix+"/audit" {
 					if !strings.Contains(body, "&lt;script&gt;alert(1)&lt;/script&gt;") {
 						t.Errorf("GET %s: the escaped payload is not shown; the test saw nothing", path)
 					}
@@ -170,12 +171,12 @@ func checkCSVExport(t *testing.T, path, body string) {
 			if cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
 				t.Errorf("GET %s: cell %q starts like a formula", path, cell)
 			}
-			found[csvUncell(cell)] = true
+			found[admin.CSVUncell(cell)] = true
 		}
 	}
 	if strings.Contains(path, "/lists/deny_number/") || strings.Contains(path, "/lists/deny_ip/") || strings.Contains(path, "/audit/") {
 		for _, p := range hostileStrings {
-			if !found[p] && !strings.Contains(body, csvCell(p)) {
+			if !found[p] && !strings.Contains(body, admin.CSVCell(p)) {
 				t.Errorf("GET %s: %q is not in the export", path, p)
 			}
 		}

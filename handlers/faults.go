@@ -7,10 +7,9 @@ import (
 	"slices"
 	"time"
 
+	"github.com/tollgate/tollgate/contactflows"
 	"github.com/tollgate/tollgate/handlers/ivr"
 	"github.com/tollgate/tollgate/handlers/respond"
-
-	"github.com/tollgate/tollgate/contactflows"
 	"github.com/tollgate/tollgate/risk"
 )
 

@@ -8,10 +8,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tollgate/tollgate/handlers/respond"
-
 	"github.com/labstack/echo/v4"
 
+	"github.com/tollgate/tollgate/handlers/respond"
 	"github.com/tollgate/tollgate/risk"
 	"github.com/tollgate/tollgate/web"
 )
@@ -25,7 +24,7 @@ type formSettings struct {
 	regions       []web.Region
 	regionSet     map[string]bool
 	defaultRegion string
-	tokens        *formTokens
+	tokens        *respond.FormTokens
 	minFill       time.Duration
 	lifetime      time.Duration
 	now           func() time.Time
@@ -40,10 +39,10 @@ type formSettings struct {
 // scheme, now the clock (nil is time.Now).
 func newFormSettings(fc FormConfig, trusted []netip.Prefix, now func() time.Time) *formSettings {
 	f := &formSettings{
-		regions:       regionOptions(),
+		regions:       web.Regions(),
 		regionSet:     map[string]bool{},
 		defaultRegion: strings.ToUpper(fc.DefaultRegion),
-		tokens:        newFormTokens(fc.Secret),
+		tokens:        respond.NewFormTokens(fc.Secret),
 		minFill:       max(fc.MinFillTime, 0),
 		lifetime:      fc.TokenLifetime,
 		now:           now,
@@ -139,7 +138,7 @@ func (s *server) handleFormSubmit(c echo.Context) error {
 // renderForm renders the form m with a token issued at issued, bound to
 // the visitor's form cookie.
 func (s *server) renderForm(c echo.Context, status int, m web.CallbackFormModel, issued time.Time) error {
-	m.Token = s.form.tokens.issue(s.ensureFormCookie(c), issued)
+	m.Token = s.form.tokens.Issue(s.ensureFormCookie(c), issued)
 	m.Regions = s.form.regions
 	return respond.Render(c, status, web.CallbackForm(s.form.brand, m))
 }

@@ -1,90 +1,17 @@
 package handlers
 
 import (
-	"crypto/hkdf"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/binary"
 	"net"
 	"net/http"
 	"net/netip"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/tollgate/tollgate/handlers/respond"
 )
-
-// Form tokens. Each form page carries one token in a hidden field:
-//
-//	version (1 byte) | issue time, Unix ms (8) | random nonce (16) | HMAC-SHA256 (32)
-//
-// base64url-encoded. The MAC covers the first three parts and the value
-// of the visitor's form cookie, so a token is good only with the cookie it
-// was issued beside (a signed double-submit cookie): a page that posts the
-// form from another site can send the cookie but cannot read a token for
-// it. The issue time cannot be altered without the key, which is what
-// makes the too-fast and expired signals trustworthy.
-const (
-	tokenVersion = 1
-	nonceLen     = 16
-	macLen       = sha256.Size
-	tokenBodyLen = 1 + 8 + nonceLen
-	tokenLen     = tokenBodyLen + macLen
-	bindingLen   = 32
-)
-
-// formTokens issues and checks form tokens with one key.
-type formTokens struct {
-	key []byte
-}
-
-// newFormTokens derives the MAC key from secret; an empty secret gets a
-// random one.
-func newFormTokens(secret []byte) *formTokens {
-	if len(secret) == 0 {
-		secret = make([]byte, 32)
-		_, _ = rand.Read(secret)
-	}
-	key, err := hkdf.Key(sha256.New, secret, nil, "tollgate form token v1", 32)
-	if err != nil {
-		panic("handlers: deriving the form token key: " + err.Error())
-	}
-	return &formTokens{key: key}
-}
-
-// issue returns a token issued at issued, bound to the cookie value binding.
-func (ft *formTokens) issue(binding string, issued time.Time) string {
-	b := make([]byte, tokenBodyLen, tokenLen)
-	b[0] = tokenVersion
-	binary.BigEndian.PutUint64(b[1:9], uint64(issued.UnixMilli()))
-	_, _ = rand.Read(b[9:tokenBodyLen])
-	b = append(b, ft.mac(binding, b)...)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-// verify returns the issue time of token when it is well formed and was
-// issued by this key beside the cookie value binding.
-func (ft *formTokens) verify(binding, token string) (issued time.Time, ok bool) {
-	b, err := base64.RawURLEncoding.DecodeString(token)
-	if err != nil || len(b) != tokenLen || b[0] != tokenVersion {
-		return time.Time{}, false
-	}
-	body, sum := b[:tokenBodyLen], b[tokenBodyLen:]
-	if !hmac.Equal(sum, ft.mac(binding, body)) {
-		return time.Time{}, false
-	}
-	return time.UnixMilli(int64(binary.BigEndian.Uint64(body[1:9]))), true
-}
-
-// mac is the HMAC of the token body and the cookie value it is bound to.
-func (ft *formTokens) mac(binding string, body []byte) []byte {
-	h := hmac.New(sha256.New, ft.key)
-	h.Write(body)
-	h.Write([]byte(binding))
-	return h.Sum(nil)
-}
 
 // Form cookie names. Over HTTPS the __Host- prefix makes browsers refuse
 // the cookie unless it is Secure, for this host only and for every path,
@@ -98,7 +25,7 @@ const (
 // well-formed one.
 func (s *server) formCookie(c echo.Context) (string, bool) {
 	ck, err := c.Cookie(s.formCookieName(c))
-	if err != nil || !validBinding(ck.Value) {
+	if err != nil || !respond.ValidBinding(ck.Value) {
 		return "", false
 	}
 	return ck.Value, true
@@ -119,7 +46,7 @@ func (s *server) ensureFormCookie(c echo.Context) string {
 	if v, ok := s.formCookie(c); ok {
 		return v
 	}
-	b := make([]byte, bindingLen)
+	b := make([]byte, respond.BindingLen)
 	_, _ = rand.Read(b)
 	v := base64.RawURLEncoding.EncodeToString(b)
 	ck := &http.Cookie{Name: formCookiePlain, Value: v, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode}
@@ -136,13 +63,6 @@ func (s *server) formCookieName(c echo.Context) string {
 		return formCookieSecure
 	}
 	return formCookiePlain
-}
-
-// validBinding reports whether v has the form of a cookie value
-// ensureFormCookie makes.
-func validBinding(v string) bool {
-	b, err := base64.RawURLEncoding.DecodeString(v)
-	return err == nil && len(b) == bindingLen
 }
 
 // isHTTPS reports whether the visitor reached Tollgate over HTTPS: TLS on

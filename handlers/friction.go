@@ -34,7 +34,7 @@ func (s *server) checkFriction(c echo.Context, f url.Values) friction {
 	}
 	token := f.Get(web.FieldToken)
 	binding, hasCookie := s.formCookie(c)
-	issued, authentic := s.form.tokens.verify(binding, token)
+	issued, authentic := s.form.tokens.Verify(binding, token)
 	switch {
 	case token == "":
 		add(risk.CodeFormTokenInvalid, "no form token")

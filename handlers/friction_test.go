@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tollgate/tollgate/handlers/respond"
 	"github.com/tollgate/tollgate/risk"
 	"github.com/tollgate/tollgate/web"
 )
@@ -79,8 +80,8 @@ func TestFormFrictionSignals(t *testing.T) {
 		}, []string{risk.CodeFormTokenInvalid}},
 		{"token of another key", func(t *testing.T, h *harness, v *visitor) *httptest.ResponseRecorder {
 			h.now = h.now.Add(10 * time.Second)
-			other := newFormTokens([]byte("another secret of thirty-two bytes"))
-			token := other.issue(v.cookies[formCookiePlain], h.now.Add(-time.Minute))
+			other := respond.NewFormTokens([]byte("another secret of thirty-two bytes"))
+			token := other.Issue(v.cookies[formCookiePlain], h.now.Add(-time.Minute))
 			return h.submit(t, v, with(filledForm(), web.FieldToken, token))
 		}, []string{risk.CodeFormTokenInvalid}},
 		{"bot: everything at once", func(t *testing.T, h *harness, v *visitor) *httptest.ResponseRecorder {
@@ -202,7 +203,7 @@ func TestFormCookie(t *testing.T) {
 				t.Fatalf("got cookies %v, want one", rec.Header().Values("Set-Cookie"))
 			}
 			c := cookies[0]
-			if c.Name != tt.want || !c.HttpOnly || c.Path != "/" || c.Domain != "" || c.MaxAge != 0 || !validBinding(c.Value) {
+			if c.Name != tt.want || !c.HttpOnly || c.Path != "/" || c.Domain != "" || c.MaxAge != 0 || !respond.ValidBinding(c.Value) {
 				t.Errorf("got cookie %s, want %s, HttpOnly, for / on this host only, for the session", c, tt.want)
 			}
 			secure := tt.want == formCookieSecure
@@ -227,36 +228,36 @@ func TestFormCookie(t *testing.T) {
 }
 
 func TestFormTokens(t *testing.T) {
-	ft := newFormTokens(testSecret)
-	binding := base64.RawURLEncoding.EncodeToString(make([]byte, bindingLen))
+	ft := respond.NewFormTokens(testSecret)
+	binding := base64.RawURLEncoding.EncodeToString(make([]byte, respond.BindingLen))
 	at := time.Date(2026, 11, 22, 10, 0, 0, 123e6, time.UTC)
-	token := ft.issue(binding, at)
-	if got, ok := ft.verify(binding, token); !ok || !got.Equal(at) {
+	token := ft.Issue(binding, at)
+	if got, ok := ft.Verify(binding, token); !ok || !got.Equal(at) {
 		t.Fatalf("verify: got %v, %v, want %v, true", got, ok, at)
 	}
-	if again := ft.issue(binding, at); again == token {
+	if again := ft.Issue(binding, at); again == token {
 		t.Errorf("two tokens issued at the same time are equal: the nonce is missing")
 	}
 	raw, _ := base64.RawURLEncoding.DecodeString(token)
 	for i := range raw {
 		b := slices.Clone(raw)
 		b[i] ^= 1
-		if _, ok := ft.verify(binding, base64.RawURLEncoding.EncodeToString(b)); ok {
+		if _, ok := ft.Verify(binding, base64.RawURLEncoding.EncodeToString(b)); ok {
 			t.Errorf("token with byte %d changed verified", i)
 		}
 	}
 	for _, bad := range []string{"", "x", token[:len(token)-1], token + "A", token + "=", strings.ToUpper(token)} {
-		if _, ok := ft.verify(binding, bad); ok {
+		if _, ok := ft.Verify(binding, bad); ok {
 			t.Errorf("verify(%q) succeeded", bad)
 		}
 	}
-	if _, ok := ft.verify(binding[1:]+"B", token); ok {
+	if _, ok := ft.Verify(binding[1:]+"B", token); ok {
 		t.Errorf("token verified with another cookie value")
 	}
-	if _, ok := newFormTokens(testSecret).verify(binding, token); !ok {
+	if _, ok := respond.NewFormTokens(testSecret).Verify(binding, token); !ok {
 		t.Errorf("token did not verify with another instance's signer of the same secret")
 	}
-	if _, ok := newFormTokens(nil).verify(binding, token); ok {
+	if _, ok := respond.NewFormTokens(nil).Verify(binding, token); ok {
 		t.Errorf("token verified with a random key")
 	}
 }

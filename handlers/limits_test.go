@@ -8,12 +8,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tollgate/tollgate/handlers/ivr"
-	"github.com/tollgate/tollgate/handlers/respond"
-
 	"github.com/labstack/echo/v4"
 
 	"github.com/tollgate/tollgate/contactflows/dispatch"
+	"github.com/tollgate/tollgate/handlers/admin"
+	"github.com/tollgate/tollgate/handlers/ivr"
+	"github.com/tollgate/tollgate/handlers/respond"
 )
 
 // TestPublicPostBodyLimits posts a body over the limit to every public
@@ -33,7 +33,7 @@ func TestPublicPostBodyLimits(t *testing.T) {
 	big := strings.Repeat("a", 65<<10)
 	var n int
 	for _, r := range st.echo.Routes() {
-		if r.Method != http.MethodPost || strings.HasPrefix(r.Path, adminPrefix) || strings.HasPrefix(r.Path, adminAPIPrefix) {
+		if r.Method != http.MethodPost || strings.HasPrefix(r.Path, admin.Prefix) || strings.HasPrefix(r.Path, admin.APIPrefix) {
 			continue
 		}
 		n++

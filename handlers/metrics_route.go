@@ -4,20 +4,10 @@ import (
 	"crypto/subtle"
 	"strings"
 
-	"github.com/tollgate/tollgate/handlers/respond"
-
 	"github.com/labstack/echo/v4"
-)
 
-// registerMetricsRoute serves the Prometheus metrics on the main server,
-// behind a bearer token, when both are configured.
-func (s *server) registerMetricsRoute(e *echo.Echo) {
-	if s.Metrics == nil || s.MetricsToken == "" {
-		return
-	}
-	// Prometheus scrapes with the token as its bearer_token.
-	e.GET("/metrics", echo.WrapHandler(s.Metrics), s.requireMetricsToken)
-}
+	"github.com/tollgate/tollgate/handlers/respond"
+)
 
 // requireMetricsToken lets through requests bearing the metrics token.
 func (s *server) requireMetricsToken(next echo.HandlerFunc) echo.HandlerFunc {

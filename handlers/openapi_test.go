@@ -11,7 +11,6 @@ import (
 
 	"github.com/tollgate/tollgate/handlers/ivr"
 	"github.com/tollgate/tollgate/handlers/respond"
-
 	"github.com/tollgate/tollgate/web"
 )
 

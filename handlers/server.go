@@ -1,5 +1,8 @@
-// Package handlers is Tollgate's HTTP layer: the echo server, its routes,
-// the callback API and public form, and the one error handler.
+// Package handlers is Tollgate's HTTP layer: the echo server, its routes
+// (routes.go lists every route of every surface), the callback API and
+// public form, and the one error handler. The other surfaces are packages
+// beneath it: ivr (telephony) and admin (the console); respond is what
+// every surface answers with.
 package handlers
 
 import (
@@ -15,6 +18,7 @@ import (
 
 	"github.com/tollgate/tollgate/contactflows"
 	"github.com/tollgate/tollgate/contactflows/dispatch"
+	"github.com/tollgate/tollgate/handlers/admin"
 	"github.com/tollgate/tollgate/handlers/ivr"
 	"github.com/tollgate/tollgate/handlers/respond"
 	"github.com/tollgate/tollgate/risk"
@@ -122,7 +126,7 @@ type Deps struct {
 	// time.Now.
 	Now func() time.Time
 	// Console is the admin console and its JSON API; nil turns both off.
-	Console *Console
+	Console *admin.Deps
 	// Metrics serves the Prometheus metrics at GET /metrics to requests
 	// bearing MetricsToken; nil or an empty token: no /metrics route.
 	Metrics http.Handler
@@ -174,8 +178,6 @@ type server struct {
 	log  *slog.Logger
 	now  func() time.Time
 	form *formSettings
-	// console is nil when the console is off.
-	console *adminConsole
 	// api is who may call the JSON callback API.
 	api apiAccessSettings
 	// budget bounds the store work of every surface and remembers the
@@ -195,7 +197,7 @@ func NewServer(d Deps) *echo.Echo {
 		panic("handlers: Deps.Engine and Deps.Calls are required")
 	}
 	s := &server{Deps: d, log: d.Logger, now: d.Now, form: newFormSettings(d.Form, d.TrustedProxies, d.Now),
-		console: newAdminConsole(d.Console), api: newAPIAccess(d.API, d.VisitorSecret)}
+		api: newAPIAccess(d.API, d.VisitorSecret)}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -221,14 +223,30 @@ func NewServer(d Deps) *echo.Echo {
 		TwilioContinue: d.TwilioContinue, BridgeSecrets: d.BridgeSecrets,
 		FailMode: s.Faults.IVR, Fallback: s.Faults.Fallback, Budget: s.budget, Logger: s.log, Now: s.now,
 	})
-	s.registerRoutes(e, iv)
-	s.registerAdminRoutes(e)
-	s.registerMetricsRoute(e)
+	var ad *admin.Handlers
+	if d.Console != nil {
+		ad = s.adminConsole(*d.Console)
+	}
+	s.registerRoutes(e, iv, ad)
 	s.routes = make(map[string]bool)
 	for _, r := range e.Routes() {
 		s.routes[r.Path] = true
 	}
 	return e
+}
+
+// adminConsole is the console for c, with what it takes from the server:
+// the API keys' flows, the form tokens' key and lifetime, the log and the
+// clock.
+func (s *server) adminConsole(c admin.Deps) *admin.Handlers {
+	c.FlowKeys = make(map[string][]string)
+	for _, k := range s.API.Keys {
+		for _, f := range k.Flows {
+			c.FlowKeys[f] = append(c.FlowKeys[f], k.Name)
+		}
+	}
+	c.Tokens, c.TokenLifetime, c.Logger, c.Now = s.form.tokens, s.form.lifetime, s.log, s.now
+	return admin.New(c)
 }
 
 // ipExtractor reads the client address from the connection, or from

@@ -11,8 +11,8 @@ import (
 	"log/slog"
 	"strings"
 
-	"github.com/tollgate/tollgate/handlers/audit"
-	"github.com/tollgate/tollgate/handlers/auth"
+	"github.com/tollgate/tollgate/handlers/admin/audit"
+	"github.com/tollgate/tollgate/handlers/admin/auth"
 )
 
 // ensureAdmin creates the configured first admin when it does not exist.

@@ -11,8 +11,8 @@ import (
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/tollgate/tollgate/handlers/audit"
-	"github.com/tollgate/tollgate/handlers/auth"
+	"github.com/tollgate/tollgate/handlers/admin/audit"
+	"github.com/tollgate/tollgate/handlers/admin/auth"
 )
 
 // The demo creates an admin with a password made up for the run and

@@ -11,8 +11,9 @@ import (
 	"github.com/tollgate/tollgate/contactflows"
 	"github.com/tollgate/tollgate/contactflows/dispatch"
 	"github.com/tollgate/tollgate/handlers"
-	"github.com/tollgate/tollgate/handlers/audit"
-	"github.com/tollgate/tollgate/handlers/auth"
+	"github.com/tollgate/tollgate/handlers/admin"
+	"github.com/tollgate/tollgate/handlers/admin/audit"
+	"github.com/tollgate/tollgate/handlers/admin/auth"
 	"github.com/tollgate/tollgate/handlers/metrics"
 	"github.com/tollgate/tollgate/risk"
 	"github.com/tollgate/tollgate/risk/spike"
@@ -157,7 +158,7 @@ func build(ctx context.Context, cfg Config, log *slog.Logger) (_ *app, err error
 		Challenges:              m.Challenges(challenges),
 		BridgeSecrets:           cfg.IVR.BridgeSecrets(),
 		Form:                    cfg.formConfig(),
-		Console: &handlers.Console{
+		Console: &admin.Deps{
 			Users: users, Audit: trail, Sessions: auth.NewSessionStore(rdb),
 			Engine: engine, Settings: engine.SettingsStore(), Lists: engine.ListStore(), Queue: a.queue, Decisions: a.queue.DecisionLog(), Challenges: challenges, Alerts: alerts,
 			InsecureCookies: cfg.Admin.InsecureCookies,

@@ -14,8 +14,9 @@ import (
 
 	"github.com/tollgate/tollgate/contactflows/dispatch"
 	"github.com/tollgate/tollgate/handlers"
-	"github.com/tollgate/tollgate/handlers/audit"
-	"github.com/tollgate/tollgate/handlers/auth"
+	"github.com/tollgate/tollgate/handlers/admin"
+	"github.com/tollgate/tollgate/handlers/admin/audit"
+	"github.com/tollgate/tollgate/handlers/admin/auth"
 	"github.com/tollgate/tollgate/risk"
 )
 
@@ -45,7 +46,7 @@ func listsInstance(t *testing.T) (srv *httptest.Server, engine *risk.Engine, tok
 	}
 	e := handlers.NewServer(handlers.Deps{
 		Engine: engine, Calls: queue, Form: handlers.FormConfig{Secret: []byte(strings.Repeat("s", 32))},
-		Console: &handlers.Console{Users: users, Audit: audit.NewLog(rdb), Sessions: auth.NewSessionStore(rdb), Engine: engine, Settings: engine.SettingsStore(), Lists: engine.ListStore(), Queue: queue, Decisions: queue.DecisionLog()},
+		Console: &admin.Deps{Users: users, Audit: audit.NewLog(rdb), Sessions: auth.NewSessionStore(rdb), Engine: engine, Settings: engine.SettingsStore(), Lists: engine.ListStore(), Queue: queue, Decisions: queue.DecisionLog()},
 	})
 	srv = httptest.NewServer(e)
 	t.Cleanup(srv.Close)

@@ -12,23 +12,26 @@ import (
 const (
 	// pollEvery is how often a wait reads the state again.
 	pollEvery = 50 * time.Millisecond
-	// waitBound is how long a wait lasts in a test without a deadline
-	// (go test -timeout 0).
+	// waitBound is the longest a wait lasts: far longer than any state
+	// takes on a slow machine, and short enough that a broken test leaves
+	// the rest of the run its time.
 	waitBound = 2 * time.Minute
 )
 
 // waitUntil reads a state with read until holds is true of it (or, when
 // holds is nil, until read succeeds) and returns it. A slow machine only
-// makes it wait longer: it gives up when the test's time runs out, at the
-// test's deadline less a tenth of the time left (5 s at least), so that
-// the failure is the test's own and its cleanups still run, or after
-// waitBound when the test has no deadline. Then it fails the test with the last state seen,
-// or read's last error. read's ctx ends with the wait.
+// makes it wait longer: it gives up after waitBound, or sooner when the
+// test's time runs out, at its deadline less a tenth of the time left (5 s
+// at least), so that the failure is the test's own and its cleanups still
+// run. Then it fails the test with the last state seen, or read's last
+// error. read's ctx ends with the wait.
 func waitUntil[T any](t *testing.T, what string, read func(ctx context.Context) (T, error), holds func(T) bool) T {
 	t.Helper()
 	end := time.Now().Add(waitBound)
 	if d, ok := t.Deadline(); ok {
-		end = d.Add(-max(time.Until(d)/10, 5*time.Second))
+		if last := d.Add(-max(time.Until(d)/10, 5*time.Second)); last.Before(end) {
+			end = last
+		}
 	}
 	ctx, cancel := context.WithDeadline(t.Context(), end)
 	defer cancel()

@@ -11,7 +11,6 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tollgate/tollgate/risk"
-
 	"github.com/tollgate/tollgate/risk/redistest"
 	"github.com/tollgate/tollgate/risk/spike"
 )

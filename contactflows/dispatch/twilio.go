@@ -11,9 +11,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tollgate/tollgate/contactflows"
 	"github.com/twilio/twilio-go/client"
 	openapi "github.com/twilio/twilio-go/rest/api/v2010"
+
+	"github.com/tollgate/tollgate/contactflows"
 )
 
 // DefaultTwilioTimeout bounds one Calls request when TwilioConfig.Timeout

@@ -8,11 +8,10 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/tollgate/tollgate/handlers/respond"
-
 	"github.com/labstack/echo/v4"
 
 	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/handlers/respond"
 )
 
 // maxCallIDLen bounds a callback id in a path.

@@ -8,13 +8,12 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/tollgate/tollgate/handlers/respond"
-
 	"github.com/labstack/echo/v4"
 
 	"github.com/tollgate/tollgate/contactflows"
 	"github.com/tollgate/tollgate/contactflows/connectevent"
 	"github.com/tollgate/tollgate/contactflows/flowsig"
+	"github.com/tollgate/tollgate/handlers/respond"
 	"github.com/tollgate/tollgate/risk"
 )
 

@@ -7,9 +7,8 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/tollgate/tollgate/handlers/respond"
-
 	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/handlers/respond"
 	"github.com/tollgate/tollgate/risk"
 )
 

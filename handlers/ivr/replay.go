@@ -10,11 +10,10 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/tollgate/tollgate/handlers/respond"
-
 	"github.com/labstack/echo/v4"
 
 	"github.com/tollgate/tollgate/contactflows/flowsig"
+	"github.com/tollgate/tollgate/handlers/respond"
 )
 
 // How long a signed request's answer is kept to answer its replays.

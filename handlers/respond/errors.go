@@ -6,16 +6,19 @@ package respond
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
 
 	"github.com/tollgate/tollgate/contactflows"
 	"github.com/tollgate/tollgate/contactflows/dispatch"
-	"github.com/tollgate/tollgate/handlers/audit"
-	"github.com/tollgate/tollgate/handlers/auth"
+	"github.com/tollgate/tollgate/handlers/admin/audit"
+	"github.com/tollgate/tollgate/handlers/admin/auth"
 	"github.com/tollgate/tollgate/risk/spike"
-
-	"github.com/labstack/echo/v4"
 )
 
 // Error codes sent to clients. Each maps to one status in statusByCode.
@@ -224,4 +227,18 @@ type ErrorBody struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
 	Field   string `json:"field,omitempty"`
+}
+
+// CheckText checks an optional free-text field: valid UTF-8, at most max
+// characters, no control characters. It returns the first problem, or nil.
+func CheckText(v, field, label string, max int, tooLong, invalid string) *Error {
+	switch {
+	case !utf8.ValidString(v):
+		return FieldError(CodeInvalidUTF8, field, "The "+label+" contains invalid characters.")
+	case utf8.RuneCountInString(v) > max:
+		return FieldError(tooLong, field, fmt.Sprintf("The %s must be at most %d characters.", label, max))
+	case strings.ContainsFunc(v, unicode.IsControl):
+		return FieldError(invalid, field, "The "+label+" must not contain control characters.")
+	}
+	return nil
 }

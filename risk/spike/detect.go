@@ -17,7 +17,7 @@ import (
 	"github.com/tollgate/tollgate/risk"
 )
 
-// Auditor records automatic blocks in the audit log; handlers/audit.Log
+// Auditor records automatic blocks in the audit log; handlers/admin/audit.Log
 // satisfies it.
 type Auditor interface {
 	// Record appends a change made by actor.

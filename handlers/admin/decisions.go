@@ -1,4 +1,4 @@
-package handlers
+package admin
 
 import (
 	"errors"
@@ -7,60 +7,21 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tollgate/tollgate/handlers/respond"
-
 	"github.com/labstack/echo/v4"
 
 	"github.com/tollgate/tollgate/contactflows/dispatch"
+	"github.com/tollgate/tollgate/handlers/respond"
 	"github.com/tollgate/tollgate/risk"
 	"github.com/tollgate/tollgate/web"
 )
 
 const (
-	adminDecisionsPath = adminPrefix + "/decisions"
-	decisionPageSize   = 50
+	DecisionsPath    = Prefix + "/decisions"
+	DecisionPageSize = 50
 )
 
-// registerDecisionRoutes lists the routes of the decision log, marking spam or legit, the callback queue and the IVR report: console pages on pages,
-// their JSON twins on api.
-func (s *server) registerDecisionRoutes(pages, api *echo.Group) {
-	// The decision log, filtered and paged.
-	pages.GET("/decisions", s.handleDecisionsShow)
-	// One decision, with the Mark spam and Mark legit forms.
-	pages.GET("/decisions/:id", s.handleDecisionShow)
-	// Mark a decision spam: deny its number, prefix or IP.
-	pages.POST("/decisions/:id/spam", s.handleMarkSpam, respond.LimitBody())
-	// Mark a decision legit: allow its number or IP.
-	pages.POST("/decisions/:id/legit", s.handleMarkLegit, respond.LimitBody())
-	// The callback queue: counts, recent calls, dead letters.
-	pages.GET("/calls", s.handleCallsShow)
-	// Queue a dead letter's call again.
-	pages.POST("/calls/dead/:id/retry", s.handleDeadRetry, respond.LimitBody())
-	// Delete a dead letter.
-	pages.POST("/calls/dead/:id/discard", s.handleDeadDiscard, respond.LimitBody())
-	// The IVR report.
-	pages.GET("/ivr", s.handleIVRShow)
-
-	// The decision log as JSON, same filters as the page, with a cursor.
-	api.GET("/decisions", s.handleAPIDecisions)
-	// One decision as JSON, with its call and label.
-	api.GET("/decisions/:id", s.handleAPIDecision)
-	// Mark a decision spam.
-	api.POST("/decisions/:id/spam", s.handleAPIMarkSpam, respond.LimitBody())
-	// Mark a decision legit.
-	api.POST("/decisions/:id/legit", s.handleAPIMarkLegit, respond.LimitBody())
-	// Queue counts, recent calls and dead letters.
-	api.GET("/calls", s.handleAPICalls)
-	// Queue a dead letter's call again.
-	api.POST("/calls/dead/:id/retry", s.handleAPIDeadRetry, respond.LimitBody())
-	// Delete a dead letter.
-	api.POST("/calls/dead/:id/discard", s.handleAPIDeadDiscard, respond.LimitBody())
-	// The IVR report, ?days=1..7.
-	api.GET("/ivr", s.handleAPIIVR)
-}
-
-// datetimeLocal is the layout of a datetime-local input.
-const datetimeLocal = "2006-01-02T15:04"
+// DatetimeLocal is the layout of a datetime-local input.
+const DatetimeLocal = "2006-01-02T15:04"
 
 // decisionFilter reads the log's filters from the query: the form as typed
 // and the filter it means, or a field error.
@@ -107,7 +68,7 @@ func decisionFilter(c echo.Context) (web.DecisionFilterModel, dispatch.DecisionF
 		if b.v == "" {
 			continue
 		}
-		t, err := time.Parse(datetimeLocal, b.v)
+		t, err := time.Parse(DatetimeLocal, b.v)
 		if err != nil {
 			if t, err = time.Parse(time.RFC3339, b.v); err != nil {
 				return m, f, respond.FieldError(respond.CodeInvalidFilter, b.field, "The time must look like 2025-01-31T13:45 (UTC).")
@@ -122,7 +83,7 @@ func decisionFilter(c echo.Context) (web.DecisionFilterModel, dispatch.DecisionF
 
 // decisionPage reads the filters and cursor of the request and returns
 // the page of decisions they select, with their labels.
-func (s *server) decisionPage(c echo.Context) (web.DecisionFilterModel, []dispatch.LoggedDecision, map[string]string, string, error) {
+func (s *Handlers) decisionPage(c echo.Context) (web.DecisionFilterModel, []dispatch.LoggedDecision, map[string]string, string, error) {
 	m, f, err := decisionFilter(c)
 	if err != nil {
 		return m, nil, nil, "", err
@@ -132,7 +93,7 @@ func (s *server) decisionPage(c echo.Context) (web.DecisionFilterModel, []dispat
 		return m, nil, nil, "", respond.FieldError(respond.CodeInvalidFilter, "before", "The page cursor is not a decision id.")
 	}
 	ctx := c.Request().Context()
-	page, next, err := s.console.Decisions.DecisionPage(ctx, f, before, decisionPageSize)
+	page, next, err := s.Decisions.DecisionPage(ctx, f, before, DecisionPageSize)
 	if err != nil {
 		return m, nil, nil, "", respond.Failed(err)
 	}
@@ -140,15 +101,15 @@ func (s *server) decisionPage(c echo.Context) (web.DecisionFilterModel, []dispat
 	for i, d := range page {
 		entries[i] = d.Entry
 	}
-	labels, err := s.console.Decisions.Labels(ctx, entries...)
+	labels, err := s.Decisions.Labels(ctx, entries...)
 	if err != nil {
 		return m, nil, nil, "", respond.Failed(err)
 	}
 	return m, page, labels, next, nil
 }
 
-// handleDecisionsShow shows the decision log.
-func (s *server) handleDecisionsShow(c echo.Context) error {
+// HandleDecisionsShow shows the decision log.
+func (s *Handlers) HandleDecisionsShow(c echo.Context) error {
 	fm, page, labels, next, err := s.decisionPage(c)
 	m := web.DecisionsModel{Filter: fm, Next: next, Paged: c.QueryParam("before") != ""}
 	var ae *respond.Error
@@ -169,8 +130,8 @@ func (s *server) handleDecisionsShow(c echo.Context) error {
 	return respond.Render(c, status, web.DecisionsPage(s.frame(c, web.SectionDecisions), m))
 }
 
-// decisionsAnswer is the JSON answer of GET /api/v1/admin/decisions.
-type decisionsAnswer struct {
+// DecisionsAnswer is the JSON answer of GET /api/v1/admin/decisions.
+type DecisionsAnswer struct {
 	Decisions []loggedDecisionJSON `json:"decisions"`
 	// Next is the before cursor of the following page, empty at the end.
 	Next string `json:"next"`
@@ -184,10 +145,10 @@ type loggedDecisionJSON struct {
 	Call  *dispatch.Status `json:"call,omitempty"`
 }
 
-// handleAPIDecisions lists decisions as JSON, numbers masked; with
+// HandleAPIDecisions lists decisions as JSON, numbers masked; with
 // calls=true each allowed decision carries its call's state, read for the
 // whole page in one round trip.
-func (s *server) handleAPIDecisions(c echo.Context) error {
+func (s *Handlers) HandleAPIDecisions(c echo.Context) error {
 	withCalls := false
 	switch c.QueryParam("calls") {
 	case "", "false":
@@ -206,11 +167,11 @@ func (s *server) handleAPIDecisions(c echo.Context) error {
 		for i, d := range page {
 			ds[i] = d.Decision
 		}
-		if calls, err = s.console.Queue.CallStatuses(c.Request().Context(), ds...); err != nil {
+		if calls, err = s.Queue.CallStatuses(c.Request().Context(), ds...); err != nil {
 			return respond.Failed(err)
 		}
 	}
-	out := decisionsAnswer{Decisions: make([]loggedDecisionJSON, len(page)), Next: next}
+	out := DecisionsAnswer{Decisions: make([]loggedDecisionJSON, len(page)), Next: next}
 	for i, d := range page {
 		d.Decision.Number = risk.MaskNumber(d.Decision.Number)
 		out.Decisions[i] = loggedDecisionJSON{LoggedDecision: d, Label: labels[d.Entry]}

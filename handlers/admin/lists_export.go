@@ -1,27 +1,26 @@
-package handlers
+package admin
 
 import (
 	"net/http"
 	"time"
 
-	"github.com/tollgate/tollgate/handlers/respond"
-
 	"github.com/labstack/echo/v4"
 
+	"github.com/tollgate/tollgate/handlers/respond"
 	"github.com/tollgate/tollgate/risk"
 )
 
-// handleListExport streams a whole list as CSV, value,reason,author,
+// HandleListExport streams a whole list as CSV, value,reason,author,
 // created,expires, in value order, every cell neutralised against
 // spreadsheet formulas.
-func (s *server) handleListExport(c echo.Context) error {
+func (s *Handlers) HandleListExport(c echo.Context) error {
 	l, err := listParam(c)
 	if err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
 	q := risk.ListQuery{Limit: risk.MaxListLimit}
-	page, err := s.console.Lists.ListEntries(ctx, l, q)
+	page, err := s.Lists.ListEntries(ctx, l, q)
 	if err != nil {
 		return respond.Failed(err)
 	}
@@ -47,7 +46,7 @@ func (s *server) handleListExport(c echo.Context) error {
 			return nil
 		}
 		q.After = page.Next
-		if page, err = s.console.Lists.ListEntries(ctx, l, q); err != nil {
+		if page, err = s.Lists.ListEntries(ctx, l, q); err != nil {
 			return respond.Failed(err)
 		}
 	}

@@ -1,4 +1,4 @@
-package handlers
+package web
 
 import (
 	"slices"
@@ -7,16 +7,14 @@ import (
 	"golang.org/x/text/collate"
 	"golang.org/x/text/language"
 	"golang.org/x/text/language/display"
-
-	"github.com/tollgate/tollgate/web"
 )
 
-// regionOptions returns every region phonenumbers supports, with its name
+// Regions returns every region phonenumbers supports, with its name
 // in English (from CLDR, through x/text) and its calling code, in English
 // alphabetical order, so "Åland Islands" comes after "Afghanistan".
-func regionOptions() []web.Region {
+func Regions() []Region {
 	names := display.English.Regions()
-	var out []web.Region
+	var out []Region
 	for code := range phonenumbers.GetSupportedRegions() {
 		name := code
 		if r, err := language.ParseRegion(code); err == nil {
@@ -24,10 +22,10 @@ func regionOptions() []web.Region {
 				name = n
 			}
 		}
-		out = append(out, web.Region{Code: code, Name: name, CallingCode: phonenumbers.GetCountryCodeForRegion(code)})
+		out = append(out, Region{Code: code, Name: name, CallingCode: phonenumbers.GetCountryCodeForRegion(code)})
 	}
 	col := collate.New(language.English, collate.Loose)
-	slices.SortFunc(out, func(a, b web.Region) int {
+	slices.SortFunc(out, func(a, b Region) int {
 		if c := col.CompareString(a.Name, b.Name); c != 0 {
 			return c
 		}

@@ -1,28 +1,27 @@
-package handlers
+package admin
 
 import (
 	"errors"
 	"net/http"
 	"time"
 
-	"github.com/tollgate/tollgate/handlers/respond"
-
 	"github.com/labstack/echo/v4"
 
 	"github.com/tollgate/tollgate/contactflows/dispatch"
+	"github.com/tollgate/tollgate/handlers/respond"
 	"github.com/tollgate/tollgate/risk"
 	"github.com/tollgate/tollgate/web"
 )
 
 const (
-	adminCallsPath = adminPrefix + "/calls"
-	recentCalls    = 50
-	deadShown      = 100
+	CallsPath   = Prefix + "/calls"
+	recentCalls = 50
+	deadShown   = 100
 )
 
-// callsAnswer is the JSON answer of GET /api/v1/admin/calls; numbers are
+// CallsAnswer is the JSON answer of GET /api/v1/admin/calls; numbers are
 // masked.
-type callsAnswer struct {
+type CallsAnswer struct {
 	Counts dispatch.QueueCounts `json:"counts"`
 	Recent []callJSON           `json:"recent"`
 	Dead   []deadJSON           `json:"dead"`
@@ -60,9 +59,9 @@ type queueState struct {
 }
 
 // readQueue reads the queue's counts, recent calls and dead letters.
-func (s *server) readQueue(c echo.Context) (queueState, error) {
+func (s *Handlers) readQueue(c echo.Context) (queueState, error) {
 	ctx := c.Request().Context()
-	q := s.console.Queue
+	q := s.Queue
 	var st queueState
 	var err error
 	if st.counts, err = q.Counts(ctx); err != nil {
@@ -77,8 +76,8 @@ func (s *server) readQueue(c echo.Context) (queueState, error) {
 	return st, nil
 }
 
-// handleCallsShow shows the callback queue.
-func (s *server) handleCallsShow(c echo.Context) error {
+// HandleCallsShow shows the callback queue.
+func (s *Handlers) HandleCallsShow(c echo.Context) error {
 	st, err := s.readQueue(c)
 	if err != nil {
 		return err
@@ -97,13 +96,13 @@ func (s *server) handleCallsShow(c echo.Context) error {
 	return respond.Render(c, http.StatusOK, web.CallsPage(s.frame(c, web.SectionCalls), m))
 }
 
-// handleAPICalls answers the callback queue as JSON.
-func (s *server) handleAPICalls(c echo.Context) error {
+// HandleAPICalls answers the callback queue as JSON.
+func (s *Handlers) HandleAPICalls(c echo.Context) error {
 	st, err := s.readQueue(c)
 	if err != nil {
 		return err
 	}
-	out := callsAnswer{Counts: st.counts, Recent: make([]callJSON, len(st.recent)), Dead: make([]deadJSON, len(st.dead))}
+	out := CallsAnswer{Counts: st.counts, Recent: make([]callJSON, len(st.recent)), Dead: make([]deadJSON, len(st.dead))}
 	for i, r := range st.recent {
 		out.Recent[i] = callJSON{ID: r.Call.ID, Number: risk.MaskNumber(r.Call.Number), Country: r.Call.Country, Flow: r.Call.Flow,
 			State: r.State, Attempts: r.Attempts, LastError: r.LastError, ProviderID: r.ProviderID, Outcome: r.Outcome,
@@ -117,9 +116,9 @@ func (s *server) handleAPICalls(c echo.Context) error {
 }
 
 // retryDead queues a dead letter's call again and audits it.
-func (s *server) retryDead(c echo.Context) (dispatch.Call, error) {
+func (s *Handlers) retryDead(c echo.Context) (dispatch.Call, error) {
 	entry := c.Param("id")
-	call, err := s.console.Queue.RetryDead(c.Request().Context(), entry)
+	call, err := s.Queue.RetryDead(c.Request().Context(), entry)
 	if err != nil {
 		return call, respond.Failed(err)
 	}
@@ -129,9 +128,9 @@ func (s *server) retryDead(c echo.Context) (dispatch.Call, error) {
 }
 
 // discardDead deletes a dead letter and audits it.
-func (s *server) discardDead(c echo.Context) error {
+func (s *Handlers) discardDead(c echo.Context) error {
 	entry := c.Param("id")
-	gone, err := s.console.Queue.DiscardDead(c.Request().Context(), entry)
+	gone, err := s.Queue.DiscardDead(c.Request().Context(), entry)
 	if err != nil {
 		return respond.Failed(err)
 	}
@@ -139,35 +138,35 @@ func (s *server) discardDead(c echo.Context) error {
 	return nil
 }
 
-// handleDeadRetry retries a dead letter from the console.
-func (s *server) handleDeadRetry(c echo.Context) error {
+// HandleDeadRetry retries a dead letter from the console.
+func (s *Handlers) HandleDeadRetry(c echo.Context) error {
 	call, err := s.retryDead(c)
 	if err != nil {
 		return s.deadRefusal(c, err)
 	}
-	return s.redirectBack(c, adminCallsPath, flashOK, "Call "+call.ID+" queued again.")
+	return s.redirectBack(c, CallsPath, flashOK, "Call "+call.ID+" queued again.")
 }
 
-// handleDeadDiscard discards a dead letter from the console.
-func (s *server) handleDeadDiscard(c echo.Context) error {
+// HandleDeadDiscard discards a dead letter from the console.
+func (s *Handlers) HandleDeadDiscard(c echo.Context) error {
 	if err := s.discardDead(c); err != nil {
 		return s.deadRefusal(c, err)
 	}
-	return s.redirectBack(c, adminCallsPath, flashOK, "Dead letter discarded.")
+	return s.redirectBack(c, CallsPath, flashOK, "Dead letter discarded.")
 }
 
 // deadRefusal shows a dead letter already dealt with as a message, as after
 // a double click; other errors stand.
-func (s *server) deadRefusal(c echo.Context, err error) error {
+func (s *Handlers) deadRefusal(c echo.Context, err error) error {
 	var ae *respond.Error
 	if errors.As(err, &ae) && ae.Code == respond.CodeNotFound {
-		return s.redirectBack(c, adminCallsPath, flashError, ae.Message)
+		return s.redirectBack(c, CallsPath, flashError, ae.Message)
 	}
 	return err
 }
 
-// handleAPIDeadRetry retries a dead letter.
-func (s *server) handleAPIDeadRetry(c echo.Context) error {
+// HandleAPIDeadRetry retries a dead letter.
+func (s *Handlers) HandleAPIDeadRetry(c echo.Context) error {
 	call, err := s.retryDead(c)
 	if err != nil {
 		return err
@@ -175,8 +174,8 @@ func (s *server) handleAPIDeadRetry(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"status": "queued", "call": call})
 }
 
-// handleAPIDeadDiscard discards a dead letter.
-func (s *server) handleAPIDeadDiscard(c echo.Context) error {
+// HandleAPIDeadDiscard discards a dead letter.
+func (s *Handlers) HandleAPIDeadDiscard(c echo.Context) error {
 	if err := s.discardDead(c); err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package handlers
+package admin
 
 import (
 	"bytes"
@@ -24,7 +24,7 @@ func TestCSVNeutralisesFormulas(t *testing.T) {
 		if cell != "" && cell[0] != '\'' && cell != "plain" {
 			t.Errorf("cell %d %q is not neutralised", i, cell)
 		}
-		if got := csvUncell(cell); got != in[i] {
+		if got := CSVUncell(cell); got != in[i] {
 			t.Errorf("cell %d read back as %q, want %q", i, got, in[i])
 		}
 	}

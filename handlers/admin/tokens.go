@@ -1,42 +1,41 @@
-package handlers
+package admin
 
 import (
 	"errors"
 	"net/http"
 	"time"
 
-	"github.com/tollgate/tollgate/handlers/respond"
-
 	"github.com/labstack/echo/v4"
 
-	"github.com/tollgate/tollgate/handlers/auth"
+	"github.com/tollgate/tollgate/handlers/admin/auth"
+	"github.com/tollgate/tollgate/handlers/respond"
 	"github.com/tollgate/tollgate/web"
 )
 
-const adminTokensPath = adminPrefix + "/tokens"
+const TokensPath = Prefix + "/tokens"
 
-// handleTokensShow lists the API tokens.
-func (s *server) handleTokensShow(c echo.Context) error {
-	tokens, err := s.console.Users.Tokens(c.Request().Context())
+// HandleTokensShow lists the API tokens.
+func (s *Handlers) HandleTokensShow(c echo.Context) error {
+	tokens, err := s.Users.Tokens(c.Request().Context())
 	if err != nil {
 		return respond.Failed(err)
 	}
 	return respond.Render(c, http.StatusOK, web.TokensPage(s.frame(c, web.SectionTokens), tokenRows(tokens), ""))
 }
 
-// handleTokenCreate makes a token and answers with the tokens page showing
+// HandleTokenCreate makes a token and answers with the tokens page showing
 // its secret, this once: the secret is never stored, not even in the
 // session.
-func (s *server) handleTokenCreate(c echo.Context) error {
+func (s *Handlers) HandleTokenCreate(c echo.Context) error {
 	ctx := c.Request().Context()
 	secret, t, err := s.createToken(c, c.FormValue("label"), c.FormValue("role"), c.FormValue("expires"))
 	if ae := (*respond.Error)(nil); errors.As(err, &ae) && ae.Code == respond.CodeInvalidToken {
-		return s.redirectBack(c, adminTokensPath, flashError, ae.Message)
+		return s.redirectBack(c, TokensPath, flashError, ae.Message)
 	}
 	if err != nil {
-		return s.refusal(c, adminTokensPath, err)
+		return s.refusal(c, TokensPath, err)
 	}
-	tokens, err := s.console.Users.Tokens(ctx)
+	tokens, err := s.Users.Tokens(ctx)
 	if err != nil {
 		return respond.Failed(err)
 	}
@@ -52,7 +51,7 @@ func (s *server) handleTokenCreate(c echo.Context) error {
 // A token a token makes never outlives it: it expires no later, and is
 // revoked with it (auth.NewToken.Parent), so a leaked or short-lived
 // token cannot mint a lasting one.
-func (s *server) createToken(c echo.Context, label, role, expires string) (string, auth.Token, error) {
+func (s *Handlers) createToken(c echo.Context, label, role, expires string) (string, auth.Token, error) {
 	r, err := auth.ParseRole(role)
 	if err != nil {
 		return "", auth.Token{}, err
@@ -61,7 +60,7 @@ func (s *server) createToken(c echo.Context, label, role, expires string) (strin
 	if err != nil {
 		return "", auth.Token{}, err
 	}
-	secret, t, err := s.console.Users.CreateToken(c.Request().Context(), auth.NewToken{Label: label, Role: r, CreatedBy: actorOf(c).User, Expires: until, Parent: actorOf(c).Token})
+	secret, t, err := s.Users.CreateToken(c.Request().Context(), auth.NewToken{Label: label, Role: r, CreatedBy: actorOf(c).User, Expires: until, Parent: actorOf(c).Token})
 	if err != nil {
 		return "", auth.Token{}, err
 	}
@@ -84,19 +83,19 @@ func parseTokenExpiry(s string) (time.Time, error) {
 	return time.Time{}, respond.FieldError(respond.CodeInvalidToken, "expires", "expires: give a date (2026-12-31, the token works through that day, UTC) or an RFC 3339 time, or leave it empty")
 }
 
-// handleTokenRevoke deletes a token.
-func (s *server) handleTokenRevoke(c echo.Context) error {
-	t, err := s.console.Users.RevokeToken(c.Request().Context(), c.Param("id"))
+// HandleTokenRevoke deletes a token.
+func (s *Handlers) HandleTokenRevoke(c echo.Context) error {
+	t, err := s.Users.RevokeToken(c.Request().Context(), c.Param("id"))
 	if err != nil {
-		return s.refusal(c, adminTokensPath, err)
+		return s.refusal(c, TokensPath, err)
 	}
 	s.record(c, "token.revoke", "token "+t.ID, t, nil)
-	return s.redirectBack(c, adminTokensPath, flashOK, "Token "+t.ID+" revoked.")
+	return s.redirectBack(c, TokensPath, flashOK, "Token "+t.ID+" revoked.")
 }
 
-// handleAPITokens lists the tokens as JSON.
-func (s *server) handleAPITokens(c echo.Context) error {
-	tokens, err := s.console.Users.Tokens(c.Request().Context())
+// HandleAPITokens lists the tokens as JSON.
+func (s *Handlers) HandleAPITokens(c echo.Context) error {
+	tokens, err := s.Users.Tokens(c.Request().Context())
 	if err != nil {
 		return respond.Failed(err)
 	}
@@ -110,9 +109,9 @@ type tokenInput struct {
 	Expires string `json:"expires"`
 }
 
-// handleAPITokenCreate makes a token from {"label","role","expires"}; the
+// HandleAPITokenCreate makes a token from {"label","role","expires"}; the
 // answer holds its secret, this once.
-func (s *server) handleAPITokenCreate(c echo.Context) error {
+func (s *Handlers) HandleAPITokenCreate(c echo.Context) error {
 	var in tokenInput
 	if err := respond.DecodeJSON(c.Request(), &in, "label, role and expires"); err != nil {
 		return err
@@ -130,9 +129,9 @@ func (s *server) handleAPITokenCreate(c echo.Context) error {
 	return c.JSON(http.StatusCreated, map[string]any{"secret": secret, "token": t})
 }
 
-// handleAPITokenRevoke deletes a token: 204, or 404 when there is none.
-func (s *server) handleAPITokenRevoke(c echo.Context) error {
-	t, err := s.console.Users.RevokeToken(c.Request().Context(), c.Param("id"))
+// HandleAPITokenRevoke deletes a token: 204, or 404 when there is none.
+func (s *Handlers) HandleAPITokenRevoke(c echo.Context) error {
+	t, err := s.Users.RevokeToken(c.Request().Context(), c.Param("id"))
 	if err != nil {
 		return respond.Failed(err)
 	}

@@ -1,4 +1,4 @@
-package handlers
+package admin
 
 import (
 	"encoding/json"
@@ -6,24 +6,24 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/tollgate/tollgate/handlers/respond"
-
 	"github.com/labstack/echo/v4"
+
+	"github.com/tollgate/tollgate/handlers/respond"
 )
 
 // auditExportBatch is how many entries the export reads per round trip.
 const auditExportBatch = 1000
 
-// handleAuditExport streams the audit log's entries matching the
+// HandleAuditExport streams the audit log's entries matching the
 // request's filter as CSV, newest first, at most auditExportMax of them.
 // Every cell is neutralised against spreadsheet formulas.
-func (s *server) handleAuditExport(c echo.Context) error {
+func (s *Handlers) HandleAuditExport(c echo.Context) error {
 	q, err := parseAuditQuery(c)
 	if err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
-	entries, next, err := s.console.Audit.List(ctx, q.filter, q.before, min(auditExportBatch, auditExportMax))
+	entries, next, err := s.Audit.List(ctx, q.filter, q.before, min(auditExportBatch, auditExportMax))
 	if err != nil {
 		return respond.Failed(err)
 	}
@@ -47,7 +47,7 @@ func (s *server) handleAuditExport(c echo.Context) error {
 		if next == "" || written >= auditExportMax {
 			break
 		}
-		if entries, next, err = s.console.Audit.List(ctx, q.filter, next, min(auditExportBatch, auditExportMax-written)); err != nil {
+		if entries, next, err = s.Audit.List(ctx, q.filter, next, min(auditExportBatch, auditExportMax-written)); err != nil {
 			s.log.Error("audit export cut short", slog.Int("rows", written), slog.Any("err", err))
 			break
 		}

@@ -1,4 +1,4 @@
-package handlers
+package admin
 
 import (
 	"encoding/csv"
@@ -12,13 +12,12 @@ import (
 	"unicode/utf8"
 
 	"github.com/tollgate/tollgate/handlers/respond"
-
 	"github.com/tollgate/tollgate/risk"
 )
 
 // Limits of an import.
 const (
-	maxImportLines = 100_000
+	MaxImportLines = 100_000
 	maxEntryReason = 200
 )
 
@@ -79,9 +78,9 @@ type importLine struct {
 	Message string `json:"message,omitempty"`
 }
 
-// importReport is the outcome of an import: every line's verdict, and
+// ImportReport is the outcome of an import: every line's verdict, and
 // whether the entries were added (only when no line is refused).
-type importReport struct {
+type ImportReport struct {
 	List     string       `json:"list"`
 	Applied  bool         `json:"applied"`
 	Accepted int          `json:"accepted"`
@@ -97,14 +96,14 @@ var errNoImportData = errors.New("There is nothing to import: upload a CSV file 
 // ignored) or bare values one per line, and checks every line. It returns
 // the accepted entries and the report; an error is a problem with the
 // whole input, as an respond.Error.
-func (s *server) checkImport(l risk.List, r io.Reader) ([]risk.Entry, importReport, error) {
-	rep := importReport{List: string(l), Lines: []importLine{}}
+func (s *Handlers) checkImport(l risk.List, r io.Reader) ([]risk.Entry, ImportReport, error) {
+	rep := ImportReport{List: string(l), Lines: []importLine{}}
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
 	cr.LazyQuotes = true
 	cr.TrimLeadingSpace = true
 	cols := map[string]int{"value": 0, "reason": 1, "expires": 2}
-	ch := newEntryChecker(s.console.Lists, l, s.now(), "line")
+	ch := newEntryChecker(s.Lists, l, s.now(), "line")
 	var entries []risk.Entry
 	for first := true; ; {
 		rec, err := cr.Read()
@@ -128,12 +127,12 @@ func (s *server) checkImport(l risk.List, r io.Reader) ([]risk.Entry, importRepo
 				continue
 			}
 		}
-		if len(rep.Lines) == maxImportLines {
-			return nil, rep, importError(fmt.Sprintf("The import has more than %d lines: split it into several files.", maxImportLines))
+		if len(rep.Lines) == MaxImportLines {
+			return nil, rep, importError(fmt.Sprintf("The import has more than %d lines: split it into several files.", MaxImportLines))
 		}
 		cell := func(name string) string {
 			if i, ok := cols[name]; ok && i < len(rec) {
-				return csvUncell(strings.TrimSpace(rec[i]))
+				return CSVUncell(strings.TrimSpace(rec[i]))
 			}
 			return ""
 		}

@@ -1,4 +1,4 @@
-package handlers
+package admin
 
 import (
 	"errors"
@@ -7,44 +7,31 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/tollgate/tollgate/handlers/respond"
-
 	"github.com/labstack/echo/v4"
 
+	"github.com/tollgate/tollgate/handlers/respond"
 	"github.com/tollgate/tollgate/risk/spike"
 	"github.com/tollgate/tollgate/web"
 )
 
-// alertsShown is how many alerts the dashboard's panel shows.
+// alertsShown is how many alerts the Dashboard's panel shows.
 const alertsShown = 10
-
-// registerAlertRoutes lists the routes of the spike alerts: console pages
-// on pages, their JSON twins on api.
-func (s *server) registerAlertRoutes(pages, api *echo.Group) {
-	// Lifts the automatic block of an alert.
-	pages.POST("/alerts/:id/lift", s.handleAlertLift, respond.LimitBody())
-
-	// The newest alerts (?limit=1..1000, default 50).
-	api.GET("/alerts", s.handleAPIAlerts)
-	// Lifts the automatic block of an alert.
-	api.POST("/alerts/:id/lift", s.handleAPIAlertLift, respond.LimitBody())
-}
 
 // recentAlerts returns up to n of the newest alerts; none without an
 // alert store.
-func (s *server) recentAlerts(c echo.Context, n int64) ([]spike.Alert, error) {
-	if s.console.Alerts == nil {
+func (s *Handlers) recentAlerts(c echo.Context, n int64) ([]spike.Alert, error) {
+	if s.Alerts == nil {
 		return []spike.Alert{}, nil
 	}
-	as, err := s.console.Alerts.Recent(c.Request().Context(), n)
+	as, err := s.Alerts.Recent(c.Request().Context(), n)
 	if err != nil {
 		return nil, respond.Failed(err)
 	}
 	return as, nil
 }
 
-// handleAPIAlerts answers the newest alerts, newest first.
-func (s *server) handleAPIAlerts(c echo.Context) error {
+// HandleAPIAlerts answers the newest alerts, newest first.
+func (s *Handlers) HandleAPIAlerts(c echo.Context) error {
 	n := int64(50)
 	if v := c.QueryParam("limit"); v != "" {
 		l, err := strconv.ParseInt(v, 10, 64)
@@ -61,12 +48,12 @@ func (s *server) handleAPIAlerts(c echo.Context) error {
 }
 
 // liftAlert removes the deny entry alert :id added and audits it.
-func (s *server) liftAlert(c echo.Context) (spike.Alert, error) {
-	if s.console.Alerts == nil {
+func (s *Handlers) liftAlert(c echo.Context) (spike.Alert, error) {
+	if s.Alerts == nil {
 		return spike.Alert{}, &respond.Error{Code: respond.CodeNotFound, Message: "Spike alerts are off."}
 	}
 	id := c.Param("id")
-	a, en, err := s.console.Alerts.Lift(c.Request().Context(), id, actorOf(c).Name)
+	a, en, err := s.Alerts.Lift(c.Request().Context(), id, actorOf(c).Name)
 	switch {
 	case err != nil:
 		return a, respond.Failed(err)
@@ -75,21 +62,21 @@ func (s *server) liftAlert(c echo.Context) (spike.Alert, error) {
 	return a, nil
 }
 
-// handleAlertLift lifts an alert's block from the dashboard.
-func (s *server) handleAlertLift(c echo.Context) error {
+// HandleAlertLift lifts an alert's block from the Dashboard.
+func (s *Handlers) HandleAlertLift(c echo.Context) error {
 	a, err := s.liftAlert(c)
 	var ae *respond.Error
 	if errors.As(err, &ae) && ae.Code == respond.CodeNotFound {
-		return s.redirectBack(c, adminHome, flashError, ae.Message)
+		return s.redirectBack(c, Home, flashError, ae.Message)
 	}
 	if err != nil {
 		return err
 	}
-	return s.redirectBack(c, adminHome, flashOK, "Lifted: "+a.Value+" is no longer in "+string(a.List)+".")
+	return s.redirectBack(c, Home, flashOK, "Lifted: "+a.Value+" is no longer in "+string(a.List)+".")
 }
 
-// handleAPIAlertLift lifts an alert's block and answers the alert.
-func (s *server) handleAPIAlertLift(c echo.Context) error {
+// HandleAPIAlertLift lifts an alert's block and answers the alert.
+func (s *Handlers) HandleAPIAlertLift(c echo.Context) error {
 	a, err := s.liftAlert(c)
 	if err != nil {
 		return err
@@ -97,7 +84,7 @@ func (s *server) handleAPIAlertLift(c echo.Context) error {
 	return c.JSON(http.StatusOK, a)
 }
 
-// alertRows shows alerts on the dashboard.
+// alertRows shows alerts on the Dashboard.
 func alertRows(as []spike.Alert, now time.Time) []web.AlertRow {
 	out := make([]web.AlertRow, len(as))
 	for i, a := range as {

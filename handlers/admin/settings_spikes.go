@@ -1,4 +1,4 @@
-package handlers
+package admin
 
 import (
 	"strconv"
@@ -19,8 +19,8 @@ var spikeRules = []struct {
 	{"Client network (/24, /48)", "spikes.ip_network", func(s *risk.Spikes) *risk.SpikeRule { return &s.Network }},
 }
 
-// spikesForm shows the spike settings in the editor.
-func spikesForm(s risk.Spikes) web.SpikesForm {
+// SpikesForm shows the spike settings in the editor.
+func SpikesForm(s risk.Spikes) web.SpikesForm {
 	f := web.SpikesForm{
 		Window: time.Duration(s.Window).String(), Horizon: time.Duration(s.Horizon).String(),
 		AutoBlock: string(s.AutoBlock), BlockFor: time.Duration(s.BlockFor).String(),
@@ -37,7 +37,7 @@ func spikesForm(s risk.Spikes) web.SpikesForm {
 // spike panel (no spikes.window) leaves s as it is.
 func (p *settingsParser) spikes(s *risk.Spikes) web.SpikesForm {
 	if form, _ := p.c.FormParams(); !form.Has("spikes.window") {
-		return spikesForm(*s)
+		return SpikesForm(*s)
 	}
 	f := web.SpikesForm{
 		Window: p.value("spikes.window"), Horizon: p.value("spikes.baseline_horizon"),

@@ -1,4 +1,4 @@
-package handlers
+package admin
 
 import (
 	"encoding/csv"
@@ -6,21 +6,21 @@ import (
 	"strings"
 )
 
-// csvCell neutralises a cell a spreadsheet would run as a formula (one
+// CSVCell neutralises a cell a spreadsheet would run as a formula (one
 // starting with =, +, -, @, a tab or a carriage return) by prefixing a
 // single quote, as OWASP advises. Phone numbers such as "+4420..." are
 // affected too: spreadsheets show them as text, and import strips the
-// quote again (csvUncell). A cell that already looks neutralised gets one
-// more quote, so csvUncell(csvCell(s)) is s for every s.
-func csvCell(s string) string {
+// quote again (CSVUncell). A cell that already looks neutralised gets one
+// more quote, so CSVUncell(CSVCell(s)) is s for every s.
+func CSVCell(s string) string {
 	if csvFormula(s) {
 		return "'" + s
 	}
 	return s
 }
 
-// csvUncell undoes csvCell on a cell read back from an export.
-func csvUncell(s string) string {
+// CSVUncell undoes CSVCell on a cell read back from an export.
+func CSVUncell(s string) string {
 	if len(s) > 1 && s[0] == '\'' && csvFormula(s[1:]) {
 		return s[1:]
 	}
@@ -46,7 +46,7 @@ type safeCSVWriter struct{ w *csv.Writer }
 func (s *safeCSVWriter) Write(cells ...string) error {
 	row := make([]string, len(cells))
 	for i, c := range cells {
-		row[i] = csvCell(c)
+		row[i] = CSVCell(c)
 	}
 	return s.w.Write(row)
 }

@@ -1,4 +1,4 @@
-package handlers
+package admin
 
 import (
 	"errors"
@@ -7,18 +7,17 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/tollgate/tollgate/handlers/respond"
-
 	"github.com/labstack/echo/v4"
 	"github.com/nyaruka/phonenumbers"
 
+	"github.com/tollgate/tollgate/handlers/respond"
 	"github.com/tollgate/tollgate/risk"
 	"github.com/tollgate/tollgate/web"
 )
 
-// policyDoc is the account and flow country policies, as the policy API
+// PolicyDoc is the account and flow country policies, as the policy API
 // reads and writes them.
-type policyDoc struct {
+type PolicyDoc struct {
 	Account risk.Policy            `json:"account_policy"`
 	Flows   map[string]risk.Policy `json:"flow_policies"`
 	// Bindings say of each flow whom its policy applies to; answered by
@@ -38,23 +37,23 @@ type flowBinding struct {
 	Summary string `json:"summary"`
 }
 
-func policyOf(s risk.Settings) policyDoc {
+func policyOf(s risk.Settings) PolicyDoc {
 	flows := s.Flows
 	if flows == nil {
 		flows = map[string]risk.Policy{}
 	}
-	return policyDoc{Account: s.Account, Flows: flows}
+	return PolicyDoc{Account: s.Account, Flows: flows}
 }
 
-// handlePolicyShow shows the policies and, when asked, resolves a flow
+// HandlePolicyShow shows the policies and, when asked, resolves a flow
 // and country.
-func (s *server) handlePolicyShow(c echo.Context) error {
-	cur := s.console.Settings.Settings()
-	names := make(map[string]string, len(s.form.regions))
-	for _, r := range s.form.regions {
+func (s *Handlers) HandlePolicyShow(c echo.Context) error {
+	cur := s.Settings.Settings()
+	names := make(map[string]string, len(s.regions))
+	for _, r := range s.regions {
 		names[r.Code] = r.Name
 	}
-	m := web.PolicyModel{Account: policyView("", cur.Account, names), Regions: s.form.regions}
+	m := web.PolicyModel{Account: policyView("", cur.Account, names), Regions: s.regions}
 	for _, flow := range slices.Sorted(maps.Keys(cur.Flows)) {
 		v := policyView(flow, cur.Flows[flow], names)
 		v.Binding = s.flowBinding(cur, flow).Summary
@@ -88,16 +87,11 @@ func policyView(flow string, p risk.Policy, names map[string]string) web.PolicyV
 // flowBinding says whom flow's policy applies to: anyone naming it when it
 // only makes the account policy stricter, else only requests bound to it,
 // by the API keys listing it or visitor tokens naming it.
-func (s *server) flowBinding(cur risk.Settings, flow string) flowBinding {
+func (s *Handlers) flowBinding(cur risk.Settings, flow string) flowBinding {
 	if !cur.Loosens(flow) {
 		return flowBinding{Summary: "Only stricter than the account policy: applies to every request naming the flow."}
 	}
-	b := flowBinding{Loosens: true}
-	for _, k := range s.API.Keys {
-		if slices.Contains(k.Flows, flow) {
-			b.APIKeys = append(b.APIKeys, k.Name)
-		}
-	}
+	b := flowBinding{Loosens: true, APIKeys: s.FlowKeys[flow]}
 	by := "visitor tokens naming it"
 	if len(b.APIKeys) > 0 {
 		by = "the API keys " + strings.Join(b.APIKeys, ", ") + " and " + by
@@ -133,7 +127,7 @@ func refuse(msg string) error { return &policyRefusal{msg: msg} }
 
 // editPolicy applies edit to the account policy, or to the flow policy
 // the route names, of the stored settings, saves and records the change.
-func (s *server) editPolicy(c echo.Context, edit policyEdit) error {
+func (s *Handlers) editPolicy(c echo.Context, edit policyEdit) error {
 	flow := c.Param("flow")
 	return s.updatePolicy(c, func(st *risk.Settings) (string, error) {
 		if flow == "" {
@@ -152,9 +146,9 @@ func (s *server) editPolicy(c echo.Context, edit policyEdit) error {
 // updatePolicy applies edit to the settings stored in Redis, so an edit
 // made meanwhile on another instance is kept, records the change and
 // redirects with edit's message or its refusal.
-func (s *server) updatePolicy(c echo.Context, edit func(st *risk.Settings) (string, error)) error {
+func (s *Handlers) updatePolicy(c echo.Context, edit func(st *risk.Settings) (string, error)) error {
 	var msg string
-	before, after, err := s.console.Settings.UpdateSettings(c.Request().Context(), func(st *risk.Settings) error {
+	before, after, err := s.Settings.UpdateSettings(c.Request().Context(), func(st *risk.Settings) error {
 		m, err := edit(st)
 		if err != nil {
 			return refuse(err.Error())
@@ -165,14 +159,14 @@ func (s *server) updatePolicy(c echo.Context, edit func(st *risk.Settings) (stri
 	var r *policyRefusal
 	switch {
 	case errors.As(err, &r):
-		return s.redirectBack(c, adminPolicyPath, flashError, r.msg)
+		return s.redirectBack(c, PolicyPath, flashError, r.msg)
 	case len(risk.FieldErrors(err)) > 0:
-		return s.redirectBack(c, adminPolicyPath, flashError, risk.FieldErrors(err)[0].Error())
+		return s.redirectBack(c, PolicyPath, flashError, risk.FieldErrors(err)[0].Error())
 	case err != nil:
 		return respond.Failed(err)
 	}
 	s.record(c, "policy.save", "policy", policyOf(before), policyOf(after))
-	return s.redirectBack(c, adminPolicyPath, flashOK, msg)
+	return s.redirectBack(c, PolicyPath, flashOK, msg)
 }
 
 // parseMode reads a mode; empty is allowed only when canDefer.
@@ -191,8 +185,8 @@ func policyName(flow string) string {
 	return "flow " + flow
 }
 
-// handlePolicyDefault sets a policy's default mode.
-func (s *server) handlePolicyDefault(c echo.Context) error {
+// HandlePolicyDefault sets a policy's default mode.
+func (s *Handlers) HandlePolicyDefault(c echo.Context) error {
 	flow := c.Param("flow")
 	return s.editPolicy(c, func(p *risk.Policy) (string, error) {
 		m, err := parseMode(c.FormValue("default"), flow != "")
@@ -207,8 +201,8 @@ func (s *server) handlePolicyDefault(c echo.Context) error {
 	})
 }
 
-// handlePolicyRuleSet adds or changes a country rule.
-func (s *server) handlePolicyRuleSet(c echo.Context) error {
+// HandlePolicyRuleSet adds or changes a country rule.
+func (s *Handlers) HandlePolicyRuleSet(c echo.Context) error {
 	flow := c.Param("flow")
 	return s.editPolicy(c, func(p *risk.Policy) (string, error) {
 		cc := strings.ToUpper(strings.TrimSpace(c.FormValue("country")))
@@ -227,8 +221,8 @@ func (s *server) handlePolicyRuleSet(c echo.Context) error {
 	})
 }
 
-// handlePolicyRuleDelete removes a country rule.
-func (s *server) handlePolicyRuleDelete(c echo.Context) error {
+// HandlePolicyRuleDelete removes a country rule.
+func (s *Handlers) HandlePolicyRuleDelete(c echo.Context) error {
 	flow, cc := c.Param("flow"), c.Param("cc")
 	return s.editPolicy(c, func(p *risk.Policy) (string, error) {
 		if _, ok := p.Countries[cc]; !ok {
@@ -242,15 +236,15 @@ func (s *server) handlePolicyRuleDelete(c echo.Context) error {
 	})
 }
 
-// handlePolicyFlowAdd adds a flow policy.
-func (s *server) handlePolicyFlowAdd(c echo.Context) error {
+// HandlePolicyFlowAdd adds a flow policy.
+func (s *Handlers) HandlePolicyFlowAdd(c echo.Context) error {
 	flow := strings.TrimSpace(c.FormValue("flow"))
-	if flow == "" || !validFlow(flow) {
-		return s.redirectBack(c, adminPolicyPath, flashError, "A flow name needs 1 to 64 letters, digits, '.', '_' or '-', and may not be '.' or '..'.")
+	if !risk.ValidFlowName(flow) {
+		return s.redirectBack(c, PolicyPath, flashError, "A flow name needs 1 to 64 letters, digits, '.', '_' or '-', and may not be '.' or '..'.")
 	}
 	m, err := parseMode(c.FormValue("default"), true)
 	if err != nil {
-		return s.redirectBack(c, adminPolicyPath, flashError, err.Error())
+		return s.redirectBack(c, PolicyPath, flashError, err.Error())
 	}
 	return s.updatePolicy(c, func(st *risk.Settings) (string, error) {
 		if _, ok := st.Flows[flow]; ok {
@@ -264,9 +258,9 @@ func (s *server) handlePolicyFlowAdd(c echo.Context) error {
 	})
 }
 
-// handlePolicyFlowDelete removes a flow policy: the flow follows the
+// HandlePolicyFlowDelete removes a flow policy: the flow follows the
 // account policy again.
-func (s *server) handlePolicyFlowDelete(c echo.Context) error {
+func (s *Handlers) HandlePolicyFlowDelete(c echo.Context) error {
 	flow := c.Param("flow")
 	return s.updatePolicy(c, func(st *risk.Settings) (string, error) {
 		if _, ok := st.Flows[flow]; !ok {
@@ -277,9 +271,9 @@ func (s *server) handlePolicyFlowDelete(c echo.Context) error {
 	})
 }
 
-// handleAPIPolicy answers the account and flow policies.
-func (s *server) handleAPIPolicy(c echo.Context) error {
-	cur := s.console.Settings.Settings()
+// HandleAPIPolicy answers the account and flow policies.
+func (s *Handlers) HandleAPIPolicy(c echo.Context) error {
+	cur := s.Settings.Settings()
 	doc := policyOf(cur)
 	doc.Bindings = make(map[string]flowBinding, len(cur.Flows))
 	for flow := range cur.Flows {
@@ -288,18 +282,18 @@ func (s *server) handleAPIPolicy(c echo.Context) error {
 	return c.JSON(http.StatusOK, doc)
 }
 
-// handleAPIPolicyPut replaces the account and flow policies.
-func (s *server) handleAPIPolicyPut(c echo.Context) error {
-	var doc policyDoc
+// HandleAPIPolicyPut replaces the account and flow policies.
+func (s *Handlers) HandleAPIPolicyPut(c echo.Context) error {
+	var doc PolicyDoc
 	if err := respond.DecodeJSON(c.Request(), &doc, "account_policy and flow_policies"); err != nil {
 		return err
 	}
-	check := s.console.Settings.Settings()
+	check := s.Settings.Settings()
 	check.Account, check.Flows = doc.Account, doc.Flows
 	if fe := risk.FieldErrors(check.Validate()); len(fe) > 0 {
 		return invalidSettings(c, fe)
 	}
-	before, after, err := s.console.Settings.UpdateSettings(c.Request().Context(), func(st *risk.Settings) error {
+	before, after, err := s.Settings.UpdateSettings(c.Request().Context(), func(st *risk.Settings) error {
 		st.Account, st.Flows = doc.Account, doc.Flows
 		return nil
 	})
@@ -313,20 +307,20 @@ func (s *server) handleAPIPolicyPut(c echo.Context) error {
 	return c.JSON(http.StatusOK, policyOf(after))
 }
 
-// resolveAnswer is the JSON answer of the resolve tool.
-type resolveAnswer struct {
+// ResolveAnswer is the JSON answer of the resolve tool.
+type ResolveAnswer struct {
 	Flow    string    `json:"flow"`
 	Country string    `json:"country"`
 	Mode    risk.Mode `json:"mode"`
 	Rule    string    `json:"rule"`
 }
 
-// handleAPIPolicyResolve resolves the mode of a flow and country.
-func (s *server) handleAPIPolicyResolve(c echo.Context) error {
+// HandleAPIPolicyResolve resolves the mode of a flow and country.
+func (s *Handlers) HandleAPIPolicyResolve(c echo.Context) error {
 	flow, country := c.QueryParam("flow"), strings.ToUpper(c.QueryParam("country"))
-	mode, rule, err := resolvePolicy(s.console.Settings.Settings(), flow, country)
+	mode, rule, err := resolvePolicy(s.Settings.Settings(), flow, country)
 	if err != nil {
 		return respond.FieldError(respond.CodeInvalidRegion, "country", err.Error())
 	}
-	return c.JSON(http.StatusOK, resolveAnswer{Flow: flow, Country: country, Mode: mode, Rule: rule})
+	return c.JSON(http.StatusOK, ResolveAnswer{Flow: flow, Country: country, Mode: mode, Rule: rule})
 }

@@ -1,4 +1,4 @@
-package handlers
+package admin
 
 import (
 	"net/http"
@@ -6,18 +6,17 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/tollgate/tollgate/handlers/respond"
-
 	"github.com/labstack/echo/v4"
 
-	"github.com/tollgate/tollgate/handlers/audit"
+	"github.com/tollgate/tollgate/handlers/admin/audit"
+	"github.com/tollgate/tollgate/handlers/respond"
 	"github.com/tollgate/tollgate/web"
 )
 
 const (
-	adminAuditPath = adminPrefix + "/audit"
-	// auditPageSize is how many entries a console page shows.
-	auditPageSize = 50
+	AuditPath = Prefix + "/audit"
+	// AuditPageSize is how many entries a console page shows.
+	AuditPageSize = 50
 	// auditAPIMax is the largest limit the JSON API takes; 100 by default.
 	auditAPIMax = 500
 	// auditExportMax is how many entries an export holds at most, the
@@ -104,17 +103,17 @@ func (q auditQuery) link(path, before string) string {
 	return path + "?" + v.Encode()
 }
 
-// handleAuditShow lists the audit log; a refused filter is shown on the
+// HandleAuditShow lists the audit log; a refused filter is shown on the
 // page with a 422.
-func (s *server) handleAuditShow(c echo.Context) error {
+func (s *Handlers) HandleAuditShow(c echo.Context) error {
 	q, err := parseAuditQuery(c)
 	m := web.AuditModel{Filter: q.typed, ExportLimit: auditExportMax}
-	m.Export = q.link(adminAuditPath+"/export.csv", "")
+	m.Export = q.link(AuditPath+"/export.csv", "")
 	if err != nil {
 		m.Error = respond.As(err).Text()
 		return respond.Render(c, http.StatusUnprocessableEntity, web.AuditPage(s.frame(c, web.SectionAudit), m))
 	}
-	entries, next, err := s.console.Audit.List(c.Request().Context(), q.filter, q.before, auditPageSize)
+	entries, next, err := s.Audit.List(c.Request().Context(), q.filter, q.before, AuditPageSize)
 	if err != nil {
 		return respond.Failed(err)
 	}
@@ -122,24 +121,24 @@ func (s *server) handleAuditShow(c echo.Context) error {
 		m.Rows = append(m.Rows, auditRow(e))
 	}
 	if next != "" {
-		m.Older = q.link(adminAuditPath, next)
+		m.Older = q.link(AuditPath, next)
 	}
 	if q.before != "" {
-		m.Newest = q.link(adminAuditPath, "")
+		m.Newest = q.link(AuditPath, "")
 	}
 	return respond.Render(c, http.StatusOK, web.AuditPage(s.frame(c, web.SectionAudit), m))
 }
 
-// auditPage is the JSON answer of GET /api/v1/admin/audit.
-type auditPage struct {
+// AuditPage is the JSON answer of GET /api/v1/admin/audit.
+type AuditPage struct {
 	Entries []audit.Entry `json:"entries"`
 	// Next is the before cursor of the following page, "" on the last.
 	Next string `json:"next"`
 }
 
-// handleAPIAudit lists the audit log as JSON: the page's filters, before
+// HandleAPIAudit lists the audit log as JSON: the page's filters, before
 // for the cursor and limit (1 to 500, 100 by default).
-func (s *server) handleAPIAudit(c echo.Context) error {
+func (s *Handlers) HandleAPIAudit(c echo.Context) error {
 	q, err := parseAuditQuery(c)
 	if err != nil {
 		return err
@@ -150,28 +149,28 @@ func (s *server) handleAPIAudit(c echo.Context) error {
 			return respond.FieldError(respond.CodeInvalidFilter, "limit", "limit must be a whole number from 1 to "+strconv.Itoa(auditAPIMax)+".")
 		}
 	}
-	entries, next, err := s.console.Audit.List(c.Request().Context(), q.filter, q.before, limit)
+	entries, next, err := s.Audit.List(c.Request().Context(), q.filter, q.before, limit)
 	if err != nil {
 		return respond.Failed(err)
 	}
 	if entries == nil {
 		entries = []audit.Entry{}
 	}
-	return c.JSON(http.StatusOK, auditPage{Entries: entries, Next: next})
+	return c.JSON(http.StatusOK, AuditPage{Entries: entries, Next: next})
 }
 
 // loadAuditEntry reads the entry of the request's id; an unknown or
 // malformed id is a 404.
-func (s *server) loadAuditEntry(c echo.Context) (audit.Entry, error) {
-	e, err := s.console.Audit.Get(c.Request().Context(), c.Param("id"))
+func (s *Handlers) loadAuditEntry(c echo.Context) (audit.Entry, error) {
+	e, err := s.Audit.Get(c.Request().Context(), c.Param("id"))
 	if err != nil {
 		return e, respond.Failed(err)
 	}
 	return e, nil
 }
 
-// handleAuditEntryShow shows one audit entry.
-func (s *server) handleAuditEntryShow(c echo.Context) error {
+// HandleAuditEntryShow shows one audit entry.
+func (s *Handlers) HandleAuditEntryShow(c echo.Context) error {
 	e, err := s.loadAuditEntry(c)
 	if err != nil {
 		return err
@@ -180,8 +179,8 @@ func (s *server) handleAuditEntryShow(c echo.Context) error {
 	return respond.Render(c, http.StatusOK, web.AuditEntryPage(s.frame(c, web.SectionAudit), m))
 }
 
-// handleAPIAuditEntry answers one audit entry as JSON.
-func (s *server) handleAPIAuditEntry(c echo.Context) error {
+// HandleAPIAuditEntry answers one audit entry as JSON.
+func (s *Handlers) HandleAPIAuditEntry(c echo.Context) error {
 	e, err := s.loadAuditEntry(c)
 	if err != nil {
 		return err

@@ -1,45 +1,44 @@
-package handlers
+package admin
 
 import (
 	"net/http"
 	"strconv"
 
-	"github.com/tollgate/tollgate/handlers/respond"
-
 	"github.com/labstack/echo/v4"
 
+	"github.com/tollgate/tollgate/handlers/respond"
 	"github.com/tollgate/tollgate/risk"
 )
 
-// listSummary is one list in GET /api/v1/admin/lists.
-type listSummary struct {
+// ListSummary is one list in GET /api/v1/admin/lists.
+type ListSummary struct {
 	Name  string `json:"name"`
 	Label string `json:"label"`
 	Count int64  `json:"count"`
 }
 
-// handleAPILists lists the lists with their sizes.
-func (s *server) handleAPILists(c echo.Context) error {
-	counts, err := s.console.Lists.ListCounts(c.Request().Context())
+// HandleAPILists lists the lists with their sizes.
+func (s *Handlers) HandleAPILists(c echo.Context) error {
+	counts, err := s.Lists.ListCounts(c.Request().Context())
 	if err != nil {
 		return respond.Failed(err)
 	}
-	out := make([]listSummary, 0, len(counts))
+	out := make([]ListSummary, 0, len(counts))
 	for _, l := range risk.Lists() {
-		out = append(out, listSummary{Name: string(l), Label: listInfos[l].Label, Count: counts[l]})
+		out = append(out, ListSummary{Name: string(l), Label: listInfos[l].Label, Count: counts[l]})
 	}
 	return c.JSON(http.StatusOK, map[string]any{"lists": out})
 }
 
-// listPageResponse is a page of one list as JSON.
-type listPageResponse struct {
+// ListPage is a page of one list as JSON.
+type ListPage struct {
 	List string `json:"list"`
 	risk.ListPage
 }
 
-// handleAPIList answers a page of one list: q, status, author, reason,
+// HandleAPIList answers a page of one list: q, status, author, reason,
 // after and limit as on the console page.
-func (s *server) handleAPIList(c echo.Context) error {
+func (s *Handlers) HandleAPIList(c echo.Context) error {
 	l, err := listParam(c)
 	if err != nil {
 		return err
@@ -48,11 +47,11 @@ func (s *server) handleAPIList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	page, err := s.console.Lists.ListEntries(c.Request().Context(), l, q)
+	page, err := s.Lists.ListEntries(c.Request().Context(), l, q)
 	if err != nil {
 		return respond.Failed(err)
 	}
-	return c.JSON(http.StatusOK, listPageResponse{List: string(l), ListPage: page})
+	return c.JSON(http.StatusOK, ListPage{List: string(l), ListPage: page})
 }
 
 // entryInput is one entry of POST /api/v1/admin/lists/:list/entries.
@@ -62,16 +61,16 @@ type entryInput struct {
 	Expires string `json:"expires"`
 }
 
-// entryRefusal is a refused entry of a bulk add.
-type entryRefusal struct {
+// EntryRefusal is a refused entry of a bulk add.
+type EntryRefusal struct {
 	Index   int    `json:"index"`
 	Value   string `json:"value"`
 	Message string `json:"message"`
 }
 
-// handleAPIListAdd adds entries from {"entries":[{value,reason,expires}]}:
+// HandleAPIListAdd adds entries from {"entries":[{value,reason,expires}]}:
 // all, or none with a 422 listing each refused index.
-func (s *server) handleAPIListAdd(c echo.Context) error {
+func (s *Handlers) HandleAPIListAdd(c echo.Context) error {
 	l, err := listParam(c)
 	if err != nil {
 		return err
@@ -85,17 +84,17 @@ func (s *server) handleAPIListAdd(c echo.Context) error {
 	if len(body.Entries) == 0 {
 		return respond.FieldError(respond.CodeInvalidEntry, "entries", "Send at least one entry: {\"entries\":[{\"value\":\"...\"}]}.")
 	}
-	if len(body.Entries) > maxImportLines {
-		return respond.FieldError(respond.CodeInvalidEntry, "entries", "Send at most "+strconv.Itoa(maxImportLines)+" entries at once.")
+	if len(body.Entries) > MaxImportLines {
+		return respond.FieldError(respond.CodeInvalidEntry, "entries", "Send at most "+strconv.Itoa(MaxImportLines)+" entries at once.")
 	}
-	ch := newEntryChecker(s.console.Lists, l, s.now(), "entry")
+	ch := newEntryChecker(s.Lists, l, s.now(), "entry")
 	entries := make([]risk.Entry, 0, len(body.Entries))
-	var refused []entryRefusal
+	var refused []EntryRefusal
 	author := actorOf(c).Name
 	for i, in := range body.Entries {
 		en, why := ch.check(i, in.Value, in.Reason, in.Expires)
 		if why != "" {
-			refused = append(refused, entryRefusal{Index: i, Value: in.Value, Message: why})
+			refused = append(refused, EntryRefusal{Index: i, Value: in.Value, Message: why})
 			continue
 		}
 		en.Author = author
@@ -112,11 +111,11 @@ func (s *server) handleAPIListAdd(c echo.Context) error {
 	for i, en := range entries {
 		values[i] = en.Value
 	}
-	replaced, err := s.console.Lists.LookupEntries(c.Request().Context(), map[risk.List][]string{l: values})
+	replaced, err := s.Lists.LookupEntries(c.Request().Context(), map[risk.List][]string{l: values})
 	if err != nil {
 		return respond.Failed(err)
 	}
-	added, err := s.console.Lists.AddEntries(c.Request().Context(), l, entries)
+	added, err := s.Lists.AddEntries(c.Request().Context(), l, entries)
 	if err != nil {
 		return respond.Failed(err)
 	}
@@ -128,8 +127,8 @@ func (s *server) handleAPIListAdd(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"list": l, "added": added})
 }
 
-// handleAPIListRemove removes the entry ?value=; 404 when it is not listed.
-func (s *server) handleAPIListRemove(c echo.Context) error {
+// HandleAPIListRemove removes the entry ?value=; 404 when it is not listed.
+func (s *Handlers) HandleAPIListRemove(c echo.Context) error {
 	l, err := listParam(c)
 	if err != nil {
 		return err

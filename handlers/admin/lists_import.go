@@ -1,4 +1,4 @@
-package handlers
+package admin
 
 import (
 	"errors"
@@ -8,10 +8,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/tollgate/tollgate/handlers/respond"
-
 	"github.com/labstack/echo/v4"
 
+	"github.com/tollgate/tollgate/handlers/respond"
 	"github.com/tollgate/tollgate/risk"
 	"github.com/tollgate/tollgate/web"
 )
@@ -20,8 +19,8 @@ import (
 // always, accepted ones up to it.
 const maxReportRows = 1000
 
-// handleListImportShow shows the import form of one list.
-func (s *server) handleListImportShow(c echo.Context) error {
+// HandleListImportShow shows the import form of one list.
+func (s *Handlers) HandleListImportShow(c echo.Context) error {
 	l, err := listParam(c)
 	if err != nil {
 		return err
@@ -29,9 +28,9 @@ func (s *server) handleListImportShow(c echo.Context) error {
 	return respond.Render(c, http.StatusOK, web.ListImportPage(s.frame(c, web.SectionLists), importModel(l, "", nil)))
 }
 
-// handleListImport checks an uploaded file or pasted text and adds every
+// HandleListImport checks an uploaded file or pasted text and adds every
 // line, or none when any is refused, showing the report either way.
-func (s *server) handleListImport(c echo.Context) error {
+func (s *Handlers) HandleListImport(c echo.Context) error {
 	l, err := listParam(c)
 	if err != nil {
 		return err
@@ -70,9 +69,9 @@ func (s *server) handleListImport(c echo.Context) error {
 	return respond.Render(c, status, web.ListImportPage(s.frame(c, web.SectionLists), importModel(l, text, wr)))
 }
 
-// handleAPIListImport imports a text/csv body and answers the report:
+// HandleAPIListImport imports a text/csv body and answers the report:
 // 200 when every line was added, 422 with an error when any is refused.
-func (s *server) handleAPIListImport(c echo.Context) error {
+func (s *Handlers) HandleAPIListImport(c echo.Context) error {
 	l, err := listParam(c)
 	if err != nil {
 		return err
@@ -86,27 +85,27 @@ func (s *server) handleAPIListImport(c echo.Context) error {
 		return err
 	}
 	if !rep.Applied {
-		return c.JSON(http.StatusUnprocessableEntity, refusedImport{
+		return c.JSON(http.StatusUnprocessableEntity, RefusedImport{
 			Error:        respond.ErrorBody{Code: respond.CodeImportRefused, Message: refusedMessage(rep)},
-			importReport: rep,
+			ImportReport: rep,
 		})
 	}
 	return c.JSON(http.StatusOK, rep)
 }
 
-// refusedImport is the API's answer to an import with refused lines.
-type refusedImport struct {
+// RefusedImport is the API's answer to an import with refused lines.
+type RefusedImport struct {
 	Error respond.ErrorBody `json:"error"`
-	importReport
+	ImportReport
 }
 
-func refusedMessage(rep importReport) string {
+func refusedMessage(rep ImportReport) string {
 	return strconv.Itoa(rep.Refused) + " of " + strconv.Itoa(rep.Accepted+rep.Refused) + " lines refused; nothing was added."
 }
 
 // importEntries checks the input and, when no line is refused, adds every
 // entry in one transaction, authored by the actor, and records it.
-func (s *server) importEntries(c echo.Context, l risk.List, in io.Reader) (importReport, error) {
+func (s *Handlers) importEntries(c echo.Context, l risk.List, in io.Reader) (ImportReport, error) {
 	entries, rep, err := s.checkImport(l, in)
 	if err != nil || rep.Refused > 0 {
 		return rep, err
@@ -115,7 +114,7 @@ func (s *server) importEntries(c echo.Context, l risk.List, in io.Reader) (impor
 	for i := range entries {
 		entries[i].Author = author
 	}
-	added, err := s.console.Lists.AddEntries(c.Request().Context(), l, entries)
+	added, err := s.Lists.AddEntries(c.Request().Context(), l, entries)
 	if err != nil {
 		return rep, respond.Failed(err)
 	}
@@ -135,7 +134,7 @@ func importModel(l risk.List, text string, rep *web.ImportReport) web.ListImport
 
 // webReport converts a report for the page, showing every refused line and
 // accepted ones up to maxReportRows.
-func webReport(rep importReport) *web.ImportReport {
+func webReport(rep ImportReport) *web.ImportReport {
 	wr := &web.ImportReport{Applied: rep.Applied, Accepted: rep.Accepted, Refused: rep.Refused}
 	room := max(maxReportRows-rep.Refused, 0)
 	for _, ln := range rep.Lines {

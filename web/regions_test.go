@@ -1,4 +1,4 @@
-package handlers
+package web
 
 import (
 	"testing"
@@ -8,8 +8,8 @@ import (
 
 // The country list is phonenumbers' region list, each with an English name
 // and the region's calling code.
-func TestRegionOptions(t *testing.T) {
-	got := regionOptions()
+func TestRegions(t *testing.T) {
+	got := Regions()
 	supported := phonenumbers.GetSupportedRegions()
 	if len(got) != len(supported) {
 		t.Errorf("got %d regions, want the %d phonenumbers supports", len(got), len(supported))

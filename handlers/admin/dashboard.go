@@ -1,46 +1,23 @@
-package handlers
+package admin
 
 import (
 	"math"
 	"net/http"
 
-	"github.com/tollgate/tollgate/handlers/respond"
-
 	"github.com/labstack/echo/v4"
 
 	"github.com/tollgate/tollgate/contactflows/dispatch"
+	"github.com/tollgate/tollgate/handlers/respond"
 	"github.com/tollgate/tollgate/risk"
 	"github.com/tollgate/tollgate/web"
 )
 
-// registerDashboardRoutes lists the routes of the dashboard and the audit log: console pages on pages,
-// their JSON twins on api.
-func (s *server) registerDashboardRoutes(pages, api *echo.Group) {
-	// The dashboard: key figures, hourly and daily charts, top refused values.
-	pages.GET("/dashboard", s.handleDashboardShow)
-	// The audit log, filtered, newest first, a page at a time.
-	pages.GET("/audit", s.handleAuditShow)
-	// The audit log's matching entries as CSV.
-	pages.GET("/audit/export.csv", s.handleAuditExport)
-	// One audit entry with its before and after.
-	pages.GET("/audit/:id", s.handleAuditEntryShow)
-
-	// The dashboard's numbers.
-	api.GET("/dashboard", s.handleAPIDashboard)
-	// The audit log, filtered, a page at a time.
-	api.GET("/audit", s.handleAPIAudit)
-	// The audit log's matching entries as CSV.
-	api.GET("/audit/export.csv", s.handleAuditExport)
-	// One audit entry.
-	api.GET("/audit/:id", s.handleAPIAuditEntry)
-}
-
 // topN is how many values each top list shows.
 const topN = 10
 
-// dashboard is the dashboard's numbers, the JSON answer of
+// Dashboard is the Dashboard's numbers, the JSON answer of
 // GET /api/v1/admin/dashboard.
-type dashboard struct {
+type Dashboard struct {
 	// Requests24h, Allowed24h, Deflected24h and Blocked24h count the
 	// decisions of the last 24 hours, the current hour included.
 	Requests24h  int64 `json:"requests_24h"`
@@ -70,22 +47,22 @@ type dashboard struct {
 	Top dispatch.Top `json:"top"`
 }
 
-// loadDashboard reads the stats and works out the dashboard's numbers;
+// loadDashboard reads the stats and works out the Dashboard's numbers;
 // the top lists cover the days of the request's top parameter.
-func (s *server) loadDashboard(c echo.Context) (dashboard, error) {
+func (s *Handlers) loadDashboard(c echo.Context) (Dashboard, error) {
 	days := 1
 	switch c.QueryParam("top") {
 	case "", "1":
 	case "7":
 		days = 7
 	default:
-		return dashboard{}, respond.FieldError(respond.CodeInvalidFilter, "top", "top must be 1 (today) or 7 (the last 7 days).")
+		return Dashboard{}, respond.FieldError(respond.CodeInvalidFilter, "top", "top must be 1 (today) or 7 (the last 7 days).")
 	}
-	st, err := s.console.Decisions.Stats(c.Request().Context(), s.now(), days, topN)
+	st, err := s.Decisions.Stats(c.Request().Context(), s.now(), days, topN)
 	if err != nil {
-		return dashboard{}, respond.Failed(err)
+		return Dashboard{}, respond.Failed(err)
 	}
-	d := dashboard{Hours: st.Hours, Days: st.Days, TopDays: st.TopDays, Top: st.Top}
+	d := Dashboard{Hours: st.Hours, Days: st.Days, TopDays: st.TopDays, Top: st.Top}
 	for _, h := range st.Hours {
 		d.Allowed24h += h.Allow
 		d.Deflected24h += h.Deflect
@@ -96,10 +73,10 @@ func (s *server) loadDashboard(c echo.Context) (dashboard, error) {
 	if n := len(st.Days); n > 0 {
 		d.PlacedToday = st.Days[n-1].Placed
 	}
-	spend := s.console.Settings.Settings().Spend
-	b, err := s.console.Engine.BudgetToday(c.Request().Context())
+	spend := s.Settings.Settings().Spend
+	b, err := s.Engine.BudgetToday(c.Request().Context())
 	if err != nil {
-		return dashboard{}, respond.Failed(err)
+		return Dashboard{}, respond.Failed(err)
 	}
 	d.Budget, d.SpentToday, d.ReservedNow = spend.DailyBudget, b.Spent, b.Reserved
 	for country, n := range st.RefusedByCountry {
@@ -120,8 +97,8 @@ func percent(part, whole int64) float64 {
 	return math.Round(float64(part)*1000/float64(whole)) / 10
 }
 
-// handleDashboardShow shows the dashboard.
-func (s *server) handleDashboardShow(c echo.Context) error {
+// HandleDashboardShow shows the Dashboard.
+func (s *Handlers) HandleDashboardShow(c echo.Context) error {
 	d, err := s.loadDashboard(c)
 	if err != nil {
 		return err
@@ -135,8 +112,8 @@ func (s *server) handleDashboardShow(c echo.Context) error {
 	return respond.Render(c, http.StatusOK, web.DashboardPage(s.frame(c, web.SectionDashboard), m))
 }
 
-// handleAPIDashboard answers the dashboard's numbers as JSON.
-func (s *server) handleAPIDashboard(c echo.Context) error {
+// HandleAPIDashboard answers the Dashboard's numbers as JSON.
+func (s *Handlers) HandleAPIDashboard(c echo.Context) error {
 	d, err := s.loadDashboard(c)
 	if err != nil {
 		return err
@@ -144,7 +121,7 @@ func (s *server) handleAPIDashboard(c echo.Context) error {
 	return c.JSON(http.StatusOK, d)
 }
 
-func dashboardModel(d dashboard) web.DashboardModel {
+func dashboardModel(d Dashboard) web.DashboardModel {
 	return web.DashboardModel{
 		Requests24h: d.Requests24h, BlockedPct: d.BlockedPercent, DeflectedPct: d.DeflectedPercent,
 		PlacedToday: d.PlacedToday, AvoidedMinor: d.SpendAvoided7d,

@@ -1,4 +1,4 @@
-package handlers
+package admin
 
 import (
 	"net/http"
@@ -7,59 +7,25 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tollgate/tollgate/handlers/respond"
-
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"github.com/tollgate/tollgate/handlers/respond"
 	"github.com/tollgate/tollgate/risk"
 	"github.com/tollgate/tollgate/web"
 )
 
-const adminListsPath = adminPrefix + "/lists"
+const ListsPath = Prefix + "/lists"
 
 // importBodyLimit caps the body of an import or a bulk add.
 const importBodyLimit = "10M"
 
-// registerListRoutes lists the routes of the deny and allow list editors, import and export: console pages on pages,
-// their JSON twins on api.
-func (s *server) registerListRoutes(pages, api *echo.Group) {
-	importLimit := limitImport()
-	// The lists: the first list.
-	pages.GET("/lists", handleRedirect(listPath(risk.Lists()[0])))
-	// One list: tabs, filters, a page of entries.
-	pages.GET("/lists/:list", s.handleListShow)
-	// Adds or replaces an entry.
-	pages.POST("/lists/:list/entries", s.handleListAdd, respond.LimitBody())
-	// Removes the entry whose value is in the form.
-	pages.POST("/lists/:list/remove", s.handleListRemove, respond.LimitBody())
-	// The import form: a CSV file or pasted values.
-	pages.GET("/lists/:list/import", s.handleListImportShow)
-	// Checks every line, then adds them all or nothing; shows the report.
-	pages.POST("/lists/:list/import", s.handleListImport, importLimit)
-	// The whole list as CSV.
-	pages.GET("/lists/:list/export.csv", s.handleListExport)
-
-	// Every list with its size.
-	api.GET("/lists", s.handleAPILists)
-	// A page of one list, with the page's query parameters.
-	api.GET("/lists/:list", s.handleAPIList)
-	// Adds entries from JSON, all or nothing.
-	api.POST("/lists/:list/entries", s.handleAPIListAdd, importLimit)
-	// Removes the entry ?value=.
-	api.DELETE("/lists/:list/entries", s.handleAPIListRemove)
-	// Imports a text/csv body, all or nothing, answering the report.
-	api.POST("/lists/:list/import", s.handleAPIListImport, importLimit)
-	// The whole list as CSV.
-	api.GET("/lists/:list/export.csv", s.handleListExport)
-}
-
 // importTooLarge is the message of an import over importBodyLimit.
 const importTooLarge = "The import is larger than 10 MB: split it into several files."
 
-// limitImport caps an import's body at importBodyLimit, saying so when it
+// LimitImport caps an import's body at importBodyLimit, saying so when it
 // is larger.
-func limitImport() echo.MiddlewareFunc {
+func LimitImport() echo.MiddlewareFunc {
 	limit := middleware.BodyLimit(importBodyLimit)
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		h := limit(next)
@@ -88,8 +54,8 @@ var listInfos = map[risk.List]listInfo{
 	risk.AllowIP:     {"Allowed IPs", "Trusted networks that skip anonymous-network, hosting and per-IP velocity signals.", "192.0.2.0/24"},
 }
 
-// listPath is the console page of list l.
-func listPath(l risk.List) string { return adminListsPath + "/" + string(l) }
+// ListPath is the console page of list l.
+func ListPath(l risk.List) string { return ListsPath + "/" + string(l) }
 
 // listParam reads the :list parameter; an unknown list is a 404 naming the lists.
 func listParam(c echo.Context) (risk.List, error) {
@@ -131,14 +97,14 @@ func listPageURL(l risk.List, q risk.ListQuery) string {
 		v.Set("limit", strconv.Itoa(q.Limit))
 	}
 	if len(v) == 0 {
-		return listPath(l)
+		return ListPath(l)
 	}
-	return listPath(l) + "?" + v.Encode()
+	return ListPath(l) + "?" + v.Encode()
 }
 
 // listTabs returns every list with its size.
-func (s *server) listTabs(c echo.Context) ([]web.ListTab, error) {
-	counts, err := s.console.Lists.ListCounts(c.Request().Context())
+func (s *Handlers) listTabs(c echo.Context) ([]web.ListTab, error) {
+	counts, err := s.Lists.ListCounts(c.Request().Context())
 	if err != nil {
 		return nil, respond.Failed(err)
 	}
@@ -149,8 +115,8 @@ func (s *server) listTabs(c echo.Context) ([]web.ListTab, error) {
 	return tabs, nil
 }
 
-// handleListShow shows a page of one list.
-func (s *server) handleListShow(c echo.Context) error {
+// HandleListShow shows a page of one list.
+func (s *Handlers) HandleListShow(c echo.Context) error {
 	l, err := listParam(c)
 	if err != nil {
 		return err
@@ -163,7 +129,7 @@ func (s *server) handleListShow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	page, err := s.console.Lists.ListEntries(c.Request().Context(), l, q)
+	page, err := s.Lists.ListEntries(c.Request().Context(), l, q)
 	if err != nil {
 		return respond.Failed(err)
 	}
@@ -174,7 +140,7 @@ func (s *server) handleListShow(c echo.Context) error {
 		Total:    page.Total,
 		Examined: page.Examined,
 		Short:    page.Next != "" && len(page.Entries) == 0,
-		ClearURL: listPath(l),
+		ClearURL: ListPath(l),
 	}
 	for _, t := range tabs {
 		if t.Name == string(l) {
@@ -207,15 +173,15 @@ func (s *server) handleListShow(c echo.Context) error {
 	return respond.Render(c, http.StatusOK, web.ListsPage(s.frame(c, web.SectionLists), m))
 }
 
-// handleListAdd adds or replaces one entry from the console's form.
-func (s *server) handleListAdd(c echo.Context) error {
+// HandleListAdd adds or replaces one entry from the console's form.
+func (s *Handlers) HandleListAdd(c echo.Context) error {
 	l, err := listParam(c)
 	if err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
-	back := listPath(l)
-	chk := newEntryChecker(s.console.Lists, l, s.now(), "entry")
+	back := ListPath(l)
+	chk := newEntryChecker(s.Lists, l, s.now(), "entry")
 	expires, err := formExpiry(c.FormValue("expiry"), c.FormValue("expires_on"), s.now())
 	if err != nil {
 		return s.redirectBack(c, back, flashError, respond.As(err).Text())
@@ -225,11 +191,11 @@ func (s *server) handleListAdd(c echo.Context) error {
 		return s.redirectBack(c, back, flashError, refused)
 	}
 	en.Expires, en.Author = expires, actorOf(c).Name
-	before, found, err := s.console.Lists.LookupEntry(ctx, l, en.Value)
+	before, found, err := s.Lists.LookupEntry(ctx, l, en.Value)
 	if err != nil {
 		return respond.Failed(err)
 	}
-	added, err := s.console.Lists.AddEntry(ctx, l, en)
+	added, err := s.Lists.AddEntry(ctx, l, en)
 	if err != nil {
 		return respond.Failed(err)
 	}
@@ -241,13 +207,13 @@ func (s *server) handleListAdd(c echo.Context) error {
 	return s.redirectBack(c, back, flashOK, added.Value+" added to "+string(l)+".")
 }
 
-// handleListRemove removes the entry whose value the form names.
-func (s *server) handleListRemove(c echo.Context) error {
+// HandleListRemove removes the entry whose value the form names.
+func (s *Handlers) HandleListRemove(c echo.Context) error {
 	l, err := listParam(c)
 	if err != nil {
 		return err
 	}
-	back := listPath(l)
+	back := ListPath(l)
 	before, err := s.removeEntry(c, l, c.FormValue("value"))
 	if err != nil {
 		if ae := respond.As(err); ae.Code != respond.CodeUnavailable {
@@ -260,14 +226,14 @@ func (s *server) handleListRemove(c echo.Context) error {
 
 // removeEntry removes value from list l and records it; a value that is
 // invalid or not listed is an respond.Error saying so.
-func (s *server) removeEntry(c echo.Context, l risk.List, value string) (risk.Entry, error) {
+func (s *Handlers) removeEntry(c echo.Context, l risk.List, value string) (risk.Entry, error) {
 	ctx := c.Request().Context()
 	if strings.TrimSpace(value) == "" {
 		return risk.Entry{}, respond.FieldError(respond.CodeInvalidEntry, "value", "Name the value to remove.")
 	}
-	before, found, err := s.console.Lists.LookupEntry(ctx, l, value)
+	before, found, err := s.Lists.LookupEntry(ctx, l, value)
 	if err != nil {
-		if _, nerr := s.console.Lists.Normalize(l, value); nerr != nil {
+		if _, nerr := s.Lists.Normalize(l, value); nerr != nil {
 			return risk.Entry{}, respond.FieldError(respond.CodeInvalidEntry, "value", nerr.Error())
 		}
 		return risk.Entry{}, respond.Failed(err)
@@ -275,7 +241,7 @@ func (s *server) removeEntry(c echo.Context, l risk.List, value string) (risk.En
 	if !found {
 		return risk.Entry{}, &respond.Error{Code: respond.CodeNotFound, Field: "value", Message: strings.TrimSpace(value) + " is not in " + string(l) + "."}
 	}
-	if err := s.console.Lists.RemoveEntry(ctx, l, before.Value); err != nil {
+	if err := s.Lists.RemoveEntry(ctx, l, before.Value); err != nil {
 		return risk.Entry{}, respond.Failed(err)
 	}
 	s.record(c, "list.remove", string(l)+" "+before.Value, before, nil)

@@ -1,4 +1,4 @@
-package handlers
+package admin
 
 import (
 	"net/http"
@@ -6,11 +6,10 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/tollgate/tollgate/handlers/respond"
-
 	"github.com/labstack/echo/v4"
 
 	"github.com/tollgate/tollgate/contactflows"
+	"github.com/tollgate/tollgate/handlers/respond"
 	"github.com/tollgate/tollgate/web"
 )
 
@@ -32,16 +31,16 @@ func ivrDays(c echo.Context) (int, error) {
 
 // ivrReport reads the IVR counters of the last days UTC days, today first,
 // flow by flow, with their totals.
-func (s *server) ivrReport(c echo.Context, days int) ([]web.IVRRow, web.IVRRow, error) {
+func (s *Handlers) ivrReport(c echo.Context, days int) ([]web.IVRRow, web.IVRRow, error) {
 	var rows []web.IVRRow
 	var total web.IVRRow
-	if s.console.Challenges == nil {
+	if s.Challenges == nil {
 		return rows, total, nil
 	}
 	today := time.Now().UTC()
 	for i := range days {
 		day := today.AddDate(0, 0, -i)
-		stats, err := s.console.Challenges.Stats(c.Request().Context(), day)
+		stats, err := s.Challenges.Stats(c.Request().Context(), day)
 		if err != nil && stats == nil {
 			return nil, total, respond.Failed(err)
 		}
@@ -71,8 +70,8 @@ func (s *server) ivrReport(c echo.Context, days int) ([]web.IVRRow, web.IVRRow, 
 	return rows, total, nil
 }
 
-// handleIVRShow shows the IVR report.
-func (s *server) handleIVRShow(c echo.Context) error {
+// HandleIVRShow shows the IVR report.
+func (s *Handlers) HandleIVRShow(c echo.Context) error {
 	days, err := ivrDays(c)
 	if err != nil {
 		days = maxIVRDays
@@ -84,8 +83,8 @@ func (s *server) handleIVRShow(c echo.Context) error {
 	return respond.Render(c, http.StatusOK, web.IVRPage(s.frame(c, web.SectionIVR), web.IVRModel{Days: days, Rows: rows, Total: total}))
 }
 
-// ivrJSON is one row of the IVR report as JSON.
-type ivrJSON struct {
+// IVRReport is one row of the IVR report as JSON.
+type IVRReport struct {
 	Day          string `json:"day,omitempty"`
 	Flow         string `json:"flow,omitempty"`
 	Screened     int64  `json:"screened"`
@@ -97,13 +96,13 @@ type ivrJSON struct {
 	Disconnected int64  `json:"disconnected"`
 }
 
-func ivrJSONOf(r web.IVRRow) ivrJSON {
-	return ivrJSON{Day: r.Day, Flow: r.Flow, Screened: r.Screened, LetThrough: r.LetThrough, Challenged: r.Challenged,
+func ivrJSONOf(r web.IVRRow) IVRReport {
+	return IVRReport{Day: r.Day, Flow: r.Flow, Screened: r.Screened, LetThrough: r.LetThrough, Challenged: r.Challenged,
 		Passed: r.Passed, Failed: r.Failed, Expired: r.Expired, Disconnected: r.Disconnected}
 }
 
-// handleAPIIVR answers the IVR report as JSON.
-func (s *server) handleAPIIVR(c echo.Context) error {
+// HandleAPIIVR answers the IVR report as JSON.
+func (s *Handlers) HandleAPIIVR(c echo.Context) error {
 	days, err := ivrDays(c)
 	if err != nil {
 		return err
@@ -113,10 +112,10 @@ func (s *server) handleAPIIVR(c echo.Context) error {
 		return err
 	}
 	out := struct {
-		Days  int       `json:"days"`
-		Rows  []ivrJSON `json:"rows"`
-		Total ivrJSON   `json:"total"`
-	}{Days: days, Rows: make([]ivrJSON, len(rows)), Total: ivrJSONOf(total)}
+		Days  int         `json:"days"`
+		Rows  []IVRReport `json:"rows"`
+		Total IVRReport   `json:"total"`
+	}{Days: days, Rows: make([]IVRReport, len(rows)), Total: ivrJSONOf(total)}
 	for i, r := range rows {
 		out.Rows[i] = ivrJSONOf(r)
 	}

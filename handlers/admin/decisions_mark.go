@@ -1,4 +1,4 @@
-package handlers
+package admin
 
 import (
 	"errors"
@@ -6,11 +6,10 @@ import (
 	"net/netip"
 	"strings"
 
-	"github.com/tollgate/tollgate/handlers/respond"
-
 	"github.com/labstack/echo/v4"
 
 	"github.com/tollgate/tollgate/contactflows/dispatch"
+	"github.com/tollgate/tollgate/handlers/respond"
 	"github.com/tollgate/tollgate/risk"
 	"github.com/tollgate/tollgate/web"
 )
@@ -31,8 +30,8 @@ type markRequest struct {
 // markFields names markRequest's fields for error messages.
 const markFields = "number, prefix, ip and reason"
 
-// decisionDetail is the JSON answer of GET /api/v1/admin/decisions/:id.
-type decisionDetail struct {
+// DecisionDetail is the JSON answer of GET /api/v1/admin/decisions/:id.
+type DecisionDetail struct {
 	dispatch.LoggedDecision
 	Label     string           `json:"label,omitempty"`
 	DeflectAt int              `json:"deflect_at"`
@@ -41,30 +40,30 @@ type decisionDetail struct {
 }
 
 // decisionDetailOf reads decision entry with its label and call.
-func (s *server) decisionDetailOf(c echo.Context) (decisionDetail, error) {
+func (s *Handlers) decisionDetailOf(c echo.Context) (DecisionDetail, error) {
 	ctx := c.Request().Context()
-	ld, err := s.console.Decisions.Decision(ctx, c.Param("id"))
+	ld, err := s.Decisions.Decision(ctx, c.Param("id"))
 	if err != nil {
-		return decisionDetail{}, respond.Failed(err)
+		return DecisionDetail{}, respond.Failed(err)
 	}
-	labels, err := s.console.Decisions.Labels(ctx, ld.Entry)
+	labels, err := s.Decisions.Labels(ctx, ld.Entry)
 	if err != nil {
-		return decisionDetail{}, respond.Failed(err)
+		return DecisionDetail{}, respond.Failed(err)
 	}
-	st := s.console.Settings.Settings()
-	out := decisionDetail{LoggedDecision: ld, Label: labels[ld.Entry], DeflectAt: st.DeflectAt, BlockAt: st.BlockAt}
-	call, err := s.console.Queue.Status(ctx, ld.Decision.ID)
+	st := s.Settings.Settings()
+	out := DecisionDetail{LoggedDecision: ld, Label: labels[ld.Entry], DeflectAt: st.DeflectAt, BlockAt: st.BlockAt}
+	call, err := s.Queue.Status(ctx, ld.Decision.ID)
 	switch {
 	case err == nil:
 		out.Call = &call
 	case !errors.Is(err, dispatch.ErrUnknownCall):
-		return decisionDetail{}, respond.Failed(err)
+		return DecisionDetail{}, respond.Failed(err)
 	}
 	return out, nil
 }
 
-// handleDecisionShow shows one decision in full.
-func (s *server) handleDecisionShow(c echo.Context) error {
+// HandleDecisionShow shows one decision in full.
+func (s *Handlers) HandleDecisionShow(c echo.Context) error {
 	dd, err := s.decisionDetailOf(c)
 	if err != nil {
 		return err
@@ -84,8 +83,8 @@ func (s *server) handleDecisionShow(c echo.Context) error {
 	return respond.Render(c, http.StatusOK, web.DecisionDetailPage(s.frame(c, web.SectionDecisions), m))
 }
 
-// handleAPIDecision answers one decision as JSON, number whole.
-func (s *server) handleAPIDecision(c echo.Context) error {
+// HandleAPIDecision answers one decision as JSON, number whole.
+func (s *Handlers) HandleAPIDecision(c echo.Context) error {
 	dd, err := s.decisionDetailOf(c)
 	if err != nil {
 		return err
@@ -111,15 +110,15 @@ type markAdded map[risk.List][]risk.Entry
 // mark adds what req selects from decision entry to the lists for label
 // (spam: deny lists; legit: allow lists), validating every value before
 // adding any, labels the decision and audits the change.
-func (s *server) mark(c echo.Context, label string, req markRequest) (markAdded, error) {
+func (s *Handlers) mark(c echo.Context, label string, req markRequest) (markAdded, error) {
 	ctx := c.Request().Context()
-	ld, err := s.console.Decisions.Decision(ctx, c.Param("id"))
+	ld, err := s.Decisions.Decision(ctx, c.Param("id"))
 	if err != nil {
 		return nil, respond.Failed(err)
 	}
 	d := ld.Decision
 	req.Reason = strings.TrimSpace(req.Reason)
-	if ae := checkText(req.Reason, "reason", "reason", 200, respond.CodeReasonTooLong, respond.CodeInvalidReason); ae != nil {
+	if ae := respond.CheckText(req.Reason, "reason", "reason", 200, respond.CodeReasonTooLong, respond.CodeInvalidReason); ae != nil {
 		return nil, ae
 	}
 	if req.Reason == "" {
@@ -170,11 +169,11 @@ func (s *server) mark(c echo.Context, label string, req markRequest) (markAdded,
 		batch[l] = []risk.Entry{{Value: v, Reason: req.Reason, Author: actorOf(c).Name}}
 		values[l] = []string{v}
 	}
-	replaced, err := s.console.Lists.LookupEntries(ctx, values)
+	replaced, err := s.Lists.LookupEntries(ctx, values)
 	if err != nil {
 		return nil, respond.Failed(err)
 	}
-	out, err := s.console.Lists.AddEntriesToLists(ctx, batch)
+	out, err := s.Lists.AddEntriesToLists(ctx, batch)
 	if err != nil {
 		return nil, respond.Failed(err)
 	}
@@ -183,7 +182,7 @@ func (s *server) mark(c echo.Context, label string, req markRequest) (markAdded,
 	if len(replaced) > 0 {
 		before = markAdded(replaced)
 	}
-	if err := s.console.Decisions.SetLabel(ctx, ld.Entry, label); err != nil {
+	if err := s.Decisions.SetLabel(ctx, ld.Entry, label); err != nil {
 		s.record(c, "decision.mark_"+label, "decision "+ld.Entry, before, added)
 		return nil, respond.Failed(err)
 	}
@@ -200,22 +199,22 @@ func markForm(c echo.Context) markRequest {
 	return req
 }
 
-// handleMarkSpam marks a decision spam from the console.
-func (s *server) handleMarkSpam(c echo.Context) error {
+// HandleMarkSpam marks a decision spam from the console.
+func (s *Handlers) HandleMarkSpam(c echo.Context) error {
 	return s.markPage(c, dispatch.LabelSpam)
 }
 
-// handleMarkLegit marks a decision legit from the console.
-func (s *server) handleMarkLegit(c echo.Context) error {
+// HandleMarkLegit marks a decision legit from the console.
+func (s *Handlers) HandleMarkLegit(c echo.Context) error {
 	return s.markPage(c, dispatch.LabelLegit)
 }
 
 // markPage marks a decision from a form and goes back to the page the form
 // was on, with what was added or why nothing was.
-func (s *server) markPage(c echo.Context, label string) error {
-	back := adminDecisionsPath + "/" + c.Param("id")
+func (s *Handlers) markPage(c echo.Context, label string) error {
+	back := DecisionsPath + "/" + c.Param("id")
 	if c.FormValue("back") == "log" {
-		back = adminDecisionsPath
+		back = DecisionsPath
 	}
 	added, err := s.mark(c, label, markForm(c))
 	var ae *respond.Error
@@ -234,23 +233,23 @@ func (s *server) markPage(c echo.Context, label string) error {
 	return s.redirectBack(c, back, flashOK, "Marked "+label+": added "+strings.Join(parts, ", ")+".")
 }
 
-// markAnswer is the JSON answer of a mark.
-type markAnswer struct {
+// MarkAnswer is the JSON answer of a mark.
+type MarkAnswer struct {
 	Label string    `json:"label"`
 	Added markAdded `json:"added"`
 }
 
-// handleAPIMarkSpam marks a decision spam.
-func (s *server) handleAPIMarkSpam(c echo.Context) error {
+// HandleAPIMarkSpam marks a decision spam.
+func (s *Handlers) HandleAPIMarkSpam(c echo.Context) error {
 	return s.markAPI(c, dispatch.LabelSpam)
 }
 
-// handleAPIMarkLegit marks a decision legit.
-func (s *server) handleAPIMarkLegit(c echo.Context) error {
+// HandleAPIMarkLegit marks a decision legit.
+func (s *Handlers) HandleAPIMarkLegit(c echo.Context) error {
 	return s.markAPI(c, dispatch.LabelLegit)
 }
 
-func (s *server) markAPI(c echo.Context, label string) error {
+func (s *Handlers) markAPI(c echo.Context, label string) error {
 	var req markRequest
 	if err := respond.DecodeJSON(c.Request(), &req, markFields); err != nil {
 		return err
@@ -259,5 +258,5 @@ func (s *server) markAPI(c echo.Context, label string) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, markAnswer{Label: label, Added: added})
+	return c.JSON(http.StatusOK, MarkAnswer{Label: label, Added: added})
 }

@@ -1,4 +1,4 @@
-package handlers
+package admin
 
 import (
 	"context"
@@ -8,10 +8,10 @@ import (
 	"encoding/base64"
 	"net/http"
 
-	"github.com/tollgate/tollgate/handlers/respond"
-
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/tollgate/tollgate/handlers/respond"
 )
 
 // sessionCSRFKey is the session key of the session's own random CSRF
@@ -21,13 +21,13 @@ const sessionCSRFKey = "csrf_secret"
 // csrfRefused is the message of a request the CSRF check refuses.
 const csrfRefused = "The form expired or came from another site. Reload the page and try again."
 
-// adminCSRF checks every state-changing console request. Browsers that
+// CheckCSRF checks every state-changing console request. Browsers that
 // send Sec-Fetch-Site are held to same-origin. Other clients must post the
 // token of their own session, in the _csrf form field or the X-CSRF-Token
 // header: an HMAC of a random secret kept in the server-side session, so
 // a token of another session, or a cookie and field of the client's own
 // choosing, is refused.
-func (s *server) adminCSRF(next echo.HandlerFunc) echo.HandlerFunc {
+func (s *Handlers) CheckCSRF(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
 		safe := r.Method == http.MethodGet || r.Method == http.MethodHead ||
@@ -42,7 +42,7 @@ func (s *server) adminCSRF(next echo.HandlerFunc) echo.HandlerFunc {
 			return next(c)
 		}
 		ctx := r.Context()
-		if s.console.sessions.GetString(ctx, sessionUserKey) == "" && s.sessionCSRFToken(ctx) == "" {
+		if s.sessions.GetString(ctx, sessionUserKey) == "" && s.sessionCSRFToken(ctx) == "" {
 			return s.anonymousCSRF(c, safe, next)
 		}
 		if !safe {
@@ -72,34 +72,34 @@ const presignCookie = "tollgate_presign"
 // victim's browser can no more be stopped this way than with a session it
 // started itself; browsers that send Sec-Fetch-Site are held to
 // same-origin above.
-func (s *server) anonymousCSRF(c echo.Context, safe bool, next echo.HandlerFunc) error {
+func (s *Handlers) anonymousCSRF(c echo.Context, safe bool, next echo.HandlerFunc) error {
 	binding := ""
-	if ck, err := c.Cookie(presignCookie); err == nil && validBinding(ck.Value) {
+	if ck, err := c.Cookie(presignCookie); err == nil && respond.ValidBinding(ck.Value) {
 		binding = ck.Value
 	}
 	if !safe {
-		issued, ok := s.form.tokens.verify("console:"+binding, c.FormValue("_csrf"))
-		if binding == "" || !ok || s.form.now().Sub(issued) > s.form.lifetime {
+		issued, ok := s.Tokens.Verify("console:"+binding, c.FormValue("_csrf"))
+		if binding == "" || !ok || s.now().Sub(issued) > s.TokenLifetime {
 			return &respond.Error{Code: respond.CodeForbidden, Message: csrfRefused}
 		}
 	}
 	if binding == "" {
-		b := make([]byte, bindingLen)
+		b := make([]byte, respond.BindingLen)
 		if _, err := rand.Read(b); err != nil {
 			return respond.Failed(err)
 		}
 		binding = base64.RawURLEncoding.EncodeToString(b)
-		c.SetCookie(&http.Cookie{Name: presignCookie, Value: binding, Path: adminPrefix, HttpOnly: true,
-			SameSite: http.SameSiteStrictMode, Secure: !s.console.InsecureCookies})
+		c.SetCookie(&http.Cookie{Name: presignCookie, Value: binding, Path: Prefix, HttpOnly: true,
+			SameSite: http.SameSiteStrictMode, Secure: !s.InsecureCookies})
 	}
-	c.Set(csrfKey, s.form.tokens.issue("console:"+binding, s.form.now()))
+	c.Set(csrfKey, s.Tokens.Issue("console:"+binding, s.now()))
 	return next(c)
 }
 
 // sessionCSRFToken returns the form token of the session, or "" when the
 // session has no CSRF secret yet.
-func (s *server) sessionCSRFToken(ctx context.Context) string {
-	secret := s.console.sessions.GetString(ctx, sessionCSRFKey)
+func (s *Handlers) sessionCSRFToken(ctx context.Context) string {
+	secret := s.sessions.GetString(ctx, sessionCSRFKey)
 	if secret == "" {
 		return ""
 	}
@@ -110,7 +110,7 @@ func (s *server) sessionCSRFToken(ctx context.Context) string {
 
 // ensureCSRFToken returns the form token of the session, first giving the
 // session a CSRF secret if it has none.
-func (s *server) ensureCSRFToken(ctx context.Context) (string, error) {
+func (s *Handlers) ensureCSRFToken(ctx context.Context) (string, error) {
 	if t := s.sessionCSRFToken(ctx); t != "" {
 		return t, nil
 	}
@@ -118,7 +118,7 @@ func (s *server) ensureCSRFToken(ctx context.Context) (string, error) {
 	if _, err := rand.Read(b); err != nil {
 		return "", err
 	}
-	s.console.sessions.Put(ctx, sessionCSRFKey, base64.RawURLEncoding.EncodeToString(b))
+	s.sessions.Put(ctx, sessionCSRFKey, base64.RawURLEncoding.EncodeToString(b))
 	return s.sessionCSRFToken(ctx), nil
 }
 

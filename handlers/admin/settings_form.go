@@ -1,4 +1,4 @@
-package handlers
+package admin
 
 import (
 	"encoding/json"
@@ -64,8 +64,8 @@ func weightRow(code, v string, monitored []string) web.WeightRow {
 	}
 }
 
-// settingsForm shows s in the editor.
-func settingsForm(s risk.Settings) web.SettingsForm {
+// SettingsForm shows s in the editor.
+func SettingsForm(s risk.Settings) web.SettingsForm {
 	m := web.SettingsForm{
 		DeflectAt: strconv.Itoa(s.DeflectAt), BlockAt: strconv.Itoa(s.BlockAt), RequireAuth: s.RequireAuth,
 		NumberPerHour: strconv.Itoa(s.Spend.NumberPerHour), NumberPerDay: strconv.Itoa(s.Spend.NumberPerDay),
@@ -75,7 +75,7 @@ func settingsForm(s risk.Settings) web.SettingsForm {
 		RatePerMinute: strconv.Itoa(s.Dispatch.RatePerMinute), CountryRatePerMinute: strconv.Itoa(s.Dispatch.CountryRatePerMinute),
 		IPv6Prefix: strconv.Itoa(s.Velocity.IPv6Prefix), SharedCeiling: strconv.Itoa(s.Velocity.SharedCeiling),
 		SharedASNs: sharedASNsText(s.SharedASNs), HighCostRanges: costRangesText(s.HighCostRanges),
-		Spikes: spikesForm(s.Spikes),
+		Spikes: SpikesForm(s.Spikes),
 	}
 	for _, code := range reasonCodes() {
 		m.Weights = append(m.Weights, weightRow(code, strconv.Itoa(s.Weights[code]), s.Monitor))

@@ -1,4 +1,10 @@
-package handlers
+// Package admin is Tollgate's admin console and its JSON API: sign-in,
+// sessions and CSRF, API tokens and roles, the deny and allow lists, the
+// country policy, the risk settings, decisions and their marking, the call
+// queue, the IVR report, the dashboard, alerts and the audit log. The
+// users, tokens and sessions are kept by package auth beneath it, every
+// change by package audit. The routes are listed in handlers/routes.go.
+package admin
 
 import (
 	"context"
@@ -8,22 +14,21 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tollgate/tollgate/handlers/respond"
-
 	"github.com/alexedwards/scs/v2"
 	"github.com/labstack/echo/v4"
 
 	"github.com/tollgate/tollgate/contactflows"
 	"github.com/tollgate/tollgate/contactflows/dispatch"
-	"github.com/tollgate/tollgate/handlers/audit"
-	"github.com/tollgate/tollgate/handlers/auth"
+	"github.com/tollgate/tollgate/handlers/admin/audit"
+	"github.com/tollgate/tollgate/handlers/admin/auth"
+	"github.com/tollgate/tollgate/handlers/respond"
 	"github.com/tollgate/tollgate/risk"
 	"github.com/tollgate/tollgate/risk/spike"
 	"github.com/tollgate/tollgate/web"
 )
 
-// Console is what the admin console and its JSON API need.
-type Console struct {
+// Deps is what the admin console and its JSON API need.
+type Deps struct {
 	// Users keeps the admin users and API tokens. Required.
 	Users *auth.Store
 	// Audit records every change. Required.
@@ -47,7 +52,7 @@ type Console struct {
 	Decisions *dispatch.DecisionLog
 	// Challenges feeds the IVR report; nil leaves it empty.
 	Challenges *contactflows.Challenges
-	// Alerts are the spike alerts the dashboard shows and lifts; nil
+	// Alerts are the spike alerts the Dashboard shows and lifts; nil
 	// shows none.
 	Alerts *spike.Store
 	// InsecureCookies drops the Secure attribute of the console's
@@ -57,20 +62,48 @@ type Console struct {
 	IdleTimeout time.Duration
 	// Lifetime ends any session this long after sign-in; zero means 12 hours.
 	Lifetime time.Duration
+	// FlowKeys are the names of the callback API keys that bind each flow,
+	// by flow: the policy pages say whom a loosening flow policy applies
+	// to.
+	FlowKeys map[string][]string
+	// Tokens signs the console forms' CSRF tokens; the server gives its
+	// form tokens, so every instance of a site shares the key. Nil: a
+	// random key, good for this process only.
+	Tokens *respond.FormTokens
+	// TokenLifetime is how long a console form stays good; zero means 2
+	// hours.
+	TokenLifetime time.Duration
+	// Logger receives the console's lines; nil discards.
+	Logger *slog.Logger
+	// Now is the console's clock; nil is time.Now.
+	Now func() time.Time
 }
 
-// adminCSP is the console's Content-Security-Policy: its own stylesheet,
+// Handlers answers the console's pages and its JSON API; the routes are
+// listed in handlers/routes.go.
+type Handlers struct {
+	Deps
+	sessions *scs.SessionManager
+	// regions are the countries the policy pages offer.
+	regions []web.Region
+	log     *slog.Logger
+	now     func() time.Time
+}
+
+// CSP is the console's Content-Security-Policy: its own stylesheet,
 // script and images only, no inline code, no framing, forms posting home.
-const adminCSP = "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; " +
+const CSP = "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; " +
 	"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 // Paths of the console's entry points.
 const (
-	adminPrefix     = "/admin"
-	adminSignInPath = adminPrefix + "/sign-in"
-	adminSignOut    = adminPrefix + "/sign-out"
-	adminHome       = adminPrefix + "/dashboard"
-	adminAPIPrefix  = "/api/v1/admin"
+	// Prefix is where the console's pages are.
+	Prefix      = "/admin"
+	SignInPath  = Prefix + "/sign-in"
+	SignOutPath = Prefix + "/sign-out"
+	Home        = Prefix + "/dashboard"
+	// APIPrefix is where its JSON API is.
+	APIPrefix = "/api/v1/admin"
 )
 
 // Context keys of the console.
@@ -98,98 +131,56 @@ func actorOf(c echo.Context) actor {
 	return a
 }
 
-// adminConsole holds the console's parts built once from Console.
-type adminConsole struct {
-	Console
-	sessions *scs.SessionManager
-}
-
-func newAdminConsole(c *Console) *adminConsole {
-	if c == nil {
-		return nil
-	}
-	if c.Users == nil || c.Audit == nil || c.Sessions == nil || c.Engine == nil || c.Settings == nil || c.Lists == nil || c.Queue == nil || c.Decisions == nil {
-		panic("handlers: Console.Users, Audit, Sessions, Engine, Settings, Lists, Queue and Decisions are required")
+// New returns the console for d. It panics when a required dependency is
+// missing: a wiring mistake.
+func New(d Deps) *Handlers {
+	if d.Users == nil || d.Audit == nil || d.Sessions == nil || d.Engine == nil || d.Settings == nil || d.Lists == nil || d.Queue == nil || d.Decisions == nil {
+		panic("admin: Deps.Users, Audit, Sessions, Engine, Settings, Lists, Queue and Decisions are required")
 	}
 	sm := scs.New()
-	sm.Store = c.Sessions
-	sm.IdleTimeout = c.IdleTimeout
+	sm.Store = d.Sessions
+	sm.IdleTimeout, sm.Lifetime = d.IdleTimeout, d.Lifetime
 	if sm.IdleTimeout <= 0 {
 		sm.IdleTimeout = 30 * time.Minute
 	}
-	sm.Lifetime = c.Lifetime
 	if sm.Lifetime <= 0 {
 		sm.Lifetime = 12 * time.Hour
 	}
 	sm.Cookie.Name = "tollgate_admin"
-	sm.Cookie.Path = adminPrefix
+	sm.Cookie.Path = Prefix
 	sm.Cookie.HttpOnly = true
 	sm.Cookie.SameSite = http.SameSiteStrictMode
-	sm.Cookie.Secure = !c.InsecureCookies
-	return &adminConsole{Console: *c, sessions: sm}
-}
-
-// registerAdminRoutes lists the console's pages and its JSON API. Safe
-// methods need a viewer, every other method an admin (authorize); the
-// sign-in pages need nobody.
-func (s *server) registerAdminRoutes(e *echo.Echo) {
-	if s.console == nil {
-		return
+	sm.Cookie.Secure = !d.InsecureCookies
+	if d.Tokens == nil {
+		d.Tokens = respond.NewFormTokens(nil)
 	}
-	g := e.Group(adminPrefix, s.adminHeaders, consoleBodyLimit(), s.adminSessions, s.adminCSRF)
-	// The sign-in form, and its submission.
-	g.GET("/sign-in", s.handleSignInShow)
-	g.POST("/sign-in", s.handleSignIn, respond.LimitBody())
-	// Signs the session out.
-	g.POST("/sign-out", s.handleSignOut, s.requireUser)
-
-	pages := g.Group("", s.requireUser, s.authorize)
-	// The console's home.
-	pages.GET("", handleRedirect(adminHome))
-	pages.GET("/", handleRedirect(adminHome))
-	// Users: list, create, change role or password, unlock, delete.
-	pages.GET("/users", s.handleUsersShow)
-	pages.POST("/users", s.handleUserCreate, respond.LimitBody())
-	pages.POST("/users/:name/role", s.handleUserRole, respond.LimitBody())
-	pages.POST("/users/:name/password", s.handleUserPassword, respond.LimitBody())
-	pages.POST("/users/:name/unlock", s.handleUserUnlock, respond.LimitBody())
-	pages.POST("/users/:name/delete", s.handleUserDelete, respond.LimitBody())
-	// API tokens: list, create (the secret is shown once), revoke.
-	pages.GET("/tokens", s.handleTokensShow)
-	pages.POST("/tokens", s.handleTokenCreate, respond.LimitBody())
-	pages.POST("/tokens/:id/revoke", s.handleTokenRevoke, respond.LimitBody())
-
-	api := e.Group(adminAPIPrefix, s.requireToken, s.authorize)
-	// Who the token is.
-	api.GET("/whoami", s.handleAPIWhoami)
-	// Users, read-only.
-	api.GET("/users", s.handleAPIUsers)
-	// API tokens: list, create (the secret is in the answer, once), revoke.
-	api.GET("/tokens", s.handleAPITokens)
-	api.POST("/tokens", s.handleAPITokenCreate)
-	api.DELETE("/tokens/:id", s.handleAPITokenRevoke)
-
-	s.registerListRoutes(pages, api)
-	s.registerSettingsRoutes(pages, api)
-	s.registerDecisionRoutes(pages, api)
-	s.registerDashboardRoutes(pages, api)
-	s.registerAlertRoutes(pages, api)
+	if d.TokenLifetime <= 0 {
+		d.TokenLifetime = 2 * time.Hour
+	}
+	h := &Handlers{Deps: d, sessions: sm, regions: web.Regions(), log: d.Logger, now: d.Now}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	if h.now == nil {
+		h.now = time.Now
+	}
+	return h
 }
 
-// handleRedirect answers with a redirect to path.
-func handleRedirect(path string) echo.HandlerFunc {
+// HandleRedirect answers with a redirect to path.
+func HandleRedirect(path string) echo.HandlerFunc {
 	return func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, path) }
 }
 
-// consoleBodyLimit caps console request bodies before anything reads
+// BodyLimit caps console request bodies before anything reads
 // them (the CSRF check parses forms): importBodyLimit for a list import,
 // respond.BodyLimit for everything else.
-func consoleBodyLimit() echo.MiddlewareFunc {
-	small, big := respond.LimitBody(), limitImport()
+func BodyLimit() echo.MiddlewareFunc {
+	small, big := respond.LimitBody(), LimitImport()
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		limited, imports := small(next), big(next)
 		return func(c echo.Context) error {
-			if c.Path() == adminPrefix+"/lists/:list/import" {
+			if c.Path() == Prefix+"/lists/:list/import" {
 				return imports(c)
 			}
 			return limited(c)
@@ -197,27 +188,27 @@ func consoleBodyLimit() echo.MiddlewareFunc {
 	}
 }
 
-// adminHeaders sets the console's security headers and keeps its pages
+// Headers sets the console's security headers and keeps its pages
 // out of caches.
-func (s *server) adminHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+func (s *Handlers) Headers(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Response().Header()
-		h.Set(echo.HeaderContentSecurityPolicy, adminCSP)
+		h.Set(echo.HeaderContentSecurityPolicy, CSP)
 		h.Set(echo.HeaderXFrameOptions, "DENY")
 		h.Set("Cache-Control", "no-store")
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")
 		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-		if !s.console.InsecureCookies {
+		if !s.InsecureCookies {
 			h.Set(echo.HeaderStrictTransportSecurity, "max-age=31536000")
 		}
 		return next(c)
 	}
 }
 
-// adminSessions loads the console session before the handler and commits
+// LoadSession loads the console session before the handler and commits
 // it, with its cookie, before the response is written.
-func (s *server) adminSessions(next echo.HandlerFunc) echo.HandlerFunc {
-	sm := s.console.sessions
+func (s *Handlers) LoadSession(next echo.HandlerFunc) echo.HandlerFunc {
+	sm := s.sessions
 	return func(c echo.Context) error {
 		r := c.Request()
 		var token string
@@ -236,8 +227,8 @@ func (s *server) adminSessions(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // commitSession saves a changed session and writes its cookie.
-func (s *server) commitSession(ctx context.Context, w http.ResponseWriter) {
-	sm := s.console.sessions
+func (s *Handlers) commitSession(ctx context.Context, w http.ResponseWriter) {
+	sm := s.sessions
 	switch sm.Status(ctx) {
 	case scs.Modified:
 		token, expiry, err := sm.Commit(ctx)
@@ -257,27 +248,27 @@ const (
 	sessionStampKey = "stamp"
 )
 
-// requireUser lets signed-in users through with their current role; others
+// RequireUser lets signed-in users through with their current role; others
 // are sent to the sign-in page (pages) or refused (other methods). A
 // session of a deleted user, or from before a password change, has ended.
-func (s *server) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
+func (s *Handlers) RequireUser(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		ctx := c.Request().Context()
-		name := s.console.sessions.GetString(ctx, sessionUserKey)
+		name := s.sessions.GetString(ctx, sessionUserKey)
 		if name == "" {
 			return s.needSignIn(c)
 		}
-		u, err := s.console.Users.User(ctx, name)
+		u, err := s.Users.User(ctx, name)
 		if err != nil {
 			if err == auth.ErrNoUser {
-				_ = s.console.sessions.Destroy(ctx)
+				_ = s.sessions.Destroy(ctx)
 				return s.needSignIn(c)
 			}
 			return respond.Failed(err)
 		}
-		if u.Stamp != s.console.sessions.GetString(ctx, sessionStampKey) {
+		if u.Stamp != s.sessions.GetString(ctx, sessionStampKey) {
 			// The password changed since this session signed in.
-			_ = s.console.sessions.Destroy(ctx)
+			_ = s.sessions.Destroy(ctx)
 			return s.needSignIn(c)
 		}
 		c.Set(actorKey, actor{Name: u.Name, Role: u.Role, User: u.Name})
@@ -286,17 +277,17 @@ func (s *server) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // needSignIn sends a page request to the sign-in form, coming back after.
-func (s *server) needSignIn(c echo.Context) error {
+func (s *Handlers) needSignIn(c echo.Context) error {
 	r := c.Request()
 	if r.Method == http.MethodGet || r.Method == http.MethodHead {
-		return c.Redirect(http.StatusSeeOther, adminSignInPath+"?next="+url.QueryEscape(r.URL.RequestURI()))
+		return c.Redirect(http.StatusSeeOther, SignInPath+"?next="+url.QueryEscape(r.URL.RequestURI()))
 	}
 	return &respond.Error{Code: respond.CodeUnauthorized, Message: "Your session ended. Sign in again."}
 }
 
-// authorize lets viewers read and only admins change: every method but
+// Authorize lets viewers read and only admins change: every method but
 // GET and HEAD needs the admin role.
-func (s *server) authorize(next echo.HandlerFunc) echo.HandlerFunc {
+func (s *Handlers) Authorize(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		m := c.Request().Method
 		if m != http.MethodGet && m != http.MethodHead && !actorOf(c).Role.CanEdit() {
@@ -306,15 +297,15 @@ func (s *server) authorize(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// requireToken authenticates the JSON API's bearer tokens.
-func (s *server) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
+// RequireToken authenticates the JSON API's bearer tokens.
+func (s *Handlers) RequireToken(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		secret, ok := strings.CutPrefix(c.Request().Header.Get(echo.HeaderAuthorization), "Bearer ")
 		if !ok {
 			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="tollgate-admin"`)
 			return &respond.Error{Code: respond.CodeUnauthorized, Message: "An admin API token is required: send Authorization: Bearer <token>. Admins create tokens in the console under API tokens."}
 		}
-		t, err := s.console.Users.VerifyToken(c.Request().Context(), strings.TrimSpace(secret))
+		t, err := s.Users.VerifyToken(c.Request().Context(), strings.TrimSpace(secret))
 		if err == auth.ErrNoToken {
 			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="tollgate-admin", error="invalid_token"`)
 			return &respond.Error{Code: respond.CodeUnauthorized, Message: "The API token is unknown, revoked or expired, or its creator was removed or changed password."}
@@ -329,8 +320,8 @@ func (s *server) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
 
 // record writes an audit entry for a change the request made. A failure is
 // logged: the change itself is done and stays.
-func (s *server) record(c echo.Context, action, target string, before, after any) {
-	err := s.console.Audit.Record(c.Request().Context(), actorOf(c).Name, respond.ClientIP(c).String(), action, target, before, after)
+func (s *Handlers) record(c echo.Context, action, target string, before, after any) {
+	err := s.Audit.Record(c.Request().Context(), actorOf(c).Name, respond.ClientIP(c).String(), action, target, before, after)
 	if err != nil {
 		s.log.Error("audit entry not written", slog.String("action", action), slog.String("target", target), slog.Any("err", err))
 	}
@@ -338,7 +329,7 @@ func (s *server) record(c echo.Context, action, target string, before, after any
 
 // refusal shows a refused change as a message on the page at path; a
 // store failure is a 503.
-func (s *server) refusal(c echo.Context, path string, err error) error {
+func (s *Handlers) refusal(c echo.Context, path string, err error) error {
 	if !auth.IsRefusal(err) {
 		return respond.Failed(err)
 	}
@@ -352,17 +343,17 @@ const (
 )
 
 // flash keeps a message for the next page the user sees.
-func (s *server) flash(c echo.Context, kind, msg string) {
-	s.console.sessions.Put(c.Request().Context(), "flash", kind+":"+msg)
+func (s *Handlers) flash(c echo.Context, kind, msg string) {
+	s.sessions.Put(c.Request().Context(), "flash", kind+":"+msg)
 }
 
 // frame is what every console page shows around its content.
-func (s *server) frame(c echo.Context, section string) web.AdminFrame {
+func (s *Handlers) frame(c echo.Context, section string) web.AdminFrame {
 	ctx := c.Request().Context()
 	a := actorOf(c)
 	f := web.AdminFrame{User: a.Name, Role: string(a.Role), CanEdit: a.Role.CanEdit(), Section: section}
 	f.CSRF, _ = c.Get(csrfKey).(string)
-	if fl := s.console.sessions.PopString(ctx, "flash"); fl != "" {
+	if fl := s.sessions.PopString(ctx, "flash"); fl != "" {
 		f.FlashKind, f.Flash, _ = strings.Cut(fl, ":")
 	}
 	return f
@@ -370,7 +361,7 @@ func (s *server) frame(c echo.Context, section string) web.AdminFrame {
 
 // redirectBack answers a console form with a redirect to path, carrying a
 // flash message.
-func (s *server) redirectBack(c echo.Context, path, kind, msg string) error {
+func (s *Handlers) redirectBack(c echo.Context, path, kind, msg string) error {
 	s.flash(c, kind, msg)
 	return c.Redirect(http.StatusSeeOther, path)
 }
