@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -18,10 +19,17 @@ import (
 // an admin named "admin".
 func consoleBrowser(t *testing.T, st *stack) context.Context {
 	t.Helper()
-	if _, err := st.users.CreateUser(context.Background(), "admin", testPassword, auth.RoleAdmin); err != nil {
+	return consoleBrowserSized(t, st, 1280)
+}
+
+// consoleBrowserSized is consoleBrowser with a window width CSS pixels
+// wide.
+func consoleBrowserSized(t *testing.T, st *stack, width int64) context.Context {
+	t.Helper()
+	if _, err := st.users.CreateUser(context.Background(), "admin", testPassword, auth.RoleAdmin); err != nil && !errors.Is(err, auth.ErrUserExists) {
 		t.Fatal(err)
 	}
-	ctx := newBrowserSized(t, 1280, 900)
+	ctx := newBrowserSized(t, width, 900)
 	if err := chromedp.Do(within(t, ctx),
 		chromedp.Navigate(st.url+"/admin"),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="sign-in-name"]`)),
