@@ -26,7 +26,8 @@ import (
 )
 
 // Evaluator decides callback requests and frees a number's
-// outstanding-callback lock; *risk.Engine satisfies it.
+// outstanding-callback lock, and screens the IVR's callers (ivr.Screener);
+// *risk.Engine satisfies it.
 type Evaluator interface {
 	// Evaluate decides one request; a *risk.NumberError means the number
 	// cannot be valid.
@@ -39,28 +40,24 @@ type Evaluator interface {
 	// IPCountry returns the ISO code of the country ip is in, or "" when
 	// unknown; the form preselects it.
 	IPCountry(ip netip.Addr) string
-	// ScreenCaller screens an inbound caller for the IVR flows.
-	ScreenCaller(ctx context.Context, req risk.CallerRequest) (risk.Screening, error)
-	// RecordChallengeFailed counts a challenge the caller failed.
-	RecordChallengeFailed(ctx context.Context, caller string) error
 	// Fallback decides req without the store, as the fail mode action
 	// says; a *risk.NumberError means the number cannot be valid.
 	Fallback(req risk.Request, action risk.Action, cause string) (risk.Decision, error)
-	// ScreenFallback screens req without the store, with the fail mode's
-	// verdict.
-	ScreenFallback(req risk.CallerRequest, verdict risk.Verdict, cause string) risk.Screening
+	// Screener screens the IVR's callers.
+	ivr.Screener
 }
 
 var _ Evaluator = (*risk.Engine)(nil)
 
-// CallQueue records decisions and queues the calls of allowed ones;
+// CallQueue records decisions and queues the calls of allowed ones, and
+// the ends of placed calls (ivr.CallEnder);
 // *dispatch.Queue satisfies it.
 type CallQueue interface {
 	// Record writes d to the decision log and queues call when it is not
 	// nil, in one round trip.
 	Record(ctx context.Context, d risk.Decision, call *dispatch.Call) error
-	// End records how call id ended and releases its number's hold.
-	End(ctx context.Context, id, outcome string) (dispatch.Call, error)
+	// CallEnder records, for the IVR surface, how placed calls ended.
+	ivr.CallEnder
 }
 
 var _ CallQueue = (*dispatch.Queue)(nil)
