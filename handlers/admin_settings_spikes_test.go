@@ -16,7 +16,7 @@ func TestSettingsPageSpikePanel(t *testing.T) {
 	st := newStack(t, nil, &dispatch.Simulator{})
 	adm := st.signIn(t, auth.RoleAdmin)
 	_, _, body := adm.get(t, admin.SettingsPath)
-	for _, want := range []string{`data-testid="spikes"`, `name="spikes.window" value="5m0s"`, `name="spikes.prefix.floor" value="30"`, `<option value="monitor" selected>`} {
+	for _, want := range []string{`data-testid="spikes"`, `name="spikes.window" value="5 min"`, `name="spikes.prefix.floor" value="30"`, `<option value="monitor" selected>`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("settings page lacks %s", want)
 		}

@@ -343,3 +343,39 @@ func TestAPIReasons(t *testing.T) {
 		t.Errorf("reasons: got %d rows, want the %d of risk.ReasonTable", len(got.Reasons), len(want))
 	}
 }
+
+// A conflict between two settings shows by the one the admin changed; when
+// both changed, by the later one in the form. Messages are plain words.
+func TestSettingsPageConflictByChangedField(t *testing.T) {
+	st := newStack(t, nil, &dispatch.Simulator{})
+	adm := st.signIn(t, auth.RoleAdmin)
+	adm.get(t, admin.SettingsPath)
+	for _, c := range []struct {
+		deflect, block, field, message string
+	}{
+		{"40", "30", "block_at", "The block threshold (30) must be at least the deflect threshold (40)."},
+		{"900", "80", "deflect_at", "The deflect threshold (900) must be at most the block threshold (80)."},
+		{"900", "70", "block_at", "The block threshold (70) must be at least the deflect threshold (900)."},
+	} {
+		v := settingsValues(st.engine.SettingsStore().Settings())
+		v.Set("deflect_at", c.deflect)
+		v.Set("block_at", c.block)
+		status, _, body := adm.post(t, admin.SettingsPath, v)
+		if status != http.StatusUnprocessableEntity {
+			t.Fatalf("deflect %s, block %s: status %d, want 422", c.deflect, c.block, status)
+		}
+		id := web.FieldID(c.field)
+		for _, want := range []string{
+			`data-testid="error-` + c.field + `">` + c.message,
+			`href="#` + id + `"`,
+			`aria-describedby="` + id + `-error" aria-invalid="true" data-testid="` + c.field + `" id="` + id + `"`,
+		} {
+			if !strings.Contains(body, want) {
+				t.Errorf("deflect %s, block %s: page lacks %s", c.deflect, c.block, want)
+			}
+		}
+		if strings.Count(body, `aria-invalid="true"`) != 1 {
+			t.Errorf("deflect %s, block %s: %d fields marked invalid, want 1", c.deflect, c.block, strings.Count(body, `aria-invalid="true"`))
+		}
+	}
+}

@@ -85,7 +85,7 @@ const maxCostRanges = 10_000
 
 func (s Settings) validateCostRanges(p *problems) {
 	if len(s.HighCostRanges) > maxCostRanges {
-		p.add("high_cost_ranges", "at most %d ranges, got %d", maxCostRanges, len(s.HighCostRanges))
+		p.add("high_cost_ranges", "The high-cost number ranges can list at most %d ranges; there are %d.", maxCostRanges, len(s.HighCostRanges))
 		return
 	}
 	seen := make(map[string]bool, len(s.HighCostRanges))
@@ -93,17 +93,17 @@ func (s Settings) validateCostRanges(p *problems) {
 		field := fmt.Sprintf("high_cost_ranges[%d]", i)
 		switch {
 		case !costPrefixPattern.MatchString(r.Prefix):
-			p.add(field+".prefix", "%q is not a number prefix in E.164: a + and 1 to 15 digits, e.g. +1712", r.Prefix)
+			p.add(field+".prefix", "“%s” in the high-cost number ranges is not a number prefix: write a + and 1 to 15 digits, e.g. +1712.", r.Prefix)
 		case seen[r.Prefix]:
-			p.add(field+".prefix", "%s is listed twice", r.Prefix)
+			p.add(field+".prefix", "%s is listed twice in the high-cost number ranges.", r.Prefix)
 		}
 		seen[r.Prefix] = true
 		if r.Date != "" && !costDatePattern.MatchString(r.Date) {
-			p.add(field+".date", "%q is not a date as YYYY-MM-DD or YYYY-MM", r.Date)
+			p.add(field+".date", "The date “%s” of %s in the high-cost number ranges is not a date: write YYYY-MM-DD or YYYY-MM.", r.Date, r.Prefix)
 		}
 		for name, v := range map[string]string{"name": r.Name, "source": r.Source} {
 			if len(v) > 300 || strings.ContainsAny(v, "\r\n") {
-				p.add(field+"."+name, "must be one line of at most 300 characters")
+				p.add(field+"."+name, "The %s of %s in the high-cost number ranges must be one line of at most 300 characters.", name, r.Prefix)
 			}
 		}
 	}

@@ -199,32 +199,11 @@ func (s Spend) cost(country string) int64 {
 // DefaultHostingASNs lists major hosting and cloud networks: requests from
 // them are rarely a person at a browser.
 func DefaultHostingASNs() []uint {
-	return []uint{
-		16509, 14618, // Amazon
-		15169, 396982, // Google
-		8075,   // Microsoft
-		14061,  // DigitalOcean
-		16276,  // OVH
-		24940,  // Hetzner
-		63949,  // Akamai Linode
-		20473,  // Vultr (Choopa)
-		12876,  // Scaleway
-		51167,  // Contabo
-		31898,  // Oracle Cloud
-		45102,  // Alibaba
-		132203, // Tencent
-		9009,   // M247
-		60068,  // Datacamp (CDN77)
-		212238, // Datacamp
-		13335,  // Cloudflare
-		36352,  // ColoCrossing
-		53667,  // FranTech (BuyVM)
-		40021,  // Contabo US
-		8100,   // QuadraNet
-		46606,  // Unified Layer
-		398101, // GoDaddy
-		26496,  // GoDaddy
+	var asns []uint
+	for _, n := range ShippedHostingNetworks() {
+		asns = append(asns, n.ASN)
 	}
+	return asns
 }
 
 func limits(w1 time.Duration, warn1, crit1 int, w2 time.Duration, warn2, crit2 int, w3 time.Duration, warn3, crit3 int) []Limit {

@@ -85,29 +85,33 @@ func (s Spikes) validate(p *problems) {
 	}
 	w, h := time.Duration(s.Window), time.Duration(s.Horizon)
 	if w < time.Minute || w > time.Hour || w%time.Minute != 0 {
-		p.add("spikes.window", "must be whole minutes between 1m and 1h, got %s", w)
+		p.add("spikes.window", "The spike detection window must be whole minutes from 1 min to 1 h; it is %s.", FormatDuration(w))
 	}
-	if h%time.Minute != 0 || h < 2*w || h > MaxSpikeHorizon {
-		p.add("spikes.baseline_horizon", "must be whole minutes, at least twice the window and at most %s, got %s", MaxSpikeHorizon, h)
+	switch {
+	case h%time.Minute != 0 || h > MaxSpikeHorizon:
+		p.add("spikes.baseline_horizon", "The baseline horizon must be whole minutes, at most %s; it is %s.", FormatDuration(MaxSpikeHorizon), FormatDuration(h))
+	case h < 2*w:
+		p.conflict("spikes.baseline_horizon", fmt.Sprintf("The baseline horizon (%s) must be at least twice the spike detection window (%s).", FormatDuration(h), FormatDuration(w)),
+			"spikes.window", fmt.Sprintf("The spike detection window (%s) must be at most half the baseline horizon (%s).", FormatDuration(w), FormatDuration(h)))
 	}
 	for _, r := range []struct {
 		name string
 		rule SpikeRule
 	}{{"country", s.Country}, {"prefix", s.Prefix}, {"ip_network", s.Network}} {
 		if r.rule.Floor < 0 {
-			p.add("spikes."+r.name+".floor", "must not be negative (0 turns it off), got %d", r.rule.Floor)
+			p.add("spikes."+r.name+".floor", "%s must not be negative (0 turns it off); it is %d.", sentence(the("spikes."+r.name+".floor")), r.rule.Floor)
 		}
 		if r.rule.Factor < 1 || r.rule.Factor > 1000 {
-			p.add("spikes."+r.name+".factor", "must be between 1 and 1000, got %s", fmt.Sprint(r.rule.Factor))
+			p.add("spikes."+r.name+".factor", "%s must be between 1 and 1000; it is %s.", sentence(the("spikes."+r.name+".factor")), fmt.Sprint(r.rule.Factor))
 		}
 	}
 	switch s.AutoBlock {
 	case BlockOff, BlockMonitor, BlockOn:
 	default:
-		p.add("spikes.auto_block", "%q is not off, monitor or on", s.AutoBlock)
+		p.add("spikes.auto_block", "Automatic blocking must be off, monitor or on; “%s” is none of them.", s.AutoBlock)
 	}
 	if d := time.Duration(s.BlockFor); d < time.Minute || d > 30*24*time.Hour {
-		p.add("spikes.block_duration", "must be between 1m and 30 days, got %s", d)
+		p.add("spikes.block_duration", "The automatic block duration must be between 1 min and 30 days; it is %s.", FormatDuration(d))
 	}
 }
 

@@ -9,10 +9,16 @@ import (
 )
 
 // FieldError is one problem with one setting. Field is the setting's JSON
-// path, e.g. "velocity.ip[0].window" or "weights.deny_number".
+// path, e.g. "velocity.ip[0].window" or "weights.deny_number"; Message
+// says in plain words, naming the setting as SettingLabel does, what is
+// wrong and what would do.
 type FieldError struct {
 	Field   string `json:"field"`
 	Message string `json:"message"`
+	// Also is the same problem said of the other setting, when two
+	// settings conflict (the block threshold below the deflect
+	// threshold): a form shows it by whichever of the two was changed.
+	Also *FieldError `json:"-"`
 }
 
 // Error returns the field and the message.
@@ -45,6 +51,12 @@ func (p *problems) add(field, format string, args ...any) {
 	*p = append(*p, &FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
 }
 
+// conflict adds a problem between two settings: field's message, and the
+// same said of other.
+func (p *problems) conflict(field, message, other, otherMessage string) {
+	*p = append(*p, &FieldError{Field: field, Message: message, Also: &FieldError{Field: other, Message: otherMessage}})
+}
+
 // Validate reports every problem with the settings at once, each as a
 // *FieldError (see FieldErrors).
 func (s Settings) Validate() error {
@@ -52,21 +64,22 @@ func (s Settings) Validate() error {
 	known := DefaultWeights()
 	for _, code := range sortedKeys(s.Weights) {
 		if _, ok := known[code]; !ok {
-			p.add("weights."+code, "unknown reason code %q", code)
+			p.add("weights."+code, "“%s” is not a reason code; GET /api/v1/admin/reasons lists them.", code)
 		}
 	}
 	for i, code := range s.Monitor {
 		if _, ok := known[code]; !ok {
-			p.add(fmt.Sprintf("monitor[%d]", i), "unknown reason code %q", code)
+			p.add(fmt.Sprintf("monitor[%d]", i), "“%s” is not a reason code, so it cannot be monitor only.", code)
 		} else if isTrust(code) {
-			p.add(fmt.Sprintf("monitor[%d]", i), "%s cannot be monitored: allow lists are trust, not rules; a listed entry skips the velocity, duplicate and anonymity checks whatever its weight, so remove the entry or set its weight instead", code)
+			p.add(fmt.Sprintf("monitor[%d]", i), "“%s” cannot be monitor only: allow lists are trust, not rules. A listed entry skips the velocity, duplicate and anonymity checks whatever its weight, so remove the entry or change its weight instead.", ReasonName(code))
 		}
 	}
 	if s.DeflectAt <= 0 {
-		p.add("deflect_at", "must be above 0")
+		p.add("deflect_at", "The deflect threshold must be above 0; it is %d.", s.DeflectAt)
 	}
 	if s.BlockAt < s.DeflectAt {
-		p.add("block_at", "(%d) must not be below deflect_at (%d)", s.BlockAt, s.DeflectAt)
+		p.conflict("block_at", fmt.Sprintf("The block threshold (%d) must be at least the deflect threshold (%d).", s.BlockAt, s.DeflectAt),
+			"deflect_at", fmt.Sprintf("The deflect threshold (%d) must be at most the block threshold (%d).", s.DeflectAt, s.BlockAt))
 	}
 	v := s.Velocity
 	for _, d := range []struct {
@@ -82,23 +95,23 @@ func (s Settings) Validate() error {
 		v.NumbersPerAccount.validate(&p, "velocity.distinct_numbers_per_account")
 	}
 	if v.IPv6Prefix < minIPv6Prefix || v.IPv6Prefix > 128 {
-		p.add("velocity.ipv6_prefix", "must be between %d and 128 (the bits of an IPv6 address counted as one client; 64: a home subscriber's network), got %d", minIPv6Prefix, v.IPv6Prefix)
+		p.add("velocity.ipv6_prefix", "The IPv6 network length must be between %d and 128 (the bits of an IPv6 address counted as one client; 64 is a home subscriber's network); it is %d.", minIPv6Prefix, v.IPv6Prefix)
 	}
 	if v.SharedCeiling < 1 || v.SharedCeiling > 100 {
-		p.add("velocity.shared_ceiling", "must be between 1 and 100 (how many times its critical thresholds a shared address may reach before its volume counts alone), got %d", v.SharedCeiling)
+		p.add("velocity.shared_ceiling", "The shared-address ceiling must be between 1 and 100 (how many times its critical thresholds a shared address may reach before its volume counts alone); it is %d.", v.SharedCeiling)
 	}
 	s.validateCostRanges(&p)
 	for i, cc := range s.HighRiskCountries {
 		if !isRegion(cc) {
-			p.add(fmt.Sprintf("high_risk_countries[%d]", i), "%q is not an upper-case ISO 3166-1 alpha-2 code", cc)
+			p.add(fmt.Sprintf("high_risk_countries[%d]", i), "“%s” in the high-risk countries is not a two-letter country code such as LV.", cc)
 		}
 	}
 	s.Account.validate(&p, "account_policy", true)
 	for _, name := range sortedKeys(s.Flows) {
 		if name == "" {
-			p.add("flow_policies", "a flow needs a name")
+			p.add("flow_policies", "A flow needs a name.")
 		} else if !ValidFlowName(name) {
-			p.add("flow_policies."+name, "a flow name needs 1 to %d letters, digits, '.', '_' or '-', and may not be '.' or '..'", MaxFlowNameLen)
+			p.add("flow_policies."+name, "The flow name “%s” needs 1 to %d letters, digits, '.', '_' or '-', and may not be '.' or '..'.", name, MaxFlowNameLen)
 		}
 		s.Flows[name].validate(&p, "flow_policies."+name, false)
 	}
@@ -137,7 +150,7 @@ func ValidFlowName(name string) bool {
 // windows checks a dimension's up to three windows.
 func (p *problems) windows(where string, ls []Limit) {
 	if len(ls) > 3 {
-		p.add(where, "at most 3 windows, got %d", len(ls))
+		p.add(where, "%s can have at most 3 windows; there are %d.", sentence(SettingLabel(where)), len(ls))
 	}
 	for i, l := range ls {
 		l.validate(p, fmt.Sprintf("%s[%d]", where, i))
@@ -150,18 +163,19 @@ func (sp Spend) validate(p *problems) {
 		v    int64
 	}{{"number_per_hour", int64(sp.NumberPerHour)}, {"number_per_day", int64(sp.NumberPerDay)}, {"daily_budget", sp.DailyBudget}, {"default_cost", sp.DefaultCost}} {
 		if f.v < 0 {
-			p.add("spend."+f.name, "must not be negative")
+			p.add("spend."+f.name, "%s must not be negative (0: none); it is %d.", sentence(the("spend."+f.name)), f.v)
 		}
 	}
 	if sp.NumberPerHour > 0 && sp.NumberPerDay > 0 && sp.NumberPerDay < sp.NumberPerHour {
-		p.add("spend.number_per_day", "(%d) must not be below number_per_hour (%d)", sp.NumberPerDay, sp.NumberPerHour)
+		p.conflict("spend.number_per_day", fmt.Sprintf("The daily cap per number (%d) must be at least the hourly cap per number (%d).", sp.NumberPerDay, sp.NumberPerHour),
+			"spend.number_per_hour", fmt.Sprintf("The hourly cap per number (%d) must be at most the daily cap per number (%d).", sp.NumberPerHour, sp.NumberPerDay))
 	}
 	for _, cc := range sortedKeys(sp.Costs) {
 		if !isRegion(cc) {
-			p.add("spend.costs", "%q is not an upper-case ISO 3166-1 alpha-2 code", cc)
+			p.add("spend.costs", "“%s” in the costs per country is not a two-letter country code such as GB.", cc)
 		}
 		if sp.Costs[cc] < 0 {
-			p.add("spend.costs."+cc, "must not be negative")
+			p.add("spend.costs."+cc, "The cost of a call to %s must not be negative; it is %d.", cc, sp.Costs[cc])
 		}
 	}
 }
@@ -172,29 +186,30 @@ func isRegion(cc string) bool {
 
 func (l Limit) validate(p *problems, where string) {
 	if time.Duration(l.Window) < time.Second || time.Duration(l.Window) > 31*24*time.Hour {
-		p.add(where+".window", "must be between 1s and 31 days, got %s", time.Duration(l.Window))
+		p.add(where+".window", "%s must be between 1 s and 31 days; it is %s.", sentence(the(where+".window")), FormatDuration(time.Duration(l.Window)))
 	}
 	if l.Warning < 1 {
-		p.add(where+".warning", "must be at least 1, got %d", l.Warning)
+		p.add(where+".warning", "%s must be at least 1; it is %d.", sentence(the(where+".warning")), l.Warning)
 	}
 	if l.Critical < l.Warning {
-		p.add(where+".critical", "must not be below warning (%d), got %d", l.Warning, l.Critical)
+		p.conflict(where+".critical", fmt.Sprintf("%s (%d) must be at least its warning count (%d).", sentence(the(where+".critical")), l.Critical, l.Warning),
+			where+".warning", fmt.Sprintf("%s (%d) must be at most its critical count (%d).", sentence(the(where+".warning")), l.Warning, l.Critical))
 	}
 }
 
 func (pol Policy) validate(p *problems, where string, needDefault bool) {
 	if pol.Default == "" && needDefault {
-		p.add(where+".default", "must be ALLOW, BLOCK or MONITOR")
+		p.add(where+".default", "%s default must be ALLOW, BLOCK or MONITOR.", sentence(the(where))+"’s")
 	}
 	if pol.Default != "" && !validMode(pol.Default) {
-		p.add(where+".default", "%q is not ALLOW, BLOCK or MONITOR", pol.Default)
+		p.add(where+".default", "%s default must be ALLOW, BLOCK or MONITOR; “%s” is none of them.", sentence(the(where))+"’s", pol.Default)
 	}
 	for _, cc := range sortedKeys(pol.Countries) {
 		if !isRegion(cc) {
-			p.add(where+".countries", "%q is not an upper-case ISO 3166-1 alpha-2 code", cc)
+			p.add(where+".countries", "“%s” in %s is not a two-letter country code such as GB.", cc, the(where))
 		}
 		if m := pol.Countries[cc]; !validMode(m) {
-			p.add(where+".countries."+cc, "%q is not ALLOW, BLOCK or MONITOR", m)
+			p.add(where+".countries."+cc, "The mode for %s in %s must be ALLOW, BLOCK or MONITOR; “%s” is none of them.", cc, the(where), m)
 		}
 	}
 }
@@ -205,22 +220,22 @@ func (d Channels) validate(p *problems) {
 	if d.ChatURL != "" {
 		u, err := url.Parse(d.ChatURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			p.add("deflect.chat_url", "must be an absolute http(s) URL such as https://example.com/chat, got %q", d.ChatURL)
+			p.add("deflect.chat_url", "The chat URL must be a full http or https address such as https://example.com/chat; “%s” is not.", d.ChatURL)
 		}
 	}
 	for _, f := range []struct{ name, v string }{{"chat_url", d.ChatURL}, {"phone", d.Phone}, {"hours", d.Hours}} {
 		if len(f.v) > 200 {
-			p.add("deflect."+f.name, "must be at most 200 characters")
+			p.add("deflect."+f.name, "%s must be at most 200 characters; it has %d.", sentence(the("deflect."+f.name)), len(f.v))
 		}
 	}
 }
 
 func (d Dispatch) validate(p *problems) {
 	if d.RatePerMinute < 0 || d.RatePerMinute > maxDialRate {
-		p.add("dispatch.rate_per_minute", "must be between 0 (no cap) and %d, got %d", maxDialRate, d.RatePerMinute)
+		p.add("dispatch.rate_per_minute", "The calls per minute must be between 0 (no cap) and %d; it is %d.", maxDialRate, d.RatePerMinute)
 	}
 	if d.CountryRatePerMinute < 0 || d.CountryRatePerMinute > maxDialRate {
-		p.add("dispatch.country_rate_per_minute", "must be between 0 (no cap) and %d, got %d", maxDialRate, d.CountryRatePerMinute)
+		p.add("dispatch.country_rate_per_minute", "The calls per minute to one country must be between 0 (no cap) and %d; it is %d.", maxDialRate, d.CountryRatePerMinute)
 	}
 }
 

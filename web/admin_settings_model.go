@@ -1,12 +1,21 @@
 package web
 
-import "net/url"
+import (
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/a-h/templ"
+)
 
 // SettingsForm is the risk settings editor: every value as text, as the
 // admin typed it, and the problems found with it.
 type SettingsForm struct {
 	// Weights lists every reason code, in order.
 	Weights []WeightRow
+	// Families are the same rows grouped by evidence family, the five
+	// evidence families first.
+	Families []ReasonFamily
 	// DeflectAt and BlockAt are the score thresholds.
 	DeflectAt, BlockAt string
 	// Velocity lists the counted dimensions.
@@ -22,10 +31,11 @@ type SettingsForm struct {
 	// HighCostRanges lists high-cost number ranges, one per line as
 	// "prefix | name | source | date".
 	HighCostRanges string
-	// HostingASNs lists autonomous system numbers, one per line or comma.
+	// HostingASNs lists autonomous system numbers, one per line, each
+	// with a "# name" comment when its name is known.
 	HostingASNs string
-	// HighRiskCountries lists high-risk destination countries, ISO codes
-	// separated by commas, spaces or lines.
+	// HighRiskCountries lists high-risk destination countries, one ISO
+	// code a line with a "# name" comment.
 	HighRiskCountries string
 	// RequireAuth deflects visitors the host site did not vouch for.
 	RequireAuth bool
@@ -41,12 +51,80 @@ type SettingsForm struct {
 	RatePerMinute, CountryRatePerMinute string
 	// Spikes is spike detection and automatic blocking.
 	Spikes SpikesForm
-	// Errors maps a field's path (as its input's name) to its problem.
+	// Errors maps a field's path (as its input's name) to its problems.
 	Errors map[string]string
-	// Summary lists every problem, "field: message".
-	Summary []string
+	// Summary lists every problem with the field it sits by, in order.
+	Summary []SettingsProblem
 	// JSON is the settings in force, indented, for review.
 	JSON string
+}
+
+// SettingsProblem is one problem of a failed save: the path of the field
+// it is shown by, and what is wrong.
+type SettingsProblem struct {
+	Field, Message string
+}
+
+// ReasonFamily is one family of reasons and its rows.
+type ReasonFamily struct {
+	// Family is the family's code (risk.Family); Title names it and
+	// Intro says what its reasons have in common.
+	Family, Title, Intro string
+	// Rows are its reasons, in the reason table's order.
+	Rows []WeightRow
+}
+
+// FieldID is the HTML id of the input named path, e.g. "field-block_at"
+// for "block_at" and "field-velocity-ip-0-window" for
+// "velocity.ip[0].window".
+func FieldID(path string) string {
+	var b strings.Builder
+	b.WriteString("field-")
+	dash := false
+	for _, r := range path {
+		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_'
+		if !ok {
+			dash = true
+			continue
+		}
+		if dash {
+			b.WriteByte('-')
+			dash = false
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// itoa writes n in decimal.
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// rowNote tells rows of one dimension apart in their inputs' names:
+// ", row 2" for path "velocity.ip[1]" when the dimension has many rows.
+func rowNote(rows int, path string) string {
+	i := strings.LastIndexByte(path, '[')
+	if rows < 2 || i < 0 {
+		return ""
+	}
+	n, err := strconv.Atoi(strings.TrimSuffix(path[i+1:], "]"))
+	if err != nil {
+		return ""
+	}
+	return ", row " + strconv.Itoa(n+1)
+}
+
+// errorID is the id of the message of the field named path.
+func errorID(path string) string { return FieldID(path) + "-error" }
+
+// fieldAttrs are the id and test id of the input named path and, when it has a
+// problem, aria-invalid and the id of its message.
+func (f SettingsForm) fieldAttrs(path string) templ.Attributes {
+	a := templ.Attributes{"id": FieldID(path), "data-testid": path}
+	if f.err(path) != "" {
+		a["aria-invalid"] = "true"
+		a["aria-describedby"] = errorID(path)
+	}
+	return a
 }
 
 // WeightRow is one reason code's weight.

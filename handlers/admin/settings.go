@@ -42,7 +42,7 @@ func (s *Handlers) HandleSettingsSave(c echo.Context) error {
 func (s *Handlers) saveSettings(c echo.Context, action, target string, before, after risk.Settings) error {
 	if err := s.Settings.SaveSettings(c.Request().Context(), after); err != nil {
 		if fe := risk.FieldErrors(err); len(fe) > 0 {
-			return &respond.Error{Code: respond.CodeInvalidSettings, Message: fe[0].Error(), Field: fe[0].Field}
+			return &respond.Error{Code: respond.CodeInvalidSettings, Message: fe[0].Message, Field: fe[0].Field}
 		}
 		return respond.Failed(err)
 	}
@@ -76,7 +76,7 @@ type SettingsProblems struct {
 // invalidSettings answers 422 with every problem of err.
 func invalidSettings(c echo.Context, fe []*risk.FieldError) error {
 	return c.JSON(http.StatusUnprocessableEntity, SettingsProblems{
-		Error:  respond.ErrorBody{Code: respond.CodeInvalidSettings, Message: fe[0].Error(), Field: fe[0].Field},
+		Error:  respond.ErrorBody{Code: respond.CodeInvalidSettings, Message: fe[0].Message, Field: fe[0].Field},
 		Errors: fe,
 	})
 }

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"errors"
 	"strconv"
 	"time"
 
@@ -16,14 +17,14 @@ var spikeRules = []struct {
 }{
 	{"Destination country (alerts only)", "spikes.country", func(s *risk.Spikes) *risk.SpikeRule { return &s.Country }},
 	{"Number prefix (first 8 characters)", "spikes.prefix", func(s *risk.Spikes) *risk.SpikeRule { return &s.Prefix }},
-	{"Client network (/24, /48)", "spikes.ip_network", func(s *risk.Spikes) *risk.SpikeRule { return &s.Network }},
+	{"Client network (/24 or /48)", "spikes.ip_network", func(s *risk.Spikes) *risk.SpikeRule { return &s.Network }},
 }
 
 // SpikesForm shows the spike settings in the editor.
 func SpikesForm(s risk.Spikes) web.SpikesForm {
 	f := web.SpikesForm{
-		Window: time.Duration(s.Window).String(), Horizon: time.Duration(s.Horizon).String(),
-		AutoBlock: string(s.AutoBlock), BlockFor: time.Duration(s.BlockFor).String(),
+		Window: risk.FormatDuration(time.Duration(s.Window)), Horizon: risk.FormatDuration(time.Duration(s.Horizon)),
+		AutoBlock: string(s.AutoBlock), BlockFor: risk.FormatDuration(time.Duration(s.BlockFor)),
 	}
 	for _, r := range spikeRules {
 		rule := *r.rule(&s)
@@ -54,7 +55,7 @@ func (p *settingsParser) spikes(s *risk.Spikes) web.SpikesForm {
 		row.Factor = p.value(r.path + ".factor")
 		n, err := strconv.ParseFloat(row.Factor, 64)
 		if err != nil {
-			p.fail(r.path+".factor", "must be a number such as 5 or 2.5, got %q", row.Factor)
+			p.fail(r.path+".factor", "The %s must be a number such as 5 or 2.5; %s.", risk.SettingLabel(r.path+".factor"), typed(row.Factor))
 		}
 		rule.Factor = n
 		f.Rules = append(f.Rules, row)
@@ -62,11 +63,12 @@ func (p *settingsParser) spikes(s *risk.Spikes) web.SpikesForm {
 	return f
 }
 
-// duration reads a duration such as 5m; "0" or "0s" is zero.
+// duration reads a duration as people type it (risk.ParseDuration):
+// 5 min, 1 h, 2 h 30 min, 90m; "0" is zero.
 func (p *settingsParser) duration(path, v string) risk.Duration {
-	d, err := time.ParseDuration(v)
-	if err != nil {
-		p.fail(path, "must be a duration such as 5m or 3h, got %q", v)
+	d, err := risk.ParseDuration(v)
+	if de := (*risk.DurationError)(nil); errors.As(err, &de) {
+		p.fail(path, "The %s must be a duration such as %s; %s.", risk.SettingLabel(path), risk.DurationExamples, typedProblem(de.Input, de.Problem))
 	}
 	return risk.Duration(d)
 }
