@@ -239,8 +239,8 @@ func NewServer(d Deps) *echo.Echo {
 }
 
 // adminConsole is the console for c, with what it takes from the server:
-// the API keys' flows, the form tokens' key and lifetime, the log and the
-// clock.
+// the API keys' flows, the form tokens' key and lifetime, the log, the
+// clock and the public URL.
 func (s *server) adminConsole(c admin.Deps) *admin.Handlers {
 	c.FlowKeys = make(map[string][]string)
 	for _, k := range s.API.Keys {
@@ -249,6 +249,7 @@ func (s *server) adminConsole(c admin.Deps) *admin.Handlers {
 		}
 	}
 	c.Tokens, c.TokenLifetime, c.Logger, c.Now = s.form.tokens, s.form.lifetime, s.log, s.now
+	c.PublicURL = s.PublicURL
 	return admin.New(c)
 }
 

@@ -174,9 +174,10 @@ type Channels struct {
 	Hours string `json:"hours,omitempty"`
 }
 
-// empty reports whether no channel is configured.
+// empty reports whether no channel is configured: opening hours alone
+// are no way to reach anyone.
 func (c Channels) empty() bool {
-	return c.ChatURL == "" && c.Phone == "" && c.Hours == ""
+	return c.ChatURL == "" && c.Phone == ""
 }
 
 // telURL returns a tel: URL for a displayed phone number, keeping only a
