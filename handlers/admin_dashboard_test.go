@@ -141,3 +141,40 @@ func TestAPIDashboard(t *testing.T) {
 		t.Errorf("top=3: got %d %+v, want 422 on field top", status, e)
 	}
 }
+
+// While no deflection channel is set the dashboard warns; it shows the
+// snippet that frames the form, trusting messages from the form's origin
+// only.
+func TestDashboardDeflectionNoticeAndEmbedSnippet(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		settings func(*risk.Settings)
+		deps     []func(*Deps)
+		notice   bool
+		origin   string
+	}{
+		{name: "channels set"},
+		{name: "hours only", settings: func(s *risk.Settings) { s.Deflect = risk.Channels{Hours: "9-5"} }, notice: true,
+			deps: []func(*Deps){func(d *Deps) { d.PublicURL = testPublicURL }}, origin: testPublicURL},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			st := newStackOn(t, miniRedis(t), tt.settings, &dispatch.Simulator{}, tt.deps...)
+			status, _, body := st.signIn(t, auth.RoleViewer).get(t, admin.Home)
+			if status != http.StatusOK {
+				t.Fatalf("dashboard: status %d", status)
+			}
+			origin := tt.origin
+			if origin == "" {
+				origin = st.url // the origin the console was reached at
+			}
+			if got := strings.Contains(body, `data-testid="notice-no-deflection"`); got != tt.notice {
+				t.Errorf("no-deflection notice shown: %v, want %v", got, tt.notice)
+			}
+			for _, want := range []string{`data-testid="embed-snippet"`, `src=&#34;` + origin + `/?embed=1&#34;`, `e.origin !== &#34;` + origin + `&#34;`, `tollgate:height`} {
+				if !strings.Contains(body, want) {
+					t.Errorf("dashboard lacks %s", want)
+				}
+			}
+		})
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/tollgate/tollgate/handlers/admin/auth"
 	"github.com/tollgate/tollgate/handlers/respond"
 	"github.com/tollgate/tollgate/risk"
+	"github.com/tollgate/tollgate/web"
 )
 
 // logDecision writes d to the stack's decision log, as the callback
@@ -224,5 +225,31 @@ func TestAdminDecisionsWithCalls(t *testing.T) {
 	var e respond.ErrorResponse
 	if status := st.api(t, http.MethodGet, "/api/v1/admin/decisions?calls=yes", token, "", "", &e); status != http.StatusUnprocessableEntity || e.Error.Field != "calls" {
 		t.Errorf("calls=yes: got %d %+v, want 422 on calls", status, e.Error)
+	}
+}
+
+// The reference a visitor was shown finds the decision, typed in the
+// number filter in any case, with or without its dash.
+func TestAdminDecisionFilterByReference(t *testing.T) {
+	st := newStack(t, nil, &dispatch.Simulator{})
+	for _, id := range []string{"nmfipy3yabcdefghijklmnopqr", "nmfiqqqqabcdefghijklmnopqr"} {
+		st.logDecision(t, risk.Decision{ID: id, Action: risk.Block, Number: "+447700900123", NumberCountry: "GB"})
+	}
+	token := st.token(t, auth.RoleViewer)
+	for ref, want := range map[string]string{
+		web.Reference("nmfipy3yabcdefghijklmnopqr"): "[nmfipy3yabcdefghijklmnopqr]",
+		"nmfipy3y":   "[nmfipy3yabcdefghijklmnopqr]",
+		" NmFi PY3Y": "[nmfipy3yabcdefghijklmnopqr]",
+		"NMFI":       "[nmfiqqqqabcdefghijklmnopqr nmfipy3yabcdefghijklmnopqr]",
+		"ZZZZ-ZZZZ":  "[]",
+	} {
+		ids, _, status := st.listDecisions(t, token, url.Values{"number": {ref}}.Encode())
+		if got := fmt.Sprint(ids); status != http.StatusOK || got != want {
+			t.Errorf("number=%q: got %d %s, want %s", ref, status, got, want)
+		}
+	}
+	var e respond.ErrorResponse
+	if status := st.api(t, http.MethodGet, "/api/v1/admin/decisions?number=02079460123", token, "", "", &e); status != http.StatusUnprocessableEntity || e.Error.Field != "number" {
+		t.Errorf("a national number: got %d %+v, want 422 on number", status, e.Error)
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/tollgate/tollgate/web"
 )
 
 // hostPattern matches a DNS name or IPv4 address, or an IPv6 address in
@@ -54,9 +56,13 @@ func ParseOrigin(s string) (string, error) {
 type policies struct {
 	// pageCSP is every response's Content-Security-Policy: framing refused.
 	pageCSP string
-	// formCSP is the form pages': framing by Tollgate's own origin and the
-	// configured ones.
+	// formCSP is the form pages': no script, framing by Tollgate's own
+	// origin and the configured ones.
 	formCSP string
+	// embedCSP is the form pages' when embedded (?embed=1): formCSP, but
+	// with scripts from Tollgate's origin, which serves one to these
+	// pages, static/frame.js.
+	embedCSP string
 	// formFrameOptions is the form pages' X-Frame-Options, "" for none:
 	// the header cannot name other origins, so with any configured it is
 	// left out and frame-ancestors alone decides.
@@ -75,7 +81,7 @@ func newPolicies(ancestors []string, logoURL string) policies {
 		}
 	}
 	base += "; base-uri 'none'; form-action 'self'"
-	frame := "'self'"
+	frame := "; frame-ancestors 'self'"
 	for _, a := range ancestors {
 		o, err := ParseOrigin(a)
 		if err != nil {
@@ -85,7 +91,8 @@ func newPolicies(ancestors []string, logoURL string) policies {
 	}
 	p := policies{
 		pageCSP:          base + "; frame-ancestors 'none'",
-		formCSP:          base + "; frame-ancestors " + frame,
+		formCSP:          base + "; script-src 'none'" + frame,
+		embedCSP:         base + "; script-src 'self'" + frame,
 		formFrameOptions: "SAMEORIGIN",
 	}
 	if len(ancestors) > 0 {
@@ -95,12 +102,17 @@ func newPolicies(ancestors []string, logoURL string) policies {
 }
 
 // formPageHeaders is the middleware of the form's routes: it lets the
-// allowed origins frame them and keeps their pages, which carry a token,
-// out of caches.
+// allowed origins frame them, lets embedded pages (?embed=1) run
+// static/frame.js, and keeps their pages, which carry a token, out of
+// caches.
 func (s *server) formPageHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Response().Header()
-		h.Set(echo.HeaderContentSecurityPolicy, s.form.policies.formCSP)
+		csp := s.form.policies.formCSP
+		if framing(c) == web.Embedded {
+			csp = s.form.policies.embedCSP
+		}
+		h.Set(echo.HeaderContentSecurityPolicy, csp)
 		if fo := s.form.policies.formFrameOptions; fo != "" {
 			h.Set(echo.HeaderXFrameOptions, fo)
 		} else {

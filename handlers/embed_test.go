@@ -61,13 +61,13 @@ func TestFormFrameAncestors(t *testing.T) {
 	}{
 		{
 			name:    "none configured",
-			wantCSP: "default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'",
+			wantCSP: "default-src 'self'; base-uri 'none'; form-action 'self'; script-src 'none'; frame-ancestors 'self'",
 			wantXFO: "SAMEORIGIN",
 		},
 		{
 			name:      "two sites",
 			ancestors: []string{"https://www.example.com", "http://localhost:3000/"},
-			wantCSP:   "default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'self' https://www.example.com http://localhost:3000",
+			wantCSP:   "default-src 'self'; base-uri 'none'; form-action 'self'; script-src 'none'; frame-ancestors 'self' https://www.example.com http://localhost:3000",
 		},
 	}
 	for _, tt := range tests {
@@ -125,7 +125,7 @@ func TestFormBranding(t *testing.T) {
 		`We call back within the hour.`,
 		`<label for="consent">Yes, call me</label>`,
 	)
-	wantCSP := "default-src 'self'; img-src 'self' https://cdn.example.com; base-uri 'none'; form-action 'self'; frame-ancestors 'self'"
+	wantCSP := "default-src 'self'; img-src 'self' https://cdn.example.com; base-uri 'none'; form-action 'self'; script-src 'none'; frame-ancestors 'self'"
 	if got := form.Header().Get("Content-Security-Policy"); got != wantCSP {
 		t.Errorf("Content-Security-Policy = %q, want %q", got, wantCSP)
 	}

@@ -26,6 +26,8 @@ type fakeEngine struct {
 	ReleaseFunc  func(ctx context.Context, number, id string) error
 	// IPCountryFunc answers IPCountry; nil places every IP nowhere.
 	IPCountryFunc func(ip netip.Addr) string
+	// CheckNumberFunc answers CheckNumber; nil finds every number valid.
+	CheckNumberFunc func(phone, region string) error
 }
 
 var _ Evaluator = (*fakeEngine)(nil)
@@ -59,6 +61,13 @@ func (f *fakeEngine) Fallback(req risk.Request, action risk.Action, cause string
 // ScreenFallback answers a fail-mode screening with the verdict asked for.
 func (f *fakeEngine) ScreenFallback(req risk.CallerRequest, verdict risk.Verdict, cause string) risk.Screening {
 	return risk.Screening{Verdict: verdict, Flow: req.Flow, Reasons: []risk.Reason{{Code: risk.CodeStoreUnavailable, Detail: cause}}}
+}
+
+func (f *fakeEngine) CheckNumber(phone, region string) error {
+	if f.CheckNumberFunc == nil {
+		return nil
+	}
+	return f.CheckNumberFunc(phone, region)
 }
 
 func (f *fakeEngine) IPCountry(ip netip.Addr) string {

@@ -5,6 +5,7 @@ import (
 	"mime"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -81,14 +82,15 @@ func (s *server) handleFormShow(c echo.Context) error {
 	if vt := c.QueryParam(web.FieldVisitorToken); len(vt) <= maxVisitorTokenLen {
 		m.VisitorToken = vt
 	}
+	m.Framing = framing(c)
 	return s.renderForm(c, http.StatusOK, m, s.form.now())
 }
 
-// handleFormSubmit takes the callback form. Field errors re-render the form
-// with the input kept (422); a decision shown as deflected
-// (risk.Decision.Shown) shows the alternatives, any other the accepted
-// page. What the friction checks find goes into
-// the decision and nowhere else.
+// handleFormSubmit takes the callback form. Field errors, every one found
+// at once, re-render the form with the input kept (422) before anything is
+// decided or counted; a decision shown as deflected (risk.Decision.Shown)
+// shows the alternatives, any other the accepted page. What the friction
+// checks find goes into the decision and nowhere else.
 func (s *server) handleFormSubmit(c echo.Context) error {
 	r := c.Request()
 	var err error
@@ -120,19 +122,32 @@ func (s *server) handleFormSubmit(c echo.Context) error {
 	if err == nil {
 		d, err = s.decide(c, in, surfaceForm)
 	}
+	frame := framing(c)
 	if m, ok := formModel(in, consent, err); ok {
 		if m.Region == "" {
 			m.Region = s.visitorRegion(c)
 		}
+		m.Framing = frame
 		return s.renderForm(c, http.StatusUnprocessableEntity, m, s.rerenderIssued(fr))
 	}
 	if err != nil {
 		return err
 	}
 	if d.Shown() == risk.Deflect {
-		return respond.Render(c, http.StatusOK, web.CallbackDeflected(s.form.brand, s.deflection()))
+		return respond.Render(c, http.StatusOK, web.CallbackDeflected(s.form.brand,
+			web.DeflectedModel{Channels: s.deflection(), Flow: in.Flow, Framing: frame}))
 	}
-	return respond.Render(c, http.StatusOK, web.CallbackAccepted(s.form.brand, d.ID))
+	return respond.Render(c, http.StatusOK, web.CallbackAccepted(s.form.brand,
+		web.AcceptedModel{Number: risk.MaskNumber(d.Number), Reference: web.Reference(d.ID), Framing: frame}))
+}
+
+// framing is how the request's form pages are shown: Embedded when its
+// URL asks with ?embed=1, on their own page otherwise.
+func framing(c echo.Context) web.Framing {
+	if c.QueryParam(web.EmbedParam) == "1" {
+		return web.Embedded
+	}
+	return web.OwnPage
 }
 
 // renderForm renders the form m with a token issued at issued, bound to
@@ -154,6 +169,9 @@ func (s *server) visitorRegion(c echo.Context) string {
 
 // checkForm validates in as decide does, and the consent box, which must
 // be ticked. It returns a *validationError listing every problem, or nil.
+// When another field fails, the number is checked too, as the engine
+// reads it but without counting anything, so the visitor sees every error
+// at once; otherwise decide finds a bad number.
 func (s *server) checkForm(in callbackInput, consent bool) error {
 	var errs []*respond.Error
 	var ve *validationError
@@ -163,10 +181,16 @@ func (s *server) checkForm(in callbackInput, consent bool) error {
 	if !consent {
 		errs = append(errs, respond.FieldError(respond.CodeMissingConsent, web.FieldConsent, "Tick the box to agree to be called at this number."))
 	}
-	if len(errs) > 0 {
-		return &validationError{errs: errs}
+	if len(errs) == 0 {
+		return nil
 	}
-	return nil
+	if !slices.ContainsFunc(errs, func(e *respond.Error) bool { return e.Field == web.FieldPhone || e.Field == web.FieldRegion }) {
+		var ne *risk.NumberError
+		if err := s.Engine.CheckNumber(in.Phone, in.Region); errors.As(err, &ne) {
+			errs = append(errs, &respond.Error{Code: respond.CodeInvalidPhone, Field: web.FieldPhone, Message: ne.Problem, Err: err})
+		}
+	}
+	return &validationError{errs: errs}
 }
 
 // formModel builds the re-rendered form when err holds only errors on the

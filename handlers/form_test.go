@@ -115,9 +115,9 @@ func TestFormSubmitOutcomes(t *testing.T) {
 		wantCalls int
 		wants     []string
 	}{
-		{risk.Allow, 1, []string{`data-testid="callback-accepted"`, `<span data-testid="callback-id">` + testID + `</span>`}},
-		{risk.Block, 0, []string{`data-testid="callback-accepted"`, `<span data-testid="callback-id">` + testID + `</span>`}},
-		{risk.Deflect, 0, []string{`data-testid="callback-deflected"`, `href="https://example.com/chat"`, `href="tel:+442079460000"`, `Mon–Fri 9:00–17:00`}},
+		{risk.Allow, 1, []string{`data-testid="callback-accepted"`, `data-testid="callback-reference">01JD-Q6Z3</strong>`, `data-testid="callback-number">` + risk.MaskNumber(testNumber) + `</strong>`}},
+		{risk.Block, 0, []string{`data-testid="callback-accepted"`, `data-testid="callback-reference">01JD-Q6Z3</strong>`, `data-testid="callback-number">` + risk.MaskNumber(testNumber) + `</strong>`}},
+		{risk.Deflect, 0, []string{`data-testid="callback-deflected"`, `href="https://example.com/chat"`, `href="tel:+442079460000"`, `Mon–Fri 9:00–17:00`, `data-testid="deflect-back"`}},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.action), func(t *testing.T) {
@@ -134,6 +134,9 @@ func TestFormSubmitOutcomes(t *testing.T) {
 			req := h.requests[0]
 			if req.Phone != testPhone || req.Region != "GB" || len(req.Extra) != 0 {
 				t.Errorf("engine got phone %q region %q extra %v, want %q, GB and no form reasons", req.Phone, req.Region, req.Extra, testPhone)
+			}
+			if strings.Contains(rec.Body.String(), testID) {
+				t.Errorf("page shows the whole decision id %s, want only its reference", testID)
 			}
 			for _, word := range []string{"risk", "fraud", "block", "score", "deflect"} {
 				if strings.Contains(strings.ToLower(visibleText(rec.Body.String())), word) {
@@ -169,7 +172,10 @@ func TestFormSubmitAllowAndBlockLookAlike(t *testing.T) {
 func TestFormSubmitDeflectWithoutAlternatives(t *testing.T) {
 	h := newHarness(t, risk.Deflect, func(h *harness) { h.deps.Channels = nil })
 	rec := h.submitClean(t, filledForm())
-	assertHTML(t, rec, http.StatusOK, `data-testid="callback-deflected"`, `data-testid="deflect-generic"`)
+	assertHTML(t, rec, http.StatusOK, `data-testid="callback-deflected"`, `data-testid="deflect-generic"`, `<a class="button-link" href="/" data-testid="deflect-back">`)
+	if text := visibleText(rec.Body.String()); strings.Contains(text, "another way") || strings.Contains(text, "try again later") {
+		t.Errorf("a deflected page without channels promises other channels or only says to try later:\n%s", text)
+	}
 }
 
 func TestFormSubmitMissingPhoneKeepsInput(t *testing.T) {
@@ -310,7 +316,7 @@ func TestFormSubmitEngineDown(t *testing.T) {
 		wantText string
 	}{
 		{FailDeflect, "callback-deflected", "You can reach us another way"},
-		{FailBlock, "callback-accepted", testIDFallback},
+		{FailBlock, "callback-accepted", "01JD-Q6Z3"},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.mode), func(t *testing.T) {
@@ -384,4 +390,58 @@ func TestFormSubmitErrorPages(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A bad number, a missing consent and a long name come back together, each
+// at its field, and nothing is decided or counted.
+func TestFormSubmitReportsEveryErrorInOnePass(t *testing.T) {
+	var checked []string
+	h := newHarness(t, risk.Allow, func(h *harness) {
+		h.deps.Engine.(*fakeEngine).CheckNumberFunc = func(phone, region string) error {
+			checked = append(checked, region+" "+phone)
+			return &risk.NumberError{Problem: "That number is too short."}
+		}
+	})
+	rec := h.postForm(t, url.Values{"phone": {"020 12"}, "region": {"GB"}, "name": {strings.Repeat("a", 101)}})
+	assertHTML(t, rec, http.StatusUnprocessableEntity,
+		`<li><a href="#name">The name must be at most 100 characters.</a></li>`,
+		`<li><a href="#phone">That number is too short.</a></li>`,
+		`<li><a href="#consent">Tick the box to agree to be called at this number.</a></li>`,
+		`aria-invalid="true" aria-describedby="name-error"`,
+		`aria-describedby="phone-hint phone-error" aria-invalid="true"`,
+		`aria-invalid="true" aria-describedby="consent-error"`,
+		`data-testid="phone-error">That number is too short.</p>`,
+	)
+	if got, want := strings.Join(checked, ","), "GB 020 12"; got != want {
+		t.Errorf("numbers checked: %q, want %q", got, want)
+	}
+	if len(h.requests) != 0 || len(h.calls) != 0 {
+		t.Errorf("engine decided %d requests and %d calls were queued, want none", len(h.requests), len(h.calls))
+	}
+}
+
+// Embedded (?embed=1), the form pages run static/frame.js and nothing
+// else, keep the framing through a failed submission and link back to it.
+func TestFormEmbedded(t *testing.T) {
+	h := newHarness(t, risk.Deflect, func(h *harness) { h.deps.Channels = nil })
+	wantCSP := "default-src 'self'; base-uri 'none'; form-action 'self'; script-src 'self'; frame-ancestors 'self'"
+	show := h.do(t, request{method: http.MethodGet, path: "/?embed=1&flow=sales"})
+	assertHTML(t, show, http.StatusOK, `<body class="embedded">`, `/static/frame.`, `action="/?embed=1"`, `name="flow" value="sales"`)
+	invalid := h.do(t, request{
+		method: http.MethodPost, path: "/?embed=1",
+		body:   strings.NewReader(url.Values{"phone": {""}, "flow": {"sales"}}.Encode()),
+		header: http.Header{"Content-Type": {"application/x-www-form-urlencoded"}, "Accept": {"text/html"}},
+	})
+	assertHTML(t, invalid, http.StatusUnprocessableEntity, `<body class="embedded">`, `action="/?embed=1"`, `data-testid="error-summary"`)
+	for name, rec := range map[string]*httptest.ResponseRecorder{"form": show, "re-render": invalid} {
+		if got := rec.Header().Get("Content-Security-Policy"); got != wantCSP {
+			t.Errorf("%s: Content-Security-Policy = %q, want %q", name, got, wantCSP)
+		}
+	}
+	deflected := h.do(t, request{
+		method: http.MethodPost, path: "/?embed=1",
+		body:   strings.NewReader(with(filledForm(), "flow", "sales").Encode()),
+		header: http.Header{"Content-Type": {"application/x-www-form-urlencoded"}, "Accept": {"text/html"}},
+	})
+	assertHTML(t, deflected, http.StatusOK, `<body class="embedded">`, `href="/?embed=1&amp;flow=sales" data-testid="deflect-back"`)
 }

@@ -32,6 +32,9 @@ type Evaluator interface {
 	// Evaluate decides one request; a *risk.NumberError means the number
 	// cannot be valid.
 	Evaluate(ctx context.Context, req risk.Request) (risk.Decision, error)
+	// CheckNumber parses a number as Evaluate does, counting nothing; a
+	// *risk.NumberError means it cannot be valid.
+	CheckNumber(phone, region string) error
 	// Release frees the lock decision id holds on number.
 	Release(ctx context.Context, number, id string) error
 	// ReleaseLater frees, off the request path, the lock decision id took
@@ -233,8 +236,8 @@ func NewServer(d Deps) *echo.Echo {
 }
 
 // adminConsole is the console for c, with what it takes from the server:
-// the API keys' flows, the form tokens' key and lifetime, the log and the
-// clock.
+// the API keys' flows, the form tokens' key and lifetime, the log, the
+// clock and the public URL.
 func (s *server) adminConsole(c admin.Deps) *admin.Handlers {
 	c.FlowKeys = make(map[string][]string)
 	for _, k := range s.API.Keys {
@@ -243,6 +246,7 @@ func (s *server) adminConsole(c admin.Deps) *admin.Handlers {
 		}
 	}
 	c.Tokens, c.TokenLifetime, c.Logger, c.Now = s.form.tokens, s.form.lifetime, s.log, s.now
+	c.PublicURL = s.PublicURL
 	return admin.New(c)
 }
 

@@ -21,7 +21,7 @@ func assertFormPageHeaders(t *testing.T, hdr http.Header) {
 	want := map[string]string{
 		"X-Content-Type-Options":  "nosniff",
 		"Referrer-Policy":         "no-referrer",
-		"Content-Security-Policy": "default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'",
+		"Content-Security-Policy": "default-src 'self'; base-uri 'none'; form-action 'self'; script-src 'none'; frame-ancestors 'self'",
 		"X-Frame-Options":         "SAMEORIGIN",
 		"Cache-Control":           "no-store",
 	}

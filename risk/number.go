@@ -155,3 +155,15 @@ func numberPrefix(e164 string) string {
 	}
 	return e164[:len(e164)-3]
 }
+
+// CheckNumber reports whether phone, read in region ("" for the engine's
+// default), can be a valid number, with the *NumberError Evaluate would
+// return when not. Unlike Evaluate it counts and records nothing: the form
+// uses it to report a bad number alongside its other field errors.
+func (e *Engine) CheckNumber(phone, region string) error {
+	if region == "" {
+		region = e.region
+	}
+	_, err := e.numbers.parse(strings.TrimSpace(phone), region)
+	return err
+}

@@ -31,6 +31,9 @@ type DashboardModel struct {
 	Tops []TopList
 	// Alerts are the newest spike alerts, newest first.
 	Alerts []AlertRow
+	// Embed warns of missing deflection channels and shows the embed
+	// snippet.
+	Embed EmbedModel
 }
 
 // Empty reports whether nothing was decided in the last 7 days.

@@ -23,13 +23,13 @@ func TestBrandingOnPages(t *testing.T) {
 		`<p class="lede">We call back within the hour.</p>`,
 		`<label for="consent">Yes, call me on this number</label>`,
 	)
-	assertContains(t, render(t, CallbackAccepted(b, "x")), `<h1>Thanks, talk soon.</h1>`, `<title>Thank you – Example &lt;Ltd&gt;</title>`, `data-testid="brand-logo"`)
-	assertContains(t, render(t, CallbackDeflected(b, Channels{})), `data-testid="brand-logo"`)
+	assertContains(t, render(t, CallbackAccepted(b, AcceptedModel{})), `<h1>Thanks, talk soon.</h1>`, `<title>Thank you – Example &lt;Ltd&gt;</title>`, `data-testid="brand-logo"`)
+	assertContains(t, render(t, CallbackDeflected(b, DeflectedModel{})), `data-testid="brand-logo"`)
 	assertContains(t, render(t, ErrorPage(b, 404, "gone")), `data-testid="brand-logo"`)
 }
 
 func TestBrandingLogoUnsafeURL(t *testing.T) {
-	html := render(t, CallbackAccepted(Branding{LogoURL: "javascript:alert(1)"}, "x"))
+	html := render(t, CallbackAccepted(Branding{LogoURL: "javascript:alert(1)"}, AcceptedModel{}))
 	assertNotContains(t, html, "javascript:")
 }
 

@@ -3,6 +3,7 @@
 package web
 
 import (
+	"net/url"
 	"strconv"
 	"strings"
 )
@@ -64,6 +65,43 @@ type CallbackFormModel struct {
 	Regions []Region
 	// Errors maps a field name (FieldName, FieldPhone, ...) to its message.
 	Errors map[string]string
+	// Framing is how the page is shown: on its own or embedded.
+	Framing Framing
+}
+
+// action is where the form posts: home, keeping the embedded framing.
+func (m CallbackFormModel) action() string { return FormURL("", m.Framing) }
+
+// Framing is how a public page is shown.
+type Framing int
+
+const (
+	// OwnPage is a page on its own: the page's background, a card around
+	// its content.
+	OwnPage Framing = iota
+	// Embedded is a page inside another site's frame (?embed=1): a
+	// transparent background, no card, and a script that tells the parent
+	// the page's height and moves the focus to the error summary.
+	Embedded
+)
+
+// EmbedParam is the query parameter that asks for the Embedded framing,
+// with the value "1".
+const EmbedParam = "embed"
+
+// FormURL is the path of the form for flow ("" for none) in framing f.
+func FormURL(flow string, f Framing) string {
+	q := url.Values{}
+	if flow != "" {
+		q.Set(FieldFlow, flow)
+	}
+	if f == Embedded {
+		q.Set(EmbedParam, "1")
+	}
+	if len(q) == 0 {
+		return "/"
+	}
+	return "/?" + q.Encode()
 }
 
 // Region is one country offered for a phone number.
@@ -136,9 +174,10 @@ type Channels struct {
 	Hours string `json:"hours,omitempty"`
 }
 
-// empty reports whether no channel is configured.
+// empty reports whether no channel is configured: opening hours alone
+// are no way to reach anyone.
 func (c Channels) empty() bool {
-	return c.ChatURL == "" && c.Phone == "" && c.Hours == ""
+	return c.ChatURL == "" && c.Phone == ""
 }
 
 // telURL returns a tel: URL for a displayed phone number, keeping only a

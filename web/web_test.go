@@ -40,7 +40,7 @@ func assertNotContains(t *testing.T, html string, unwanted ...string) {
 }
 
 func TestLayoutLinksHashedAssets(t *testing.T) {
-	html := render(t, CallbackAccepted(Branding{}, "x"))
+	html := render(t, CallbackAccepted(Branding{}, AcceptedModel{}))
 	assertContains(t, html,
 		`<link rel="stylesheet" href="`+static.Path("app.css")+`">`,
 		`<link rel="stylesheet" href="`+DefaultBranding().StylesheetPath()+`">`,
@@ -135,19 +135,43 @@ func TestCallbackFormConsentError(t *testing.T) {
 }
 
 func TestCallbackAccepted(t *testing.T) {
-	html := render(t, CallbackAccepted(Branding{}, "abc123"))
+	html := render(t, CallbackAccepted(Branding{}, AcceptedModel{Number: "+4477******23", Reference: Reference("nmfipy3yabcdefghijklmnopqr")}))
 	assertContains(t, html,
 		`data-testid="callback-accepted"`,
 		`<h1>Thanks — we&#39;ll call you shortly.</h1>`,
-		`<span data-testid="callback-id">abc123</span>`,
+		`<strong class="number" data-testid="callback-number">+4477******23</strong>`,
+		`Keep the line free`,
+		`If no call comes`,
+		`<strong data-testid="callback-reference">NMFI-PY3Y</strong>`,
 	)
-	assertNotContains(t, html, "risk", "fraud", "block", "score")
+	assertNotContains(t, html, "risk", "fraud", "block", "score", "nmfipy3yabcdefghijklmnopqr", "<script")
+}
+
+func TestReference(t *testing.T) {
+	for id, want := range map[string]string{"nmfipy3yabcdefghijklmnopqr": "NMFI-PY3Y", "abc": "ABC", "abcdef": "ABCD-EF", "": ""} {
+		if got := Reference(id); got != want {
+			t.Errorf("Reference(%q) = %q, want %q", id, got, want)
+		}
+	}
+}
+
+func TestEmbeddedLayout(t *testing.T) {
+	html := render(t, CallbackForm(Branding{}, CallbackFormModel{Region: "GB", Regions: testRegions, Flow: "sales", Framing: Embedded}))
+	assertContains(t, html,
+		`<script src="`+static.Path("frame.js")+`" defer></script>`,
+		`<body class="embedded">`,
+		`action="/?embed=1"`,
+	)
+	own := render(t, CallbackForm(Branding{}, CallbackFormModel{Region: "GB", Regions: testRegions}))
+	assertContains(t, own, `action="/"`, `<body>`)
+	assertNotContains(t, own, "<script", "embedded")
 }
 
 func TestCallbackDeflected(t *testing.T) {
 	t.Run("all channels", func(t *testing.T) {
-		html := render(t, CallbackDeflected(Branding{}, Channels{ChatURL: "https://example.com/chat", Phone: "+44 20 7946 0000", Hours: "Mon–Fri 9–17"}))
+		html := render(t, CallbackDeflected(Branding{}, DeflectedModel{Channels: Channels{ChatURL: "https://example.com/chat", Phone: "+44 20 7946 0000", Hours: "Mon–Fri 9–17"}}))
 		assertContains(t, html,
+			`<a class="button-link" href="/" data-testid="deflect-back">`,
 			`data-testid="callback-deflected"`,
 			`<a href="https://example.com/chat" data-testid="deflect-chat">`,
 			`<a href="tel:+442079460000" data-testid="deflect-phone">+44 20 7946 0000</a>`,
@@ -156,12 +180,12 @@ func TestCallbackDeflected(t *testing.T) {
 		assertNotContains(t, html, "risk", "fraud", "block", "score", "deflect-generic")
 	})
 	t.Run("none configured", func(t *testing.T) {
-		html := render(t, CallbackDeflected(Branding{}, Channels{}))
-		assertContains(t, html, `data-testid="deflect-generic"`)
-		assertNotContains(t, html, "<ul", "risk", "fraud")
+		html := render(t, CallbackDeflected(Branding{}, DeflectedModel{Flow: "sales", Framing: Embedded}))
+		assertContains(t, html, `data-testid="deflect-generic"`, `send the form again`, `href="/?embed=1&amp;flow=sales" data-testid="deflect-back"`)
+		assertNotContains(t, html, "<ul", "risk", "fraud", "other way", "try again later")
 	})
 	t.Run("unsafe chat url", func(t *testing.T) {
-		html := render(t, CallbackDeflected(Branding{}, Channels{ChatURL: "javascript:alert(1)"}))
+		html := render(t, CallbackDeflected(Branding{}, DeflectedModel{Channels: Channels{ChatURL: "javascript:alert(1)"}}))
 		assertNotContains(t, html, "javascript:")
 	})
 }

@@ -83,6 +83,9 @@ type DecisionFilter struct {
 	Action risk.Action
 	// Number matches the normalised E.164 number exactly.
 	Number string
+	// IDPrefix matches decisions whose id starts with it, e.g. the lower
+	// case of the reference a visitor was shown.
+	IDPrefix string
 	// IP matches the client address exactly.
 	IP netip.Addr
 	// Country matches the number's country or the IP's country.
@@ -96,6 +99,7 @@ type DecisionFilter struct {
 func (f DecisionFilter) match(d risk.Decision) bool {
 	return (f.Action == "" || d.Action == f.Action) &&
 		(f.Number == "" || d.Number == f.Number) &&
+		strings.HasPrefix(d.ID, f.IDPrefix) &&
 		(!f.IP.IsValid() || d.IP == f.IP) &&
 		(f.Country == "" || d.NumberCountry == f.Country || d.IPCountry == f.Country) &&
 		(f.Reason == "" || d.Has(f.Reason))

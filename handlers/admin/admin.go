@@ -73,6 +73,10 @@ type Deps struct {
 	// TokenLifetime is how long a console form stays good; zero means 2
 	// hours.
 	TokenLifetime time.Duration
+	// PublicURL is the server's public base URL, without a trailing
+	// slash; the embed snippet frames the form under it. Empty: the
+	// origin the console is reached at.
+	PublicURL string
 	// Logger receives the console's lines; nil discards.
 	Logger *slog.Logger
 	// Now is the console's clock; nil is time.Now.

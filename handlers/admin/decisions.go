@@ -37,9 +37,11 @@ func decisionFilter(c echo.Context) (web.DecisionFilterModel, dispatch.DecisionF
 	default:
 		return m, f, respond.FieldError(respond.CodeInvalidFilter, "action", "The action must be allow, deflect or block.")
 	}
-	if m.Number != "" {
+	if ref, ok := referencePrefix(m.Number); ok {
+		f.IDPrefix = ref
+	} else if m.Number != "" {
 		if !strings.HasPrefix(m.Number, "+") {
-			return m, f, respond.FieldError(respond.CodeInvalidFilter, "number", "Type the number in international format, with + and the country code.")
+			return m, f, respond.FieldError(respond.CodeInvalidFilter, "number", "Type the number in international format, with + and the country code, or the visitor's reference such as NMFI-PY3Y.")
 		}
 		n, err := risk.NormalizeEntry(risk.DenyNumber, m.Number, "")
 		if err != nil {
@@ -79,6 +81,19 @@ func decisionFilter(c echo.Context) (web.DecisionFilterModel, dispatch.DecisionF
 		*b.to = t.UTC()
 	}
 	return m, f, nil
+}
+
+// referencePrefix reads s as the reference a visitor was given
+// (web.Reference), or any start of a decision id: at least 4 letters and
+// digits, one of them a letter, in either case, dashes and spaces ignored.
+// It returns the id prefix to match, in lower case.
+func referencePrefix(s string) (string, bool) {
+	ref := strings.ToLower(strings.NewReplacer("-", "", " ", "").Replace(s))
+	if len(ref) < 4 || len(ref) > 26 || strings.Trim(ref, "abcdefghijklmnopqrstuvwxyz0123456789") != "" ||
+		!strings.ContainsAny(ref, "abcdefghijklmnopqrstuvwxyz") {
+		return "", false
+	}
+	return ref, true
 }
 
 // decisionPage reads the filters and cursor of the request and returns
