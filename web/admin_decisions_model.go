@@ -30,8 +30,8 @@ type ReasonView struct {
 	// Name is the reason's human name, Description says when it is given
 	// (both from the engine's reason table).
 	Code, Name, Description, Detail string
-	Weight             int
-	Hard               bool
+	Weight                          int
+	Hard                            bool
 	// Waived is true when an allow list exempted the request from it.
 	Waived bool
 }
