@@ -84,14 +84,14 @@ func formatPct(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) + "
 // chart's width, so the chart fills any window without scaling its text
 // (axis labels stay at their CSS size, 12 px).
 const (
-	chartH                 = 220
-	chartTop, chartBottom  = 12, 24
-	chartPlotH             = chartH - chartTop - chartBottom
-	chartBarShare          = 0.7
-	chartBaseline          = chartTop + chartPlotH
-	chartLabelY            = chartBaseline + 17
-	chartAxisW             = 44
-	chartTicksWanted int64 = 4
+	chartH                      = 220
+	chartTop, chartBottom       = 12, 24
+	chartPlotH                  = chartH - chartTop - chartBottom
+	chartBarShare               = 0.7
+	chartBaseline               = chartTop + chartPlotH
+	chartLabelY                 = chartBaseline + 17
+	chartAxisW                  = 44
+	chartTicksWanted      int64 = 4
 )
 
 // chart is a stacked bar chart laid out for the template.
@@ -122,7 +122,7 @@ type chartBar struct {
 	// Minor labels are hidden on narrow screens, where they would touch.
 	Minor    bool
 	Segments []chartSegment
-	Total        int64
+	Total    int64
 }
 
 // chartSegment is one action's part of a bar.
