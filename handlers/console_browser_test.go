@@ -71,16 +71,6 @@ func TestConsoleReadableInBrowser(t *testing.T) {
 	if !evaluate[bool](t, ctx, dateShown) {
 		t.Error("the expiry date is hidden with 'at the end of a date' chosen")
 	}
-	if err := chromedp.Do(within(t, ctx),
-		chromedp.Click(chromedp.CSS(`[data-testid="add-expiry-never"]`)),
-		chromedp.SendKeys(chromedp.CSS(`[data-testid="add-value"]`), "+12015550166"+kb.Enter),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid="entry-+12015550166"]`)),
-	); err != nil {
-		t.Fatalf("adding an entry: %v", err)
-	}
-	checkPage(t, ctx, "console-lists-entry-375")
-	openConsolePage(t, ctx, st.url+"/admin/lists/deny_number/remove?value=%2B12015550166", `[data-testid="remove-confirm"]`)
-	checkPage(t, ctx, "console-remove-confirm-375")
 }
 
 // With scripts off, a list entry's Remove link, named after the entry,
