@@ -169,8 +169,8 @@ func TestConsoleScenarioInBrowser(t *testing.T) {
 
 	openConsolePage(t, ctx, st.url+"/admin/decisions?action=block", `[data-testid="decisions-table"]`)
 	row := text(t, ctx, `[data-testid="decisions-table"] tbody tr`)
-	if !strings.Contains(row, "+1201*****77") || !strings.Contains(row, "deny_number") || !strings.Contains(row, "block") {
-		t.Errorf("newest blocked decision: %q, want +1201*****77 blocked with deny_number", row)
+	if !strings.Contains(row, "+1201*****77") || !strings.Contains(row, "Number on the deny list") || !strings.Contains(row, "block") {
+		t.Errorf("newest blocked decision: %q, want +1201*****77 blocked, the reason named Number on the deny list", row)
 	}
 	screenshot(t, ctx, "console-scenario-decisions.png", "the blocked decision in the log")
 

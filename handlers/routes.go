@@ -149,6 +149,8 @@ func registerAdminRoutes(e *echo.Echo, ad *admin.Handlers) {
 	pages.GET("/lists/:list", ad.HandleListShow)
 	// Adds or replaces an entry.
 	pages.POST("/lists/:list/entries", ad.HandleListAdd, respond.LimitBody())
+	// Asks before removing the entry ?value= names: a form that posts to the route below.
+	pages.GET("/lists/:list/remove", ad.HandleListRemoveConfirm)
 	// Removes the entry whose value is in the form.
 	pages.POST("/lists/:list/remove", ad.HandleListRemove, respond.LimitBody())
 	// The import form: a CSV file or pasted values.

@@ -83,35 +83,49 @@ func FormatMinor(v int64) string {
 // formatPct shows a percentage to one decimal.
 func formatPct(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) + "%" }
 
-// Geometry of the charts, in SVG user units.
+// Geometry of the charts. Heights are CSS pixels; widths are shares of the
+// chart's width, so the chart fills any window without scaling its text
+// (axis labels stay at their CSS size, 12 px).
 const (
-	chartW, chartH         = 720, 220
-	chartLeft, chartBottom = 44, 24
-	chartTop, chartRight   = 12, 8
-	chartPlotW, chartPlotH = chartW - chartLeft - chartRight, chartH - chartTop - chartBottom
-	chartBarShare          = 0.7
-	chartBaseline          = chartTop + chartPlotH
-	chartLabelY            = chartBaseline + 16
+	chartH                      = 220
+	chartTop, chartBottom       = 12, 24
+	chartPlotH                  = chartH - chartTop - chartBottom
+	chartBarShare               = 0.7
+	chartBaseline               = chartTop + chartPlotH
+	chartLabelY                 = chartBaseline + 17
+	chartAxisW                  = 44
+	chartTicksWanted      int64 = 4
 )
 
 // chart is a stacked bar chart laid out for the template.
 type chart struct {
 	ID, Title, Desc string
-	// Max is the tallest bar's total, the top of the scale.
-	Max  int64
-	Bars []chartBar
-	// ViewBox and the axes' coordinates, as SVG attribute values.
-	ViewBox, Left, Right, Top, Base, Mid, LabelY, TickX string
+	// Max is the tallest bar's total; the scale runs from 0 to the last
+	// tick, at or above it.
+	Max   int64
+	Bars  []chartBar
+	Ticks []chartTick
+	// Height, Base, LabelY and AxisW are the chart's height, the baseline,
+	// the x labels' baseline and the y axis' width, in CSS pixels.
+	Height, Base, LabelY, AxisW, TickX string
+}
+
+// chartTick is one labelled value of the y axis.
+type chartTick struct {
+	Label, Y string
 }
 
 // chartBar is one laid-out bar with its segments and its axis label.
 type chartBar struct {
 	ChartBar
 	Label, Title string
+	// X, W and LabelX are percentages of the chart's width.
 	X, W, LabelX string
 	ShowLabel    bool
-	Segments     []chartSegment
-	Total        int64
+	// Minor labels are hidden on narrow screens, where they would touch.
+	Minor    bool
+	Segments []chartSegment
+	Total    int64
 }
 
 // chartSegment is one action's part of a bar.
@@ -119,22 +133,36 @@ type chartSegment struct {
 	Class, Y, H string
 }
 
-// hourChart lays out the hourly bars, labelling every third hour.
+// hourChart lays out the hourly bars, labelling every third hour, every
+// sixth on narrow screens.
 func hourChart(bars []ChartBar) chart {
-	return layoutChart("hours", "Requests per hour, last 24 hours (UTC)", bars, 3, "15:00")
+	return layoutChart("hours", "Requests per hour, last 24 hours (UTC)", bars, 3, 6, "15:00")
 }
 
-// dayChart lays out the daily bars, labelling each day.
+// dayChart lays out the daily bars, labelling each day, every other one
+// on narrow screens.
 func dayChart(bars []ChartBar) chart {
-	return layoutChart("days", "Requests per day, last 7 days (UTC)", bars, 1, "Mon 2")
+	return layoutChart("days", "Requests per day, last 7 days (UTC)", bars, 1, 2, "Mon 2")
 }
 
-func layoutChart(id, title string, bars []ChartBar, labelEvery int, layout string) chart {
+// tickStep is the step of a y axis running to top with about
+// chartTicksWanted steps: 1, 2 or 5 times a power of ten.
+func tickStep(top int64) int64 {
+	for p := int64(1); ; p *= 10 {
+		for _, m := range []int64{1, 2, 5} {
+			if step := m * p; step*chartTicksWanted >= top {
+				return step
+			}
+		}
+	}
+}
+
+// layoutChart lays out bars, labelling every labelEvery-th and, on narrow
+// screens, every majorEvery-th, counted from the oldest.
+func layoutChart(id, title string, bars []ChartBar, labelEvery, majorEvery int, layout string) chart {
 	c := chart{
 		ID: id, Title: title, Bars: make([]chartBar, len(bars)),
-		ViewBox: fmt.Sprintf("0 0 %d %d", chartW, chartH),
-		Left:    num(chartLeft), Right: num(chartW - chartRight), Top: num(chartTop), Base: num(chartBaseline),
-		Mid: num(chartTop + chartPlotH/2.0), LabelY: num(chartLabelY), TickX: num(chartLeft - 6),
+		Height: num(chartH), Base: num(chartBaseline), LabelY: num(chartLabelY), AxisW: num(chartAxisW), TickX: num(chartAxisW - 6),
 	}
 	var total, blocked, deflected int64
 	for _, b := range bars {
@@ -145,17 +173,19 @@ func layoutChart(id, title string, bars []ChartBar, labelEvery int, layout strin
 	}
 	c.Desc = fmt.Sprintf("%d requests: %d allowed, %d deflected, %d blocked. Tallest bar %d.",
 		total, total-blocked-deflected, deflected, blocked, c.Max)
-	slot := float64(chartPlotW) / float64(max(len(bars), 1))
-	scale := 0.0
-	if c.Max > 0 {
-		scale = float64(chartPlotH) / float64(c.Max)
+	step := tickStep(max(c.Max, 1))
+	top := (max(c.Max, 1) + step - 1) / step * step
+	scale := float64(chartPlotH) / float64(top)
+	for v := int64(0); v <= top; v += step {
+		c.Ticks = append(c.Ticks, chartTick{Label: formatCount(int(v)), Y: num(float64(chartBaseline) - float64(v)*scale)})
 	}
+	slot := 100 / float64(max(len(bars), 1))
 	for i, b := range bars {
-		x := float64(chartLeft) + float64(i)*slot
+		x := float64(i) * slot
 		cb := chartBar{
 			ChartBar: b, Label: b.Start.UTC().Format(layout), Total: b.Allow + b.Deflect + b.Block,
-			X: num(x + slot*(1-chartBarShare)/2), W: num(slot * chartBarShare), LabelX: num(x + slot/2),
-			ShowLabel: i%labelEvery == 0,
+			X: pct(x + slot*(1-chartBarShare)/2), W: pct(slot * chartBarShare), LabelX: pct(x + slot/2),
+			ShowLabel: i%labelEvery == 0, Minor: i%majorEvery != 0,
 		}
 		cb.Title = fmt.Sprintf("%s: %d allowed, %d deflected, %d blocked", cb.Label, b.Allow, b.Deflect, b.Block)
 		y := float64(chartBaseline)
@@ -174,6 +204,9 @@ func layoutChart(id, title string, bars []ChartBar, labelEvery int, layout strin
 	}
 	return c
 }
+
+// pct formats a share of the chart's width as an SVG percentage.
+func pct(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) + "%" }
 
 // num formats an SVG coordinate.
 func num(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) }

@@ -27,9 +27,11 @@ func (f DecisionFilterModel) Query(before string) string {
 
 // ReasonView is one reason of a decision.
 type ReasonView struct {
-	Code, Name, Detail string
-	Weight             int
-	Hard               bool
+	// Name is the reason's human name, Description says when it is given
+	// (both from the engine's reason table).
+	Code, Name, Description, Detail string
+	Weight                          int
+	Hard                            bool
 	// Waived is true when an allow list exempted the request from it.
 	Waived bool
 }
@@ -127,6 +129,9 @@ type IVRModel struct {
 	Rows  []IVRRow
 	Total IVRRow
 }
+
+// Refused reports whether the decision deflected or blocked the request.
+func (d DecisionRow) Refused() bool { return d.Action == "deflect" || d.Action == "block" }
 
 // shownAs says in words what the visitor saw for a decision shown as
 // action.

@@ -33,3 +33,16 @@ func Regions() []Region {
 	})
 	return out
 }
+
+// CountryName is the English name of the ISO 3166-1 alpha-2 country
+// code, or code itself when it names no country.
+func CountryName(code string) string {
+	r, err := language.ParseRegion(code)
+	if err != nil {
+		return code
+	}
+	if n := display.English.Regions().Name(r); n != "" {
+		return n
+	}
+	return code
+}

@@ -209,7 +209,9 @@ func decisionRow(ld dispatch.LoggedDecision, label string) web.DecisionRow {
 		row.IP = d.IP.String()
 	}
 	for _, r := range d.Reasons {
-		row.Reasons = append(row.Reasons, web.ReasonView{Code: r.Code, Name: risk.ReasonName(r.Code), Detail: r.Detail, Weight: r.Weight, Hard: r.Hard, Waived: r.Waived})
+		info, _ := risk.LookupReason(r.Code)
+		row.Reasons = append(row.Reasons, web.ReasonView{Code: r.Code, Name: risk.ReasonName(r.Code), Description: info.Description,
+			Detail: r.Detail, Weight: r.Weight, Hard: r.Hard, Waived: r.Waived})
 	}
 	return row
 }

@@ -1,0 +1,46 @@
+package admin
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/tollgate/tollgate/handlers/respond"
+	"github.com/tollgate/tollgate/web"
+)
+
+// HandleListRemoveConfirm shows the entry a Remove button names and asks
+// before removing it: the form on this page posts to HandleListRemove, so
+// the confirmation needs no script. A value that is invalid or not listed
+// goes back to the list with a message saying so.
+func (s *Handlers) HandleListRemoveConfirm(c echo.Context) error {
+	l, err := listParam(c)
+	if err != nil {
+		return err
+	}
+	back := ListPath(l)
+	value := c.QueryParam("value")
+	if strings.TrimSpace(value) == "" {
+		return s.redirectBack(c, back, flashError, "Name the value to remove.")
+	}
+	en, found, err := s.Lists.LookupEntry(c.Request().Context(), l, value)
+	if err != nil {
+		if _, nerr := s.Lists.Normalize(l, value); nerr != nil {
+			return s.redirectBack(c, back, flashError, nerr.Error())
+		}
+		return respond.Failed(err)
+	}
+	if !found {
+		return s.redirectBack(c, back, flashError, strings.TrimSpace(value)+" is not in "+string(l)+".")
+	}
+	now := s.now()
+	m := web.ListRemoveModel{
+		List: web.ListTab{Name: string(l), Label: listInfos[l].Label},
+		Entry: web.ListRow{
+			Value: en.Value, Reason: en.Reason, Author: en.Author, Created: en.Created, Expires: en.Expires,
+			Active: en.Active(now),
+		},
+	}
+	return respond.Render(c, http.StatusOK, web.ListRemovePage(s.frame(c, web.SectionLists), m))
+}
