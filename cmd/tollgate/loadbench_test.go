@@ -71,7 +71,7 @@ func BenchmarkHTTPLoad(b *testing.B) {
 	defer func() { cancel(); <-done }()
 	bareAddr := startBareEvalSha(b, rdb)
 
-	mix := &callbackMix{}
+	mix, flood := &callbackMix{}, &floodMix{}
 	targets := []struct {
 		name string
 		addr string
@@ -80,6 +80,7 @@ func BenchmarkHTTPLoad(b *testing.B) {
 		{"healthz", addr, constRequest("GET /healthz HTTP/1.1\r\nHost: tollgate\r\n\r\n")},
 		{"bare-evalsha", bareAddr, constRequest("GET /bare HTTP/1.1\r\nHost: tollgate\r\n\r\n")},
 		{"callbacks", addr, mix.request},
+		{"flood", addr, flood.request},
 	}
 	benchSay("machine: %d CPUs, %s, %s; load average before: %s", runtime.NumCPU(), runtime.Version(), redisVersion(rdb), loadAvg())
 	results := map[string][]loadResult{}
@@ -108,10 +109,17 @@ func BenchmarkHTTPLoad(b *testing.B) {
 			}
 		}
 	}
-	var cbHealth, bareHealth, cost []float64
+	var cbHealth, bareHealth, cost, refusedHealth []float64
 	for r := range min(len(results["healthz"]), len(results["bare-evalsha"]), len(results["callbacks"])) {
 		h, bare, cb := results["healthz"][r].RPS(), results["bare-evalsha"][r].RPS(), results["callbacks"][r].RPS()
 		cbHealth, bareHealth, cost = append(cbHealth, cb/h), append(bareHealth, bare/h), append(cost, bare/cb)
+	}
+	for r := range min(len(results["healthz"]), len(results["flood"])) {
+		refusedHealth = append(refusedHealth, results["flood"][r].RPS()/results["healthz"][r].RPS())
+	}
+	if len(refusedHealth) > 0 {
+		benchSay("median of %d rounds: hostile flood (mostly refused) / healthz %.3f", len(refusedHealth), median(refusedHealth))
+		b.ReportMetric(median(refusedHealth), "refused/healthz")
 	}
 	if len(cost) > 0 {
 		benchSay("medians of %d rounds at %d connections: callbacks/healthz %.3f, bare/healthz %.3f, callback cost in bare round trips %.2f",
@@ -202,6 +210,35 @@ func (m *callbackMix) request(int) []byte {
 	case 7:
 		ip = "198.51.100.66"
 	}
+	return callbackRequest(phone, ip)
+}
+
+// floodMix builds a hostile flood: 95% of it refused by what needs no
+// counting (40% to Cuba, blocked by the demo country policy; 30% from the
+// deny-listed address; 25% from a Tor exit on a hosting network), 5% clean.
+// Numbers are fresh, so no request is refused for an outstanding callback.
+type floodMix struct{ seq atomic.Int64 }
+
+func (m *floodMix) request(int) []byte {
+	k := uint64(m.seq.Add(1))
+	h := k * 2654435761
+	phone := "+1" + benchAreaCodes[k%uint64(len(benchAreaCodes))] + strconv.FormatUint(2_000_000+h%8_000_000, 10)
+	v := h % (1 << 24)
+	ip := fmt.Sprintf("10.%d.%d.%d", v>>16, v>>8&0xff, v&0xff)
+	switch k % 20 {
+	case 0, 1, 2, 3, 4, 5, 6, 7:
+		phone = "+535" + strconv.FormatUint(2_000_000+h%8_000_000, 10)
+	case 8, 9, 10, 11, 12, 13:
+		ip = "198.51.100.66"
+	case 14, 15, 16, 17, 18:
+		ip = "203.0.113." + strconv.FormatUint(k%256, 10)
+	}
+	return callbackRequest(phone, ip)
+}
+
+// callbackRequest is a POST /api/v1/callbacks for phone from ip, through
+// the trusted proxy.
+func callbackRequest(phone, ip string) []byte {
 	body := `{"phone":"` + phone + `","name":"Ann"}`
 	return []byte("POST /api/v1/callbacks HTTP/1.1\r\nHost: tollgate\r\nContent-Type: application/json\r\n" +
 		"User-Agent: Mozilla/5.0 (X11; Linux x86_64) tollgate-bench\r\nX-Forwarded-For: " + ip +
