@@ -63,7 +63,7 @@ func (f *fakeEngine) ScreenFallback(req risk.CallerRequest, verdict risk.Verdict
 	return risk.Screening{Verdict: verdict, Flow: req.Flow, Reasons: []risk.Reason{{Code: risk.CodeStoreUnavailable, Detail: cause}}}
 }
 
-func (f *fakeEngine) CheckNumber(phone, region string) error {
+func (f *fakeEngine) CheckNumber(_ context.Context, _ netip.Addr, phone, region string) error {
 	if f.CheckNumberFunc == nil {
 		return nil
 	}

@@ -118,7 +118,7 @@ func (s *server) handleFormSubmit(c echo.Context) error {
 	in.Extra = fr.reasons
 
 	var d risk.Decision
-	err = s.checkForm(in, consent)
+	err = s.checkForm(c, in, consent)
 	if err == nil {
 		d, err = s.decide(c, in, surfaceForm)
 	}
@@ -170,9 +170,10 @@ func (s *server) visitorRegion(c echo.Context) string {
 // checkForm validates in as decide does, and the consent box, which must
 // be ticked. It returns a *validationError listing every problem, or nil.
 // When another field fails, the number is checked too, as the engine
-// reads it but without counting anything, so the visitor sees every error
-// at once; otherwise decide finds a bad number.
-func (s *server) checkForm(in callbackInput, consent bool) error {
+// reads it (a bad one counted against the visitor's address, as decide
+// counts it), so the visitor sees every error at once; otherwise decide
+// finds a bad number.
+func (s *server) checkForm(c echo.Context, in callbackInput, consent bool) error {
 	var errs []*respond.Error
 	var ve *validationError
 	if errors.As(in.validate(), &ve) {
@@ -186,7 +187,9 @@ func (s *server) checkForm(in callbackInput, consent bool) error {
 	}
 	if !slices.ContainsFunc(errs, func(e *respond.Error) bool { return e.Field == web.FieldPhone || e.Field == web.FieldRegion }) {
 		var ne *risk.NumberError
-		if err := s.Engine.CheckNumber(in.Phone, in.Region); errors.As(err, &ne) {
+		ctx, cancel := s.budget.Bound(c.Request().Context())
+		defer cancel()
+		if err := s.Engine.CheckNumber(ctx, respond.ClientIP(c), in.Phone, in.Region); errors.As(err, &ne) {
 			errs = append(errs, &respond.Error{Code: respond.CodeInvalidPhone, Field: web.FieldPhone, Message: ne.Problem, Err: err})
 		}
 	}

@@ -32,9 +32,9 @@ type Evaluator interface {
 	// Evaluate decides one request; a *risk.NumberError means the number
 	// cannot be valid.
 	Evaluate(ctx context.Context, req risk.Request) (risk.Decision, error)
-	// CheckNumber parses a number as Evaluate does, counting nothing; a
-	// *risk.NumberError means it cannot be valid.
-	CheckNumber(phone, region string) error
+	// CheckNumber parses a number as Evaluate does; a number that cannot
+	// be valid is a *risk.NumberError, counted against ip.
+	CheckNumber(ctx context.Context, ip netip.Addr, phone, region string) error
 	// Release frees the lock decision id holds on number.
 	Release(ctx context.Context, number, id string) error
 	// ReleaseLater frees, off the request path, the lock decision id took

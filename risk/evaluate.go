@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"strconv"
 	"time"
 
@@ -86,6 +87,30 @@ func beforeCounting(s *compiled, req Request, info geo.Info) (sourceRefused bool
 	return tallyOf(d.Reasons).action(s) != Allow
 }
 
+// queueAddress adds the counters of requests from ip's subscriber and its
+// network to p.
+func queueAddress(ctx context.Context, p redis.Pipeliner, rd *reads, x *expiring, s *compiled, ip netip.Addr, now time.Time) (sub, net *counter) {
+	return queueCounter(ctx, p, rd, x, ipTag(subscriber(ip, s.Velocity.IPv6Prefix)), s.Velocity.IP, now),
+		queueCounter(ctx, p, rd, x, netTag(ipNetwork(ip)), s.Velocity.Network, now)
+}
+
+// countInvalid counts a request with a number that cannot be valid
+// against its address, as every request is: a script sending junk numbers
+// runs into its address's velocity like any other.
+func (e *Engine) countInvalid(ctx context.Context, s *compiled, ip netip.Addr, now time.Time) {
+	if !ip.IsValid() {
+		return
+	}
+	rd := newReads(e.cluster)
+	var sub, net *counter
+	err := e.exec(ctx, rd, func(p redis.Pipeliner) { sub, net = queueAddress(ctx, p, rd, e.expiring, s, ip, now) })
+	if err != nil {
+		e.log.Warn("invalid-number attempt not counted", "err", err)
+		return
+	}
+	e.settle(ctx, now, sub, net)
+}
+
 // Evaluate decides one request in a single Redis round trip (one per node,
 // concurrently, on a Cluster). A number that cannot be valid returns a
 // *NumberError after the attempt is counted against the client IP.
@@ -106,16 +131,11 @@ func (e *Engine) Evaluate(ctx context.Context, req Request) (Decision, error) {
 	sub := subscriber(ip, s.Velocity.IPv6Prefix)
 	countIP := func(p redis.Pipeliner) {
 		if ip.IsValid() {
-			pl.ip = queueCounter(ctx, p, rd, e.expiring, ipTag(sub), s.Velocity.IP, now)
-			pl.net = queueCounter(ctx, p, rd, e.expiring, netTag(ipNetwork(ip)), s.Velocity.Network, now)
+			pl.ip, pl.net = queueAddress(ctx, p, rd, e.expiring, s, ip, now)
 		}
 	}
 	if numErr != nil {
-		if err := e.exec(ctx, rd, countIP); err != nil {
-			e.log.Warn("invalid-number attempt not counted", "err", err)
-		} else {
-			e.settle(ctx, now, pl.ip, pl.net)
-		}
+		e.countInvalid(ctx, s, ip, now)
 		return Decision{}, numErr
 	}
 	d.Number, d.NumberCountry, d.NumberType = num.e164, num.country, typeNames[num.kind]

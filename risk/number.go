@@ -1,7 +1,9 @@
 package risk
 
 import (
+	"context"
 	"errors"
+	"net/netip"
 	"strings"
 	"sync"
 
@@ -158,12 +160,17 @@ func numberPrefix(e164 string) string {
 
 // CheckNumber reports whether phone, read in region ("" for the engine's
 // default), can be a valid number, with the *NumberError Evaluate would
-// return when not. Unlike Evaluate it counts and records nothing: the form
-// uses it to report a bad number alongside its other field errors.
-func (e *Engine) CheckNumber(phone, region string) error {
+// return when not; the form uses it to report a bad number alongside its
+// other field errors. A number that cannot be valid is counted against ip
+// as Evaluate counts it, so checking numbers this way is no cheaper for a
+// script than asking for calls to them; a valid one counts nothing.
+func (e *Engine) CheckNumber(ctx context.Context, ip netip.Addr, phone, region string) error {
 	if region == "" {
 		region = e.region
 	}
 	_, err := e.numbers.parse(strings.TrimSpace(phone), region)
+	if err != nil {
+		e.countInvalid(ctx, e.settings.active.Load(), ip.Unmap(), e.now())
+	}
 	return err
 }

@@ -36,3 +36,24 @@ func TestFormExpiryDateEndsAtTheEndOfTheDay(t *testing.T) {
 		t.Errorf("yesterday: got %v, want an error", got)
 	}
 }
+
+// A reference is read as the start of a base32 decision id: the digits
+// typed for the letters they resemble become those letters, and anything
+// no id can hold is no reference.
+func TestReferencePrefix(t *testing.T) {
+	for in, want := range map[string]string{
+		"XRAY-E4KB":  "xraye4kb",
+		"xray e4kb":  "xraye4kb",
+		"7U50-U4J1":  "7u5ou4ji",
+		"B8BB":       "bbbb",
+		"+447700900": "",
+		"12345678":   "",
+		"AB9C":       "",
+		"AB":         "",
+	} {
+		got, ok := referencePrefix(in)
+		if got != want || ok != (want != "") {
+			t.Errorf("referencePrefix(%q) = %q, %v; want %q", in, got, ok, want)
+		}
+	}
+}

@@ -88,9 +88,15 @@ func decisionFilter(c echo.Context) (web.DecisionFilterModel, dispatch.DecisionF
 // digits, one of them a letter, in either case, dashes and spaces ignored.
 // It returns the id prefix to match, in lower case.
 func referencePrefix(s string) (string, bool) {
-	ref := strings.ToLower(strings.NewReplacer("-", "", " ", "").Replace(s))
-	if len(ref) < 4 || len(ref) > 26 || strings.Trim(ref, "abcdefghijklmnopqrstuvwxyz0123456789") != "" ||
-		!strings.ContainsAny(ref, "abcdefghijklmnopqrstuvwxyz") {
+	// Decision ids are base32 (a-z, 2-7): the digits people type for the
+	// letters they resemble are read as those letters, and anything else
+	// is no reference, so a typo cannot force a scan that finds nothing.
+	// A reference has a letter as typed, so a number of digits alone stays
+	// a number.
+	typed := strings.ToLower(strings.NewReplacer("-", "", " ", "").Replace(s))
+	ref := strings.NewReplacer("0", "o", "1", "i", "8", "b").Replace(typed)
+	if len(ref) < 4 || len(ref) > 26 || strings.Trim(ref, "abcdefghijklmnopqrstuvwxyz234567") != "" ||
+		!strings.ContainsAny(typed, "abcdefghijklmnopqrstuvwxyz") {
 		return "", false
 	}
 	return ref, true

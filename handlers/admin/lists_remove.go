@@ -10,6 +10,10 @@ import (
 	"github.com/tollgate/tollgate/web"
 )
 
+// notListed is what the confirmation page says of a value that is not in
+// the list, in fixed words.
+const notListed = "That value is not in this list: nothing to remove."
+
 // HandleListRemoveConfirm shows the entry a Remove button names and asks
 // before removing it: the form on this page posts to HandleListRemove, so
 // the confirmation needs no script. A value that is invalid or not listed
@@ -27,12 +31,14 @@ func (s *Handlers) HandleListRemoveConfirm(c echo.Context) error {
 	en, found, err := s.Lists.LookupEntry(c.Request().Context(), l, value)
 	if err != nil {
 		if _, nerr := s.Lists.Normalize(l, value); nerr != nil {
-			return s.redirectBack(c, back, flashError, nerr.Error())
+			return s.redirectBack(c, back, flashError, notListed)
 		}
 		return respond.Failed(err)
 	}
 	if !found {
-		return s.redirectBack(c, back, flashError, strings.TrimSpace(value)+" is not in "+string(l)+".")
+		// The value came in a link anyone can send an admin: it is not
+		// echoed into the console's own message.
+		return s.redirectBack(c, back, flashError, notListed)
 	}
 	now := s.now()
 	m := web.ListRemoveModel{
