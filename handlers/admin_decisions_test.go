@@ -113,6 +113,11 @@ func TestAdminDecisionFilters(t *testing.T) {
 	if strings.Contains(body, "Mark spam") {
 		t.Error("a viewer sees Mark spam")
 	}
+	// The page's filter offers the engine's reasons by name.
+	status, _, body = viewer.get(t, "/admin/decisions?reason="+risk.CodeTypeVoIP)
+	if status != http.StatusOK || !strings.Contains(body, `<option value="`+risk.CodeTypeVoIP+`" selected>VoIP number</option>`) {
+		t.Errorf("page filtered on a reason: status %d, the reason not chosen by its name", status)
+	}
 	if status, _, body := viewer.get(t, "/admin/decisions?ip=nope"); status != http.StatusUnprocessableEntity || !strings.Contains(body, `data-testid="filter-error"`) {
 		t.Errorf("bad filter: status %d, want 422 with the message", status)
 	}

@@ -68,7 +68,13 @@ type DecisionsModel struct {
 	Paged bool
 	// Error says why the filter was refused.
 	Error string
+	// Reasons are the reasons the filter offers, by name.
+	Reasons []ReasonOption
 }
+
+// ReasonOption is a reason the decisions filter offers: its code and its
+// name.
+type ReasonOption struct{ Code, Name string }
 
 // CallView is a queued call's record.
 type CallView struct {

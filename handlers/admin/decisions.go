@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -129,10 +130,20 @@ func (s *Handlers) decisionPage(c echo.Context) (web.DecisionFilterModel, []disp
 	return m, page, labels, next, nil
 }
 
+// reasonOptions are the engine's reasons by name, for the filter.
+var reasonOptions = func() []web.ReasonOption {
+	var out []web.ReasonOption
+	for _, r := range risk.ReasonTable() {
+		out = append(out, web.ReasonOption{Code: r.Code, Name: r.Name})
+	}
+	slices.SortFunc(out, func(a, b web.ReasonOption) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}()
+
 // HandleDecisionsShow shows the decision log.
 func (s *Handlers) HandleDecisionsShow(c echo.Context) error {
 	fm, page, labels, next, err := s.decisionPage(c)
-	m := web.DecisionsModel{Filter: fm, Next: next, Paged: c.QueryParam("before") != ""}
+	m := web.DecisionsModel{Filter: fm, Next: next, Paged: c.QueryParam("before") != "", Reasons: reasonOptions}
 	var ae *respond.Error
 	if errors.As(err, &ae) && ae.Code == respond.CodeInvalidFilter {
 		m.Error = ae.Message
