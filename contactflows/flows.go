@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/tollgate/tollgate/risk"
 )
 
 // flowFiles holds the Amazon Connect contact flows, in the flow language
@@ -38,17 +40,12 @@ const (
 	placeholderFlowName  = "{{FLOW_NAME}}"
 )
 
-// maxFlowNameLen is the longest flow name the Connect flow endpoint accepts.
-const maxFlowNameLen = 64
-
 var (
 	// lambdaARN matches an unqualified or qualified (version or alias)
 	// Lambda function ARN.
 	lambdaARN = regexp.MustCompile(`^arn:aws(-cn|-us-gov)?:lambda:[a-z]{2}(-[a-z]+)+-[0-9]:[0-9]{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9_-]{1,128})?$`)
 	// queueARN matches an Amazon Connect queue ARN.
 	queueARN = regexp.MustCompile(`^arn:aws(-cn|-us-gov)?:connect:[a-z]{2}(-[a-z]+)+-[0-9]:[0-9]{12}:instance/[A-Za-z0-9-]{1,100}/queue/[A-Za-z0-9-]{1,100}$`)
-	// flowName matches what the Connect flow endpoint accepts as a flow.
-	flowName = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
 )
 
 // Attribute keys the dispatcher's ConnectDialer sets on every contact and
@@ -84,8 +81,8 @@ func (v FlowValues) validate() error {
 	if !queueARN.MatchString(v.QueueARN) {
 		errs = append(errs, fmt.Errorf("QueueARN %q is not an Amazon Connect queue ARN: want arn:aws:connect:<region>:<account>:instance/<instance-id>/queue/<queue-id>", v.QueueARN))
 	}
-	if len(v.FlowName) > maxFlowNameLen || !flowName.MatchString(v.FlowName) {
-		errs = append(errs, fmt.Errorf("FlowName %q must be 1 to %d letters, digits, '.', '_' and '-'", v.FlowName, maxFlowNameLen))
+	if !risk.ValidFlowName(v.FlowName) {
+		errs = append(errs, fmt.Errorf("FlowName %q must be 1 to %d letters, digits, '.', '_' and '-', and not '.' or '..'", v.FlowName, risk.MaxFlowNameLen))
 	}
 	return errors.Join(errs...)
 }

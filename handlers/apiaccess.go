@@ -134,7 +134,7 @@ func newAPIAccess(a APIAccess, visitorSecret []byte) apiAccessSettings {
 
 // requireAPIAccess admits the callback API's requests as the access mode
 // says; the others get 401 and never reach the engine. It reads the body
-// in visitor-token mode, so it goes after limitBody.
+// in visitor-token mode, so it goes after respond.LimitBody.
 func (s *server) requireAPIAccess(next echo.HandlerFunc) echo.HandlerFunc {
 	switch s.api.mode {
 	case APIKeyRequired:

@@ -9,8 +9,7 @@ import (
 // of its settings in force.
 func EngineChannels(engine *risk.Engine) func() Deflection {
 	return func() Deflection {
-		d := engine.SettingsStore().Deflection()
-		return Deflection{ChatURL: d.ChatURL, Phone: d.Phone, Hours: d.Hours}
+		return Deflection(engine.SettingsStore().Deflection())
 	}
 }
 

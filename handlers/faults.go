@@ -61,7 +61,8 @@ type Faults struct {
 }
 
 // withDefaults returns f with its zero fields defaulted; a fallback
-// challenger is made only when none is given.
+// challenger is made only when none is given, and it panics when none can
+// be made (the system's random source failed).
 func (f Faults) withDefaults() Faults {
 	if f.Budget <= 0 {
 		f.Budget = DefaultDecisionBudget
@@ -75,7 +76,10 @@ func (f Faults) withDefaults() Faults {
 	if f.Fallback == nil {
 		secret, err := contactflows.RandomFallbackSecret()
 		if err == nil {
-			f.Fallback, _ = contactflows.NewFallbackChallenges(contactflows.FallbackOptions{Secret: secret})
+			f.Fallback, err = contactflows.NewFallbackChallenges(contactflows.FallbackOptions{Secret: secret})
+		}
+		if err != nil {
+			panic("handlers: the IVR's fallback challenges: " + err.Error())
 		}
 	}
 	if f.ObserveFallback == nil {

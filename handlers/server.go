@@ -245,7 +245,7 @@ func (s *server) adminConsole(c admin.Deps) *admin.Handlers {
 			c.FlowKeys[f] = append(c.FlowKeys[f], k.Name)
 		}
 	}
-	c.Tokens, c.TokenLifetime, c.Logger, c.Now = s.form.tokens, s.form.lifetime, s.log, s.now
+	c.Tokens, c.TokenLifetime, c.Logger, c.Now, c.HTTPS = s.form.tokens, s.form.lifetime, s.log, s.now, s.isHTTPS
 	c.PublicURL = s.PublicURL
 	return admin.New(c)
 }

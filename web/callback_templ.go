@@ -139,7 +139,7 @@ func CallbackDeflected(b Branding, m DeflectedModel) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if m.Channels.empty() {
+			if m.Channels.Empty() {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<p data-testid=\"deflect-generic\">Your request has not been taken. Please wait a few minutes, then send the form again.</p>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err

@@ -174,9 +174,9 @@ type Channels struct {
 	Hours string `json:"hours,omitempty"`
 }
 
-// empty reports whether no channel is configured: opening hours alone
+// Empty reports whether no channel is configured: opening hours alone
 // are no way to reach anyone.
-func (c Channels) empty() bool {
+func (c Channels) Empty() bool {
 	return c.ChatURL == "" && c.Phone == ""
 }
 

@@ -77,6 +77,9 @@ type Deps struct {
 	// slash; the embed snippet frames the form under it. Empty: the
 	// origin the console is reached at.
 	PublicURL string
+	// HTTPS reports whether a request reached Tollgate over HTTPS, believing
+	// X-Forwarded-Proto only from the trusted proxies; nil: never.
+	HTTPS func(echo.Context) bool
 	// Logger receives the console's lines; nil discards.
 	Logger *slog.Logger
 	// Now is the console's clock; nil is time.Now.

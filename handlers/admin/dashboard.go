@@ -109,18 +109,22 @@ func (s *Handlers) HandleDashboardShow(c echo.Context) error {
 	}
 	m := dashboardModel(d)
 	m.Alerts = alertRows(alerts, s.now())
-	ch := s.Settings.Deflection()
-	m.Embed = web.EmbedModel{NoChannels: ch.ChatURL == "" && ch.Phone == "", FormURL: s.formURL(c)}
+	m.Embed = web.EmbedModel{NoChannels: web.Channels(s.Settings.Deflection()).Empty(), FormURL: s.formURL(c)}
 	return respond.Render(c, http.StatusOK, web.DashboardPage(s.frame(c, web.SectionDashboard), m))
 }
 
 // formURL is the public form's address: under Deps.PublicURL when set,
-// else at the origin the console was reached at.
+// else at the origin the console was reached at, over HTTPS when Deps.HTTPS
+// says the request came so.
 func (s *Handlers) formURL(c echo.Context) string {
 	if s.PublicURL != "" {
 		return s.PublicURL + "/"
 	}
-	return c.Scheme() + "://" + c.Request().Host + "/"
+	scheme := "http"
+	if s.HTTPS != nil && s.HTTPS(c) {
+		scheme = "https"
+	}
+	return scheme + "://" + c.Request().Host + "/"
 }
 
 // HandleAPIDashboard answers the Dashboard's numbers as JSON.

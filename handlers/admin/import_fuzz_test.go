@@ -44,10 +44,10 @@ func FuzzListImport(f *testing.F) {
 	f.Fuzz(func(t *testing.T, text string, which uint8) {
 		l := lists[int(which)%len(lists)]
 		if got := CSVUncell(CSVCell(text)); got != text {
-			t.Errorf("csvUncell(CSVCell(%q)) = %q", text, got)
+			t.Errorf("CSVUncell(CSVCell(%q)) = %q", text, got)
 		}
 		if c := CSVCell(text); c != "" && strings.ContainsRune("=+-@\t\r", rune(c[0])) {
-			t.Errorf("csvCell(%q) = %q starts like a formula", text, c)
+			t.Errorf("CSVCell(%q) = %q starts like a formula", text, c)
 		}
 		entries, _, err := s.checkImport(l, strings.NewReader(text))
 		if err != nil || len(entries) == 0 {
