@@ -147,9 +147,9 @@ func (sc scorer) velocity(c *counter, warn, crit, what string) {
 		beyond = beyond || sc.ceiling > 0 && n >= sc.ceiling*l.Critical
 		switch {
 		case n >= l.Critical:
-			code, detail = crit, fmt.Sprintf("%d %s in %s (critical at %d)", n, what, time.Duration(l.Window), l.Critical)
+			code, detail = crit, fmt.Sprintf("%d %s in %s (critical at %d)", n, what, FormatDuration(time.Duration(l.Window)), l.Critical)
 		case n >= l.Warning && code != crit:
-			code, detail = warn, fmt.Sprintf("%d %s in %s (warning at %d)", n, what, time.Duration(l.Window), l.Warning)
+			code, detail = warn, fmt.Sprintf("%d %s in %s (warning at %d)", n, what, FormatDuration(time.Duration(l.Window)), l.Warning)
 		}
 	}
 	if code != "" {
@@ -165,9 +165,9 @@ func (sc scorer) distinct(cmd *redis.IntCmd, l Limit, warn, crit, what string) {
 	beyond := sc.ceiling > 0 && n >= sc.ceiling*l.Critical
 	switch {
 	case n >= l.Critical:
-		sc.addCount(crit, fmt.Sprintf("%d distinct %s in %s (critical at %d)", n, what, time.Duration(l.Window), l.Critical), beyond)
+		sc.addCount(crit, fmt.Sprintf("%d distinct %s in %s (critical at %d)", n, what, FormatDuration(time.Duration(l.Window)), l.Critical), beyond)
 	case n >= l.Warning:
-		sc.addCount(warn, fmt.Sprintf("%d distinct %s in %s (warning at %d)", n, what, time.Duration(l.Window), l.Warning), beyond)
+		sc.addCount(warn, fmt.Sprintf("%d distinct %s in %s (warning at %d)", n, what, FormatDuration(time.Duration(l.Window)), l.Warning), beyond)
 	}
 }
 
