@@ -11,6 +11,9 @@ import (
 // SettingsForm is the risk settings editor: every value as text, as the
 // admin typed it, and the problems found with it.
 type SettingsForm struct {
+	// Label names a setting by its JSON path, as the validation messages
+	// name it (risk.SettingLabel, capitalized).
+	Label func(path string) string
 	// Weights lists every reason code, in order.
 	Weights []WeightRow
 	// Families are the same rows grouped by evidence family, the five
@@ -252,3 +255,11 @@ type SpikeRuleRow struct {
 
 // BlockModes are the automatic-blocking modes, in the order offered.
 var BlockModes = []string{"off", "monitor", "on"}
+
+// FieldLabel is the label of the setting at path: Label's, or the path.
+func (m SettingsForm) FieldLabel(path string) string {
+	if m.Label == nil {
+		return path
+	}
+	return m.Label(path)
+}

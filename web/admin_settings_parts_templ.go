@@ -63,11 +63,11 @@ func velocitySection(m SettingsForm) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = numberField(m, "velocity.ipv6_prefix", "IPv6 network length", "IPv6 addresses are counted per /N network, 32 to 128; a home subscriber gets a /64.", m.IPv6Prefix).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = numberField(m, "velocity.ipv6_prefix", "IPv6 addresses are counted per /N network, 32 to 128; a home subscriber gets a /64.", m.IPv6Prefix).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = numberField(m, "velocity.shared_ceiling", "Shared-address ceiling", "A shared address's volume counts alone from this many times its critical counts, 1 to 100.", m.SharedCeiling).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = numberField(m, "velocity.shared_ceiling", "A shared address's volume counts alone from this many times its critical counts, 1 to 100.", m.SharedCeiling).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -111,7 +111,7 @@ func velocitySection(m SettingsForm) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = numberField(m, "screening.pass_at", "Pass unchallenged up to score", "A caller whose reasons add up to at most this is let through.", m.PassAt).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = numberField(m, "screening.pass_at", "A caller whose reasons add up to at most this is let through.", m.PassAt).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -446,19 +446,19 @@ func spendSection(m SettingsForm) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = numberField(m, "spend.number_per_hour", "Hourly cap per number", "Calls to one number in a clock hour; 0: no cap.", m.NumberPerHour).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = numberField(m, "spend.number_per_hour", "Calls to one number in a clock hour; 0: no cap.", m.NumberPerHour).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = numberField(m, "spend.number_per_day", "Daily cap per number", "Calls to one number in a UTC day; 0: no cap.", m.NumberPerDay).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = numberField(m, "spend.number_per_day", "Calls to one number in a UTC day; 0: no cap.", m.NumberPerDay).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = numberField(m, "spend.daily_budget", "Daily budget", "Estimated cost of a UTC day's calls; 0: no budget.", m.DailyBudget).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = numberField(m, "spend.daily_budget", "Estimated cost of a UTC day's calls; 0: no budget.", m.DailyBudget).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = numberField(m, "spend.default_cost", "Default cost of a call", "To a country not listed below.", m.DefaultCost).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = numberField(m, "spend.default_cost", "To a country not listed below.", m.DefaultCost).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -466,7 +466,7 @@ func spendSection(m SettingsForm) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = textareaField(m, "spend.costs", "Cost of a call per country", "4", m.Costs).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = textareaField(m, "spend.costs", "4", m.Costs).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -503,11 +503,11 @@ func spikesSection(m SettingsForm) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = textField(m, "spikes.window", "Detection window", "Whole minutes, e.g. 5 min.", m.Spikes.Window).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = textField(m, "spikes.window", "Whole minutes, e.g. 5 min.", m.Spikes.Window).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = textField(m, "spikes.baseline_horizon", "Baseline horizon", "At least twice the window, at most 24 h, e.g. 3 h.", m.Spikes.Horizon).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = textField(m, "spikes.baseline_horizon", "At least twice the window, at most 24 h, e.g. 3 h.", m.Spikes.Horizon).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -603,7 +603,7 @@ func spikesSection(m SettingsForm) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = textField(m, "spikes.block_duration", "Block for", "E.g. 1 h.", m.Spikes.BlockFor).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = textField(m, "spikes.block_duration", "E.g. 1 h.", m.Spikes.BlockFor).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -773,23 +773,23 @@ func networksSection(m SettingsForm) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = textareaField(m, "hosting_asns", "Hosting networks (AS numbers)", "8", m.HostingASNs).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = textareaField(m, "hosting_asns", "8", m.HostingASNs).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 61, "<span class=\"hint\">Hosting and cloud providers; a visitor from one adds “Hosting network”.</span></div><div class=\"field\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 61, "<span class=\"hint\">AS numbers, one a line, of hosting and cloud providers; a visitor from one adds “Hosting network”.</span></div><div class=\"field\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = textareaField(m, "shared_asns", "Shared networks (AS numbers)", "8", m.SharedASNs).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = textareaField(m, "shared_asns", "8", m.SharedASNs).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 62, "<span class=\"hint\">Mobile carriers and other networks whose subscribers share addresses behind carrier-grade NAT: an address there is not refused for its own volume alone.</span></div><div class=\"field\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 62, "<span class=\"hint\">AS numbers, one a line, of mobile carriers and other networks whose subscribers share addresses behind carrier-grade NAT: an address there is not refused for its own volume alone.</span></div><div class=\"field\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = textareaField(m, "high_risk_countries", "High-risk countries", "8", m.HighRiskCountries).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = textareaField(m, "high_risk_countries", "8", m.HighRiskCountries).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -797,7 +797,7 @@ func networksSection(m SettingsForm) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = textareaField(m, "high_cost_ranges", "High-cost number ranges", "8", m.HighCostRanges).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = textareaField(m, "high_cost_ranges", "8", m.HighCostRanges).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -173,11 +173,11 @@ func SettingsPage(f AdminFrame, m SettingsForm) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = numberField(m, "deflect_at", "Deflect threshold", "Score from which a request is deflected.", m.DeflectAt).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = numberField(m, "deflect_at", "Score from which a request is deflected.", m.DeflectAt).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = numberField(m, "block_at", "Block threshold", "Score from which a request is blocked; at least the deflect threshold.", m.BlockAt).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = numberField(m, "block_at", "Score from which a request is blocked; at least the deflect threshold.", m.BlockAt).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -211,15 +211,15 @@ func SettingsPage(f AdminFrame, m SettingsForm) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = textField(m, "deflect.chat_url", "Chat URL", "A full address, such as https://example.com/chat.", m.ChatURL).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = textField(m, "deflect.chat_url", "A full address, such as https://example.com/chat.", m.ChatURL).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = textField(m, "deflect.phone", "Phone", "As shown to the visitor.", m.Phone).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = textField(m, "deflect.phone", "As shown to the visitor.", m.Phone).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = textField(m, "deflect.hours", "Hours", "As shown, e.g. Mon–Fri 9:00–17:00.", m.Hours).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = textField(m, "deflect.hours", "As shown, e.g. Mon–Fri 9:00–17:00.", m.Hours).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -227,11 +227,11 @@ func SettingsPage(f AdminFrame, m SettingsForm) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = numberField(m, "dispatch.rate_per_minute", "Calls per minute", "0: no cap.", m.RatePerMinute).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = numberField(m, "dispatch.rate_per_minute", "0: no cap.", m.RatePerMinute).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = numberField(m, "dispatch.country_rate_per_minute", "Calls per minute to one country", "0: no cap.", m.CountryRatePerMinute).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = numberField(m, "dispatch.country_rate_per_minute", "0: no cap.", m.CountryRatePerMinute).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -733,7 +733,7 @@ func fieldErr(m SettingsForm, path string) templ.Component {
 	})
 }
 
-func numberField(m SettingsForm, path, label, hint, value string) templ.Component {
+func numberField(m SettingsForm, path, hint, value string) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -772,9 +772,9 @@ func numberField(m SettingsForm, path, label, hint, value string) templ.Componen
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var35 string
-		templ_7745c5c3_Var35, templ_7745c5c3_Err = templ.JoinStringErrs(label)
+		templ_7745c5c3_Var35, templ_7745c5c3_Err = templ.JoinStringErrs(m.FieldLabel(path))
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/admin_settings.templ`, Line: 187, Col: 38}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/admin_settings.templ`, Line: 187, Col: 51}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var35))
 		if templ_7745c5c3_Err != nil {
@@ -853,7 +853,7 @@ func numberField(m SettingsForm, path, label, hint, value string) templ.Componen
 	})
 }
 
-func textField(m SettingsForm, path, label, hint, value string) templ.Component {
+func textField(m SettingsForm, path, hint, value string) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -892,9 +892,9 @@ func textField(m SettingsForm, path, label, hint, value string) templ.Component 
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var41 string
-		templ_7745c5c3_Var41, templ_7745c5c3_Err = templ.JoinStringErrs(label)
+		templ_7745c5c3_Var41, templ_7745c5c3_Err = templ.JoinStringErrs(m.FieldLabel(path))
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/admin_settings.templ`, Line: 198, Col: 38}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/admin_settings.templ`, Line: 198, Col: 51}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var41))
 		if templ_7745c5c3_Err != nil {
@@ -973,7 +973,7 @@ func textField(m SettingsForm, path, label, hint, value string) templ.Component 
 	})
 }
 
-func textareaField(m SettingsForm, path, label, rows string, value string) templ.Component {
+func textareaField(m SettingsForm, path, rows string, value string) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -1012,9 +1012,9 @@ func textareaField(m SettingsForm, path, label, rows string, value string) templ
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var47 string
-		templ_7745c5c3_Var47, templ_7745c5c3_Err = templ.JoinStringErrs(label)
+		templ_7745c5c3_Var47, templ_7745c5c3_Err = templ.JoinStringErrs(m.FieldLabel(path))
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/admin_settings.templ`, Line: 208, Col: 37}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/admin_settings.templ`, Line: 208, Col: 50}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var47))
 		if templ_7745c5c3_Err != nil {

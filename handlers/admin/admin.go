@@ -91,8 +91,6 @@ type Deps struct {
 type Handlers struct {
 	Deps
 	sessions *scs.SessionManager
-	// regions are the countries the policy pages offer.
-	regions []web.Region
 	log     *slog.Logger
 	now     func() time.Time
 }
@@ -164,7 +162,7 @@ func New(d Deps) *Handlers {
 	if d.TokenLifetime <= 0 {
 		d.TokenLifetime = 2 * time.Hour
 	}
-	h := &Handlers{Deps: d, sessions: sm, regions: web.Regions(), log: d.Logger, now: d.Now}
+	h := &Handlers{Deps: d, sessions: sm, log: d.Logger, now: d.Now}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}

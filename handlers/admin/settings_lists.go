@@ -16,16 +16,24 @@ import (
 // cost ranges, written one a line with names as "# name" notes, and read
 // back with every line that cannot be read reported in plain words.
 
-// regionNames are the country names by ISO code, and the codes by
-// lower-case name, from web.Regions.
-var regionNames = sync.OnceValues(func() (map[string]string, map[string]string) {
-	byCode, byName := map[string]string{}, map[string]string{}
+// countryCodes are the country codes by lower-case name, from web.Regions,
+// to tell an admin who typed a name which code to write.
+var countryCodes = sync.OnceValue(func() map[string]string {
+	byName := map[string]string{}
 	for _, r := range web.Regions() {
-		byCode[r.Code] = r.Name
 		byName[strings.ToLower(r.Name)] = r.Code
 	}
-	return byCode, byName
+	return byName
 })
+
+// countryNote is the note a country code gets: its name, or none when
+// it names no country.
+func countryNote(cc string) string {
+	if n := web.CountryName(cc); n != cc {
+		return n
+	}
+	return ""
+}
 
 // asnNames are the names the shipped lists know for AS numbers.
 var asnNames = sync.OnceValue(func() map[uint]string {
@@ -69,10 +77,9 @@ func asnsText(asns []uint) string {
 
 // countriesText shows country codes one a line with their names as notes.
 func countriesText(codes []string) string {
-	names, _ := regionNames()
 	notes := make([]string, len(codes))
 	for i, cc := range codes {
-		notes[i] = names[cc]
+		notes[i] = countryNote(cc)
 	}
 	return notedLines(codes, notes)
 }
@@ -80,11 +87,10 @@ func countriesText(codes []string) string {
 // costsText shows the costs per country one "CC=cost" a line, sorted, with
 // the country's name as a note.
 func costsText(costs map[string]int64) string {
-	names, _ := regionNames()
 	var entries, notes []string
 	for _, cc := range slices.Sorted(maps.Keys(costs)) {
 		entries = append(entries, cc+"="+strconv.FormatInt(costs[cc], 10))
-		notes = append(notes, names[cc])
+		notes = append(notes, countryNote(cc))
 	}
 	return notedLines(entries, notes)
 }
@@ -136,7 +142,7 @@ func (p *settingsParser) asns(field, v string) []uint {
 // countries reads ISO 3166-1 alpha-2 codes separated by commas, spaces or
 // lines, upper-casing them and dropping repeats; a # starts a note.
 func (p *settingsParser) countries(field, v string) []string {
-	_, byName := regionNames()
+	byName := countryCodes()
 	out := []string{}
 	for _, line := range uncommented(v) {
 		for _, f := range words(line) {

@@ -49,13 +49,9 @@ func policyOf(s risk.Settings) PolicyDoc {
 // and country.
 func (s *Handlers) HandlePolicyShow(c echo.Context) error {
 	cur := s.Settings.Settings()
-	names := make(map[string]string, len(s.regions))
-	for _, r := range s.regions {
-		names[r.Code] = r.Name
-	}
-	m := web.PolicyModel{Account: policyView("", cur.Account, names), Regions: s.regions}
+	m := web.PolicyModel{Account: policyView("", cur.Account), Regions: web.Regions()}
 	for _, flow := range slices.Sorted(maps.Keys(cur.Flows)) {
-		v := policyView(flow, cur.Flows[flow], names)
+		v := policyView(flow, cur.Flows[flow])
 		v.Binding = s.flowBinding(cur, flow).Summary
 		m.Flows = append(m.Flows, v)
 	}
@@ -71,14 +67,10 @@ func (s *Handlers) HandlePolicyShow(c echo.Context) error {
 	return respond.Render(c, http.StatusOK, web.PolicyPage(s.frame(c, web.SectionPolicy), m))
 }
 
-func policyView(flow string, p risk.Policy, names map[string]string) web.PolicyView {
+func policyView(flow string, p risk.Policy) web.PolicyView {
 	v := web.PolicyView{Flow: flow, Default: string(p.Default)}
 	for cc, mode := range p.Countries {
-		name := names[cc]
-		if name == "" {
-			name = cc
-		}
-		v.Rules = append(v.Rules, web.CountryRule{Code: cc, Name: name, Mode: string(mode)})
+		v.Rules = append(v.Rules, web.CountryRule{Code: cc, Name: web.CountryName(cc), Mode: string(mode)})
 	}
 	slices.SortFunc(v.Rules, func(a, b web.CountryRule) int { return strings.Compare(a.Name, b.Name) })
 	return v
