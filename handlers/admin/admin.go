@@ -91,8 +91,8 @@ type Deps struct {
 type Handlers struct {
 	Deps
 	sessions *scs.SessionManager
-	log     *slog.Logger
-	now     func() time.Time
+	log      *slog.Logger
+	now      func() time.Time
 }
 
 // CSP is the console's Content-Security-Policy: its own stylesheet,

@@ -77,7 +77,7 @@ func weightRow(code, v string, monitored []string) web.WeightRow {
 // SettingsForm shows s in the editor.
 func SettingsForm(s risk.Settings) web.SettingsForm {
 	m := web.SettingsForm{
-		Label: dimLabel,
+		Label:     dimLabel,
 		DeflectAt: strconv.Itoa(s.DeflectAt), BlockAt: strconv.Itoa(s.BlockAt), RequireAuth: s.RequireAuth,
 		NumberPerHour: strconv.Itoa(s.Spend.NumberPerHour), NumberPerDay: strconv.Itoa(s.Spend.NumberPerDay),
 		DailyBudget: strconv.FormatInt(s.Spend.DailyBudget, 10), DefaultCost: strconv.FormatInt(s.Spend.DefaultCost, 10),
