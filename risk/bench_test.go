@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/nyaruka/phonenumbers"
 	"github.com/redis/go-redis/v9"
@@ -29,18 +30,40 @@ var benchCallers = []int{1, 16, 64}
 // BENCH_LARGE_LISTS=1 fills the deny lists of numbers, prefixes and
 // networks with 100,000 entries each first; BENCH_REDIS=host:port uses a
 // running Redis instead of starting one.
+//
+// The refused sub-benchmarks decide only requests the lists refuse before
+// counting: a deny-listed network asking for fresh numbers.
 func BenchmarkEvaluate(b *testing.B) {
 	rdb := benchRedis(b)
-	e := newEngine(&testing.T{}, rdb, nil)
+	e := newEngineUnmirrored(&testing.T{}, rdb, nil)
+	ctx := context.Background()
 	if os.Getenv("BENCH_LARGE_LISTS") != "" {
 		fillLists(b, e, 100_000)
 	}
+	if _, err := e.ListStore().AddEntry(ctx, risk.DenyIP, risk.Entry{Value: "10.66.0.0/16"}); err != nil {
+		b.Fatal(err)
+	}
+	if err := e.ListStore().LoadMirror(ctx); err != nil {
+		b.Fatal(err)
+	}
+	go e.Watch(b.Context(), 2*time.Second)
 	phones, ips := benchInputs(4096)
-	ctx := context.Background()
 	for _, callers := range benchCallers {
 		b.Run(fmt.Sprintf("callers=%d", callers), func(b *testing.B) {
 			runCallers(b, rdb, callers, func(i int) error {
 				_, err := e.Evaluate(ctx, risk.Request{Phone: phones[i%len(phones)], IP: ips[(i*7)%len(ips)], UserAgent: "bench"})
+				return err
+			})
+		})
+	}
+	for _, callers := range benchCallers[1:] {
+		b.Run(fmt.Sprintf("refused/callers=%d", callers), func(b *testing.B) {
+			runCallers(b, rdb, callers, func(i int) error {
+				ip := netip.AddrFrom4([4]byte{10, 66, byte(i >> 8), byte(i)})
+				d, err := e.Evaluate(ctx, risk.Request{Phone: phones[i%len(phones)], IP: ip, UserAgent: "bench"})
+				if err == nil && d.Action != risk.Block {
+					err = fmt.Errorf("got %s, want block (reasons %v)", d.Action, d.Codes())
+				}
 				return err
 			})
 		})
@@ -79,7 +102,7 @@ func runCallers(b *testing.B, rdb *redis.Client, callers int, call func(i int) e
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	b.ReportAllocs()
-	cpu0, redis0 := redistest.ProcessCPU(), redistest.ServerCPU(rdb)
+	cpu0, redis0, cmds0 := redistest.ProcessCPU(), redistest.ServerCPU(rdb), redistest.ServerCommands(rdb)
 	b.ResetTimer()
 	for range callers {
 		wg.Add(1)
@@ -102,6 +125,7 @@ func runCallers(b *testing.B, rdb *redis.Client, callers int, call func(i int) e
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
 	b.ReportMetric(float64((redistest.ProcessCPU()-cpu0).Microseconds())/float64(b.N), "go-cpu-µs/op")
 	b.ReportMetric(float64((redistest.ServerCPU(rdb)-redis0).Microseconds())/float64(b.N), "redis-cpu-µs/op")
+	b.ReportMetric(float64(redistest.ServerCommands(rdb)-cmds0)/float64(b.N), "redis-cmds/op")
 }
 
 // benchInputs returns valid numbers across a few countries and client

@@ -124,6 +124,30 @@ func (sc scorer) budget(h *budgetHold, country string) (ok bool) {
 	return taken
 }
 
+// budgetRead reads whether the day's budget could still pay for a call,
+// without reserving: what a visitor is shown when their request reserves
+// nothing (shown) must still say when the budget is spent.
+type budgetRead struct {
+	rd              *reads
+	spent, reserved int
+	cost, budget    int64
+}
+
+// queueBudgetRead adds to rd the reads of today's budget, when there is
+// one; nil otherwise.
+func queueBudgetRead(rd *reads, sp Spend, country string, now time.Time) *budgetRead {
+	if sp.DailyBudget <= 0 {
+		return nil
+	}
+	k := budgetKeys(now)
+	return &budgetRead{rd: rd, spent: rd.add(k[0]), reserved: rd.add(k[1]), cost: sp.cost(country), budget: sp.DailyBudget}
+}
+
+// spentOut reports whether the call would not fit, by reserveScript's test.
+func (b *budgetRead) spentOut() bool {
+	return b != nil && b.rd.int(b.spent)+b.rd.int(b.reserved)+b.cost > b.budget
+}
+
 // queueCommit adds to p what turns c's reservation into spend.
 func (e *Engine) queueCommit(ctx context.Context, p redis.Pipeliner, c PlacedCall, now time.Time) {
 	at := c.RequestedAt

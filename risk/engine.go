@@ -72,6 +72,8 @@ type Engine struct {
 	fallbackHolds fallbackHolds
 	// hot are the sources recently past their own critical thresholds.
 	hot hotSources
+	// paces are how long recent whole decisions took (refuseEarly).
+	paces paces
 	// lists are the deny and allow lists.
 	lists *ListStore
 	// budgetAlerted is the UTC day the budget alert was last logged.
@@ -124,7 +126,7 @@ func NewEngine(o Options) (*Engine, error) {
 	if e.now == nil {
 		e.now = time.Now
 	}
-	e.lists = &ListStore{rdb: o.Redis, region: e.region, now: e.now}
+	e.lists = &ListStore{rdb: o.Redis, region: e.region, now: e.now, mirror: &listMirror{rdb: o.Redis}}
 	for src, why := range o.GeoIP.Disabled() {
 		code := map[geo.Source]string{
 			geo.SourceCountry:   CodeCountryDBUnavailable,
@@ -186,6 +188,9 @@ func (e *Engine) Watch(ctx context.Context, interval time.Duration) {
 		}
 		if err := e.settings.LoadSettings(ctx); err != nil && ctx.Err() == nil {
 			e.log.Warn("settings not reloaded", "err", err)
+		}
+		if err := e.lists.LoadMirror(ctx); err != nil && ctx.Err() == nil {
+			e.log.Warn("lists not mirrored; decisions read them from Redis", "err", err)
 		}
 		if _, err := e.lists.SweepExpired(ctx); err != nil && ctx.Err() == nil {
 			e.log.Warn("expired list entries not swept", "err", err)

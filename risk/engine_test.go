@@ -50,6 +50,19 @@ var (
 
 func newEngine(t *testing.T, rdb redis.UniversalClient, mutate func(*risk.Settings)) *risk.Engine {
 	t.Helper()
+	e := newEngineUnmirrored(t, rdb, mutate)
+	// Decisions use the lists' mirror, as a running instance's do.
+	if err := e.ListStore().LoadMirror(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// newEngineUnmirrored is newEngine without loading the lists' mirror: its
+// decisions read the lists from Redis, as at start, or against a Redis
+// that does not answer.
+func newEngineUnmirrored(t *testing.T, rdb redis.UniversalClient, mutate func(*risk.Settings)) *risk.Engine {
+	t.Helper()
 	db, err := geo.Demo()
 	if err != nil {
 		t.Fatal(err)

@@ -19,17 +19,16 @@ func distinctCap(l Limit) int { return max(2*l.Critical, 64) }
 
 // plan holds the commands of one decision, all sent in one pipeline.
 type plan struct {
-	ip, net, number, prefix, country      *counter
-	spend                                 spendReads
-	budget                                *budgetHold
-	account                               accountReads
-	numbersPerIP, ipsPerNumber            *redis.IntCmd
-	blocksPerIP                           *redis.IntCmd
-	nearby                                nearbyReads
-	ring                                  ringReads
-	lock                                  *redis.BoolCmd
-	denyNumber, allowNumber, denyPrefix   *redis.SliceCmd
-	denyIP, allowIP, denyCountry, denyASN *redis.SliceCmd
+	own                     ownCounts
+	number, prefix, country *counter
+	spend                   spendReads
+	budget                  *budgetHold
+	budgetRead              *budgetRead
+	account                 accountReads
+	ipsPerNumber            *redis.IntCmd
+	nearby                  nearbyReads
+	ring                    ringReads
+	lock                    *redis.BoolCmd
 }
 
 // exec sends what queue adds and the MGETs of rd (nil for none) in one
@@ -113,8 +112,11 @@ func (e *Engine) countInvalid(ctx context.Context, s *compiled, ip netip.Addr, n
 
 // Evaluate decides one request in a single Redis round trip (one per node,
 // concurrently, on a Cluster). A number that cannot be valid returns a
-// *NumberError after the attempt is counted against the client IP.
+// *NumberError after the attempt is counted against the client IP. A
+// request that what the instance holds already refuses is decided before
+// anything but its own source is counted (refuseEarly).
 func (e *Engine) Evaluate(ctx context.Context, req Request) (Decision, error) {
+	start := time.Now()
 	s := e.settings.active.Load()
 	now := e.now()
 	ip := req.IP.Unmap()
@@ -125,15 +127,6 @@ func (e *Engine) Evaluate(ctx context.Context, req Request) (Decision, error) {
 		region = e.region
 	}
 	num, numErr := e.numbers.parse(req.Phone, region)
-
-	var pl plan
-	rd := newReads(e.cluster)
-	sub := subscriber(ip, s.Velocity.IPv6Prefix)
-	countIP := func(p redis.Pipeliner) {
-		if ip.IsValid() {
-			pl.ip, pl.net = queueAddress(ctx, p, rd, e.expiring, s, ip, now)
-		}
-	}
 	if numErr != nil {
 		e.countInvalid(ctx, s, ip, now)
 		return Decision{}, numErr
@@ -142,61 +135,84 @@ func (e *Engine) Evaluate(ctx context.Context, req Request) (Decision, error) {
 	info := e.geo.Lookup(ip)
 	d.IPCountry, d.ASN = info.Country, info.ASN
 
-	nt := numberTag(num.e164)
-	addr, source := "unknown", "unknown"
+	x := request{req: req, num: num, info: info, ip: ip, sub: subscriber(ip, s.Velocity.IPv6Prefix), addr: "unknown", source: "unknown"}
 	if ip.IsValid() {
-		addr, source = subscriberID(sub), sharedSource(ip, sub)
+		x.addr, x.source = subscriberID(x.sub), sharedSource(ip, x.sub)
 	}
+	lk, mirrored := e.lists.mirrored(listQuery{e164: num.e164, ip: ip, country: info.Country, asn: info.ASN}, now)
+	if mirrored && req.Visitor == nil {
+		if early, refused := e.knownRefusal(s, x, d, lk, now); refused {
+			return e.refuseEarly(ctx, s, x, early, start, now)
+		}
+	}
+	d, err := e.decide(ctx, s, x, d, lk, mirrored, now)
+	if err == nil {
+		e.paces.observe(time.Since(start))
+	}
+	return d, err
+}
+
+// request is what Evaluate knows of a request before Redis: the number,
+// the address's GeoIP facts, its subscriber (sub), and the ids it is
+// counted by: addr its own, source the one others' counts hold.
+type request struct {
+	req          Request
+	num          parsedNumber
+	info         geo.Info
+	ip           netip.Addr
+	sub          netip.Prefix
+	addr, source string
+}
+
+// decide is a decision's whole round trip: the request counted against
+// its source, its number, its block, nearby numbers and its country, the
+// lock, the budget, the caps, the recombination reads, the account of a
+// visitor token, and the lists unless the mirror answered them (lk).
+func (e *Engine) decide(ctx context.Context, s *compiled, x request, d Decision, lk lookups, mirrored bool, now time.Time) (Decision, error) {
+	req, num, info, ip := x.req, x.num, x.info, x.ip
+	nt := numberTag(num.e164)
 	fits := e.tokenFits(req.Visitor, num)
 	// A request its own source refuses cannot be allowed (unless an allow
 	// list waives that, below): it counts against its source only, takes
 	// no lock and reserves nothing.
-	sourceRefused := beforeCounting(s, req, info) || e.hot.hot(addr, now)
+	sourceRefused := beforeCounting(s, req, info) || e.hot.hot(x.addr, now)
 	shared, lock := !sourceRefused, !sourceRefused
 	reserve := s.Spend.DailyBudget > 0 && !sourceRefused
+	var pl plan
+	rd := newReads(e.cluster)
 	err := e.exec(ctx, rd, func(p redis.Pipeliner) {
-		countIP(p)
+		pl.own = queueOwn(ctx, p, rd, e.expiring, s, ip, x.sub, num.e164, now)
 		// What many visitors share counts distinct sources, not requests
 		// (see queueSources).
-		pl.number = queueSources(ctx, p, e.expiring, nt, source, shared, s.Velocity.Number, now)
-		pl.prefix = queueSources(ctx, p, e.expiring, prefixTag(numberPrefix(num.e164)), source, shared, s.Velocity.Prefix, now)
+		pl.number = queueSources(ctx, p, e.expiring, nt, x.source, shared, s.Velocity.Number, now)
+		pl.prefix = queueSources(ctx, p, e.expiring, prefixTag(numberPrefix(num.e164)), x.source, shared, s.Velocity.Prefix, now)
 		if num.country != "" {
-			pl.country = queueSources(ctx, p, e.expiring, countryTag(num.country), source, shared, s.Velocity.Country, now)
+			pl.country = queueSources(ctx, p, e.expiring, countryTag(num.country), x.source, shared, s.Velocity.Country, now)
 		}
-		pl.nearby = queueNearby(ctx, p, num.e164, source, shared, s.Velocity.NearbyNumbers, now)
+		pl.nearby = queueNearby(ctx, p, num.e164, x.source, shared, s.Velocity.NearbyNumbers, now)
 		if lock {
 			pl.lock = p.SetNX(ctx, lockKey(num.e164), d.ID, e.dupTTL)
 		}
 		pl.spend = queueSpend(rd, s.Spend, num.e164, now)
 		if reserve {
 			pl.budget = queueReserve(ctx, p, s.Spend, d.ID, num.country, now)
+		} else {
+			pl.budgetRead = queueBudgetRead(rd, s.Spend, num.country, now)
 		}
 		if req.Visitor != nil {
 			pl.account = queueAccount(ctx, p, rd, e.expiring, s, req.Visitor, num.e164, now)
 		}
 		pl.account.refusedSource = sourceRefused
-		pl.denyNumber = p.HMGet(ctx, listKey(DenyNumber), num.e164)
-		pl.allowNumber = p.HMGet(ctx, listKey(AllowNumber), num.e164)
-		pl.denyPrefix = p.HMGet(ctx, listKey(DenyPrefix), prefixCandidates(num.e164)...)
+		if !mirrored {
+			lk = queueLookups(ctx, p, listQuery{e164: num.e164, ip: ip, country: info.Country, asn: info.ASN})
+		}
 		if ip.IsValid() {
-			it := ipTag(sub)
 			if shared {
-				pl.ipsPerNumber = queueDistinct(ctx, p, ipsKey(num.e164), source, s.Velocity.IPsPerNumber, now)
+				pl.ipsPerNumber = queueDistinct(ctx, p, ipsKey(num.e164), x.source, s.Velocity.IPsPerNumber, now)
 			} else {
 				pl.ipsPerNumber = queueSeen(ctx, p, ipsKey(num.e164), s.Velocity.IPsPerNumber, now)
 			}
-			pl.numbersPerIP = queueDistinct(ctx, p, numbersKey(it), num.e164, s.Velocity.NumbersPerIP, now)
-			pl.blocksPerIP = queueDistinct(ctx, p, blocksKey(it), numberPrefix(num.e164), s.Velocity.NumbersPerIP, now)
-			pl.ring = queueRing(ctx, p, rd, num.e164, addr)
-			nets := networkCandidates(ip)
-			pl.denyIP = p.HMGet(ctx, listKey(DenyIP), nets...)
-			pl.allowIP = p.HMGet(ctx, listKey(AllowIP), nets...)
-		}
-		if info.Country != "" {
-			pl.denyCountry = p.HMGet(ctx, listKey(DenyCountry), info.Country)
-		}
-		if info.ASN != 0 {
-			pl.denyASN = p.HMGet(ctx, listKey(DenyASN), strconv.FormatUint(uint64(info.ASN), 10))
+			pl.ring = queueRing(ctx, p, rd, num.e164, x.addr)
 		}
 	})
 	if err != nil {
@@ -206,40 +222,19 @@ func (e *Engine) Evaluate(ctx context.Context, req Request) (Decision, error) {
 		if reserve {
 			e.releaseLater(num.e164, d.ID, false, true)
 		}
-		e.forgetSkipped(pl.ip, pl.net, pl.number, pl.prefix, pl.country, pl.account.velocity)
+		e.forgetSkipped(pl.own.ip, pl.own.net, pl.number, pl.prefix, pl.country, pl.account.velocity)
 		return Decision{}, fmt.Errorf("risk: evaluate: %w", err)
 	}
 
-	e.settle(ctx, now, pl.ip, pl.net, pl.number, pl.prefix, pl.country, pl.account.velocity)
+	e.settle(ctx, now, pl.own.ip, pl.own.net, pl.number, pl.prefix, pl.country, pl.account.velocity)
 	sc := scorer{s: s, d: &d, now: now}
-	sc.reasons(e.geoGaps)
-	allowNumber := sc.entry(pl.allowNumber, CodeAllowNumber, "number on the allow list")
-	allowIP := sc.entry(pl.allowIP, CodeAllowIP, "network on the allow list")
-	sc.entry(pl.denyNumber, CodeDenyNumber, "number on the deny list")
-	sc.entry(pl.denyPrefix, CodeDenyPrefix, "prefix on the deny list")
-	sc.entry(pl.denyIP, CodeDenyIP, "address on the deny list")
-	sc.entry(pl.denyCountry, CodeDenyCountry, "visitor country on the deny list")
-	sc.entry(pl.denyASN, CodeDenyASN, "network operator on the deny list")
-
 	d.FlowBound = flowBound(req, pl.account.vouched(req, fits))
-	sc.destination(req.Flow, d.FlowBound, num, info)
-	// An allow list waives the checks it exempts from rather than
-	// skipping them, so what the visitor is shown does not reveal it.
-	byIP := sc.waivedIf(allowIP)
-	byNumber := sc.waivedIf(allowNumber)
-	byIP.anonymity(info)
+	byIP, byNumber := sc.known(e.geoGaps, req, d.FlowBound, num, info, lk)
 	sharedASN := s.shared[info.ASN]
-	ring := pl.ring.sighting(rd, pl.numbersPerIP, shareable(pl.ipsPerNumber, shared), sharedASN)
+	ring := pl.ring.sighting(rd, pl.own.numbersPerIP, shareable(pl.ipsPerNumber, shared), sharedASN)
 	// The volume of an address many people share counts only with other
 	// evidence, up to a ceiling.
-	vol := byIP
-	if why := sharedAddress(s, info.ASN, sharedASN, ip.Is4(), pl, ring); why != "" {
-		byIP.add(CodeSharedAddress, why)
-		vol.ceiling = s.Velocity.SharedCeiling
-	}
-	vol.velocity(pl.ip, CodeVelocityIPWarning, CodeVelocityIPCritical, "requests from this IP")
-	vol.velocity(pl.net, CodeVelocityNetworkWarning, CodeVelocityNetworkCritical, "requests from this network")
-	vol.distinct(pl.numbersPerIP, s.Velocity.NumbersPerIP, CodeNumbersPerIPWarning, CodeNumbersPerIPCritical, "numbers from this IP")
+	byIP.volume(pl.own, sharedAddress(s, info.ASN, sharedASN, ip.Is4(), pl, ring))
 	if ring.detail != "" {
 		if ring.byAddress {
 			byIP.add(CodeRecombined, ring.detail)
@@ -250,7 +245,7 @@ func (e *Engine) Evaluate(ctx context.Context, req Request) (Decision, error) {
 	if ring.live && !ring.marked {
 		// Only the number of a shared address: its other numbers are
 		// other people's.
-		e.markRing(addr, num.e164, !sharedASN, time.Duration(s.Velocity.IPsPerNumber.Window))
+		e.markRing(x.addr, num.e164, !sharedASN, time.Duration(s.Velocity.IPsPerNumber.Window))
 	}
 	byNumber.velocity(pl.number, CodeVelocityNumberWarning, CodeVelocityNumberCritical, "addresses asking for this number")
 	byNumber.velocity(pl.prefix, CodeVelocityPrefixWarning, CodeVelocityPrefixCritical, "addresses asking for this number block")
@@ -263,15 +258,17 @@ func (e *Engine) Evaluate(ctx context.Context, req Request) (Decision, error) {
 	}
 	sc.visitor(req, fits, pl.account)
 	sc.spend(pl.spend)
-	held := false
+	held, spentOut := false, pl.budgetRead.spentOut()
 	if pl.budget != nil {
 		if held = sc.budget(pl.budget, num.country); !held {
+			spentOut = true
 			e.alertBudget(now, sc.d.Reasons[len(sc.d.Reasons)-1].Detail)
 		}
 	}
 	sc.reasons(req.Extra)
 	d.Action = sc.action()
-	e.hot.mark(addr, &d, now)
+	d.Visible = e.shown(s, x, d.FlowBound, fits, pl.own, pl.account, spentOut, now)
+	e.hot.mark(x.addr, &d, now)
 	if d.Action == Allow && !lock {
 		// An allow list waived what its source refused: the lock is taken
 		// now, in a round trip of its own.

@@ -122,7 +122,7 @@ func TestFailedEvaluationsBoundTheirReleases(t *testing.T) {
 	rdb := redis.NewClient(&redis.Options{Addr: ln.Addr().String(), ContextTimeoutEnabled: true, MaxRetries: -1,
 		PoolSize: 200})
 	t.Cleanup(func() { rdb.Close() })
-	e := newEngine(t, rdb, nil)
+	e := newEngineUnmirrored(t, rdb, nil)
 
 	const requests = 100
 	before := runtime.NumGoroutine()

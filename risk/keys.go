@@ -110,6 +110,10 @@ func indexKey(l List) string { return "tg:" + listsTag + ":idx:" + string(l) }
 
 const expiryIndexKey = "tg:" + listsTag + ":expiry"
 
+// listVersionsKey is a hash of each list's version: a counter every write
+// to the list bumps (listMirror).
+const listVersionsKey = "tg:" + listsTag + ":versions"
+
 // Placed calls are counted per number per clock hour and UTC day, under
 // the number's hash tag. The keys expire a window after their period ends.
 func placedHourKey(e164 string, t time.Time) string {

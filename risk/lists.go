@@ -23,6 +23,7 @@ type ListStore struct {
 	rdb    redis.Cmdable
 	region string
 	now    func() time.Time
+	mirror *listMirror
 }
 
 // ListStore returns the lists the engine decides with.
@@ -285,10 +286,11 @@ func (ls *ListStore) AddEntriesToLists(ctx context.Context, batch map[List][]Ent
 	if len(values) == 0 {
 		return out, nil
 	}
+	versions := make(map[List]*redis.IntCmd, len(lists))
 	_, err := ls.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		for _, l := range lists {
 			if len(out[l]) > 0 {
-				queueEntries(ctx, p, l, out[l], values[l])
+				versions[l] = queueEntries(ctx, p, l, out[l], values[l])
 			}
 		}
 		return nil
@@ -300,12 +302,20 @@ func (ls *ListStore) AddEntriesToLists(ctx context.Context, batch map[List][]Ent
 		}
 		return nil, fmt.Errorf("add %s entries: %w", strings.Join(names, ", "), err)
 	}
+	for l, v := range versions {
+		ls.mirror.wrote(ctx, l, v.Val(), func(c *listCopy) {
+			for _, en := range out[l] {
+				c.put(en, nil)
+			}
+		})
+	}
 	return out, nil
 }
 
 // queueEntries queues the writes that store entries in list l: the hash
-// (values holds value, JSON pairs), the lexical index and the expiry index.
-func queueEntries(ctx context.Context, p redis.Pipeliner, l List, entries []Entry, values []any) {
+// (values holds value, JSON pairs), the lexical index, the expiry index
+// and the list's version, whose new value it returns.
+func queueEntries(ctx context.Context, p redis.Pipeliner, l List, entries []Entry, values []any) *redis.IntCmd {
 	p.HSet(ctx, listKey(l), values...)
 	var expiring []redis.Z
 	var lasting []any
@@ -326,6 +336,7 @@ func queueEntries(ctx context.Context, p redis.Pipeliner, l List, entries []Entr
 		p.ZRem(ctx, expiryIndexKey, lasting...)
 	}
 	p.ZAdd(ctx, indexKey(l), indexed...)
+	return p.HIncrBy(ctx, listVersionsKey, string(l), 1)
 }
 
 // RemoveEntry deletes an entry; removing a value that is not listed is not an error.
@@ -334,15 +345,18 @@ func (ls *ListStore) RemoveEntry(ctx context.Context, l List, value string) erro
 	if err != nil {
 		return err
 	}
+	var version *redis.IntCmd
 	_, err = ls.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.HDel(ctx, listKey(l), v)
 		p.ZRem(ctx, expiryIndexKey, string(l)+" "+v)
 		p.ZRem(ctx, indexKey(l), v)
+		version = p.HIncrBy(ctx, listVersionsKey, string(l), 1)
 		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("remove %s entry: %w", l, err)
 	}
+	ls.mirror.wrote(ctx, l, version.Val(), func(c *listCopy) { c.remove(v) })
 	return nil
 }
 

@@ -183,9 +183,11 @@ type ReasonInfo struct {
 	// Effect is what the reason does whatever the score.
 	Effect Effect `json:"effect,omitempty"`
 	// Hidden marks a reason that rests on what the visitor cannot see for
-	// themselves: lists, the country policy, outstanding callbacks, the
-	// per-number spend caps. It never changes what the visitor is shown
-	// (Decision.Visible), so answers cannot be used to read that state.
+	// themselves: lists, the country policy, other visitors' requests
+	// (a number's, a block's or a country's sources, nearby numbers,
+	// rings), outstanding callbacks, the per-number spend caps. It never
+	// changes what the visitor is shown (Decision.Visible), so answers
+	// cannot be used to read that state.
 	Hidden bool `json:"hidden,omitempty"`
 }
 
@@ -225,18 +227,18 @@ var reasonTable = []ReasonInfo{
 	{CodeVelocityIPCritical, FamilyVolume, "Too many requests from this address", "Requests from the visitor's address reached a critical threshold.", 80, EffectScore, false},
 	{CodeVelocityNetworkWarning, FamilyVolume, "Many requests from this network", "Requests from the visitor's /24 (IPv4) or /48 (IPv6) reached a warning threshold.", 15, EffectScore, false},
 	{CodeVelocityNetworkCritical, FamilyVolume, "Too many requests from this network", "Requests from the visitor's /24 (IPv4) or /48 (IPv6) reached a critical threshold.", 60, EffectScore, false},
-	{CodeVelocityNumberWarning, FamilyReuse, "Number asked for by several addresses lately", "Distinct addresses asking for this number within a minute, an hour or a day reached a warning threshold.", 20, EffectScore, false},
-	{CodeVelocityNumberCritical, FamilyReuse, "Number asked for by many addresses lately", "Distinct addresses asking for this number within a minute, an hour or a day reached a critical threshold.", 80, EffectScore, false},
-	{CodeVelocityPrefixWarning, FamilyReuse, "Number block asked for often", "Distinct addresses asking for numbers of this block of 1,000 reached a warning threshold.", 20, EffectScore, false},
-	{CodeVelocityPrefixCritical, FamilyReuse, "Number block asked for too often", "Distinct addresses asking for numbers of this block of 1,000 reached a critical threshold.", 80, EffectScore, false},
-	{CodeVelocityCountryWarning, FamilySurge, "Country asked for often", "Distinct addresses asking for numbers in this country reached a warning threshold.", 10, EffectScore, false},
-	{CodeVelocityCountryCritical, FamilySurge, "Country asked for too often", "Distinct addresses asking for numbers in this country reached a critical threshold.", 40, EffectScore, false},
+	{CodeVelocityNumberWarning, FamilyReuse, "Number asked for by several addresses lately", "Distinct addresses asking for this number within a minute, an hour or a day reached a warning threshold.", 20, EffectScore, true},
+	{CodeVelocityNumberCritical, FamilyReuse, "Number asked for by many addresses lately", "Distinct addresses asking for this number within a minute, an hour or a day reached a critical threshold.", 80, EffectScore, true},
+	{CodeVelocityPrefixWarning, FamilyReuse, "Number block asked for often", "Distinct addresses asking for numbers of this block of 1,000 reached a warning threshold.", 20, EffectScore, true},
+	{CodeVelocityPrefixCritical, FamilyReuse, "Number block asked for too often", "Distinct addresses asking for numbers of this block of 1,000 reached a critical threshold.", 80, EffectScore, true},
+	{CodeVelocityCountryWarning, FamilySurge, "Country asked for often", "Distinct addresses asking for numbers in this country reached a warning threshold.", 10, EffectScore, true},
+	{CodeVelocityCountryCritical, FamilySurge, "Country asked for too often", "Distinct addresses asking for numbers in this country reached a critical threshold.", 40, EffectScore, true},
 	{CodeNumbersPerIPWarning, FamilyVolume, "Several numbers from one address", "The visitor's address asked for several distinct numbers.", 25, EffectScore, false},
 	{CodeNumbersPerIPCritical, FamilyVolume, "Many numbers from one address", "The visitor's address asked for many distinct numbers.", 80, EffectScore, false},
-	{CodeIPsPerNumberWarning, FamilyReuse, "Number asked for from several addresses today", "Several distinct addresses asked for this number within the day.", 25, EffectScore, false},
-	{CodeIPsPerNumberCritical, FamilyReuse, "Number asked for from many addresses today", "Many distinct addresses asked for this number within the day.", 80, EffectScore, false},
-	{CodeNearbyNumbersWarning, FamilyReuse, "Neighbouring numbers asked for", "Other numbers within about 100 of this one were asked for, by other addresses, within the window.", 40, EffectScore, false},
-	{CodeNearbyNumbersCritical, FamilyReuse, "Number range being walked", "Many numbers within about 100 of this one were asked for, by as many addresses, within the window.", 80, EffectScore, false},
+	{CodeIPsPerNumberWarning, FamilyReuse, "Number asked for from several addresses today", "Several distinct addresses asked for this number within the day.", 25, EffectScore, true},
+	{CodeIPsPerNumberCritical, FamilyReuse, "Number asked for from many addresses today", "Many distinct addresses asked for this number within the day.", 80, EffectScore, true},
+	{CodeNearbyNumbersWarning, FamilyReuse, "Neighbouring numbers asked for", "Other numbers within about 100 of this one were asked for, by other addresses, within the window.", 40, EffectScore, true},
+	{CodeNearbyNumbersCritical, FamilyReuse, "Number range being walked", "Many numbers within about 100 of this one were asked for, by as many addresses, within the window.", 80, EffectScore, true},
 	{CodeRecombined, FamilyReuse, "Addresses and numbers recombined", "The address asked for other numbers and this number was asked for from other addresses, or either was seen in such a ring within the day.", 50, EffectScore, true},
 	{CodeSharedAddress, FamilyVolume, "Shared address", "Many people share the visitor's address (a carrier-NAT network on the shared list, or many unrelated numbers each asked for once): its own volume counts only with other evidence.", 0, EffectScore, false},
 	{CodeDuplicate, FamilyReuse, "Callback already outstanding", "A callback to this number is already queued or in progress.", 100, EffectBlock, true},

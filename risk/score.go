@@ -120,11 +120,8 @@ func (sc scorer) reasons(rs []Reason) {
 }
 
 // entry adds code when the lookup found an active entry.
-func (sc scorer) entry(cmd *redis.SliceCmd, code, what string) bool {
-	if cmd == nil {
-		return false
-	}
-	en, ok := bestEntry(cmd.Val(), sc.now)
+func (sc scorer) entry(lk listLookup, code, what string) bool {
+	en, ok := lk.entry(sc.now)
 	if !ok {
 		return false
 	}
@@ -169,6 +166,42 @@ func (sc scorer) distinct(cmd *redis.IntCmd, l Limit, warn, crit, what string) {
 	case n >= l.Warning:
 		sc.addCount(warn, fmt.Sprintf("%d distinct %s in %s (warning at %d)", n, what, FormatDuration(time.Duration(l.Window)), l.Warning), beyond)
 	}
+}
+
+// volume adds the volume of the request's own source: requests from its
+// address and network, and the distinct numbers it asked for. On a shared
+// address (why says why; "" when it is not) they count only alongside
+// evidence of another family, up to the shared ceiling.
+func (sc scorer) volume(own ownCounts, why string) {
+	vol := sc
+	if why != "" {
+		sc.add(CodeSharedAddress, why)
+		vol.ceiling = sc.s.Velocity.SharedCeiling
+	}
+	vol.velocity(own.ip, CodeVelocityIPWarning, CodeVelocityIPCritical, "requests from this IP")
+	vol.velocity(own.net, CodeVelocityNetworkWarning, CodeVelocityNetworkCritical, "requests from this network")
+	vol.distinct(own.numbersPerIP, sc.s.Velocity.NumbersPerIP, CodeNumbersPerIPWarning, CodeNumbersPerIPCritical, "numbers from this IP")
+}
+
+// known adds the reasons known before anything is counted: the GeoIP
+// gaps, the lists (lk), the destination and country policy, and the
+// address's anonymity. It returns the scorers of what the address's and
+// the number's allow entries waive: an allow list waives the checks it
+// exempts from rather than skipping them, so what the visitor is shown
+// does not reveal it.
+func (sc scorer) known(geoGaps []Reason, req Request, bound bool, num parsedNumber, info geo.Info, lk lookups) (byIP, byNumber scorer) {
+	sc.reasons(geoGaps)
+	allowNumber := sc.entry(lk.allowNumber, CodeAllowNumber, "number on the allow list")
+	allowIP := sc.entry(lk.allowIP, CodeAllowIP, "network on the allow list")
+	sc.entry(lk.denyNumber, CodeDenyNumber, "number on the deny list")
+	sc.entry(lk.denyPrefix, CodeDenyPrefix, "prefix on the deny list")
+	sc.entry(lk.denyIP, CodeDenyIP, "address on the deny list")
+	sc.entry(lk.denyCountry, CodeDenyCountry, "visitor country on the deny list")
+	sc.entry(lk.denyASN, CodeDenyASN, "network operator on the deny list")
+	sc.destination(req.Flow, bound, num, info)
+	byIP, byNumber = sc.waivedIf(allowIP), sc.waivedIf(allowNumber)
+	byIP.anonymity(info)
+	return byIP, byNumber
 }
 
 // action sums the score and applies the hard rules and thresholds, and

@@ -94,25 +94,24 @@ func (e *Engine) ScreenCaller(ctx context.Context, req CallerRequest) (Screening
 	}
 	d.Number, d.NumberCountry, d.NumberType = num.e164, num.country, typeNames[num.kind]
 
-	var (
-		calls                      *counter
-		denyNumber, allowNumber, p *redis.SliceCmd
-	)
+	var calls *counter
+	q := listQuery{e164: num.e164}
+	lk, mirrored := e.lists.mirrored(q, now)
 	rd := newReads(e.cluster)
 	fails := rd.add(failsKey(num.e164, now))
 	err = e.exec(ctx, rd, func(pl redis.Pipeliner) {
 		calls = queueCounter(ctx, pl, rd, e.expiring, callerTag(num.e164), s.Screening.Velocity, now)
-		denyNumber = pl.HMGet(ctx, listKey(DenyNumber), num.e164)
-		allowNumber = pl.HMGet(ctx, listKey(AllowNumber), num.e164)
-		p = pl.HMGet(ctx, listKey(DenyPrefix), prefixCandidates(num.e164)...)
+		if !mirrored {
+			lk = queueLookups(ctx, pl, q)
+		}
 	})
 	if err != nil {
 		return Screening{}, fmt.Errorf("risk: screen caller: %w", err)
 	}
 	e.settle(ctx, now, calls)
-	allowed := sc.entry(allowNumber, CodeAllowNumber, "caller on the allow list")
-	sc.entry(denyNumber, CodeDenyNumber, "caller on the deny list")
-	sc.entry(p, CodeDenyPrefix, "caller's prefix on the deny list")
+	allowed := sc.entry(lk.allowNumber, CodeAllowNumber, "caller on the allow list")
+	sc.entry(lk.denyNumber, CodeDenyNumber, "caller on the deny list")
+	sc.entry(lk.denyPrefix, CodeDenyPrefix, "caller's prefix on the deny list")
 	if code, ok := riskyTypes[num.kind]; ok {
 		sc.add(code, "number type "+d.NumberType)
 	}

@@ -1,6 +1,7 @@
 package risk_test
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
@@ -13,45 +14,63 @@ import (
 // their own score into the deflect band (a foreign address, with deflect
 // at 20) and compares the answer for a number with and without hidden
 // state: a list entry, a blocked country, an outstanding callback. What
-// the visitor is shown must not change; what Tollgate does must.
+// the visitor is shown must not change; what Tollgate does must. It does
+// so twice: with the decision read whole from Redis (an instance whose
+// lists' mirror is not loaded), and refused before counting (the mirror
+// loaded: the foreign address alone deflects, so an outstanding callback
+// is never looked at).
 func TestVisibleIgnoresHiddenReasons(t *testing.T) {
 	redistest.Each(t, func(t *testing.T, rdb redis.UniversalClient) {
 		deflectBand := func(s *risk.Settings) { s.DeflectAt = 20 }
 		tests := []struct {
 			name string
 			// hide puts the hidden state in place before the probe.
-			hide       func(t *testing.T, e *risk.Engine, s *risk.Settings)
-			wantAction risk.Action
-			wantCode   string
+			hide func(t *testing.T, e *risk.Engine, s *risk.Settings)
+			// want and wantEarly are the action and code of the whole
+			// decision and of the one refused before counting.
+			want, wantEarly reasonWant
 		}{
-			{"deny-listed number", func(t *testing.T, e *risk.Engine, _ *risk.Settings) { add(t, e, risk.DenyNumber, usNum) }, risk.Block, risk.CodeDenyNumber},
-			{"deny-listed prefix", func(t *testing.T, e *risk.Engine, _ *risk.Settings) { add(t, e, risk.DenyPrefix, "+1201") }, risk.Block, risk.CodeDenyPrefix},
-			{"deny-listed address", func(t *testing.T, e *risk.Engine, _ *risk.Settings) { add(t, e, risk.DenyIP, gbIP.String()) }, risk.Block, risk.CodeDenyIP},
+			{"deny-listed number", func(t *testing.T, e *risk.Engine, _ *risk.Settings) { add(t, e, risk.DenyNumber, usNum) },
+				reasonWant{risk.Block, risk.CodeDenyNumber}, reasonWant{risk.Block, risk.CodeDenyNumber}},
+			{"deny-listed prefix", func(t *testing.T, e *risk.Engine, _ *risk.Settings) { add(t, e, risk.DenyPrefix, "+1201") },
+				reasonWant{risk.Block, risk.CodeDenyPrefix}, reasonWant{risk.Block, risk.CodeDenyPrefix}},
+			{"deny-listed address", func(t *testing.T, e *risk.Engine, _ *risk.Settings) { add(t, e, risk.DenyIP, gbIP.String()) },
+				reasonWant{risk.Block, risk.CodeDenyIP}, reasonWant{risk.Block, risk.CodeDenyIP}},
 			{"blocked country", func(t *testing.T, e *risk.Engine, s *risk.Settings) {
 				s.Account.Countries = map[string]risk.Mode{"US": risk.ModeBlock}
 				if err := e.SettingsStore().SaveSettings(t.Context(), *s); err != nil {
 					t.Fatal(err)
 				}
-			}, risk.Block, risk.CodeCountryBlocked},
+			}, reasonWant{risk.Block, risk.CodeCountryBlocked}, reasonWant{risk.Block, risk.CodeCountryBlocked}},
 			{"outstanding callback", func(t *testing.T, e *risk.Engine, _ *risk.Settings) {
 				wantAction(t, eval(t, e, usNum, usIP), risk.Allow)
-			}, risk.Block, risk.CodeDuplicate},
+			}, reasonWant{risk.Block, risk.CodeDuplicate}, reasonWant{risk.Deflect, risk.CodeGeoMismatch}},
 		}
-		for _, tt := range tests {
-			t.Run(tt.name, func(t *testing.T) {
-				redistest.Flush(t, rdb)
-				clean := eval(t, newEngine(t, rdb, deflectBand), usNum, gbIP)
-				redistest.Flush(t, rdb)
-				s := risk.DefaultSettings()
-				deflectBand(&s)
-				e := newEngine(t, rdb, deflectBand)
-				tt.hide(t, e, &s)
-				probe := eval(t, e, usNum, gbIP)
-				wantAction(t, probe, tt.wantAction, tt.wantCode)
-				if clean.Shown() != risk.Deflect || probe.Shown() != clean.Shown() {
-					t.Errorf("shown: got %s for the probe and %s for a clean number, want deflect for both (probe reasons %v)", probe.Shown(), clean.Shown(), probe.Codes())
-				}
-			})
+		for _, mirrored := range []bool{false, true} {
+			engine := newEngineUnmirrored
+			if mirrored {
+				engine = newEngine
+			}
+			for _, tt := range tests {
+				t.Run(fmt.Sprintf("%s/mirrored=%v", tt.name, mirrored), func(t *testing.T) {
+					redistest.Flush(t, rdb)
+					clean := eval(t, engine(t, rdb, deflectBand), usNum, gbIP)
+					redistest.Flush(t, rdb)
+					s := risk.DefaultSettings()
+					deflectBand(&s)
+					e := engine(t, rdb, deflectBand)
+					tt.hide(t, e, &s)
+					probe := eval(t, e, usNum, gbIP)
+					want := tt.want
+					if mirrored {
+						want = tt.wantEarly
+					}
+					wantAction(t, probe, want.action, want.code)
+					if clean.Shown() != risk.Deflect || probe.Shown() != clean.Shown() {
+						t.Errorf("shown: got %s for the probe and %s for a clean number, want deflect for both (probe reasons %v)", probe.Shown(), clean.Shown(), probe.Codes())
+					}
+				})
+			}
 		}
 
 		t.Run("allow-listed address", func(t *testing.T) {
@@ -124,4 +143,10 @@ func TestVisibleBudgetSpentHidesThePolicy(t *testing.T) {
 			t.Errorf("shown: clean %s, blocked country %s; want deflect for both", clean.Shown(), blocked.Shown())
 		}
 	})
+}
+
+// reasonWant is an action and a code its decision must hold.
+type reasonWant struct {
+	action risk.Action
+	code   string
 }

@@ -98,6 +98,11 @@ func build(ctx context.Context, cfg Config, log *slog.Logger) (_ *app, err error
 		}
 		log.Info("demo data loaded: GeoIP networks " + demoNetworkSummary() + "; a few deny-list entries")
 	}
+	// Not fatal: until the lists are mirrored, decisions read them from
+	// Redis, and Watch tries again every tick.
+	if err := engine.ListStore().LoadMirror(startCtx); err != nil {
+		log.Warn("lists not mirrored yet; decisions read them from Redis", "err", err)
+	}
 	a.background = append(a.background, func(ctx context.Context) { engine.Watch(ctx, 2*time.Second) })
 
 	dialer, err := newDialer(cfg.Dial, log)

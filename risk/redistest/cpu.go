@@ -28,3 +28,20 @@ func ServerCPU(rdb *redis.Client) time.Duration {
 	}
 	return time.Duration(total * float64(time.Second))
 }
+
+// ServerCommands is how many commands the Redis server behind rdb ran so
+// far (INFO stats), the benchmark's own INFO included; 0 when it cannot
+// be read.
+func ServerCommands(rdb *redis.Client) int64 {
+	info, err := rdb.Info(context.Background(), "stats").Result()
+	if err != nil {
+		return 0
+	}
+	for line := range strings.SplitSeq(info, "\r\n") {
+		if v, ok := strings.CutPrefix(line, "total_commands_processed:"); ok {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			return n
+		}
+	}
+	return 0
+}
