@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/netip"
 	"strconv"
 	"time"
@@ -51,23 +52,40 @@ func (e *Engine) exec(ctx context.Context, rd *reads, queue func(redis.Pipeliner
 	return nil
 }
 
-// queueDistinct counts distinct members seen in the window l, keeping at
-// most distinctCap(l) of the newest.
+// queueDistinct counts distinct members seen in the window l. The set
+// keeps the newest members: every trimEvery-th request on average, at
+// random, drops those older than the window and all but the newest
+// distinctCap(l); the count itself reads only the window, so it does not
+// wait for a trim. (Trimming on every request cost two of the decision's
+// commands per set.)
 func queueDistinct(ctx context.Context, p redis.Pipeliner, key, member string, l Limit, now time.Time) *redis.IntCmd {
 	ms := now.UnixMilli()
 	p.ZAdd(ctx, key, redis.Z{Score: float64(ms), Member: member})
-	p.ZRemRangeByScore(ctx, key, "-inf", "("+strconv.FormatInt(ms-time.Duration(l.Window).Milliseconds(), 10))
-	p.ZRemRangeByRank(ctx, key, 0, int64(-distinctCap(l)-1))
-	card := p.ZCard(ctx, key)
+	if rand.IntN(trimEvery) == 0 {
+		p.ZRemRangeByScore(ctx, key, "-inf", "("+windowStart(l, now))
+		p.ZRemRangeByRank(ctx, key, 0, int64(-distinctCap(l)-1))
+	}
+	card := p.ZCount(ctx, key, "("+windowStart(l, now), "+inf")
 	p.PExpire(ctx, key, time.Duration(l.Window))
 	return card
+}
+
+// trimEvery is how many requests a distinct-count set takes, on average,
+// between trims: at random, so no visitor can choose members that avoid
+// them.
+const trimEvery = 8
+
+// windowStart is the score (Unix milliseconds) from which a member is in
+// the window l at now, exclusive.
+func windowStart(l Limit, now time.Time) string {
+	return strconv.FormatInt(now.UnixMilli()-time.Duration(l.Window).Milliseconds(), 10)
 }
 
 // queueSeen counts the members of the distinct-count set key seen in the
 // window l, without adding one: queueDistinct's read for a request whose
 // own source already refuses it.
 func queueSeen(ctx context.Context, p redis.Pipeliner, key string, l Limit, now time.Time) *redis.IntCmd {
-	return p.ZCount(ctx, key, "("+strconv.FormatInt(now.UnixMilli()-time.Duration(l.Window).Milliseconds(), 10), "+inf")
+	return p.ZCount(ctx, key, "("+windowStart(l, now), "+inf")
 }
 
 // beforeCounting reports whether a request's source's own signals, known

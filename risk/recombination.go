@@ -120,12 +120,17 @@ return redis.call("PEXPIRE", KEYS[1], ARGV[1])`)
 
 // writeRing finds and writes the marks of markRing in three round trips.
 func (e *Engine) writeRing(ctx context.Context, subID, e164 string, all bool, window time.Duration) error {
+	// The distinct-count sets are trimmed now and then (queueDistinct):
+	// only the members within their windows count.
+	v, now := e.settings.active.Load().Velocity, e.now()
+	inNumbers := &redis.ZRangeBy{Min: "(" + windowStart(v.NumbersPerIP, now), Max: "+inf"}
+	inSources := &redis.ZRangeBy{Min: "(" + windowStart(v.IPsPerNumber, now), Max: "+inf"}
 	var numbers, sources *redis.StringSliceCmd
 	if _, err := e.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		if all {
-			numbers = p.ZRange(ctx, numbersKey(ipTagOf(subID)), 0, -1)
+			numbers = p.ZRangeByScore(ctx, numbersKey(ipTagOf(subID)), inNumbers)
 		}
-		sources = p.ZRange(ctx, ipsKey(e164), 0, -1)
+		sources = p.ZRangeByScore(ctx, ipsKey(e164), inSources)
 		return nil
 	}); err != nil {
 		return err
@@ -144,10 +149,10 @@ func (e *Engine) writeRing(ctx context.Context, subID, e164 string, all bool, wi
 	cards := make([]*redis.IntCmd, 0, len(otherNumbers)+len(otherSources))
 	if _, err := e.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for _, n := range otherNumbers {
-			cards = append(cards, p.ZCard(ctx, ipsKey(n)))
+			cards = append(cards, p.ZCount(ctx, ipsKey(n), inSources.Min, inSources.Max))
 		}
 		for _, src := range otherSources {
-			cards = append(cards, p.ZCard(ctx, numbersKey(ipTagOf(src))))
+			cards = append(cards, p.ZCount(ctx, numbersKey(ipTagOf(src)), inNumbers.Min, inNumbers.Max))
 		}
 		return nil
 	}); err != nil {

@@ -26,6 +26,9 @@ type DecisionLog struct {
 	retention time.Duration
 	spikes    func() risk.Spikes
 	now       func() time.Time
+	// refreshed spares the counts' EXPIREs and the retention trim on most
+	// writes (refreshes).
+	refreshed refreshes
 }
 
 // ErrUnknownDecision means the decision log has no entry with that id: it
@@ -45,7 +48,9 @@ func (l *DecisionLog) write(ctx context.Context, p redis.Pipeliner, d risk.Decis
 		Stream: decisionLogKey, MaxLen: l.maxLen, Approx: true,
 		Values: []any{"id", d.ID, "action", string(d.Action), "decision", dj},
 	})
-	p.XTrimMinID(ctx, decisionLogKey, l.retainedFrom())
+	if l.refreshed.due(decisionLogKey, l.now()) {
+		p.XTrimMinID(ctx, decisionLogKey, l.retainedFrom())
+	}
 	l.countDecision(ctx, p, d)
 	l.countSpikes(ctx, p, d)
 }

@@ -20,5 +20,5 @@ func (l *DecisionLog) countSpikes(ctx context.Context, p redis.Pipeliner, d risk
 	if at.IsZero() {
 		at = l.now()
 	}
-	spike.Count(ctx, p, d, at, s.Keep())
+	spike.Count(ctx, p, d, at, s.Keep(), func(k string) bool { return l.refreshed.due(k, l.now()) })
 }

@@ -63,9 +63,12 @@ func (l *DecisionLog) countDecision(ctx context.Context, p redis.Pipeliner, d ri
 		at = l.now()
 	}
 	action := string(d.Action)
+	now := l.now()
 	for _, k := range []string{statsHourKey(at), statsDayKey(at)} {
 		p.HIncrBy(ctx, k, action, 1)
-		p.Expire(ctx, k, statsKeep)
+		if l.refreshed.due(k, now) {
+			p.Expire(ctx, k, statsKeep)
+		}
 	}
 	if d.Action == risk.Allow {
 		return
@@ -78,7 +81,9 @@ func (l *DecisionLog) countDecision(ctx context.Context, p redis.Pipeliner, d ri
 		}
 		k := statsTopKey(dim, at)
 		p.ZIncrBy(ctx, k, 1, v)
-		p.Expire(ctx, k, min(statsKeep, l.retention))
+		if l.refreshed.due(k, now) {
+			p.Expire(ctx, k, min(statsKeep, l.retention))
+		}
 		if trim {
 			p.ZRemRangeByRank(ctx, k, 0, -topKeep-1)
 		}

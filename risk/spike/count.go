@@ -89,9 +89,10 @@ func NetworkOf(ip netip.Addr) (netip.Prefix, bool) {
 }
 
 // Count adds decision d to the counts of its minute on p, which should be
-// the transaction that logs d. The minute's hash expires keep after it was
-// last written (Spikes.Keep).
-func Count(ctx context.Context, p redis.Pipeliner, d risk.Decision, at time.Time, keep time.Duration) {
+// the transaction that logs d. The minute's hash expires keep (Spikes.Keep)
+// after it was last renewed: when renew says its TTL is due, which may
+// skip most writes of the minute.
+func Count(ctx context.Context, p redis.Pipeliner, d risk.Decision, at time.Time, keep time.Duration, renew func(key string) bool) {
 	vals := Values(d)
 	if len(vals) == 0 {
 		return
@@ -102,5 +103,7 @@ func Count(ctx context.Context, p redis.Pipeliner, d risk.Decision, at time.Time
 			p.HIncrBy(ctx, k, field(dim, v), 1)
 		}
 	}
-	p.Expire(ctx, k, keep)
+	if renew(k) {
+		p.Expire(ctx, k, keep)
+	}
 }

@@ -131,7 +131,7 @@ func (f *fixture) count(t *testing.T, number string, n int, at time.Time) {
 	ctx := context.Background()
 	_, err := f.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		for range n {
-			Count(ctx, p, risk.Decision{Number: number}, at, f.settings.Keep())
+			Count(ctx, p, risk.Decision{Number: number}, at, f.settings.Keep(), func(string) bool { return true })
 		}
 		return nil
 	})
