@@ -21,8 +21,9 @@
 //     shared cost, UAN, personal, pager, toll free) carry weights.
 //   - Lists: deny lists of numbers, prefixes (longest match), IPs and
 //     networks, visitor countries and ASNs; allow lists of numbers and
-//     networks, which waive the checks they exempt from. See List, Entry,
-//     ListStore.AddEntries.
+//     networks, which waive the checks they exempt from. Each instance
+//     mirrors them in memory (ListStore.LoadMirror, kept current by Watch).
+//     See List, Entry, ListStore.AddEntries.
 //   - Country policy: ALLOW, BLOCK or MONITOR per destination country, an
 //     account Policy that a named flow's policy may make stricter, and
 //     loosen only for a request bound to the flow. See Settings.CountryMode.
@@ -44,14 +45,19 @@
 // Weights, thresholds and limits live in Settings, stored in Redis and
 // reloaded by Watch, so every instance follows changes within seconds.
 // Deny-list hits, blocked countries and duplicates block whatever the score
-// (IsHard). Reasons that rest on what the visitor cannot see (lists, the
-// country policy, outstanding callbacks, per-number caps) never change
-// Decision.Visible, so answers do not reveal them.
+// (IsHard). What the visitor is shown (Decision.Visible) rests only on what
+// the visitor sent and did: reasons that rest on anything else (lists, the
+// country policy, other visitors' requests, outstanding callbacks,
+// per-number caps) never change it, so answers do not reveal them.
 //
 // # Redis
 //
 // A decision's reads and writes go in one pipeline: one round trip on a
 // single Redis, one per node, concurrently, on a Cluster, where every key
-// carries the hash tag of the thing it counts. Every counter key expires.
+// carries the hash tag of the thing it counts. A request that what the
+// instance holds in memory already refuses (number, country policy, GeoIP,
+// the mirrored lists, the handler's reasons) is decided before counting,
+// in a smaller round trip that counts it against its own source only, and
+// paced to take as long as a whole decision. Every counter key expires.
 // Every key is spelt in keys.go.
 package risk

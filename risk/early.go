@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"sync"
 	"time"
 
@@ -71,7 +72,7 @@ func (e *Engine) refuseEarly(ctx context.Context, s *compiled, x request, d Deci
 	d.Action = sc.action()
 	d.Visible = e.shown(s, x, d.FlowBound, true, own, accountReads{}, spentOut, now)
 	e.hot.mark(x.addr, &d, now)
-	e.paces.wait(ctx, start)
+	e.paces.wait(ctx, start, e.inFlight.Load())
 	return d, nil
 }
 
@@ -120,6 +121,9 @@ const (
 	// paceDefault is what an early refusal takes before any whole decision
 	// was timed.
 	paceDefault = 2 * time.Millisecond
+	// timerSlack is how late a timer may fire on an idle process: the
+	// runtime's poller sleeps in whole milliseconds.
+	timerSlack = time.Millisecond
 )
 
 // observe records how long a whole decision took.
@@ -141,15 +145,29 @@ func (p *paces) draw() time.Duration {
 }
 
 // wait returns once a drawn duration has passed since start, or ctx ends.
-func (p *paces) wait(ctx context.Context, start time.Time) {
-	left := p.draw() - time.Since(start)
-	if left <= 0 {
-		return
+// A timer alone would overshoot by up to timerSlack on an idle process,
+// where whole decisions take well under it, and the overshoot would tell
+// an early refusal apart: there, the last stretch is spun, yielding the
+// processor at every turn. With more decisions in flight than processors
+// (inFlight) the process is busy, its timers fire on time, and spinning
+// would only take processor time from the work.
+func (p *paces) wait(ctx context.Context, start time.Time, inFlight int32) {
+	until := start.Add(p.draw())
+	spin := inFlight <= int32(runtime.GOMAXPROCS(0))
+	left := time.Until(until)
+	if spin {
+		left -= timerSlack
 	}
-	t := time.NewTimer(left)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-ctx.Done():
+	if left > 0 {
+		t := time.NewTimer(left)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return
+		}
+	}
+	for spin && time.Now().Before(until) && ctx.Err() == nil {
+		runtime.Gosched()
 	}
 }

@@ -72,8 +72,10 @@ type Engine struct {
 	fallbackHolds fallbackHolds
 	// hot are the sources recently past their own critical thresholds.
 	hot hotSources
-	// paces are how long recent whole decisions took (refuseEarly).
-	paces paces
+	// paces are how long recent whole decisions took (refuseEarly), and
+	// inFlight how many decisions are being made.
+	paces    paces
+	inFlight atomic.Int32
 	// lists are the deny and allow lists.
 	lists *ListStore
 	// budgetAlerted is the UTC day the budget alert was last logged.

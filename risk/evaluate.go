@@ -135,6 +135,8 @@ func (e *Engine) countInvalid(ctx context.Context, s *compiled, ip netip.Addr, n
 // anything but its own source is counted (refuseEarly).
 func (e *Engine) Evaluate(ctx context.Context, req Request) (Decision, error) {
 	start := time.Now()
+	e.inFlight.Add(1)
+	defer e.inFlight.Add(-1)
 	s := e.settings.active.Load()
 	now := e.now()
 	ip := req.IP.Unmap()
