@@ -38,8 +38,10 @@ import (
 // BENCH_CONNS [32] connections of the closed-loop turns, BENCH_ROUNDS [3],
 // BENCH_SECONDS [3] per target and round, BENCH_RATE [1000] requests a
 // second and BENCH_RATE_SECONDS [10] of the open-loop run, BENCH_RATE_CONNS
-// [64] its connection pool, BENCH_TARGETS [healthz,bare-evalsha,callbacks]
-// the closed-loop targets, e.g. callbacks alone under -cpuprofile.
+// [64] its connection pool, BENCH_TARGETS [timing,healthz,bare-evalsha,
+// callbacks,flood] the targets, e.g. callbacks alone under -cpuprofile
+// (timing: refused and clean requests one at a time, first, on the idle
+// server; "none" runs the open loop alone).
 func BenchmarkHTTPLoad(b *testing.B) {
 	conns, rounds := envInt(b, "BENCH_CONNS", 32), envInt(b, "BENCH_ROUNDS", 3)
 	turn := time.Duration(envInt(b, "BENCH_SECONDS", 3)) * time.Second
@@ -83,6 +85,9 @@ func BenchmarkHTTPLoad(b *testing.B) {
 		{"flood", addr, flood.request},
 	}
 	benchSay("machine: %d CPUs, %s, %s; load average before: %s", runtime.NumCPU(), runtime.Version(), redisVersion(rdb), loadAvg())
+	if only := os.Getenv("BENCH_TARGETS"); only == "" || slices.Contains(strings.Split(only, ","), "timing") {
+		refusalTiming(b, addr)
+	}
 	results := map[string][]loadResult{}
 	for r := range rounds {
 		for _, t := range targets {
@@ -139,6 +144,46 @@ func BenchmarkHTTPLoad(b *testing.B) {
 	b.ReportMetric(ms(open.Quantile(0.99)), "p99-ms@rate")
 	benchSay("decisions logged: allow %d, deflect %d, block %d; load average after: %s",
 		logs.allow.Load(), logs.deflect.Load(), logs.block.Load(), loadAvg())
+}
+
+// refusalTiming times, on the idle server, one request at a time, a clean
+// request, one to a deny-listed number and one from a deny-listed address,
+// in turns: what an attacker probing from outside measures. The refused
+// ones are decided before counting and must not answer faster or slower.
+// It reports the median of each refused kind over the clean one's.
+func refusalTiming(b *testing.B, addr string) {
+	lc, err := dialLoad(addr)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer lc.c.Close()
+	kinds := []string{"clean", "deny-listed number", "deny-listed address"}
+	lat := make(map[string][]time.Duration)
+	for i := range 900 {
+		kind := kinds[i%3]
+		phone := "+1" + benchAreaCodes[i%len(benchAreaCodes)] + strconv.Itoa(2_000_000+i*7919%8_000_000)
+		ip := fmt.Sprintf("10.77.%d.%d", i>>8, i&0xff)
+		switch kind {
+		case "deny-listed number":
+			phone = "+12015550166"
+		case "deny-listed address":
+			ip = "198.51.100.66"
+		}
+		start := time.Now()
+		if _, err := lc.do(callbackRequest(phone, ip)); err != nil {
+			b.Fatal(err)
+		}
+		lat[kind] = append(lat[kind], time.Since(start))
+	}
+	q := func(kind string, p float64) float64 {
+		ls := slices.Sorted(slices.Values(lat[kind]))
+		return ms(ls[int(p*float64(len(ls)-1))])
+	}
+	for _, k := range kinds {
+		benchSay("timing one at a time, %-19s p10 %.2f ms  p50 %.2f ms  p90 %.2f ms", k, q(k, 0.1), q(k, 0.5), q(k, 0.9))
+	}
+	b.ReportMetric(q(kinds[1], 0.5)/q(kinds[0], 0.5), "denied-number/clean-p50")
+	b.ReportMetric(q(kinds[2], 0.5)/q(kinds[0], 0.5), "denied-address/clean-p50")
 }
 
 // raiseCountryLimits saves settings whose per-country velocity limits sit
