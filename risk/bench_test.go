@@ -35,15 +35,12 @@ var benchCallers = []int{1, 16, 64}
 // counting: a deny-listed network asking for fresh numbers.
 func BenchmarkEvaluate(b *testing.B) {
 	rdb := benchRedis(b)
-	e := newEngineUnmirrored(&testing.T{}, rdb, nil)
+	e := benchEngine(b, rdb, nil)
 	ctx := context.Background()
 	if os.Getenv("BENCH_LARGE_LISTS") != "" {
 		fillLists(b, e, 100_000)
 	}
 	if _, err := e.ListStore().AddEntry(ctx, risk.DenyIP, risk.Entry{Value: "10.66.0.0/16"}); err != nil {
-		b.Fatal(err)
-	}
-	if err := e.ListStore().LoadMirror(ctx); err != nil {
 		b.Fatal(err)
 	}
 	go e.Watch(b.Context(), 2*time.Second)

@@ -58,6 +58,16 @@ func newEngine(t *testing.T, rdb redis.UniversalClient, mutate func(*risk.Settin
 	return e
 }
 
+// benchEngine is newEngine for a benchmark.
+func benchEngine(b *testing.B, rdb redis.UniversalClient, mutate func(*risk.Settings)) *risk.Engine {
+	b.Helper()
+	e := newEngineUnmirrored(&testing.T{}, rdb, mutate)
+	if err := e.ListStore().LoadMirror(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	return e
+}
+
 // newEngineUnmirrored is newEngine without loading the lists' mirror: its
 // decisions read the lists from Redis, as at start, or against a Redis
 // that does not answer.

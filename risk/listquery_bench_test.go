@@ -15,7 +15,7 @@ import (
 //	go test ./risk -run '^$' -bench ListEntries100k
 func BenchmarkListEntries100k(b *testing.B) {
 	rdb := benchRedis(b)
-	e := newEngine(&testing.T{}, rdb, nil)
+	e := benchEngine(b, rdb, nil)
 	ctx := context.Background()
 	const n = 100_000
 	entries := make([]risk.Entry, 0, 10_000)

@@ -82,7 +82,7 @@ func BenchmarkRedisMemory(b *testing.B) {
 	}
 	ctx := context.Background()
 	rdb := benchRedis(b)
-	e := newEngine(&testing.T{}, rdb, memorySettings)
+	e := benchEngine(b, rdb, memorySettings)
 	defer e.Close()
 	setupMemoryLists(b, e)
 	before := usedMemory(b, rdb)
