@@ -3,9 +3,10 @@ package risk
 import (
 	"context"
 	"fmt"
+	"math/bits"
 	"math/rand/v2"
-	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -71,8 +72,7 @@ func (e *Engine) refuseEarly(ctx context.Context, s *compiled, x request, d Deci
 	}
 	d.Action = sc.action()
 	d.Visible = e.shown(s, x, d.FlowBound, true, own, accountReads{}, spentOut, now)
-	e.hot.mark(x.addr, &d, now)
-	e.paces.wait(ctx, start, e.inFlight.Load())
+	e.paces.wait(ctx, start, x.pace)
 	return d, nil
 }
 
@@ -86,6 +86,11 @@ func (e *Engine) refuseEarly(ctx context.Context, s *compiled, x request, d Deci
 // outstanding callbacks and spend caps do not enter it: an attacker who
 // sees only answers cannot read them, and a request refused before
 // counting shows what the whole decision would have.
+//
+// It also marks the visitor's source hot (hotSources) when these reasons,
+// its own, say so: whether a source is hot changes what its next answers
+// show (a visitor token from a hot source vouches for nothing), so it too
+// rests on the visitor's own requests alone, and no allow list spares it.
 func (e *Engine) shown(s *compiled, x request, bound, fits bool, own ownCounts, account accountReads, spentOut bool, now time.Time) Action {
 	var d Decision
 	sc := scorer{s: s, d: &d, now: now}
@@ -98,67 +103,84 @@ func (e *Engine) shown(s *compiled, x request, bound, fits bool, own ownCounts, 
 		sc.add(CodeBudgetExhausted, "")
 	}
 	sc.reasons(x.req.Extra)
-	var seen tally
-	for _, r := range d.Reasons {
-		if !hidden(r.Code) {
-			seen.add(r)
-		}
-	}
-	return seen.action(s)
+	e.hot.mark(x.addr, &d, now)
+	return sc.seen()
 }
 
 // paces holds how long recent whole decisions took, from the start of
-// Evaluate to their answer, for early refusals to take as long.
+// Evaluate to their answer, by how busy the engine was when they started,
+// for early refusals to take as long as a whole decision started as busy.
+// Drawing from all whole decisions alike would let an attacker slow many of
+// them with a burst of parallel requests, then time an early refusal, one
+// at a time, against whole decisions that now answer quickly.
 type paces struct {
 	mu   sync.Mutex
-	took [paceSamples]time.Duration
-	n    int
+	took [paceBuckets][paceSamples]time.Duration
+	n    [paceBuckets]int
+	// pacing counts the early refusals waiting: they are in flight but
+	// busy with nothing.
+	pacing atomic.Int32
+	// precise counts the waits ending in a precise sleep; late is how late
+	// such a sleep wakes, a moving average in nanoseconds.
+	precise atomic.Int32
+	late    atomic.Int64
 }
 
 const (
-	// paceSamples is how many recent decisions an early refusal draws from.
-	paceSamples = 256
-	// paceDefault is what an early refusal takes before any whole decision
-	// was timed.
-	paceDefault = 2 * time.Millisecond
+	// paceBuckets groups decisions by how many were being made when they
+	// started, waits aside: 1, 2 to 3, 4 to 7, 8 to 15, 16 and more.
+	paceBuckets = 5
+	// paceSamples is how many recent decisions of a bucket an early
+	// refusal draws from.
+	paceSamples = 64
 	// timerSlack is how late a timer may fire on an idle process: the
 	// runtime's poller sleeps in whole milliseconds.
 	timerSlack = time.Millisecond
+	// maxPrecise bounds the precise sleeps at once: each holds a thread.
+	maxPrecise = 64
 )
 
-// observe records how long a whole decision took.
-func (p *paces) observe(took time.Duration) {
+// paceBucket is the bucket of a decision started with busy decisions
+// being made, itself included.
+func paceBucket(busy int32) int { return min(bits.Len32(uint32(max(busy, 1)))-1, paceBuckets-1) }
+
+// observe records how long a whole decision of bucket b took.
+func (p *paces) observe(b int, took time.Duration) {
 	p.mu.Lock()
-	p.took[p.n%paceSamples] = took
-	p.n++
+	p.took[b][p.n[b]%paceSamples] = took
+	p.n[b]++
 	p.mu.Unlock()
 }
 
-// draw returns one of the recent durations, at random.
-func (p *paces) draw() time.Duration {
+// draw returns one of the recent durations of bucket b, at random, or of
+// the nearest less busy bucket that has one; ok is false when none has.
+func (p *paces) draw(b int) (took time.Duration, ok bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.n == 0 {
-		return paceDefault
+	for ; b >= 0; b-- {
+		if n := min(p.n[b], paceSamples); n > 0 {
+			return p.took[b][rand.IntN(n)], true
+		}
 	}
-	return p.took[rand.IntN(min(p.n, paceSamples))]
+	return 0, false
 }
 
-// wait returns once a drawn duration has passed since start, or ctx ends.
-// A timer alone would overshoot by up to timerSlack on an idle process,
-// where whole decisions take well under it, and the overshoot would tell
-// an early refusal apart: there, the last stretch is spun, yielding the
-// processor at every turn. With more decisions in flight than processors
-// (inFlight) the process is busy, its timers fire on time, and spinning
-// would only take processor time from the work.
-func (p *paces) wait(ctx context.Context, start time.Time, inFlight int32) {
-	until := start.Add(p.draw())
-	spin := inFlight <= int32(runtime.GOMAXPROCS(0))
-	left := time.Until(until)
-	if spin {
-		left -= timerSlack
+// wait returns once a duration drawn for bucket b has passed since start,
+// or ctx ends; with nothing to draw from, once the early refusal took
+// twice what it took so far (a whole decision's round trip is a larger
+// one). A timer sleeps most of the wait; it would fire up to timerSlack
+// late on an idle process, where whole decisions take well under that, and
+// the lateness would tell an early refusal apart: the last stretch is a
+// precise sleep (preciseSleep).
+func (p *paces) wait(ctx context.Context, start time.Time, b int) {
+	p.pacing.Add(1)
+	defer p.pacing.Add(-1)
+	took, ok := p.draw(b)
+	if !ok {
+		took = 2 * time.Since(start)
 	}
-	if left > 0 {
+	until := start.Add(took)
+	if left := time.Until(until) - timerSlack; left > 0 {
 		t := time.NewTimer(left)
 		select {
 		case <-t.C:
@@ -167,7 +189,15 @@ func (p *paces) wait(ctx context.Context, start time.Time, inFlight int32) {
 			return
 		}
 	}
-	for spin && time.Now().Before(until) && ctx.Err() == nil {
-		runtime.Gosched()
+	// Even a precise sleep wakes a little late (the kernel's slack, the
+	// thread's wake-up): aim that much earlier, as measured.
+	aim := until.Add(-time.Duration(p.late.Load()))
+	if p.precise.Add(1) <= maxPrecise {
+		preciseSleep(time.Until(aim))
+		late := int64(time.Since(aim))
+		p.late.Store(p.late.Load() + (late-p.late.Load())/16)
+	} else {
+		time.Sleep(time.Until(aim))
 	}
+	p.precise.Add(-1)
 }

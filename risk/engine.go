@@ -73,7 +73,7 @@ type Engine struct {
 	// hot are the sources recently past their own critical thresholds.
 	hot hotSources
 	// paces are how long recent whole decisions took (refuseEarly), and
-	// inFlight how many decisions are being made.
+	// inFlight how many decisions are being made, waits included.
 	paces    paces
 	inFlight atomic.Int32
 	// lists are the deny and allow lists.

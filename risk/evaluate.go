@@ -135,7 +135,7 @@ func (e *Engine) countInvalid(ctx context.Context, s *compiled, ip netip.Addr, n
 // anything but its own source is counted (refuseEarly).
 func (e *Engine) Evaluate(ctx context.Context, req Request) (Decision, error) {
 	start := time.Now()
-	e.inFlight.Add(1)
+	pace := paceBucket(e.inFlight.Add(1) - e.paces.pacing.Load())
 	defer e.inFlight.Add(-1)
 	s := e.settings.active.Load()
 	now := e.now()
@@ -155,7 +155,7 @@ func (e *Engine) Evaluate(ctx context.Context, req Request) (Decision, error) {
 	info := e.geo.Lookup(ip)
 	d.IPCountry, d.ASN = info.Country, info.ASN
 
-	x := request{req: req, num: num, info: info, ip: ip, sub: subscriber(ip, s.Velocity.IPv6Prefix), addr: "unknown", source: "unknown"}
+	x := request{req: req, num: num, info: info, ip: ip, sub: subscriber(ip, s.Velocity.IPv6Prefix), addr: "unknown", source: "unknown", pace: pace}
 	if ip.IsValid() {
 		x.addr, x.source = subscriberID(x.sub), sharedSource(ip, x.sub)
 	}
@@ -167,7 +167,7 @@ func (e *Engine) Evaluate(ctx context.Context, req Request) (Decision, error) {
 	}
 	d, err := e.decide(ctx, s, x, d, lk, mirrored, now)
 	if err == nil {
-		e.paces.observe(time.Since(start))
+		e.paces.observe(pace, time.Since(start))
 	}
 	return d, err
 }
@@ -182,6 +182,8 @@ type request struct {
 	ip           netip.Addr
 	sub          netip.Prefix
 	addr, source string
+	// pace is the paces bucket of the engine's load when it started.
+	pace int
 }
 
 // decide is a decision's whole round trip: the request counted against
@@ -288,7 +290,6 @@ func (e *Engine) decide(ctx context.Context, s *compiled, x request, d Decision,
 	sc.reasons(req.Extra)
 	d.Action = sc.action()
 	d.Visible = e.shown(s, x, d.FlowBound, fits, pl.own, pl.account, spentOut, now)
-	e.hot.mark(x.addr, &d, now)
 	if d.Action == Allow && !lock {
 		// An allow list waived what its source refused: the lock is taken
 		// now, in a round trip of its own.

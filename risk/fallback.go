@@ -66,14 +66,15 @@ func (e *Engine) Fallback(req Request, action Action, cause string) (Decision, e
 	sc.anonymity(info)
 	sc.visitor(req, fits, acct)
 	sc.reasons(req.Extra)
-	if d.Action = sc.action(); d.Action != Allow {
+	d.Action, d.Visible = sc.action(), sc.seen()
+	if d.Action != Allow {
 		return d, nil
 	}
 	switch e.fallbackHolds.take(num.e164, now, e.dupTTL) {
 	case holdTaken:
 	case holdDuplicate:
 		sc.add(CodeDuplicate, "this instance allowed a fail-mode callback to this number within "+e.dupTTL.String())
-		d.Action = sc.action()
+		d.Action, d.Visible = sc.action(), sc.seen()
 	case holdFull:
 		d.Action, d.Visible = Deflect, Deflect
 		d.Reasons[0].Detail += fmt.Sprintf("; fail mode allow, but this instance already allowed %d fail-mode callbacks within %s", MaxFallbackHolds, e.dupTTL)

@@ -33,8 +33,8 @@ const hotFor = time.Minute
 // hotCodes are the per-source reasons that make a source hot.
 var hotCodes = []string{CodeVelocityIPCritical, CodeNumbersPerIPCritical}
 
-// mark remembers source until now+hotFor when d carries a hot code that
-// no allow list waived.
+// mark remembers source until now+hotFor when d, the visitor's own view of
+// a decision (Engine.shown), carries a hot code that counts.
 func (h *hotSources) mark(source string, d *Decision, now time.Time) {
 	hot := false
 	for _, r := range d.Reasons {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/netip"
 	"strconv"
 	"sync"
@@ -59,6 +60,8 @@ type listMirror struct {
 	// checked is when every copy's version was last confirmed, loaded is
 	// when every list was last read whole (monotonic clock).
 	checked, loaded time.Time
+	// generation is the versions' generation at the last whole read.
+	generation string
 }
 
 // listCopy is one list as the mirror holds it: numbers, prefixes,
@@ -75,6 +78,9 @@ type mirrorEntry struct {
 	reason  string
 	expires int64
 }
+
+// lastNano is the last time Unix nanoseconds hold.
+var lastNano = time.Unix(0, math.MaxInt64)
 
 func (me mirrorEntry) active(now time.Time) bool {
 	return me.expires == 0 || now.UnixNano() < me.expires
@@ -107,7 +113,12 @@ func (c *listCopy) put(en Entry, reasons map[string]string) {
 	} else if reasons != nil {
 		reasons[en.Reason] = en.Reason
 	}
-	if !en.Expires.IsZero() {
+	switch {
+	case en.Expires.IsZero():
+	case en.Expires.After(lastNano):
+		// Past what Unix nanoseconds hold (the year 2262): as good as never.
+		me.expires = math.MaxInt64
+	default:
 		me.expires = en.Expires.UnixNano()
 	}
 	if c.nets == nil {
@@ -153,12 +164,20 @@ func (m *listMirror) refresh(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("read list versions: %w", err)
 	}
+	gen := raw[generationField]
+	if gen == "" {
+		// The versions are new, or were lost (FLUSHALL, a failover): they
+		// start again from 1 and could match a copy of other contents.
+		if gen, err = m.newGeneration(ctx); err != nil {
+			return err
+		}
+	}
 	versions := make(map[List]int64, len(raw))
 	for l, v := range raw {
 		versions[List(l)], _ = strconv.ParseInt(v, 10, 64)
 	}
 	m.mu.RLock()
-	full := m.copies == nil || start.Sub(m.loaded) >= mirrorFullReload
+	full := m.copies == nil || gen != m.generation || start.Sub(m.loaded) >= mirrorFullReload
 	var stale []List
 	for _, l := range Lists() {
 		if c := m.copies[l]; full || c == nil || c.version != versions[l] {
@@ -182,9 +201,26 @@ func (m *listMirror) refresh(ctx context.Context) error {
 	}
 	m.checked = start
 	if full {
-		m.loaded = start
+		m.loaded, m.generation = start, gen
 	}
 	return nil
+}
+
+// generationField holds, in the versions hash, a random value set when the
+// hash is created: versions are compared only within one generation.
+const generationField = "generation"
+
+// newGeneration sets the versions' generation if none is, and returns the
+// one in force.
+func (m *listMirror) newGeneration(ctx context.Context) (string, error) {
+	if err := m.rdb.HSetNX(ctx, listVersionsKey, generationField, newID()).Err(); err != nil {
+		return "", fmt.Errorf("set the list versions' generation: %w", err)
+	}
+	gen, err := m.rdb.HGet(ctx, listVersionsKey, generationField).Result()
+	if err != nil {
+		return "", fmt.Errorf("read the list versions' generation: %w", err)
+	}
+	return gen, nil
 }
 
 // load reads list l whole, in HSCAN steps. version is the one read before
@@ -204,10 +240,13 @@ func (m *listMirror) load(ctx context.Context, l List, version int64) (*listCopy
 			return nil, fmt.Errorf("load %s: %w", l, err)
 		}
 		for i := 0; i+1 < len(kvs); i += 2 {
-			var en Entry
+			// Only what a decision needs is decoded.
+			var en struct {
+				Reason  string    `json:"reason"`
+				Expires time.Time `json:"expires"`
+			}
 			if json.Unmarshal([]byte(kvs[i+1]), &en) == nil {
-				en.Value = kvs[i]
-				c.put(en, reasons)
+				c.put(Entry{Value: kvs[i], Reason: en.Reason, Expires: en.Expires}, reasons)
 			}
 		}
 		if next == 0 {

@@ -56,3 +56,28 @@ func BenchmarkListEntries100k(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkListMirrorReload times what another instance's write to a list
+// of 100,000 entries costs this one: reading that list again.
+//
+//	go test ./risk -run '^$' -bench ListMirrorReload -benchtime 10x
+func BenchmarkListMirrorReload(b *testing.B) {
+	rdb := benchRedis(b)
+	here, other := benchEngine(b, rdb, nil), benchEngine(b, rdb, nil)
+	fillLists(b, other, 100_000)
+	ctx := context.Background()
+	if err := here.ListStore().LoadMirror(ctx); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		b.StopTimer()
+		if _, err := other.ListStore().AddEntry(ctx, risk.DenyNumber, risk.Entry{Value: fmt.Sprintf("+4420%08d", i)}); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		if err := here.ListStore().LoadMirror(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -205,22 +205,29 @@ func (sc scorer) known(geoGaps []Reason, req Request, bound bool, num parsedNumb
 }
 
 // action sums the score and applies the hard rules and thresholds, and
-// sets the decision's Score and Visible: the action of the reasons the
-// visitor can see (not hidden), waived ones included.
+// sets the decision's Score.
 func (sc scorer) action() Action {
-	var acted, seen tally
+	var acted tally
 	for _, r := range sc.d.Reasons {
 		if !r.Waived {
 			acted.add(r)
 		}
-		if !hidden(r.Code) {
-			seen.add(r)
-		}
 	}
 	score, _ := acted.total()
 	sc.d.Score = max(score, 0)
-	sc.d.Visible = seen.action(sc.s)
 	return acted.action(sc.s)
+}
+
+// seen is the action of the decision's reasons a visitor can see (not
+// hidden), waived ones included.
+func (sc scorer) seen() Action {
+	var t tally
+	for _, r := range sc.d.Reasons {
+		if !hidden(r.Code) {
+			t.add(r)
+		}
+	}
+	return t.action(sc.s)
 }
 
 // tallyOf sums every reason of rs.

@@ -42,18 +42,35 @@ func (l *DecisionLog) retainedFrom() string {
 }
 
 // write adds d, encoded as dj, to the log and its counts on p, trimming
-// what has outlived the retention.
-func (l *DecisionLog) write(ctx context.Context, p redis.Pipeliner, d risk.Decision, dj []byte) {
+// what has outlived the retention. It returns the keys whose TTL or trim it
+// renewed, for written once p ran.
+func (l *DecisionLog) write(ctx context.Context, p redis.Pipeliner, d risk.Decision, dj []byte) []string {
 	p.XAdd(ctx, &redis.XAddArgs{
 		Stream: decisionLogKey, MaxLen: l.maxLen, Approx: true,
 		Values: []any{"id", d.ID, "action", string(d.Action), "decision", dj},
 	})
-	if l.refreshed.due(decisionLogKey, l.now()) {
+	var renewed []string
+	now := l.now()
+	if l.renew(decisionLogKey, now, &renewed) {
 		p.XTrimMinID(ctx, decisionLogKey, l.retainedFrom())
 	}
-	l.countDecision(ctx, p, d)
-	l.countSpikes(ctx, p, d)
+	l.countDecision(ctx, p, d, now, &renewed)
+	l.countSpikes(ctx, p, d, now, &renewed)
+	return renewed
 }
+
+// renew reports whether key's TTL (or trim) is due, adding it to renewed
+// if so.
+func (l *DecisionLog) renew(key string, now time.Time, renewed *[]string) bool {
+	if !l.refreshed.due(key, now) {
+		return false
+	}
+	*renewed = append(*renewed, key)
+	return true
+}
+
+// written records what write renewed, once its transaction ran.
+func (l *DecisionLog) written(renewed []string) { l.refreshed.done(renewed, l.now()) }
 
 // Labels an admin gives a decision.
 const (

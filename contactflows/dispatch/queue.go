@@ -241,9 +241,10 @@ func (q *Queue) Record(ctx context.Context, d risk.Decision, call *Call) error {
 			return fmt.Errorf("dispatch: encoding call: %w", err)
 		}
 	}
+	var renewed []string
 	err = retryTryAgain(ctx, recordTryAgainMax, func() error {
 		_, err := q.o.Redis.TxPipelined(ctx, func(p redis.Pipeliner) error {
-			q.decisions.write(ctx, p, d, dj)
+			renewed = q.decisions.write(ctx, p, d, dj)
 			if call != nil {
 				p.XAdd(ctx, &redis.XAddArgs{Stream: queueKey, Values: []any{"id", call.ID, "call", cj}})
 			}
@@ -255,6 +256,7 @@ func (q *Queue) Record(ctx context.Context, d risk.Decision, call *Call) error {
 	var nerr *net.OpError
 	switch {
 	case err == nil:
+		q.decisions.written(renewed)
 		return nil
 	case errors.As(err, &rerr), errors.As(err, &nerr) && nerr.Op == "dial", errors.Is(err, redis.ErrPoolTimeout), errors.Is(err, redis.ErrClosed):
 		return fmt.Errorf("%w: decision %s: %w", ErrNotRecorded, d.ID, err)

@@ -25,24 +25,34 @@ const (
 	refreshesKept = 4096
 )
 
-// due reports whether key should be renewed at now, and if so counts it
-// renewed. A clock that went back makes every key due.
+// due reports whether key should be renewed at now. A clock that went back
+// makes every key due.
 func (r *refreshes) due(key string, now time.Time) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if t, ok := r.last[key]; ok && !now.Before(t) && now.Sub(t) < refreshEvery {
-		return false
+	t, ok := r.last[key]
+	return !ok || now.Before(t) || now.Sub(t) >= refreshEvery
+}
+
+// done records keys renewed at now, once the transaction that renewed
+// them ran: one that failed, or is tried again, renews them again.
+func (r *refreshes) done(keys []string, now time.Time) {
+	if len(keys) == 0 {
+		return
 	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if r.last == nil {
 		r.last = make(map[string]time.Time)
 	}
-	if len(r.last) >= refreshesKept {
+	if len(r.last)+len(keys) > refreshesKept {
 		for k, t := range r.last {
 			if now.Sub(t) >= refreshEvery || now.Before(t) {
 				delete(r.last, k)
 			}
 		}
 	}
-	r.last[key] = now
-	return true
+	for _, k := range keys {
+		r.last[k] = now
+	}
 }

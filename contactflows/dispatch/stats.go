@@ -57,16 +57,15 @@ func statsTopKey(dim string, t time.Time) string {
 
 // countDecision adds d to the hour's and the day's counters and, when d
 // was not allowed, to the day's top sets, on p.
-func (l *DecisionLog) countDecision(ctx context.Context, p redis.Pipeliner, d risk.Decision) {
+func (l *DecisionLog) countDecision(ctx context.Context, p redis.Pipeliner, d risk.Decision, now time.Time, renewed *[]string) {
 	at := d.At
 	if at.IsZero() {
-		at = l.now()
+		at = now
 	}
 	action := string(d.Action)
-	now := l.now()
 	for _, k := range []string{statsHourKey(at), statsDayKey(at)} {
 		p.HIncrBy(ctx, k, action, 1)
-		if l.refreshed.due(k, now) {
+		if l.renew(k, now, renewed) {
 			p.Expire(ctx, k, statsKeep)
 		}
 	}
@@ -81,7 +80,7 @@ func (l *DecisionLog) countDecision(ctx context.Context, p redis.Pipeliner, d ri
 		}
 		k := statsTopKey(dim, at)
 		p.ZIncrBy(ctx, k, 1, v)
-		if l.refreshed.due(k, now) {
+		if l.renew(k, now, renewed) {
 			p.Expire(ctx, k, min(statsKeep, l.retention))
 		}
 		if trim {
