@@ -3,6 +3,8 @@ package risk
 import (
 	"net/netip"
 	"time"
+
+	"github.com/tollgate/tollgate/risk/geo"
 )
 
 // Action is what Tollgate does with a request.
@@ -42,6 +44,10 @@ type Request struct {
 	// Extra holds reasons found outside the engine (form friction, tokens);
 	// they are scored with the engine's own.
 	Extra []Reason
+	// Geo, when set, is what is known of IP (a replay's facts, as they
+	// were recorded): the engine's GeoIP databases are not asked, and what
+	// they lack is not reported.
+	Geo *geo.Info
 }
 
 // Visitor is a signed-in account a host site vouched for. The engine

@@ -41,7 +41,7 @@ import (
 // it).
 func (e *Engine) knownRefusal(s *compiled, x request, d Decision, lk lookups, now time.Time) (early Decision, refused bool) {
 	sc := scorer{s: s, d: &d, now: now}
-	sc.known(e.geoGaps, x.req, d.FlowBound, x.num, x.info, lk)
+	sc.known(x.gaps, x.req, d.FlowBound, x.num, x.info, lk)
 	sc.visitor(x.req, true, accountReads{})
 	sc.reasons(x.req.Extra)
 	return d, sc.action() != Allow
@@ -72,7 +72,9 @@ func (e *Engine) refuseEarly(ctx context.Context, s *compiled, x request, d Deci
 	}
 	d.Action = sc.action()
 	d.Visible = e.shown(s, x, d.FlowBound, true, own, accountReads{}, spentOut, now)
-	e.paces.wait(ctx, start, x.pace)
+	if !e.replay {
+		e.paces.wait(ctx, start, x.pace)
+	}
 	return d, nil
 }
 
@@ -94,7 +96,7 @@ func (e *Engine) refuseEarly(ctx context.Context, s *compiled, x request, d Deci
 func (e *Engine) shown(s *compiled, x request, bound, fits bool, own ownCounts, account accountReads, spentOut bool, now time.Time) Action {
 	var d Decision
 	sc := scorer{s: s, d: &d, now: now}
-	sc.reasons(e.geoGaps)
+	sc.reasons(x.gaps)
 	sc.destination(x.req.Flow, bound, x.num, x.info)
 	sc.anonymity(x.info)
 	sc.volume(own, ownShared(s, x.info.ASN, s.shared[x.info.ASN], x.ip.Is4(), own))

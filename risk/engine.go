@@ -40,6 +40,11 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock for decision times and list expiry; nil is time.Now.
 	Now func() time.Time
+	// Replay makes the engine a replay's, on a store of its own, whose
+	// answers no visitor sees: requests refused before counting answer at
+	// once instead of as late as a whole decision, and Again may set the
+	// store's state to a recorded decision's.
+	Replay bool
 }
 
 // Engine scores callback requests against the lists, the policy and the
@@ -73,8 +78,10 @@ type Engine struct {
 	// hot are the sources recently past their own critical thresholds.
 	hot hotSources
 	// paces are how long recent whole decisions took (refuseEarly), and
-	// inFlight how many decisions are being made, waits included.
+	// inFlight how many decisions are being made, waits included;
+	// replay is Options.Replay.
 	paces    paces
+	replay   bool
 	inFlight atomic.Int32
 	// lists are the deny and allow lists.
 	lists *ListStore
@@ -110,6 +117,7 @@ func NewEngine(o Options) (*Engine, error) {
 		geo:      o.GeoIP,
 		region:   region,
 		dupTTL:   o.DuplicateTTL,
+		replay:   o.Replay,
 		log:      o.Logger,
 		now:      o.Now,
 		numbers:  newNumberCache(numberCacheSize),

@@ -152,10 +152,13 @@ func (e *Engine) Evaluate(ctx context.Context, req Request) (Decision, error) {
 		return Decision{}, numErr
 	}
 	d.Number, d.NumberCountry, d.NumberType = num.e164, num.country, typeNames[num.kind]
-	info := e.geo.Lookup(ip)
+	info, gaps := e.geo.Lookup(ip), e.geoGaps
+	if req.Geo != nil {
+		info, gaps = *req.Geo, nil
+	}
 	d.IPCountry, d.ASN = info.Country, info.ASN
 
-	x := request{req: req, num: num, info: info, ip: ip, sub: subscriber(ip, s.Velocity.IPv6Prefix), addr: "unknown", source: "unknown", pace: pace}
+	x := request{gaps: gaps, req: req, num: num, info: info, ip: ip, sub: subscriber(ip, s.Velocity.IPv6Prefix), addr: "unknown", source: "unknown", pace: pace}
 	if ip.IsValid() {
 		x.addr, x.source = subscriberID(x.sub), sharedSource(ip, x.sub)
 	}
@@ -184,6 +187,8 @@ type request struct {
 	addr, source string
 	// pace is the paces bucket of the engine's load when it started.
 	pace int
+	// gaps are the reasons of the GeoIP databases the engine lacks.
+	gaps []Reason
 }
 
 // decide is a decision's whole round trip: the request counted against
@@ -251,7 +256,7 @@ func (e *Engine) decide(ctx context.Context, s *compiled, x request, d Decision,
 	e.settle(ctx, now, pl.own.ip, pl.own.net, pl.number, pl.prefix, pl.country, pl.account.velocity)
 	sc := scorer{s: s, d: &d, now: now}
 	d.FlowBound = flowBound(req, pl.account.vouched(req, fits))
-	byIP, byNumber := sc.known(e.geoGaps, req, d.FlowBound, num, info, lk)
+	byIP, byNumber := sc.known(x.gaps, req, d.FlowBound, num, info, lk)
 	sharedASN := s.shared[info.ASN]
 	ring := pl.ring.sighting(rd, pl.own.numbersPerIP, shareable(pl.ipsPerNumber, shared), sharedASN)
 	// The volume of an address many people share counts only with other

@@ -446,3 +446,32 @@ func queueLookups(ctx context.Context, p redis.Pipeliner, q listQuery) lookups {
 	}
 	return lk
 }
+
+// CopyTo copies every list's entries as they are stored into dst, in
+// HSCAN steps, and loads dst's mirror: a replay's isolated engine decides
+// with the lists in force.
+func (ls *ListStore) CopyTo(ctx context.Context, dst *ListStore) error {
+	for _, l := range Lists() {
+		var cursor uint64
+		for {
+			kvs, next, err := ls.rdb.HScan(ctx, listKey(l), cursor, "", mirrorScanCount).Result()
+			if err != nil {
+				return fmt.Errorf("copy %s: %w", l, err)
+			}
+			if len(kvs) > 0 {
+				values := make([]any, len(kvs))
+				for i, v := range kvs {
+					values[i] = v
+				}
+				if err := dst.rdb.HSet(ctx, listKey(l), values...).Err(); err != nil {
+					return fmt.Errorf("copy %s: %w", l, err)
+				}
+			}
+			if next == 0 {
+				break
+			}
+			cursor = next
+		}
+	}
+	return dst.LoadMirror(ctx)
+}
