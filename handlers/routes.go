@@ -211,6 +211,8 @@ func registerAdminRoutes(e *echo.Echo, ad *admin.Handlers) {
 	api.PUT("/policy", ad.HandleAPIPolicyPut, respond.LimitBody())
 	// Resolves the mode of a flow and country (?flow=&country=).
 	api.GET("/policy/resolve", ad.HandleAPIPolicyResolve)
+	// Replays a period's decisions with a draft of the settings and the policy.
+	api.POST("/backtest", ad.HandleAPIBacktest, respond.LimitBody())
 
 	// The decision log, marking spam or legit, the callback queue and the IVR report: the pages, then their JSON twins.
 	// The decision log, filtered and paged.

@@ -38,7 +38,10 @@ var newTokenSecret = regexp.MustCompile(`data-testid="new-token-secret">([^<]+)<
 
 // newAdminAPI signs the test admin in to the console of the server at base,
 // as a browser on the same origin, and makes a viewer token there.
-func newAdminAPI(t *testing.T, base string) *adminAPI {
+func newAdminAPI(t *testing.T, base string) *adminAPI { return newAdminAPIAs(t, base, "viewer") }
+
+// newAdminAPIAs is newAdminAPI with a token of role.
+func newAdminAPIAs(t *testing.T, base, role string) *adminAPI {
 	t.Helper()
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	post := func(path string, form url.Values, cookies []*http.Cookie) (*http.Response, string) {
@@ -60,7 +63,7 @@ func newAdminAPI(t *testing.T, base string) *adminAPI {
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("test admin's sign-in: got %d, want 303", resp.StatusCode)
 	}
-	resp, body := post("/admin/tokens", url.Values{"label": {"end-to-end test"}, "role": {"viewer"}}, resp.Cookies())
+	resp, body := post("/admin/tokens", url.Values{"label": {"end-to-end test " + role}, "role": {role}}, resp.Cookies())
 	m := newTokenSecret.FindStringSubmatch(body)
 	if resp.StatusCode != http.StatusCreated || m == nil {
 		t.Fatalf("creating an admin API token: got %d and no secret, want 201 with one:\n%s", resp.StatusCode, body)

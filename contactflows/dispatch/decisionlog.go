@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -269,3 +270,47 @@ func (l *DecisionLog) Labels(ctx context.Context, entries ...string) (map[string
 	}
 	return out, nil
 }
+
+// Range returns the logged decisions from from to to, both inclusive, oldest
+// first, with their labels by entry id; at most max of them, the oldest:
+// truncated says there were more.
+func (l *DecisionLog) Range(ctx context.Context, from, to time.Time, max int) (out []LoggedDecision, labels map[string]string, truncated bool, err error) {
+	start, end := strconv.FormatInt(from.UnixMilli(), 10), strconv.FormatInt(to.UnixMilli(), 10)
+	for {
+		msgs, err := l.rdb.XRangeN(ctx, decisionLogKey, start, end, decisionScanBatch).Result()
+		if err != nil {
+			return nil, nil, false, fmt.Errorf("dispatch: reading the decision log: %w", err)
+		}
+		for _, m := range msgs {
+			if len(out) == max {
+				truncated = true
+				break
+			}
+			d, err := decisionOf(m)
+			if err != nil {
+				return nil, nil, false, err
+			}
+			out = append(out, LoggedDecision{Entry: m.ID, Decision: d})
+			start = "(" + m.ID
+		}
+		if truncated || len(msgs) < decisionScanBatch {
+			break
+		}
+	}
+	entries := make([]string, len(out))
+	for i, ld := range out {
+		entries[i] = ld.Entry
+	}
+	labels = make(map[string]string)
+	for i := 0; i < len(entries); i += decisionScanBatch {
+		part, err := l.Labels(ctx, entries[i:min(i+decisionScanBatch, len(entries))]...)
+		if err != nil {
+			return nil, nil, false, err
+		}
+		maps.Copy(labels, part)
+	}
+	return out, labels, truncated, nil
+}
+
+// Retention is how long decisions are kept.
+func (l *DecisionLog) Retention() time.Duration { return l.retention }

@@ -1,0 +1,159 @@
+package admin
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/tollgate/tollgate/handlers/respond"
+	"github.com/tollgate/tollgate/risk"
+	"github.com/tollgate/tollgate/risk/replay"
+)
+
+// BacktestRequest is the body of POST /api/v1/admin/backtest: a draft to
+// replay the decisions of a period with. Settings are merged over the
+// settings in force (a field left out keeps its value), Policy replaces
+// the country policies; either may be left out.
+type BacktestRequest struct {
+	Settings json.RawMessage `json:"settings,omitempty"`
+	Policy   *PolicyDoc      `json:"policy,omitempty"`
+	// From and To bound the period; the default is the last 24 hours,
+	// and From may reach back no further than the decision retention.
+	From time.Time `json:"from,omitzero"`
+	To   time.Time `json:"to,omitzero"`
+}
+
+// BacktestAnswer is what a backtest found (replay.Result), with whether the
+// period held more decisions than one backtest replays.
+type BacktestAnswer struct {
+	replay.Result
+	// Truncated is true when the period held more than BacktestMax
+	// decisions: the oldest BacktestMax were replayed.
+	Truncated bool `json:"truncated"`
+}
+
+// Bounds of one backtest.
+const (
+	// BacktestMax is how many decisions one backtest replays at most:
+	// about 150 MB of memory for the decisions and the in-memory store.
+	BacktestMax = 50_000
+	// BacktestTime is how long one backtest runs at most; it then answers
+	// with what it replayed so far.
+	BacktestTime = 2 * time.Minute
+	// BacktestPeriod is the period replayed when none is given.
+	BacktestPeriod = 24 * time.Hour
+)
+
+// NDJSON is the media type of a backtest that reports its progress: one
+// JSON object a line, {"done":N,"total":M} as it goes, then
+// {"result":{...}}.
+const NDJSON = "application/x-ndjson"
+
+// BacktestProgress is one progress line of a streamed backtest.
+type BacktestProgress struct {
+	Done  int `json:"done"`
+	Total int `json:"total"`
+}
+
+// HandleAPIBacktest replays the decisions of a period with a draft of the
+// settings and the country policy, on this instance, in an isolated engine
+// (risk/replay), and answers what would change. It reads numbers whole, so
+// it is for admins only, and every run is in the audit log. A client that
+// accepts application/x-ndjson gets its progress as it goes.
+func (s *Handlers) HandleAPIBacktest(c echo.Context) error {
+	var req BacktestRequest
+	if err := respond.DecodeJSON(c.Request(), &req, "settings, policy, from and to"); err != nil {
+		return err
+	}
+	draft, err := s.backtestDraft(req)
+	if err != nil {
+		return err
+	}
+	if fe := risk.FieldErrors(draft.Validate()); len(fe) > 0 {
+		return invalidSettings(c, fe)
+	}
+	from, to, err := s.backtestPeriod(req, time.Now())
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeoutCause(c.Request().Context(), BacktestTime,
+		fmt.Errorf("a backtest runs at most %s", BacktestTime))
+	defer cancel()
+	logged, labels, truncated, err := s.Decisions.Range(ctx, from, to, BacktestMax)
+	if err != nil {
+		return respond.Failed(err)
+	}
+	recorded := make([]replay.Recorded, len(logged))
+	for i, ld := range logged {
+		recorded[i] = replay.Recorded{Entry: ld.Entry, Decision: ld.Decision, Label: labels[ld.Entry]}
+	}
+	stream := strings.Contains(c.Request().Header.Get(echo.HeaderAccept), NDJSON)
+	o := replay.Options{Settings: draft, Lists: s.Lists}
+	if stream {
+		c.Response().Header().Set(echo.HeaderContentType, NDJSON)
+		c.Response().WriteHeader(http.StatusOK)
+		enc := json.NewEncoder(c.Response())
+		o.Progress = func(done, total int) {
+			_ = enc.Encode(BacktestProgress{Done: done, Total: total})
+			c.Response().Flush()
+		}
+	}
+	res, err := replay.Run(ctx, recorded, o)
+	if err != nil {
+		if stream {
+			return json.NewEncoder(c.Response()).Encode(map[string]respond.ErrorBody{"error": {Code: respond.CodeUnavailable, Message: "The backtest failed: " + err.Error()}})
+		}
+		return respond.Failed(err)
+	}
+	answer := BacktestAnswer{Result: res, Truncated: truncated}
+	s.record(c, "backtest.run", fmt.Sprintf("decisions from %s to %s", from.Format(time.RFC3339), to.Format(time.RFC3339)),
+		nil, map[string]any{"decisions": res.Decisions, "changed": res.Changed, "draft": draft})
+	if stream {
+		return json.NewEncoder(c.Response()).Encode(map[string]BacktestAnswer{"result": answer})
+	}
+	return c.JSON(http.StatusOK, answer)
+}
+
+// backtestDraft merges req's draft over the settings in force.
+func (s *Handlers) backtestDraft(req BacktestRequest) (risk.Settings, error) {
+	draft := s.Settings.Settings()
+	if len(req.Settings) > 0 {
+		dec := json.NewDecoder(bytes.NewReader(req.Settings))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&draft); err != nil {
+			return risk.Settings{}, &respond.Error{Code: respond.CodeInvalidSettings, Field: "settings",
+				Message: "settings: " + err.Error() + "; send the fields of GET /api/v1/admin/settings to change"}
+		}
+	}
+	if req.Policy != nil {
+		draft.Account, draft.Flows = req.Policy.Account, req.Policy.Flows
+	}
+	return draft, nil
+}
+
+// backtestPeriod is req's period, checked: the last BacktestPeriod by
+// default, within the decision retention.
+func (s *Handlers) backtestPeriod(req BacktestRequest, now time.Time) (from, to time.Time, err error) {
+	from, to = req.From, req.To
+	if to.IsZero() {
+		to = now
+	}
+	if from.IsZero() {
+		from = to.Add(-BacktestPeriod)
+	}
+	oldest := now.Add(-s.Decisions.Retention())
+	switch {
+	case !from.Before(to):
+		return from, to, &respond.Error{Code: respond.CodeInvalidFilter, Field: "from", Message: "from must be before to."}
+	case from.Before(oldest):
+		return from, to, &respond.Error{Code: respond.CodeInvalidFilter, Field: "from",
+			Message: fmt.Sprintf("from is older than the decision retention (%s): decisions before %s are no longer kept.", risk.FormatDuration(s.Decisions.Retention()), oldest.Format(time.RFC3339))}
+	}
+	return from, to, nil
+}
