@@ -3,7 +3,10 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -72,6 +75,19 @@ func TestBacktestAPI(t *testing.T) {
 	}
 	if status != http.StatusOK || progress == 0 || !strings.HasPrefix(last, `{"result":`) {
 		t.Errorf("streamed: %d, %d progress lines, last %q; want progress then the result", status, progress, last)
+	}
+
+	// The command line, as a shell runs it.
+	policy := filepath.Join(t.TempDir(), "policy.json")
+	if err := os.WriteFile(policy, []byte(`{"account_policy":{"default":"ALLOW","countries":{"US":"BLOCK"}}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var cli strings.Builder
+	err := runBacktest(t.Context(), []string{"-policy", policy, "-from", "1h"},
+		[]string{"TOLLGATE_ADMIN_URL=" + base, "TOLLGATE_ADMIN_TOKEN=" + adm.token}, &cli)
+	if err != nil || !strings.Contains(cli.String(), fmt.Sprintf("%d decisions from", n)) ||
+		!strings.Contains(cli.String(), fmt.Sprintf("%d would change", allowed)) || !strings.Contains(cli.String(), "replayed ") {
+		t.Errorf("tollgate backtest: %v\n%s", err, cli.String())
 	}
 
 	for _, tc := range []struct {

@@ -46,6 +46,9 @@ var subcommands = map[string]func(ctx context.Context, args, environ []string, s
 	"healthcheck": func(ctx context.Context, args, environ []string, _ io.Reader, stdout io.Writer) error {
 		return runHealthcheck(ctx, args, environ, stdout)
 	},
+	"backtest": func(ctx context.Context, args, environ []string, _ io.Reader, stdout io.Writer) error {
+		return runBacktest(ctx, args, environ, stdout)
+	},
 }
 
 // run starts Tollgate and serves until ctx ends.
@@ -53,7 +56,7 @@ func run(ctx context.Context, args, environ []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("tollgate", flag.ContinueOnError)
 	fs.SetOutput(stdout)
 	fs.Usage = func() {
-		fmt.Fprintf(stdout, "Usage: tollgate\n       tollgate admin create-user|unlock ...\n       tollgate lists import|export ...\n       tollgate healthcheck [-ready] [-url URL]\n\nTollgate is configured by environment variables:\n\n%s", ConfigHelp())
+		fmt.Fprintf(stdout, "Usage: tollgate\n       tollgate admin create-user|unlock ...\n       tollgate lists import|export ...\n       tollgate healthcheck [-ready] [-url URL]\n       tollgate backtest [-settings FILE] [-policy FILE] [-from TIME] [-to TIME]\n\nTollgate is configured by environment variables:\n\n%s", ConfigHelp())
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

@@ -55,6 +55,9 @@ const (
 // {"result":{...}}.
 const NDJSON = "application/x-ndjson"
 
+// BacktestChange is one changed decision of a backtest's samples.
+type BacktestChange = replay.Change
+
 // BacktestProgress is one progress line of a streamed backtest.
 type BacktestProgress struct {
 	Done  int `json:"done"`
