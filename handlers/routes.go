@@ -178,6 +178,8 @@ func registerAdminRoutes(e *echo.Echo, ad *admin.Handlers) {
 	pages.GET("/settings", ad.HandleSettingsShow)
 	// Saves every risk setting at once, or shows every problem.
 	pages.POST("/settings", ad.HandleSettingsSave, respond.LimitBody())
+	// Replays the last 24 hours with the form's settings, saving nothing.
+	pages.POST("/settings/try", ad.HandleSettingsTry, respond.LimitBody())
 	// The settings in force as a JSON download.
 	pages.GET("/settings.json", ad.HandleSettingsDownload)
 	// The country policy editor and its resolve tool (?flow=&country=).

@@ -14,6 +14,9 @@ type SettingsForm struct {
 	// Label names a setting by its JSON path, as the validation messages
 	// name it (risk.SettingLabel, capitalized).
 	Label func(path string) string
+	// Backtest, when set, is what the draft on the form would have done:
+	// the form holds a draft that was tried, not saved.
+	Backtest *BacktestView
 	// Weights lists every reason code, in order.
 	Weights []WeightRow
 	// Families are the same rows grouped by evidence family, the five

@@ -14,6 +14,7 @@ import (
 	"github.com/tollgate/tollgate/handlers/respond"
 	"github.com/tollgate/tollgate/risk"
 	"github.com/tollgate/tollgate/risk/replay"
+	"github.com/tollgate/tollgate/web"
 )
 
 // BacktestRequest is the body of POST /api/v1/admin/backtest: a draft to
@@ -85,42 +86,50 @@ func (s *Handlers) HandleAPIBacktest(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	stream := strings.Contains(c.Request().Header.Get(echo.HeaderAccept), NDJSON)
+	var progress func(done, total int)
+	if stream {
+		c.Response().Header().Set(echo.HeaderContentType, NDJSON)
+		c.Response().WriteHeader(http.StatusOK)
+		enc := json.NewEncoder(c.Response())
+		progress = func(done, total int) {
+			_ = enc.Encode(BacktestProgress{Done: done, Total: total})
+			c.Response().Flush()
+		}
+	}
+	answer, err := s.backtest(c, draft, from, to, progress)
+	switch {
+	case err != nil && stream:
+		return json.NewEncoder(c.Response()).Encode(map[string]respond.ErrorBody{"error": {Code: respond.CodeUnavailable, Message: "The backtest failed: " + err.Error()}})
+	case err != nil:
+		return respond.Failed(err)
+	case stream:
+		return json.NewEncoder(c.Response()).Encode(map[string]BacktestAnswer{"result": answer})
+	}
+	return c.JSON(http.StatusOK, answer)
+}
+
+// backtest replays the decisions from from to to with draft, bounded by
+// BacktestMax and BacktestTime, and records the run in the audit log.
+func (s *Handlers) backtest(c echo.Context, draft risk.Settings, from, to time.Time, progress func(done, total int)) (BacktestAnswer, error) {
 	ctx, cancel := context.WithTimeoutCause(c.Request().Context(), BacktestTime,
 		fmt.Errorf("a backtest runs at most %s", BacktestTime))
 	defer cancel()
 	logged, labels, truncated, err := s.Decisions.Range(ctx, from, to, BacktestMax)
 	if err != nil {
-		return respond.Failed(err)
+		return BacktestAnswer{}, err
 	}
 	recorded := make([]replay.Recorded, len(logged))
 	for i, ld := range logged {
 		recorded[i] = replay.Recorded{Entry: ld.Entry, Decision: ld.Decision, Label: labels[ld.Entry]}
 	}
-	stream := strings.Contains(c.Request().Header.Get(echo.HeaderAccept), NDJSON)
-	o := replay.Options{Settings: draft, Lists: s.Lists}
-	if stream {
-		c.Response().Header().Set(echo.HeaderContentType, NDJSON)
-		c.Response().WriteHeader(http.StatusOK)
-		enc := json.NewEncoder(c.Response())
-		o.Progress = func(done, total int) {
-			_ = enc.Encode(BacktestProgress{Done: done, Total: total})
-			c.Response().Flush()
-		}
-	}
-	res, err := replay.Run(ctx, recorded, o)
+	res, err := replay.Run(ctx, recorded, replay.Options{Settings: draft, Lists: s.Lists, Progress: progress})
 	if err != nil {
-		if stream {
-			return json.NewEncoder(c.Response()).Encode(map[string]respond.ErrorBody{"error": {Code: respond.CodeUnavailable, Message: "The backtest failed: " + err.Error()}})
-		}
-		return respond.Failed(err)
+		return BacktestAnswer{}, err
 	}
-	answer := BacktestAnswer{Result: res, Truncated: truncated}
 	s.record(c, "backtest.run", fmt.Sprintf("decisions from %s to %s", from.Format(time.RFC3339), to.Format(time.RFC3339)),
 		nil, map[string]any{"decisions": res.Decisions, "changed": res.Changed, "draft": draft})
-	if stream {
-		return json.NewEncoder(c.Response()).Encode(map[string]BacktestAnswer{"result": answer})
-	}
-	return c.JSON(http.StatusOK, answer)
+	return BacktestAnswer{Result: res, Truncated: truncated}, nil
 }
 
 // backtestDraft merges req's draft over the settings in force.
@@ -159,4 +168,45 @@ func (s *Handlers) backtestPeriod(req BacktestRequest, now time.Time) (from, to 
 			Message: fmt.Sprintf("from is older than the decision retention (%s): decisions before %s are no longer kept.", risk.FormatDuration(s.Decisions.Retention()), oldest.Format(time.RFC3339))}
 	}
 	return from, to, nil
+}
+
+// HandleSettingsTry replays the last BacktestPeriod's decisions with the
+// settings on the form, without saving them, and shows the form again,
+// as typed, with what the draft would have done above it.
+func (s *Handlers) HandleSettingsTry(c echo.Context) error {
+	before := s.Settings.Settings()
+	draft, m, ok := parseSettingsForm(c, s.Settings.Settings())
+	m.JSON = settingsJSON(before)
+	if !ok {
+		return respond.Render(c, http.StatusUnprocessableEntity, web.SettingsPage(s.frame(c, web.SectionSettings), m))
+	}
+	now := time.Now()
+	answer, err := s.backtest(c, draft, now.Add(-BacktestPeriod), now, nil)
+	if err != nil {
+		return respond.Failed(err)
+	}
+	m.Backtest = backtestView(answer)
+	return respond.Render(c, http.StatusOK, web.SettingsPage(s.frame(c, web.SectionSettings), m))
+}
+
+// backtestView is a backtest's answer as the console shows it.
+func backtestView(a BacktestAnswer) *web.BacktestView {
+	v := &web.BacktestView{From: a.From, To: a.To, Decisions: a.Decisions, Changed: a.Changed, Truncated: a.Truncated,
+		Max: BacktestMax, Stopped: a.Stopped, CallsAdded: a.CallsAdded, CallsAvoided: a.CallsAvoided,
+		SpendAdded: a.SpendAdded, SpendAvoided: a.SpendAvoided}
+	for _, ac := range a.Actions {
+		v.Actions = append(v.Actions, web.BacktestAction{Before: string(ac.Before), After: string(ac.After), Count: ac.Count})
+	}
+	for _, rc := range a.Reasons {
+		v.Reasons = append(v.Reasons, web.BacktestReason{Code: rc.Code, Name: risk.ReasonName(rc.Code), Added: rc.Added, Removed: rc.Removed})
+	}
+	sample := func(ch replay.Changes) web.BacktestSample {
+		out := web.BacktestSample{Count: ch.Count}
+		for _, c := range ch.Sample {
+			out.Rows = append(out.Rows, web.BacktestRow{Entry: c.Entry, Number: c.Number, Country: c.Country, Before: string(c.Before), After: string(c.After)})
+		}
+		return out
+	}
+	v.LegitRefused, v.SpamAllowed = sample(a.LegitRefused), sample(a.SpamAllowed)
+	return v
 }
