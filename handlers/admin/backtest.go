@@ -42,7 +42,8 @@ type BacktestAnswer struct {
 // Bounds of one backtest.
 const (
 	// BacktestMax is how many decisions one backtest replays at most:
-	// about 150 MB of memory for the decisions and the in-memory store.
+	// about 30 s and 125 MB of heap for the decisions and the in-memory
+	// store (BenchmarkReplay).
 	BacktestMax = 50_000
 	// BacktestTime is how long one backtest runs at most; it then answers
 	// with what it replayed so far.

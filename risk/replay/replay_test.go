@@ -27,7 +27,7 @@ type traffic struct {
 // own and keeps every decision: clean visitors in the US and GB, a script
 // walking numbers from one address, Tor exits, a number asked for from
 // many addresses, a deny-listed number.
-func record(t *testing.T) traffic {
+func record(t testing.TB) traffic {
 	t.Helper()
 	m := miniredis.RunT(t)
 	rdb := redis.NewClient(&redis.Options{Addr: m.Addr()})
@@ -167,3 +167,6 @@ func TestReplayStopsAtItsDeadline(t *testing.T) {
 		t.Errorf("a cancelled replay ran %d decisions and said nothing", res.Decisions)
 	}
 }
+
+// replayEntry is a decision log entry id for a decision at at, the n-th.
+func replayEntry(at time.Time, n int) string { return fmt.Sprintf("%d-%d", at.UnixMilli(), n) }
