@@ -124,7 +124,7 @@ func TestAdminAPIMarkLegit(t *testing.T) {
 	token := st.token(t, auth.RoleAdmin)
 	path := "/api/v1/admin/decisions/" + ld.Entry + "/legit"
 
-	for body, field := range map[string]string{`{}`: "number", `{"ip":"everything"}`: "ip", `{"number":true,"prefix":"+1201"}`: "prefix",
+	for body, field := range map[string]string{`{"ip":"everything"}`: "ip", `{"number":true,"prefix":"+1201"}`: "prefix",
 		`{"number":true,"reason":"` + strings.Repeat("x", 201) + `"}`: "reason"} {
 		var e respond.ErrorResponse
 		if status := st.api(t, http.MethodPost, path, token, "application/json", body, &e); status != http.StatusUnprocessableEntity || e.Error.Field != field {
@@ -133,6 +133,15 @@ func TestAdminAPIMarkLegit(t *testing.T) {
 	}
 	if status := st.api(t, http.MethodPost, path, token, "application/json", `{"numbers":true}`, nil); status != http.StatusBadRequest {
 		t.Errorf("unknown field: %d, want 400", status)
+	}
+
+	// Nothing ticked labels the decision only.
+	var only admin.MarkAnswer
+	if status := st.api(t, http.MethodPost, path, token, "application/json", `{}`, &only); status != http.StatusOK || only.Label != "legit" || len(only.Added) != 0 {
+		t.Errorf("label only: %d %+v, want 200, legit, nothing added", status, only)
+	}
+	if n := len(st.listValues(t, risk.AllowNumber)); n != 0 {
+		t.Errorf("label only added %d allow_number entries", n)
 	}
 
 	var out admin.MarkAnswer
@@ -149,8 +158,8 @@ func TestAdminAPIMarkLegit(t *testing.T) {
 	if dd.Label != "legit" {
 		t.Errorf("label %q, want legit", dd.Label)
 	}
-	if entries, _, _ := st.audit.List(ctx, audit.Filter{Action: "decision.mark_legit"}, "", 10); len(entries) != 1 {
-		t.Errorf("%d mark_legit audit entries, want 1", len(entries))
+	if entries, _, _ := st.audit.List(ctx, audit.Filter{Action: "decision.mark_legit"}, "", 10); len(entries) != 2 {
+		t.Errorf("%d mark_legit audit entries, want 2 (the label, then the entries)", len(entries))
 	}
 	if status := st.api(t, http.MethodPost, "/api/v1/admin/decisions/1-1/spam", token, "application/json", `{"number":true}`, nil); status != http.StatusNotFound {
 		t.Errorf("unknown decision: %d, want 404", status)

@@ -205,49 +205,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 // runJob starts a server, sends one scenario's traffic and counts the outcomes.
 func runJob(ctx context.Context, c config, j job, o serverOptions) (tally, error) {
-	phase := time.Now()
-	t, err := startTollgate(ctx, o)
+	t, outs, table, err := simulate(ctx, c, j, o)
 	if err != nil {
-		return tally{}, fmt.Errorf("%s: %w", j.s.name, err)
-	}
-	defer t.stop()
-	if err := checkLoopback(t.base); err != nil {
 		return tally{}, err
 	}
-	s := j.s
-	table, facts, err := t.prepare(ctx, j.baseline, c.costs, s.settings)
-	if err != nil {
-		return tally{}, fmt.Errorf("%s: %w", s.name, err)
-	}
-	if s.bind != nil {
-		if s.start, err = s.bind(facts); err != nil {
-			return tally{}, fmt.Errorf("%s: %w", s.name, err)
-		}
-	}
-	seed := scenarioSeed(c.seed, s.family)
-	reqs := traffic(s, seed, c.requests, c.rate)
-	if listed := listedNumbers(reqs); len(listed) > 0 {
-		if err := t.addDenyNumbers(ctx, listed); err != nil {
-			return tally{}, fmt.Errorf("%s: %w", j.s.name, err)
-		}
-	}
-	tStart := time.Since(phase)
-	phase = time.Now()
-	sents, err := drive(ctx, t, reqs, time.Now().Add(c.duration), seed)
-	if err != nil {
-		return tally{}, fmt.Errorf("%s: %w", j.s.name, err)
-	}
-	tDrive := time.Since(phase)
-	if rates := burstRates(sents); len(rates) > 0 {
-		fmt.Fprintf(c.why, "tollgate-sim: %s (baseline %v): bursts asked at %g a second went at %s\n", s.name, j.baseline, s.burstRate, formatRates(rates))
-	}
-	phase = time.Now()
-	outs, err := t.outcomes(ctx, sents, 60*time.Second)
-	if err != nil {
-		return tally{}, fmt.Errorf("%s: %w", j.s.name, err)
-	}
-	fmt.Fprintf(c.why, "tollgate-sim: %s (baseline %v): server ready in %s, traffic sent in %s, outcomes read in %s\n",
-		j.s.name, j.baseline, tStart.Round(time.Millisecond), tDrive.Round(time.Millisecond), time.Since(phase).Round(time.Millisecond))
+	defer t.stop()
 	for _, o := range outs {
 		switch {
 		case !o.req.attack && (o.action == "block" || o.action == "deflect"):
@@ -261,6 +223,58 @@ func runJob(ctx context.Context, c config, j job, o serverOptions) (tally, error
 		tl.measure = j.s.measure(outs, table)
 	}
 	return tl, nil
+}
+
+// simulate starts a server, sends one scenario's traffic and reads its
+// outcomes; the caller stops the server.
+func simulate(ctx context.Context, c config, j job, o serverOptions) (*tollgate, []outcome, costs, error) {
+	phase := time.Now()
+	t, err := startTollgate(ctx, o)
+	if err != nil {
+		return nil, nil, costs{}, fmt.Errorf("%s: %w", j.s.name, err)
+	}
+	fail := func(err error) (*tollgate, []outcome, costs, error) {
+		t.stop()
+		return nil, nil, costs{}, fmt.Errorf("%s: %w", j.s.name, err)
+	}
+	if err := checkLoopback(t.base); err != nil {
+		return fail(err)
+	}
+	s := j.s
+	table, facts, err := t.prepare(ctx, j.baseline, c.costs, s.settings)
+	if err != nil {
+		return fail(err)
+	}
+	if s.bind != nil {
+		if s.start, err = s.bind(facts); err != nil {
+			return fail(err)
+		}
+	}
+	seed := scenarioSeed(c.seed, s.family)
+	reqs := traffic(s, seed, c.requests, c.rate)
+	if listed := listedNumbers(reqs); len(listed) > 0 {
+		if err := t.addDenyNumbers(ctx, listed); err != nil {
+			return fail(err)
+		}
+	}
+	tStart := time.Since(phase)
+	phase = time.Now()
+	sents, err := drive(ctx, t, reqs, time.Now().Add(c.duration), seed)
+	if err != nil {
+		return fail(err)
+	}
+	tDrive := time.Since(phase)
+	if rates := burstRates(sents); len(rates) > 0 {
+		fmt.Fprintf(c.why, "tollgate-sim: %s (baseline %v): bursts asked at %g a second went at %s\n", s.name, j.baseline, s.burstRate, formatRates(rates))
+	}
+	phase = time.Now()
+	outs, err := t.outcomes(ctx, sents, 60*time.Second)
+	if err != nil {
+		return fail(err)
+	}
+	fmt.Fprintf(c.why, "tollgate-sim: %s (baseline %v): server ready in %s, traffic sent in %s, outcomes read in %s\n",
+		j.s.name, j.baseline, tStart.Round(time.Millisecond), tDrive.Round(time.Millisecond), time.Since(phase).Round(time.Millisecond))
+	return t, outs, table, nil
 }
 
 // scenarioSeed derives a scenario's seed from the run's, so each scenario

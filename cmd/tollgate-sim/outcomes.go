@@ -25,6 +25,9 @@ type outcome struct {
 	country string
 	// reasons are the decision's reason codes.
 	reasons []string
+	// entry is the decision's log entry id, its id in the console; "" for
+	// a request without a logged decision.
+	entry string
 }
 
 // loggedDecision is one entry of GET /api/v1/admin/decisions?calls=true.
@@ -173,7 +176,7 @@ func (t *tollgate) outcomes(ctx context.Context, sents []sent, wait time.Duratio
 		next += len(decided)
 		for k, ld := range pairs {
 			d := ld.Decision
-			out[k].action, out[k].country = d.Action, d.NumberCountry
+			out[k].action, out[k].country, out[k].entry = d.Action, d.NumberCountry, ld.Entry
 			for _, r := range d.Reasons {
 				out[k].reasons = append(out[k].reasons, r.Code)
 			}

@@ -151,9 +151,8 @@ func (s *Handlers) mark(c echo.Context, label string, req markRequest) (markAdde
 	default:
 		return nil, respond.FieldError(respond.CodeInvalidEntry, "ip", `ip must be "", "address" or "network".`)
 	}
-	if len(want) == 0 {
-		return nil, respond.FieldError(respond.CodeInvalidEntry, "number", "Choose at least one thing to add: the number, a prefix or the IP.")
-	}
+	// With nothing ticked the decision is labelled only: a label feeds
+	// what-if replays (risk/replay) without touching the lists.
 	for l, v := range want {
 		n, err := risk.NormalizeEntry(l, v, "")
 		if err == nil && l == risk.DenyPrefix && len(n) < 5 {
@@ -169,18 +168,21 @@ func (s *Handlers) mark(c echo.Context, label string, req markRequest) (markAdde
 		batch[l] = []risk.Entry{{Value: v, Reason: req.Reason, Author: actorOf(c).Name}}
 		values[l] = []string{v}
 	}
-	replaced, err := s.Lists.LookupEntries(ctx, values)
-	if err != nil {
-		return nil, respond.Failed(err)
-	}
-	out, err := s.Lists.AddEntriesToLists(ctx, batch)
-	if err != nil {
-		return nil, respond.Failed(err)
-	}
-	added := markAdded(out)
+	added := markAdded{}
 	var before any
-	if len(replaced) > 0 {
-		before = markAdded(replaced)
+	if len(batch) > 0 {
+		replaced, err := s.Lists.LookupEntries(ctx, values)
+		if err != nil {
+			return nil, respond.Failed(err)
+		}
+		out, err := s.Lists.AddEntriesToLists(ctx, batch)
+		if err != nil {
+			return nil, respond.Failed(err)
+		}
+		added = markAdded(out)
+		if len(replaced) > 0 {
+			before = markAdded(replaced)
+		}
 	}
 	if err := s.Decisions.SetLabel(ctx, ld.Entry, label); err != nil {
 		s.record(c, "decision.mark_"+label, "decision "+ld.Entry, before, added)
