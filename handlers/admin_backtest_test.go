@@ -3,6 +3,7 @@ package handlers
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -51,5 +52,31 @@ func TestSettingsTryBeforeSaving(t *testing.T) {
 	if status, _, _ := viewer.post(t, "/admin/settings/try", settingsValues(before)); status != http.StatusForbidden {
 		t.Errorf("a viewer's try: got %d, want 403", status)
 	}
-	_ = admin.SettingsPath
+}
+
+// TestPolicyTryBeforeSaving tries blocking the callbacks' country on the
+// policy page: the page shows what would change and a form that saves the
+// rule, and the policy in force is unchanged.
+func TestPolicyTryBeforeSaving(t *testing.T) {
+	st := newStack(t, nil, &dispatch.Simulator{})
+	const n = 4
+	for i := range n {
+		if status, _, _ := st.postFrom(t, fmt.Sprintf("10.31.0.%d", i+1), fmt.Sprintf(`{"phone":"+1201%03d0100"}`, 200+i*37)); status != http.StatusAccepted {
+			t.Fatalf("callback %d: %d", i, status)
+		}
+	}
+	adm := st.signIn(t, auth.RoleAdmin)
+	status, _, body := adm.post(t, "/admin/policy/account/countries/try", url.Values{"country": {"US"}, "mode": {"BLOCK"}})
+	if status != http.StatusOK || !strings.Contains(body, fmt.Sprintf(`data-testid="backtest-changed">%d would change`, n)) {
+		t.Fatalf("try: got %d, want 200 with %d changed:\n%s", status, n, body)
+	}
+	if !strings.Contains(body, `action="/admin/policy/account/countries"`) || !strings.Contains(body, `data-testid="policy-tried-save"`) {
+		t.Errorf("try: no form saving the rule tried")
+	}
+	if mode := st.engine.SettingsStore().Settings().Account.Countries["US"]; mode != "" {
+		t.Errorf("try saved the rule: US is %s", mode)
+	}
+	if status, loc, _ := adm.post(t, "/admin/policy/account/countries/try", url.Values{"country": {"XX"}, "mode": {"BLOCK"}}); status != http.StatusSeeOther || loc != admin.PolicyPath {
+		t.Errorf("an unknown country: got %d to %q, want 303 back to the page", status, loc)
+	}
 }

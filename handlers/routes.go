@@ -188,6 +188,8 @@ func registerAdminRoutes(e *echo.Echo, ad *admin.Handlers) {
 	pages.POST("/policy/account/default", ad.HandlePolicyDefault, respond.LimitBody())
 	// Adds or changes an account country rule.
 	pages.POST("/policy/account/countries", ad.HandlePolicyRuleSet, respond.LimitBody())
+	// Replays the last 24 hours with that rule added or changed, saving nothing.
+	pages.POST("/policy/account/countries/try", ad.HandlePolicyRuleTry, respond.LimitBody())
 	// Removes an account country rule.
 	pages.POST("/policy/account/countries/:cc/delete", ad.HandlePolicyRuleDelete, respond.LimitBody())
 	// Adds a flow policy.
@@ -198,6 +200,8 @@ func registerAdminRoutes(e *echo.Echo, ad *admin.Handlers) {
 	pages.POST("/policy/flows/:flow/delete", ad.HandlePolicyFlowDelete, respond.LimitBody())
 	// Adds or changes a flow's country rule.
 	pages.POST("/policy/flows/:flow/countries", ad.HandlePolicyRuleSet, respond.LimitBody())
+	// Replays the last 24 hours with that flow rule added or changed, saving nothing.
+	pages.POST("/policy/flows/:flow/countries/try", ad.HandlePolicyRuleTry, respond.LimitBody())
 	// Removes a flow's country rule.
 	pages.POST("/policy/flows/:flow/countries/:cc/delete", ad.HandlePolicyRuleDelete, respond.LimitBody())
 

@@ -177,6 +177,16 @@ type PolicyModel struct {
 	Regions []Region
 	// Resolve is the resolve tool's question and answer.
 	Resolve ResolveView
+	// Tried, when set, is a rule tried before saving, and Backtest what
+	// it would have done.
+	Tried    *PolicyTry
+	Backtest *BacktestView
+}
+
+// PolicyTry is a country rule tried before saving: the change in words,
+// and what the form that saves it posts.
+type PolicyTry struct {
+	Change, Action, Country, Mode string
 }
 
 // PolicyView is one policy: its default and its country rules.

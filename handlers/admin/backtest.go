@@ -211,3 +211,31 @@ func backtestView(a BacktestAnswer) *web.BacktestView {
 	v.LegitRefused, v.SpamAllowed = sample(a.LegitRefused), sample(a.SpamAllowed)
 	return v
 }
+
+// HandlePolicyRuleTry replays the last BacktestPeriod's decisions with the
+// country rule of the add-or-change-rule form applied to the policy in
+// force, without saving it, and shows the policy page with what the rule
+// would have done and a button that saves it.
+func (s *Handlers) HandlePolicyRuleTry(c echo.Context) error {
+	draft := s.Settings.Settings()
+	msg, err := editFlow(&draft, c.Param("flow"), ruleSet(c))
+	if err == nil {
+		err = draft.Validate()
+	}
+	if err != nil {
+		if fe := risk.FieldErrors(err); len(fe) > 0 {
+			err = fe[0]
+		}
+		return s.redirectBack(c, PolicyPath, flashError, err.Error())
+	}
+	now := time.Now()
+	answer, err := s.backtest(c, draft, now.Add(-BacktestPeriod), now, nil)
+	if err != nil {
+		return respond.Failed(err)
+	}
+	m := s.policyModel(c)
+	m.Backtest = backtestView(answer)
+	m.Tried = &web.PolicyTry{Change: strings.TrimSuffix(msg, "."), Action: strings.TrimSuffix(c.Request().URL.Path, "/try"),
+		Country: strings.ToUpper(strings.TrimSpace(c.FormValue("country"))), Mode: c.FormValue("mode")}
+	return respond.Render(c, http.StatusOK, web.PolicyPage(s.frame(c, web.SectionPolicy), m))
+}

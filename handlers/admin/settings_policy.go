@@ -48,6 +48,12 @@ func policyOf(s risk.Settings) PolicyDoc {
 // HandlePolicyShow shows the policies and, when asked, resolves a flow
 // and country.
 func (s *Handlers) HandlePolicyShow(c echo.Context) error {
+	return respond.Render(c, http.StatusOK, web.PolicyPage(s.frame(c, web.SectionPolicy), s.policyModel(c)))
+}
+
+// policyModel is the policy page of the settings in force, with the
+// resolve tool's answer when asked.
+func (s *Handlers) policyModel(c echo.Context) web.PolicyModel {
 	cur := s.Settings.Settings()
 	m := web.PolicyModel{Account: policyView("", cur.Account), Regions: web.Regions()}
 	for _, flow := range slices.Sorted(maps.Keys(cur.Flows)) {
@@ -64,7 +70,7 @@ func (s *Handlers) HandlePolicyShow(c echo.Context) error {
 		}
 		m.Resolve = r
 	}
-	return respond.Render(c, http.StatusOK, web.PolicyPage(s.frame(c, web.SectionPolicy), m))
+	return m
 }
 
 func policyView(flow string, p risk.Policy) web.PolicyView {
@@ -121,18 +127,21 @@ func refuse(msg string) error { return &policyRefusal{msg: msg} }
 // the route names, of the stored settings, saves and records the change.
 func (s *Handlers) editPolicy(c echo.Context, edit policyEdit) error {
 	flow := c.Param("flow")
-	return s.updatePolicy(c, func(st *risk.Settings) (string, error) {
-		if flow == "" {
-			return edit(&st.Account)
-		}
-		fp, ok := st.Flows[flow]
-		if !ok {
-			return "", errors.New("There is no policy for flow " + flow + ".")
-		}
-		msg, err := edit(&fp)
-		st.Flows[flow] = fp
-		return msg, err
-	})
+	return s.updatePolicy(c, func(st *risk.Settings) (string, error) { return editFlow(st, flow, edit) })
+}
+
+// editFlow applies edit to the account policy of st (flow "") or flow's.
+func editFlow(st *risk.Settings, flow string, edit policyEdit) (string, error) {
+	if flow == "" {
+		return edit(&st.Account)
+	}
+	fp, ok := st.Flows[flow]
+	if !ok {
+		return "", errors.New("There is no policy for flow " + flow + ".")
+	}
+	msg, err := edit(&fp)
+	st.Flows[flow] = fp
+	return msg, err
 }
 
 // updatePolicy applies edit to the settings stored in Redis, so an edit
@@ -195,8 +204,13 @@ func (s *Handlers) HandlePolicyDefault(c echo.Context) error {
 
 // HandlePolicyRuleSet adds or changes a country rule.
 func (s *Handlers) HandlePolicyRuleSet(c echo.Context) error {
+	return s.editPolicy(c, ruleSet(c))
+}
+
+// ruleSet is the edit of the add-or-change-rule form.
+func ruleSet(c echo.Context) policyEdit {
 	flow := c.Param("flow")
-	return s.editPolicy(c, func(p *risk.Policy) (string, error) {
+	return func(p *risk.Policy) (string, error) {
 		cc := strings.ToUpper(strings.TrimSpace(c.FormValue("country")))
 		if !phonenumbers.GetSupportedRegions()[cc] {
 			return "", errors.New("Pick a country from the list.")
@@ -210,7 +224,7 @@ func (s *Handlers) HandlePolicyRuleSet(c echo.Context) error {
 		}
 		p.Countries[cc] = m
 		return "Calls to " + cc + " from " + policyName(flow) + " now " + string(m) + ".", nil
-	})
+	}
 }
 
 // HandlePolicyRuleDelete removes a country rule.
