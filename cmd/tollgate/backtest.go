@@ -36,12 +36,6 @@ whole; every run is in the audit log.
 
 // runBacktest runs "tollgate backtest".
 func runBacktest(ctx context.Context, args, environ []string, stdout io.Writer) error {
-	env := map[string]string{}
-	for _, kv := range environ {
-		if k, v, ok := strings.Cut(kv, "="); ok {
-			env[k] = v
-		}
-	}
 	fs := flag.NewFlagSet("tollgate backtest", flag.ContinueOnError)
 	fs.SetOutput(stdout)
 	fs.Usage = func() { fmt.Fprint(stdout, backtestUsage) }
@@ -50,8 +44,7 @@ func runBacktest(ctx context.Context, args, environ []string, stdout io.Writer) 
 	from := fs.String("from", "", "the period's start: an RFC 3339 time, or a duration before now such as 6h")
 	to := fs.String("to", "", "the period's end, as -from; default now")
 	raw := fs.Bool("json", false, "print the answer as JSON")
-	base := fs.String("url", firstSet(env["TOLLGATE_ADMIN_URL"], "http://localhost:8080"), "the instance's address")
-	token := fs.String("token", env["TOLLGATE_ADMIN_TOKEN"], "an admin's API token")
+	base, token := adminFlags(fs, environ, "an admin's API token")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil

@@ -90,12 +90,7 @@ func runHealthcheck(ctx context.Context, args, environ []string, stdout io.Write
 // configuredAddr reads TOLLGATE_ADDR from environ through the key table,
 // as the service does, without reading (or needing) any other setting.
 func configuredAddr(environ []string) (string, error) {
-	env := map[string]string{}
-	for _, kv := range environ {
-		if k, v, ok := strings.Cut(kv, "="); ok {
-			env[k] = v
-		}
-	}
+	env := environMap(environ)
 	for _, k := range coreConfigKeys() {
 		if k.name != "TOLLGATE_ADDR" {
 			continue

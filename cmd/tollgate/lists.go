@@ -39,19 +39,12 @@ func runLists(ctx context.Context, args, environ []string, stdout io.Writer) err
 		fmt.Fprint(stdout, listsUsage)
 		return nil
 	}
-	env := map[string]string{}
-	for _, kv := range environ {
-		if k, v, ok := strings.Cut(kv, "="); ok {
-			env[k] = v
-		}
-	}
 	fs := flag.NewFlagSet("tollgate lists "+args[0], flag.ContinueOnError)
 	fs.SetOutput(stdout)
 	list := fs.String("list", "", "the list, e.g. deny_number")
 	file := fs.String("file", "", "import: the CSV file")
 	out := fs.String("o", "", "export: the file to write; standard output when empty")
-	base := fs.String("url", firstSet(env["TOLLGATE_ADMIN_URL"], "http://localhost:8080"), "the instance's address")
-	token := fs.String("token", env["TOLLGATE_ADMIN_TOKEN"], "the admin API token")
+	base, token := adminFlags(fs, environ, "the admin API token")
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -78,15 +71,6 @@ func runLists(ctx context.Context, args, environ []string, stdout io.Writer) err
 	return fmt.Errorf("unknown lists command %q", args[0])
 }
 
-// firstSet returns the first of its arguments that is not empty.
-func firstSet(values ...string) string {
-	for _, v := range values {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
-}
 
 // listsReport is the API's answer to an import.
 type listsReport struct {
