@@ -71,7 +71,6 @@ func runLists(ctx context.Context, args, environ []string, stdout io.Writer) err
 	return fmt.Errorf("unknown lists command %q", args[0])
 }
 
-
 // listsReport is the API's answer to an import.
 type listsReport struct {
 	Error *struct {
