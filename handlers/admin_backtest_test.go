@@ -35,6 +35,9 @@ func TestSettingsTryBeforeSaving(t *testing.T) {
 	if !strings.Contains(body, fmt.Sprintf(`data-testid="backtest-changed">%d would change`, n)) {
 		t.Errorf("try: want %d changed decisions shown", n)
 	}
+	if !strings.Contains(body, `data-testid="backtest-progress"`) || !strings.Contains(body, fmt.Sprintf("%d of %d decisions replayed", n, n)) {
+		t.Errorf("try: no progress shown")
+	}
 	if !strings.Contains(body, `name="block_at" value="95"`) {
 		t.Errorf("try: the draft's block_at is not on the form as typed")
 	}

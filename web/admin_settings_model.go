@@ -14,9 +14,10 @@ type SettingsForm struct {
 	// Label names a setting by its JSON path, as the validation messages
 	// name it (risk.SettingLabel, capitalized).
 	Label func(path string) string
-	// Backtest, when set, is what the draft on the form would have done:
+	// Replay, when set, replays recorded decisions through the draft on
+	// the form while the page renders, and shows what it would have done:
 	// the form holds a draft that was tried, not saved.
-	Backtest *BacktestView
+	Replay templ.Component
 	// Weights lists every reason code, in order.
 	Weights []WeightRow
 	// Families are the same rows grouped by evidence family, the five
@@ -177,10 +178,10 @@ type PolicyModel struct {
 	Regions []Region
 	// Resolve is the resolve tool's question and answer.
 	Resolve ResolveView
-	// Tried, when set, is a rule tried before saving, and Backtest what
-	// it would have done.
-	Tried    *PolicyTry
-	Backtest *BacktestView
+	// Tried, when set, is a rule tried before saving, and Replay replays
+	// recorded decisions through it while the page renders.
+	Tried  *PolicyTry
+	Replay templ.Component
 }
 
 // PolicyTry is a country rule tried before saving: the change in words,

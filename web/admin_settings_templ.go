@@ -119,8 +119,8 @@ func SettingsPage(f AdminFrame, m SettingsForm) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if m.Backtest != nil {
-				templ_7745c5c3_Err = BacktestPanel(m.Backtest).Render(ctx, templ_7745c5c3_Buffer)
+			if m.Replay != nil {
+				templ_7745c5c3_Err = m.Replay.Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

@@ -5,10 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
 	"github.com/tollgate/tollgate/handlers/respond"
@@ -173,7 +175,8 @@ func (s *Handlers) backtestPeriod(req BacktestRequest, now time.Time) (from, to 
 
 // HandleSettingsTry replays the last BacktestPeriod's decisions with the
 // settings on the form, without saving them, and shows the form again,
-// as typed, with what the draft would have done above it.
+// as typed, with the replay's progress and then what the draft would have
+// done above it.
 func (s *Handlers) HandleSettingsTry(c echo.Context) error {
 	before := s.Settings.Settings()
 	draft, m, ok := parseSettingsForm(c, s.Settings.Settings())
@@ -181,13 +184,8 @@ func (s *Handlers) HandleSettingsTry(c echo.Context) error {
 	if !ok {
 		return respond.Render(c, http.StatusUnprocessableEntity, web.SettingsPage(s.frame(c, web.SectionSettings), m))
 	}
-	now := time.Now()
-	answer, err := s.backtest(c, draft, now.Add(-BacktestPeriod), now, nil)
-	if err != nil {
-		return respond.Failed(err)
-	}
-	m.Backtest = backtestView(answer)
-	return respond.Render(c, http.StatusOK, web.SettingsPage(s.frame(c, web.SectionSettings), m))
+	m.Replay = s.replay(c, draft)
+	return stream(c, web.SettingsPage(s.frame(c, web.SectionSettings), m))
 }
 
 // backtestView is a backtest's answer as the console shows it.
@@ -228,14 +226,46 @@ func (s *Handlers) HandlePolicyRuleTry(c echo.Context) error {
 		}
 		return s.redirectBack(c, PolicyPath, flashError, err.Error())
 	}
-	now := time.Now()
-	answer, err := s.backtest(c, draft, now.Add(-BacktestPeriod), now, nil)
-	if err != nil {
-		return respond.Failed(err)
-	}
 	m := s.policyModel(c)
-	m.Backtest = backtestView(answer)
+	m.Replay = s.replay(c, draft)
 	m.Tried = &web.PolicyTry{Change: strings.TrimSuffix(msg, "."), Action: strings.TrimSuffix(c.Request().URL.Path, "/try"),
 		Country: strings.ToUpper(strings.TrimSpace(c.FormValue("country"))), Mode: c.FormValue("mode")}
-	return respond.Render(c, http.StatusOK, web.PolicyPage(s.frame(c, web.SectionPolicy), m))
+	return stream(c, web.PolicyPage(s.frame(c, web.SectionPolicy), m))
+}
+
+// replay replays the last BacktestPeriod's decisions with draft while the
+// page that holds it renders: its progress is sent as it goes, then what
+// the draft would have done (or why the replay failed).
+func (s *Handlers) replay(c echo.Context, draft risk.Settings) templ.Component {
+	return templ.ComponentFunc(func(ctx context.Context, w io.Writer) error {
+		flush := func() {
+			switch f := w.(type) {
+			case interface{ Flush() error }:
+				_ = f.Flush()
+			case http.Flusher:
+				f.Flush()
+			}
+		}
+		if err := web.BacktestReplaying("the last 24 hours' decisions").Render(ctx, w); err != nil {
+			return err
+		}
+		flush()
+		now := time.Now()
+		answer, err := s.backtest(c, draft, now.Add(-BacktestPeriod), now, func(done, total int) {
+			_ = web.BacktestProgressLine(done, total).Render(ctx, w)
+			flush()
+		})
+		if err != nil {
+			return web.BacktestFailed(err.Error()).Render(ctx, w)
+		}
+		return web.BacktestPanel(backtestView(answer)).Render(ctx, w)
+	})
+}
+
+// stream renders page as it goes, for a page whose replay shows its
+// progress: the status is 200 from the start.
+func stream(c echo.Context, page templ.Component) error {
+	c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
+	c.Response().WriteHeader(http.StatusOK)
+	return page.Render(c.Request().Context(), c.Response())
 }
