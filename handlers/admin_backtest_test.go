@@ -38,6 +38,9 @@ func TestSettingsTryBeforeSaving(t *testing.T) {
 	if !strings.Contains(body, `data-testid="backtest-progress"`) || !strings.Contains(body, fmt.Sprintf("%d of %d decisions replayed", n, n)) {
 		t.Errorf("try: no progress shown")
 	}
+	if strings.Contains(body, "@Timestamp") || !strings.Contains(body, "<time datetime=") {
+		t.Errorf("try: the period's times are not rendered")
+	}
 	if !strings.Contains(body, `name="block_at" value="95"`) {
 		t.Errorf("try: the draft's block_at is not on the form as typed")
 	}
@@ -73,8 +76,12 @@ func TestPolicyTryBeforeSaving(t *testing.T) {
 	if status != http.StatusOK || !strings.Contains(body, fmt.Sprintf(`data-testid="backtest-changed">%d would change`, n)) {
 		t.Fatalf("try: got %d, want 200 with %d changed:\n%s", status, n, body)
 	}
-	if !strings.Contains(body, `action="/admin/policy/account/countries"`) || !strings.Contains(body, `data-testid="policy-tried-save"`) {
-		t.Errorf("try: no form saving the rule tried")
+	if !strings.Contains(body, `action="/admin/policy/account/countries"`) || !strings.Contains(body, `data-testid="policy-tried-save"`) ||
+		!strings.Contains(body, "Not saved yet: calls to United States (US) from the account set to BLOCK") {
+		t.Errorf("try: no form saving the rule tried, in words")
+	}
+	if !strings.Contains(body, `<option value="US" selected>`) {
+		t.Errorf("try: the account's add-rule form does not show the country tried")
 	}
 	if mode := st.engine.SettingsStore().Settings().Account.Countries["US"]; mode != "" {
 		t.Errorf("try saved the rule: US is %s", mode)

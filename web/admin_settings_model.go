@@ -185,9 +185,27 @@ type PolicyModel struct {
 }
 
 // PolicyTry is a country rule tried before saving: the change in words,
-// and what the form that saves it posts.
+// the policy it was tried on (Flow, "" for the account's), and what the
+// form that saves it posts.
 type PolicyTry struct {
-	Change, Action, Country, Mode string
+	Change, Flow, Action, Country, Mode string
+}
+
+// CountryFor is the country tried on flow's policy, "" for another's or
+// when nothing was tried: the add-rule form of that policy shows it again.
+func (t *PolicyTry) CountryFor(flow string) string {
+	if t == nil || t.Flow != flow {
+		return ""
+	}
+	return t.Country
+}
+
+// ModeFor is CountryFor's mode.
+func (t *PolicyTry) ModeFor(flow string) string {
+	if t == nil || t.Flow != flow {
+		return ""
+	}
+	return t.Mode
 }
 
 // PolicyView is one policy: its default and its country rules.

@@ -262,7 +262,7 @@ func SettingsPage(f AdminFrame, m SettingsForm) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			if f.CanEdit {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 23, "<div class=\"settings-save\"><button type=\"submit\" class=\"primary\" data-testid=\"settings-save\">Save settings</button> <button type=\"submit\" formaction=\"/admin/settings/try\" data-testid=\"settings-try\">Try before saving</button> <span class=\"hint\">Every instance applies saved settings within a few seconds. Trying replays the last 24 hours' decisions with the form's settings and saves nothing.</span></div>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 23, "<div class=\"settings-save\"><button type=\"submit\" class=\"primary\" data-testid=\"settings-save\">Save settings</button> <button type=\"submit\" formaction=\"/admin/settings/try\" data-testid=\"settings-try\">Try before saving</button> <span class=\"hint\">Saved settings apply everywhere within seconds. Trying replays the last 24 hours and saves nothing.</span></div>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

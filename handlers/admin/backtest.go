@@ -216,7 +216,7 @@ func backtestView(a BacktestAnswer) *web.BacktestView {
 // would have done and a button that saves it.
 func (s *Handlers) HandlePolicyRuleTry(c echo.Context) error {
 	draft := s.Settings.Settings()
-	msg, err := editFlow(&draft, c.Param("flow"), ruleSet(c))
+	_, err := editFlow(&draft, c.Param("flow"), ruleSet(c))
 	if err == nil {
 		err = draft.Validate()
 	}
@@ -228,8 +228,9 @@ func (s *Handlers) HandlePolicyRuleTry(c echo.Context) error {
 	}
 	m := s.policyModel(c)
 	m.Replay = s.replay(c, draft)
-	m.Tried = &web.PolicyTry{Change: strings.TrimSuffix(msg, "."), Action: strings.TrimSuffix(c.Request().URL.Path, "/try"),
-		Country: strings.ToUpper(strings.TrimSpace(c.FormValue("country"))), Mode: c.FormValue("mode")}
+	cc, mode, flow := strings.ToUpper(strings.TrimSpace(c.FormValue("country"))), c.FormValue("mode"), c.Param("flow")
+	m.Tried = &web.PolicyTry{Flow: flow, Action: strings.TrimSuffix(c.Request().URL.Path, "/try"), Country: cc, Mode: mode,
+		Change: fmt.Sprintf("calls to %s (%s) from %s set to %s", web.CountryName(cc), cc, policyName(flow), mode)}
 	return stream(c, web.PolicyPage(s.frame(c, web.SectionPolicy), m))
 }
 
