@@ -185,8 +185,9 @@ func compile(s Settings) (*compiled, error) {
 	return c, nil
 }
 
-// Watch reloads the settings every interval and sweeps expired list
-// entries until ctx ends, so changes made by any instance take effect here.
+// Watch reloads the settings, confirms or reloads the lists' mirror
+// (ListStore.LoadMirror) and sweeps expired list entries every interval
+// until ctx ends, so changes made by any instance take effect here.
 func (e *Engine) Watch(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
