@@ -2,6 +2,7 @@ package admin
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -103,7 +104,8 @@ func (s *Handlers) HandleAPIBacktest(c echo.Context) error {
 	answer, err := s.backtest(c, draft, from, to, progress)
 	switch {
 	case err != nil && stream:
-		return json.NewEncoder(c.Response()).Encode(map[string]respond.ErrorBody{"error": {Code: respond.CodeUnavailable, Message: "The backtest failed: " + err.Error()}})
+		fe := respond.Failed(err)
+		return json.NewEncoder(c.Response()).Encode(map[string]respond.ErrorBody{"error": {Code: fe.Code, Message: cmp.Or(fe.Message, "The backtest failed: "+err.Error())}})
 	case err != nil:
 		return respond.Failed(err)
 	case stream:
@@ -257,7 +259,7 @@ func (s *Handlers) replay(c echo.Context, draft risk.Settings) templ.Component {
 			flush()
 		})
 		if err != nil {
-			return web.BacktestFailed(err.Error()).Render(ctx, w)
+			return web.BacktestFailed(cmp.Or(respond.Failed(err).Message, err.Error())).Render(ctx, w)
 		}
 		return web.BacktestPanel(backtestView(answer)).Render(ctx, w)
 	})

@@ -18,6 +18,7 @@ import (
 	"github.com/tollgate/tollgate/contactflows/dispatch"
 	"github.com/tollgate/tollgate/handlers/admin/audit"
 	"github.com/tollgate/tollgate/handlers/admin/auth"
+	"github.com/tollgate/tollgate/risk/replay"
 	"github.com/tollgate/tollgate/risk/spike"
 )
 
@@ -124,6 +125,7 @@ var domainErrors = []struct {
 	{auth.ErrNoToken, CodeNotFound, "No token has this ID."},
 	{spike.ErrUnknownAlert, CodeNotFound, "There is no alert with this id; old alerts are trimmed."},
 	{spike.ErrNothingToLift, CodeNotFound, "This alert has no block in force: it blocked nothing, or its block was lifted or ended."},
+	{replay.ErrBusy, CodeUnavailable, "A backtest is already running on this instance; try again when it ends."},
 	{contactflows.ErrUnknownFlow, CodeNotFound, "No contact flow has this name; there are " + strings.Join(contactflows.ContactFlowNames(), " and ") + "."},
 }
 
