@@ -16,8 +16,8 @@ func TestFailedMapsDomainErrors(t *testing.T) {
 		if got.Code != d.code || got.Message != d.message || !errors.Is(got, d.err) {
 			t.Errorf("Failed(%v) = %+v, want code %s and message %q wrapping it", err, got, d.code, d.message)
 		}
-		if got.Status() != http.StatusNotFound {
-			t.Errorf("Failed(%v).Status() = %d, want 404", err, got.Status())
+		if want := map[string]int{CodeNotFound: http.StatusNotFound, CodeUnavailable: http.StatusServiceUnavailable}[d.code]; got.Status() != want {
+			t.Errorf("Failed(%v).Status() = %d, want %d", err, got.Status(), want)
 		}
 	}
 	cause := errors.New("connection refused")
